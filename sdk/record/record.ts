@@ -1,0 +1,29 @@
+/** One record header. Kafka allows repeated keys; order is preserved. A null value is legal. */
+export interface RecordHeader {
+  key: string;
+  value: Uint8Array | null;
+}
+
+/** A decoded record. `offset` and `timestamp` are absolute (batch base plus the record's deltas). */
+export interface Record {
+  offset: number;
+  timestamp: number;
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  headers: RecordHeader[];
+}
+
+/** What a producer appends; the builder assigns the offset delta and fills in a missing timestamp. */
+export interface RecordInput {
+  key?: Uint8Array | null;
+  value?: Uint8Array | null;
+  headers?: readonly RecordHeader[];
+  timestamp?: number;
+}
+
+/** Batch attribute bit 3: who set the timestamps. */
+export const TimestampType = {
+  CreateTime: 0,
+  LogAppendTime: 1,
+} as const;
+export type TimestampTypeValue = (typeof TimestampType)[keyof typeof TimestampType];
