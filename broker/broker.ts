@@ -1,0 +1,407 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { KafkaError } from '../sdk/protocol/kafka-error.ts';
+import { defaultBrokerConfig, type BrokerConfig } from './config.ts';
+import { type AcksValue, Acks } from './log/acks.ts';
+import { type Clock, systemClock } from './log/clock.ts';
+import { type FileSystem, nodeFileSystem } from './log/file-system.ts';
+import type { LogConfig } from './log/log-config.ts';
+import { type AppendResult, PartitionLog } from './log/partition-log.ts';
+import { readCheckpoint, writeCheckpoint } from './log/recovery-checkpoint.ts';
+import { DataDirLock } from './data-dir-lock.ts';
+import { FetchParking } from './fetch/fetch-parking.ts';
+import { readPartitions } from './fetch/read-partitions.ts';
+import type { FetchPartitionResult, FetchRequest } from './fetch/fetch-types.ts';
+import { offsetForTimestamp, type ListOffsetsResult, ListOffsetsTimestamp } from './list-offsets.ts';
+import { describeTopicConfig, resolveTopicConfig, type TopicConfig } from './topic/topic-config.ts';
+import type { CreateTopicOptions, TopicDescription } from './topic/topic-description.ts';
+import { isInternalTopic, validateTopicName } from './topic/topic-name.ts';
+import { loadTopicMetadata, saveTopicMetadata, type TopicRecord } from './topic/topic-metadata-store.ts';
+import { partitionDirName, type TopicState } from './topic/topic-state.ts';
+import { SerialQueue } from './serial-queue.ts';
+
+export interface BrokerOptions {
+  config?: Partial<BrokerConfig>;
+  /** Defaults to the real filesystem; tests inject a fault-injecting one. */
+  fs?: FileSystem;
+  clock?: Clock;
+}
+
+const RECOVERY_CHECKPOINT_FILE = 'recovery-point-offset-checkpoint';
+const PARTITION_DIR = /^.+-\d+$/;
+
+function toLogConfig(config: TopicConfig): LogConfig {
+  return {
+    segmentBytes: config.segmentBytes,
+    segmentMs: config.segmentMs,
+    retentionBytes: config.retentionBytes,
+    retentionMs: config.retentionMs,
+    maxMessageBytes: config.maxMessageBytes,
+    indexIntervalBytes: config.indexIntervalBytes,
+    segmentIndexBytes: config.segmentIndexBytes,
+  };
+}
+
+/**
+ * The broker core: topics and their partition logs in one data directory. Every transport (Kafka
+ * wire, HTTP, embedded client) is a thin layer over this object.
+ *
+ * Topic changes (create, delete, add partitions, alter configs) run one at a time through a serial
+ * queue; appends and fetches run concurrently with them and with each other.
+ */
+export class Broker {
+  readonly config: Readonly<BrokerConfig>;
+  private readonly topics = new Map<string, TopicState>();
+  private readonly admin = new SerialQueue();
+  private readonly parking: FetchParking;
+  private readonly timers: ReturnType<typeof setInterval>[] = [];
+  private closed = false;
+  private backgroundWork: Promise<void> = Promise.resolve();
+
+  private constructor(
+    config: BrokerConfig,
+    private readonly fs: FileSystem,
+    private readonly clock: Clock,
+    private readonly lock: DataDirLock | undefined,
+  ) {
+    this.config = config;
+    this.parking = new FetchParking(config.maxParkedFetches);
+  }
+
+  static async open(options: BrokerOptions = {}): Promise<Broker> {
+    const config: BrokerConfig = { ...defaultBrokerConfig, ...options.config };
+    const fs = options.fs ?? nodeFileSystem;
+    const clock = options.clock ?? systemClock;
+    await fs.mkdir(config.dataDir);
+    // Two brokers writing one data directory would interleave segment writes; only the real
+    // filesystem can be shared between processes, so only it is locked.
+    const lock = fs === nodeFileSystem ? DataDirLock.acquire(config.dataDir) : undefined;
+    const broker = new Broker(config, fs, clock, lock);
+    try {
+      await broker.load();
+    } catch (error) {
+      lock?.release();
+      throw error;
+    }
+    broker.startBackgroundTasks();
+    return broker;
+  }
+
+  private async load(): Promise<void> {
+    const records = await loadTopicMetadata(this.fs, this.config.dataDir);
+    if (records === undefined) {
+      await this.assertNoPartitionDirs();
+      return;
+    }
+    const recoveryPoints = await readCheckpoint(this.fs, join(this.config.dataDir, RECOVERY_CHECKPOINT_FILE));
+    for (const record of records) {
+      const config = resolveTopicConfig(record.config, this.config.topicDefaults);
+      const partitions: PartitionLog[] = [];
+      for (let p = 0; p < record.partitions; p++) {
+        const dirName = partitionDirName(record.name, p);
+        partitions.push(await this.openLog(dirName, config, recoveryPoints.get(dirName) ?? 0));
+      }
+      this.topics.set(record.name, {
+        name: record.name,
+        topicId: record.topicId,
+        createdMs: record.createdMs,
+        configOverrides: { ...record.config },
+        config,
+        partitions,
+      });
+    }
+    await this.removeOrphanPartitionDirs();
+  }
+
+  /**
+   * A data directory with partition directories but no catalogue lost its topics.json; opening it
+   * would treat every partition as an orphan, so refuse instead of deleting data.
+   */
+  private async assertNoPartitionDirs(): Promise<void> {
+    const found: string[] = [];
+    for (const entry of await this.fs.readdir(this.config.dataDir)) {
+      if (PARTITION_DIR.test(entry) && (await this.fs.isDirectory(join(this.config.dataDir, entry)))) found.push(entry);
+    }
+    if (found.length > 0) {
+      throw new KafkaError(
+        'KAFKA_STORAGE_ERROR',
+        `${this.config.dataDir} holds partition directories (${found.slice(0, 3).join(', ')}${found.length > 3 ? ', ...' : ''}) but no topics.json; refusing to open it`,
+      );
+    }
+  }
+
+  /** Partition directories no topic owns are leftovers of a delete interrupted by a crash. */
+  private async removeOrphanPartitionDirs(): Promise<void> {
+    const owned = new Set<string>();
+    for (const topic of this.topics.values()) {
+      for (let p = 0; p < topic.partitions.length; p++) owned.add(partitionDirName(topic.name, p));
+    }
+    for (const entry of await this.fs.readdir(this.config.dataDir)) {
+      if (!PARTITION_DIR.test(entry) || owned.has(entry)) continue;
+      const path = join(this.config.dataDir, entry);
+      if (await this.fs.isDirectory(path)) await this.fs.removeDirectory(path);
+    }
+  }
+
+  private openLog(dirName: string, config: TopicConfig, recoveryPoint: number): Promise<PartitionLog> {
+    return PartitionLog.open({
+      dir: join(this.config.dataDir, dirName),
+      topicPartition: dirName,
+      fs: this.fs,
+      clock: this.clock,
+      config: toLogConfig(config),
+      recoveryPoint,
+    });
+  }
+
+  private startBackgroundTasks(): void {
+    const every = (intervalMs: number, task: () => Promise<void>): void => {
+      const timer = setInterval(() => {
+        this.backgroundWork = this.backgroundWork.then(task).catch(() => undefined);
+      }, intervalMs);
+      // Housekeeping must never keep a process alive that has nothing else to do.
+      (timer as { unref?: () => void }).unref?.();
+      this.timers.push(timer);
+    };
+    every(this.config.retentionCheckIntervalMs, () => this.applyRetention().then(() => undefined));
+    every(this.config.checkpointIntervalMs, () => this.writeRecoveryCheckpoint());
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new KafkaError('BROKER_NOT_AVAILABLE', 'the broker is shut down');
+  }
+
+  private topic(name: string): TopicState {
+    const topic = this.topics.get(name);
+    if (topic === undefined) throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `topic "${name}" does not exist`);
+    return topic;
+  }
+
+  private partitionLog(topicName: string, partition: number): PartitionLog {
+    const topic = this.topic(topicName);
+    const log = Number.isInteger(partition) ? topic.partitions[partition] : undefined;
+    if (log === undefined) {
+      throw new KafkaError(
+        'UNKNOWN_TOPIC_OR_PARTITION',
+        `topic "${topicName}" has ${topic.partitions.length} partitions; partition ${partition} does not exist`,
+      );
+    }
+    return log;
+  }
+
+  private topicRecords(): TopicRecord[] {
+    return [...this.topics.values()].map((t) => ({
+      name: t.name,
+      topicId: t.topicId,
+      createdMs: t.createdMs,
+      partitions: t.partitions.length,
+      config: t.configOverrides,
+    }));
+  }
+
+  private persistTopics(): Promise<void> {
+    return saveTopicMetadata(this.fs, this.config.dataDir, this.topicRecords());
+  }
+
+  hasTopic(name: string): boolean {
+    return this.topics.has(name);
+  }
+
+  listTopics(options: { includeInternal?: boolean } = {}): string[] {
+    return [...this.topics.keys()].filter((n) => options.includeInternal === true || !isInternalTopic(n)).sort();
+  }
+
+  describeTopic(name: string): TopicDescription {
+    const topic = this.topic(name);
+    return {
+      name: topic.name,
+      topicId: topic.topicId,
+      internal: isInternalTopic(topic.name),
+      partitions: topic.partitions.map((log, partition) => ({
+        partition,
+        logStartOffset: log.logStartOffset,
+        highWatermark: log.highWatermark,
+        logEndOffset: log.logEndOffset,
+        sizeBytes: log.sizeBytes,
+        offline: log.isOffline,
+      })),
+      configs: describeTopicConfig(topic.configOverrides),
+    };
+  }
+
+  private validatePartitionCount(count: number): void {
+    if (!Number.isInteger(count) || count < 1 || count > this.config.maxPartitionsPerTopic) {
+      throw new KafkaError(
+        'INVALID_PARTITIONS',
+        `partition count must be an integer from 1 to ${this.config.maxPartitionsPerTopic}, got ${count}`,
+      );
+    }
+  }
+
+  /** Checks a creation request without changing anything (CreateTopics' `validate_only`). */
+  validateCreateTopic(name: string, options: CreateTopicOptions = {}): void {
+    validateTopicName(name);
+    if (this.topics.has(name)) throw new KafkaError('TOPIC_ALREADY_EXISTS', `topic "${name}" already exists`);
+    this.validatePartitionCount(options.partitions ?? this.config.defaultPartitions);
+    resolveTopicConfig(options.config ?? {}, this.config.topicDefaults);
+  }
+
+  createTopic(name: string, options: CreateTopicOptions = {}): Promise<TopicDescription> {
+    return this.admin.run(async () => {
+      this.assertOpen();
+      this.validateCreateTopic(name, options);
+      const partitionCount = options.partitions ?? this.config.defaultPartitions;
+      const overrides = { ...(options.config ?? {}) };
+      const config = resolveTopicConfig(overrides, this.config.topicDefaults);
+      // Logs first, metadata last: a crash in between leaves only empty orphan directories,
+      // which the next open removes.
+      const partitions: PartitionLog[] = [];
+      for (let p = 0; p < partitionCount; p++) {
+        partitions.push(await this.openLog(partitionDirName(name, p), config, 0));
+      }
+      this.topics.set(name, {
+        name,
+        topicId: randomUUID(),
+        createdMs: this.clock.nowMs(),
+        configOverrides: overrides,
+        config,
+        partitions,
+      });
+      await this.persistTopics();
+      return this.describeTopic(name);
+    });
+  }
+
+  deleteTopic(name: string): Promise<void> {
+    return this.admin.run(async () => {
+      this.assertOpen();
+      const topic = this.topic(name);
+      // Metadata first: once it no longer names the topic, its directories are orphans that a
+      // crash mid-delete leaves for the next open to remove.
+      this.topics.delete(name);
+      await this.persistTopics();
+      for (const log of topic.partitions) await log.delete();
+    });
+  }
+
+  /** Grows a topic to `totalCount` partitions (Kafka's CreatePartitions; partitions never shrink). */
+  createPartitions(name: string, totalCount: number, options: { validateOnly?: boolean } = {}): Promise<void> {
+    return this.admin.run(async () => {
+      this.assertOpen();
+      const topic = this.topic(name);
+      this.validatePartitionCount(totalCount);
+      if (totalCount <= topic.partitions.length) {
+        throw new KafkaError(
+          'INVALID_PARTITIONS',
+          `topic "${name}" has ${topic.partitions.length} partitions; the new count ${totalCount} must be larger`,
+        );
+      }
+      if (options.validateOnly === true) return;
+      for (let p = topic.partitions.length; p < totalCount; p++) {
+        topic.partitions.push(await this.openLog(partitionDirName(name, p), topic.config, 0));
+      }
+      await this.persistTopics();
+    });
+  }
+
+  /**
+   * Changes topic configs incrementally: a string sets a config, `null` returns it to the default.
+   * All changes are validated before any takes effect.
+   */
+  alterTopicConfig(name: string, changes: Record<string, string | null>, options: { validateOnly?: boolean } = {}): Promise<void> {
+    return this.admin.run(async () => {
+      this.assertOpen();
+      const topic = this.topic(name);
+      const overrides = { ...topic.configOverrides };
+      for (const [key, value] of Object.entries(changes)) {
+        if (value === null) delete overrides[key];
+        else overrides[key] = value;
+      }
+      const config = resolveTopicConfig(overrides, this.config.topicDefaults);
+      if (options.validateOnly === true) return;
+      topic.configOverrides = overrides;
+      topic.config = config;
+      for (const log of topic.partitions) log.updateConfig(toLogConfig(config));
+      await this.persistTopics();
+    });
+  }
+
+  /**
+   * Appends sealed RecordBatch v2 bytes (one or more batches) to a partition. Resolves per `acks`:
+   * `all` after the bytes are fsynced, `leader` and `none` once they reach the OS.
+   */
+  append(topic: string, partition: number, batches: Uint8Array, acks: AcksValue = Acks.all): Promise<AppendResult> {
+    this.assertOpen();
+    return this.partitionLog(topic, partition).append(batches, acks);
+  }
+
+  /**
+   * Reads several partitions at once, parking until `minBytes` are available, `maxWaitMs` passes,
+   * `signal` aborts or the broker closes. Errors are per partition, as on the wire.
+   */
+  async fetch(request: FetchRequest, signal?: AbortSignal): Promise<FetchPartitionResult[]> {
+    this.assertOpen();
+    const deadlineMs = this.clock.nowMs() + Math.max(0, request.maxWaitMs);
+    for (;;) {
+      const { results, bytes, sources, seenHighWatermarks } = readPartitions(request, (t, p) => this.partitionLog(t, p));
+      const hasError = results.some((r) => r.error !== undefined);
+      const waitMs = deadlineMs - this.clock.nowMs();
+      if (bytes >= request.minBytes || hasError || waitMs <= 0 || this.closed) return results;
+      const reason = await this.parking.park(sources, seenHighWatermarks, waitMs, signal);
+      if (reason !== 'data') return readPartitions(request, (t, p) => this.partitionLog(t, p)).results;
+    }
+  }
+
+  /**
+   * Kafka's ListOffsets for one partition: `ListOffsetsTimestamp.earliest` (-2), `.latest` (-1), or
+   * the first offset whose record timestamp is at or after `timestamp`.
+   */
+  listOffsets(topic: string, partition: number, timestamp: number): ListOffsetsResult {
+    this.assertOpen();
+    const log = this.partitionLog(topic, partition);
+    if (timestamp === ListOffsetsTimestamp.earliest) return { offset: log.logStartOffset, timestamp: -1 };
+    if (timestamp === ListOffsetsTimestamp.latest) return { offset: log.highWatermark, timestamp: -1 };
+    if (timestamp < 0) {
+      throw new KafkaError('INVALID_REQUEST', `unsupported ListOffsets timestamp ${timestamp}; use -1, -2 or a time in ms`);
+    }
+    return offsetForTimestamp(log, timestamp);
+  }
+
+  /** Deletes segments past their topic's retention; returns how many went. */
+  async applyRetention(): Promise<number> {
+    let deleted = 0;
+    for (const topic of this.topics.values()) {
+      for (const log of topic.partitions) if (!log.isOffline) deleted += await log.applyRetention();
+    }
+    return deleted;
+  }
+
+  private async writeRecoveryCheckpoint(): Promise<void> {
+    const entries = new Map<string, number>();
+    for (const topic of this.topics.values()) {
+      topic.partitions.forEach((log, p) => entries.set(partitionDirName(topic.name, p), log.recoveryPoint));
+    }
+    await writeCheckpoint(this.fs, join(this.config.dataDir, RECOVERY_CHECKPOINT_FILE), entries);
+  }
+
+  /** Flushes every partition, writes the recovery checkpoint and releases the data directory. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const timer of this.timers) clearInterval(timer);
+    this.parking.close();
+    await this.admin.run(async () => {
+      await this.backgroundWork;
+      const failures: unknown[] = [];
+      for (const topic of this.topics.values()) {
+        for (const log of topic.partitions) {
+          if (log.isOffline) continue;
+          await log.close().catch((error: unknown) => failures.push(error));
+        }
+      }
+      await this.writeRecoveryCheckpoint();
+      this.lock?.release();
+      if (failures.length > 0) throw new AggregateError(failures, `${failures.length} partitions failed to close cleanly`);
+    });
+  }
+}

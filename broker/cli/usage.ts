@@ -1,0 +1,14 @@
+export const USAGE = `Usage: rill <command> [options]
+
+Commands:
+  start             open the broker and serve until SIGINT or SIGTERM
+
+Options for start:
+  --data-dir DIR    where topics and state are stored (default ./rill-data)
+  --host HOST       address the listeners bind to (default 127.0.0.1)
+  --kafka-port N    Kafka protocol port (default 9092)
+  --http-port N     HTTP API port (default 8080)
+
+  rill --help       this text
+  rill --version    the version
+`;

@@ -1,0 +1,155 @@
+import type { Socket } from 'node:net';
+import { FrameSplitter } from './frame-splitter.ts';
+
+/**
+ * Handles one request frame (without its size prefix) and returns the response frame, or
+ * `undefined` when the request gets no response (Produce with acks=0). Handlers are called
+ * synchronously in arrival order, so side effects they perform before their first `await`
+ * (appends, above all) keep the connection's request order; they may complete in any order.
+ */
+export type RequestHandler = (frame: Uint8Array, connection: ConnectionInfo) => Promise<Uint8Array | undefined>;
+
+export interface ConnectionInfo {
+  readonly id: number;
+  readonly remoteAddress: string;
+  /** Aborted when the connection closes, so parked requests (long-poll fetches) stop waiting. */
+  readonly closed: AbortSignal;
+}
+
+export interface ConnectionLimits {
+  maxRequestBytes: number;
+  /** Requests read but not yet answered; past it the socket stops reading until responses drain. */
+  maxInFlightRequests: number;
+}
+
+interface Slot {
+  done: boolean;
+  response: Uint8Array | undefined;
+}
+
+/**
+ * One client connection: frames in, handler calls, responses out strictly in request order (the
+ * Kafka protocol's guarantee, which clients rely on to match correlation ids).
+ */
+export class KafkaConnection implements ConnectionInfo {
+  readonly remoteAddress: string;
+  lastActivityMs: number;
+  private readonly splitter: FrameSplitter;
+  private readonly slots: Slot[] = [];
+  private readonly abort = new AbortController();
+  private pausedForInFlight = false;
+  private pausedForDrain = false;
+  private closing = false;
+
+  constructor(
+    readonly id: number,
+    private readonly socket: Socket,
+    private readonly handler: RequestHandler,
+    private readonly limits: ConnectionLimits,
+    private readonly nowMs: () => number,
+    private readonly onError: (error: unknown, connection: KafkaConnection) => void,
+  ) {
+    this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.lastActivityMs = nowMs();
+    this.splitter = new FrameSplitter(limits.maxRequestBytes);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Uint8Array) => this.onData(chunk));
+    socket.on('drain', () => {
+      this.pausedForDrain = false;
+      this.updateFlow();
+    });
+    socket.on('close', () => this.abort.abort());
+    socket.on('error', () => socket.destroy());
+  }
+
+  get closed(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  get inFlightRequests(): number {
+    return this.slots.length;
+  }
+
+  private onData(chunk: Uint8Array): void {
+    this.lastActivityMs = this.nowMs();
+    let frames: Uint8Array[];
+    try {
+      frames = this.splitter.push(chunk);
+    } catch (error) {
+      // A size prefix out of bounds leaves no way to find the next frame: the stream is lost.
+      this.onError(error, this);
+      this.socket.destroy();
+      return;
+    }
+    for (const frame of frames) {
+      if (this.socket.destroyed || this.closing) return;
+      this.dispatch(frame);
+    }
+    this.updateFlow();
+  }
+
+  private dispatch(frame: Uint8Array): void {
+    const slot: Slot = { done: false, response: undefined };
+    this.slots.push(slot);
+    let pending: Promise<Uint8Array | undefined>;
+    try {
+      pending = this.handler(frame, this);
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    pending.then(
+      (response) => {
+        slot.done = true;
+        slot.response = response;
+        this.flush();
+      },
+      (error: unknown) => {
+        this.onError(error, this);
+        this.socket.destroy();
+      },
+    );
+  }
+
+  private flush(): void {
+    if (this.socket.destroyed) return;
+    let wrote = false;
+    while (this.slots.length > 0 && this.slots[0]!.done) {
+      const { response } = this.slots.shift()!;
+      if (response === undefined) continue;
+      if (!wrote) this.socket.cork();
+      wrote = true;
+      const size = new Uint8Array(4);
+      new DataView(size.buffer).setUint32(0, response.byteLength);
+      this.socket.write(size);
+      if (!this.socket.write(response)) this.pausedForDrain = true;
+    }
+    if (wrote) this.socket.uncork();
+    this.lastActivityMs = this.nowMs();
+    if (this.closing) {
+      if (this.slots.length === 0) this.socket.end();
+      return;
+    }
+    this.updateFlow();
+  }
+
+  private updateFlow(): void {
+    this.pausedForInFlight = this.slots.length >= this.limits.maxInFlightRequests;
+    if (this.pausedForInFlight || this.pausedForDrain) this.socket.pause();
+    else this.socket.resume();
+  }
+
+  /** Stops reading; closes once every request already read has been answered. */
+  closeGracefully(): Promise<void> {
+    this.closing = true;
+    this.socket.pause();
+    return new Promise((resolve) => {
+      if (this.socket.destroyed) return resolve();
+      this.socket.once('close', () => resolve());
+      if (this.slots.length === 0) this.socket.end();
+    });
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}

@@ -1,0 +1,100 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { KafkaConnection, type ConnectionLimits, type RequestHandler } from './kafka-connection.ts';
+
+export interface KafkaServerOptions extends ConnectionLimits {
+  host: string;
+  /** 0 picks a free port; read it back from `port`. */
+  port: number;
+  /** Kafka's `connections.max.idle.ms`: a connection with nothing in flight for this long is closed. */
+  connectionsMaxIdleMs: number;
+  maxConnections: number;
+  /** How long `close()` lets connections answer what they have read before cutting them. */
+  shutdownGraceMs: number;
+  handler: RequestHandler;
+  onError?: (error: unknown, remoteAddress: string) => void;
+}
+
+export const defaultKafkaServerLimits = {
+  maxRequestBytes: 100 * 1024 * 1024,
+  maxInFlightRequests: 100,
+  connectionsMaxIdleMs: 600_000,
+  maxConnections: 10_000,
+  shutdownGraceMs: 5_000,
+} as const;
+
+/** The `node:net` listener for the Kafka protocol: accepts connections, reaps idle ones, shuts down cleanly. */
+export class KafkaServer {
+  private readonly connections = new Set<KafkaConnection>();
+  private nextConnectionId = 1;
+  private reaper: ReturnType<typeof setInterval> | undefined;
+
+  private constructor(
+    private readonly server: Server,
+    private readonly options: KafkaServerOptions,
+  ) {}
+
+  static async listen(options: KafkaServerOptions): Promise<KafkaServer> {
+    const server = createServer({ noDelay: true });
+    const kafka = new KafkaServer(server, options);
+    server.on('connection', (socket) => kafka.accept(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    kafka.reaper = setInterval(() => kafka.reapIdle(), Math.max(10, Math.min(options.connectionsMaxIdleMs / 2, 30_000)));
+    (kafka.reaper as { unref?: () => void }).unref?.();
+    return kafka;
+  }
+
+  get port(): number {
+    const address = this.server.address();
+    if (address === null || typeof address === 'string') throw new Error('invariant: the Kafka listener has no TCP address');
+    return address.port;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  private accept(socket: Socket): void {
+    if (this.connections.size >= this.options.maxConnections) {
+      socket.destroy();
+      return;
+    }
+    const connection = new KafkaConnection(
+      this.nextConnectionId++,
+      socket,
+      this.options.handler,
+      this.options,
+      () => Date.now(),
+      (error, c) => this.options.onError?.(error, c.remoteAddress),
+    );
+    this.connections.add(connection);
+    socket.on('close', () => this.connections.delete(connection));
+  }
+
+  private reapIdle(): void {
+    const cutoff = Date.now() - this.options.connectionsMaxIdleMs;
+    for (const connection of this.connections) {
+      if (connection.inFlightRequests === 0 && connection.lastActivityMs < cutoff) connection.destroy();
+    }
+  }
+
+  /** Stops accepting, lets open connections answer what they have read (up to the grace period), then closes them. */
+  async close(): Promise<void> {
+    clearInterval(this.reaper);
+    const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const graceful = Promise.all([...this.connections].map((c) => c.closeGracefully()));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.options.shutdownGraceMs);
+    });
+    await Promise.race([graceful, deadline]);
+    clearTimeout(timer);
+    for (const connection of this.connections) connection.destroy();
+    await stopped;
+  }
+}

@@ -1,0 +1,10 @@
+export { Broker, type BrokerOptions } from './broker.ts';
+export { defaultBrokerConfig, type BrokerConfig } from './config.ts';
+export { Acks, type AcksValue } from './log/acks.ts';
+export { type Clock, systemClock } from './log/clock.ts';
+export { type FileSystem, nodeFileSystem } from './log/file-system.ts';
+export type { AppendResult } from './log/partition-log.ts';
+export { IsolationLevel, type FetchPartition, type FetchPartitionResult, type FetchRequest } from './fetch/fetch-types.ts';
+export { ListOffsetsTimestamp, type ListOffsetsResult } from './list-offsets.ts';
+export { CleanupPolicy, defaultTopicConfig, type TopicConfig } from './topic/topic-config.ts';
+export type { CreateTopicOptions, PartitionDescription, TopicDescription } from './topic/topic-description.ts';

@@ -1,0 +1,98 @@
+import { KafkaError } from '../../sdk/protocol/kafka-error.ts';
+
+/**
+ * Per-topic configuration under Kafka's own config names. Values arrive as strings (that is how
+ * CreateTopics and DescribeConfigs carry them) and are validated here once, so the log only ever
+ * sees numbers it can trust.
+ */
+export const CleanupPolicy = { delete: 'delete', compact: 'compact', compactDelete: 'compact,delete' } as const;
+export type CleanupPolicyValue = (typeof CleanupPolicy)[keyof typeof CleanupPolicy];
+
+export interface TopicConfig {
+  cleanupPolicy: CleanupPolicyValue;
+  retentionMs: number;
+  retentionBytes: number;
+  segmentBytes: number;
+  segmentMs: number;
+  maxMessageBytes: number;
+  segmentIndexBytes: number;
+  indexIntervalBytes: number;
+}
+
+interface NumericDefinition {
+  key: Exclude<keyof TopicConfig, 'cleanupPolicy'>;
+  defaultValue: number;
+  min: number;
+  max: number;
+}
+
+const INT32_MAX = 2_147_483_647;
+
+const numeric: Readonly<Record<string, NumericDefinition>> = {
+  'retention.ms': { key: 'retentionMs', defaultValue: 604_800_000, min: -1, max: Number.MAX_SAFE_INTEGER },
+  'retention.bytes': { key: 'retentionBytes', defaultValue: -1, min: -1, max: Number.MAX_SAFE_INTEGER },
+  'segment.bytes': { key: 'segmentBytes', defaultValue: 1_073_741_824, min: 1024, max: INT32_MAX },
+  'segment.ms': { key: 'segmentMs', defaultValue: 604_800_000, min: 1, max: Number.MAX_SAFE_INTEGER },
+  'max.message.bytes': { key: 'maxMessageBytes', defaultValue: 1_048_588, min: 0, max: INT32_MAX },
+  'segment.index.bytes': { key: 'segmentIndexBytes', defaultValue: 10_485_760, min: 4096, max: INT32_MAX },
+  'index.interval.bytes': { key: 'indexIntervalBytes', defaultValue: 4096, min: 0, max: INT32_MAX },
+};
+
+const CLEANUP_POLICY = 'cleanup.policy';
+
+export const TOPIC_CONFIG_NAMES: readonly string[] = [CLEANUP_POLICY, ...Object.keys(numeric)];
+
+export const defaultTopicConfig: Readonly<TopicConfig> = Object.freeze({
+  cleanupPolicy: CleanupPolicy.delete,
+  ...Object.fromEntries(Object.values(numeric).map((d) => [d.key, d.defaultValue])),
+} as TopicConfig);
+
+function parseCleanupPolicy(value: string): CleanupPolicyValue {
+  const parts = [...new Set(value.split(',').map((p) => p.trim()))].sort();
+  const normalized = parts.join(',');
+  for (const policy of Object.values(CleanupPolicy)) if (policy === normalized) return policy;
+  throw new KafkaError('INVALID_CONFIG', `cleanup.policy must be "delete", "compact" or "compact,delete", got "${value}"`);
+}
+
+function parseNumeric(name: string, definition: NumericDefinition, value: string): number {
+  const trimmed = value.trim();
+  const parsed = /^-?\d+$/.test(trimmed) ? Number(trimmed) : Number.NaN;
+  if (!Number.isSafeInteger(parsed) || parsed < definition.min || parsed > definition.max) {
+    throw new KafkaError(
+      'INVALID_CONFIG',
+      `${name} must be an integer between ${definition.min} and ${definition.max}, got "${value}"`,
+    );
+  }
+  return parsed;
+}
+
+/** Applies `overrides` (Kafka config names to string values) on top of `base`. */
+export function resolveTopicConfig(
+  overrides: Readonly<Record<string, string>>,
+  base: Readonly<TopicConfig> = defaultTopicConfig,
+): TopicConfig {
+  const config: TopicConfig = { ...base };
+  for (const [name, value] of Object.entries(overrides)) {
+    if (name === CLEANUP_POLICY) {
+      config.cleanupPolicy = parseCleanupPolicy(value);
+      continue;
+    }
+    const definition = numeric[name];
+    if (definition === undefined) {
+      throw new KafkaError('INVALID_CONFIG', `unknown topic config "${name}"; known: ${TOPIC_CONFIG_NAMES.join(', ')}`);
+    }
+    config[definition.key] = parseNumeric(name, definition, value);
+  }
+  return config;
+}
+
+/** Every topic config as Kafka names and string values, flagging which ones were set explicitly. */
+export function describeTopicConfig(
+  overrides: Readonly<Record<string, string>>,
+): { name: string; value: string; isDefault: boolean }[] {
+  const config = resolveTopicConfig(overrides);
+  return TOPIC_CONFIG_NAMES.map((name) => {
+    const value = name === CLEANUP_POLICY ? config.cleanupPolicy : String(config[numeric[name]!.key]);
+    return { name, value, isDefault: !(name in overrides) };
+  });
+}

@@ -1,0 +1,14 @@
+import { describe, expect, it } from 'vitest';
+import { ManagedProcess, runtimeCommand, runtimes } from '../helpers/child-process.ts';
+
+describe.each(runtimes)('examples on %s', (runtime) => {
+  it('embedded-broker writes, long-polls and reads back', async () => {
+    const [command, args] = runtimeCommand(runtime, 'examples/embedded-broker.ts');
+    const exit = await new ManagedProcess(command, args).exit();
+    expect(exit.code, exit.stderr).toBe(0);
+    expect(exit.stdout).toMatch(/wrote offsets 0\.\.2 \(fsynced\)/);
+    expect(exit.stdout).toMatch(/long poll woke with \d+ bytes/);
+    expect(exit.stdout).toMatch(/offset 3: o-4 3/);
+    expect(exit.stdout).toMatch(/total 71/);
+  });
+});

@@ -1,0 +1,249 @@
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Acks, Broker, type BrokerOptions } from '../../../broker/mod.ts';
+import { KafkaError, RecordBatchBuilder, readRecordBatches } from '../../../sdk/mod.ts';
+
+const dirs: string[] = [];
+const open: Broker[] = [];
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'rill-broker-'));
+  dirs.push(dir);
+  return dir;
+}
+
+async function openBroker(dataDir: string, options: Omit<BrokerOptions, 'config'> & { config?: BrokerOptions['config'] } = {}): Promise<Broker> {
+  const broker = await Broker.open({ ...options, config: { dataDir, ...options.config } });
+  open.push(broker);
+  return broker;
+}
+
+afterEach(async () => {
+  for (const broker of open.splice(0)) await broker.close().catch(() => undefined);
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+const encoder = new TextEncoder();
+
+function batch(values: string[], timestamp = 1_000): Uint8Array {
+  const builder = new RecordBatchBuilder({});
+  values.forEach((v, i) => builder.append({ key: null, value: encoder.encode(v), headers: [], timestamp: timestamp + i }));
+  return builder.seal();
+}
+
+function values(records: Uint8Array): string[] {
+  const decoder = new TextDecoder();
+  return [...readRecordBatches(records)].flatMap((b) => [...b.records()].map((r) => decoder.decode(r.value!)));
+}
+
+async function expectKafkaError(promise: Promise<unknown> | (() => unknown), name: string): Promise<KafkaError> {
+  try {
+    await (typeof promise === 'function' ? promise() : promise);
+  } catch (error) {
+    expect(error).toBeInstanceOf(KafkaError);
+    expect((error as KafkaError).errorName).toBe(name);
+    return error as KafkaError;
+  }
+  throw new Error(`expected ${name}`);
+}
+
+describe('topics', () => {
+  it('creates, lists, describes, alters, grows and deletes topics', async () => {
+    const dataDir = tempDir();
+    const broker = await openBroker(dataDir);
+    const created = await broker.createTopic('orders', { partitions: 3, config: { 'retention.ms': '60000' } });
+    expect(created.partitions.map((p) => p.partition)).toEqual([0, 1, 2]);
+    expect(created.configs.find((c) => c.name === 'retention.ms')).toEqual({ name: 'retention.ms', value: '60000', isDefault: false });
+    expect(created.configs.find((c) => c.name === 'segment.bytes')?.isDefault).toBe(true);
+    await broker.createTopic('audit');
+    expect(broker.listTopics()).toEqual(['audit', 'orders']);
+
+    await broker.alterTopicConfig('orders', { 'retention.ms': null, 'cleanup.policy': 'compact' });
+    const altered = broker.describeTopic('orders').configs;
+    expect(altered.find((c) => c.name === 'retention.ms')).toMatchObject({ value: '604800000', isDefault: true });
+    expect(altered.find((c) => c.name === 'cleanup.policy')).toMatchObject({ value: 'compact', isDefault: false });
+
+    await broker.createPartitions('orders', 5);
+    expect(broker.describeTopic('orders').partitions).toHaveLength(5);
+    await broker.append('orders', 4, batch(['new partition']));
+
+    await broker.deleteTopic('audit');
+    expect(broker.listTopics()).toEqual(['orders']);
+    expect(readdirSync(dataDir).filter((d) => d.startsWith('audit-'))).toEqual([]);
+  });
+
+  it('rejects bad names, duplicates, bad counts and bad configs with Kafka error codes', async () => {
+    const broker = await openBroker(tempDir());
+    await expectKafkaError(broker.createTopic('bad name'), 'INVALID_TOPIC_EXCEPTION');
+    await expectKafkaError(broker.createTopic('..'), 'INVALID_TOPIC_EXCEPTION');
+    await expectKafkaError(broker.createTopic('x'.repeat(250)), 'INVALID_TOPIC_EXCEPTION');
+    await expectKafkaError(broker.createTopic('zero', { partitions: 0 }), 'INVALID_PARTITIONS');
+    await expectKafkaError(broker.createTopic('cfg', { config: { 'retention.ms': 'soon' } }), 'INVALID_CONFIG');
+    await expectKafkaError(broker.createTopic('cfg', { config: { 'no.such.config': '1' } }), 'INVALID_CONFIG');
+    await expectKafkaError(broker.createTopic('cfg', { config: { 'cleanup.policy': 'shred' } }), 'INVALID_CONFIG');
+    await broker.createTopic('dup', { partitions: 2 });
+    await expectKafkaError(broker.createTopic('dup'), 'TOPIC_ALREADY_EXISTS');
+    await expectKafkaError(broker.createPartitions('dup', 2), 'INVALID_PARTITIONS');
+    await expectKafkaError(broker.createPartitions('missing', 4), 'UNKNOWN_TOPIC_OR_PARTITION');
+    await expectKafkaError(broker.alterTopicConfig('dup', { 'segment.bytes': '-5' }), 'INVALID_CONFIG');
+    await expectKafkaError(broker.deleteTopic('missing'), 'UNKNOWN_TOPIC_OR_PARTITION');
+    expect(broker.listTopics()).toEqual(['dup']);
+    expect(broker.describeTopic('dup').configs.every((c) => c.isDefault)).toBe(true);
+  });
+
+  it('restores topics, configs and offsets on reopen', async () => {
+    const dataDir = tempDir();
+    const first = await openBroker(dataDir);
+    await first.createTopic('kept', { partitions: 2, config: { 'max.message.bytes': '2048' } });
+    await first.append('kept', 1, batch(['a', 'b', 'c']));
+    const { topicId } = first.describeTopic('kept');
+    await first.close();
+
+    const second = await openBroker(dataDir);
+    const described = second.describeTopic('kept');
+    expect(described.topicId).toBe(topicId);
+    expect(described.partitions.map((p) => p.highWatermark)).toEqual([0, 3]);
+    expect(described.configs.find((c) => c.name === 'max.message.bytes')?.value).toBe('2048');
+    const [read] = await second.fetch({
+      partitions: [{ topic: 'kept', partition: 1, fetchOffset: 0, partitionMaxBytes: 1 << 20 }],
+      maxWaitMs: 0,
+      minBytes: 0,
+      maxBytes: 1 << 20,
+    });
+    expect(values(read!.records)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('removes partition directories left by an interrupted delete, and refuses a directory that lost its catalogue', async () => {
+    const dataDir = tempDir();
+    const first = await openBroker(dataDir);
+    await first.createTopic('live');
+    await first.close();
+    mkdirSync(join(dataDir, 'gone-0'));
+    writeFileSync(join(dataDir, 'gone-0', '00000000000000000000.log'), '');
+    const second = await openBroker(dataDir);
+    expect(readdirSync(dataDir)).not.toContain('gone-0');
+    expect(second.listTopics()).toEqual(['live']);
+    await second.close();
+
+    rmSync(join(dataDir, 'topics.json'));
+    const error = await expectKafkaError(Broker.open({ config: { dataDir } }), 'KAFKA_STORAGE_ERROR');
+    expect(error.message).toMatch(/live-0.*no topics\.json/);
+    expect(readdirSync(dataDir)).toContain('live-0');
+  });
+
+  it('reports an unreadable catalogue instead of starting empty', async () => {
+    const dataDir = tempDir();
+    writeFileSync(join(dataDir, 'topics.json'), '{"version":1,"topics":[{"name":3}]}');
+    const error = await expectKafkaError(Broker.open({ config: { dataDir } }), 'KAFKA_STORAGE_ERROR');
+    expect(error.message).toMatch(/topics\.json is unreadable/);
+  });
+});
+
+describe('append and fetch', () => {
+  it('rejects appends to unknown topics and partitions, oversized and corrupt batches', async () => {
+    const broker = await openBroker(tempDir());
+    await broker.createTopic('small', { partitions: 2, config: { 'max.message.bytes': '1024' } });
+    await expectKafkaError(broker.append('nope', 0, batch(['x'])), 'UNKNOWN_TOPIC_OR_PARTITION');
+    await expectKafkaError(broker.append('small', 2, batch(['x'])), 'UNKNOWN_TOPIC_OR_PARTITION');
+    await expectKafkaError(broker.append('small', -1, batch(['x'])), 'UNKNOWN_TOPIC_OR_PARTITION');
+    await expectKafkaError(broker.append('small', 0, batch(['y'.repeat(2000)])), 'MESSAGE_TOO_LARGE');
+    const corrupt = batch(['z']);
+    corrupt[corrupt.length - 1]! ^= 0xff;
+    await expectKafkaError(broker.append('small', 0, corrupt), 'CORRUPT_MESSAGE');
+    expect(broker.describeTopic('small').partitions[0]!.logEndOffset).toBe(0);
+  });
+
+  it('applies maxBytes across partitions but always returns the first batch whole', async () => {
+    const broker = await openBroker(tempDir());
+    await broker.createTopic('t', { partitions: 3 });
+    const big = batch(['b'.repeat(3000)]);
+    await broker.append('t', 0, big);
+    await broker.append('t', 1, batch(['small-1']));
+    await broker.append('t', 2, batch(['c'.repeat(3000)]));
+    const results = await broker.fetch({
+      partitions: [0, 1, 2].map((partition) => ({ topic: 't', partition, fetchOffset: 0, partitionMaxBytes: 1000 })),
+      maxWaitMs: 0,
+      minBytes: 0,
+      maxBytes: 1500,
+    });
+    expect(results[0]!.records.byteLength).toBe(big.byteLength);
+    expect(results[1]!.records.byteLength).toBe(0);
+    expect(results[2]!.records.byteLength).toBe(0);
+    expect(results.map((r) => r.highWatermark)).toEqual([1, 1, 1]);
+  });
+
+  it('answers out-of-range offsets and unknown partitions per partition', async () => {
+    const broker = await openBroker(tempDir());
+    await broker.createTopic('t');
+    await broker.append('t', 0, batch(['a', 'b']));
+    const results = await broker.fetch({
+      partitions: [
+        { topic: 't', partition: 0, fetchOffset: 3, partitionMaxBytes: 1 << 20 },
+        { topic: 't', partition: 7, fetchOffset: 0, partitionMaxBytes: 1 << 20 },
+        { topic: 't', partition: 0, fetchOffset: 1, partitionMaxBytes: 1 << 20 },
+      ],
+      maxWaitMs: 10_000,
+      minBytes: 1 << 30,
+      maxBytes: 1 << 20,
+    });
+    expect(results.map((r) => r.error?.errorName)).toEqual(['OFFSET_OUT_OF_RANGE', 'UNKNOWN_TOPIC_OR_PARTITION', undefined]);
+    expect(values(results[2]!.records)).toEqual(['a', 'b']);
+  });
+
+  it('parks a fetch until an append reaches minBytes, on any of its partitions', async () => {
+    const broker = await openBroker(tempDir());
+    await broker.createTopic('t', { partitions: 2 });
+    const parked = broker.fetch({
+      partitions: [0, 1].map((partition) => ({ topic: 't', partition, fetchOffset: 0, partitionMaxBytes: 1 << 20 })),
+      maxWaitMs: 60_000,
+      minBytes: 1,
+      maxBytes: 1 << 20,
+    });
+    await broker.append('t', 1, batch(['wake']));
+    const results = await parked;
+    expect(values(results[1]!.records)).toEqual(['wake']);
+    expect(results[0]!.records.byteLength).toBe(0);
+  });
+
+  it('releases parked fetches on abort and on close, and answers empty after maxWaitMs', async () => {
+    const broker = await openBroker(tempDir());
+    await broker.createTopic('t');
+    const request = {
+      partitions: [{ topic: 't', partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 }],
+      maxWaitMs: 60_000,
+      minBytes: 1,
+      maxBytes: 1 << 20,
+    };
+    const controller = new AbortController();
+    const aborted = broker.fetch(request, controller.signal);
+    controller.abort();
+    expect((await aborted)[0]!.records.byteLength).toBe(0);
+
+    const timedOut = await broker.fetch({ ...request, maxWaitMs: 20 });
+    expect(timedOut[0]!.records.byteLength).toBe(0);
+
+    const closing = broker.fetch(request);
+    await broker.close();
+    expect((await closing)[0]!.records.byteLength).toBe(0);
+    await expectKafkaError(() => broker.fetch(request), 'BROKER_NOT_AVAILABLE');
+  });
+});
+
+describe('list offsets', () => {
+  it('answers earliest, latest and the first offset at or after a timestamp', async () => {
+    const broker = await openBroker(tempDir());
+    await broker.createTopic('t');
+    await broker.append('t', 0, batch(['a', 'b', 'c'], 1_000));
+    await broker.append('t', 0, batch(['d', 'e'], 2_000));
+    expect(broker.listOffsets('t', 0, -2)).toEqual({ offset: 0, timestamp: -1 });
+    expect(broker.listOffsets('t', 0, -1)).toEqual({ offset: 5, timestamp: -1 });
+    expect(broker.listOffsets('t', 0, 1_001)).toEqual({ offset: 1, timestamp: 1_001 });
+    expect(broker.listOffsets('t', 0, 1_500)).toEqual({ offset: 3, timestamp: 2_000 });
+    expect(broker.listOffsets('t', 0, 0)).toEqual({ offset: 0, timestamp: 1_000 });
+    expect(broker.listOffsets('t', 0, 9_999)).toEqual({ offset: -1, timestamp: -1 });
+    await expectKafkaError(() => broker.listOffsets('t', 0, -7), 'INVALID_REQUEST');
+    await expectKafkaError(() => broker.listOffsets('t', 3, -1), 'UNKNOWN_TOPIC_OR_PARTITION');
+  });
+});
