@@ -1,0 +1,92 @@
+import type { ErrorName } from '../../sdk/protocol/error-codes.ts';
+import { KafkaError } from '../../sdk/protocol/kafka-error.ts';
+import { BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD_BYTES, BatchOffset, CURRENT_MAGIC } from '../../sdk/record/batch-header.ts';
+import { crc32c } from '../../sdk/record/crc32c.ts';
+
+/** The smallest legal batchLength: a header with no records. */
+export const MIN_BATCH_LENGTH = BATCH_HEADER_BYTES - BATCH_LOG_OVERHEAD_BYTES;
+
+export interface BatchDefect {
+  errorName: ErrorName;
+  reason: string;
+}
+
+/** Reads an int64 header field without a BigInt; values stay below 2^53. */
+export function int64At(dv: DataView, at: number): number {
+  return dv.getInt32(at) * 4294967296 + dv.getUint32(at + 4);
+}
+
+export function setInt64At(dv: DataView, at: number, value: number): void {
+  const high = Math.floor(value / 4294967296);
+  dv.setInt32(at, high);
+  dv.setUint32(at + 4, value - high * 4294967296);
+}
+
+/** Total bytes of the batch at `pos` (batchLength plus the 12-byte log overhead). */
+export function batchSizeAt(dv: DataView, pos: number): number {
+  return dv.getInt32(pos + BatchOffset.batchLength) + BATCH_LOG_OVERHEAD_BYTES;
+}
+
+/** What is wrong with the length field of the batch at `pos` given `end`, if anything. */
+export function lengthDefect(dv: DataView, pos: number, end: number): BatchDefect | undefined {
+  if (end - pos < BATCH_HEADER_BYTES) {
+    return { errorName: 'CORRUPT_MESSAGE', reason: `${end - pos} bytes left, fewer than a ${BATCH_HEADER_BYTES}-byte batch header` };
+  }
+  const batchLength = dv.getInt32(pos + BatchOffset.batchLength);
+  if (batchLength < MIN_BATCH_LENGTH) {
+    return { errorName: 'CORRUPT_MESSAGE', reason: `batchLength ${batchLength} is below the minimum ${MIN_BATCH_LENGTH}` };
+  }
+  if (batchLength + BATCH_LOG_OVERHEAD_BYTES > end - pos) {
+    return { errorName: 'CORRUPT_MESSAGE', reason: `batchLength ${batchLength} runs past the end (${end - pos} bytes left)` };
+  }
+  return undefined;
+}
+
+/**
+ * Everything checkable about the batch at `pos` without decoding records: length bounds, magic,
+ * CRC-32C and the record count. The caller checked the length with `lengthDefect` first.
+ */
+export function contentDefect(bytes: Uint8Array, dv: DataView, pos: number): BatchDefect | undefined {
+  const magic = dv.getInt8(pos + BatchOffset.magic);
+  if (magic !== CURRENT_MAGIC) {
+    return magic === 0 || magic === 1
+      ? { errorName: 'UNSUPPORTED_FOR_MESSAGE_FORMAT', reason: `message format v${magic} is not supported, only v2` }
+      : { errorName: 'CORRUPT_MESSAGE', reason: `invalid magic ${magic}` };
+  }
+  const end = pos + batchSizeAt(dv, pos);
+  const storedCrc = dv.getUint32(pos + BatchOffset.crc);
+  const actualCrc = crc32c(bytes, pos + BatchOffset.attributes, end);
+  if (storedCrc !== actualCrc) {
+    return { errorName: 'CORRUPT_MESSAGE', reason: `CRC-32C mismatch: stored ${storedCrc}, computed ${actualCrc}` };
+  }
+  const recordsCount = dv.getInt32(pos + BatchOffset.recordsCount);
+  const lastOffsetDelta = dv.getInt32(pos + BatchOffset.lastOffsetDelta);
+  if (recordsCount < 1) return { errorName: 'INVALID_RECORD', reason: `recordsCount ${recordsCount} is below 1` };
+  if (lastOffsetDelta !== recordsCount - 1) {
+    return { errorName: 'INVALID_RECORD', reason: `lastOffsetDelta ${lastOffsetDelta} does not match recordsCount ${recordsCount}` };
+  }
+  return undefined;
+}
+
+/**
+ * Validates produce input: one or more whole batches back to back, nothing trailing. Throws the
+ * KafkaError of the first invalid batch; returns the number of batches.
+ */
+export function validateBatches(bytes: Uint8Array, maxMessageBytes: number, topicPartition: string): number {
+  if (bytes.length === 0) throw new KafkaError('INVALID_RECORD', `produce to ${topicPartition} holds no batches`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let count = 0;
+  for (let pos = 0; pos < bytes.length; count++) {
+    const defect = lengthDefect(dv, pos, bytes.length) ?? tooLarge(dv, pos, maxMessageBytes) ?? contentDefect(bytes, dv, pos);
+    if (defect) throw new KafkaError(defect.errorName, `batch ${count} at byte ${pos} for ${topicPartition}: ${defect.reason}`);
+    pos += batchSizeAt(dv, pos);
+  }
+  return count;
+}
+
+function tooLarge(dv: DataView, pos: number, maxMessageBytes: number): BatchDefect | undefined {
+  const size = batchSizeAt(dv, pos);
+  return size > maxMessageBytes
+    ? { errorName: 'MESSAGE_TOO_LARGE', reason: `batch of ${size} bytes exceeds max.message.bytes ${maxMessageBytes}` }
+    : undefined;
+}

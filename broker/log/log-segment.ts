@@ -1,0 +1,96 @@
+import { join } from 'node:path';
+import { OffsetIndex } from './offset-index.ts';
+import { TimeIndex } from './time-index.ts';
+
+export const LOG_SUFFIX = '.log';
+export const INDEX_SUFFIX = '.index';
+export const TIME_INDEX_SUFFIX = '.timeindex';
+
+/** Kafka's segment file name: the base offset as 20 zero-padded digits, then the suffix. */
+export function segmentFileName(baseOffset: number, suffix: string): string {
+  return `${String(baseOffset).padStart(20, '0')}${suffix}`;
+}
+
+/** The base offset named by a segment file name, or undefined for any other file. */
+export function parseSegmentFileName(name: string, suffix: string): number | undefined {
+  if (!name.endsWith(suffix)) return undefined;
+  const digits = name.slice(0, -suffix.length);
+  return /^\d{20}$/.test(digits) && Number.isSafeInteger(Number(digits)) ? Number(digits) : undefined;
+}
+
+/**
+ * One segment: `<base>.log` holding batches with offsets base..nextOffset-1, and its indexes.
+ * The active segment keeps its indexes in memory (written to disk when it is rolled or closed);
+ * sealed segments keep only entry counts and are looked up in their index files.
+ */
+export class LogSegment {
+  readonly logPath: string;
+  readonly indexPath: string;
+  readonly timeIndexPath: string;
+  sizeBytes = 0;
+  nextOffset: number;
+  /** Largest batch maxTimestamp so far, -1 when there is none. */
+  maxTimestamp = -1;
+  private offsetOfMaxTimestamp: number;
+  private bytesSinceLastIndexEntry = 0;
+  /** Clock time the segment's age is measured from (its first append), -1 while empty. */
+  firstAppendMs = -1;
+  /** In memory while active; undefined once sealed. */
+  offsetIndex: OffsetIndex | undefined = new OffsetIndex();
+  timeIndex: TimeIndex | undefined = new TimeIndex();
+  /** Entry counts of the index files of a sealed segment. */
+  indexFileEntries = 0;
+  timeIndexFileEntries = 0;
+
+  constructor(
+    dir: string,
+    readonly baseOffset: number,
+  ) {
+    this.logPath = join(dir, segmentFileName(baseOffset, LOG_SUFFIX));
+    this.indexPath = join(dir, segmentFileName(baseOffset, INDEX_SUFFIX));
+    this.timeIndexPath = join(dir, segmentFileName(baseOffset, TIME_INDEX_SUFFIX));
+    this.nextOffset = baseOffset;
+    this.offsetOfMaxTimestamp = baseOffset;
+  }
+
+  get isEmpty(): boolean {
+    return this.sizeBytes === 0;
+  }
+
+  /** Accounts for a batch just placed at `position` (Kafka's LogSegment.append index logic). */
+  recordBatch(
+    lastOffset: number,
+    position: number,
+    sizeBytes: number,
+    maxTimestamp: number,
+    indexIntervalBytes: number,
+  ): void {
+    if (!this.offsetIndex || !this.timeIndex) throw new Error(`segment ${this.logPath} is sealed`);
+    if (maxTimestamp > this.maxTimestamp) {
+      this.maxTimestamp = maxTimestamp;
+      this.offsetOfMaxTimestamp = lastOffset;
+    }
+    if (this.bytesSinceLastIndexEntry > indexIntervalBytes) {
+      this.offsetIndex.append(lastOffset - this.baseOffset, position);
+      this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp - this.baseOffset);
+      this.bytesSinceLastIndexEntry = 0;
+    }
+    this.bytesSinceLastIndexEntry += sizeBytes;
+    this.sizeBytes = position + sizeBytes;
+    this.nextOffset = lastOffset + 1;
+  }
+
+  /** Adds the final time index entry so the last entry holds the segment's largest timestamp. */
+  completeTimeIndex(): void {
+    this.timeIndex?.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp - this.baseOffset);
+  }
+
+  /** Drops the in-memory indexes once their files are written. */
+  seal(): void {
+    if (!this.offsetIndex || !this.timeIndex) throw new Error(`segment ${this.logPath} is already sealed`);
+    this.indexFileEntries = this.offsetIndex.entries;
+    this.timeIndexFileEntries = this.timeIndex.entries;
+    this.offsetIndex = undefined;
+    this.timeIndex = undefined;
+  }
+}

@@ -1,0 +1,495 @@
+import { KafkaError } from '../../sdk/protocol/kafka-error.ts';
+import { BatchOffset } from '../../sdk/record/batch-header.ts';
+import { Acks, type AcksValue } from './acks.ts';
+import { batchSizeAt, int64At, setInt64At, validateBatches } from './batch-validation.ts';
+import type { Clock } from './clock.ts';
+import type { FileSystem } from './file-system.ts';
+import type { LogConfig } from './log-config.ts';
+import { recoverLog } from './log-recovery.ts';
+import { LogSegment } from './log-segment.ts';
+import { lookupOffsetIndexFile, OFFSET_INDEX_ENTRY_BYTES } from './offset-index.ts';
+import { readBatchAt, readBatches, type SegmentSource, walkHeaders } from './segment-read.ts';
+import { lookupTimeIndexFileBefore } from './time-index.ts';
+
+export interface AppendResult {
+  baseOffset: number;
+  lastOffset: number;
+  /** -1 unless the topic uses LogAppendTime. */
+  logAppendTimeMs: number;
+  logStartOffset: number;
+}
+
+export interface ReadResult {
+  /** Whole stored batches, possibly none. */
+  records: Uint8Array;
+  highWatermark: number;
+  logStartOffset: number;
+}
+
+export interface PartitionLogOptions {
+  dir: string;
+  /** `<topic>-<partition>`, for messages. */
+  topicPartition: string;
+  fs: FileSystem;
+  clock: Clock;
+  config: LogConfig;
+  /** Every offset below it was fsynced by a previous run; 0 if unknown. */
+  recoveryPoint: number;
+}
+
+/** An acks=all append (or a flush) waiting for the group commit that covers `endOffset`. */
+interface DurabilityWaiter {
+  endOffset: number;
+  resolve: () => void;
+  reject: (error: KafkaError) => void;
+}
+
+/** A descriptor the next group commit must fsync; sealed segments' files are closed after it. */
+interface SyncTarget {
+  fd: number;
+  path: string;
+  closeAfterSync: boolean;
+}
+
+interface SealedReadHandles {
+  segment: LogSegment;
+  logFd: number;
+  indexFd: number | undefined;
+  timeIndexFd: number | undefined;
+}
+
+const MAX_RELATIVE_OFFSET = 0x7fffffff;
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The durable log of one partition: a directory of segments in Kafka's layout, appended to with
+ * group-committed fsyncs. The high watermark is the fsynced end offset, so readers never see bytes a
+ * crash could take away. Any I/O failure takes the partition offline for good.
+ */
+export class PartitionLog {
+  readonly dir: string;
+  readonly topicPartition: string;
+  private readonly fs: FileSystem;
+  private readonly clock: Clock;
+  private config: LogConfig;
+  private readonly segments: LogSegment[];
+  private activeFd: number;
+  private syncedOffset: number;
+  private commitInFlight: Promise<void> | undefined;
+  private dirNeedsSync = false;
+  private pendingSealed: SyncTarget[] = [];
+  /** Ordered by endOffset (appends are); bounded by the appends in flight. */
+  private waiters: DurabilityWaiter[] = [];
+  private waitersHead = 0;
+  private readonly listeners = new Set<(highWatermark: number) => void>();
+  private offlineError: KafkaError | undefined;
+  private closed = false;
+  private sealedHandles: SealedReadHandles | undefined;
+
+  private constructor(options: PartitionLogOptions, segments: LogSegment[], activeFd: number) {
+    this.dir = options.dir;
+    this.topicPartition = options.topicPartition;
+    this.fs = options.fs;
+    this.clock = options.clock;
+    this.config = options.config;
+    this.segments = segments;
+    this.activeFd = activeFd;
+    this.syncedOffset = this.active.nextOffset;
+  }
+
+  static async open(options: PartitionLogOptions): Promise<PartitionLog> {
+    const { segments, activeFd } = await recoverLog(options);
+    return new PartitionLog(options, segments, activeFd);
+  }
+
+  private get active(): LogSegment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  get logStartOffset(): number {
+    return this.segments[0]!.baseOffset;
+  }
+
+  get logEndOffset(): number {
+    return this.active.nextOffset;
+  }
+
+  get highWatermark(): number {
+    return this.syncedOffset;
+  }
+
+  get recoveryPoint(): number {
+    return this.syncedOffset;
+  }
+
+  get sizeBytes(): number {
+    let total = 0;
+    for (const segment of this.segments) total += segment.sizeBytes;
+    return total;
+  }
+
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  get isOffline(): boolean {
+    return this.offlineError !== undefined;
+  }
+
+  updateConfig(config: LogConfig): void {
+    this.config = config;
+  }
+
+  onHighWatermark(listener: (highWatermark: number) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Validates every batch, assigns offsets by patching each batch's baseOffset in `batches` in place,
+   * and writes them with one system call. acks=all resolves after the group commit covering them.
+   */
+  append(batches: Uint8Array, acks: AcksValue): Promise<AppendResult> {
+    try {
+      this.assertUsable();
+      validateBatches(batches, this.config.maxMessageBytes, this.topicPartition);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const dv = new DataView(batches.buffer, batches.byteOffset, batches.byteLength);
+    const baseOffset = this.logEndOffset;
+    let nextOffset = baseOffset;
+    for (let pos = 0; pos < batches.length; pos += batchSizeAt(dv, pos)) {
+      nextOffset += dv.getInt32(pos + BatchOffset.lastOffsetDelta) + 1;
+    }
+    let segment = this.active;
+    try {
+      if (this.shouldRoll(segment, batches.length, nextOffset - 1)) segment = this.roll();
+      for (let pos = 0, offset = baseOffset; pos < batches.length; pos += batchSizeAt(dv, pos)) {
+        setInt64At(dv, pos + BatchOffset.baseOffset, offset);
+        offset += dv.getInt32(pos + BatchOffset.lastOffsetDelta) + 1;
+      }
+      this.fs.writeSync(this.activeFd, batches, segment.sizeBytes);
+    } catch (error) {
+      return Promise.reject(this.takeOffline(`write to ${segment.logPath} failed: ${reasonOf(error)}`));
+    }
+    for (let pos = 0, position = segment.sizeBytes; pos < batches.length; ) {
+      const size = batchSizeAt(dv, pos);
+      const lastOffset = int64At(dv, pos) + dv.getInt32(pos + BatchOffset.lastOffsetDelta);
+      segment.recordBatch(lastOffset, position, size, int64At(dv, pos + BatchOffset.maxTimestamp), this.config.indexIntervalBytes);
+      pos += size;
+      position += size;
+    }
+    if (segment.firstAppendMs < 0) segment.firstAppendMs = this.clock.nowMs();
+    const result: AppendResult = { baseOffset, lastOffset: nextOffset - 1, logAppendTimeMs: -1, logStartOffset: this.logStartOffset };
+    if (acks !== Acks.all) {
+      this.startCommit();
+      return Promise.resolve(result);
+    }
+    const done = this.waitFor(nextOffset).then(() => result);
+    this.startCommit();
+    return done;
+  }
+
+  /** Resolves once everything appended so far is fsynced. */
+  flush(): Promise<void> {
+    if (this.offlineError) return Promise.reject(this.offlineError);
+    const done = this.waitFor(this.logEndOffset);
+    this.startCommit();
+    return done;
+  }
+
+  /**
+   * Stored batches from the one containing `offset`: whole batches entirely below
+   * `upperBoundOffset` (default and cap: the high watermark), at most `maxBytes` except that the
+   * first batch is always whole. Reads a single segment per call.
+   */
+  read(offset: number, maxBytes: number, upperBoundOffset?: number): ReadResult {
+    this.assertUsable();
+    const highWatermark = this.syncedOffset;
+    const logStartOffset = this.logStartOffset;
+    if (offset < logStartOffset || offset > highWatermark) {
+      throw new KafkaError(
+        'OFFSET_OUT_OF_RANGE',
+        `offset ${offset} is out of range for ${this.topicPartition}: log start ${logStartOffset}, high watermark ${highWatermark}`,
+      );
+    }
+    const upper = Math.min(upperBoundOffset ?? highWatermark, highWatermark);
+    const empty = { records: new Uint8Array(0), highWatermark, logStartOffset };
+    if (offset >= upper) return empty;
+    for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
+      const records = readBatches(this.sourceOf(this.segments[i]!), offset, maxBytes, upper, this.config.indexIntervalBytes);
+      if (records) return { records, highWatermark, logStartOffset };
+    }
+    return empty;
+  }
+
+  /** The first batch below the high watermark whose maxTimestamp is at least `timestampMs`. */
+  firstBatchAtOrAfterTimestamp(timestampMs: number): { bytes: Uint8Array; baseOffset: number } | undefined {
+    this.assertUsable();
+    const highWatermark = this.syncedOffset;
+    for (const segment of this.segments) {
+      if (segment.baseOffset >= highWatermark) return undefined;
+      if (segment.maxTimestamp < timestampMs) continue;
+      const source = this.sourceOf(segment);
+      const relativeOffset = segment.timeIndex
+        ? segment.timeIndex.lookupBefore(timestampMs)
+        : this.sealedTimeIndexLookup(segment, timestampMs);
+      const fromOffset = relativeOffset < 0 ? segment.baseOffset : segment.baseOffset + relativeOffset + 1;
+      let found: { bytes: Uint8Array; baseOffset: number } | undefined;
+      let pastHighWatermark = false;
+      walkHeaders(source, source.positionFor(fromOffset), (header) => {
+        if (header.lastOffset >= highWatermark) {
+          pastHighWatermark = true;
+          return true;
+        }
+        if (header.maxTimestamp < timestampMs) return false;
+        found = { bytes: readBatchAt(source, header), baseOffset: header.baseOffset };
+        return true;
+      });
+      if (found || pastHighWatermark) return found;
+    }
+    return undefined;
+  }
+
+  /**
+   * Deletes the oldest whole segments (never the active one, never above the high watermark) whose
+   * newest timestamp is older than retentionMs, or while the partition exceeds retentionBytes.
+   * The log start offset is the first remaining segment's base offset, so it survives restarts.
+   */
+  async applyRetention(): Promise<number> {
+    if (this.offlineError || this.closed) return 0;
+    const { retentionMs, retentionBytes } = this.config;
+    let deleted = 0;
+    while (this.segments.length > 1) {
+      const oldest = this.segments[0]!;
+      if (this.segments[1]!.baseOffset > this.syncedOffset) break;
+      const newestMs = oldest.maxTimestamp >= 0 ? oldest.maxTimestamp : (await this.fs.stat(oldest.logPath)).modifiedMs;
+      if (this.segments[0] !== oldest || this.closed) break;
+      const expired = retentionMs >= 0 && this.clock.nowMs() - newestMs > retentionMs;
+      const oversized = retentionBytes >= 0 && this.sizeBytes - oldest.sizeBytes >= retentionBytes;
+      if (!expired && !oversized) break;
+      this.segments.shift();
+      if (this.sealedHandles?.segment === oldest) this.closeSealedHandles();
+      // The .log goes first: a crash in between leaves stray index files, which open removes.
+      for (const path of [oldest.logPath, oldest.indexPath, oldest.timeIndexPath]) {
+        if (await this.fs.exists(path)) await this.fs.unlink(path);
+      }
+      deleted++;
+    }
+    if (deleted > 0) await this.fs.fsyncDir(this.dir);
+    return deleted;
+  }
+
+  /** Fsyncs everything, closes every file, and returns the recovery point to checkpoint. */
+  async close(): Promise<number> {
+    if (this.closed) return this.syncedOffset;
+    if (!this.offlineError) {
+      await this.flush().catch(() => undefined);
+      while (this.commitInFlight || this.pendingSealed.length > 0 || this.dirNeedsSync) {
+        if (this.offlineError) break;
+        this.startCommit();
+        await this.commitInFlight;
+      }
+    }
+    await this.release();
+    return this.syncedOffset;
+  }
+
+  /** Closes the log without flushing and removes its directory. */
+  async delete(): Promise<void> {
+    if (!this.closed) await this.release();
+    await this.fs.removeDirectory(this.dir);
+  }
+
+  private async release(): Promise<void> {
+    this.closed = true;
+    while (this.commitInFlight) await this.commitInFlight;
+    this.rejectWaiters(this.offlineError ?? new KafkaError('KAFKA_STORAGE_ERROR', `${this.topicPartition} is closed`));
+    const fds = [this.activeFd, ...this.pendingSealed.map((target) => target.fd)];
+    this.pendingSealed = [];
+    this.closeSealedHandles();
+    for (const fd of fds) {
+      try {
+        this.fs.closeSync(fd);
+      } catch {
+        // Closing cannot lose data that was not already lost; the partition is going away.
+      }
+    }
+  }
+
+  private assertUsable(): void {
+    if (this.offlineError) throw this.offlineError;
+    if (this.closed) throw new KafkaError('KAFKA_STORAGE_ERROR', `${this.topicPartition} is closed`);
+  }
+
+  private shouldRoll(segment: LogSegment, incomingBytes: number, lastOffset: number): boolean {
+    if (segment.isEmpty) return false;
+    const indexFull =
+      (segment.offsetIndex?.entries ?? 0) >= Math.floor(this.config.segmentIndexBytes / OFFSET_INDEX_ENTRY_BYTES);
+    return (
+      segment.sizeBytes + incomingBytes > this.config.segmentBytes ||
+      segment.sizeBytes + incomingBytes > MAX_RELATIVE_OFFSET ||
+      this.clock.nowMs() - segment.firstAppendMs > this.config.segmentMs ||
+      lastOffset - segment.baseOffset > MAX_RELATIVE_OFFSET ||
+      indexFull
+    );
+  }
+
+  /**
+   * Seals the active segment (writes its index files) and starts a new one at the log end. The old
+   * files and the directory are fsynced by the next group commit, before the high watermark can
+   * move into the new segment.
+   */
+  private roll(): LogSegment {
+    const old = this.active;
+    old.completeTimeIndex();
+    const indexBytes = old.offsetIndex!.encode();
+    const timeIndexBytes = old.timeIndex!.encode();
+    const indexFd = this.fs.openSync(old.indexPath, 'create');
+    this.pendingSealed.push({ fd: this.activeFd, path: old.logPath, closeAfterSync: true });
+    this.pendingSealed.push({ fd: indexFd, path: old.indexPath, closeAfterSync: true });
+    this.fs.writeSync(indexFd, indexBytes, 0);
+    const timeIndexFd = this.fs.openSync(old.timeIndexPath, 'create');
+    this.pendingSealed.push({ fd: timeIndexFd, path: old.timeIndexPath, closeAfterSync: true });
+    this.fs.writeSync(timeIndexFd, timeIndexBytes, 0);
+    old.seal();
+    const segment = new LogSegment(this.dir, old.nextOffset);
+    this.activeFd = this.fs.openSync(segment.logPath, 'create');
+    this.segments.push(segment);
+    this.dirNeedsSync = true;
+    return segment;
+  }
+
+  private waitFor(endOffset: number): Promise<void> {
+    if (endOffset <= this.syncedOffset) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ endOffset, resolve, reject }));
+  }
+
+  /**
+   * Group commit: one fsync covers every append before it; while it runs, later appends wait and
+   * the next commit starts as soon as this one returns. Never more than one commit in flight.
+   */
+  private startCommit(): void {
+    if (this.commitInFlight || this.offlineError || this.closed) return;
+    const target = this.logEndOffset;
+    if (target === this.syncedOffset && this.pendingSealed.length === 0 && !this.dirNeedsSync) return;
+    const files = this.pendingSealed;
+    this.pendingSealed = [];
+    files.push({ fd: this.activeFd, path: this.active.logPath, closeAfterSync: false });
+    const syncDir = this.dirNeedsSync;
+    this.dirNeedsSync = false;
+    this.commitInFlight = this.commit(files, syncDir, target);
+  }
+
+  private async commit(files: SyncTarget[], syncDir: boolean, target: number): Promise<void> {
+    let current = this.dir;
+    try {
+      for (const file of files) {
+        current = file.path;
+        await this.fs.fsync(file.fd);
+      }
+      if (syncDir) {
+        current = this.dir;
+        await this.fs.fsyncDir(this.dir);
+      }
+    } catch (error) {
+      this.commitInFlight = undefined;
+      this.pendingSealed.push(...files.filter((file) => file.closeAfterSync));
+      this.takeOffline(`fsync of ${current} failed: ${reasonOf(error)}`);
+      return;
+    }
+    for (const file of files) if (file.closeAfterSync) this.fs.closeSync(file.fd);
+    this.commitInFlight = undefined;
+    if (this.closed) return;
+    this.advance(target);
+    this.startCommit();
+  }
+
+  private advance(target: number): void {
+    const advanced = target > this.syncedOffset;
+    if (advanced) this.syncedOffset = target;
+    while (this.waitersHead < this.waiters.length && this.waiters[this.waitersHead]!.endOffset <= this.syncedOffset) {
+      this.waiters[this.waitersHead++]!.resolve();
+    }
+    if (this.waitersHead === this.waiters.length) {
+      this.waiters = [];
+      this.waitersHead = 0;
+    } else if (this.waitersHead > 1024) {
+      this.waiters = this.waiters.slice(this.waitersHead);
+      this.waitersHead = 0;
+    }
+    if (!advanced) return;
+    for (const listener of this.listeners) listener(this.syncedOffset);
+  }
+
+  private takeOffline(reason: string): KafkaError {
+    if (!this.offlineError) {
+      this.offlineError = new KafkaError('KAFKA_STORAGE_ERROR', `${this.topicPartition} is offline: ${reason}`);
+      this.rejectWaiters(this.offlineError);
+    }
+    return this.offlineError;
+  }
+
+  private rejectWaiters(error: KafkaError): void {
+    const waiters = this.waiters.slice(this.waitersHead);
+    this.waiters = [];
+    this.waitersHead = 0;
+    for (const waiter of waiters) waiter.reject(error);
+  }
+
+  private segmentIndexFor(offset: number): number {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.segments[mid]!.baseOffset <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  private sourceOf(segment: LogSegment): SegmentSource {
+    const fs = this.fs;
+    const base = segment.baseOffset;
+    if (segment.offsetIndex) {
+      const index = segment.offsetIndex;
+      return { fs, fd: this.activeFd, endPosition: segment.sizeBytes, positionFor: (offset) => index.lookup(offset - base) };
+    }
+    const handles = this.sealedHandlesFor(segment);
+    return {
+      fs,
+      fd: handles.logFd,
+      endPosition: segment.sizeBytes,
+      positionFor: (offset) =>
+        handles.indexFd === undefined ? 0 : lookupOffsetIndexFile(fs, handles.indexFd, segment.indexFileEntries, offset - base),
+    };
+  }
+
+  private sealedTimeIndexLookup(segment: LogSegment, timestampMs: number): number {
+    const handles = this.sealedHandlesFor(segment);
+    if (segment.timeIndexFileEntries === 0) return -1;
+    handles.timeIndexFd ??= this.fs.openSync(segment.timeIndexPath, 'read');
+    return lookupTimeIndexFileBefore(this.fs, handles.timeIndexFd, segment.timeIndexFileEntries, timestampMs);
+  }
+
+  /** Descriptors of the one sealed segment last read; catch-up readers move through segments in order. */
+  private sealedHandlesFor(segment: LogSegment): SealedReadHandles {
+    if (this.sealedHandles?.segment === segment) return this.sealedHandles;
+    this.closeSealedHandles();
+    const logFd = this.fs.openSync(segment.logPath, 'read');
+    const indexFd = segment.indexFileEntries > 0 ? this.fs.openSync(segment.indexPath, 'read') : undefined;
+    this.sealedHandles = { segment, logFd, indexFd, timeIndexFd: undefined };
+    return this.sealedHandles;
+  }
+
+  private closeSealedHandles(): void {
+    const handles = this.sealedHandles;
+    this.sealedHandles = undefined;
+    if (!handles) return;
+    for (const fd of [handles.logFd, handles.indexFd, handles.timeIndexFd]) if (fd !== undefined) this.fs.closeSync(fd);
+  }
+}

@@ -1,0 +1,61 @@
+import { BATCH_HEADER_BYTES, BatchOffset } from '../../sdk/record/batch-header.ts';
+import { batchSizeAt, contentDefect, int64At, lengthDefect } from './batch-validation.ts';
+import type { FileSystem } from './file-system.ts';
+import type { LogSegment } from './log-segment.ts';
+
+export interface ScanOutcome {
+  /** The first invalid batch: where it starts and what is wrong; undefined if the file is clean. */
+  defect: { position: number; reason: string } | undefined;
+  /** maxTimestamp of the first batch, -1 when empty. */
+  firstBatchMaxTimestamp: number;
+}
+
+/** The scan buffer used when no larger batch forces a bigger one. */
+export const SCAN_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * Reads a segment file batch by batch, verifying length bounds, magic, CRC-32C, record counts and
+ * offset continuity from `segment.baseOffset`, and rebuilds the segment's indexes as it goes.
+ * Stops at the first invalid batch. Memory stays at one chunk (or one batch, if larger).
+ */
+export function scanSegment(
+  fs: FileSystem,
+  fd: number,
+  segment: LogSegment,
+  indexIntervalBytes: number,
+  chunk: Uint8Array,
+): ScanOutcome {
+  const fileSize = fs.fileSizeSync(fd);
+  segment.sizeBytes = 0;
+  let buffer = chunk;
+  let dv = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  let bufferStart = 0;
+  let bufferLength = 0;
+  let firstBatchMaxTimestamp = -1;
+  const load = (position: number, minBytes: number): void => {
+    buffer = minBytes > chunk.length ? new Uint8Array(minBytes) : chunk;
+    dv = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    bufferStart = position;
+    bufferLength = fs.readSync(fd, buffer, position);
+  };
+  for (let pos = 0; pos < fileSize; ) {
+    const fail = (reason: string): ScanOutcome => ({ defect: { position: pos, reason }, firstBatchMaxTimestamp });
+    if (pos + BATCH_HEADER_BYTES > bufferStart + bufferLength) load(pos, BATCH_HEADER_BYTES);
+    const headerDefect = lengthDefect(dv, pos - bufferStart, fileSize - bufferStart);
+    if (headerDefect) return fail(headerDefect.reason);
+    const size = batchSizeAt(dv, pos - bufferStart);
+    if (pos + size > bufferStart + bufferLength) load(pos, size);
+    if (bufferLength < pos - bufferStart + size) return fail('short read');
+    const at = pos - bufferStart;
+    const defect = contentDefect(buffer, dv, at);
+    if (defect) return fail(defect.reason);
+    const baseOffset = int64At(dv, at + BatchOffset.baseOffset);
+    if (baseOffset !== segment.nextOffset) return fail(`baseOffset ${baseOffset}, expected ${segment.nextOffset}`);
+    const lastOffset = baseOffset + dv.getInt32(at + BatchOffset.lastOffsetDelta);
+    const maxTimestamp = int64At(dv, at + BatchOffset.maxTimestamp);
+    if (pos === 0) firstBatchMaxTimestamp = maxTimestamp;
+    segment.recordBatch(lastOffset, pos, size, maxTimestamp, indexIntervalBytes);
+    pos += size;
+  }
+  return { defect: undefined, firstBatchMaxTimestamp };
+}
