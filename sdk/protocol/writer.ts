@@ -214,10 +214,15 @@ export class Writer {
     const size = this.pos - start;
     const sizeBytes = uvarintSize(size);
     this.ensure(sizeBytes);
-    this.buf.copyWithin(start + sizeBytes, start, this.pos);
-    const end = this.pos + sizeBytes;
-    this.pos = start;
-    this.writeUvarint(size);
-    this.pos = end;
+    const b = this.buf;
+    b.copyWithin(start + sizeBytes, start, this.pos);
+    let at = start;
+    let rest = size;
+    while (rest >= 0x80) {
+      b[at++] = (rest & 0x7f) | 0x80;
+      rest = Math.floor(rest / 128);
+    }
+    b[at] = rest;
+    this.pos += sizeBytes;
   }
 }

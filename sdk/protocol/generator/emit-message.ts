@@ -71,8 +71,9 @@ export class MessageEmitter {
     }
   }
 
+  /** Struct types are prefixed with the message name ("ProduceRequestTopicProduceData") unless they already start with it. */
   private structName(typeName: string): string {
-    return `${this.msg.name}${typeName}`;
+    return typeName.startsWith(this.msg.name) ? typeName : `${this.msg.name}${typeName}`;
   }
 
   private addStruct(tsName: string, fields: readonly FieldSpec[], range: VersionRange): void {

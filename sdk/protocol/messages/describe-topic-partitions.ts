@@ -96,12 +96,12 @@ export interface DescribeTopicPartitionsResponse {
   /** versions 0+; ignorable */
   throttleTimeMs: number;
   /** versions 0+ */
-  topics: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic[];
+  topics: DescribeTopicPartitionsResponseTopic[];
   /** versions 0+; nullable 0+; default null */
   nextCursor: DescribeTopicPartitionsResponseCursor | null;
 }
 
-export interface DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic {
+export interface DescribeTopicPartitionsResponseTopic {
   /** versions 0+ */
   errorCode: number;
   /** versions 0+; nullable 0+ */
@@ -111,12 +111,12 @@ export interface DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseT
   /** versions 0+; default false; ignorable */
   isInternal: boolean;
   /** versions 0+ */
-  partitions: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition[];
+  partitions: DescribeTopicPartitionsResponsePartition[];
   /** versions 0+; default -2147483648 */
   topicAuthorizedOperations: number;
 }
 
-export interface DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition {
+export interface DescribeTopicPartitionsResponsePartition {
   /** versions 0+ */
   errorCode: number;
   /** versions 0+ */
@@ -150,7 +150,7 @@ export function encodeDescribeTopicPartitionsResponse(w: Writer, v: number, m: D
     const a = m.topics;
     w.writeUvarint(a.length + 1);
     for (const e of a) {
-      writeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic(w, v, e);
+      writeDescribeTopicPartitionsResponseTopic(w, v, e);
     }
   }
   if (m.nextCursor === null) w.writeInt8(-1);
@@ -163,11 +163,11 @@ export function encodeDescribeTopicPartitionsResponse(w: Writer, v: number, m: D
 
 export function decodeDescribeTopicPartitionsResponse(r: Reader, v: number): DescribeTopicPartitionsResponse {
   const _throttleTimeMs: number = r.readInt32();
-  let _topics: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic[];
+  let _topics: DescribeTopicPartitionsResponseTopic[];
   {
     const n = r.readCompactArrayLength(1);
-    const a: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(readDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic(r, v));
+    const a: DescribeTopicPartitionsResponseTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(readDescribeTopicPartitionsResponseTopic(r, v));
     _topics = a;
   }
   const _nextCursor: DescribeTopicPartitionsResponseCursor | null = (r.readStructPresent() ? readDescribeTopicPartitionsResponseCursor(r, v) : null);
@@ -180,7 +180,7 @@ export function decodeDescribeTopicPartitionsResponse(r: Reader, v: number): Des
   return m;
 }
 
-function writeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic(w: Writer, v: number, m: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic): void {
+function writeDescribeTopicPartitionsResponseTopic(w: Writer, v: number, m: DescribeTopicPartitionsResponseTopic): void {
   w.writeInt16(m.errorCode);
   w.writeCompactNullableString(m.name);
   w.writeUuid(m.topicId);
@@ -189,27 +189,27 @@ function writeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopi
     const a = m.partitions;
     w.writeUvarint(a.length + 1);
     for (const e of a) {
-      writeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition(w, v, e);
+      writeDescribeTopicPartitionsResponsePartition(w, v, e);
     }
   }
   w.writeInt32(m.topicAuthorizedOperations);
   w.writeUvarint(0);
 }
 
-function readDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic(r: Reader, v: number): DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic {
+function readDescribeTopicPartitionsResponseTopic(r: Reader, v: number): DescribeTopicPartitionsResponseTopic {
   const _errorCode: number = r.readInt16();
   const _name: string | null = r.readCompactNullableString();
   const _topicId: string = r.readUuid();
   const _isInternal: boolean = r.readBool();
-  let _partitions: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition[];
+  let _partitions: DescribeTopicPartitionsResponsePartition[];
   {
     const n = r.readCompactArrayLength(1);
-    const a: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition[] = [];
-    for (let i = 0; i < n; i++) a.push(readDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition(r, v));
+    const a: DescribeTopicPartitionsResponsePartition[] = [];
+    for (let i = 0; i < n; i++) a.push(readDescribeTopicPartitionsResponsePartition(r, v));
     _partitions = a;
   }
   const _topicAuthorizedOperations: number = r.readInt32();
-  const m: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic = {
+  const m: DescribeTopicPartitionsResponseTopic = {
     errorCode: _errorCode,
     name: _name,
     topicId: _topicId,
@@ -221,7 +221,7 @@ function readDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic
   return m;
 }
 
-function writeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition(w: Writer, _v: number, m: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition): void {
+function writeDescribeTopicPartitionsResponsePartition(w: Writer, _v: number, m: DescribeTopicPartitionsResponsePartition): void {
   w.writeInt16(m.errorCode);
   w.writeInt32(m.partitionIndex);
   w.writeInt32(m.leaderId);
@@ -272,7 +272,7 @@ function writeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePart
   w.writeUvarint(0);
 }
 
-function readDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition(r: Reader, _v: number): DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition {
+function readDescribeTopicPartitionsResponsePartition(r: Reader, _v: number): DescribeTopicPartitionsResponsePartition {
   const _errorCode: number = r.readInt16();
   const _partitionIndex: number = r.readInt32();
   const _leaderId: number = r.readInt32();
@@ -318,7 +318,7 @@ function readDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseParti
     for (let i = 0; i < n; i++) a.push(r.readInt32());
     _offlineReplicas = a;
   }
-  const m: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition = {
+  const m: DescribeTopicPartitionsResponsePartition = {
     errorCode: _errorCode,
     partitionIndex: _partitionIndex,
     leaderId: _leaderId,

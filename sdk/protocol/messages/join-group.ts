@@ -18,12 +18,12 @@ export interface JoinGroupRequest {
   /** versions 0+ */
   protocolType: string;
   /** versions 0+ */
-  protocols: JoinGroupRequestJoinGroupRequestProtocol[];
+  protocols: JoinGroupRequestProtocol[];
   /** versions 8+; nullable 8+; default null; ignorable */
   reason: string | null;
 }
 
-export interface JoinGroupRequestJoinGroupRequestProtocol {
+export interface JoinGroupRequestProtocol {
   /** versions 0+ */
   name: string;
   /** versions 0+ */
@@ -67,7 +67,7 @@ export function encodeJoinGroupRequest(w: Writer, v: number, m: JoinGroupRequest
       w.writeInt32(a.length);
     }
     for (const e of a) {
-      writeJoinGroupRequestJoinGroupRequestProtocol(w, v, e);
+      writeJoinGroupRequestProtocol(w, v, e);
     }
   }
   if (v >= 8) {
@@ -85,11 +85,11 @@ export function decodeJoinGroupRequest(r: Reader, v: number): JoinGroupRequest {
   const _memberId: string = (v >= 6 ? r.readCompactString() : r.readString());
   const _groupInstanceId: string | null = (v >= 5 ? (v >= 6 ? r.readCompactNullableString() : r.readNullableString()) : null);
   const _protocolType: string = (v >= 6 ? r.readCompactString() : r.readString());
-  let _protocols: JoinGroupRequestJoinGroupRequestProtocol[];
+  let _protocols: JoinGroupRequestProtocol[];
   {
     const n = (v >= 6 ? r.readCompactArrayLength(1) : r.readArrayLength(1));
-    const a: JoinGroupRequestJoinGroupRequestProtocol[] = [];
-    for (let i = 0; i < n; i++) a.push(readJoinGroupRequestJoinGroupRequestProtocol(r, v));
+    const a: JoinGroupRequestProtocol[] = [];
+    for (let i = 0; i < n; i++) a.push(readJoinGroupRequestProtocol(r, v));
     _protocols = a;
   }
   const _reason: string | null = (v >= 8 ? r.readCompactNullableString() : null);
@@ -109,7 +109,7 @@ export function decodeJoinGroupRequest(r: Reader, v: number): JoinGroupRequest {
   return m;
 }
 
-function writeJoinGroupRequestJoinGroupRequestProtocol(w: Writer, v: number, m: JoinGroupRequestJoinGroupRequestProtocol): void {
+function writeJoinGroupRequestProtocol(w: Writer, v: number, m: JoinGroupRequestProtocol): void {
   if (v >= 6) {
     w.writeCompactString(m.name);
   } else {
@@ -125,10 +125,10 @@ function writeJoinGroupRequestJoinGroupRequestProtocol(w: Writer, v: number, m: 
   }
 }
 
-function readJoinGroupRequestJoinGroupRequestProtocol(r: Reader, v: number): JoinGroupRequestJoinGroupRequestProtocol {
+function readJoinGroupRequestProtocol(r: Reader, v: number): JoinGroupRequestProtocol {
   const _name: string = (v >= 6 ? r.readCompactString() : r.readString());
   const _metadata: Uint8Array = (v >= 6 ? r.readCompactBytes() : r.readBytes());
-  const m: JoinGroupRequestJoinGroupRequestProtocol = {
+  const m: JoinGroupRequestProtocol = {
     name: _name,
     metadata: _metadata,
   };
@@ -156,10 +156,10 @@ export interface JoinGroupResponse {
   /** versions 0+ */
   memberId: string;
   /** versions 0+ */
-  members: JoinGroupResponseJoinGroupResponseMember[];
+  members: JoinGroupResponseMember[];
 }
 
-export interface JoinGroupResponseJoinGroupResponseMember {
+export interface JoinGroupResponseMember {
   /** versions 0+ */
   memberId: string;
   /** versions 5+; nullable 5+; default null; ignorable */
@@ -213,7 +213,7 @@ export function encodeJoinGroupResponse(w: Writer, v: number, m: JoinGroupRespon
       w.writeInt32(a.length);
     }
     for (const e of a) {
-      writeJoinGroupResponseJoinGroupResponseMember(w, v, e);
+      writeJoinGroupResponseMember(w, v, e);
     }
   }
   if (v >= 6) {
@@ -230,11 +230,11 @@ export function decodeJoinGroupResponse(r: Reader, v: number): JoinGroupResponse
   const _leader: string = (v >= 6 ? r.readCompactString() : r.readString());
   const _skipAssignment: boolean = (v >= 9 ? r.readBool() : false);
   const _memberId: string = (v >= 6 ? r.readCompactString() : r.readString());
-  let _members: JoinGroupResponseJoinGroupResponseMember[];
+  let _members: JoinGroupResponseMember[];
   {
     const n = (v >= 6 ? r.readCompactArrayLength(1) : r.readArrayLength(1));
-    const a: JoinGroupResponseJoinGroupResponseMember[] = [];
-    for (let i = 0; i < n; i++) a.push(readJoinGroupResponseJoinGroupResponseMember(r, v));
+    const a: JoinGroupResponseMember[] = [];
+    for (let i = 0; i < n; i++) a.push(readJoinGroupResponseMember(r, v));
     _members = a;
   }
   const m: JoinGroupResponse = {
@@ -254,7 +254,7 @@ export function decodeJoinGroupResponse(r: Reader, v: number): JoinGroupResponse
   return m;
 }
 
-function writeJoinGroupResponseJoinGroupResponseMember(w: Writer, v: number, m: JoinGroupResponseJoinGroupResponseMember): void {
+function writeJoinGroupResponseMember(w: Writer, v: number, m: JoinGroupResponseMember): void {
   if (v >= 6) {
     w.writeCompactString(m.memberId);
   } else {
@@ -277,11 +277,11 @@ function writeJoinGroupResponseJoinGroupResponseMember(w: Writer, v: number, m: 
   }
 }
 
-function readJoinGroupResponseJoinGroupResponseMember(r: Reader, v: number): JoinGroupResponseJoinGroupResponseMember {
+function readJoinGroupResponseMember(r: Reader, v: number): JoinGroupResponseMember {
   const _memberId: string = (v >= 6 ? r.readCompactString() : r.readString());
   const _groupInstanceId: string | null = (v >= 5 ? (v >= 6 ? r.readCompactNullableString() : r.readNullableString()) : null);
   const _metadata: Uint8Array = (v >= 6 ? r.readCompactBytes() : r.readBytes());
-  const m: JoinGroupResponseJoinGroupResponseMember = {
+  const m: JoinGroupResponseMember = {
     memberId: _memberId,
     groupInstanceId: _groupInstanceId,
     metadata: _metadata,

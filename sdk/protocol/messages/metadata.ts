@@ -6,7 +6,7 @@ import type { Writer } from '../writer.ts';
 
 export interface MetadataRequest {
   /** versions 0+; nullable 1+ */
-  topics: MetadataRequestMetadataRequestTopic[] | null;
+  topics: MetadataRequestTopic[] | null;
   /** versions 4+; default true */
   allowAutoTopicCreation: boolean;
   /** versions 8-10 */
@@ -15,7 +15,7 @@ export interface MetadataRequest {
   includeTopicAuthorizedOperations: boolean;
 }
 
-export interface MetadataRequestMetadataRequestTopic {
+export interface MetadataRequestTopic {
   /** versions 10+; ignorable */
   topicId: string;
   /** versions 0+; nullable 10+ */
@@ -42,7 +42,7 @@ export function encodeMetadataRequest(w: Writer, v: number, m: MetadataRequest):
         w.writeInt32(a.length);
       }
       for (const e of a) {
-        writeMetadataRequestMetadataRequestTopic(w, v, e);
+        writeMetadataRequestTopic(w, v, e);
       }
     }
   }
@@ -67,13 +67,13 @@ export function encodeMetadataRequest(w: Writer, v: number, m: MetadataRequest):
 }
 
 export function decodeMetadataRequest(r: Reader, v: number): MetadataRequest {
-  let _topics: MetadataRequestMetadataRequestTopic[] | null;
+  let _topics: MetadataRequestTopic[] | null;
   {
     const n = (v >= 9 ? (v >= 1 ? r.readCompactNullableArrayLength(1) : r.readCompactArrayLength(1)) : (v >= 1 ? r.readNullableArrayLength(1) : r.readArrayLength(1)));
     if (n < 0) _topics = null;
     else {
-      const a: MetadataRequestMetadataRequestTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(readMetadataRequestMetadataRequestTopic(r, v));
+      const a: MetadataRequestTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(readMetadataRequestTopic(r, v));
       _topics = a;
     }
   }
@@ -92,7 +92,7 @@ export function decodeMetadataRequest(r: Reader, v: number): MetadataRequest {
   return m;
 }
 
-function writeMetadataRequestMetadataRequestTopic(w: Writer, v: number, m: MetadataRequestMetadataRequestTopic): void {
+function writeMetadataRequestTopic(w: Writer, v: number, m: MetadataRequestTopic): void {
   if (v >= 10) {
     w.writeUuid(m.topicId);
   }
@@ -100,13 +100,13 @@ function writeMetadataRequestMetadataRequestTopic(w: Writer, v: number, m: Metad
     if (v >= 10) {
       w.writeCompactNullableString(m.name);
     } else {
-      w.writeCompactString(required(m.name, "MetadataRequestMetadataRequestTopic.name"));
+      w.writeCompactString(required(m.name, "MetadataRequestTopic.name"));
     }
   } else {
     if (v >= 10) {
       w.writeNullableString(m.name);
     } else {
-      w.writeString(required(m.name, "MetadataRequestMetadataRequestTopic.name"));
+      w.writeString(required(m.name, "MetadataRequestTopic.name"));
     }
   }
   if (v >= 9) {
@@ -114,10 +114,10 @@ function writeMetadataRequestMetadataRequestTopic(w: Writer, v: number, m: Metad
   }
 }
 
-function readMetadataRequestMetadataRequestTopic(r: Reader, v: number): MetadataRequestMetadataRequestTopic {
+function readMetadataRequestTopic(r: Reader, v: number): MetadataRequestTopic {
   const _topicId: string = (v >= 10 ? r.readUuid() : ZERO_UUID);
   const _name: string | null = (v >= 9 ? (v >= 10 ? r.readCompactNullableString() : r.readCompactString()) : (v >= 10 ? r.readNullableString() : r.readString()));
-  const m: MetadataRequestMetadataRequestTopic = {
+  const m: MetadataRequestTopic = {
     topicId: _topicId,
     name: _name,
   };
@@ -131,18 +131,18 @@ export interface MetadataResponse {
   /** versions 3+; ignorable */
   throttleTimeMs: number;
   /** versions 0+ */
-  brokers: MetadataResponseMetadataResponseBroker[];
+  brokers: MetadataResponseBroker[];
   /** versions 2+; nullable 2+; default null; ignorable */
   clusterId: string | null;
   /** versions 1+; default -1; ignorable */
   controllerId: number;
   /** versions 0+ */
-  topics: MetadataResponseMetadataResponseTopic[];
+  topics: MetadataResponseTopic[];
   /** versions 8-10; default -2147483648 */
   clusterAuthorizedOperations: number;
 }
 
-export interface MetadataResponseMetadataResponseBroker {
+export interface MetadataResponseBroker {
   /** versions 0+ */
   nodeId: number;
   /** versions 0+ */
@@ -153,7 +153,7 @@ export interface MetadataResponseMetadataResponseBroker {
   rack: string | null;
 }
 
-export interface MetadataResponseMetadataResponseTopic {
+export interface MetadataResponseTopic {
   /** versions 0+ */
   errorCode: number;
   /** versions 0+; nullable 12+ */
@@ -163,12 +163,12 @@ export interface MetadataResponseMetadataResponseTopic {
   /** versions 1+; default false; ignorable */
   isInternal: boolean;
   /** versions 0+ */
-  partitions: MetadataResponseMetadataResponsePartition[];
+  partitions: MetadataResponsePartition[];
   /** versions 8+; default -2147483648 */
   topicAuthorizedOperations: number;
 }
 
-export interface MetadataResponseMetadataResponsePartition {
+export interface MetadataResponsePartition {
   /** versions 0+ */
   errorCode: number;
   /** versions 0+ */
@@ -197,7 +197,7 @@ export function encodeMetadataResponse(w: Writer, v: number, m: MetadataResponse
       w.writeInt32(a.length);
     }
     for (const e of a) {
-      writeMetadataResponseMetadataResponseBroker(w, v, e);
+      writeMetadataResponseBroker(w, v, e);
     }
   }
   if (v >= 2) {
@@ -218,7 +218,7 @@ export function encodeMetadataResponse(w: Writer, v: number, m: MetadataResponse
       w.writeInt32(a.length);
     }
     for (const e of a) {
-      writeMetadataResponseMetadataResponseTopic(w, v, e);
+      writeMetadataResponseTopic(w, v, e);
     }
   }
   if (v >= 8 && v <= 10) {
@@ -233,20 +233,20 @@ export function encodeMetadataResponse(w: Writer, v: number, m: MetadataResponse
 
 export function decodeMetadataResponse(r: Reader, v: number): MetadataResponse {
   const _throttleTimeMs: number = (v >= 3 ? r.readInt32() : 0);
-  let _brokers: MetadataResponseMetadataResponseBroker[];
+  let _brokers: MetadataResponseBroker[];
   {
     const n = (v >= 9 ? r.readCompactArrayLength(1) : r.readArrayLength(1));
-    const a: MetadataResponseMetadataResponseBroker[] = [];
-    for (let i = 0; i < n; i++) a.push(readMetadataResponseMetadataResponseBroker(r, v));
+    const a: MetadataResponseBroker[] = [];
+    for (let i = 0; i < n; i++) a.push(readMetadataResponseBroker(r, v));
     _brokers = a;
   }
   const _clusterId: string | null = (v >= 2 ? (v >= 9 ? r.readCompactNullableString() : r.readNullableString()) : null);
   const _controllerId: number = (v >= 1 ? r.readInt32() : -1);
-  let _topics: MetadataResponseMetadataResponseTopic[];
+  let _topics: MetadataResponseTopic[];
   {
     const n = (v >= 9 ? r.readCompactArrayLength(1) : r.readArrayLength(1));
-    const a: MetadataResponseMetadataResponseTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(readMetadataResponseMetadataResponseTopic(r, v));
+    const a: MetadataResponseTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(readMetadataResponseTopic(r, v));
     _topics = a;
   }
   const _clusterAuthorizedOperations: number = (v >= 8 && v <= 10 ? r.readInt32() : -2147483648);
@@ -264,7 +264,7 @@ export function decodeMetadataResponse(r: Reader, v: number): MetadataResponse {
   return m;
 }
 
-function writeMetadataResponseMetadataResponseBroker(w: Writer, v: number, m: MetadataResponseMetadataResponseBroker): void {
+function writeMetadataResponseBroker(w: Writer, v: number, m: MetadataResponseBroker): void {
   w.writeInt32(m.nodeId);
   if (v >= 9) {
     w.writeCompactString(m.host);
@@ -284,12 +284,12 @@ function writeMetadataResponseMetadataResponseBroker(w: Writer, v: number, m: Me
   }
 }
 
-function readMetadataResponseMetadataResponseBroker(r: Reader, v: number): MetadataResponseMetadataResponseBroker {
+function readMetadataResponseBroker(r: Reader, v: number): MetadataResponseBroker {
   const _nodeId: number = r.readInt32();
   const _host: string = (v >= 9 ? r.readCompactString() : r.readString());
   const _port: number = r.readInt32();
   const _rack: string | null = (v >= 1 ? (v >= 9 ? r.readCompactNullableString() : r.readNullableString()) : null);
-  const m: MetadataResponseMetadataResponseBroker = {
+  const m: MetadataResponseBroker = {
     nodeId: _nodeId,
     host: _host,
     port: _port,
@@ -301,19 +301,19 @@ function readMetadataResponseMetadataResponseBroker(r: Reader, v: number): Metad
   return m;
 }
 
-function writeMetadataResponseMetadataResponseTopic(w: Writer, v: number, m: MetadataResponseMetadataResponseTopic): void {
+function writeMetadataResponseTopic(w: Writer, v: number, m: MetadataResponseTopic): void {
   w.writeInt16(m.errorCode);
   if (v >= 9) {
     if (v >= 12) {
       w.writeCompactNullableString(m.name);
     } else {
-      w.writeCompactString(required(m.name, "MetadataResponseMetadataResponseTopic.name"));
+      w.writeCompactString(required(m.name, "MetadataResponseTopic.name"));
     }
   } else {
     if (v >= 12) {
       w.writeNullableString(m.name);
     } else {
-      w.writeString(required(m.name, "MetadataResponseMetadataResponseTopic.name"));
+      w.writeString(required(m.name, "MetadataResponseTopic.name"));
     }
   }
   if (v >= 10) {
@@ -330,33 +330,33 @@ function writeMetadataResponseMetadataResponseTopic(w: Writer, v: number, m: Met
       w.writeInt32(a.length);
     }
     for (const e of a) {
-      writeMetadataResponseMetadataResponsePartition(w, v, e);
+      writeMetadataResponsePartition(w, v, e);
     }
   }
   if (v >= 8) {
     w.writeInt32(m.topicAuthorizedOperations);
   } else if (m.topicAuthorizedOperations !== -2147483648) {
-    throw unsupportedField("MetadataResponseMetadataResponseTopic.topicAuthorizedOperations", v);
+    throw unsupportedField("MetadataResponseTopic.topicAuthorizedOperations", v);
   }
   if (v >= 9) {
     w.writeUvarint(0);
   }
 }
 
-function readMetadataResponseMetadataResponseTopic(r: Reader, v: number): MetadataResponseMetadataResponseTopic {
+function readMetadataResponseTopic(r: Reader, v: number): MetadataResponseTopic {
   const _errorCode: number = r.readInt16();
   const _name: string | null = (v >= 9 ? (v >= 12 ? r.readCompactNullableString() : r.readCompactString()) : (v >= 12 ? r.readNullableString() : r.readString()));
   const _topicId: string = (v >= 10 ? r.readUuid() : ZERO_UUID);
   const _isInternal: boolean = (v >= 1 ? r.readBool() : false);
-  let _partitions: MetadataResponseMetadataResponsePartition[];
+  let _partitions: MetadataResponsePartition[];
   {
     const n = (v >= 9 ? r.readCompactArrayLength(1) : r.readArrayLength(1));
-    const a: MetadataResponseMetadataResponsePartition[] = [];
-    for (let i = 0; i < n; i++) a.push(readMetadataResponseMetadataResponsePartition(r, v));
+    const a: MetadataResponsePartition[] = [];
+    for (let i = 0; i < n; i++) a.push(readMetadataResponsePartition(r, v));
     _partitions = a;
   }
   const _topicAuthorizedOperations: number = (v >= 8 ? r.readInt32() : -2147483648);
-  const m: MetadataResponseMetadataResponseTopic = {
+  const m: MetadataResponseTopic = {
     errorCode: _errorCode,
     name: _name,
     topicId: _topicId,
@@ -370,7 +370,7 @@ function readMetadataResponseMetadataResponseTopic(r: Reader, v: number): Metada
   return m;
 }
 
-function writeMetadataResponseMetadataResponsePartition(w: Writer, v: number, m: MetadataResponseMetadataResponsePartition): void {
+function writeMetadataResponsePartition(w: Writer, v: number, m: MetadataResponsePartition): void {
   w.writeInt16(m.errorCode);
   w.writeInt32(m.partitionIndex);
   w.writeInt32(m.leaderId);
@@ -417,7 +417,7 @@ function writeMetadataResponseMetadataResponsePartition(w: Writer, v: number, m:
   }
 }
 
-function readMetadataResponseMetadataResponsePartition(r: Reader, v: number): MetadataResponseMetadataResponsePartition {
+function readMetadataResponsePartition(r: Reader, v: number): MetadataResponsePartition {
   const _errorCode: number = r.readInt16();
   const _partitionIndex: number = r.readInt32();
   const _leaderId: number = r.readInt32();
@@ -447,7 +447,7 @@ function readMetadataResponseMetadataResponsePartition(r: Reader, v: number): Me
   } else {
     _offlineReplicas = [];
   }
-  const m: MetadataResponseMetadataResponsePartition = {
+  const m: MetadataResponsePartition = {
     errorCode: _errorCode,
     partitionIndex: _partitionIndex,
     leaderId: _leaderId,

@@ -16,17 +16,17 @@ export interface OffsetCommitRequest {
   /** versions 2-4; default -1; ignorable */
   retentionTimeMs: bigint;
   /** versions 0+ */
-  topics: OffsetCommitRequestOffsetCommitRequestTopic[];
+  topics: OffsetCommitRequestTopic[];
 }
 
-export interface OffsetCommitRequestOffsetCommitRequestTopic {
+export interface OffsetCommitRequestTopic {
   /** versions 0+ */
   name: string;
   /** versions 0+ */
-  partitions: OffsetCommitRequestOffsetCommitRequestPartition[];
+  partitions: OffsetCommitRequestPartition[];
 }
 
-export interface OffsetCommitRequestOffsetCommitRequestPartition {
+export interface OffsetCommitRequestPartition {
   /** versions 0+ */
   partitionIndex: number;
   /** versions 0+ */
@@ -75,7 +75,7 @@ export function encodeOffsetCommitRequest(w: Writer, v: number, m: OffsetCommitR
       w.writeInt32(a.length);
     }
     for (const e of a) {
-      writeOffsetCommitRequestOffsetCommitRequestTopic(w, v, e);
+      writeOffsetCommitRequestTopic(w, v, e);
     }
   }
   if (v >= 8) {
@@ -89,11 +89,11 @@ export function decodeOffsetCommitRequest(r: Reader, v: number): OffsetCommitReq
   const _memberId: string = (v >= 1 ? (v >= 8 ? r.readCompactString() : r.readString()) : "");
   const _groupInstanceId: string | null = (v >= 7 ? (v >= 8 ? r.readCompactNullableString() : r.readNullableString()) : null);
   const _retentionTimeMs: bigint = (v >= 2 && v <= 4 ? r.readInt64() : -1n);
-  let _topics: OffsetCommitRequestOffsetCommitRequestTopic[];
+  let _topics: OffsetCommitRequestTopic[];
   {
     const n = (v >= 8 ? r.readCompactArrayLength(1) : r.readArrayLength(1));
-    const a: OffsetCommitRequestOffsetCommitRequestTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(readOffsetCommitRequestOffsetCommitRequestTopic(r, v));
+    const a: OffsetCommitRequestTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(readOffsetCommitRequestTopic(r, v));
     _topics = a;
   }
   const m: OffsetCommitRequest = {
@@ -110,7 +110,7 @@ export function decodeOffsetCommitRequest(r: Reader, v: number): OffsetCommitReq
   return m;
 }
 
-function writeOffsetCommitRequestOffsetCommitRequestTopic(w: Writer, v: number, m: OffsetCommitRequestOffsetCommitRequestTopic): void {
+function writeOffsetCommitRequestTopic(w: Writer, v: number, m: OffsetCommitRequestTopic): void {
   if (v >= 8) {
     w.writeCompactString(m.name);
   } else {
@@ -124,7 +124,7 @@ function writeOffsetCommitRequestOffsetCommitRequestTopic(w: Writer, v: number, 
       w.writeInt32(a.length);
     }
     for (const e of a) {
-      writeOffsetCommitRequestOffsetCommitRequestPartition(w, v, e);
+      writeOffsetCommitRequestPartition(w, v, e);
     }
   }
   if (v >= 8) {
@@ -132,16 +132,16 @@ function writeOffsetCommitRequestOffsetCommitRequestTopic(w: Writer, v: number, 
   }
 }
 
-function readOffsetCommitRequestOffsetCommitRequestTopic(r: Reader, v: number): OffsetCommitRequestOffsetCommitRequestTopic {
+function readOffsetCommitRequestTopic(r: Reader, v: number): OffsetCommitRequestTopic {
   const _name: string = (v >= 8 ? r.readCompactString() : r.readString());
-  let _partitions: OffsetCommitRequestOffsetCommitRequestPartition[];
+  let _partitions: OffsetCommitRequestPartition[];
   {
     const n = (v >= 8 ? r.readCompactArrayLength(1) : r.readArrayLength(1));
-    const a: OffsetCommitRequestOffsetCommitRequestPartition[] = [];
-    for (let i = 0; i < n; i++) a.push(readOffsetCommitRequestOffsetCommitRequestPartition(r, v));
+    const a: OffsetCommitRequestPartition[] = [];
+    for (let i = 0; i < n; i++) a.push(readOffsetCommitRequestPartition(r, v));
     _partitions = a;
   }
-  const m: OffsetCommitRequestOffsetCommitRequestTopic = {
+  const m: OffsetCommitRequestTopic = {
     name: _name,
     partitions: _partitions,
   };
@@ -151,7 +151,7 @@ function readOffsetCommitRequestOffsetCommitRequestTopic(r: Reader, v: number): 
   return m;
 }
 
-function writeOffsetCommitRequestOffsetCommitRequestPartition(w: Writer, v: number, m: OffsetCommitRequestOffsetCommitRequestPartition): void {
+function writeOffsetCommitRequestPartition(w: Writer, v: number, m: OffsetCommitRequestPartition): void {
   w.writeInt32(m.partitionIndex);
   w.writeInt64(m.committedOffset);
   if (v >= 6) {
@@ -160,7 +160,7 @@ function writeOffsetCommitRequestOffsetCommitRequestPartition(w: Writer, v: numb
   if (v >= 1 && v <= 1) {
     w.writeInt64(m.commitTimestamp);
   } else if (m.commitTimestamp !== -1n) {
-    throw unsupportedField("OffsetCommitRequestOffsetCommitRequestPartition.commitTimestamp", v);
+    throw unsupportedField("OffsetCommitRequestPartition.commitTimestamp", v);
   }
   if (v >= 8) {
     w.writeCompactNullableString(m.committedMetadata);
@@ -172,13 +172,13 @@ function writeOffsetCommitRequestOffsetCommitRequestPartition(w: Writer, v: numb
   }
 }
 
-function readOffsetCommitRequestOffsetCommitRequestPartition(r: Reader, v: number): OffsetCommitRequestOffsetCommitRequestPartition {
+function readOffsetCommitRequestPartition(r: Reader, v: number): OffsetCommitRequestPartition {
   const _partitionIndex: number = r.readInt32();
   const _committedOffset: bigint = r.readInt64();
   const _committedLeaderEpoch: number = (v >= 6 ? r.readInt32() : -1);
   const _commitTimestamp: bigint = (v >= 1 && v <= 1 ? r.readInt64() : -1n);
   const _committedMetadata: string | null = (v >= 8 ? r.readCompactNullableString() : r.readNullableString());
-  const m: OffsetCommitRequestOffsetCommitRequestPartition = {
+  const m: OffsetCommitRequestPartition = {
     partitionIndex: _partitionIndex,
     committedOffset: _committedOffset,
     committedLeaderEpoch: _committedLeaderEpoch,
@@ -195,17 +195,17 @@ export interface OffsetCommitResponse {
   /** versions 3+; ignorable */
   throttleTimeMs: number;
   /** versions 0+ */
-  topics: OffsetCommitResponseOffsetCommitResponseTopic[];
+  topics: OffsetCommitResponseTopic[];
 }
 
-export interface OffsetCommitResponseOffsetCommitResponseTopic {
+export interface OffsetCommitResponseTopic {
   /** versions 0+ */
   name: string;
   /** versions 0+ */
-  partitions: OffsetCommitResponseOffsetCommitResponsePartition[];
+  partitions: OffsetCommitResponsePartition[];
 }
 
-export interface OffsetCommitResponseOffsetCommitResponsePartition {
+export interface OffsetCommitResponsePartition {
   /** versions 0+ */
   partitionIndex: number;
   /** versions 0+ */
@@ -224,7 +224,7 @@ export function encodeOffsetCommitResponse(w: Writer, v: number, m: OffsetCommit
       w.writeInt32(a.length);
     }
     for (const e of a) {
-      writeOffsetCommitResponseOffsetCommitResponseTopic(w, v, e);
+      writeOffsetCommitResponseTopic(w, v, e);
     }
   }
   if (v >= 8) {
@@ -234,11 +234,11 @@ export function encodeOffsetCommitResponse(w: Writer, v: number, m: OffsetCommit
 
 export function decodeOffsetCommitResponse(r: Reader, v: number): OffsetCommitResponse {
   const _throttleTimeMs: number = (v >= 3 ? r.readInt32() : 0);
-  let _topics: OffsetCommitResponseOffsetCommitResponseTopic[];
+  let _topics: OffsetCommitResponseTopic[];
   {
     const n = (v >= 8 ? r.readCompactArrayLength(1) : r.readArrayLength(1));
-    const a: OffsetCommitResponseOffsetCommitResponseTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(readOffsetCommitResponseOffsetCommitResponseTopic(r, v));
+    const a: OffsetCommitResponseTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(readOffsetCommitResponseTopic(r, v));
     _topics = a;
   }
   const m: OffsetCommitResponse = {
@@ -251,7 +251,7 @@ export function decodeOffsetCommitResponse(r: Reader, v: number): OffsetCommitRe
   return m;
 }
 
-function writeOffsetCommitResponseOffsetCommitResponseTopic(w: Writer, v: number, m: OffsetCommitResponseOffsetCommitResponseTopic): void {
+function writeOffsetCommitResponseTopic(w: Writer, v: number, m: OffsetCommitResponseTopic): void {
   if (v >= 8) {
     w.writeCompactString(m.name);
   } else {
@@ -265,7 +265,7 @@ function writeOffsetCommitResponseOffsetCommitResponseTopic(w: Writer, v: number
       w.writeInt32(a.length);
     }
     for (const e of a) {
-      writeOffsetCommitResponseOffsetCommitResponsePartition(w, v, e);
+      writeOffsetCommitResponsePartition(w, v, e);
     }
   }
   if (v >= 8) {
@@ -273,16 +273,16 @@ function writeOffsetCommitResponseOffsetCommitResponseTopic(w: Writer, v: number
   }
 }
 
-function readOffsetCommitResponseOffsetCommitResponseTopic(r: Reader, v: number): OffsetCommitResponseOffsetCommitResponseTopic {
+function readOffsetCommitResponseTopic(r: Reader, v: number): OffsetCommitResponseTopic {
   const _name: string = (v >= 8 ? r.readCompactString() : r.readString());
-  let _partitions: OffsetCommitResponseOffsetCommitResponsePartition[];
+  let _partitions: OffsetCommitResponsePartition[];
   {
     const n = (v >= 8 ? r.readCompactArrayLength(1) : r.readArrayLength(1));
-    const a: OffsetCommitResponseOffsetCommitResponsePartition[] = [];
-    for (let i = 0; i < n; i++) a.push(readOffsetCommitResponseOffsetCommitResponsePartition(r, v));
+    const a: OffsetCommitResponsePartition[] = [];
+    for (let i = 0; i < n; i++) a.push(readOffsetCommitResponsePartition(r, v));
     _partitions = a;
   }
-  const m: OffsetCommitResponseOffsetCommitResponseTopic = {
+  const m: OffsetCommitResponseTopic = {
     name: _name,
     partitions: _partitions,
   };
@@ -292,7 +292,7 @@ function readOffsetCommitResponseOffsetCommitResponseTopic(r: Reader, v: number)
   return m;
 }
 
-function writeOffsetCommitResponseOffsetCommitResponsePartition(w: Writer, v: number, m: OffsetCommitResponseOffsetCommitResponsePartition): void {
+function writeOffsetCommitResponsePartition(w: Writer, v: number, m: OffsetCommitResponsePartition): void {
   w.writeInt32(m.partitionIndex);
   w.writeInt16(m.errorCode);
   if (v >= 8) {
@@ -300,10 +300,10 @@ function writeOffsetCommitResponseOffsetCommitResponsePartition(w: Writer, v: nu
   }
 }
 
-function readOffsetCommitResponseOffsetCommitResponsePartition(r: Reader, v: number): OffsetCommitResponseOffsetCommitResponsePartition {
+function readOffsetCommitResponsePartition(r: Reader, v: number): OffsetCommitResponsePartition {
   const _partitionIndex: number = r.readInt32();
   const _errorCode: number = r.readInt16();
-  const m: OffsetCommitResponseOffsetCommitResponsePartition = {
+  const m: OffsetCommitResponsePartition = {
     partitionIndex: _partitionIndex,
     errorCode: _errorCode,
   };

@@ -7,17 +7,17 @@ export interface OffsetDeleteRequest {
   /** versions 0+ */
   groupId: string;
   /** versions 0+ */
-  topics: OffsetDeleteRequestOffsetDeleteRequestTopic[];
+  topics: OffsetDeleteRequestTopic[];
 }
 
-export interface OffsetDeleteRequestOffsetDeleteRequestTopic {
+export interface OffsetDeleteRequestTopic {
   /** versions 0+ */
   name: string;
   /** versions 0+ */
-  partitions: OffsetDeleteRequestOffsetDeleteRequestPartition[];
+  partitions: OffsetDeleteRequestPartition[];
 }
 
-export interface OffsetDeleteRequestOffsetDeleteRequestPartition {
+export interface OffsetDeleteRequestPartition {
   /** versions 0+ */
   partitionIndex: number;
 }
@@ -28,18 +28,18 @@ export function encodeOffsetDeleteRequest(w: Writer, v: number, m: OffsetDeleteR
     const a = m.topics;
     w.writeInt32(a.length);
     for (const e of a) {
-      writeOffsetDeleteRequestOffsetDeleteRequestTopic(w, v, e);
+      writeOffsetDeleteRequestTopic(w, v, e);
     }
   }
 }
 
 export function decodeOffsetDeleteRequest(r: Reader, v: number): OffsetDeleteRequest {
   const _groupId: string = r.readString();
-  let _topics: OffsetDeleteRequestOffsetDeleteRequestTopic[];
+  let _topics: OffsetDeleteRequestTopic[];
   {
     const n = r.readArrayLength(1);
-    const a: OffsetDeleteRequestOffsetDeleteRequestTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(readOffsetDeleteRequestOffsetDeleteRequestTopic(r, v));
+    const a: OffsetDeleteRequestTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(readOffsetDeleteRequestTopic(r, v));
     _topics = a;
   }
   const m: OffsetDeleteRequest = {
@@ -49,40 +49,40 @@ export function decodeOffsetDeleteRequest(r: Reader, v: number): OffsetDeleteReq
   return m;
 }
 
-function writeOffsetDeleteRequestOffsetDeleteRequestTopic(w: Writer, v: number, m: OffsetDeleteRequestOffsetDeleteRequestTopic): void {
+function writeOffsetDeleteRequestTopic(w: Writer, v: number, m: OffsetDeleteRequestTopic): void {
   w.writeString(m.name);
   {
     const a = m.partitions;
     w.writeInt32(a.length);
     for (const e of a) {
-      writeOffsetDeleteRequestOffsetDeleteRequestPartition(w, v, e);
+      writeOffsetDeleteRequestPartition(w, v, e);
     }
   }
 }
 
-function readOffsetDeleteRequestOffsetDeleteRequestTopic(r: Reader, v: number): OffsetDeleteRequestOffsetDeleteRequestTopic {
+function readOffsetDeleteRequestTopic(r: Reader, v: number): OffsetDeleteRequestTopic {
   const _name: string = r.readString();
-  let _partitions: OffsetDeleteRequestOffsetDeleteRequestPartition[];
+  let _partitions: OffsetDeleteRequestPartition[];
   {
     const n = r.readArrayLength(1);
-    const a: OffsetDeleteRequestOffsetDeleteRequestPartition[] = [];
-    for (let i = 0; i < n; i++) a.push(readOffsetDeleteRequestOffsetDeleteRequestPartition(r, v));
+    const a: OffsetDeleteRequestPartition[] = [];
+    for (let i = 0; i < n; i++) a.push(readOffsetDeleteRequestPartition(r, v));
     _partitions = a;
   }
-  const m: OffsetDeleteRequestOffsetDeleteRequestTopic = {
+  const m: OffsetDeleteRequestTopic = {
     name: _name,
     partitions: _partitions,
   };
   return m;
 }
 
-function writeOffsetDeleteRequestOffsetDeleteRequestPartition(w: Writer, _v: number, m: OffsetDeleteRequestOffsetDeleteRequestPartition): void {
+function writeOffsetDeleteRequestPartition(w: Writer, _v: number, m: OffsetDeleteRequestPartition): void {
   w.writeInt32(m.partitionIndex);
 }
 
-function readOffsetDeleteRequestOffsetDeleteRequestPartition(r: Reader, _v: number): OffsetDeleteRequestOffsetDeleteRequestPartition {
+function readOffsetDeleteRequestPartition(r: Reader, _v: number): OffsetDeleteRequestPartition {
   const _partitionIndex: number = r.readInt32();
-  const m: OffsetDeleteRequestOffsetDeleteRequestPartition = {
+  const m: OffsetDeleteRequestPartition = {
     partitionIndex: _partitionIndex,
   };
   return m;
@@ -94,17 +94,17 @@ export interface OffsetDeleteResponse {
   /** versions 0+; ignorable */
   throttleTimeMs: number;
   /** versions 0+ */
-  topics: OffsetDeleteResponseOffsetDeleteResponseTopic[];
+  topics: OffsetDeleteResponseTopic[];
 }
 
-export interface OffsetDeleteResponseOffsetDeleteResponseTopic {
+export interface OffsetDeleteResponseTopic {
   /** versions 0+ */
   name: string;
   /** versions 0+ */
-  partitions: OffsetDeleteResponseOffsetDeleteResponsePartition[];
+  partitions: OffsetDeleteResponsePartition[];
 }
 
-export interface OffsetDeleteResponseOffsetDeleteResponsePartition {
+export interface OffsetDeleteResponsePartition {
   /** versions 0+ */
   partitionIndex: number;
   /** versions 0+ */
@@ -118,7 +118,7 @@ export function encodeOffsetDeleteResponse(w: Writer, v: number, m: OffsetDelete
     const a = m.topics;
     w.writeInt32(a.length);
     for (const e of a) {
-      writeOffsetDeleteResponseOffsetDeleteResponseTopic(w, v, e);
+      writeOffsetDeleteResponseTopic(w, v, e);
     }
   }
 }
@@ -126,11 +126,11 @@ export function encodeOffsetDeleteResponse(w: Writer, v: number, m: OffsetDelete
 export function decodeOffsetDeleteResponse(r: Reader, v: number): OffsetDeleteResponse {
   const _errorCode: number = r.readInt16();
   const _throttleTimeMs: number = r.readInt32();
-  let _topics: OffsetDeleteResponseOffsetDeleteResponseTopic[];
+  let _topics: OffsetDeleteResponseTopic[];
   {
     const n = r.readArrayLength(1);
-    const a: OffsetDeleteResponseOffsetDeleteResponseTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(readOffsetDeleteResponseOffsetDeleteResponseTopic(r, v));
+    const a: OffsetDeleteResponseTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(readOffsetDeleteResponseTopic(r, v));
     _topics = a;
   }
   const m: OffsetDeleteResponse = {
@@ -141,42 +141,42 @@ export function decodeOffsetDeleteResponse(r: Reader, v: number): OffsetDeleteRe
   return m;
 }
 
-function writeOffsetDeleteResponseOffsetDeleteResponseTopic(w: Writer, v: number, m: OffsetDeleteResponseOffsetDeleteResponseTopic): void {
+function writeOffsetDeleteResponseTopic(w: Writer, v: number, m: OffsetDeleteResponseTopic): void {
   w.writeString(m.name);
   {
     const a = m.partitions;
     w.writeInt32(a.length);
     for (const e of a) {
-      writeOffsetDeleteResponseOffsetDeleteResponsePartition(w, v, e);
+      writeOffsetDeleteResponsePartition(w, v, e);
     }
   }
 }
 
-function readOffsetDeleteResponseOffsetDeleteResponseTopic(r: Reader, v: number): OffsetDeleteResponseOffsetDeleteResponseTopic {
+function readOffsetDeleteResponseTopic(r: Reader, v: number): OffsetDeleteResponseTopic {
   const _name: string = r.readString();
-  let _partitions: OffsetDeleteResponseOffsetDeleteResponsePartition[];
+  let _partitions: OffsetDeleteResponsePartition[];
   {
     const n = r.readArrayLength(1);
-    const a: OffsetDeleteResponseOffsetDeleteResponsePartition[] = [];
-    for (let i = 0; i < n; i++) a.push(readOffsetDeleteResponseOffsetDeleteResponsePartition(r, v));
+    const a: OffsetDeleteResponsePartition[] = [];
+    for (let i = 0; i < n; i++) a.push(readOffsetDeleteResponsePartition(r, v));
     _partitions = a;
   }
-  const m: OffsetDeleteResponseOffsetDeleteResponseTopic = {
+  const m: OffsetDeleteResponseTopic = {
     name: _name,
     partitions: _partitions,
   };
   return m;
 }
 
-function writeOffsetDeleteResponseOffsetDeleteResponsePartition(w: Writer, _v: number, m: OffsetDeleteResponseOffsetDeleteResponsePartition): void {
+function writeOffsetDeleteResponsePartition(w: Writer, _v: number, m: OffsetDeleteResponsePartition): void {
   w.writeInt32(m.partitionIndex);
   w.writeInt16(m.errorCode);
 }
 
-function readOffsetDeleteResponseOffsetDeleteResponsePartition(r: Reader, _v: number): OffsetDeleteResponseOffsetDeleteResponsePartition {
+function readOffsetDeleteResponsePartition(r: Reader, _v: number): OffsetDeleteResponsePartition {
   const _partitionIndex: number = r.readInt32();
   const _errorCode: number = r.readInt16();
-  const m: OffsetDeleteResponseOffsetDeleteResponsePartition = {
+  const m: OffsetDeleteResponsePartition = {
     partitionIndex: _partitionIndex,
     errorCode: _errorCode,
   };

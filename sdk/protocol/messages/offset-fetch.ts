@@ -8,21 +8,21 @@ export interface OffsetFetchRequest {
   /** versions 0-7 */
   groupId: string;
   /** versions 0-7; nullable 2-7 */
-  topics: OffsetFetchRequestOffsetFetchRequestTopic[] | null;
+  topics: OffsetFetchRequestTopic[] | null;
   /** versions 8+ */
-  groups: OffsetFetchRequestOffsetFetchRequestGroup[];
+  groups: OffsetFetchRequestGroup[];
   /** versions 7+; default false */
   requireStable: boolean;
 }
 
-export interface OffsetFetchRequestOffsetFetchRequestTopic {
+export interface OffsetFetchRequestTopic {
   /** versions 0-7 */
   name: string;
   /** versions 0-7 */
   partitionIndexes: number[];
 }
 
-export interface OffsetFetchRequestOffsetFetchRequestGroup {
+export interface OffsetFetchRequestGroup {
   /** versions 8+ */
   groupId: string;
   /** versions 9+; nullable 9+; default null; ignorable */
@@ -30,10 +30,10 @@ export interface OffsetFetchRequestOffsetFetchRequestGroup {
   /** versions 9+; default -1; ignorable */
   memberEpoch: number;
   /** versions 8+; nullable 8+ */
-  topics: OffsetFetchRequestOffsetFetchRequestTopics[] | null;
+  topics: OffsetFetchRequestTopics[] | null;
 }
 
-export interface OffsetFetchRequestOffsetFetchRequestTopics {
+export interface OffsetFetchRequestTopics {
   /** versions 8+ */
   name: string;
   /** versions 8+ */
@@ -70,7 +70,7 @@ export function encodeOffsetFetchRequest(w: Writer, v: number, m: OffsetFetchReq
           w.writeInt32(a.length);
         }
         for (const e of a) {
-          writeOffsetFetchRequestOffsetFetchRequestTopic(w, v, e);
+          writeOffsetFetchRequestTopic(w, v, e);
         }
       }
     }
@@ -82,7 +82,7 @@ export function encodeOffsetFetchRequest(w: Writer, v: number, m: OffsetFetchReq
       const a = m.groups;
       w.writeUvarint(a.length + 1);
       for (const e of a) {
-        writeOffsetFetchRequestOffsetFetchRequestGroup(w, v, e);
+        writeOffsetFetchRequestGroup(w, v, e);
       }
     }
   } else if (m.groups.length !== 0) {
@@ -100,26 +100,26 @@ export function encodeOffsetFetchRequest(w: Writer, v: number, m: OffsetFetchReq
 
 export function decodeOffsetFetchRequest(r: Reader, v: number): OffsetFetchRequest {
   const _groupId: string = (v <= 7 ? (v >= 6 ? r.readCompactString() : r.readString()) : "");
-  let _topics: OffsetFetchRequestOffsetFetchRequestTopic[] | null;
+  let _topics: OffsetFetchRequestTopic[] | null;
   if (v <= 7) {
     {
       const n = (v >= 6 ? (v >= 2 ? r.readCompactNullableArrayLength(1) : r.readCompactArrayLength(1)) : (v >= 2 ? r.readNullableArrayLength(1) : r.readArrayLength(1)));
       if (n < 0) _topics = null;
       else {
-        const a: OffsetFetchRequestOffsetFetchRequestTopic[] = [];
-        for (let i = 0; i < n; i++) a.push(readOffsetFetchRequestOffsetFetchRequestTopic(r, v));
+        const a: OffsetFetchRequestTopic[] = [];
+        for (let i = 0; i < n; i++) a.push(readOffsetFetchRequestTopic(r, v));
         _topics = a;
       }
     }
   } else {
     _topics = [];
   }
-  let _groups: OffsetFetchRequestOffsetFetchRequestGroup[];
+  let _groups: OffsetFetchRequestGroup[];
   if (v >= 8) {
     {
       const n = r.readCompactArrayLength(1);
-      const a: OffsetFetchRequestOffsetFetchRequestGroup[] = [];
-      for (let i = 0; i < n; i++) a.push(readOffsetFetchRequestOffsetFetchRequestGroup(r, v));
+      const a: OffsetFetchRequestGroup[] = [];
+      for (let i = 0; i < n; i++) a.push(readOffsetFetchRequestGroup(r, v));
       _groups = a;
     }
   } else {
@@ -138,7 +138,7 @@ export function decodeOffsetFetchRequest(r: Reader, v: number): OffsetFetchReque
   return m;
 }
 
-function writeOffsetFetchRequestOffsetFetchRequestTopic(w: Writer, v: number, m: OffsetFetchRequestOffsetFetchRequestTopic): void {
+function writeOffsetFetchRequestTopic(w: Writer, v: number, m: OffsetFetchRequestTopic): void {
   if (v >= 6) {
     w.writeCompactString(m.name);
   } else {
@@ -160,7 +160,7 @@ function writeOffsetFetchRequestOffsetFetchRequestTopic(w: Writer, v: number, m:
   }
 }
 
-function readOffsetFetchRequestOffsetFetchRequestTopic(r: Reader, v: number): OffsetFetchRequestOffsetFetchRequestTopic {
+function readOffsetFetchRequestTopic(r: Reader, v: number): OffsetFetchRequestTopic {
   const _name: string = (v >= 6 ? r.readCompactString() : r.readString());
   let _partitionIndexes: number[];
   {
@@ -169,7 +169,7 @@ function readOffsetFetchRequestOffsetFetchRequestTopic(r: Reader, v: number): Of
     for (let i = 0; i < n; i++) a.push(r.readInt32());
     _partitionIndexes = a;
   }
-  const m: OffsetFetchRequestOffsetFetchRequestTopic = {
+  const m: OffsetFetchRequestTopic = {
     name: _name,
     partitionIndexes: _partitionIndexes,
   };
@@ -179,7 +179,7 @@ function readOffsetFetchRequestOffsetFetchRequestTopic(r: Reader, v: number): Of
   return m;
 }
 
-function writeOffsetFetchRequestOffsetFetchRequestGroup(w: Writer, v: number, m: OffsetFetchRequestOffsetFetchRequestGroup): void {
+function writeOffsetFetchRequestGroup(w: Writer, v: number, m: OffsetFetchRequestGroup): void {
   w.writeCompactString(m.groupId);
   if (v >= 9) {
     w.writeCompactNullableString(m.memberId);
@@ -194,28 +194,28 @@ function writeOffsetFetchRequestOffsetFetchRequestGroup(w: Writer, v: number, m:
     } else {
       w.writeUvarint(a.length + 1);
       for (const e of a) {
-        writeOffsetFetchRequestOffsetFetchRequestTopics(w, v, e);
+        writeOffsetFetchRequestTopics(w, v, e);
       }
     }
   }
   w.writeUvarint(0);
 }
 
-function readOffsetFetchRequestOffsetFetchRequestGroup(r: Reader, v: number): OffsetFetchRequestOffsetFetchRequestGroup {
+function readOffsetFetchRequestGroup(r: Reader, v: number): OffsetFetchRequestGroup {
   const _groupId: string = r.readCompactString();
   const _memberId: string | null = (v >= 9 ? r.readCompactNullableString() : null);
   const _memberEpoch: number = (v >= 9 ? r.readInt32() : -1);
-  let _topics: OffsetFetchRequestOffsetFetchRequestTopics[] | null;
+  let _topics: OffsetFetchRequestTopics[] | null;
   {
     const n = r.readCompactNullableArrayLength(1);
     if (n < 0) _topics = null;
     else {
-      const a: OffsetFetchRequestOffsetFetchRequestTopics[] = [];
-      for (let i = 0; i < n; i++) a.push(readOffsetFetchRequestOffsetFetchRequestTopics(r, v));
+      const a: OffsetFetchRequestTopics[] = [];
+      for (let i = 0; i < n; i++) a.push(readOffsetFetchRequestTopics(r, v));
       _topics = a;
     }
   }
-  const m: OffsetFetchRequestOffsetFetchRequestGroup = {
+  const m: OffsetFetchRequestGroup = {
     groupId: _groupId,
     memberId: _memberId,
     memberEpoch: _memberEpoch,
@@ -225,7 +225,7 @@ function readOffsetFetchRequestOffsetFetchRequestGroup(r: Reader, v: number): Of
   return m;
 }
 
-function writeOffsetFetchRequestOffsetFetchRequestTopics(w: Writer, _v: number, m: OffsetFetchRequestOffsetFetchRequestTopics): void {
+function writeOffsetFetchRequestTopics(w: Writer, _v: number, m: OffsetFetchRequestTopics): void {
   w.writeCompactString(m.name);
   {
     const a = m.partitionIndexes;
@@ -237,7 +237,7 @@ function writeOffsetFetchRequestOffsetFetchRequestTopics(w: Writer, _v: number, 
   w.writeUvarint(0);
 }
 
-function readOffsetFetchRequestOffsetFetchRequestTopics(r: Reader, _v: number): OffsetFetchRequestOffsetFetchRequestTopics {
+function readOffsetFetchRequestTopics(r: Reader, _v: number): OffsetFetchRequestTopics {
   const _name: string = r.readCompactString();
   let _partitionIndexes: number[];
   {
@@ -246,7 +246,7 @@ function readOffsetFetchRequestOffsetFetchRequestTopics(r: Reader, _v: number): 
     for (let i = 0; i < n; i++) a.push(r.readInt32());
     _partitionIndexes = a;
   }
-  const m: OffsetFetchRequestOffsetFetchRequestTopics = {
+  const m: OffsetFetchRequestTopics = {
     name: _name,
     partitionIndexes: _partitionIndexes,
   };
@@ -258,21 +258,21 @@ export interface OffsetFetchResponse {
   /** versions 3+; ignorable */
   throttleTimeMs: number;
   /** versions 0-7 */
-  topics: OffsetFetchResponseOffsetFetchResponseTopic[];
+  topics: OffsetFetchResponseTopic[];
   /** versions 2-7; default 0; ignorable */
   errorCode: number;
   /** versions 8+ */
-  groups: OffsetFetchResponseOffsetFetchResponseGroup[];
+  groups: OffsetFetchResponseGroup[];
 }
 
-export interface OffsetFetchResponseOffsetFetchResponseTopic {
+export interface OffsetFetchResponseTopic {
   /** versions 0-7 */
   name: string;
   /** versions 0-7 */
-  partitions: OffsetFetchResponseOffsetFetchResponsePartition[];
+  partitions: OffsetFetchResponsePartition[];
 }
 
-export interface OffsetFetchResponseOffsetFetchResponsePartition {
+export interface OffsetFetchResponsePartition {
   /** versions 0-7 */
   partitionIndex: number;
   /** versions 0-7 */
@@ -285,23 +285,23 @@ export interface OffsetFetchResponseOffsetFetchResponsePartition {
   errorCode: number;
 }
 
-export interface OffsetFetchResponseOffsetFetchResponseGroup {
+export interface OffsetFetchResponseGroup {
   /** versions 8+ */
   groupId: string;
   /** versions 8+ */
-  topics: OffsetFetchResponseOffsetFetchResponseTopics[];
+  topics: OffsetFetchResponseTopics[];
   /** versions 8+; default 0 */
   errorCode: number;
 }
 
-export interface OffsetFetchResponseOffsetFetchResponseTopics {
+export interface OffsetFetchResponseTopics {
   /** versions 8+ */
   name: string;
   /** versions 8+ */
-  partitions: OffsetFetchResponseOffsetFetchResponsePartitions[];
+  partitions: OffsetFetchResponsePartitions[];
 }
 
-export interface OffsetFetchResponseOffsetFetchResponsePartitions {
+export interface OffsetFetchResponsePartitions {
   /** versions 8+ */
   partitionIndex: number;
   /** versions 8+ */
@@ -327,7 +327,7 @@ export function encodeOffsetFetchResponse(w: Writer, v: number, m: OffsetFetchRe
         w.writeInt32(a.length);
       }
       for (const e of a) {
-        writeOffsetFetchResponseOffsetFetchResponseTopic(w, v, e);
+        writeOffsetFetchResponseTopic(w, v, e);
       }
     }
   } else if (m.topics.length !== 0) {
@@ -341,7 +341,7 @@ export function encodeOffsetFetchResponse(w: Writer, v: number, m: OffsetFetchRe
       const a = m.groups;
       w.writeUvarint(a.length + 1);
       for (const e of a) {
-        writeOffsetFetchResponseOffsetFetchResponseGroup(w, v, e);
+        writeOffsetFetchResponseGroup(w, v, e);
       }
     }
   } else if (m.groups.length !== 0) {
@@ -354,24 +354,24 @@ export function encodeOffsetFetchResponse(w: Writer, v: number, m: OffsetFetchRe
 
 export function decodeOffsetFetchResponse(r: Reader, v: number): OffsetFetchResponse {
   const _throttleTimeMs: number = (v >= 3 ? r.readInt32() : 0);
-  let _topics: OffsetFetchResponseOffsetFetchResponseTopic[];
+  let _topics: OffsetFetchResponseTopic[];
   if (v <= 7) {
     {
       const n = (v >= 6 ? r.readCompactArrayLength(1) : r.readArrayLength(1));
-      const a: OffsetFetchResponseOffsetFetchResponseTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(readOffsetFetchResponseOffsetFetchResponseTopic(r, v));
+      const a: OffsetFetchResponseTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(readOffsetFetchResponseTopic(r, v));
       _topics = a;
     }
   } else {
     _topics = [];
   }
   const _errorCode: number = (v >= 2 && v <= 7 ? r.readInt16() : 0);
-  let _groups: OffsetFetchResponseOffsetFetchResponseGroup[];
+  let _groups: OffsetFetchResponseGroup[];
   if (v >= 8) {
     {
       const n = r.readCompactArrayLength(1);
-      const a: OffsetFetchResponseOffsetFetchResponseGroup[] = [];
-      for (let i = 0; i < n; i++) a.push(readOffsetFetchResponseOffsetFetchResponseGroup(r, v));
+      const a: OffsetFetchResponseGroup[] = [];
+      for (let i = 0; i < n; i++) a.push(readOffsetFetchResponseGroup(r, v));
       _groups = a;
     }
   } else {
@@ -389,7 +389,7 @@ export function decodeOffsetFetchResponse(r: Reader, v: number): OffsetFetchResp
   return m;
 }
 
-function writeOffsetFetchResponseOffsetFetchResponseTopic(w: Writer, v: number, m: OffsetFetchResponseOffsetFetchResponseTopic): void {
+function writeOffsetFetchResponseTopic(w: Writer, v: number, m: OffsetFetchResponseTopic): void {
   if (v >= 6) {
     w.writeCompactString(m.name);
   } else {
@@ -403,7 +403,7 @@ function writeOffsetFetchResponseOffsetFetchResponseTopic(w: Writer, v: number, 
       w.writeInt32(a.length);
     }
     for (const e of a) {
-      writeOffsetFetchResponseOffsetFetchResponsePartition(w, v, e);
+      writeOffsetFetchResponsePartition(w, v, e);
     }
   }
   if (v >= 6) {
@@ -411,16 +411,16 @@ function writeOffsetFetchResponseOffsetFetchResponseTopic(w: Writer, v: number, 
   }
 }
 
-function readOffsetFetchResponseOffsetFetchResponseTopic(r: Reader, v: number): OffsetFetchResponseOffsetFetchResponseTopic {
+function readOffsetFetchResponseTopic(r: Reader, v: number): OffsetFetchResponseTopic {
   const _name: string = (v >= 6 ? r.readCompactString() : r.readString());
-  let _partitions: OffsetFetchResponseOffsetFetchResponsePartition[];
+  let _partitions: OffsetFetchResponsePartition[];
   {
     const n = (v >= 6 ? r.readCompactArrayLength(1) : r.readArrayLength(1));
-    const a: OffsetFetchResponseOffsetFetchResponsePartition[] = [];
-    for (let i = 0; i < n; i++) a.push(readOffsetFetchResponseOffsetFetchResponsePartition(r, v));
+    const a: OffsetFetchResponsePartition[] = [];
+    for (let i = 0; i < n; i++) a.push(readOffsetFetchResponsePartition(r, v));
     _partitions = a;
   }
-  const m: OffsetFetchResponseOffsetFetchResponseTopic = {
+  const m: OffsetFetchResponseTopic = {
     name: _name,
     partitions: _partitions,
   };
@@ -430,7 +430,7 @@ function readOffsetFetchResponseOffsetFetchResponseTopic(r: Reader, v: number): 
   return m;
 }
 
-function writeOffsetFetchResponseOffsetFetchResponsePartition(w: Writer, v: number, m: OffsetFetchResponseOffsetFetchResponsePartition): void {
+function writeOffsetFetchResponsePartition(w: Writer, v: number, m: OffsetFetchResponsePartition): void {
   w.writeInt32(m.partitionIndex);
   w.writeInt64(m.committedOffset);
   if (v >= 5) {
@@ -447,13 +447,13 @@ function writeOffsetFetchResponseOffsetFetchResponsePartition(w: Writer, v: numb
   }
 }
 
-function readOffsetFetchResponseOffsetFetchResponsePartition(r: Reader, v: number): OffsetFetchResponseOffsetFetchResponsePartition {
+function readOffsetFetchResponsePartition(r: Reader, v: number): OffsetFetchResponsePartition {
   const _partitionIndex: number = r.readInt32();
   const _committedOffset: bigint = r.readInt64();
   const _committedLeaderEpoch: number = (v >= 5 ? r.readInt32() : -1);
   const _metadata: string | null = (v >= 6 ? r.readCompactNullableString() : r.readNullableString());
   const _errorCode: number = r.readInt16();
-  const m: OffsetFetchResponseOffsetFetchResponsePartition = {
+  const m: OffsetFetchResponsePartition = {
     partitionIndex: _partitionIndex,
     committedOffset: _committedOffset,
     committedLeaderEpoch: _committedLeaderEpoch,
@@ -466,30 +466,30 @@ function readOffsetFetchResponseOffsetFetchResponsePartition(r: Reader, v: numbe
   return m;
 }
 
-function writeOffsetFetchResponseOffsetFetchResponseGroup(w: Writer, v: number, m: OffsetFetchResponseOffsetFetchResponseGroup): void {
+function writeOffsetFetchResponseGroup(w: Writer, v: number, m: OffsetFetchResponseGroup): void {
   w.writeCompactString(m.groupId);
   {
     const a = m.topics;
     w.writeUvarint(a.length + 1);
     for (const e of a) {
-      writeOffsetFetchResponseOffsetFetchResponseTopics(w, v, e);
+      writeOffsetFetchResponseTopics(w, v, e);
     }
   }
   w.writeInt16(m.errorCode);
   w.writeUvarint(0);
 }
 
-function readOffsetFetchResponseOffsetFetchResponseGroup(r: Reader, v: number): OffsetFetchResponseOffsetFetchResponseGroup {
+function readOffsetFetchResponseGroup(r: Reader, v: number): OffsetFetchResponseGroup {
   const _groupId: string = r.readCompactString();
-  let _topics: OffsetFetchResponseOffsetFetchResponseTopics[];
+  let _topics: OffsetFetchResponseTopics[];
   {
     const n = r.readCompactArrayLength(1);
-    const a: OffsetFetchResponseOffsetFetchResponseTopics[] = [];
-    for (let i = 0; i < n; i++) a.push(readOffsetFetchResponseOffsetFetchResponseTopics(r, v));
+    const a: OffsetFetchResponseTopics[] = [];
+    for (let i = 0; i < n; i++) a.push(readOffsetFetchResponseTopics(r, v));
     _topics = a;
   }
   const _errorCode: number = r.readInt16();
-  const m: OffsetFetchResponseOffsetFetchResponseGroup = {
+  const m: OffsetFetchResponseGroup = {
     groupId: _groupId,
     topics: _topics,
     errorCode: _errorCode,
@@ -498,28 +498,28 @@ function readOffsetFetchResponseOffsetFetchResponseGroup(r: Reader, v: number): 
   return m;
 }
 
-function writeOffsetFetchResponseOffsetFetchResponseTopics(w: Writer, v: number, m: OffsetFetchResponseOffsetFetchResponseTopics): void {
+function writeOffsetFetchResponseTopics(w: Writer, v: number, m: OffsetFetchResponseTopics): void {
   w.writeCompactString(m.name);
   {
     const a = m.partitions;
     w.writeUvarint(a.length + 1);
     for (const e of a) {
-      writeOffsetFetchResponseOffsetFetchResponsePartitions(w, v, e);
+      writeOffsetFetchResponsePartitions(w, v, e);
     }
   }
   w.writeUvarint(0);
 }
 
-function readOffsetFetchResponseOffsetFetchResponseTopics(r: Reader, v: number): OffsetFetchResponseOffsetFetchResponseTopics {
+function readOffsetFetchResponseTopics(r: Reader, v: number): OffsetFetchResponseTopics {
   const _name: string = r.readCompactString();
-  let _partitions: OffsetFetchResponseOffsetFetchResponsePartitions[];
+  let _partitions: OffsetFetchResponsePartitions[];
   {
     const n = r.readCompactArrayLength(1);
-    const a: OffsetFetchResponseOffsetFetchResponsePartitions[] = [];
-    for (let i = 0; i < n; i++) a.push(readOffsetFetchResponseOffsetFetchResponsePartitions(r, v));
+    const a: OffsetFetchResponsePartitions[] = [];
+    for (let i = 0; i < n; i++) a.push(readOffsetFetchResponsePartitions(r, v));
     _partitions = a;
   }
-  const m: OffsetFetchResponseOffsetFetchResponseTopics = {
+  const m: OffsetFetchResponseTopics = {
     name: _name,
     partitions: _partitions,
   };
@@ -527,7 +527,7 @@ function readOffsetFetchResponseOffsetFetchResponseTopics(r: Reader, v: number):
   return m;
 }
 
-function writeOffsetFetchResponseOffsetFetchResponsePartitions(w: Writer, _v: number, m: OffsetFetchResponseOffsetFetchResponsePartitions): void {
+function writeOffsetFetchResponsePartitions(w: Writer, _v: number, m: OffsetFetchResponsePartitions): void {
   w.writeInt32(m.partitionIndex);
   w.writeInt64(m.committedOffset);
   w.writeInt32(m.committedLeaderEpoch);
@@ -536,13 +536,13 @@ function writeOffsetFetchResponseOffsetFetchResponsePartitions(w: Writer, _v: nu
   w.writeUvarint(0);
 }
 
-function readOffsetFetchResponseOffsetFetchResponsePartitions(r: Reader, _v: number): OffsetFetchResponseOffsetFetchResponsePartitions {
+function readOffsetFetchResponsePartitions(r: Reader, _v: number): OffsetFetchResponsePartitions {
   const _partitionIndex: number = r.readInt32();
   const _committedOffset: bigint = r.readInt64();
   const _committedLeaderEpoch: number = r.readInt32();
   const _metadata: string | null = r.readCompactNullableString();
   const _errorCode: number = r.readInt16();
-  const m: OffsetFetchResponseOffsetFetchResponsePartitions = {
+  const m: OffsetFetchResponsePartitions = {
     partitionIndex: _partitionIndex,
     committedOffset: _committedOffset,
     committedLeaderEpoch: _committedLeaderEpoch,

@@ -18,10 +18,10 @@ export interface SyncGroupRequest {
   /** versions 5+; nullable 5+; default null; ignorable */
   protocolName: string | null;
   /** versions 0+ */
-  assignments: SyncGroupRequestSyncGroupRequestAssignment[];
+  assignments: SyncGroupRequestAssignment[];
 }
 
-export interface SyncGroupRequestSyncGroupRequestAssignment {
+export interface SyncGroupRequestAssignment {
   /** versions 0+ */
   memberId: string;
   /** versions 0+ */
@@ -63,7 +63,7 @@ export function encodeSyncGroupRequest(w: Writer, v: number, m: SyncGroupRequest
       w.writeInt32(a.length);
     }
     for (const e of a) {
-      writeSyncGroupRequestSyncGroupRequestAssignment(w, v, e);
+      writeSyncGroupRequestAssignment(w, v, e);
     }
   }
   if (v >= 4) {
@@ -78,11 +78,11 @@ export function decodeSyncGroupRequest(r: Reader, v: number): SyncGroupRequest {
   const _groupInstanceId: string | null = (v >= 3 ? (v >= 4 ? r.readCompactNullableString() : r.readNullableString()) : null);
   const _protocolType: string | null = (v >= 5 ? r.readCompactNullableString() : null);
   const _protocolName: string | null = (v >= 5 ? r.readCompactNullableString() : null);
-  let _assignments: SyncGroupRequestSyncGroupRequestAssignment[];
+  let _assignments: SyncGroupRequestAssignment[];
   {
     const n = (v >= 4 ? r.readCompactArrayLength(1) : r.readArrayLength(1));
-    const a: SyncGroupRequestSyncGroupRequestAssignment[] = [];
-    for (let i = 0; i < n; i++) a.push(readSyncGroupRequestSyncGroupRequestAssignment(r, v));
+    const a: SyncGroupRequestAssignment[] = [];
+    for (let i = 0; i < n; i++) a.push(readSyncGroupRequestAssignment(r, v));
     _assignments = a;
   }
   const m: SyncGroupRequest = {
@@ -100,7 +100,7 @@ export function decodeSyncGroupRequest(r: Reader, v: number): SyncGroupRequest {
   return m;
 }
 
-function writeSyncGroupRequestSyncGroupRequestAssignment(w: Writer, v: number, m: SyncGroupRequestSyncGroupRequestAssignment): void {
+function writeSyncGroupRequestAssignment(w: Writer, v: number, m: SyncGroupRequestAssignment): void {
   if (v >= 4) {
     w.writeCompactString(m.memberId);
   } else {
@@ -116,10 +116,10 @@ function writeSyncGroupRequestSyncGroupRequestAssignment(w: Writer, v: number, m
   }
 }
 
-function readSyncGroupRequestSyncGroupRequestAssignment(r: Reader, v: number): SyncGroupRequestSyncGroupRequestAssignment {
+function readSyncGroupRequestAssignment(r: Reader, v: number): SyncGroupRequestAssignment {
   const _memberId: string = (v >= 4 ? r.readCompactString() : r.readString());
   const _assignment: Uint8Array = (v >= 4 ? r.readCompactBytes() : r.readBytes());
-  const m: SyncGroupRequestSyncGroupRequestAssignment = {
+  const m: SyncGroupRequestAssignment = {
     memberId: _memberId,
     assignment: _assignment,
   };

@@ -20,17 +20,17 @@ export interface TxnOffsetCommitRequest {
   /** versions 3+; nullable 3+; default null */
   groupInstanceId: string | null;
   /** versions 0+ */
-  topics: TxnOffsetCommitRequestTxnOffsetCommitRequestTopic[];
+  topics: TxnOffsetCommitRequestTopic[];
 }
 
-export interface TxnOffsetCommitRequestTxnOffsetCommitRequestTopic {
+export interface TxnOffsetCommitRequestTopic {
   /** versions 0+ */
   name: string;
   /** versions 0+ */
-  partitions: TxnOffsetCommitRequestTxnOffsetCommitRequestPartition[];
+  partitions: TxnOffsetCommitRequestPartition[];
 }
 
-export interface TxnOffsetCommitRequestTxnOffsetCommitRequestPartition {
+export interface TxnOffsetCommitRequestPartition {
   /** versions 0+ */
   partitionIndex: number;
   /** versions 0+ */
@@ -77,7 +77,7 @@ export function encodeTxnOffsetCommitRequest(w: Writer, v: number, m: TxnOffsetC
       w.writeInt32(a.length);
     }
     for (const e of a) {
-      writeTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(w, v, e);
+      writeTxnOffsetCommitRequestTopic(w, v, e);
     }
   }
   if (v >= 3) {
@@ -93,11 +93,11 @@ export function decodeTxnOffsetCommitRequest(r: Reader, v: number): TxnOffsetCom
   const _generationId: number = (v >= 3 ? r.readInt32() : -1);
   const _memberId: string = (v >= 3 ? r.readCompactString() : "");
   const _groupInstanceId: string | null = (v >= 3 ? r.readCompactNullableString() : null);
-  let _topics: TxnOffsetCommitRequestTxnOffsetCommitRequestTopic[];
+  let _topics: TxnOffsetCommitRequestTopic[];
   {
     const n = (v >= 3 ? r.readCompactArrayLength(1) : r.readArrayLength(1));
-    const a: TxnOffsetCommitRequestTxnOffsetCommitRequestTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(readTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(r, v));
+    const a: TxnOffsetCommitRequestTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(readTxnOffsetCommitRequestTopic(r, v));
     _topics = a;
   }
   const m: TxnOffsetCommitRequest = {
@@ -116,7 +116,7 @@ export function decodeTxnOffsetCommitRequest(r: Reader, v: number): TxnOffsetCom
   return m;
 }
 
-function writeTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(w: Writer, v: number, m: TxnOffsetCommitRequestTxnOffsetCommitRequestTopic): void {
+function writeTxnOffsetCommitRequestTopic(w: Writer, v: number, m: TxnOffsetCommitRequestTopic): void {
   if (v >= 3) {
     w.writeCompactString(m.name);
   } else {
@@ -130,7 +130,7 @@ function writeTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(w: Writer, v: nu
       w.writeInt32(a.length);
     }
     for (const e of a) {
-      writeTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(w, v, e);
+      writeTxnOffsetCommitRequestPartition(w, v, e);
     }
   }
   if (v >= 3) {
@@ -138,16 +138,16 @@ function writeTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(w: Writer, v: nu
   }
 }
 
-function readTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(r: Reader, v: number): TxnOffsetCommitRequestTxnOffsetCommitRequestTopic {
+function readTxnOffsetCommitRequestTopic(r: Reader, v: number): TxnOffsetCommitRequestTopic {
   const _name: string = (v >= 3 ? r.readCompactString() : r.readString());
-  let _partitions: TxnOffsetCommitRequestTxnOffsetCommitRequestPartition[];
+  let _partitions: TxnOffsetCommitRequestPartition[];
   {
     const n = (v >= 3 ? r.readCompactArrayLength(1) : r.readArrayLength(1));
-    const a: TxnOffsetCommitRequestTxnOffsetCommitRequestPartition[] = [];
-    for (let i = 0; i < n; i++) a.push(readTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(r, v));
+    const a: TxnOffsetCommitRequestPartition[] = [];
+    for (let i = 0; i < n; i++) a.push(readTxnOffsetCommitRequestPartition(r, v));
     _partitions = a;
   }
-  const m: TxnOffsetCommitRequestTxnOffsetCommitRequestTopic = {
+  const m: TxnOffsetCommitRequestTopic = {
     name: _name,
     partitions: _partitions,
   };
@@ -157,7 +157,7 @@ function readTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(r: Reader, v: num
   return m;
 }
 
-function writeTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(w: Writer, v: number, m: TxnOffsetCommitRequestTxnOffsetCommitRequestPartition): void {
+function writeTxnOffsetCommitRequestPartition(w: Writer, v: number, m: TxnOffsetCommitRequestPartition): void {
   w.writeInt32(m.partitionIndex);
   w.writeInt64(m.committedOffset);
   if (v >= 2) {
@@ -173,12 +173,12 @@ function writeTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(w: Writer, v
   }
 }
 
-function readTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(r: Reader, v: number): TxnOffsetCommitRequestTxnOffsetCommitRequestPartition {
+function readTxnOffsetCommitRequestPartition(r: Reader, v: number): TxnOffsetCommitRequestPartition {
   const _partitionIndex: number = r.readInt32();
   const _committedOffset: bigint = r.readInt64();
   const _committedLeaderEpoch: number = (v >= 2 ? r.readInt32() : -1);
   const _committedMetadata: string | null = (v >= 3 ? r.readCompactNullableString() : r.readNullableString());
-  const m: TxnOffsetCommitRequestTxnOffsetCommitRequestPartition = {
+  const m: TxnOffsetCommitRequestPartition = {
     partitionIndex: _partitionIndex,
     committedOffset: _committedOffset,
     committedLeaderEpoch: _committedLeaderEpoch,
@@ -194,17 +194,17 @@ export interface TxnOffsetCommitResponse {
   /** versions 0+ */
   throttleTimeMs: number;
   /** versions 0+ */
-  topics: TxnOffsetCommitResponseTxnOffsetCommitResponseTopic[];
+  topics: TxnOffsetCommitResponseTopic[];
 }
 
-export interface TxnOffsetCommitResponseTxnOffsetCommitResponseTopic {
+export interface TxnOffsetCommitResponseTopic {
   /** versions 0+ */
   name: string;
   /** versions 0+ */
-  partitions: TxnOffsetCommitResponseTxnOffsetCommitResponsePartition[];
+  partitions: TxnOffsetCommitResponsePartition[];
 }
 
-export interface TxnOffsetCommitResponseTxnOffsetCommitResponsePartition {
+export interface TxnOffsetCommitResponsePartition {
   /** versions 0+ */
   partitionIndex: number;
   /** versions 0+ */
@@ -221,7 +221,7 @@ export function encodeTxnOffsetCommitResponse(w: Writer, v: number, m: TxnOffset
       w.writeInt32(a.length);
     }
     for (const e of a) {
-      writeTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(w, v, e);
+      writeTxnOffsetCommitResponseTopic(w, v, e);
     }
   }
   if (v >= 3) {
@@ -231,11 +231,11 @@ export function encodeTxnOffsetCommitResponse(w: Writer, v: number, m: TxnOffset
 
 export function decodeTxnOffsetCommitResponse(r: Reader, v: number): TxnOffsetCommitResponse {
   const _throttleTimeMs: number = r.readInt32();
-  let _topics: TxnOffsetCommitResponseTxnOffsetCommitResponseTopic[];
+  let _topics: TxnOffsetCommitResponseTopic[];
   {
     const n = (v >= 3 ? r.readCompactArrayLength(1) : r.readArrayLength(1));
-    const a: TxnOffsetCommitResponseTxnOffsetCommitResponseTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(readTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(r, v));
+    const a: TxnOffsetCommitResponseTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(readTxnOffsetCommitResponseTopic(r, v));
     _topics = a;
   }
   const m: TxnOffsetCommitResponse = {
@@ -248,7 +248,7 @@ export function decodeTxnOffsetCommitResponse(r: Reader, v: number): TxnOffsetCo
   return m;
 }
 
-function writeTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(w: Writer, v: number, m: TxnOffsetCommitResponseTxnOffsetCommitResponseTopic): void {
+function writeTxnOffsetCommitResponseTopic(w: Writer, v: number, m: TxnOffsetCommitResponseTopic): void {
   if (v >= 3) {
     w.writeCompactString(m.name);
   } else {
@@ -262,7 +262,7 @@ function writeTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(w: Writer, v: 
       w.writeInt32(a.length);
     }
     for (const e of a) {
-      writeTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(w, v, e);
+      writeTxnOffsetCommitResponsePartition(w, v, e);
     }
   }
   if (v >= 3) {
@@ -270,16 +270,16 @@ function writeTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(w: Writer, v: 
   }
 }
 
-function readTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(r: Reader, v: number): TxnOffsetCommitResponseTxnOffsetCommitResponseTopic {
+function readTxnOffsetCommitResponseTopic(r: Reader, v: number): TxnOffsetCommitResponseTopic {
   const _name: string = (v >= 3 ? r.readCompactString() : r.readString());
-  let _partitions: TxnOffsetCommitResponseTxnOffsetCommitResponsePartition[];
+  let _partitions: TxnOffsetCommitResponsePartition[];
   {
     const n = (v >= 3 ? r.readCompactArrayLength(1) : r.readArrayLength(1));
-    const a: TxnOffsetCommitResponseTxnOffsetCommitResponsePartition[] = [];
-    for (let i = 0; i < n; i++) a.push(readTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(r, v));
+    const a: TxnOffsetCommitResponsePartition[] = [];
+    for (let i = 0; i < n; i++) a.push(readTxnOffsetCommitResponsePartition(r, v));
     _partitions = a;
   }
-  const m: TxnOffsetCommitResponseTxnOffsetCommitResponseTopic = {
+  const m: TxnOffsetCommitResponseTopic = {
     name: _name,
     partitions: _partitions,
   };
@@ -289,7 +289,7 @@ function readTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(r: Reader, v: n
   return m;
 }
 
-function writeTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(w: Writer, v: number, m: TxnOffsetCommitResponseTxnOffsetCommitResponsePartition): void {
+function writeTxnOffsetCommitResponsePartition(w: Writer, v: number, m: TxnOffsetCommitResponsePartition): void {
   w.writeInt32(m.partitionIndex);
   w.writeInt16(m.errorCode);
   if (v >= 3) {
@@ -297,10 +297,10 @@ function writeTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(w: Writer,
   }
 }
 
-function readTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(r: Reader, v: number): TxnOffsetCommitResponseTxnOffsetCommitResponsePartition {
+function readTxnOffsetCommitResponsePartition(r: Reader, v: number): TxnOffsetCommitResponsePartition {
   const _partitionIndex: number = r.readInt32();
   const _errorCode: number = r.readInt16();
-  const m: TxnOffsetCommitResponseTxnOffsetCommitResponsePartition = {
+  const m: TxnOffsetCommitResponsePartition = {
     partitionIndex: _partitionIndex,
     errorCode: _errorCode,
   };
