@@ -78,7 +78,8 @@ export class PartitionLog {
   private readonly segments: LogSegment[];
   private activeFd: number;
   private syncedOffset: number;
-  private commitInFlight: Promise<void> | undefined;
+  private committing = false;
+  private commitInFlight: Promise<void> = Promise.resolve();
   private dirNeedsSync = false;
   private pendingSealed: SyncTarget[] = [];
   /** Ordered by endOffset (appends are); bounded by the appends in flight. */
@@ -289,7 +290,7 @@ export class PartitionLog {
     if (this.closed) return this.syncedOffset;
     if (!this.offlineError) {
       await this.flush().catch(() => undefined);
-      while (this.commitInFlight || this.pendingSealed.length > 0 || this.dirNeedsSync) {
+      while (this.committing || this.pendingSealed.length > 0 || this.dirNeedsSync) {
         if (this.offlineError) break;
         this.startCommit();
         await this.commitInFlight;
@@ -307,7 +308,7 @@ export class PartitionLog {
 
   private async release(): Promise<void> {
     this.closed = true;
-    while (this.commitInFlight) await this.commitInFlight;
+    while (this.committing) await this.commitInFlight;
     this.rejectWaiters(this.offlineError ?? new KafkaError('KAFKA_STORAGE_ERROR', `${this.topicPartition} is closed`));
     const fds = [this.activeFd, ...this.pendingSealed.map((target) => target.fd)];
     this.pendingSealed = [];
@@ -374,7 +375,7 @@ export class PartitionLog {
    * the next commit starts as soon as this one returns. Never more than one commit in flight.
    */
   private startCommit(): void {
-    if (this.commitInFlight || this.offlineError || this.closed) return;
+    if (this.committing || this.offlineError || this.closed) return;
     const target = this.logEndOffset;
     if (target === this.syncedOffset && this.pendingSealed.length === 0 && !this.dirNeedsSync) return;
     const files = this.pendingSealed;
@@ -382,6 +383,7 @@ export class PartitionLog {
     files.push({ fd: this.activeFd, path: this.active.logPath, closeAfterSync: false });
     const syncDir = this.dirNeedsSync;
     this.dirNeedsSync = false;
+    this.committing = true;
     this.commitInFlight = this.commit(files, syncDir, target);
   }
 
@@ -397,13 +399,13 @@ export class PartitionLog {
         await this.fs.fsyncDir(this.dir);
       }
     } catch (error) {
-      this.commitInFlight = undefined;
+      this.committing = false;
       this.pendingSealed.push(...files.filter((file) => file.closeAfterSync));
       this.takeOffline(`fsync of ${current} failed: ${reasonOf(error)}`);
       return;
     }
     for (const file of files) if (file.closeAfterSync) this.fs.closeSync(file.fd);
-    this.commitInFlight = undefined;
+    this.committing = false;
     if (this.closed) return;
     this.advance(target);
     this.startCommit();
