@@ -51,7 +51,7 @@ export async function writeSegmentIndexes(fs: FileSystem, segment: LogSegment): 
   segment.seal();
 }
 
-/** Opens a sealed segment's index files and checks them; undefined when they must be rebuilt. */
+/** Checks a sealed segment's index files and seals the segment on them; false when they must be rebuilt. */
 async function loadSealedIndexes(ctx: RecoveryContext, segment: LogSegment, offsetSpan: number): Promise<boolean> {
   const { fs } = ctx;
   if (!(await fs.exists(segment.indexPath)) || !(await fs.exists(segment.timeIndexPath))) return false;

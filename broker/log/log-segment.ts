@@ -20,6 +20,8 @@ export function parseSegmentFileName(name: string, suffix: string): number | und
 
 /**
  * One segment: `<base>.log` holding batches with offsets base..nextOffset-1, and its indexes.
+ * The `.log` file is RecordBatch v2 batches back to back, byte for byte as producers sent them
+ * except for the baseOffset the broker patched in; nothing else (no framing, no padding).
  * The active segment keeps its indexes in memory (written to disk when it is rolled or closed);
  * sealed segments keep only entry counts and are looked up in their index files.
  */

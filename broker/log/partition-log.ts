@@ -132,10 +132,6 @@ export class PartitionLog {
     return total;
   }
 
-  get segmentCount(): number {
-    return this.segments.length;
-  }
-
   get isOffline(): boolean {
     return this.offlineError !== undefined;
   }

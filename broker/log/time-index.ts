@@ -1,3 +1,4 @@
+import { int64At as readInt64At, setInt64At as writeInt64At } from './batch-validation.ts';
 import type { FileSystem } from './file-system.ts';
 
 /**
@@ -10,16 +11,6 @@ import type { FileSystem } from './file-system.ts';
  * is rolled, so the last entry holds the segment's largest timestamp. Both fields increase.
  */
 export const TIME_INDEX_ENTRY_BYTES = 12;
-
-function readInt64At(dv: DataView, at: number): number {
-  return dv.getInt32(at) * 4294967296 + dv.getUint32(at + 4);
-}
-
-function writeInt64At(dv: DataView, at: number, value: number): void {
-  const high = Math.floor(value / 4294967296);
-  dv.setInt32(at, high);
-  dv.setUint32(at + 4, value - high * 4294967296);
-}
 
 export class TimeIndex {
   private timestamps = new Float64Array(8);

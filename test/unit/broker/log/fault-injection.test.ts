@@ -30,6 +30,7 @@ describe('PartitionLog under injected faults', () => {
     expect(fsyncs).toBeGreaterThanOrEqual(1);
     expect(fsyncs).toBeLessThanOrEqual(2);
     expect(log.highWatermark).toBe(300);
+    expect(fault.unsyncedBytes(`${dir}/00000000000000000000.log`)).toBe(0);
     await log.close();
   });
 
@@ -37,6 +38,7 @@ describe('PartitionLog under injected faults', () => {
     const fault = new FaultInjectingFileSystem(nodeFileSystem);
     const log = await openLog({ dir: tempDir(), fs: fault });
     const first = log.append(makeBatch(), Acks.all);
+    expect(fault.unsyncedBytes(`${log.dir}/00000000000000000000.log`)).toBe(makeBatch().length);
     const second = log.append(makeBatch(), Acks.all);
     const third = log.append(makeBatch(), Acks.all);
     const calls = fault.fsyncCalls.length;

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isKafkaError } from '../../../../sdk/protocol/kafka-error.ts';
 import { Acks } from '../../../../broker/log/acks.ts';
@@ -80,5 +81,13 @@ describe('PartitionLog retention', () => {
     expect(await log.applyRetention()).toBe(1);
     expect(segmentFiles(dir, '.log')).toEqual(['00000000000000000004.log']);
     await log.close();
+  });
+
+  it('delete() removes the partition directory', async () => {
+    const dir = tempDir();
+    const log = await openLog({ dir, config });
+    for (let i = 0; i < 3; i++) await log.append(batch(i), Acks.leader);
+    await log.delete();
+    expect(fs.existsSync(dir)).toBe(false);
   });
 });
