@@ -268,6 +268,7 @@ export class Broker {
         partitions,
       });
       await this.persistTopics();
+      await this.writeRecoveryCheckpoint();
       return this.describeTopic(name);
     });
   }
@@ -281,6 +282,8 @@ export class Broker {
       this.topics.delete(name);
       await this.persistTopics();
       for (const log of topic.partitions) await log.delete();
+      // A later topic of the same name must not inherit these partitions' recovery points.
+      await this.writeRecoveryCheckpoint();
     });
   }
 
@@ -301,6 +304,7 @@ export class Broker {
         topic.partitions.push(await this.openLog(partitionDirName(name, p), topic.config, 0));
       }
       await this.persistTopics();
+      await this.writeRecoveryCheckpoint();
     });
   }
 
@@ -330,7 +334,7 @@ export class Broker {
    * Appends sealed RecordBatch v2 bytes (one or more batches) to a partition. Resolves per `acks`:
    * `all` after the bytes are fsynced, `leader` and `none` once they reach the OS.
    */
-  append(topic: string, partition: number, batches: Uint8Array, acks: AcksValue = Acks.all): Promise<AppendResult> {
+  async append(topic: string, partition: number, batches: Uint8Array, acks: AcksValue = Acks.all): Promise<AppendResult> {
     this.assertOpen();
     return this.partitionLog(topic, partition).append(batches, acks);
   }
@@ -395,8 +399,10 @@ export class Broker {
       const failures: unknown[] = [];
       for (const topic of this.topics.values()) {
         for (const log of topic.partitions) {
-          if (log.isOffline) continue;
-          await log.close().catch((error: unknown) => failures.push(error));
+          const offline = log.isOffline;
+          await log.close().catch((error: unknown) => {
+            if (!offline) failures.push(error);
+          });
         }
       }
       await this.writeRecoveryCheckpoint();

@@ -12,21 +12,23 @@ export interface CommandIo {
  */
 export async function startCommand(args: readonly string[], io: CommandIo): Promise<number> {
   const broker = await Broker.open({ config: parseStartOptions(args) });
-  const topics = broker.listTopics({ includeInternal: true });
-  io.out(`rill: broker ready, data in ${broker.config.dataDir} (${topics.length} topic${topics.length === 1 ? '' : 's'})`);
-  // The process has no listener socket to keep it alive yet, so hold a timer until a signal.
-  const keepAlive = setInterval(() => undefined, 1 << 30);
-  const signal = await new Promise<string>((resolve) => {
+  // Handlers go in before the ready line, so a signal sent as soon as it appears is handled.
+  const signal = new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
+  // The process has no listener socket to keep it alive yet, so hold a timer until a signal.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  const topics = broker.listTopics({ includeInternal: true });
+  io.out(`rill: broker ready, data in ${broker.config.dataDir} (${topics.length} topic${topics.length === 1 ? '' : 's'})`);
+  const received = await signal;
   const forceExit = (): void => {
     io.err('rill: second signal, exiting without a clean shutdown');
     process.exit(130);
   };
   process.once('SIGINT', forceExit);
   process.once('SIGTERM', forceExit);
-  io.out(`rill: ${signal} received, shutting down`);
+  io.out(`rill: ${received} received, shutting down`);
   clearInterval(keepAlive);
   await broker.close();
   io.out('rill: stopped cleanly');
