@@ -9,6 +9,7 @@ import type { LogConfig } from './log/log-config.ts';
 import { type AppendResult, PartitionLog } from './log/partition-log.ts';
 import { readCheckpoint, writeCheckpoint } from './log/recovery-checkpoint.ts';
 import { DataDirLock } from './data-dir-lock.ts';
+import { loadMetaProperties } from './meta-properties.ts';
 import { FetchParking } from './fetch/fetch-parking.ts';
 import { readPartitions } from './fetch/read-partitions.ts';
 import type { FetchPartitionResult, FetchRequest } from './fetch/fetch-types.ts';
@@ -56,6 +57,7 @@ export class Broker {
   private readonly parking: FetchParking;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private closed = false;
+  private identity = { clusterId: '', nodeId: 0 };
   private backgroundWork: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -87,7 +89,13 @@ export class Broker {
     return broker;
   }
 
+  /** The data directory's cluster id, fixed when the directory was first used. */
+  get clusterId(): string {
+    return this.identity.clusterId;
+  }
+
   private async load(): Promise<void> {
+    this.identity = await loadMetaProperties(this.fs, this.config.dataDir, this.config.nodeId);
     const records = await loadTopicMetadata(this.fs, this.config.dataDir);
     if (records === undefined) {
       await this.assertNoPartitionDirs();

@@ -6,6 +6,8 @@ export interface BrokerConfig {
   nodeId: number;
   host: string;
   kafkaPort: number;
+  /** The host Metadata gives clients; null means the bound host (127.0.0.1 for a wildcard bind). */
+  advertisedHost: string | null;
   httpPort: number;
   /** Topics named by a produce or metadata request are created on first use (Kafka's `auto.create.topics.enable`). */
   autoCreateTopics: boolean;
@@ -25,6 +27,7 @@ export const defaultBrokerConfig: Readonly<BrokerConfig> = Object.freeze({
   nodeId: 0,
   host: '127.0.0.1',
   kafkaPort: 9092,
+  advertisedHost: null,
   httpPort: 8080,
   autoCreateTopics: true,
   defaultPartitions: 1,

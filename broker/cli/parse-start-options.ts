@@ -24,6 +24,7 @@ export function parseStartOptions(args: readonly string[]): Partial<BrokerConfig
         'data-dir': { type: 'string' },
         host: { type: 'string' },
         'kafka-port': { type: 'string' },
+        'advertised-host': { type: 'string' },
         'http-port': { type: 'string' },
       },
       strict: true,
@@ -42,6 +43,11 @@ export function parseStartOptions(args: readonly string[]): Partial<BrokerConfig
   if (typeof host === 'string') {
     if (host.trim() === '') throw new UsageError('--host must not be empty');
     config.host = host;
+  }
+  const advertisedHost = values['advertised-host'];
+  if (typeof advertisedHost === 'string') {
+    if (advertisedHost.trim() === '') throw new UsageError('--advertised-host must not be empty');
+    config.advertisedHost = advertisedHost;
   }
   const kafkaPort = port('kafka-port', values['kafka-port'] as string | undefined);
   if (kafkaPort !== undefined) config.kafkaPort = kafkaPort;

@@ -1,4 +1,5 @@
 import { Broker } from '../broker.ts';
+import { KafkaListener } from '../kafka/kafka-listener.ts';
 import { parseStartOptions } from './parse-start-options.ts';
 
 export interface CommandIo {
@@ -7,20 +8,37 @@ export interface CommandIo {
 }
 
 /**
- * `rill start`: opens the broker and serves until SIGINT or SIGTERM, then shuts down cleanly
- * (flush, checkpoint, unlock). A second signal while shutting down exits at once.
+ * `rill start`: opens the broker, starts its listeners and serves until SIGINT or SIGTERM, then
+ * shuts down cleanly: listeners stop accepting and answer what they have read, then the broker
+ * flushes, checkpoints and unlocks. A second signal while shutting down exits at once.
  */
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 export async function startCommand(args: readonly string[], io: CommandIo): Promise<number> {
   const broker = await Broker.open({ config: parseStartOptions(args) });
+  const { config } = broker;
+  let kafka: KafkaListener;
+  try {
+    kafka = await KafkaListener.start(broker, {
+      host: config.host,
+      port: config.kafkaPort,
+      limits: { onError: (error, remote) => io.err(`rill: closed connection from ${remote}: ${describeError(error)}`) },
+      ...(config.advertisedHost === null ? {} : { advertisedHost: config.advertisedHost }),
+    });
+  } catch (error) {
+    await broker.close();
+    throw error;
+  }
   // Handlers go in before the ready line, so a signal sent as soon as it appears is handled.
   const signal = new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
-  // The process has no listener socket to keep it alive yet, so hold a timer until a signal.
-  const keepAlive = setInterval(() => undefined, 1 << 30);
   const topics = broker.listTopics({ includeInternal: true });
-  io.out(`rill: broker ready, data in ${broker.config.dataDir} (${topics.length} topic${topics.length === 1 ? '' : 's'})`);
+  io.out(`rill: kafka listening on ${config.host}:${kafka.port} (advertised ${kafka.advertised.host}:${kafka.advertised.port})`);
+  io.out(`rill: broker ready, data in ${config.dataDir} (${topics.length} topic${topics.length === 1 ? '' : 's'})`);
   const received = await signal;
   const forceExit = (): void => {
     io.err('rill: second signal, exiting without a clean shutdown');
@@ -29,7 +47,7 @@ export async function startCommand(args: readonly string[], io: CommandIo): Prom
   process.once('SIGINT', forceExit);
   process.once('SIGTERM', forceExit);
   io.out(`rill: ${received} received, shutting down`);
-  clearInterval(keepAlive);
+  await kafka.close();
   await broker.close();
   io.out('rill: stopped cleanly');
   return 0;

@@ -6,7 +6,9 @@ Commands:
 Options for start:
   --data-dir DIR    where topics and state are stored (default ./rill-data)
   --host HOST       address the listeners bind to (default 127.0.0.1)
-  --kafka-port N    Kafka protocol port (default 9092)
+  --kafka-port N    Kafka protocol port (default 9092; 0 picks a free port)
+  --advertised-host HOST
+                    the host clients are told to connect to (default: the bound host)
   --http-port N     HTTP API port (default 8080)
 
   rill --help       this text

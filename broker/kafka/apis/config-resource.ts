@@ -1,0 +1,75 @@
+/** Kafka's `ConfigResource.Type` codes as DescribeConfigs and AlterConfigs carry them. */
+export const ConfigResourceType = { topic: 2, broker: 4 } as const;
+
+/** Kafka's `DescribeConfigsResponse.ConfigSource` codes (DescribeConfigs v1+, CreateTopics v5+). */
+export const ConfigSource = {
+  unknown: 0,
+  dynamicTopicConfig: 1,
+  dynamicBrokerConfig: 2,
+  dynamicDefaultBrokerConfig: 3,
+  staticBrokerConfig: 4,
+  defaultConfig: 5,
+} as const;
+
+/** Kafka's `ConfigDef.Type` codes (DescribeConfigs v3+ `configType`). */
+export const ConfigType = { boolean: 1, string: 2, int: 3, long: 5, list: 7 } as const;
+export type ConfigTypeValue = (typeof ConfigType)[keyof typeof ConfigType];
+
+/** IncrementalAlterConfigs' `configOperation` codes. */
+export const ConfigOperation = { set: 0, delete: 1, append: 2, subtract: 3 } as const;
+
+export interface TopicConfigInfo {
+  type: ConfigTypeValue;
+  /** The broker-wide config that supplies the default (Kafka's synonym, e.g. `log.retention.ms`). */
+  brokerSynonym: string;
+  documentation: string;
+}
+
+/** What DescribeConfigs says about each topic config the broker supports, by Kafka name. */
+export const TOPIC_CONFIG_INFO: Readonly<Record<string, TopicConfigInfo>> = {
+  'cleanup.policy': {
+    type: ConfigType.list,
+    brokerSynonym: 'log.cleanup.policy',
+    documentation: 'What happens to old log segments: "delete" drops them past retention, "compact" keeps the latest record per key.',
+  },
+  'retention.ms': {
+    type: ConfigType.long,
+    brokerSynonym: 'log.retention.ms',
+    documentation: 'How long a segment is kept before deletion; -1 keeps segments forever.',
+  },
+  'retention.bytes': {
+    type: ConfigType.long,
+    brokerSynonym: 'log.retention.bytes',
+    documentation: 'The size a partition may grow to before its oldest segments are deleted; -1 means no limit.',
+  },
+  'segment.bytes': {
+    type: ConfigType.int,
+    brokerSynonym: 'log.segment.bytes',
+    documentation: 'The size at which a log segment is closed and a new one started.',
+  },
+  'segment.ms': {
+    type: ConfigType.long,
+    brokerSynonym: 'log.roll.ms',
+    documentation: 'The age at which a log segment is closed and a new one started, even if not full.',
+  },
+  'max.message.bytes': {
+    type: ConfigType.int,
+    brokerSynonym: 'message.max.bytes',
+    documentation: 'The largest record batch the topic accepts, in bytes.',
+  },
+  'segment.index.bytes': {
+    type: ConfigType.int,
+    brokerSynonym: 'log.index.size.max.bytes',
+    documentation: 'The maximum size of a segment\'s offset index.',
+  },
+  'index.interval.bytes': {
+    type: ConfigType.int,
+    brokerSynonym: 'log.index.interval.bytes',
+    documentation: 'How many log bytes lie between two offset index entries.',
+  },
+};
+
+/** Configs whose value is a comma-separated list, the only ones APPEND and SUBTRACT apply to. */
+export function isListConfig(name: string): boolean {
+  return TOPIC_CONFIG_INFO[name]?.type === ConfigType.list;
+}

@@ -1,0 +1,77 @@
+import { ApiKey, type FetchResponseFetchableTopicResponse, type FetchResponsePartitionData } from '../../../sdk/protocol/mod.ts';
+import { ErrorCode } from '../../../sdk/protocol/error-codes.ts';
+import { type FetchPartition, IsolationLevel } from '../../fetch/fetch-types.ts';
+import type { ApiHandler } from '../api-handler.ts';
+
+/** Kafka has no cap, but timers overflow past 2^31-1 ms; a parked fetch never waits longer than this. */
+const MAX_WAIT_CAP_MS = 300_000;
+
+const NO_EPOCH_END_OFFSET = { epoch: -1, endOffset: -1n } as const;
+const NO_LEADER = { leaderId: -1, leaderEpoch: -1 } as const;
+const NO_SNAPSHOT = { endOffset: -1n, epoch: -1 } as const;
+
+/**
+ * Fetch without fetch sessions: the broker answers session id 0, which tells clients to send full
+ * fetch requests every time (KIP-227); a request naming a session id is told it does not exist.
+ */
+export const fetchHandler: ApiHandler<typeof ApiKey.Fetch> = {
+  apiKey: ApiKey.Fetch,
+  minVersion: 4,
+  maxVersion: 12,
+  async handle(request, { broker, connection }) {
+    if (request.sessionId !== 0) {
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND,
+        sessionId: 0,
+        responses: [],
+        nodeEndpoints: [],
+      };
+    }
+    const partitions: FetchPartition[] = [];
+    for (const topic of request.topics) {
+      for (const p of topic.partitions) {
+        partitions.push({
+          topic: topic.topic,
+          partition: p.partition,
+          fetchOffset: Number(p.fetchOffset),
+          partitionMaxBytes: Math.max(0, p.partitionMaxBytes),
+        });
+      }
+    }
+    const readCommitted = request.isolationLevel === IsolationLevel.readCommitted;
+    const results = await broker.fetch(
+      {
+        partitions,
+        maxWaitMs: Math.min(Math.max(0, request.maxWaitMs), MAX_WAIT_CAP_MS),
+        minBytes: Math.max(0, request.minBytes),
+        maxBytes: Math.max(0, request.maxBytes),
+        isolationLevel: readCommitted ? IsolationLevel.readCommitted : IsolationLevel.readUncommitted,
+      },
+      connection.closed,
+    );
+    const responses: FetchResponseFetchableTopicResponse[] = [];
+    let i = 0;
+    for (const topic of request.topics) {
+      const data: FetchResponsePartitionData[] = [];
+      for (const p of topic.partitions) {
+        const result = results[i++]!;
+        data.push({
+          partitionIndex: p.partition,
+          errorCode: result.error?.code ?? 0,
+          highWatermark: BigInt(result.highWatermark),
+          lastStableOffset: BigInt(result.lastStableOffset),
+          logStartOffset: BigInt(result.logStartOffset),
+          divergingEpoch: NO_EPOCH_END_OFFSET,
+          currentLeader: NO_LEADER,
+          snapshotId: NO_SNAPSHOT,
+          abortedTransactions: readCommitted ? [] : null,
+          preferredReadReplica: -1,
+          records: result.records,
+        });
+      }
+      responses.push({ topic: topic.topic, topicId: topic.topicId, partitions: data });
+    }
+    return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses, nodeEndpoints: [] };
+  },
+};

@@ -1,0 +1,42 @@
+import {
+  ApiKey,
+  type ListOffsetsResponseListOffsetsPartitionResponse,
+  type ListOffsetsResponseListOffsetsTopicResponse,
+} from '../../../sdk/protocol/mod.ts';
+import type { ApiHandler } from '../api-handler.ts';
+import { errorFields } from './kafka-error-fields.ts';
+
+/** ListOffsets v1+: earliest (-2), latest (-1) or the first offset at or after a timestamp, per partition. */
+export const listOffsetsHandler: ApiHandler<typeof ApiKey.ListOffsets> = {
+  apiKey: ApiKey.ListOffsets,
+  minVersion: 1,
+  maxVersion: 6,
+  async handle(request, { broker }) {
+    const topics: ListOffsetsResponseListOffsetsTopicResponse[] = request.topics.map((topic) => ({
+      name: topic.name,
+      partitions: topic.partitions.map((p): ListOffsetsResponseListOffsetsPartitionResponse => {
+        try {
+          const found = broker.listOffsets(topic.name, p.partitionIndex, Number(p.timestamp));
+          return {
+            partitionIndex: p.partitionIndex,
+            errorCode: 0,
+            oldStyleOffsets: [],
+            timestamp: BigInt(found.timestamp),
+            offset: BigInt(found.offset),
+            leaderEpoch: -1,
+          };
+        } catch (error) {
+          return {
+            partitionIndex: p.partitionIndex,
+            errorCode: errorFields(error).errorCode,
+            oldStyleOffsets: [],
+            timestamp: -1n,
+            offset: -1n,
+            leaderEpoch: -1,
+          };
+        }
+      }),
+    }));
+    return { throttleTimeMs: 0, topics };
+  },
+};

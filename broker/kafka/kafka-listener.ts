@@ -1,0 +1,61 @@
+import type { Broker } from '../broker.ts';
+import type { AdvertisedListener } from './api-handler.ts';
+import { allApiHandlers } from './apis/all-handlers.ts';
+import { apiVersionsHandler } from './apis/api-versions.ts';
+import { defaultKafkaServerLimits, KafkaServer, type KafkaServerOptions } from './kafka-server.ts';
+import { RequestDispatcher } from './request-dispatcher.ts';
+
+export interface KafkaListenerOptions {
+  host: string;
+  port: number;
+  /** What Metadata tells clients to connect to; defaults to the bound address (127.0.0.1 for a wildcard bind). */
+  advertisedHost?: string;
+  advertisedPort?: number;
+  limits?: Partial<Omit<KafkaServerOptions, 'host' | 'port' | 'handler'>>;
+}
+
+const WILDCARDS: ReadonlySet<string> = new Set(['0.0.0.0', '::', '']);
+
+/** The broker's Kafka protocol endpoint: a TCP listener plus the dispatcher over the broker object. */
+export class KafkaListener {
+  private constructor(
+    private readonly server: KafkaServer,
+    readonly advertised: AdvertisedListener,
+  ) {}
+
+  static async start(broker: Broker, options: KafkaListenerOptions): Promise<KafkaListener> {
+    const advertised: AdvertisedListener = {
+      nodeId: broker.config.nodeId,
+      host: options.advertisedHost ?? (WILDCARDS.has(options.host) ? '127.0.0.1' : options.host),
+      port: options.advertisedPort ?? options.port,
+    };
+    const handlers = [...allApiHandlers];
+    const dispatcher: RequestDispatcher = new RequestDispatcher({
+      broker,
+      advertised,
+      clusterId: broker.clusterId,
+      handlers: [...handlers, apiVersionsHandler(() => dispatcher.advertisedVersions())],
+    });
+    const server = await KafkaServer.listen({
+      ...defaultKafkaServerLimits,
+      ...options.limits,
+      host: options.host,
+      port: options.port,
+      handler: dispatcher.handle,
+    });
+    if (options.advertisedPort === undefined) advertised.port = server.port;
+    return new KafkaListener(server, advertised);
+  }
+
+  get port(): number {
+    return this.server.port;
+  }
+
+  get connectionCount(): number {
+    return this.server.connectionCount;
+  }
+
+  close(): Promise<void> {
+    return this.server.close();
+  }
+}

@@ -1,0 +1,59 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ManagedProcess, type Exit, type Runtime, runtimeCommand } from './child-process.ts';
+
+export interface BrokerProcess {
+  readonly runtime: Runtime;
+  readonly dataDir: string;
+  readonly port: number;
+  readonly bootstrap: string;
+  readonly process: ManagedProcess;
+  /** Stops the process (SIGTERM: clean shutdown; SIGKILL: crash) and waits for it to exit. */
+  stop(signal?: NodeJS.Signals): Promise<Exit>;
+  /** Stops it if running and removes its data directory unless the caller owns it. */
+  dispose(): Promise<void>;
+}
+
+export interface BrokerProcessOptions {
+  runtime?: Runtime;
+  /** Reuse a data directory (a restart); otherwise a fresh temporary one is made and removed on dispose. */
+  dataDir?: string;
+  /** Reuse a port (a restart on the same address); otherwise the OS picks one. */
+  port?: number;
+  args?: string[];
+}
+
+/** Starts `rill start` as a real process on 127.0.0.1 and resolves once it reports its Kafka port and readiness. */
+export async function startBrokerProcess(options: BrokerProcessOptions = {}): Promise<BrokerProcess> {
+  const runtime = options.runtime ?? 'node';
+  const ownsDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'rill-broker-'));
+  const [command, args] = runtimeCommand(runtime, 'broker/cli/main.ts', [
+    'start',
+    '--data-dir',
+    dataDir,
+    '--host',
+    '127.0.0.1',
+    '--kafka-port',
+    String(options.port ?? 0),
+    ...(options.args ?? []),
+  ]);
+  const proc = new ManagedProcess(command, args);
+  const listening = await proc.waitForLine(/kafka listening on /);
+  await proc.waitForLine(/broker ready/);
+  const port = Number(/advertised [^:]+:(\d+)/.exec(listening)?.[1]);
+  const stop = (signal: NodeJS.Signals = 'SIGTERM'): Promise<Exit> => proc.stop(signal);
+  return {
+    runtime,
+    dataDir,
+    port,
+    bootstrap: `127.0.0.1:${port}`,
+    process: proc,
+    stop,
+    async dispose() {
+      await stop('SIGKILL');
+      if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
