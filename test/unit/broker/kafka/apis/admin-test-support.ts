@@ -88,25 +88,29 @@ export class Gate {
 }
 
 /**
- * The real filesystem, except that creating or removing a directory whose path contains `marker`
- * waits for `gate`; `entered` resolves when the first such call arrives.
+ * The real filesystem, except that `operation` on a directory whose path contains `marker` waits
+ * for `gate`; `entered` resolves when the first such call arrives.
  */
-export function gatedFileSystem(marker: string, gate: Gate): { fs: FileSystem; entered: Promise<void> } {
+export function gatedFileSystem(
+  marker: string,
+  gate: Gate,
+  operation: 'mkdir' | 'removeDirectory',
+): { fs: FileSystem; entered: Promise<void> } {
   let enter!: () => void;
   const entered = new Promise<void>((resolve) => (enter = resolve));
-  const hold = async (path: string): Promise<void> => {
-    if (!path.includes(marker)) return;
+  const hold = async (path: string, called: typeof operation): Promise<void> => {
+    if (called !== operation || !path.includes(marker)) return;
     enter();
     await gate.opened;
   };
   const fs: FileSystem = {
     ...nodeFileSystem,
     async mkdir(path) {
-      await hold(path);
+      await hold(path, 'mkdir');
       return nodeFileSystem.mkdir(path);
     },
     async removeDirectory(path) {
-      await hold(path);
+      await hold(path, 'removeDirectory');
       return nodeFileSystem.removeDirectory(path);
     },
   };

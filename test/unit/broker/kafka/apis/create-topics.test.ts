@@ -162,7 +162,7 @@ describe('CreateTopics timeoutMs', () => {
     'v%i answers REQUEST_TIMED_OUT when creation outlasts the timeout, and the creation still completes',
     async (version) => {
       const gate = new Gate();
-      const { fs, entered } = gatedFileSystem('slow-', gate);
+      const { fs, entered } = gatedFileSystem('slow-', gate, 'mkdir');
       const broker = await openBroker({ fs });
       const answer = create(broker, version, [topic('slow-topic', { numPartitions: 2 })], { timeoutMs: 1 });
       await entered;
