@@ -1,6 +1,7 @@
 import { KafkaError } from '../../../sdk/protocol/kafka-error.ts';
 import type { Broker } from '../../broker.ts';
-import { type ErrorResult, errorResult, settle } from './admin-result.ts';
+import { type ErrorResult, settle } from './admin-result.ts';
+import { errorFields } from './kafka-error-fields.ts';
 import { ConfigResourceType } from './config-resource.ts';
 import { findDuplicates } from './find-duplicates.ts';
 
@@ -84,7 +85,7 @@ export async function alterConfigResources<R extends AlterResource>(
     answered.add(key);
     const base = { resourceType: resource.resourceType, resourceName: resource.resourceName };
     const result = duplicates.has(key)
-      ? Promise.resolve(errorResult(new KafkaError('INVALID_REQUEST', `resource ${key} appears more than once in the request`)))
+      ? Promise.resolve(errorFields(new KafkaError('INVALID_REQUEST', `resource ${key} appears more than once in the request`)))
       : alterOne(broker, resource, validateOnly, topicChanges);
     pending.push(result.then((error) => ({ ...base, ...error })));
   }

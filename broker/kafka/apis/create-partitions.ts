@@ -6,7 +6,8 @@ import type {
 import { KafkaError } from '../../../sdk/protocol/kafka-error.ts';
 import type { Broker } from '../../broker.ts';
 import type { ApiHandler } from '../api-handler.ts';
-import { type ErrorResult, errorResult, settle } from './admin-result.ts';
+import { type ErrorResult, settle } from './admin-result.ts';
+import { errorFields } from './kafka-error-fields.ts';
 import { findDuplicates } from './find-duplicates.ts';
 import { RequestDeadline } from './request-deadline.ts';
 
@@ -55,7 +56,7 @@ export const createPartitionsHandler: ApiHandler<typeof ApiKey.CreatePartitions>
       answered.add(topic.name);
       const result = (error: ErrorResult): CreatePartitionsResponseCreatePartitionsTopicResult => ({ name: topic.name, ...error });
       if (duplicates.has(topic.name)) {
-        pending.push(Promise.resolve(result(errorResult(new KafkaError('INVALID_REQUEST', `topic "${topic.name}" appears more than once in the request`)))));
+        pending.push(Promise.resolve(result(errorFields(new KafkaError('INVALID_REQUEST', `topic "${topic.name}" appears more than once in the request`)))));
         continue;
       }
       const work = settle(() => {

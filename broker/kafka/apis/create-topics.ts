@@ -9,7 +9,8 @@ import type { Broker } from '../../broker.ts';
 import { describeTopicConfig } from '../../topic/topic-config.ts';
 import type { CreateTopicOptions } from '../../topic/topic-description.ts';
 import type { ApiHandler } from '../api-handler.ts';
-import { type ErrorResult, errorResult, NO_ERROR, settle } from './admin-result.ts';
+import { type ErrorResult, NO_ERROR, settle } from './admin-result.ts';
+import { errorFields } from './kafka-error-fields.ts';
 import { ConfigSource } from './config-resource.ts';
 import { findDuplicates } from './find-duplicates.ts';
 import { RequestDeadline } from './request-deadline.ts';
@@ -130,14 +131,14 @@ export const createTopicsHandler: ApiHandler<typeof ApiKey.CreateTopics> = {
       answered.add(topic.name);
       if (duplicates.has(topic.name)) {
         const error = new KafkaError('INVALID_REQUEST', `topic "${topic.name}" appears more than once in the request`);
-        pending.push(Promise.resolve(failed(topic.name, errorResult(error))));
+        pending.push(Promise.resolve(failed(topic.name, errorFields(error))));
         continue;
       }
       let options: CreateTopicOptions;
       try {
         options = toCreateOptions(topic, context.advertised.nodeId);
       } catch (error) {
-        pending.push(Promise.resolve(failed(topic.name, errorResult(error))));
+        pending.push(Promise.resolve(failed(topic.name, errorFields(error))));
         continue;
       }
       pending.push(createOne(broker, topic.name, options, request.validateOnly, deadline));

@@ -4,7 +4,8 @@ import { KafkaError } from '../../../sdk/protocol/kafka-error.ts';
 import type { Broker } from '../../broker.ts';
 import { isInternalTopic } from '../../topic/topic-name.ts';
 import type { ApiHandler } from '../api-handler.ts';
-import { errorResult, settle } from './admin-result.ts';
+import { settle } from './admin-result.ts';
+import { errorFields } from './kafka-error-fields.ts';
 import { findDuplicates } from './find-duplicates.ts';
 import { RequestDeadline } from './request-deadline.ts';
 
@@ -57,7 +58,7 @@ async function deleteOne(
 ): Promise<DeleteTopicsResponseDeletableTopicResult> {
   if (duplicated) {
     const error = new KafkaError('INVALID_REQUEST', `topic ${target.name === null ? `id ${target.topicId}` : `"${target.name}"`} appears more than once in the request`);
-    return { ...target, ...errorResult(error) };
+    return { ...target, ...errorFields(error) };
   }
   let name: string;
   let topicId: string;
@@ -65,7 +66,7 @@ async function deleteOne(
     name = resolveTarget(broker, target);
     topicId = broker.hasTopic(name) ? broker.describeTopic(name).topicId : target.topicId;
   } catch (error) {
-    return { ...target, ...errorResult(error) };
+    return { ...target, ...errorFields(error) };
   }
   const error = await deadline.within(settle(() => broker.deleteTopic(name)));
   return { name, topicId, ...error };

@@ -10,7 +10,8 @@ import type { Broker } from '../../broker.ts';
 import { describeTopicConfig } from '../../topic/topic-config.ts';
 import { validateTopicName } from '../../topic/topic-name.ts';
 import type { ApiHandler } from '../api-handler.ts';
-import { errorResult, NO_ERROR } from './admin-result.ts';
+import { NO_ERROR } from './admin-result.ts';
+import { errorFields } from './kafka-error-fields.ts';
 import { brokerConfigEntries } from './broker-configs.ts';
 import { ConfigResourceType, ConfigSource, TOPIC_CONFIG_INFO } from './config-resource.ts';
 
@@ -108,7 +109,7 @@ function describeResource(
     else if (resource.resourceType === ConfigResourceType.broker) entries = brokerEntries(broker, resource.resourceName);
     else throw new KafkaError('INVALID_REQUEST', `config resource type ${resource.resourceType} is not supported; use 2 (topic) or 4 (broker)`);
   } catch (error) {
-    return { ...base, ...errorResult(error), configs: [] };
+    return { ...base, ...errorFields(error), configs: [] };
   }
   // Null or empty keys mean every config; unknown keys are left out rather than failing the resource.
   const keys = resource.configurationKeys;

@@ -1,5 +1,6 @@
 import { KafkaError } from '../../../sdk/protocol/kafka-error.ts';
-import { type ErrorResult, errorResult } from './admin-result.ts';
+import type { ErrorResult } from './admin-result.ts';
+import { errorFields } from './kafka-error-fields.ts';
 
 /**
  * Bounds how long an admin request waits for its changes (the request's `timeoutMs`). A change
@@ -14,7 +15,7 @@ export class RequestDeadline {
   constructor(timeoutMs: number) {
     this.expired = new Promise((resolve) => {
       this.timer = setTimeout(() => {
-        resolve(errorResult(new KafkaError('REQUEST_TIMED_OUT', `not finished within the request's ${timeoutMs} ms timeout; the change continues in the background`)));
+        resolve(errorFields(new KafkaError('REQUEST_TIMED_OUT', `not finished within the request's ${timeoutMs} ms timeout; the change continues in the background`)));
       }, Math.max(0, timeoutMs));
     });
   }
