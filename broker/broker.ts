@@ -20,12 +20,16 @@ import { isInternalTopic, validateTopicName } from './topic/topic-name.ts';
 import { loadTopicMetadata, saveTopicMetadata, type TopicRecord } from './topic/topic-metadata-store.ts';
 import { partitionDirName, type TopicState } from './topic/topic-state.ts';
 import { SerialQueue } from './serial-queue.ts';
+import { GroupCoordinator } from './group/group-coordinator.ts';
+import type { GroupCoordinatorOpenOptions } from './group/group-options.ts';
 
 export interface BrokerOptions {
   config?: Partial<BrokerConfig>;
   /** Defaults to the real filesystem; tests inject a fault-injecting one. */
   fs?: FileSystem;
   clock?: Clock;
+  /** Group coordinator settings (session timeout bounds, offsets retention, ...) and its scheduler. */
+  groups?: GroupCoordinatorOpenOptions;
 }
 
 const RECOVERY_CHECKPOINT_FILE = 'recovery-point-offset-checkpoint';
@@ -59,6 +63,7 @@ export class Broker {
   private closed = false;
   private identity = { clusterId: '', nodeId: 0 };
   private backgroundWork: Promise<void> = Promise.resolve();
+  private groupCoordinator: GroupCoordinator | undefined;
 
   private constructor(
     config: BrokerConfig,
@@ -81,12 +86,20 @@ export class Broker {
     const broker = new Broker(config, fs, clock, lock);
     try {
       await broker.load();
+      // After the topics load, so committed offsets are rebuilt from `__consumer_offsets`.
+      broker.groupCoordinator = await GroupCoordinator.open(broker, { clock, ...options.groups });
     } catch (error) {
       lock?.release();
       throw error;
     }
     broker.startBackgroundTasks();
     return broker;
+  }
+
+  /** Consumer groups and their committed offsets (Kafka's group coordinator). */
+  get groups(): GroupCoordinator {
+    if (this.groupCoordinator === undefined) throw new Error('invariant: the group coordinator is created in Broker.open');
+    return this.groupCoordinator;
   }
 
   /** The data directory's cluster id, fixed when the directory was first used. */
@@ -402,6 +415,8 @@ export class Broker {
     this.closed = true;
     for (const timer of this.timers) clearInterval(timer);
     this.parking.close();
+    // Before the logs close: the coordinator waits for its offset writes.
+    await this.groupCoordinator?.close();
     await this.admin.run(async () => {
       await this.backgroundWork;
       const failures: unknown[] = [];

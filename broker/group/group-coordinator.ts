@@ -1,0 +1,145 @@
+import type { Broker } from '../broker.ts';
+import type { Clock } from '../log/clock.ts';
+import { GroupMembership } from './group-membership.ts';
+import { GroupOffsets } from './group-offsets.ts';
+import { defaultGroupCoordinatorOptions, type GroupCoordinatorOpenOptions, type GroupCoordinatorOptions } from './group-options.ts';
+import { describeGroups, describeGroupWithLag, listGroups } from './group-queries.ts';
+import { GroupRegistry } from './group-registry.ts';
+import type {
+  DescribedGroup,
+  GroupDescription,
+  HeartbeatInput,
+  JoinGroupInput,
+  JoinGroupResult,
+  LeaveGroupResult,
+  ListedGroup,
+  MemberIdentity,
+  OffsetCommitInput,
+  OffsetDeleteResult,
+  OffsetFetchResult,
+  OffsetResetTarget,
+  SyncGroupInput,
+  SyncGroupResult,
+  TopicPartitionErrors,
+  TopicPartitions,
+} from './group-types.ts';
+import { OffsetsTopic } from './offsets-topic.ts';
+import { type CancelTimer, type Scheduler, timerScheduler } from './scheduler.ts';
+
+/**
+ * Kafka's group coordinator for this single node: the classic consumer-group protocol and
+ * committed offsets kept in `__consumer_offsets`. Every transport reaches it as `broker.groups`.
+ */
+export class GroupCoordinator {
+  readonly options: Readonly<GroupCoordinatorOptions>;
+  private readonly registry: GroupRegistry;
+  private readonly membership: GroupMembership;
+  private readonly offsets: GroupOffsets;
+  private retentionTimer: CancelTimer | undefined;
+  private retentionRun: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    private readonly broker: Broker,
+    private readonly scheduler: Scheduler,
+    options: GroupCoordinatorOptions,
+  ) {
+    this.options = options;
+    this.registry = new GroupRegistry(options.maxGroups, () => scheduler.nowMs());
+    this.membership = new GroupMembership(this.registry, scheduler, options);
+    const topic = new OffsetsTopic(broker, options.offsetsTopicPartitions, () => scheduler.nowMs());
+    this.offsets = new GroupOffsets(this.registry, topic, broker, this.membership, scheduler, options);
+  }
+
+  /**
+   * Rebuilds committed offsets from `__consumer_offsets` and starts the retention check. Timers
+   * come from `scheduler`, or real timers reading `clock` (the broker's).
+   */
+  static async open(broker: Broker, options: GroupCoordinatorOpenOptions & { clock?: Clock } = {}): Promise<GroupCoordinator> {
+    const { scheduler, clock, ...overrides } = options;
+    const coordinator = new GroupCoordinator(broker, scheduler ?? timerScheduler(clock), { ...defaultGroupCoordinatorOptions, ...overrides });
+    await coordinator.offsets.load();
+    coordinator.scheduleRetention();
+    return coordinator;
+  }
+
+  private scheduleRetention(): void {
+    this.retentionTimer = this.scheduler.schedule(this.options.offsetsRetentionCheckIntervalMs, () => {
+      // A failed check (an offline offsets partition) is retried on the next interval.
+      this.retentionRun = this.offsets.expireOffsets().catch(() => 0);
+      void this.retentionRun.then(() => {
+        if (!this.closed) this.scheduleRetention();
+      });
+    });
+  }
+
+  joinGroup(input: JoinGroupInput): Promise<JoinGroupResult> {
+    return this.membership.join(input);
+  }
+
+  syncGroup(input: SyncGroupInput): Promise<SyncGroupResult> {
+    return this.membership.sync(input);
+  }
+
+  /** Returns the Kafka error code (NONE, REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION, ...). */
+  heartbeat(input: HeartbeatInput): number {
+    return this.membership.heartbeat(input);
+  }
+
+  leaveGroup(groupId: string, members: readonly MemberIdentity[]): LeaveGroupResult {
+    return this.membership.leave(groupId, members);
+  }
+
+  commitOffsets(input: OffsetCommitInput): Promise<TopicPartitionErrors[]> {
+    return this.offsets.commit(input);
+  }
+
+  /** `topics` null fetches every committed partition of the group. */
+  fetchOffsets(groupId: string, topics: readonly TopicPartitions[] | null): OffsetFetchResult {
+    return this.offsets.fetch(groupId, topics);
+  }
+
+  deleteOffsets(groupId: string, topics: readonly TopicPartitions[]): Promise<OffsetDeleteResult> {
+    return this.offsets.deleteOffsets(groupId, topics);
+  }
+
+  describeGroups(groupIds: readonly string[]): DescribedGroup[] {
+    return describeGroups(this.registry, groupIds);
+  }
+
+  listGroups(statesFilter: readonly string[] = []): ListedGroup[] {
+    return listGroups(this.registry, statesFilter);
+  }
+
+  deleteGroups(groupIds: readonly string[]): Promise<{ groupId: string; errorCode: number }[]> {
+    return this.offsets.deleteGroups(groupIds);
+  }
+
+  /** For the CLI and HTTP API: members, committed offsets and lag. Throws GROUP_ID_NOT_FOUND. */
+  describeGroup(groupId: string): GroupDescription {
+    return describeGroupWithLag(this.registry, this.broker, groupId);
+  }
+
+  /**
+   * Replay: moves a member-less group's offsets for `topic`. Throws NON_EMPTY_GROUP while it has
+   * members, UNKNOWN_TOPIC_OR_PARTITION for an unknown topic or partition. Returns the new offsets.
+   */
+  resetOffsets(groupId: string, topic: string, target: OffsetResetTarget): Promise<{ partition: number; offset: number }[]> {
+    return this.offsets.resetOffsets(groupId, topic, target);
+  }
+
+  /** Runs the offsets retention check now; returns how many offsets expired. */
+  expireOffsets(): Promise<number> {
+    return this.offsets.expireOffsets();
+  }
+
+  /** Stops timers, answers parked requests with NOT_COORDINATOR and waits for pending offset writes. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.retentionTimer?.();
+    this.membership.close();
+    await this.retentionRun;
+    await this.offsets.close();
+  }
+}
