@@ -252,7 +252,11 @@ export class GroupMembership {
     if (group.is(GroupState.CompletingRebalance)) {
       group.cancelSyncTimer?.();
       group.cancelSyncTimer = undefined;
-      for (const member of group.members.values()) this.resolveSync(member, syncError(ErrorCode.REBALANCE_IN_PROGRESS));
+      for (const member of group.members.values()) {
+        // A member just answered gets a full session to act on the answer.
+        if (member.syncWaiter !== undefined) this.touchSession(group, member);
+        this.resolveSync(member, syncError(ErrorCode.REBALANCE_IN_PROGRESS));
+      }
     }
     const fromEmpty = group.is(GroupState.Empty);
     const nowMs = this.scheduler.nowMs();
@@ -350,7 +354,10 @@ export class GroupMembership {
           group.cancelSyncTimer?.();
           group.cancelSyncTimer = undefined;
           group.transitionTo(GroupState.Stable, this.scheduler.nowMs());
-          for (const m of group.members.values()) this.resolveSync(m, this.syncResult(group, m));
+          for (const m of group.members.values()) {
+            if (m.syncWaiter !== undefined) this.touchSession(group, m);
+            this.resolveSync(m, this.syncResult(group, m));
+          }
         }
         return result;
       }

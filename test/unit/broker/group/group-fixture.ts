@@ -1,0 +1,85 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Broker } from '../../../../broker/broker.ts';
+import type { GroupCoordinatorOpenOptions } from '../../../../broker/group/group-options.ts';
+import type { JoinGroupInput, JoinGroupResult, ProtocolMetadata } from '../../../../broker/group/group-types.ts';
+import { encodeConsumerProtocolSubscription } from '../../../../sdk/protocol/messages/consumer-protocol-subscription.ts';
+import { Writer } from '../../../../sdk/protocol/writer.ts';
+import { ManualScheduler } from './manual-scheduler.ts';
+
+export const SESSION_MS = 1_000;
+export const REBALANCE_MS = 5_000;
+
+/** A broker in a fresh temp dir whose group coordinator runs on a manual clock. */
+export class GroupFixture {
+  readonly scheduler = new ManualScheduler();
+  readonly dataDir = mkdtempSync(join(tmpdir(), 'rill-groups-'));
+  broker!: Broker;
+
+  constructor(readonly options: GroupCoordinatorOpenOptions = {}) {}
+
+  async open(options: GroupCoordinatorOpenOptions = {}): Promise<Broker> {
+    this.broker = await Broker.open({
+      config: { dataDir: this.dataDir },
+      clock: { nowMs: () => this.scheduler.nowMs() },
+      groups: { scheduler: this.scheduler, minSessionTimeoutMs: 100, initialRebalanceDelayMs: 0, ...this.options, ...options },
+    });
+    return this.broker;
+  }
+
+  async reopen(options: GroupCoordinatorOpenOptions = {}): Promise<Broker> {
+    await this.broker.close();
+    return this.open(options);
+  }
+
+  get groups() {
+    return this.broker.groups;
+  }
+
+  async dispose(): Promise<void> {
+    await this.broker?.close().catch(() => undefined);
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Consumer-protocol subscription metadata (int16 version, then the v0 body), as kafkajs sends it. */
+export function subscription(topics: string[]): Uint8Array {
+  const w = new Writer(64);
+  w.writeInt16(0);
+  encodeConsumerProtocolSubscription(w, 0, { topics, userData: null, ownedPartitions: [], generationId: -1, rackId: null });
+  return w.finish().slice();
+}
+
+export function protocols(...names: string[]): ProtocolMetadata[] {
+  return names.map((name) => ({ name, metadata: subscription(['orders']) }));
+}
+
+export function joinInput(groupId: string, overrides: Partial<JoinGroupInput> = {}): JoinGroupInput {
+  return {
+    groupId,
+    memberId: '',
+    groupInstanceId: null,
+    clientId: 'client',
+    clientHost: '127.0.0.1',
+    sessionTimeoutMs: SESSION_MS,
+    rebalanceTimeoutMs: REBALANCE_MS,
+    protocolType: 'consumer',
+    protocols: protocols('range'),
+    requireKnownMemberId: false,
+    ...overrides,
+  };
+}
+
+/** Whether a promise has settled, after letting pending microtasks and I/O callbacks run. */
+export async function isSettled(promise: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  await new Promise((resolve) => setImmediate(resolve));
+  return settled;
+}
+
+export type Join = Promise<JoinGroupResult>;
