@@ -1,8 +1,15 @@
 import type { AnyApiHandler } from '../api-handler.ts';
+import { adminApiHandlers } from './admin-handlers.ts';
 import { fetchHandler } from './fetch.ts';
 import { listOffsetsHandler } from './list-offsets.ts';
 import { metadataHandler } from './metadata.ts';
 import { produceHandler } from './produce.ts';
 
 /** Every API the broker serves besides ApiVersions, which the dispatcher derives from this list. */
-export const allApiHandlers: readonly AnyApiHandler[] = [produceHandler, fetchHandler, listOffsetsHandler, metadataHandler];
+export const allApiHandlers: readonly AnyApiHandler[] = [
+  produceHandler,
+  fetchHandler,
+  listOffsetsHandler,
+  metadataHandler,
+  ...adminApiHandlers,
+];
