@@ -246,7 +246,7 @@ export class Broker {
         sizeBytes: log.sizeBytes,
         offline: log.isOffline,
       })),
-      configs: describeTopicConfig(topic.configOverrides),
+      configs: describeTopicConfig(topic.configOverrides, this.config.topicDefaults),
     };
   }
 

@@ -89,8 +89,9 @@ export function resolveTopicConfig(
 /** Every topic config as Kafka names and string values, flagging which ones were set explicitly. */
 export function describeTopicConfig(
   overrides: Readonly<Record<string, string>>,
+  base: Readonly<TopicConfig> = defaultTopicConfig,
 ): { name: string; value: string; isDefault: boolean }[] {
-  const config = resolveTopicConfig(overrides);
+  const config = resolveTopicConfig(overrides, base);
   return TOPIC_CONFIG_NAMES.map((name) => {
     const value = name === CLEANUP_POLICY ? config.cleanupPolicy : String(config[numeric[name]!.key]);
     return { name, value, isDefault: !(name in overrides) };

@@ -60,8 +60,8 @@ function toCreateOptions(topic: CreateTopicsRequestCreatableTopic, nodeId: numbe
   return options;
 }
 
-function configsOf(overrides: Record<string, string>): CreateTopicsResponseCreatableTopicConfigs[] {
-  return describeTopicConfig(overrides).map((c) => ({
+function configsOf(broker: Broker, overrides: Record<string, string>): CreateTopicsResponseCreatableTopicConfigs[] {
+  return describeTopicConfig(overrides, broker.config.topicDefaults).map((c) => ({
     name: c.name,
     value: c.value,
     readOnly: false,
@@ -91,7 +91,7 @@ function created(broker: Broker, name: string, options: CreateTopicOptions, topi
     topicConfigErrorCode: 0,
     numPartitions: options.partitions ?? broker.config.defaultPartitions,
     replicationFactor: REPLICATION_FACTOR,
-    configs: configsOf(options.config ?? {}),
+    configs: configsOf(broker, options.config ?? {}),
   };
 }
 

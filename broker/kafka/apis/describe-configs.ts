@@ -54,7 +54,7 @@ function toResult(entry: ConfigEntry, options: DescribeOptions): DescribeConfigs
  */
 function topicEntries(broker: Broker, name: string): ConfigEntry[] {
   validateTopicName(name);
-  const defaults = new Map(describeTopicConfig({}).map((c) => [c.name, c.value]));
+  const defaults = new Map(describeTopicConfig({}, broker.config.topicDefaults).map((c) => [c.name, c.value]));
   return broker.describeTopic(name).configs.map((config) => {
     const info = TOPIC_CONFIG_INFO[config.name];
     if (info === undefined) throw new Error(`topic config "${config.name}" has no entry in TOPIC_CONFIG_INFO`);
