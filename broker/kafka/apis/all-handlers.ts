@@ -1,6 +1,7 @@
 import type { AnyApiHandler } from '../api-handler.ts';
 import { adminApiHandlers } from './admin-handlers.ts';
 import { fetchHandler } from './fetch.ts';
+import { groupApiHandlers } from './group-handlers.ts';
 import { listOffsetsHandler } from './list-offsets.ts';
 import { metadataHandler } from './metadata.ts';
 import { produceHandler } from './produce.ts';
@@ -12,4 +13,5 @@ export const allApiHandlers: readonly AnyApiHandler[] = [
   listOffsetsHandler,
   metadataHandler,
   ...adminApiHandlers,
+  ...groupApiHandlers,
 ];
