@@ -26,6 +26,9 @@ export function parseStartOptions(args: readonly string[]): Partial<BrokerConfig
         'kafka-port': { type: 'string' },
         'advertised-host': { type: 'string' },
         'http-port': { type: 'string' },
+        // Read by the HTTP layer (broker/http/http-start-options.ts); accepted here so strict parsing allows them.
+        'http-config': { type: 'string' },
+        'allow-unauthenticated': { type: 'boolean' },
       },
       strict: true,
       allowPositionals: false,

@@ -1,6 +1,9 @@
 import { Broker } from '../broker.ts';
+import { createHttpApp, type HttpApp } from '../http/http-app.ts';
+import { httpStartOptions, isLoopbackHost } from '../http/http-start-options.ts';
+import { type HttpServer, serveHttp } from '../http/serve.ts';
 import { KafkaListener } from '../kafka/kafka-listener.ts';
-import { parseStartOptions } from './parse-start-options.ts';
+import { parseStartOptions, UsageError } from './parse-start-options.ts';
 
 export interface CommandIo {
   out(line: string): void;
@@ -17,9 +20,23 @@ function describeError(error: unknown): string {
 }
 
 export async function startCommand(args: readonly string[], io: CommandIo): Promise<number> {
-  const broker = await Broker.open({ config: parseStartOptions(args) });
+  const config = parseStartOptions(args);
+  const http = httpStartOptions(args);
+  const host = config.host ?? '127.0.0.1';
+  if (http.api.tokens === undefined && !http.allowUnauthenticated && !isLoopbackHost(host)) {
+    throw new UsageError(
+      `refusing to serve HTTP on ${host} without authentication: give --http-config with "tokens", or --allow-unauthenticated`,
+    );
+  }
+  const broker = await Broker.open({ config });
+  return serveBroker(broker, http.api, io);
+}
+
+async function serveBroker(broker: Broker, httpOptions: Parameters<typeof createHttpApp>[1], io: CommandIo): Promise<number> {
   const { config } = broker;
   let kafka: KafkaListener;
+  let httpApp: HttpApp;
+  let httpServer: HttpServer;
   try {
     kafka = await KafkaListener.start(broker, {
       host: config.host,
@@ -31,6 +48,15 @@ export async function startCommand(args: readonly string[], io: CommandIo): Prom
     await broker.close();
     throw error;
   }
+  try {
+    httpApp = await createHttpApp(broker, httpOptions);
+    const { app } = httpApp;
+    httpServer = await serveHttp((request, env) => app.fetch(request, env), { host: config.host, port: config.httpPort });
+  } catch (error) {
+    await kafka.close();
+    await broker.close();
+    throw error;
+  }
   // Handlers go in before the ready line, so a signal sent as soon as it appears is handled.
   const signal = new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
@@ -38,6 +64,7 @@ export async function startCommand(args: readonly string[], io: CommandIo): Prom
   });
   const topics = broker.listTopics({ includeInternal: true });
   io.out(`rill: kafka listening on ${config.host}:${kafka.port} (advertised ${kafka.advertised.host}:${kafka.advertised.port})`);
+  io.out(`rill: http listening on ${config.host}:${httpServer.port}`);
   io.out(`rill: broker ready, data in ${config.dataDir} (${topics.length} topic${topics.length === 1 ? '' : 's'})`);
   const received = await signal;
   const forceExit = (): void => {
@@ -47,6 +74,8 @@ export async function startCommand(args: readonly string[], io: CommandIo): Prom
   process.once('SIGINT', forceExit);
   process.once('SIGTERM', forceExit);
   io.out(`rill: ${received} received, shutting down`);
+  httpApp.close();
+  await httpServer.close();
   await kafka.close();
   await broker.close();
   io.out('rill: stopped cleanly');

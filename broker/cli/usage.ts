@@ -9,7 +9,12 @@ Options for start:
   --kafka-port N    Kafka protocol port (default 9092; 0 picks a free port)
   --advertised-host HOST
                     the host clients are told to connect to (default: the bound host)
-  --http-port N     HTTP API port (default 8080)
+  --http-port N     HTTP API port (default 8080; 0 picks a free port)
+  --http-config FILE
+                    HTTP API settings (JSON): bearer tokens with per-topic ACLs, rate
+                    limits, body limit, idempotency window
+  --allow-unauthenticated
+                    serve HTTP without tokens on a non-loopback address
 
   rill --help       this text
   rill --version    the version

@@ -8,6 +8,9 @@ export interface BrokerProcess {
   readonly dataDir: string;
   readonly port: number;
   readonly bootstrap: string;
+  /** The HTTP API's port, and its base URL (`http://127.0.0.1:<port>`). */
+  readonly httpPort: number;
+  readonly httpUrl: string;
   readonly process: ManagedProcess;
   /** Stops the process (SIGTERM: clean shutdown; SIGKILL: crash) and waits for it to exit. */
   stop(signal?: NodeJS.Signals): Promise<Exit>;
@@ -21,10 +24,12 @@ export interface BrokerProcessOptions {
   dataDir?: string;
   /** Reuse a port (a restart on the same address); otherwise the OS picks one. */
   port?: number;
+  /** Reuse an HTTP port (a restart on the same address); otherwise the OS picks one. */
+  httpPort?: number;
   args?: string[];
 }
 
-/** Starts `rill start` as a real process on 127.0.0.1 and resolves once it reports its Kafka port and readiness. */
+/** Starts `rill start` as a real process on 127.0.0.1 and resolves once it reports its Kafka and HTTP ports and readiness. */
 export async function startBrokerProcess(options: BrokerProcessOptions = {}): Promise<BrokerProcess> {
   const runtime = options.runtime ?? 'node';
   const ownsDir = options.dataDir === undefined;
@@ -37,18 +42,24 @@ export async function startBrokerProcess(options: BrokerProcessOptions = {}): Pr
     '127.0.0.1',
     '--kafka-port',
     String(options.port ?? 0),
+    '--http-port',
+    String(options.httpPort ?? 0),
     ...(options.args ?? []),
   ]);
   const proc = new ManagedProcess(command, args);
   const listening = await proc.waitForLine(/kafka listening on /);
+  const httpListening = await proc.waitForLine(/http listening on /);
   await proc.waitForLine(/broker ready/);
   const port = Number(/advertised [^:]+:(\d+)/.exec(listening)?.[1]);
+  const httpPort = Number(/http listening on .+:(\d+)$/.exec(httpListening)?.[1]);
   const stop = (signal: NodeJS.Signals = 'SIGTERM'): Promise<Exit> => proc.stop(signal);
   return {
     runtime,
     dataDir,
     port,
     bootstrap: `127.0.0.1:${port}`,
+    httpPort,
+    httpUrl: `http://127.0.0.1:${httpPort}`,
     process: proc,
     stop,
     async dispose() {

@@ -1,0 +1,58 @@
+import { decode, encode } from '@msgpack/msgpack';
+import type { Broker } from '../broker.ts';
+import { Acks } from '../log/acks.ts';
+import { RecordBatchBuilder } from '../../sdk/record/record-batch-builder.ts';
+import { readRecordBatches } from '../../sdk/record/record-batch-reader.ts';
+
+const READ_CHUNK_BYTES = 4 * 1024 * 1024;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * A single-partition internal topic holding the HTTP layer's durable state (schemas, idempotency
+ * results). Record keys are UTF-8 strings, values msgpack; the state is rebuilt by replaying the
+ * topic from its start when the HTTP API opens, as the group coordinator does with
+ * `__consumer_offsets`.
+ */
+export class InternalTopic {
+  private constructor(
+    private readonly broker: Broker,
+    readonly name: string,
+  ) {}
+
+  static async open(broker: Broker, name: string, config: Record<string, string>): Promise<InternalTopic> {
+    if (!broker.hasTopic(name)) await broker.createTopic(name, { partitions: 1, config });
+    else await broker.alterTopicConfig(name, config);
+    return new InternalTopic(broker, name);
+  }
+
+  /** Calls `apply` for every record in the topic, oldest first. */
+  async replay(apply: (key: string, value: unknown, timestampMs: number) => void): Promise<void> {
+    let offset = this.broker.listOffsets(this.name, 0, -2).offset;
+    for (;;) {
+      const [result] = await this.broker.fetch({
+        partitions: [{ topic: this.name, partition: 0, fetchOffset: offset, partitionMaxBytes: READ_CHUNK_BYTES }],
+        maxWaitMs: 0,
+        minBytes: 0,
+        maxBytes: READ_CHUNK_BYTES,
+      });
+      if (result === undefined) throw new Error(`invariant: a fetch of ${this.name}-0 returned no partition`);
+      if (result.error !== undefined) throw result.error;
+      if (result.records.byteLength === 0) return;
+      for (const batch of readRecordBatches(result.records)) {
+        for (const record of batch.records()) {
+          if (record.offset < offset || record.key === null || record.value === null) continue;
+          apply(decoder.decode(record.key), decode(record.value), record.timestamp);
+        }
+        offset = batch.lastOffset + 1;
+      }
+    }
+  }
+
+  /** Appends entries as one batch and resolves once they are fsynced. */
+  async append(entries: readonly { key: string; value: unknown }[]): Promise<void> {
+    const builder = new RecordBatchBuilder();
+    for (const entry of entries) builder.append({ key: encoder.encode(entry.key), value: encode(entry.value) });
+    await this.broker.append(this.name, 0, builder.seal(), Acks.all);
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * A small Prometheus registry: counters, gauges and histograms with labels, rendered in the text
+ * exposition format (version 0.0.4). Label sets are bounded per metric; past the bound new label
+ * sets are folded into one `overflow="true"` series instead of growing without limit.
+ */
+type Labels = Readonly<Record<string, string>>;
+
+const MAX_SERIES_PER_METRIC = 10_000;
+
+function labelKey(labels: Labels): string {
+  const keys = Object.keys(labels).sort();
+  return keys.map((k) => `${k}="${escapeLabel(labels[k]!)}"`).join(',');
+}
+
+function escapeLabel(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+function seriesName(name: string, key: string): string {
+  return key === '' ? name : `${name}{${key}}`;
+}
+
+function formatNumber(value: number): string {
+  if (value === Infinity) return '+Inf';
+  if (value === -Infinity) return '-Inf';
+  return String(value);
+}
+
+abstract class Metric<S> {
+  protected readonly series = new Map<string, S>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
+
+  protected get(labels: Labels, create: () => S): S {
+    let key = labelKey(labels);
+    let found = this.series.get(key);
+    if (found === undefined) {
+      if (this.series.size >= MAX_SERIES_PER_METRIC) key = 'overflow="true"';
+      found = this.series.get(key) ?? create();
+      this.series.set(key, found);
+    }
+    return found;
+  }
+
+  abstract render(): string[];
+}
+
+export class Counter extends Metric<{ value: number }> {
+  inc(labels: Labels = {}, by = 1): void {
+    this.get(labels, () => ({ value: 0 })).value += by;
+  }
+
+  render(): string[] {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
+    for (const [key, s] of this.series) lines.push(`${seriesName(this.name, key)} ${formatNumber(s.value)}`);
+    return lines;
+  }
+}
+
+export class Gauge extends Metric<{ value: number }> {
+  set(labels: Labels, value: number): void {
+    this.get(labels, () => ({ value: 0 })).value = value;
+  }
+
+  inc(labels: Labels = {}, by = 1): void {
+    this.get(labels, () => ({ value: 0 })).value += by;
+  }
+
+  /** Drops every series; collectors that rebuild a gauge at scrape time call this first. */
+  reset(): void {
+    this.series.clear();
+  }
+
+  render(): string[] {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`];
+    for (const [key, s] of this.series) lines.push(`${seriesName(this.name, key)} ${formatNumber(s.value)}`);
+    return lines;
+  }
+}
+
+export const LATENCY_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+
+export class Histogram extends Metric<{ counts: number[]; sum: number; count: number }> {
+  constructor(
+    name: string,
+    help: string,
+    private readonly buckets: readonly number[] = LATENCY_BUCKETS_SECONDS,
+  ) {
+    super(name, help);
+  }
+
+  observe(labels: Labels, value: number): void {
+    const s = this.get(labels, () => ({ counts: new Array<number>(this.buckets.length).fill(0), sum: 0, count: 0 }));
+    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) s.counts[i]!++;
+    s.sum += value;
+    s.count++;
+  }
+
+  render(): string[] {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+    for (const [key, s] of this.series) {
+      const prefix = key === '' ? '' : `${key},`;
+      this.buckets.forEach((bound, i) => lines.push(`${this.name}_bucket{${prefix}le="${formatNumber(bound)}"} ${s.counts[i]}`));
+      lines.push(`${this.name}_bucket{${prefix}le="+Inf"} ${s.count}`);
+      lines.push(`${seriesName(`${this.name}_sum`, key)} ${s.sum}`);
+      lines.push(`${seriesName(`${this.name}_count`, key)} ${s.count}`);
+    }
+    return lines;
+  }
+}
+
+export class MetricsRegistry {
+  private readonly metrics: { readonly name: string; render(): string[] }[] = [];
+  private readonly collectors: (() => void)[] = [];
+
+  counter(name: string, help: string): Counter {
+    return this.add(new Counter(name, help));
+  }
+
+  gauge(name: string, help: string): Gauge {
+    return this.add(new Gauge(name, help));
+  }
+
+  histogram(name: string, help: string, buckets?: readonly number[]): Histogram {
+    return this.add(new Histogram(name, help, buckets));
+  }
+
+  /** Runs before every scrape, to refresh gauges that mirror state (partition sizes, lag). */
+  onCollect(collect: () => void): void {
+    this.collectors.push(collect);
+  }
+
+  private add<M extends { readonly name: string; render(): string[] }>(metric: M): M {
+    if (this.metrics.some((m) => m.name === metric.name)) throw new Error(`metric ${metric.name} registered twice`);
+    this.metrics.push(metric);
+    return metric;
+  }
+
+  render(): string {
+    for (const collect of this.collectors) collect();
+    return `${this.metrics.flatMap((m) => m.render()).join('\n')}\n`;
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * The OpenAPI 3.1 description of every route, built from one table. A unit test checks that the
+ * table and the app's registered routes are the same set.
+ */
+interface RouteDoc {
+  method: 'get' | 'post' | 'patch' | 'delete';
+  path: string;
+  summary: string;
+  /** The ACL operation the route needs on the topic, if any. */
+  needs?: 'read' | 'write' | 'admin';
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  body?: object;
+  ok: { status: number; description: string; schema?: object; contentType?: string };
+  errors: number[];
+}
+
+const ref = (name: string): object => ({ $ref: `#/components/schemas/${name}` });
+const obj = (properties: Record<string, object>, required: string[] = []): object => ({ type: 'object', properties, required });
+
+const topicName = { name: 'topic', in: 'path', required: true, schema: { type: 'string' } };
+const partitionNumber = { name: 'partition', in: 'path', required: true, schema: { type: 'integer', minimum: 0 } };
+
+export const ROUTE_DOCS: readonly RouteDoc[] = [
+  {
+    method: 'post', path: '/v1/topics/{topic}/records', summary: 'Append records (JSON or msgpack). One batch per partition; nothing is appended if any record is rejected.', needs: 'write',
+    query: { acks: 'all (default, after fsync), leader (1) or none (0)' },
+    headers: { 'Idempotency-Key': 'retries with the same key append once and get the original offsets (window default 24 h)' },
+    body: ref('ProduceRequest'),
+    ok: { status: 200, description: 'partition and offset per record, in request order', schema: ref('ProduceResponse') },
+    errors: [400, 401, 403, 404, 409, 413, 415, 422, 429],
+  },
+  {
+    method: 'get', path: '/v1/topics/{topic}/partitions/{partition}/records', summary: 'Read records by offset or timestamp.', needs: 'read',
+    query: { offset: 'a number, earliest (default) or latest', timestamp: 'ms since the epoch: start at the first record at or after it', limit: 'records to return (default 100)', isolation: 'read_committed (default) or read_uncommitted', maxWaitMs: 'wait up to this long for a first record' },
+    ok: { status: 200, description: 'records and the next offset', schema: ref('ReadResponse') },
+    errors: [400, 401, 403, 404, 429],
+  },
+  {
+    method: 'get', path: '/v1/topics/{topic}/partitions/{partition}/stream', summary: 'Live tail as server-sent events; event id is <partition>:<offset>; resume with Last-Event-ID.', needs: 'read',
+    query: { offset: 'a number, earliest or latest (default)', timestamp: 'ms since the epoch', isolation: 'read_committed (default) or read_uncommitted' },
+    headers: { 'Last-Event-ID': 'resume after this event id' },
+    ok: { status: 200, description: 'text/event-stream of `record` events', contentType: 'text/event-stream', schema: { type: 'string' } },
+    errors: [400, 401, 403, 404, 503],
+  },
+  { method: 'get', path: '/v1/topics', summary: 'List the topics the caller may use.', ok: { status: 200, description: 'topic names', schema: obj({ topics: { type: 'array', items: { type: 'string' } } }) }, errors: [401] },
+  {
+    method: 'post', path: '/v1/topics', summary: 'Create a topic.', needs: 'admin',
+    body: obj({ name: { type: 'string' }, partitions: { type: 'integer', minimum: 1 }, config: { type: 'object', additionalProperties: { type: 'string' } } }, ['name']),
+    ok: { status: 201, description: 'the new topic', schema: ref('TopicDescription') }, errors: [400, 401, 403, 409, 413, 415],
+  },
+  { method: 'get', path: '/v1/topics/{topic}', summary: 'Describe a topic: partitions, offsets, sizes, config.', needs: 'read', ok: { status: 200, description: 'the topic', schema: ref('TopicDescription') }, errors: [401, 403, 404] },
+  { method: 'delete', path: '/v1/topics/{topic}', summary: 'Delete a topic and its schemas.', needs: 'admin', ok: { status: 204, description: 'deleted' }, errors: [401, 403, 404] },
+  {
+    method: 'post', path: '/v1/topics/{topic}/partitions', summary: 'Grow a topic to a new total partition count.', needs: 'admin',
+    body: obj({ count: { type: 'integer' } }, ['count']), ok: { status: 200, description: 'the topic', schema: ref('TopicDescription') }, errors: [400, 401, 403, 404, 413, 415],
+  },
+  {
+    method: 'patch', path: '/v1/topics/{topic}/config', summary: 'Change topic configs; null returns one to its default.', needs: 'admin',
+    body: { type: 'object', additionalProperties: { type: ['string', 'null'] } }, ok: { status: 200, description: 'the topic', schema: ref('TopicDescription') }, errors: [400, 401, 403, 404, 413, 415],
+  },
+  { method: 'get', path: '/v1/topics/{topic}/schemas', summary: "List a topic's schema versions.", needs: 'read', ok: { status: 200, description: 'versions, oldest first', schema: obj({ versions: { type: 'array', items: ref('SchemaVersion') } }) }, errors: [401, 403, 404] },
+  {
+    method: 'post', path: '/v1/topics/{topic}/schemas', summary: 'Register a new JSON Schema version; it must be backward compatible with the latest.', needs: 'admin',
+    body: obj({ schema: { type: 'object' } }, ['schema']), ok: { status: 201, description: 'the new version', schema: ref('SchemaVersion') }, errors: [400, 401, 403, 404, 409, 413, 415, 422],
+  },
+  { method: 'get', path: '/v1/topics/{topic}/schemas/{version}', summary: 'One schema version, or `latest`.', needs: 'read', ok: { status: 200, description: 'the version', schema: ref('SchemaVersion') }, errors: [401, 403, 404] },
+  { method: 'get', path: '/metrics', summary: 'Prometheus metrics (text exposition format 0.0.4).', ok: { status: 200, description: 'metrics', contentType: 'text/plain', schema: { type: 'string' } }, errors: [] },
+  { method: 'get', path: '/healthz', summary: 'Liveness: the process serves HTTP.', ok: { status: 200, description: 'ok', schema: obj({ status: { type: 'string' } }) }, errors: [] },
+  { method: 'get', path: '/readyz', summary: 'Readiness: the broker is open and no partition is offline.', ok: { status: 200, description: 'ready', schema: obj({ status: { type: 'string' } }) }, errors: [503] },
+  { method: 'get', path: '/v1/openapi.json', summary: 'This document.', ok: { status: 200, description: 'OpenAPI 3.1', schema: { type: 'object' } }, errors: [] },
+];
+
+const problem = { content: { 'application/problem+json': { schema: ref('Problem') } } };
+const errorText: Record<number, string> = {
+  400: 'malformed request', 401: 'missing or unknown bearer token', 403: 'the token may not do this on the topic', 404: 'unknown topic, partition or version',
+  409: 'conflict (topic exists, Idempotency-Key reused for another request, incompatible schema)', 413: 'body larger than the limit',
+  415: 'Content-Type is not JSON or msgpack', 422: 'validation failed; every error is listed', 429: 'over the rate limit; see Retry-After', 503: 'unavailable',
+};
+
+function operation(route: RouteDoc): object {
+  const params: object[] = [];
+  if (route.path.includes('{topic}')) params.push(topicName);
+  if (route.path.includes('{partition}')) params.push(partitionNumber);
+  if (route.path.includes('{version}')) params.push({ name: 'version', in: 'path', required: true, schema: { type: 'string' } });
+  for (const [name, description] of Object.entries(route.query ?? {})) params.push({ name, in: 'query', required: false, description, schema: { type: 'string' } });
+  for (const [name, description] of Object.entries(route.headers ?? {})) params.push({ name, in: 'header', required: false, description, schema: { type: 'string' } });
+  const responses: Record<string, object> = {
+    [route.ok.status]: {
+      description: route.ok.description,
+      ...(route.ok.schema === undefined ? {} : { content: { [route.ok.contentType ?? 'application/json']: { schema: route.ok.schema } } }),
+    },
+  };
+  for (const status of route.errors) responses[status] = { description: errorText[status] ?? 'error', ...problem };
+  return {
+    summary: route.summary,
+    ...(route.needs === undefined ? {} : { description: `Needs the \`${route.needs}\` ACL on the topic when authentication is on.` }),
+    parameters: params,
+    ...(route.body === undefined
+      ? {}
+      : { requestBody: { required: true, content: { 'application/json': { schema: route.body }, 'application/msgpack': { schema: route.body } } } }),
+    responses,
+    ...(route.errors.includes(401) ? { security: [{ bearer: [] }] } : {}),
+  };
+}
+
+export function openApiDocument(routes: readonly RouteDoc[] = ROUTE_DOCS): object {
+  const paths: Record<string, Record<string, object>> = {};
+  for (const route of routes) (paths[route.path] ??= {})[route.method] = operation(route);
+  const record = obj({
+    key: { type: ['string', 'null'] }, value: {}, headers: { oneOf: [{ type: 'object', additionalProperties: { type: ['string', 'null'] } }, { type: 'array', items: obj({ key: { type: 'string' }, value: { type: ['string', 'null'] } }, ['key']) }] },
+    partition: { type: 'integer', minimum: 0 }, timestamp: { type: 'integer', minimum: 0 },
+  });
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Rill HTTP API', version: '1', description: 'Produce, read, tail and administer topics of a Rill broker. Bodies are JSON or msgpack (Content-Type / Accept); errors are RFC 9457 problem details.' },
+    paths,
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      schemas: {
+        Problem: obj({ type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, errors: { type: 'array' }, kafkaError: { type: 'string' } }, ['type', 'title', 'status', 'detail']),
+        ProduceRequest: obj({ records: { type: 'array', items: record, minItems: 1 } }, ['records']),
+        ProduceResponse: obj({ records: { type: 'array', items: obj({ partition: { type: 'integer' }, offset: { type: 'integer' } }) } }),
+        ReadRecord: obj({ partition: { type: 'integer' }, offset: { type: 'integer' }, timestamp: { type: 'integer' }, key: { type: ['string', 'null'] }, value: {}, headers: { type: 'array' }, keyEncoding: { enum: ['base64'] }, valueEncoding: { enum: ['utf8', 'base64'] } }),
+        ReadResponse: obj({ records: { type: 'array', items: ref('ReadRecord') }, nextOffset: { type: 'integer' }, highWatermark: { type: 'integer' } }),
+        TopicDescription: obj({ name: { type: 'string' }, topicId: { type: 'string' }, internal: { type: 'boolean' }, partitions: { type: 'array' }, configs: { type: 'array' } }),
+        SchemaVersion: obj({ version: { type: 'integer' }, schema: { type: 'object' }, createdMs: { type: 'integer' } }),
+      },
+    },
+  };
+}

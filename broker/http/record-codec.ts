@@ -1,0 +1,186 @@
+import type { Record as KafkaRecord, RecordHeader } from '../../sdk/record/record.ts';
+import { BodyFormat, type BodyFormatValue } from './body-codec.ts';
+
+/**
+ * How records look on the HTTP API.
+ *
+ * Produce (JSON body): `key` a string (stored as UTF-8) or null; `value` any JSON value (stored as
+ * its JSON text), absent or null meaning a Kafka null value (a tombstone); `headers` an object of
+ * string values or an array of `{key, value}` (Kafka allows repeated header keys); `partition` an
+ * explicit partition; `timestamp` ms since the epoch (default: the broker's clock).
+ * Produce (msgpack body): the same, except that `key`, `value` and header values may also be
+ * binary, stored byte for byte; a non-binary `value` is stored as its JSON text.
+ *
+ * Read (JSON response): `key` and header values are UTF-8 strings; `value` is the parsed JSON
+ * when the stored bytes are JSON text. Bytes that are not are sent as a string with
+ * `valueEncoding: "utf8"` when they are valid UTF-8, or base64 with `valueEncoding: "base64"`
+ * (`keyEncoding` and a header's `encoding` likewise). Read (msgpack response): raw binary always.
+ */
+export interface ProduceRecord {
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  /** The value as JSON for schema validation; undefined for a null value. */
+  json: { value: unknown } | undefined;
+  headers: RecordHeader[];
+  partition: number | undefined;
+  timestamp: number | undefined;
+}
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+const encoder = new TextEncoder();
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
+}
+
+function bytesField(value: unknown, path: string, errors: FieldError[]): Uint8Array | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'string') return encoder.encode(value);
+  if (value instanceof Uint8Array) return value;
+  errors.push({ path, message: 'must be a string, binary (msgpack) or null' });
+  return null;
+}
+
+function parseHeaders(value: unknown, path: string, errors: FieldError[]): RecordHeader[] {
+  if (value === undefined || value === null) return [];
+  const headers: RecordHeader[] = [];
+  if (Array.isArray(value)) {
+    value.forEach((entry: unknown, i) => {
+      if (!isPlainObject(entry) || typeof entry['key'] !== 'string') {
+        errors.push({ path: `${path}/${i}`, message: 'must be an object with a string "key"' });
+        return;
+      }
+      headers.push({ key: entry['key'], value: bytesField(entry['value'], `${path}/${i}/value`, errors) });
+    });
+    return headers;
+  }
+  if (isPlainObject(value)) {
+    for (const [key, v] of Object.entries(value)) headers.push({ key, value: bytesField(v, `${path}/${key}`, errors) });
+    return headers;
+  }
+  errors.push({ path, message: 'must be an object of header values or an array of {key, value}' });
+  return [];
+}
+
+function parseValue(value: unknown, path: string, errors: FieldError[]): Pick<ProduceRecord, 'value' | 'json'> {
+  if (value === undefined || value === null) return { value: null, json: undefined };
+  if (value instanceof Uint8Array) {
+    // Binary values are validated against a schema only if they hold JSON text.
+    let json: { value: unknown } | undefined;
+    try {
+      json = { value: JSON.parse(strictUtf8.decode(value)) };
+    } catch {
+      json = undefined;
+    }
+    return { value, json };
+  }
+  const text = JSON.stringify(value, (_key, v: unknown) => (v instanceof Uint8Array ? undefined : v));
+  if (text === undefined) {
+    errors.push({ path, message: 'must be a JSON value' });
+    return { value: null, json: undefined };
+  }
+  return { value: encoder.encode(text), json: { value } };
+}
+
+/** Checks the shape of a produce body; every problem is reported, each with its JSON pointer. */
+export function parseProduceBody(body: unknown, maxRecords: number): { records: ProduceRecord[]; errors: FieldError[] } {
+  const errors: FieldError[] = [];
+  if (!isPlainObject(body) || !Array.isArray(body['records'])) {
+    return { records: [], errors: [{ path: '', message: 'the body must be an object with a "records" array' }] };
+  }
+  const input = body['records'] as unknown[];
+  if (input.length === 0) errors.push({ path: '/records', message: 'must hold at least one record' });
+  if (input.length > maxRecords) {
+    return { records: [], errors: [{ path: '/records', message: `holds ${input.length} records; the limit is ${maxRecords}` }] };
+  }
+  const records: ProduceRecord[] = [];
+  input.forEach((entry, i) => {
+    const path = `/records/${i}`;
+    if (!isPlainObject(entry)) {
+      errors.push({ path, message: 'must be an object' });
+      return;
+    }
+    for (const field of Object.keys(entry)) {
+      if (!['key', 'value', 'headers', 'partition', 'timestamp'].includes(field)) {
+        errors.push({ path: `${path}/${field}`, message: 'is not a record field (key, value, headers, partition, timestamp)' });
+      }
+    }
+    const partition = entry['partition'];
+    if (partition !== undefined && partition !== null && !(Number.isInteger(partition) && (partition as number) >= 0)) {
+      errors.push({ path: `${path}/partition`, message: 'must be a non-negative integer' });
+    }
+    const timestamp = entry['timestamp'];
+    if (timestamp !== undefined && timestamp !== null && !(Number.isSafeInteger(timestamp) && (timestamp as number) >= 0)) {
+      errors.push({ path: `${path}/timestamp`, message: 'must be a non-negative integer (ms since the epoch)' });
+    }
+    records.push({
+      key: bytesField(entry['key'], `${path}/key`, errors),
+      ...parseValue(entry['value'], `${path}/value`, errors),
+      headers: parseHeaders(entry['headers'], `${path}/headers`, errors),
+      partition: typeof partition === 'number' ? partition : undefined,
+      timestamp: typeof timestamp === 'number' ? timestamp : undefined,
+    });
+  });
+  return { records, errors };
+}
+
+function base64(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+function textOrBase64(bytes: Uint8Array): { text: string; encoding: 'utf8' | 'base64' } {
+  try {
+    return { text: strictUtf8.decode(bytes), encoding: 'utf8' };
+  } catch {
+    return { text: base64(bytes), encoding: 'base64' };
+  }
+}
+
+/** One record as a read response carries it (see the format notes above). */
+export function recordForResponse(partition: number, record: KafkaRecord, format: BodyFormatValue): Record<string, unknown> {
+  if (format === BodyFormat.msgpack) {
+    return {
+      partition,
+      offset: record.offset,
+      timestamp: record.timestamp,
+      key: record.key,
+      value: record.value,
+      headers: record.headers.map((h) => ({ key: h.key, value: h.value })),
+    };
+  }
+  const out: Record<string, unknown> = { partition, offset: record.offset, timestamp: record.timestamp, key: null, value: null };
+  if (record.key !== null) {
+    const key = textOrBase64(record.key);
+    out['key'] = key.text;
+    if (key.encoding === 'base64') out['keyEncoding'] = 'base64';
+  }
+  if (record.value !== null) {
+    const value = textOrBase64(record.value);
+    let parsed = false;
+    if (value.encoding === 'utf8') {
+      try {
+        out['value'] = JSON.parse(value.text);
+        parsed = true;
+      } catch {
+        parsed = false;
+      }
+    }
+    if (!parsed) {
+      out['value'] = value.text;
+      out['valueEncoding'] = value.encoding;
+    }
+  }
+  out['headers'] = record.headers.map((h) => {
+    if (h.value === null) return { key: h.key, value: null };
+    const v = textOrBase64(h.value);
+    return v.encoding === 'utf8' ? { key: h.key, value: v.text } : { key: h.key, value: v.text, encoding: 'base64' };
+  });
+  return out;
+}

@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import type { Hono } from 'hono';
+import { decodeBody, readBodyBytes, requestFormat, responseFormat } from './body-codec.ts';
+import type { HttpContext, HttpEnv } from './http-context.ts';
+import { produceRecords } from './produce.ts';
+import { HttpProblem } from './problem.ts';
+import { fetchRecords, parseIsolation, parseNonNegativeInteger, resolveStartOffset } from './read-records.ts';
+import { parseProduceBody, recordForResponse } from './record-codec.ts';
+import { recordStream, resumeOffset } from './record-stream.ts';
+import { parseAcks, parseLimit, partitionParam, respond, topicParam } from './route-helpers.ts';
+
+const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+const DEFAULT_READ_LIMIT = 100;
+const MAX_READ_WAIT_MS = 30_000;
+
+/** Produce, read and live-tail routes. */
+export function recordRoutes(app: Hono<HttpEnv>, ctx: HttpContext): void {
+  app.post('/v1/topics/:topic/records', async (c) => {
+    const topic = topicParam(ctx, c, 'write');
+    const acks = parseAcks(c.req.query('acks'));
+    const idempotencyKey = c.req.header('idempotency-key');
+    if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
+      throw new HttpProblem('badRequest', `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
+    }
+    const contentType = c.req.header('content-type');
+    const format = requestFormat(contentType);
+    const bytes = await readBodyBytes(c.req.raw, ctx.options.maxBodyBytes);
+    const { records, errors } = parseProduceBody(decodeBody(bytes, format), ctx.options.maxRecordsPerRequest);
+    if (errors.length > 0) throw new HttpProblem('badRequest', `the produce body is malformed; nothing was appended`, { errors });
+    ctx.topicLimiter?.take(topic, records.length, `topic "${topic}"`);
+    const produce = async (): Promise<{ status: number; body: unknown }> => ({
+      status: 200,
+      body: { records: await produceRecords(ctx, topic, records, acks) },
+    });
+    if (idempotencyKey === undefined) {
+      const { status, body } = await produce();
+      return respond(c, body, status);
+    }
+    const fingerprint = createHash('sha256').update(`${format}\n${acks}\n`).update(bytes).digest('hex');
+    const scope = `${c.get('principal').name}\0${topic}\0${idempotencyKey}`;
+    const { result, replayed } = await ctx.idempotency.run(scope, fingerprint, produce);
+    if (replayed) ctx.metrics.idempotentReplays.inc();
+    return respond(c, result.body, result.status, { 'idempotent-replayed': String(replayed) });
+  });
+
+  app.get('/v1/topics/:topic/partitions/:partition/records', async (c) => {
+    const topic = topicParam(ctx, c, 'read');
+    const partition = partitionParam(ctx, c, topic);
+    ctx.topicLimiter?.take(topic, 1, `topic "${topic}"`);
+    const query = { offset: c.req.query('offset'), timestamp: c.req.query('timestamp') };
+    const offset = resolveStartOffset(ctx, topic, partition, query, 'earliest');
+    const limit = parseLimit(c.req.query('limit'), DEFAULT_READ_LIMIT, ctx.options.maxReadRecords);
+    const isolation = parseIsolation(c.req.query('isolation'));
+    const waitParam = c.req.query('maxWaitMs');
+    const maxWaitMs = waitParam === undefined ? 0 : Math.min(parseNonNegativeInteger('maxWaitMs', waitParam), MAX_READ_WAIT_MS);
+    const fetched = await fetchRecords(ctx, topic, partition, { offset, limit, isolation, maxWaitMs }, c.req.raw.signal);
+    const format = responseFormat(c.req.header('accept'));
+    return respond(c, {
+      records: fetched.records.map((r) => recordForResponse(partition, r, format)),
+      nextOffset: fetched.nextOffset,
+      highWatermark: fetched.highWatermark,
+    });
+  });
+
+  app.get('/v1/topics/:topic/partitions/:partition/stream', (c) => {
+    const topic = topicParam(ctx, c, 'read');
+    const partition = partitionParam(ctx, c, topic);
+    const resumeAt = resumeOffset(c.req.header('last-event-id'), partition);
+    const offset =
+      resumeAt ?? resolveStartOffset(ctx, topic, partition, { offset: c.req.query('offset'), timestamp: c.req.query('timestamp') }, 'latest');
+    return recordStream(ctx, topic, partition, offset, parseIsolation(c.req.query('isolation')), c.req.raw.signal);
+  });
+}
