@@ -6,7 +6,7 @@
  * process's resident memory (from /proc/<pid>/status, not this process's).
  *
  *   node dist/bench/kafka-produce.js [--records 10000000] [--partitions 8] [--connections 4]
- *        [--in-flight 4] [--request-kib 1024] [--batch-kib 16] [--fetch-mib 8] [--broker-runtime node|bun|deno]
+ *        [--in-flight 4] [--request-kib 1024] [--batch-kib 16] [--fetch-mib 4] [--broker-runtime node|bun|deno]
  *   npx bun bench/kafka-produce.ts    |    npx deno run -A bench/kafka-produce.ts
  *
  * The broker runs on the same runtime as the benchmark unless --broker-runtime says otherwise.
@@ -31,7 +31,7 @@ const { values } = parseArgs({
     'in-flight': { type: 'string', default: '4' },
     'request-kib': { type: 'string', default: '1024' },
     'batch-kib': { type: 'string', default: '16' },
-    'fetch-mib': { type: 'string', default: '8' },
+    'fetch-mib': { type: 'string', default: '4' },
     'broker-runtime': { type: 'string' },
   },
 });
