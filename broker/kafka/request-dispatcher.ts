@@ -4,6 +4,8 @@ import {
   encodeResponse,
   type ApiVersionsResponse,
   type DecodedRequest,
+  type RequestBodies,
+  type RequestHeader,
   type ResponseBodies,
   UnsupportedApiError,
 } from '../../sdk/protocol/mod.ts';
@@ -63,6 +65,29 @@ export class RequestDispatcher {
     }
     return this.run(handler, request, connection);
   };
+
+  /**
+   * Serves a typed request without encoding (the embedded transport): the same handler table and
+   * version checks as the wire path, but an unadvertised API or version rejects with UNSUPPORTED_VERSION.
+   */
+  handleTyped<K extends ApiKey>(
+    apiKey: K,
+    apiVersion: number,
+    body: RequestBodies[K],
+    header: RequestHeader,
+    connection: ConnectionInfo,
+  ): Promise<ResponseBodies[K] | undefined> {
+    const handler = this.handlers.get(apiKey);
+    if (handler === undefined || apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
+      return Promise.reject(new KafkaError('UNSUPPORTED_VERSION', `api key ${apiKey} version ${apiVersion} is not advertised`));
+    }
+    const handle = handler.handle as (body: RequestBodies[K], context: RequestContext) => Promise<ResponseBodies[K] | undefined>;
+    return handle(body, { ...this.context(connection), apiVersion, header });
+  }
+
+  private context(connection: ConnectionInfo): Omit<RequestContext, 'apiVersion' | 'header'> {
+    return { broker: this.options.broker, connection, advertised: this.options.advertised, clusterId: this.options.clusterId };
+  }
 
   private run(handler: AnyApiHandler, request: DecodedRequest, connection: ConnectionInfo): Promise<Uint8Array | undefined> {
     // The handler was looked up by this request's api key, so its body and response types match;

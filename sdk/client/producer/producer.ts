@@ -1,0 +1,215 @@
+import { KafkaError } from '../../protocol/kafka-error.ts';
+import { ApiKey } from '../../protocol/mod.ts';
+import type { RecordHeader, RecordInput } from '../../record/record.ts';
+import { bytesSerde } from '../../serde/basic-serdes.ts';
+import type { Serde } from '../../serde/serde.ts';
+import type { Transport } from '../../transport/transport.ts';
+import { ClusterMetadata } from '../cluster-metadata.ts';
+import { murmur2Partitioner, type Partitioner } from './partitioner.ts';
+import type { ProducerOptions } from './producer-options.ts';
+import type { AcksValue, ConsumerGroupMetadata, HeaderInput, OffsetToCommit, ProducerRecord, RecordMetadata } from './producer-types.ts';
+import { estimateRecordBytes, RecordAccumulator } from './record-accumulator.ts';
+import { Sender } from './sender.ts';
+import { TransactionManager } from './transaction-manager.ts';
+
+const utf8 = new TextEncoder();
+
+function toHeaders(input: HeaderInput | undefined): RecordHeader[] {
+  if (input === undefined) return [];
+  if (Array.isArray(input)) return input as RecordHeader[];
+  return Object.entries(input as Record<string, string | Uint8Array | null>).map(([key, value]) => ({
+    key,
+    value: typeof value === 'string' ? utf8.encode(value) : value,
+  }));
+}
+
+function acksValue(acks: ProducerOptions<unknown, unknown>['acks']): AcksValue {
+  return acks === undefined || acks === 'all' ? -1 : acks;
+}
+
+/** What a transaction callback gets: send and sendOffsets bound to the open transaction. */
+export interface Transaction<K, V> {
+  send(record: ProducerRecord<K, V>): Promise<RecordMetadata>;
+  sendOffsets(offsets: readonly OffsetToCommit[], group: ConsumerGroupMetadata): Promise<void>;
+}
+
+/**
+ * Sends typed records to a Kafka-protocol broker over any transport: batching per partition,
+ * bounded memory with backpressure, retries, idempotence and transactions.
+ */
+export class Producer<K = Uint8Array, V = Uint8Array> {
+  private readonly metadata: ClusterMetadata;
+  private readonly accumulator: RecordAccumulator;
+  private readonly sender: Sender;
+  private readonly txn: TransactionManager;
+  private readonly keySerde: Serde<K>;
+  private readonly valueSerde: Serde<V>;
+  private readonly partitioner: Partitioner;
+  private readonly sticky = new Map<string, number>();
+  private readonly idempotent: boolean;
+  private ready: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(
+    readonly transport: Transport,
+    options: ProducerOptions<K, V> = {},
+  ) {
+    const acks = acksValue(options.acks);
+    const transactional = options.transactionalId !== undefined;
+    this.idempotent = options.idempotent ?? true;
+    if (transactional && !this.idempotent) throw new KafkaError('INVALID_CONFIG', 'a transactional producer is idempotent; drop idempotent: false');
+    if (this.idempotent && acks !== -1) {
+      throw new KafkaError('INVALID_CONFIG', `idempotence needs acks=all, got acks=${acks}; pass idempotent: false to use it`);
+    }
+    const maxInFlightPerPartition = options.maxInFlightPerPartition ?? 5;
+    if (this.idempotent && maxInFlightPerPartition > 5) {
+      throw new KafkaError('INVALID_CONFIG', 'an idempotent producer keeps at most 5 batches per partition in flight');
+    }
+    this.keySerde = options.keySerde ?? (bytesSerde as unknown as Serde<K>);
+    this.valueSerde = options.valueSerde ?? (bytesSerde as unknown as Serde<V>);
+    this.partitioner = options.partitioner ?? murmur2Partitioner;
+    this.metadata = new ClusterMetadata(transport, { allowAutoTopicCreation: options.allowAutoTopicCreation });
+    this.txn = new TransactionManager(this.metadata, options.transactionalId ?? null, options.transactionTimeoutMs ?? 60_000);
+    this.accumulator = new RecordAccumulator({
+      batchSizeBytes: options.batchSizeBytes ?? 64 * 1024,
+      bufferMemoryBytes: options.bufferMemoryBytes ?? 32 * 1024 * 1024,
+      maxPartitions: options.maxPartitions ?? 100_000,
+    });
+    this.sender = new Sender(this.accumulator, this.metadata, {
+      acks,
+      lingerMs: options.lingerMs ?? 0,
+      compression: options.compression ?? 'none',
+      requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+      deliveryTimeoutMs: options.deliveryTimeoutMs ?? 120_000,
+      retries: options.retries ?? Number.MAX_SAFE_INTEGER,
+      retryBackoff: options.retryBackoff ?? { initialMs: 100, maxMs: 1_000 },
+      maxInFlightPerPartition,
+      maxInFlightRequests: options.maxInFlightRequests ?? 5,
+      idempotent: this.idempotent,
+      identity: () => this.txn.identity,
+      beforeSend: this.txn.beforeSend,
+      onFatalBatchError: () => this.resetProducerId(),
+    });
+  }
+
+  /** Gets a producer id when idempotent (InitProducerId); runs once, on first use. */
+  private init(): Promise<void> {
+    this.ready ??= (async () => {
+      if (!this.idempotent) return;
+      if (!(await this.transport.supports(ApiKey.InitProducerId))) {
+        throw new KafkaError(
+          'UNSUPPORTED_VERSION',
+          'the broker does not support idempotent producers (no InitProducerId in ApiVersions); create the producer with idempotent: false',
+        );
+      }
+      await this.txn.init();
+    })().catch((error: unknown) => {
+      this.ready = undefined;
+      throw error;
+    });
+    return this.ready;
+  }
+
+  /** After a batch failed for good its sequence numbers are lost, so the producer starts over with a new id. */
+  private resetProducerId(): void {
+    if (this.txn.transactionalId !== null) return;
+    this.ready = this.txn.init().then(() => {
+      for (const queue of this.accumulator.partitions.values()) queue.nextSequence = 0;
+    });
+  }
+
+  /** Buffers one record and resolves with its offset once the broker acknowledges it. */
+  async send(record: ProducerRecord<K, V>): Promise<RecordMetadata> {
+    if (this.closed) throw new KafkaError('INVALID_TXN_STATE', 'the producer is closed');
+    await this.init();
+    this.txn.assertCanSend();
+    const topic = await this.metadata.topic(record.topic);
+    const partitionCount = topic.leaders.length;
+    const key = record.key === undefined || record.key === null ? null : this.keySerde.serialize(record.key);
+    const value = record.value === null ? null : this.valueSerde.serialize(record.value);
+    const input: RecordInput = { key, value, headers: toHeaders(record.headers), timestamp: record.timestamp ?? Date.now() };
+    let partition = record.partition ?? this.partitioner.partition({ topic: record.topic, key, partitionCount });
+    if (partition === undefined) partition = this.stickyPartition(record.topic, partitionCount);
+    if (!Number.isInteger(partition) || partition < 0 || partition >= partitionCount) {
+      throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `${record.topic} has ${partitionCount} partitions; partition ${partition} does not exist`);
+    }
+    const size = estimateRecordBytes(input);
+    await this.accumulator.reserve(size);
+    const queue = this.accumulator.queue(record.topic, partition);
+    const opensBatch = queue.open === undefined;
+    const done = this.accumulator.append(queue, input, size, Date.now());
+    if (opensBatch) this.sender.wake();
+    return done;
+  }
+
+  /** Sends records in order and resolves with their offsets (in the same order). */
+  sendBatch(records: readonly ProducerRecord<K, V>[]): Promise<RecordMetadata[]> {
+    return Promise.all(records.map((r) => this.send(r)));
+  }
+
+  /**
+   * Kafka's sticky choice for keyless records: stay on one partition while its batch fills, then
+   * move on, so keyless traffic forms full batches instead of many small ones.
+   */
+  private stickyPartition(topic: string, partitionCount: number): number {
+    const current = this.sticky.get(topic);
+    if (current !== undefined && current < partitionCount && this.accumulator.queue(topic, current).open !== undefined) return current;
+    let next = Math.floor(Math.random() * partitionCount);
+    if (partitionCount > 1 && next === current) next = (next + 1) % partitionCount;
+    this.sticky.set(topic, next);
+    return next;
+  }
+
+  /** Sends everything buffered now and waits for the answers. */
+  flush(): Promise<void> {
+    return this.sender.flush();
+  }
+
+  async beginTransaction(): Promise<void> {
+    await this.init();
+    this.txn.begin();
+  }
+
+  sendOffsets(offsets: readonly OffsetToCommit[], group: ConsumerGroupMetadata): Promise<void> {
+    return this.txn.sendOffsets(offsets, group);
+  }
+
+  /** Flushes the transaction's records, then commits them and any offsets sent with it. */
+  async commitTransaction(): Promise<void> {
+    await this.flush();
+    await this.txn.end(true);
+  }
+
+  async abortTransaction(): Promise<void> {
+    await this.flush().catch(() => undefined);
+    await this.txn.end(false);
+  }
+
+  /** Runs `work` in a transaction: commits when it resolves, aborts (and rethrows) when it throws. */
+  async transaction<T>(work: (tx: Transaction<K, V>) => Promise<T>): Promise<T> {
+    await this.beginTransaction();
+    let result: T;
+    try {
+      result = await work({ send: (r) => this.send(r), sendOffsets: (o, g) => this.sendOffsets(o, g) });
+      await this.flush();
+    } catch (error) {
+      await this.abortTransaction().catch(() => undefined);
+      throw error;
+    }
+    await this.commitTransaction();
+    return result;
+  }
+
+  /** The producer id and epoch (-1 before the first send, and without idempotence). */
+  get producerIdentity(): { producerId: number; producerEpoch: number } {
+    return { producerId: this.txn.identity.producerId, producerEpoch: this.txn.identity.producerEpoch };
+  }
+
+  /** Flushes and stops; the transport stays open (the caller owns it). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.flush().catch(() => undefined);
+    this.sender.close();
+  }
+}

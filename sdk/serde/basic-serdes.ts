@@ -1,0 +1,37 @@
+import { KafkaError } from '../protocol/kafka-error.ts';
+import type { Serde } from './serde.ts';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Bytes as they are, without copying. */
+export const bytesSerde: Serde<Uint8Array> = {
+  serialize: (value) => value,
+  deserialize: (bytes) => bytes,
+};
+
+/** UTF-8 text; invalid UTF-8 fails with CORRUPT_MESSAGE rather than decoding to replacement characters. */
+export const stringSerde: Serde<string> = {
+  serialize: (value) => encoder.encode(value),
+  deserialize: (bytes) => {
+    try {
+      return decoder.decode(bytes);
+    } catch (error) {
+      throw new KafkaError('CORRUPT_MESSAGE', 'record bytes are not valid UTF-8', { cause: error });
+    }
+  },
+};
+
+/** JSON text in UTF-8. `T` is what the caller asserts the data holds; use jsonSchemaSerde to check it. */
+export function jsonSerde<T>(): Serde<T> {
+  return {
+    serialize: (value) => encoder.encode(JSON.stringify(value)),
+    deserialize: (bytes) => {
+      try {
+        return JSON.parse(stringSerde.deserialize(bytes)) as T;
+      } catch (error) {
+        throw new KafkaError('CORRUPT_MESSAGE', `record is not valid JSON: ${(error as Error).message}`, { cause: error });
+      }
+    },
+  };
+}

@@ -1,0 +1,5 @@
+export type { BrokerNode, SendOptions, Transport, VersionRange } from './transport.ts';
+export { CLIENT_API_VERSIONS } from './client-versions.ts';
+export { NegotiatedVersions } from './version-negotiation.ts';
+export { TcpTransport, type TcpTransportOptions } from './tcp-transport.ts';
+export { type BackoffOptions, backoffMs, defaultBackoff } from './backoff.ts';
