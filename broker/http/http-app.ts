@@ -6,6 +6,7 @@ import { createHttpMetrics } from './http-metrics.ts';
 import { defaultHttpApiOptions, type HttpApiOptions } from './http-options.ts';
 import { IdempotencyStore } from './idempotency-store.ts';
 import { openApiDocument } from './openapi.ts';
+import { groupRoutes } from './group-routes.ts';
 import { HttpProblem, problemResponse, toHttpProblem } from './problem.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { recordRoutes } from './record-routes.ts';
@@ -66,6 +67,7 @@ export async function createHttpApp(broker: Broker, overrides: Partial<HttpApiOp
 
   recordRoutes(app, ctx);
   topicRoutes(app, ctx);
+  groupRoutes(app, ctx);
 
   app.get('/metrics', () => new Response(ctx.metrics.registry.render(), { headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } }));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));

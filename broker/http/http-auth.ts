@@ -12,8 +12,9 @@ export type OperationValue = (typeof Operation)[keyof typeof Operation];
  *       { "name": "ops", "token": "0p5", "acls": [{ "topics": "*", "operations": ["read", "write", "admin"] }] } ] }
  *
  * `topics` is an exact topic name, a prefix ending in `*` (`"events.*"`) or `"*"`. A request needs
- * `read` to read or tail a topic and describe its groups, `write` to produce, `admin` to create,
- * delete or reconfigure a topic, register schemas and commit or reset group offsets.
+ * `read` to read or tail a topic, see its schemas and see or commit group offsets on it, `write`
+ * to produce, `admin` to create, delete or reconfigure a topic, register schemas and reset group
+ * offsets.
  */
 export interface TokenConfig {
   name: string;

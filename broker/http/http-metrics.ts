@@ -22,6 +22,7 @@ export function createHttpMetrics(broker: Broker) {
     partitionSizeBytes: registry.gauge('rill_partition_size_bytes', 'Bytes on disk per partition.'),
     partitionHighWatermark: registry.gauge('rill_partition_high_watermark', 'High watermark per partition.'),
     partitionLogStartOffset: registry.gauge('rill_partition_log_start_offset', 'Log start offset per partition.'),
+    groupLag: registry.gauge('rill_group_lag', 'Records between a group\'s committed offset and the high watermark, per partition.'),
   };
   metrics.streams.set({}, 0);
   registry.onCollect(() => {
@@ -32,6 +33,12 @@ export function createHttpMetrics(broker: Broker) {
         metrics.partitionSizeBytes.set(labels, p.sizeBytes);
         metrics.partitionHighWatermark.set(labels, p.highWatermark);
         metrics.partitionLogStartOffset.set(labels, p.logStartOffset);
+      }
+    }
+    metrics.groupLag.reset();
+    for (const { groupId } of broker.groups.listGroups()) {
+      for (const o of broker.groups.describeGroup(groupId).offsets) {
+        metrics.groupLag.set({ group: groupId, topic: o.topic, partition: String(o.partition) }, o.lag);
       }
     }
   });

@@ -65,6 +65,21 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
     body: obj({ schema: { type: 'object' } }, ['schema']), ok: { status: 201, description: 'the new version', schema: ref('SchemaVersion') }, errors: [400, 401, 403, 404, 409, 413, 415, 422],
   },
   { method: 'get', path: '/v1/topics/{topic}/schemas/{version}', summary: 'One schema version, or `latest`.', needs: 'read', ok: { status: 200, description: 'the version', schema: ref('SchemaVersion') }, errors: [401, 403, 404] },
+  { method: 'get', path: '/v1/groups', summary: 'List consumer groups.', ok: { status: 200, description: 'groups', schema: obj({ groups: { type: 'array', items: obj({ groupId: { type: 'string' }, protocolType: { type: 'string' }, groupState: { type: 'string' } }) } }) }, errors: [401] },
+  {
+    method: 'get', path: '/v1/groups/{group}', summary: 'Describe a group: state, members, committed offsets and lag per partition (of topics the caller may read).', needs: 'read',
+    ok: { status: 200, description: 'the group', schema: ref('GroupDescription') }, errors: [400, 401, 404],
+  },
+  {
+    method: 'post', path: '/v1/groups/{group}/offsets', summary: 'Commit offsets for a topic, as a consumer outside the group protocol would.', needs: 'read',
+    body: obj({ topic: { type: 'string' }, partitions: { type: 'array', items: obj({ partition: { type: 'integer' }, offset: { type: 'integer' }, metadata: { type: 'string' } }, ['partition', 'offset']) } }, ['topic', 'partitions']),
+    ok: { status: 200, description: 'the committed offsets' }, errors: [400, 401, 403, 404, 409, 413, 415],
+  },
+  {
+    method: 'post', path: '/v1/groups/{group}/reset', summary: 'Reset a member-less group\'s offsets for a topic (replay): earliest, latest, a timestamp or explicit offsets.', needs: 'admin',
+    body: obj({ topic: { type: 'string' }, to: { oneOf: [{ enum: ['earliest', 'latest'] }, obj({ timestamp: { type: 'integer' } }, ['timestamp']), obj({ offsets: { type: 'object', additionalProperties: { type: 'integer' } } }, ['offsets'])] } }, ['topic', 'to']),
+    ok: { status: 200, description: 'the new offsets', schema: obj({ group: { type: 'string' }, topic: { type: 'string' }, partitions: { type: 'array' } }) }, errors: [400, 401, 403, 404, 409, 413, 415],
+  },
   { method: 'get', path: '/metrics', summary: 'Prometheus metrics (text exposition format 0.0.4).', ok: { status: 200, description: 'metrics', contentType: 'text/plain', schema: { type: 'string' } }, errors: [] },
   { method: 'get', path: '/healthz', summary: 'Liveness: the process serves HTTP.', ok: { status: 200, description: 'ok', schema: obj({ status: { type: 'string' } }) }, errors: [] },
   { method: 'get', path: '/readyz', summary: 'Readiness: the broker is open and no partition is offline.', ok: { status: 200, description: 'ready', schema: obj({ status: { type: 'string' } }) }, errors: [503] },
@@ -73,7 +88,7 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
 
 const problem = { content: { 'application/problem+json': { schema: ref('Problem') } } };
 const errorText: Record<number, string> = {
-  400: 'malformed request', 401: 'missing or unknown bearer token', 403: 'the token may not do this on the topic', 404: 'unknown topic, partition or version',
+  400: 'malformed request', 401: 'missing or unknown bearer token', 403: 'the token may not do this on the topic', 404: 'unknown topic, partition, group or version',
   409: 'conflict (topic exists, Idempotency-Key reused for another request, incompatible schema)', 413: 'body larger than the limit',
   415: 'Content-Type is not JSON or msgpack', 422: 'validation failed; every error is listed', 429: 'over the rate limit; see Retry-After', 503: 'unavailable',
 };
@@ -82,6 +97,7 @@ function operation(route: RouteDoc): object {
   const params: object[] = [];
   if (route.path.includes('{topic}')) params.push(topicName);
   if (route.path.includes('{partition}')) params.push(partitionNumber);
+  if (route.path.includes('{group}')) params.push({ name: 'group', in: 'path', required: true, schema: { type: 'string' } });
   if (route.path.includes('{version}')) params.push({ name: 'version', in: 'path', required: true, schema: { type: 'string' } });
   for (const [name, description] of Object.entries(route.query ?? {})) params.push({ name, in: 'query', required: false, description, schema: { type: 'string' } });
   for (const [name, description] of Object.entries(route.headers ?? {})) params.push({ name, in: 'header', required: false, description, schema: { type: 'string' } });
@@ -124,6 +140,7 @@ export function openApiDocument(routes: readonly RouteDoc[] = ROUTE_DOCS): objec
         ReadRecord: obj({ partition: { type: 'integer' }, offset: { type: 'integer' }, timestamp: { type: 'integer' }, key: { type: ['string', 'null'] }, value: {}, headers: { type: 'array' }, keyEncoding: { enum: ['base64'] }, valueEncoding: { enum: ['utf8', 'base64'] } }),
         ReadResponse: obj({ records: { type: 'array', items: ref('ReadRecord') }, nextOffset: { type: 'integer' }, highWatermark: { type: 'integer' } }),
         TopicDescription: obj({ name: { type: 'string' }, topicId: { type: 'string' }, internal: { type: 'boolean' }, partitions: { type: 'array' }, configs: { type: 'array' } }),
+        GroupDescription: obj({ groupId: { type: 'string' }, state: { type: 'string' }, members: { type: 'array' }, offsets: { type: 'array', items: obj({ topic: { type: 'string' }, partition: { type: 'integer' }, committedOffset: { type: 'integer' }, highWatermark: { type: 'integer' }, lag: { type: 'integer' } }) }, totalLag: { type: 'integer' } }),
         SchemaVersion: obj({ version: { type: 'integer' }, schema: { type: 'object' }, createdMs: { type: 'integer' } }),
       },
     },
