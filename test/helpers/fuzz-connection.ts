@@ -87,6 +87,7 @@ export class FuzzConnection {
   }
 
   destroy(): void {
+    this.closedNow = true;
     this.socket.destroy();
   }
 }
