@@ -276,6 +276,11 @@ export class Broker {
       const config = resolveTopicConfig(overrides, this.config.topicDefaults);
       // Logs first, metadata last: a crash in between leaves only empty orphan directories,
       // which the next open removes.
+  /** Fetches parked in long polls right now (a gauge for metrics and tests). */
+  get parkedFetchCount(): number {
+    return this.parking.parkedCount;
+  }
+
       const partitions: PartitionLog[] = [];
       for (let p = 0; p < partitionCount; p++) {
         partitions.push(await this.openLog(partitionDirName(name, p), config, 0));
