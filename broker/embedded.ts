@@ -96,7 +96,7 @@ export class EmbeddedTransport implements Transport {
   }
 }
 
-/** `import { embedded } from 'rill/broker'`: an EmbeddedTransport over `broker`. */
+/** An EmbeddedTransport over `broker`, typed as the Transport interface the clients take. */
 export function embeddedTransport(broker: Broker, options?: EmbeddedTransportOptions): Transport {
   return new EmbeddedTransport(broker, options);
 }

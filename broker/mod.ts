@@ -11,3 +11,4 @@ export type { CreateTopicOptions, PartitionDescription, TopicDescription } from 
 export { createHttpApp, type HttpApp } from './http/http-app.ts';
 export { defaultHttpApiOptions, type HttpApiOptions } from './http/http-options.ts';
 export { type HttpServer, serveHttp } from './http/serve.ts';
+export { EmbeddedTransport, embeddedTransport, type EmbeddedTransportOptions } from './embedded.ts';

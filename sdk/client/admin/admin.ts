@@ -1,0 +1,145 @@
+import { ApiKey, ZERO_UUID } from '../../protocol/mod.ts';
+import { KafkaError } from '../../protocol/kafka-error.ts';
+import type { Transport } from '../../transport/transport.ts';
+import { ClusterMetadata } from '../cluster-metadata.ts';
+import type { IsolationLevelValue, TopicPartition } from '../consumer/consumer-types.ts';
+import { listOffset } from '../consumer/fetcher.ts';
+import { throwIfError } from '../error-from-code.ts';
+
+export interface NewTopic {
+  name: string;
+  numPartitions?: number;
+  replicationFactor?: number;
+  configs?: Readonly<Record<string, string>>;
+}
+
+export interface TopicInfo {
+  name: string;
+  topicId: string;
+  isInternal: boolean;
+  partitions: { partition: number; leaderId: number }[];
+}
+
+/** DescribeConfigs/IncrementalAlterConfigs resource type for topics. */
+const TOPIC_RESOURCE = 2;
+const ConfigOperation = { set: 0, delete: 1 } as const;
+
+/** Topic and offset administration over any transport. */
+export class Admin {
+  private readonly metadata: ClusterMetadata;
+
+  constructor(
+    readonly transport: Transport,
+    private readonly options: { timeoutMs?: number } = {},
+  ) {
+    this.metadata = new ClusterMetadata(transport, { allowAutoTopicCreation: false, metadataMaxAgeMs: 0 });
+  }
+
+  private get timeoutMs(): number {
+    return this.options.timeoutMs ?? 30_000;
+  }
+
+  async createTopics(topics: readonly NewTopic[], options: { validateOnly?: boolean } = {}): Promise<void> {
+    const version = await this.transport.apiVersion(ApiKey.CreateTopics);
+    const response = await this.transport.send(ApiKey.CreateTopics, version, {
+      topics: topics.map((t) => ({
+        name: t.name,
+        numPartitions: t.numPartitions ?? -1,
+        replicationFactor: t.replicationFactor ?? -1,
+        assignments: [],
+        configs: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })),
+      })),
+      timeoutMs: this.timeoutMs,
+      validateOnly: options.validateOnly ?? false,
+    });
+    for (const t of response.topics) throwIfError(t.errorCode, `create topic ${t.name}`, t.errorMessage);
+  }
+
+  async deleteTopics(names: readonly string[]): Promise<void> {
+    const version = await this.transport.apiVersion(ApiKey.DeleteTopics);
+    const response = await this.transport.send(ApiKey.DeleteTopics, version, {
+      topics: version >= 6 ? names.map((name) => ({ name, topicId: ZERO_UUID })) : [],
+      topicNames: version < 6 ? [...names] : [],
+      timeoutMs: this.timeoutMs,
+    });
+    for (const t of response.responses) throwIfError(t.errorCode, `delete topic ${t.name}`, t.errorMessage);
+    for (const name of names) this.metadata.invalidate(name);
+  }
+
+  async listTopics(): Promise<string[]> {
+    const all = await this.metadata.fetch(null, { failOnTopicError: false });
+    return [...all.values()].filter((t) => !t.isInternal).map((t) => t.name).sort();
+  }
+
+  async describeTopics(names: readonly string[]): Promise<TopicInfo[]> {
+    const found = await this.metadata.fetch(names);
+    return names.map((name) => {
+      const t = found.get(name);
+      if (t === undefined) throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${name} does not exist`);
+      return { name, topicId: t.topicId, isInternal: t.isInternal, partitions: t.leaders.map((leaderId, partition) => ({ partition, leaderId })) };
+    });
+  }
+
+  /** Grows `topic` to `totalCount` partitions. */
+  async createPartitions(topic: string, totalCount: number, options: { validateOnly?: boolean } = {}): Promise<void> {
+    const version = await this.transport.apiVersion(ApiKey.CreatePartitions);
+    const response = await this.transport.send(ApiKey.CreatePartitions, version, {
+      topics: [{ name: topic, count: totalCount, assignments: null }],
+      timeoutMs: this.timeoutMs,
+      validateOnly: options.validateOnly ?? false,
+    });
+    for (const r of response.results) throwIfError(r.errorCode, `create partitions for ${r.name}`, r.errorMessage);
+    this.metadata.invalidate(topic);
+  }
+
+  /** The topic's configs (all of them, or `keys`), as name → value. */
+  async describeTopicConfigs(topic: string, keys?: readonly string[]): Promise<Record<string, string | null>> {
+    const version = await this.transport.apiVersion(ApiKey.DescribeConfigs);
+    const response = await this.transport.send(ApiKey.DescribeConfigs, version, {
+      resources: [{ resourceType: TOPIC_RESOURCE, resourceName: topic, configurationKeys: keys === undefined ? null : [...keys] }],
+      includeSynonyms: false,
+      includeDocumentation: false,
+    });
+    const result = response.results[0];
+    if (result === undefined) throw new KafkaError('UNKNOWN_SERVER_ERROR', `DescribeConfigs returned nothing for ${topic}`);
+    throwIfError(result.errorCode, `describe configs of ${topic}`, result.errorMessage);
+    return Object.fromEntries(result.configs.map((c) => [c.name, c.value]));
+  }
+
+  /** Sets (string) or removes (null, back to the default) topic configs, leaving the others as they are. */
+  async alterTopicConfigs(topic: string, changes: Readonly<Record<string, string | null>>, options: { validateOnly?: boolean } = {}): Promise<void> {
+    const version = await this.transport.apiVersion(ApiKey.IncrementalAlterConfigs);
+    const response = await this.transport.send(ApiKey.IncrementalAlterConfigs, version, {
+      resources: [
+        {
+          resourceType: TOPIC_RESOURCE,
+          resourceName: topic,
+          configs: Object.entries(changes).map(([name, value]) => ({
+            name,
+            configOperation: value === null ? ConfigOperation.delete : ConfigOperation.set,
+            value,
+          })),
+        },
+      ],
+      validateOnly: options.validateOnly ?? false,
+    });
+    for (const r of response.responses) throwIfError(r.errorCode, `alter configs of ${r.resourceName}`, r.errorMessage);
+  }
+
+  /** Per partition, the first offset with a timestamp at or after `timestampMs` (-1 when none). */
+  offsetsForTimes(partitions: readonly TopicPartition[], timestampMs: number, isolationLevel: IsolationLevelValue = 1): Promise<(TopicPartition & { offset: number })[]> {
+    return Promise.all(partitions.map(async (tp) => ({ ...tp, offset: await listOffset(this.metadata, tp.topic, tp.partition, timestampMs, isolationLevel) })));
+  }
+
+  /** Log start and end (high watermark, or last stable offset for read_committed) of every partition of `topic`. */
+  async topicOffsets(topic: string, isolationLevel: IsolationLevelValue = 0): Promise<{ partition: number; earliest: number; latest: number }[]> {
+    const [info] = await this.describeTopics([topic]);
+    return Promise.all(
+      info!.partitions.map(async ({ partition }) => ({
+        partition,
+        earliest: await listOffset(this.metadata, topic, partition, -2, isolationLevel),
+        latest: await listOffset(this.metadata, topic, partition, -1, isolationLevel),
+      })),
+    );
+  }
+}

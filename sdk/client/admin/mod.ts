@@ -1,0 +1,1 @@
+export { Admin, type NewTopic, type TopicInfo } from './admin.ts';

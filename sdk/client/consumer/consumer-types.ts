@@ -1,0 +1,33 @@
+import type { RecordHeader } from '../../record/record.ts';
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+export interface ConsumerRecord<K, V> {
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+  key: K | null;
+  value: V | null;
+  headers: RecordHeader[];
+}
+
+/** The records one fetch returned for one partition, in offset order. */
+export interface ConsumerBatch<K, V> {
+  topic: string;
+  partition: number;
+  records: ConsumerRecord<K, V>[];
+  highWatermark: number;
+  lastStableOffset: number;
+}
+
+export const IsolationLevel = { readUncommitted: 0, readCommitted: 1 } as const;
+export type IsolationLevelValue = (typeof IsolationLevel)[keyof typeof IsolationLevel];
+
+/** Where a partition without a position starts: its first offset, its end, or nowhere (an error). */
+export type AutoOffsetReset = 'earliest' | 'latest' | 'none';
+
+export const tpKey = (topic: string, partition: number): string => `${partition}:${topic}`;

@@ -1,0 +1,4 @@
+export * from './producer/mod.ts';
+export * from './consumer/mod.ts';
+export * from './admin/mod.ts';
+export { ClusterMetadata, CoordinatorType, type CoordinatorTypeValue, type TopicMetadata } from './cluster-metadata.ts';
