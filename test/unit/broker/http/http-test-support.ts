@@ -6,11 +6,14 @@ import { Broker } from '../../../../broker/broker.ts';
 import { createHttpApp, type HttpApp } from '../../../../broker/http/http-app.ts';
 import type { HttpApiOptions } from '../../../../broker/http/http-options.ts';
 
+/** Tests read response bodies as loosely typed JSON. */
+export type TestResponse = Omit<Response, 'json'> & { json(): Promise<any> };
+
 export interface TestApp {
   broker: Broker;
   http: HttpApp;
   dataDir: string;
-  request(path: string, init?: RequestInit & { json?: unknown; msgpack?: unknown }): Promise<Response>;
+  request(path: string, init?: RequestInit & { json?: unknown; msgpack?: unknown }): Promise<TestResponse>;
   /** Closes the app and broker; keeps the data directory (for a restart) unless `remove` is set. */
   close(remove?: boolean): Promise<void>;
 }
@@ -37,7 +40,7 @@ export async function openTestApp(options: Partial<HttpApiOptions> = {}, dataDir
         headers.set('content-type', 'application/msgpack');
       }
       const method = rest.method ?? (body === undefined ? 'GET' : 'POST');
-      return Promise.resolve(http.app.request(path, { ...rest, method, headers, ...(body === undefined ? {} : { body }) }, { remoteAddress: '10.0.0.1' }));
+      return Promise.resolve(http.app.request(path, { ...rest, method, headers, ...(body === undefined ? {} : { body }) }, { remoteAddress: '10.0.0.1' })) as Promise<TestResponse>;
     },
     async close(remove = true) {
       http.close();
@@ -47,7 +50,7 @@ export async function openTestApp(options: Partial<HttpApiOptions> = {}, dataDir
   };
 }
 
-export async function problemOf(response: Response): Promise<{ status: number; type: string; detail: string; errors?: { path?: string; message: string }[] }> {
+export async function problemOf(response: TestResponse): Promise<{ status: number; type: string; detail: string; errors?: { path?: string; message: string }[] }> {
   if (response.headers.get('content-type') !== 'application/problem+json') {
     throw new Error(`expected problem+json, got ${response.status} ${response.headers.get('content-type')}: ${await response.text()}`);
   }

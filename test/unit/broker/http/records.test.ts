@@ -37,7 +37,7 @@ describe('POST /v1/topics/{topic}/records', () => {
     const response = await t.request('/v1/topics/orders/records', { json: { records: keys.map((key) => ({ key, value: 1 })) } });
     const { records } = (await response.json()) as { records: { partition: number }[] };
     const partitioner = Partitioners.DefaultPartitioner();
-    const partitionMetadata = Array.from({ length: 7 }, (_, i) => ({ partitionId: i, leader: 0 }));
+    const partitionMetadata = Array.from({ length: 7 }, (_, i) => ({ partitionId: i, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
     const expected = keys.map((key) => partitioner({ topic: 'orders', partitionMetadata, message: { key, value: '1' } }));
     expect(records.map((r) => r.partition)).toEqual(expected);
   });

@@ -1,11 +1,11 @@
 /** Reads server-sent events from a response body, one `record` event at a time. */
 export class SseReader {
-  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  private readonly reader: { read(): Promise<{ done: boolean; value?: Uint8Array }>; cancel(): Promise<void> };
   private readonly decoder = new TextDecoder();
   private buffer = '';
 
   constructor(body: ReadableStream<Uint8Array>) {
-    this.reader = body.getReader();
+    this.reader = body.getReader() as SseReader['reader'];
   }
 
   /** The next event with data (comments and retry lines are skipped). */
@@ -26,7 +26,7 @@ export class SseReader {
       }
       const { done, value } = await this.reader.read();
       if (done) throw new Error('the event stream ended');
-      this.buffer += this.decoder.decode(value, { stream: true });
+      this.buffer += this.decoder.decode(value!, { stream: true });
     }
   }
 
