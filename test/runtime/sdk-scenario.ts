@@ -118,6 +118,36 @@ export async function runSdkScenario(transport: Transport, prefix: string): Prom
   await typed.close();
   await producer.close();
 
+  if (await transport.supports(ApiKey.EndTxn)) {
+    const txTopic = `${prefix}-tx`;
+    await admin.createTopics([{ name: txTopic, numPartitions: 2 }]);
+    const tx = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde, transactionalId: `${prefix}-txid` });
+    await tx.transaction(async (t) => {
+      for (let i = 0; i < 10; i++) await t.send({ topic: txTopic, key: `k${i}`, value: `committed-${i}` });
+    });
+    let thrown: unknown;
+    await tx
+      .transaction(async (t) => {
+        for (let i = 0; i < 10; i++) void t.send({ topic: txTopic, key: `k${i}`, value: `aborted-${i}` });
+        throw new Error('abort me');
+      })
+      .catch((e: unknown) => (thrown = e));
+    check(String(thrown).includes('abort me'), 'a throwing transaction callback aborts and rethrows');
+    await tx.beginTransaction();
+    await tx.send({ topic: txTopic, key: 'k0', value: 'committed-last' });
+    await tx.commitTransaction();
+    const committed = new Consumer(transport, { keySerde: stringSerde, valueSerde: stringSerde, maxWaitMs: 100 });
+    committed.assign([0, 1].map((partition) => ({ topic: txTopic, partition, offset: 0 })));
+    const seen: string[] = [];
+    for await (const record of committed) {
+      seen.push(record.value!);
+      if (seen.includes('committed-last')) break;
+    }
+    check(seen.length === 11 && seen.every((v) => v.startsWith('committed-')), 'read_committed sees committed transactions only, never aborted data');
+    await committed.close();
+    await tx.close();
+  }
+
   if (!idempotence) {
     let refused: unknown;
     const strict = new Producer(transport);

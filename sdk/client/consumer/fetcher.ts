@@ -9,7 +9,7 @@ import { errorFromCode } from '../error-from-code.ts';
 import { AbortedTransactionFilter } from './aborted-transactions.ts';
 import type { AutoOffsetReset, ConsumerBatch, ConsumerRecord, IsolationLevelValue } from './consumer-types.ts';
 import type { PartitionState } from './partition-state.ts';
-import { Signal } from './signal.ts';
+import { Signal } from '../signal.ts';
 
 export interface FetcherOptions<K, V> {
   isolationLevel: IsolationLevelValue;

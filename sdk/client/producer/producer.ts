@@ -5,6 +5,7 @@ import { bytesSerde } from '../../serde/basic-serdes.ts';
 import type { Serde } from '../../serde/serde.ts';
 import type { Transport } from '../../transport/transport.ts';
 import { ClusterMetadata } from '../cluster-metadata.ts';
+import { Signal } from '../signal.ts';
 import { murmur2Partitioner, type Partitioner } from './partitioner.ts';
 import type { ProducerOptions } from './producer-options.ts';
 import type { AcksValue, ConsumerGroupMetadata, HeaderInput, OffsetToCommit, ProducerRecord, RecordMetadata } from './producer-types.ts';
@@ -48,6 +49,9 @@ export class Producer<K = Uint8Array, V = Uint8Array> {
   private readonly sticky = new Map<string, number>();
   private readonly idempotent: boolean;
   private ready: Promise<void> | undefined;
+  /** Sends between their call and their append: flush and commit must wait for them too. */
+  private appending = 0;
+  private readonly appended = new Signal();
   private closed = false;
 
   constructor(
@@ -121,6 +125,18 @@ export class Producer<K = Uint8Array, V = Uint8Array> {
   /** Buffers one record and resolves with its offset once the broker acknowledges it. */
   async send(record: ProducerRecord<K, V>): Promise<RecordMetadata> {
     if (this.closed) throw new KafkaError('INVALID_TXN_STATE', 'the producer is closed');
+    this.appending++;
+    let appended: { done: Promise<RecordMetadata> };
+    try {
+      appended = await this.append(record);
+    } finally {
+      if (--this.appending === 0) this.appended.notify();
+    }
+    return appended.done;
+  }
+
+  /** Appends the record; `done` (wrapped, so awaiting the append does not await delivery) settles on the broker's answer. */
+  private async append(record: ProducerRecord<K, V>): Promise<{ done: Promise<RecordMetadata> }> {
     await this.init();
     this.txn.assertCanSend();
     const topic = await this.metadata.topic(record.topic);
@@ -139,7 +155,7 @@ export class Producer<K = Uint8Array, V = Uint8Array> {
     const opensBatch = queue.open === undefined;
     const done = this.accumulator.append(queue, input, size, Date.now());
     if (opensBatch) this.sender.wake();
-    return done;
+    return { done };
   }
 
   /** Sends records in order and resolves with their offsets (in the same order). */
@@ -160,9 +176,10 @@ export class Producer<K = Uint8Array, V = Uint8Array> {
     return next;
   }
 
-  /** Sends everything buffered now and waits for the answers. */
-  flush(): Promise<void> {
-    return this.sender.flush();
+  /** Sends everything buffered now (and every send already called) and waits for the answers. */
+  async flush(): Promise<void> {
+    while (this.appending > 0) await this.appended.wait();
+    await this.sender.flush();
   }
 
   async beginTransaction(): Promise<void> {

@@ -1,0 +1,25 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Broker, EmbeddedTransport } from '../../broker/mod.ts';
+import { KafkaListener } from '../../broker/kafka/kafka-listener.ts';
+import { TcpTransport } from '../../sdk/mod.ts';
+import { runSdkScenario } from './sdk-scenario.ts';
+
+/** Runs the SDK scenario in this runtime over both transports against an in-process broker; prints one JSON line. */
+const dataDir = mkdtempSync(join(tmpdir(), 'rill-sdk-runtime-'));
+try {
+  const broker = await Broker.open({ config: { dataDir } });
+  const embedded = new EmbeddedTransport(broker);
+  const embeddedChecks = await runSdkScenario(embedded, 'embedded');
+  await embedded.close();
+  const listener = await KafkaListener.start(broker, { host: '127.0.0.1', port: 0 });
+  const tcp = new TcpTransport({ bootstrapServers: [`127.0.0.1:${listener.port}`] });
+  const tcpChecks = await runSdkScenario(tcp, 'tcp');
+  await tcp.close();
+  await listener.close();
+  await broker.close();
+  process.stdout.write(`${JSON.stringify({ ok: true, embedded: embeddedChecks.length, tcp: tcpChecks.length })}\n`);
+} finally {
+  rmSync(dataDir, { recursive: true, force: true });
+}
