@@ -7,6 +7,7 @@
  *
  *   node dist/bench/kafka-produce.js [--records 10000000] [--partitions 8] [--connections 4]
  *        [--in-flight 4] [--request-kib 1024] [--batch-kib 16] [--fetch-mib 4] [--broker-runtime node|bun|deno]
+ *        [--broker-cpu-prof DIR]   (Node broker only: writes a .cpuprofile of the broker to DIR)
  *   npx bun bench/kafka-produce.ts    |    npx deno run -A bench/kafka-produce.ts
  *
  * The broker runs on the same runtime as the benchmark unless --broker-runtime says otherwise.
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     'batch-kib': { type: 'string', default: '16' },
     'fetch-mib': { type: 'string', default: '4' },
     'broker-runtime': { type: 'string' },
+    'broker-cpu-prof': { type: 'string' },
   },
 });
 const recordsTarget = Number(values.records);
@@ -57,14 +59,17 @@ function currentRuntime(): Runtime {
 }
 
 /** The broker's command line: Node runs the compiled dist/, Bun and Deno run the sources. */
-function brokerCommand(runtime: Runtime, dataDir: string): [string, string[]] {
+function brokerCommand(runtime: Runtime, dataDir: string, cpuProfDir: string | undefined): [string, string[]] {
   const compiled = import.meta.url.endsWith('.js');
   const root = fileURLToPath(new URL(compiled ? '../../' : '../', import.meta.url));
   const args = ['start', '--data-dir', dataDir, '--host', '127.0.0.1', '--kafka-port', '0'];
   const runtimeBin = (name: string): string => (currentRuntime() === name ? process.execPath : join(root, 'node_modules', '.bin', name));
   switch (runtime) {
     case 'node':
-      return [currentRuntime() === 'node' ? process.execPath : 'node', [join(root, 'dist', 'broker', 'cli', 'main.js'), ...args]];
+      return [
+        currentRuntime() === 'node' ? process.execPath : 'node',
+        [...(cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`]), join(root, 'dist', 'broker', 'cli', 'main.js'), ...args],
+      ];
     case 'bun':
       return [runtimeBin('bun'), [join(root, 'broker', 'cli', 'main.ts'), ...args]];
     case 'deno':
@@ -78,8 +83,8 @@ interface BrokerChild {
   stderr: () => string;
 }
 
-async function startBroker(runtime: Runtime, dataDir: string): Promise<BrokerChild> {
-  const [command, args] = brokerCommand(runtime, dataDir);
+async function startBroker(runtime: Runtime, dataDir: string, cpuProfDir: string | undefined): Promise<BrokerChild> {
+  const [command, args] = brokerCommand(runtime, dataDir, cpuProfDir);
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Uint8Array) => (stderr += new TextDecoder().decode(d)));
@@ -207,7 +212,7 @@ async function request<K extends ApiKey>(pipeline: Pipeline, apiKey: K, version:
 
 const runtime = (values['broker-runtime'] as Runtime | undefined) ?? currentRuntime();
 const dataDir = mkdtempSync(join(tmpdir(), 'rill-bench-kafka-'));
-const broker = await startBroker(runtime, dataDir);
+const broker = await startBroker(runtime, dataDir, values['broker-cpu-prof']);
 const rss = new ProcessRssSampler(broker.child.pid!);
 rss.start();
 try {
@@ -373,7 +378,9 @@ try {
   throw error;
 } finally {
   rss.stop();
-  broker.child.kill('SIGKILL');
-  await new Promise((resolve) => broker.child.once('close', resolve));
+  // SIGTERM: a clean shutdown, which also lets a CPU profile be written.
+  const exited = new Promise((resolve) => broker.child.once('close', resolve));
+  broker.child.kill('SIGTERM');
+  await exited;
   rmSync(dataDir, { recursive: true, force: true });
 }
