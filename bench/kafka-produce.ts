@@ -62,7 +62,7 @@ function currentRuntime(): Runtime {
 function brokerCommand(runtime: Runtime, dataDir: string, cpuProfDir: string | undefined): [string, string[]] {
   const compiled = import.meta.url.endsWith('.js');
   const root = fileURLToPath(new URL(compiled ? '../../' : '../', import.meta.url));
-  const args = ['start', '--data-dir', dataDir, '--host', '127.0.0.1', '--kafka-port', '0'];
+  const args = ['start', '--data-dir', dataDir, '--host', '127.0.0.1', '--kafka-port', '0', '--http-port', '0'];
   const runtimeBin = (name: string): string => (currentRuntime() === name ? process.execPath : join(root, 'node_modules', '.bin', name));
   switch (runtime) {
     case 'node':
