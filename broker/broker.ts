@@ -22,6 +22,14 @@ import { partitionDirName, type TopicState } from './topic/topic-state.ts';
 import { SerialQueue } from './serial-queue.ts';
 import { GroupCoordinator } from './group/group-coordinator.ts';
 import type { GroupCoordinatorOpenOptions } from './group/group-options.ts';
+import { buildControlBatch, type ControlRecordTypeName } from '../sdk/record/control-record.ts';
+import { BatchAttribute, BatchOffset } from '../sdk/record/batch-header.ts';
+import { AppendOrigin } from './producer-state/producer-state-manager.ts';
+import { ProducerIdAllocator } from './producer-state/producer-id-allocator.ts';
+import { defaultTxnConfig, type TxnConfig } from './txn/txn-config.ts';
+import { TxnCoordinator } from './txn/txn-coordinator.ts';
+import { TxnLog } from './txn/txn-log.ts';
+import { IsolationLevel, type IsolationLevelValue } from './fetch/fetch-types.ts';
 
 export interface BrokerOptions {
   config?: Partial<BrokerConfig>;
@@ -30,6 +38,8 @@ export interface BrokerOptions {
   clock?: Clock;
   /** Group coordinator settings (session timeout bounds, offsets retention, ...) and its scheduler. */
   groups?: GroupCoordinatorOpenOptions;
+  /** Transaction coordinator and producer-state settings. */
+  transactions?: Partial<TxnConfig>;
 }
 
 const RECOVERY_CHECKPOINT_FILE = 'recovery-point-offset-checkpoint';
@@ -64,6 +74,9 @@ export class Broker {
   private identity = { clusterId: '', nodeId: 0 };
   private backgroundWork: Promise<void> = Promise.resolve();
   private groupCoordinator: GroupCoordinator | undefined;
+  private txnCoordinator: TxnCoordinator | undefined;
+  private producerIds: ProducerIdAllocator | undefined;
+  private txnConfig: TxnConfig = defaultTxnConfig;
 
   private constructor(
     config: BrokerConfig,
@@ -88,6 +101,7 @@ export class Broker {
       await broker.load();
       // After the topics load, so committed offsets are rebuilt from `__consumer_offsets`.
       broker.groupCoordinator = await GroupCoordinator.open(broker, { clock, ...options.groups });
+      await broker.openTransactions({ ...defaultTxnConfig, ...options.transactions });
     } catch (error) {
       lock?.release();
       throw error;
@@ -100,6 +114,40 @@ export class Broker {
   get groups(): GroupCoordinator {
     if (this.groupCoordinator === undefined) throw new Error('invariant: the group coordinator is created in Broker.open');
     return this.groupCoordinator;
+  }
+
+  /** The transaction coordinator (KIP-98): InitProducerId, AddPartitionsToTxn, EndTxn and the rest. */
+  get transactions(): TxnCoordinator {
+    if (this.txnCoordinator === undefined) throw new Error('invariant: the transaction coordinator is created in Broker.open');
+    return this.txnCoordinator;
+  }
+
+  /**
+   * After the topics load: the producer-id block, then `__transaction_state`, completing any
+   * transaction a crash left between its PrepareCommit/PrepareAbort record and its markers.
+   */
+  private async openTransactions(config: TxnConfig): Promise<void> {
+    this.txnConfig = config;
+    const producerIds = await ProducerIdAllocator.open(this.fs, this.config.dataDir);
+    this.producerIds = producerIds;
+    this.txnCoordinator = new TxnCoordinator(
+      {
+        nowMs: () => this.clock.nowMs(),
+        allocateProducerId: () => producerIds.allocate(),
+        partitionExists: (topic, partition) => this.topics.get(topic)?.partitions[partition] !== undefined,
+        writeMarker: (topic, partition, producerId, producerEpoch, type) => this.appendMarker(topic, partition, producerId, producerEpoch, type),
+      },
+      new TxnLog(this, () => this.clock.nowMs()),
+      config,
+      () => undefined,
+    );
+    await this.txnCoordinator.load();
+  }
+
+  /** Writes a transaction marker (a control batch) for the coordinator, acknowledged once fsynced. */
+  private async appendMarker(topic: string, partition: number, producerId: number, producerEpoch: number, type: ControlRecordTypeName): Promise<void> {
+    const batch = buildControlBatch({ producerId, producerEpoch, type, coordinatorEpoch: 0, timestamp: this.clock.nowMs() });
+    await this.partitionLog(topic, partition).append(batch, Acks.all, AppendOrigin.coordinator);
   }
 
   /** The data directory's cluster id, fixed when the directory was first used. */
@@ -186,6 +234,10 @@ export class Broker {
     };
     every(this.config.retentionCheckIntervalMs, () => this.applyRetention().then(() => undefined));
     every(this.config.checkpointIntervalMs, () => this.writeRecoveryCheckpoint());
+    every(this.txnConfig.abortTimedOutIntervalMs, () => this.transactions.runTimers());
+    every(this.txnConfig.producerIdExpirationCheckIntervalMs, async () => {
+      for (const topic of this.topics.values()) for (const log of topic.partitions) log.expireProducers(this.txnConfig.producerIdExpirationMs);
+    });
   }
 
   private assertOpen(): void {
@@ -222,6 +274,11 @@ export class Broker {
 
   private persistTopics(): Promise<void> {
     return saveTopicMetadata(this.fs, this.config.dataDir, this.topicRecords());
+  }
+
+  /** Fetches parked in long polls right now (a gauge for metrics and tests). */
+  get parkedFetchCount(): number {
+    return this.parking.parkedCount;
   }
 
   hasTopic(name: string): boolean {
@@ -276,11 +333,6 @@ export class Broker {
       const config = resolveTopicConfig(overrides, this.config.topicDefaults);
       // Logs first, metadata last: a crash in between leaves only empty orphan directories,
       // which the next open removes.
-  /** Fetches parked in long polls right now (a gauge for metrics and tests). */
-  get parkedFetchCount(): number {
-    return this.parking.parkedCount;
-  }
-
       const partitions: PartitionLog[] = [];
       for (let p = 0; p < partitionCount; p++) {
         partitions.push(await this.openLog(partitionDirName(name, p), config, 0));
@@ -362,7 +414,26 @@ export class Broker {
    */
   async append(topic: string, partition: number, batches: Uint8Array, acks: AcksValue = Acks.all): Promise<AppendResult> {
     this.assertOpen();
-    return this.partitionLog(topic, partition).append(batches, acks);
+    const log = this.partitionLog(topic, partition);
+    this.verifyTransactionalWrite(topic, partition, batches);
+    return log.append(batches, acks);
+  }
+
+  /**
+   * A transactional batch is accepted only into a partition its open transaction holds, checked
+   * in the same synchronous step as the append, so no write can open a transaction on a partition
+   * that the coordinator would never write a marker to (a hanging transaction).
+   */
+  private verifyTransactionalWrite(topic: string, partition: number, batches: Uint8Array): void {
+    if (batches.length < BatchOffset.records) return;
+    const dv = new DataView(batches.buffer, batches.byteOffset, batches.byteLength);
+    const attributes = dv.getInt16(BatchOffset.attributes);
+    if ((attributes & (BatchAttribute.transactional | BatchAttribute.control)) !== BatchAttribute.transactional) return;
+    const producerId = Number(dv.getBigInt64(BatchOffset.producerId));
+    const error = this.transactions.transactionalWriteError(producerId, dv.getInt16(BatchOffset.producerEpoch), topic, partition);
+    if (error !== undefined) {
+      throw new KafkaError(error, `producer ${producerId} has no open transaction holding ${topic}-${partition}; add the partition to the transaction first`);
+    }
   }
 
   /**
@@ -386,11 +457,13 @@ export class Broker {
    * Kafka's ListOffsets for one partition: `ListOffsetsTimestamp.earliest` (-2), `.latest` (-1), or
    * the first offset whose record timestamp is at or after `timestamp`.
    */
-  listOffsets(topic: string, partition: number, timestamp: number): ListOffsetsResult {
+  listOffsets(topic: string, partition: number, timestamp: number, isolationLevel: IsolationLevelValue = IsolationLevel.readUncommitted): ListOffsetsResult {
     this.assertOpen();
     const log = this.partitionLog(topic, partition);
     if (timestamp === ListOffsetsTimestamp.earliest) return { offset: log.logStartOffset, timestamp: -1 };
-    if (timestamp === ListOffsetsTimestamp.latest) return { offset: log.highWatermark, timestamp: -1 };
+    if (timestamp === ListOffsetsTimestamp.latest) {
+      return { offset: isolationLevel === IsolationLevel.readCommitted ? log.lastStableOffset : log.highWatermark, timestamp: -1 };
+    }
     if (timestamp < 0) {
       throw new KafkaError('INVALID_REQUEST', `unsupported ListOffsets timestamp ${timestamp}; use -1, -2 or a time in ms`);
     }
@@ -420,7 +493,8 @@ export class Broker {
     this.closed = true;
     for (const timer of this.timers) clearInterval(timer);
     this.parking.close();
-    // Before the logs close: the coordinator waits for its offset writes.
+    // Before the logs close: the coordinators wait for their writes.
+    await this.txnCoordinator?.close();
     await this.groupCoordinator?.close();
     await this.admin.run(async () => {
       await this.backgroundWork;

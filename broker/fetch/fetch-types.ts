@@ -29,4 +29,6 @@ export interface FetchPartitionResult {
   logStartOffset: number;
   /** Stored RecordBatch v2 bytes, whole batches only; empty when there is nothing to return. */
   records: Uint8Array;
+  /** read_committed only: aborted transactions overlapping `records` (their data batches are left out). */
+  abortedTransactions: { producerId: number; firstOffset: number }[];
 }

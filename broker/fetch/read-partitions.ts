@@ -1,7 +1,7 @@
 import { KafkaError } from '../../sdk/protocol/kafka-error.ts';
 import type { PartitionLog } from '../log/partition-log.ts';
 import type { HighWatermarkSource } from './fetch-parking.ts';
-import type { FetchPartitionResult, FetchRequest } from './fetch-types.ts';
+import { type FetchPartitionResult, type FetchRequest, IsolationLevel } from './fetch-types.ts';
 
 const EMPTY = new Uint8Array(0);
 
@@ -34,6 +34,7 @@ export function readPartitions(
       lastStableOffset: -1,
       logStartOffset: -1,
       records: EMPTY,
+      abortedTransactions: [],
     };
     results.push(result);
     try {
@@ -41,10 +42,15 @@ export function readPartitions(
       sources.push(log);
       seenHighWatermarks.push(log.highWatermark);
       const limit = Math.min(p.partitionMaxBytes, request.maxBytes - bytes);
-      const read = log.read(p.fetchOffset, Math.max(limit, 1));
+      // read_committed stops at the last stable offset and leaves out aborted data (KIP-98).
+      const read =
+        request.isolationLevel === IsolationLevel.readCommitted
+          ? log.readCommitted(p.fetchOffset, Math.max(limit, 1))
+          : { ...log.read(p.fetchOffset, Math.max(limit, 1)), lastStableOffset: log.lastStableOffset, abortedTransactions: [] };
       result.highWatermark = read.highWatermark;
-      result.lastStableOffset = read.highWatermark;
+      result.lastStableOffset = read.lastStableOffset;
       result.logStartOffset = read.logStartOffset;
+      result.abortedTransactions = read.abortedTransactions;
       const oversized = read.records.byteLength > limit;
       if (!oversized || bytes === 0) {
         result.records = read.records;

@@ -7,6 +7,7 @@ import { INDEX_SUFFIX, LOG_SUFFIX, LogSegment, parseSegmentFileName, TIME_INDEX_
 import { checkOffsetIndexFile, OFFSET_INDEX_ENTRY_BYTES } from './offset-index.ts';
 import { SCAN_CHUNK_BYTES, scanSegment } from './segment-scan.ts';
 import { checkTimeIndexFile, TIME_INDEX_ENTRY_BYTES } from './time-index.ts';
+import { TXN_INDEX_SUFFIX } from './transaction-index.ts';
 
 export interface RecoveredLog {
   /** Ascending by base offset; the last one is active, with its indexes in memory. */
@@ -88,7 +89,7 @@ export async function recoverLog(ctx: RecoveryContext): Promise<RecoveredLog> {
   for (const name of names) {
     const base = parseSegmentFileName(name, LOG_SUFFIX);
     if (base !== undefined) bases.push(base);
-    for (const suffix of [INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+    for (const suffix of [INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX]) {
       const indexBase = parseSegmentFileName(name, suffix);
       if (indexBase !== undefined && !present.has(name.slice(0, -suffix.length) + LOG_SUFFIX)) {
         await fs.unlink(join(dir, name));
@@ -152,7 +153,7 @@ export async function recoverLog(ctx: RecoveryContext): Promise<RecoveredLog> {
           throw corrupt(ctx, segment.logPath, segment.sizeBytes, `the log ends at offset ${segment.nextOffset}`);
         }
         for (const dropped of segments.slice(kept)) {
-          for (const path of [dropped.logPath, dropped.indexPath, dropped.timeIndexPath]) {
+          for (const path of [dropped.logPath, dropped.indexPath, dropped.timeIndexPath, dropped.txnIndexPath]) {
             if (await fs.exists(path)) await fs.unlink(path);
           }
         }

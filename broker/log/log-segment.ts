@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { OffsetIndex } from './offset-index.ts';
 import { TimeIndex } from './time-index.ts';
+import { type AbortedTxn, TXN_INDEX_SUFFIX } from './transaction-index.ts';
 
 export const LOG_SUFFIX = '.log';
 export const INDEX_SUFFIX = '.index';
@@ -29,6 +30,7 @@ export class LogSegment {
   readonly logPath: string;
   readonly indexPath: string;
   readonly timeIndexPath: string;
+  readonly txnIndexPath: string;
   sizeBytes = 0;
   nextOffset: number;
   /** Largest batch maxTimestamp so far, -1 when there is none. */
@@ -43,6 +45,8 @@ export class LogSegment {
   /** Entry counts of the index files of a sealed segment. */
   indexFileEntries = 0;
   timeIndexFileEntries = 0;
+  /** Transactions whose ABORT marker lies in this segment, in marker order (the `.txnindex` content). */
+  abortedTxns: AbortedTxn[] = [];
 
   constructor(
     dir: string,
@@ -51,6 +55,7 @@ export class LogSegment {
     this.logPath = join(dir, segmentFileName(baseOffset, LOG_SUFFIX));
     this.indexPath = join(dir, segmentFileName(baseOffset, INDEX_SUFFIX));
     this.timeIndexPath = join(dir, segmentFileName(baseOffset, TIME_INDEX_SUFFIX));
+    this.txnIndexPath = join(dir, segmentFileName(baseOffset, TXN_INDEX_SUFFIX));
     this.nextOffset = baseOffset;
     this.offsetOfMaxTimestamp = baseOffset;
   }

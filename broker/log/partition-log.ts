@@ -1,15 +1,21 @@
 import { KafkaError } from '../../sdk/protocol/kafka-error.ts';
-import { BatchOffset } from '../../sdk/record/batch-header.ts';
+import { BatchAttribute, BatchOffset } from '../../sdk/record/batch-header.ts';
 import { Acks, type AcksValue } from './acks.ts';
 import { batchSizeAt, int64At, setInt64At, validateBatches } from './batch-validation.ts';
 import type { Clock } from './clock.ts';
 import type { FileSystem } from './file-system.ts';
 import type { LogConfig } from './log-config.ts';
 import { recoverLog } from './log-recovery.ts';
+import type { PreparedAppend } from '../producer-state/producer-state-manager.ts';
 import { LogSegment } from './log-segment.ts';
 import { lookupOffsetIndexFile, OFFSET_INDEX_ENTRY_BYTES } from './offset-index.ts';
 import { readBatchAt, readBatches, type SegmentSource, walkHeaders } from './segment-read.ts';
 import { lookupTimeIndexFileBefore } from './time-index.ts';
+import { writeFileAtomic } from './atomic-file.ts';
+import { type AbortedTxn, collectAbortedTxns, encodeTxnIndex } from './transaction-index.ts';
+import { encodeSnapshot } from '../producer-state/producer-snapshot.ts';
+import { listSnapshotOffsets, loadProducerState, snapshotPath, writeTxnIndexFile } from '../producer-state/producer-state-loader.ts';
+import { AppendOrigin, type AppendOriginValue, ProducerStateManager } from '../producer-state/producer-state-manager.ts';
 
 export interface AppendResult {
   baseOffset: number;
@@ -24,6 +30,12 @@ export interface ReadResult {
   records: Uint8Array;
   highWatermark: number;
   logStartOffset: number;
+}
+
+export interface CommittedReadResult extends ReadResult {
+  lastStableOffset: number;
+  /** Aborted transactions overlapping the returned batches (whose data batches were left out). */
+  abortedTransactions: { producerId: number; firstOffset: number }[];
 }
 
 export interface PartitionLogOptions {
@@ -59,6 +71,38 @@ interface SealedReadHandles {
 }
 
 const MAX_RELATIVE_OFFSET = 0x7fffffff;
+/** Producer snapshots kept in a partition directory; older ones are deleted after each write. */
+const RETAINED_SNAPSHOTS = 2;
+
+/** `records` without the data batches of `aborted` transactions (same producer, offset within the transaction). */
+function omitAbortedBatches(records: Uint8Array, aborted: readonly AbortedTxn[]): Uint8Array {
+  const dv = new DataView(records.buffer, records.byteOffset, records.byteLength);
+  const keep: [number, number][] = [];
+  let keptBytes = 0;
+  for (let pos = 0; pos < records.length; ) {
+    const size = batchSizeAt(dv, pos);
+    const attributes = dv.getInt16(pos + BatchOffset.attributes);
+    const isAbortedData =
+      (attributes & (BatchAttribute.transactional | BatchAttribute.control)) === BatchAttribute.transactional &&
+      aborted.some((t) => {
+        const base = int64At(dv, pos);
+        return t.producerId === int64At(dv, pos + BatchOffset.producerId) && base >= t.firstOffset && base <= t.lastOffset;
+      });
+    if (!isAbortedData) {
+      keep.push([pos, size]);
+      keptBytes += size;
+    }
+    pos += size;
+  }
+  if (keptBytes === records.length) return records;
+  const out = new Uint8Array(keptBytes);
+  let at = 0;
+  for (const [pos, size] of keep) {
+    out.set(records.subarray(pos, pos + size), at);
+    at += size;
+  }
+  return out;
+}
 
 function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -89,8 +133,12 @@ export class PartitionLog {
   private offlineError: KafkaError | undefined;
   private closed = false;
   private sealedHandles: SealedReadHandles | undefined;
+  readonly producerState: ProducerStateManager;
+  /** A snapshot taken at the last roll, written once the group commit has made the sealed segment durable. */
+  private pendingSnapshot: { offset: number; bytes: Uint8Array } | undefined;
+  private snapshotWork: Promise<void> = Promise.resolve();
 
-  private constructor(options: PartitionLogOptions, segments: LogSegment[], activeFd: number) {
+  private constructor(options: PartitionLogOptions, segments: LogSegment[], activeFd: number, producerState: ProducerStateManager) {
     this.dir = options.dir;
     this.topicPartition = options.topicPartition;
     this.fs = options.fs;
@@ -99,11 +147,26 @@ export class PartitionLog {
     this.segments = segments;
     this.activeFd = activeFd;
     this.syncedOffset = this.active.nextOffset;
+    this.producerState = producerState;
   }
 
   static async open(options: PartitionLogOptions): Promise<PartitionLog> {
     const { segments, activeFd } = await recoverLog(options);
-    return new PartitionLog(options, segments, activeFd);
+    const producerState = new ProducerStateManager(options.topicPartition);
+    try {
+      await loadProducerState({
+        fs: options.fs,
+        dir: options.dir,
+        segments,
+        logEndOffset: segments[segments.length - 1]!.nextOffset,
+        nowMs: options.clock.nowMs(),
+        state: producerState,
+      });
+    } catch (error) {
+      options.fs.closeSync(activeFd);
+      throw error;
+    }
+    return new PartitionLog(options, segments, activeFd, producerState);
   }
 
   private get active(): LogSegment {
@@ -120,6 +183,11 @@ export class PartitionLog {
 
   get highWatermark(): number {
     return this.syncedOffset;
+  }
+
+  /** Where read_committed readers stop: the first offset of the oldest unfinished transaction, else the high watermark. */
+  get lastStableOffset(): number {
+    return this.producerState.firstUnstableOffset(this.syncedOffset);
   }
 
   get recoveryPoint(): number {
@@ -148,8 +216,12 @@ export class PartitionLog {
   /**
    * Validates every batch, assigns offsets by patching each batch's baseOffset in `batches` in place,
    * and writes them with one system call. acks=all resolves after the group commit covering them.
+   *
+   * Batches of idempotent or transactional producers are checked against the producer state and
+   * the state updated in the same synchronous step as the write, so no other append can come in
+   * between; a retried batch is answered with its original offsets and not written again.
    */
-  append(batches: Uint8Array, acks: AcksValue): Promise<AppendResult> {
+  append(batches: Uint8Array, acks: AcksValue, origin: AppendOriginValue = AppendOrigin.client): Promise<AppendResult> {
     try {
       this.assertUsable();
       validateBatches(batches, this.config.maxMessageBytes, this.topicPartition);
@@ -159,8 +231,20 @@ export class PartitionLog {
     const dv = new DataView(batches.buffer, batches.byteOffset, batches.byteLength);
     const baseOffset = this.logEndOffset;
     let nextOffset = baseOffset;
+    let stateful = origin !== AppendOrigin.client;
     for (let pos = 0; pos < batches.length; pos += batchSizeAt(dv, pos)) {
       nextOffset += dv.getInt32(pos + BatchOffset.lastOffsetDelta) + 1;
+      if (dv.getInt32(pos + BatchOffset.producerId) >= 0 || (dv.getInt16(pos + BatchOffset.attributes) & BatchAttribute.control) !== 0) stateful = true;
+    }
+    let prepared: PreparedAppend | undefined;
+    if (stateful) {
+      try {
+        const outcome = this.producerState.prepare(batches, baseOffset, origin, this.clock.nowMs());
+        if (outcome.kind === 'duplicate') return this.duplicateResult(outcome.baseOffset, outcome.lastOffset, acks);
+        prepared = outcome;
+      } catch (error) {
+        return Promise.reject(error);
+      }
     }
     let segment = this.active;
     try {
@@ -180,6 +264,11 @@ export class PartitionLog {
       pos += size;
       position += size;
     }
+    if (prepared) {
+      for (const txn of this.producerState.apply(prepared)) {
+        if (txn.isAborted) segment.abortedTxns.push({ producerId: txn.producerId, firstOffset: txn.firstOffset, lastOffset: txn.lastOffset, lastStableOffset: txn.lastStableOffset });
+      }
+    }
     if (segment.firstAppendMs < 0) segment.firstAppendMs = this.clock.nowMs();
     const result: AppendResult = { baseOffset, lastOffset: nextOffset - 1, logAppendTimeMs: -1, logStartOffset: this.logStartOffset };
     if (acks !== Acks.all) {
@@ -189,6 +278,20 @@ export class PartitionLog {
     const done = this.waitFor(nextOffset).then(() => result);
     this.startCommit();
     return done;
+  }
+
+  /** A retry of a batch already in the log: its original offsets, once they are as durable as `acks` asks. */
+  private duplicateResult(baseOffset: number, lastOffset: number, acks: AcksValue): Promise<AppendResult> {
+    const result: AppendResult = { baseOffset, lastOffset, logAppendTimeMs: -1, logStartOffset: this.logStartOffset };
+    if (acks !== Acks.all) return Promise.resolve(result);
+    const done = this.waitFor(lastOffset + 1).then(() => result);
+    this.startCommit();
+    return done;
+  }
+
+  /** Forgets idle producers without an open transaction (`producer.id.expiration.ms`); returns how many. */
+  expireProducers(expirationMs: number): number {
+    return this.producerState.expire(this.clock.nowMs(), expirationMs);
   }
 
   /** Resolves once everything appended so far is fsynced. */
@@ -222,6 +325,42 @@ export class PartitionLog {
       if (records) return { records, highWatermark, logStartOffset };
     }
     return empty;
+  }
+
+  /**
+   * A read_committed read (KIP-98): batches below the last stable offset only, with the data
+   * batches of aborted transactions left out (their markers stay, so readers move past them) and
+   * the aborted transactions overlapping the returned range listed. When everything read belongs
+   * to aborted transactions it reads on, so a reader never gets an empty answer below the LSO.
+   */
+  readCommitted(offset: number, maxBytes: number): CommittedReadResult {
+    const lastStableOffset = this.lastStableOffset;
+    let from = offset;
+    for (;;) {
+      const read = this.read(from, maxBytes, lastStableOffset);
+      if (read.records.length === 0) return { ...read, lastStableOffset, abortedTransactions: [] };
+      const dv = new DataView(read.records.buffer, read.records.byteOffset, read.records.byteLength);
+      let lastPos = 0;
+      for (let pos = 0; pos < read.records.length; pos += batchSizeAt(dv, pos)) lastPos = pos;
+      const firstOffset = int64At(dv, 0);
+      const endOffset = int64At(dv, lastPos) + dv.getInt32(lastPos + BatchOffset.lastOffsetDelta) + 1;
+      const aborted = this.collectAborted(firstOffset, endOffset);
+      if (aborted.length === 0) return { ...read, lastStableOffset, abortedTransactions: [] };
+      const kept = omitAbortedBatches(read.records, aborted);
+      if (kept.length > 0) {
+        return { ...read, records: kept, lastStableOffset, abortedTransactions: aborted.map((t) => ({ producerId: t.producerId, firstOffset: t.firstOffset })) };
+      }
+      from = endOffset;
+    }
+  }
+
+  /** Aborted transactions overlapping [fromOffset, upperBoundOffset), from the segments' txn indexes. */
+  private collectAborted(fromOffset: number, upperBoundOffset: number): AbortedTxn[] {
+    const out: AbortedTxn[] = [];
+    for (let i = this.segmentIndexFor(fromOffset); i < this.segments.length; i++) {
+      if (collectAbortedTxns(this.segments[i]!.abortedTxns, fromOffset, upperBoundOffset, out)) break;
+    }
+    return out;
   }
 
   /** The first batch below the high watermark whose maxTimestamp is at least `timestampMs`. */
@@ -272,7 +411,7 @@ export class PartitionLog {
       this.segments.shift();
       if (this.sealedHandles?.segment === oldest) this.closeSealedHandles();
       // The .log goes first: a crash in between leaves stray index files, which open removes.
-      for (const path of [oldest.logPath, oldest.indexPath, oldest.timeIndexPath]) {
+      for (const path of [oldest.logPath, oldest.indexPath, oldest.timeIndexPath, oldest.txnIndexPath]) {
         if (await this.fs.exists(path)) await this.fs.unlink(path);
       }
       deleted++;
@@ -291,7 +430,12 @@ export class PartitionLog {
         this.startCommit();
         await this.commitInFlight;
       }
+      if (!this.offlineError) {
+        await this.snapshotWork;
+        await this.writeCloseState().catch(() => undefined);
+      }
     }
+    await this.snapshotWork;
     await this.release();
     return this.syncedOffset;
   }
@@ -300,6 +444,28 @@ export class PartitionLog {
   async delete(): Promise<void> {
     if (!this.closed) await this.release();
     await this.fs.removeDirectory(this.dir);
+  }
+
+  /**
+   * A clean close leaves the active segment's `.txnindex` and a snapshot at the log end, so the
+   * next open replays nothing. A snapshot is never newer than what its `.txnindex` files cover.
+   */
+  private async writeCloseState(): Promise<void> {
+    const active = this.active;
+    if (active.abortedTxns.length > 0) await writeTxnIndexFile(this.fs, active);
+    else if (await this.fs.exists(active.txnIndexPath)) await this.fs.unlink(active.txnIndexPath);
+    await this.writeSnapshot(this.logEndOffset, encodeSnapshot(this.logEndOffset, this.producerState.allEntries()));
+  }
+
+  /** Snapshot writes run one after another; a failed one only means a longer replay at the next open. */
+  private queueSnapshot(offset: number, bytes: Uint8Array): void {
+    this.snapshotWork = this.snapshotWork.then(() => this.writeSnapshot(offset, bytes)).catch(() => undefined);
+  }
+
+  private async writeSnapshot(offset: number, bytes: Uint8Array): Promise<void> {
+    await writeFileAtomic(this.fs, snapshotPath(this.dir, offset), bytes);
+    const offsets = await listSnapshotOffsets(this.fs, this.dir);
+    for (const old of offsets.slice(RETAINED_SNAPSHOTS)) await this.fs.unlink(snapshotPath(this.dir, old));
   }
 
   private async release(): Promise<void> {
@@ -353,7 +519,13 @@ export class PartitionLog {
     const timeIndexFd = this.fs.openSync(old.timeIndexPath, 'create');
     this.pendingSealed.push({ fd: timeIndexFd, path: old.timeIndexPath, closeAfterSync: true });
     this.fs.writeSync(timeIndexFd, timeIndexBytes, 0);
+    if (old.abortedTxns.length > 0) {
+      const txnIndexFd = this.fs.openSync(old.txnIndexPath, 'create');
+      this.pendingSealed.push({ fd: txnIndexFd, path: old.txnIndexPath, closeAfterSync: true });
+      this.fs.writeSync(txnIndexFd, encodeTxnIndex(old.abortedTxns), 0);
+    }
     old.seal();
+    this.pendingSnapshot = { offset: old.nextOffset, bytes: encodeSnapshot(old.nextOffset, this.producerState.allEntries()) };
     const segment = new LogSegment(this.dir, old.nextOffset);
     this.activeFd = this.fs.openSync(segment.logPath, 'create');
     this.segments.push(segment);
@@ -402,6 +574,11 @@ export class PartitionLog {
     }
     for (const file of files) if (file.closeAfterSync) this.fs.closeSync(file.fd);
     this.committing = false;
+    const snapshot = this.pendingSnapshot;
+    if (snapshot !== undefined && snapshot.offset <= target) {
+      this.pendingSnapshot = undefined;
+      this.queueSnapshot(snapshot.offset, snapshot.bytes);
+    }
     if (this.closed) return;
     this.advance(target);
     this.startCommit();

@@ -5,6 +5,7 @@ import { groupApiHandlers } from './group-handlers.ts';
 import { listOffsetsHandler } from './list-offsets.ts';
 import { metadataHandler } from './metadata.ts';
 import { produceHandler } from './produce.ts';
+import { txnApiHandlers } from './txn-handlers.ts';
 
 /** Every API the broker serves besides ApiVersions, which the dispatcher derives from this list. */
 export const allApiHandlers: readonly AnyApiHandler[] = [
@@ -14,4 +15,5 @@ export const allApiHandlers: readonly AnyApiHandler[] = [
   metadataHandler,
   ...adminApiHandlers,
   ...groupApiHandlers,
+  ...txnApiHandlers,
 ];

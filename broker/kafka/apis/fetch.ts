@@ -65,7 +65,9 @@ export const fetchHandler: ApiHandler<typeof ApiKey.Fetch> = {
           divergingEpoch: NO_EPOCH_END_OFFSET,
           currentLeader: NO_LEADER,
           snapshotId: NO_SNAPSHOT,
-          abortedTransactions: readCommitted ? [] : null,
+          abortedTransactions: readCommitted
+            ? result.abortedTransactions.map((t) => ({ producerId: BigInt(t.producerId), firstOffset: BigInt(t.firstOffset) }))
+            : null,
           preferredReadReplica: -1,
           records: result.records,
         });

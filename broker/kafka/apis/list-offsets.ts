@@ -3,6 +3,7 @@ import {
   type ListOffsetsResponseListOffsetsPartitionResponse,
   type ListOffsetsResponseListOffsetsTopicResponse,
 } from '../../../sdk/protocol/mod.ts';
+import { IsolationLevel } from '../../fetch/fetch-types.ts';
 import type { ApiHandler } from '../api-handler.ts';
 import { errorFields } from './kafka-error-fields.ts';
 
@@ -12,11 +13,12 @@ export const listOffsetsHandler: ApiHandler<typeof ApiKey.ListOffsets> = {
   minVersion: 1,
   maxVersion: 6,
   async handle(request, { broker }) {
+    const isolationLevel = request.isolationLevel === IsolationLevel.readCommitted ? IsolationLevel.readCommitted : IsolationLevel.readUncommitted;
     const topics: ListOffsetsResponseListOffsetsTopicResponse[] = request.topics.map((topic) => ({
       name: topic.name,
       partitions: topic.partitions.map((p): ListOffsetsResponseListOffsetsPartitionResponse => {
         try {
-          const found = broker.listOffsets(topic.name, p.partitionIndex, Number(p.timestamp));
+          const found = broker.listOffsets(topic.name, p.partitionIndex, Number(p.timestamp), isolationLevel);
           return {
             partitionIndex: p.partitionIndex,
             errorCode: 0,
