@@ -84,8 +84,8 @@ export function breakCrc(rng: FuzzRandom, bytes: Uint8Array, covered: ByteRange)
 /** Overwrites the request header's api key and/or version with values the broker may not serve. */
 export function mutateHeader(rng: FuzzRandom, frame: Uint8Array): Uint8Array {
   const out = frame.slice();
-  const dv = new DataView(out.buffer);
   if (out.length < 4) return out;
+  const dv = new DataView(out.buffer);
   if (rng.chance(0.5)) dv.setInt16(0, rng.pick([-1, 32767, -32768, rng.range(0, 100), rng.range(0, 32767)]));
   if (rng.chance(0.7)) dv.setInt16(2, rng.pick([-1, 32767, -32768, rng.range(0, 20), rng.range(0, 32767)]));
   return out;

@@ -48,7 +48,7 @@ export class FuzzRandom {
   /** Picks a key of `weights` with probability proportional to its weight. */
   weighted<K extends string>(weights: Readonly<Record<K, number>>): K {
     const entries = Object.entries(weights) as [K, number][];
-    let roll = this.uint32() / 4294967296 * entries.reduce((sum, [, w]) => sum + w, 0);
+    let roll = (this.uint32() / 4294967296) * entries.reduce((sum, [, w]) => sum + w, 0);
     for (const [key, weight] of entries) {
       roll -= weight;
       if (roll < 0) return key;

@@ -72,7 +72,8 @@ const factories: Factories = {
       variant % 3 === 0 && v >= 1
         ? null
         : [{ topicId: ZERO_UUID, name: variant % 3 === 1 ? t.target : `${t.scratchPrefix}meta-${variant}` }],
-    allowAutoTopicCreation: v >= 4 ? false : true,
+    // Versions before 4 always auto-create; from 4 the seed asks not to, so mutations must flip it.
+    allowAutoTopicCreation: v < 4,
     includeClusterAuthorizedOperations: false,
     includeTopicAuthorizedOperations: false,
   }),
@@ -131,7 +132,7 @@ const factories: Factories = {
             partitionIndex: variant % t.targetPartitions,
             currentLeaderEpoch: -1,
             timestamp: BigInt([-1, -2, 1_700_000_000_000][variant % 3]!),
-            maxNumOffsets: v === 0 ? 1 : 1,
+            maxNumOffsets: 1,
           },
         ],
       },
@@ -145,7 +146,7 @@ const factories: Factories = {
         numPartitions: 1,
         replicationFactor: 1,
         assignments: [],
-        configs: v >= 0 && variant % 2 === 0 ? [{ name: 'retention.ms', value: '60000' }] : [],
+        configs: variant % 2 === 0 ? [{ name: 'retention.ms', value: '60000' }] : [],
       },
     ],
     timeoutMs: 1000,
