@@ -150,6 +150,88 @@ describe('consumer groups against the broker process', () => {
     }
   });
 
+  it('processes every record across a rebalance storm, reprocessing only records after a member’s last commit', async () => {
+    const broker = await startBroker();
+    const kafka = client(broker, 'storm');
+    const partitions = 6;
+    const total = 200_000;
+    await createTopic(kafka, 'storm-topic', partitions);
+
+    const processed = Array.from({ length: partitions }, () => new Set<number>());
+    /** partition → the highest offset a successful commit has pointed at so far. */
+    const committed = new Array<number>(partitions).fill(0);
+    /** Records processed a second time, with the committed offset at that moment. */
+    const reprocessed: { partition: number; offset: number; committedOffset: number }[] = [];
+    let distinct = 0;
+    const everything = new Condition<number>((n) => n === total);
+    let nextInstance = 0;
+    const running = new Map<number, Consumer>();
+    const start = async (): Promise<void> => {
+      const instance = nextInstance++;
+      const c = consumer(kafka, 'storm-group');
+      running.set(instance, c);
+      await c.connect();
+      await c.subscribe({ topic: 'storm-topic', fromBeginning: true });
+      await c.run({
+        autoCommit: false,
+        eachBatch: async ({ batch, resolveOffset, isRunning, isStale }) => {
+          let last = -1;
+          for (const message of batch.messages) {
+            if (!isRunning() || isStale()) break;
+            const offset = Number(message.offset);
+            if (processed[batch.partition]!.has(offset)) {
+              reprocessed.push({ partition: batch.partition, offset, committedOffset: committed[batch.partition]! });
+            } else {
+              processed[batch.partition]!.add(offset);
+              distinct++;
+            }
+            resolveOffset(message.offset);
+            last = offset;
+          }
+          if (last < 0) return;
+          try {
+            await c.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(last + 1) }]);
+            committed[batch.partition] = Math.max(committed[batch.partition]!, last + 1);
+          } catch {
+            // A commit refused by a rebalance: these records may be processed again, after this member's last commit.
+          }
+          everything.update(distinct);
+        },
+      });
+    };
+    const stopOne = async (): Promise<void> => {
+      const [instance, c] = [...running][0]!;
+      running.delete(instance);
+      await c.disconnect();
+    };
+
+    const producing = (async () => {
+      const producer = kafka.producer();
+      await producer.connect();
+      for (let sent = 0; sent < total; sent += 2_000) {
+        const messages = Array.from({ length: 2_000 }, (_, i) => ({ partition: (sent + i) % partitions, value: String(sent + i) }));
+        await producer.send({ topic: 'storm-topic', acks: -1, messages });
+      }
+      await producer.disconnect();
+    })();
+    await start();
+    await start();
+    // The storm: members join and leave while the producer writes; each step waits for the
+    // previous join or leave to finish rather than for a fixed time.
+    for (let step = 0; step < 8; step++) {
+      if (step % 2 === 0) await start();
+      else await stopOne();
+    }
+    await producing;
+    await start();
+    expect(await everything.met).toBe(total);
+
+    // Every record was processed; a record processed again was at or after the committed offset.
+    expect(processed.reduce((n, p) => n + p.size, 0)).toBe(total);
+    expect(reprocessed.filter((r) => r.offset < r.committedOffset)).toEqual([]);
+    expect(nextInstance).toBe(7);
+  });
+
   it('resumes a restarted consumer at its last commit, with no loss and no reprocessing, across a broker restart', async () => {
     let broker = await startBroker();
     const { dataDir, port } = broker;
