@@ -15,19 +15,23 @@ const decoder = new TextDecoder();
  * `__consumer_offsets`.
  */
 export class InternalTopic {
+  private created: Promise<void> | undefined;
+
   private constructor(
     private readonly broker: Broker,
     readonly name: string,
+    private readonly config: Record<string, string>,
   ) {}
 
+  /** The topic is created on the first append, so a broker whose HTTP API never stores state has none. */
   static async open(broker: Broker, name: string, config: Record<string, string>): Promise<InternalTopic> {
-    if (!broker.hasTopic(name)) await broker.createTopic(name, { partitions: 1, config });
-    else await broker.alterTopicConfig(name, config);
-    return new InternalTopic(broker, name);
+    if (broker.hasTopic(name)) await broker.alterTopicConfig(name, config);
+    return new InternalTopic(broker, name, config);
   }
 
   /** Calls `apply` for every record in the topic, oldest first. */
   async replay(apply: (key: string, value: unknown, timestampMs: number) => void): Promise<void> {
+    if (!this.broker.hasTopic(this.name)) return;
     let offset = this.broker.listOffsets(this.name, 0, -2).offset;
     for (;;) {
       const [result] = await this.broker.fetch({
@@ -51,6 +55,16 @@ export class InternalTopic {
 
   /** Appends entries as one batch and resolves once they are fsynced. */
   async append(entries: readonly { key: string; value: unknown }[]): Promise<void> {
+    if (!this.broker.hasTopic(this.name)) {
+      this.created ??= this.broker.createTopic(this.name, { partitions: 1, config: this.config }).then(
+        () => undefined,
+        (error: unknown) => {
+          this.created = undefined;
+          throw error;
+        },
+      );
+      await this.created;
+    }
     const builder = new RecordBatchBuilder();
     for (const entry of entries) builder.append({ key: encoder.encode(entry.key), value: encode(entry.value) });
     await this.broker.append(this.name, 0, builder.seal(), Acks.all);
