@@ -1,5 +1,6 @@
 import type { Broker } from '../broker.ts';
 import type { Clock } from '../log/clock.ts';
+import type { TxnOffsetSink } from '../txn/txn-offset-sink.ts';
 import { GroupMembership } from './group-membership.ts';
 import { GroupOffsets } from './group-offsets.ts';
 import { defaultGroupCoordinatorOptions, type GroupCoordinatorOpenOptions, type GroupCoordinatorOptions } from './group-options.ts';
@@ -35,6 +36,15 @@ export class GroupCoordinator {
   private readonly registry: GroupRegistry;
   private readonly membership: GroupMembership;
   private readonly offsets: GroupOffsets;
+  /**
+   * The seam the transaction coordinator hands a committed transaction's group offsets through
+   * (KIP-447 fencing for TxnOffsetCommit, then a durable, idempotent write).
+   */
+  readonly txnOffsetSink: TxnOffsetSink = {
+    checkMember: (groupId, generationId, memberId, groupInstanceId) =>
+      this.offsets.checkTxnMember(groupId, generationId, memberId, groupInstanceId),
+    commitOffsets: (groupId, offsets) => this.offsets.commitTxnOffsets(groupId, offsets),
+  };
   private retentionTimer: CancelTimer | undefined;
   private retentionRun: Promise<unknown> = Promise.resolve();
   private closed = false;

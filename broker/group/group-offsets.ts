@@ -179,6 +179,34 @@ export class GroupOffsets {
     };
   }
 
+  /**
+   * KIP-447 fencing for TxnOffsetCommit: 0, or the error for this member and generation. A commit
+   * without a generation (TxnOffsetCommit v0-v2, as kafkajs sends) is not fenced.
+   */
+  checkTxnMember(groupId: string, generationId: number, memberId: string, groupInstanceId: string | null): number {
+    if (generationId < 0) return ErrorCode.NONE;
+    const group = this.registry.get(groupId);
+    if (group === undefined) return ErrorCode.ILLEGAL_GENERATION;
+    if (group.isFenced(memberId, groupInstanceId)) return ErrorCode.FENCED_INSTANCE_ID;
+    if (!group.members.has(memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
+    return generationId === group.generationId ? ErrorCode.NONE : ErrorCode.ILLEGAL_GENERATION;
+  }
+
+  /**
+   * A committed transaction's offsets become the group's committed offsets. The transaction is
+   * already decided, so neither the group bound nor the group's state may refuse them; a write
+   * failure rejects, for the transaction coordinator to retry. Writing the same offsets again is
+   * harmless (the last write per key wins).
+   */
+  async commitTxnOffsets(groupId: string, offsets: readonly { topic: string; partition: number; offset: number; metadata: string }[]): Promise<void> {
+    const group = this.registry.getOrCreate(groupId, { force: true });
+    const nowMs = this.scheduler.nowMs();
+    await this.writeOffsets(
+      group,
+      offsets.map((o) => ({ topic: o.topic, partition: o.partition, value: { offset: o.offset, metadata: o.metadata, commitTimestampMs: nowMs, expireTimestampMs: -1 } })),
+    );
+  }
+
   /** Topics the group's members consume, or 'all' when a subscription cannot be read. */
   private subscriptions(group: ClassicGroup): Set<string> | 'all' {
     const topics = new Set<string>();

@@ -290,3 +290,23 @@ describe('admin offset reset and lag', () => {
     expect(f.groups.describeGroup('g')).toMatchObject({ state: 'Stable', protocolType: 'consumer', protocolName: 'range', generationId: 1 });
   });
 });
+
+describe('transaction offset sink', () => {
+  it('fences TxnOffsetCommit by member and generation and commits a transaction’s offsets durably', async () => {
+    const f = await open();
+    const member = await stableMember(f.groups, 'g');
+    const sink = f.groups.txnOffsetSink;
+    expect(sink.checkMember('g', -1, '', null)).toBe(ErrorCode.NONE);
+    expect(sink.checkMember('g', member.generationId, member.memberId, null)).toBe(ErrorCode.NONE);
+    expect(sink.checkMember('g', member.generationId + 1, member.memberId, null)).toBe(ErrorCode.ILLEGAL_GENERATION);
+    expect(sink.checkMember('g', member.generationId, 'ghost', null)).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
+    expect(sink.checkMember('unknown', 1, 'x', null)).toBe(ErrorCode.ILLEGAL_GENERATION);
+    const offsets = [{ topic: 'orders', partition: 1, offset: 12, leaderEpoch: -1, metadata: 'txn' }];
+    await sink.commitOffsets('g', offsets);
+    await sink.commitOffsets('g', offsets);
+    await f.reopen();
+    expect(f.groups.fetchOffsets('g', null).topics).toEqual([
+      { name: 'orders', partitions: [{ partitionIndex: 1, committedOffset: 12, metadata: 'txn', errorCode: 0 }] },
+    ]);
+  });
+});
