@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { FrameSplitter } from './frame-splitter.ts';
+import type { RequestMemoryPool } from './request-memory-pool.ts';
 
 /**
  * Handles one request frame (without its size prefix) and returns the response frame, or
@@ -25,6 +26,7 @@ export interface ConnectionLimits {
 interface Slot {
   done: boolean;
   response: Uint8Array | undefined;
+  requestBytes: number;
 }
 
 /**
@@ -40,6 +42,10 @@ export class KafkaConnection implements ConnectionInfo {
   private pausedForInFlight = false;
   private pausedForDrain = false;
   private closing = false;
+  /** Request bytes this connection has reported to the pool: partial frames plus frames in flight. */
+  private accountedBytes = 0;
+  private inFlightRequestBytes = 0;
+  private readonly resumeFromPool = (): void => this.updateFlow();
 
   constructor(
     readonly id: number,
@@ -47,6 +53,7 @@ export class KafkaConnection implements ConnectionInfo {
     private readonly handler: RequestHandler,
     private readonly limits: ConnectionLimits,
     private readonly nowMs: () => number,
+    private readonly memory: RequestMemoryPool,
     private readonly onError: (error: unknown, connection: KafkaConnection) => void,
   ) {
     this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
@@ -58,7 +65,12 @@ export class KafkaConnection implements ConnectionInfo {
       this.pausedForDrain = false;
       this.updateFlow();
     });
-    socket.on('close', () => this.abort.abort());
+    socket.on('close', () => {
+      this.abort.abort();
+      this.memory.forget(this.resumeFromPool);
+      this.memory.adjust(-this.accountedBytes);
+      this.accountedBytes = 0;
+    });
     socket.on('error', () => socket.destroy());
   }
 
@@ -82,15 +94,26 @@ export class KafkaConnection implements ConnectionInfo {
       return;
     }
     for (const frame of frames) {
-      if (this.socket.destroyed || this.closing) return;
+      if (this.socket.destroyed || this.closing) break;
       this.dispatch(frame);
     }
+    this.account();
     this.updateFlow();
   }
 
+  /** Reports to the pool what this connection holds now. */
+  private account(): void {
+    if (this.socket.destroyed) return;
+    const held = this.splitter.bufferedBytes + this.inFlightRequestBytes;
+    const delta = held - this.accountedBytes;
+    this.accountedBytes = held;
+    if (delta !== 0) this.memory.adjust(delta);
+  }
+
   private dispatch(frame: Uint8Array): void {
-    const slot: Slot = { done: false, response: undefined };
+    const slot: Slot = { done: false, response: undefined, requestBytes: frame.byteLength };
     this.slots.push(slot);
+    this.inFlightRequestBytes += frame.byteLength;
     let pending: Promise<Uint8Array | undefined>;
     try {
       pending = this.handler(frame, this);
@@ -101,6 +124,9 @@ export class KafkaConnection implements ConnectionInfo {
       (response) => {
         slot.done = true;
         slot.response = response;
+        // The request frame (and anything the handler kept of it) is no longer needed.
+        this.inFlightRequestBytes -= slot.requestBytes;
+        this.account();
         this.flush();
       },
       (error: unknown) => {
@@ -133,8 +159,11 @@ export class KafkaConnection implements ConnectionInfo {
   }
 
   private updateFlow(): void {
+    if (this.closing || this.socket.destroyed) return;
     this.pausedForInFlight = this.slots.length >= this.limits.maxInFlightRequests;
-    if (this.pausedForInFlight || this.pausedForDrain) this.socket.pause();
+    const pausedForMemory = this.memory.isFull;
+    if (pausedForMemory) this.memory.whenAvailable(this.resumeFromPool);
+    if (this.pausedForInFlight || this.pausedForDrain || pausedForMemory) this.socket.pause();
     else this.socket.resume();
   }
 

@@ -55,6 +55,11 @@ export class KafkaListener {
     return this.server.connectionCount;
   }
 
+  /** Request bytes held in memory across every connection right now. */
+  get requestMemoryBytes(): number {
+    return this.server.requestMemoryBytes;
+  }
+
   close(): Promise<void> {
     return this.server.close();
   }

@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { KafkaConnection, type ConnectionLimits, type RequestHandler } from './kafka-connection.ts';
+import { RequestMemoryPool } from './request-memory-pool.ts';
 
 export interface KafkaServerOptions extends ConnectionLimits {
   host: string;
@@ -10,12 +11,15 @@ export interface KafkaServerOptions extends ConnectionLimits {
   maxConnections: number;
   /** How long `close()` lets connections answer what they have read before cutting them. */
   shutdownGraceMs: number;
+  /** Request bytes held across all connections before they stop reading (Kafka's `queued.max.request.bytes`). */
+  queuedMaxRequestBytes: number;
   handler: RequestHandler;
   onError?: (error: unknown, remoteAddress: string) => void;
 }
 
 export const defaultKafkaServerLimits = {
   maxRequestBytes: 100 * 1024 * 1024,
+  queuedMaxRequestBytes: 200 * 1024 * 1024,
   maxInFlightRequests: 100,
   connectionsMaxIdleMs: 600_000,
   maxConnections: 10_000,
@@ -27,11 +31,25 @@ export class KafkaServer {
   private readonly connections = new Set<KafkaConnection>();
   private nextConnectionId = 1;
   private reaper: ReturnType<typeof setInterval> | undefined;
+  private readonly memory: RequestMemoryPool;
 
   private constructor(
     private readonly server: Server,
     private readonly options: KafkaServerOptions,
-  ) {}
+  ) {
+    // A frame larger than the pool could never be read whole, so the pool must hold the largest one.
+    if (options.queuedMaxRequestBytes < options.maxRequestBytes) {
+      throw new Error(
+        `invariant: queuedMaxRequestBytes (${options.queuedMaxRequestBytes}) must be at least maxRequestBytes (${options.maxRequestBytes})`,
+      );
+    }
+    this.memory = new RequestMemoryPool(options.queuedMaxRequestBytes);
+  }
+
+  /** Request bytes held in memory across every connection right now. */
+  get requestMemoryBytes(): number {
+    return this.memory.used;
+  }
 
   static async listen(options: KafkaServerOptions): Promise<KafkaServer> {
     const server = createServer({ noDelay: true });
@@ -70,6 +88,7 @@ export class KafkaServer {
       this.options.handler,
       this.options,
       () => Date.now(),
+      this.memory,
       (error, c) => this.options.onError?.(error, c.remoteAddress),
     );
     this.connections.add(connection);

@@ -68,6 +68,26 @@ describe('Kafka listener limits', () => {
     expect(client.isClosed).toBe(true);
   });
 
+  it('bounds request memory across connections and recovers when they go away', async () => {
+    const capacity = 1024 * 1024;
+    const { listener } = await listen({ maxRequestBytes: 900 * 1024, queuedMaxRequestBytes: capacity, connectionsMaxIdleMs: 300 });
+    const partial = new Uint8Array(4 + 700 * 1024);
+    new DataView(partial.buffer).setUint32(0, 900 * 1024);
+    const hogs = await Promise.all(Array.from({ length: 6 }, () => RawKafkaClient.connect(listener.port)));
+    for (const hog of hogs) hog.writeRaw(partial);
+    // Turn the event loop until the pool fills; the hogs have sent far more than it holds.
+    while (listener.requestMemoryBytes < capacity) await new Promise((resolve) => setImmediate(resolve));
+    for (let turn = 0; turn < 200; turn++) await new Promise((resolve) => setImmediate(resolve));
+    // Each paused connection may hold one more socket read (64 KiB) than the pool allows.
+    expect(listener.requestMemoryBytes).toBeLessThanOrEqual(capacity + hogs.length * 64 * 1024);
+    for (const hog of hogs) hog.close();
+    // A paused socket does not read the peer's FIN; the idle reaper closes it and frees its bytes.
+    while (listener.requestMemoryBytes > 0) await new Promise((resolve) => setImmediate(resolve));
+    const client = await RawKafkaClient.connect(listener.port);
+    expect((await client.request(ApiKey.Metadata, 6, metadataAll)).brokers).toHaveLength(1);
+    client.close();
+  });
+
   it('reaps connections idle past connectionsMaxIdleMs and keeps busy ones', async () => {
     const { listener } = await listen({ connectionsMaxIdleMs: 50 });
     const idle = await RawKafkaClient.connect(listener.port);
