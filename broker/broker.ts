@@ -139,7 +139,7 @@ export class Broker {
       },
       new TxnLog(this, () => this.clock.nowMs()),
       config,
-      () => undefined,
+      () => this.groupCoordinator?.txnOffsetSink,
     );
     await this.txnCoordinator.load();
   }

@@ -179,3 +179,60 @@ describe('kafkajs transactions', () => {
     await plain.disconnect();
   });
 });
+
+describe('kafkajs consume-transform-produce', () => {
+  it('commits output records and the input offsets in one transaction; an aborted round leaves both untouched', async () => {
+    const h = await start();
+    await h.broker.createTopic('ctp-in', { partitions: 2 });
+    await h.broker.createTopic('ctp-out', { partitions: 1 });
+    const seed = h.kafka.producer();
+    await seed.connect();
+    await seed.send({ topic: 'ctp-in', messages: Array.from({ length: 40 }, (_, i) => ({ value: `in-${i}`, partition: i % 2 })) });
+    await seed.disconnect();
+
+    const producer = h.kafka.producer({ transactionalId: 'ctp', idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const consumer = h.kafka.consumer({ groupId: 'ctp-group', maxWaitTimeInMs: 100, sessionTimeout: 6000, heartbeatInterval: 500 });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'ctp-in', fromBeginning: true });
+    let round = 0;
+    let processed = 0;
+    const done = new Promise<void>((resolve, reject) => {
+      void consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          const txn = await producer.transaction();
+          try {
+            await txn.send({ topic: 'ctp-out', messages: batch.messages.map((m) => ({ value: `out-${m.value!.toString()}` })) });
+            await txn.sendOffsets({
+              consumerGroupId: 'ctp-group',
+              topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(Number(batch.lastOffset()) + 1) }] }],
+            });
+            // The first round aborts: its outputs must vanish and its offsets must not count.
+            if (round++ === 0) {
+              await txn.abort();
+              throw new Error('aborted round, to be redelivered');
+            }
+            await txn.commit();
+            processed += batch.messages.length;
+            if (processed === 40) resolve();
+          } catch (error) {
+            if (!(error instanceof Error && error.message.startsWith('aborted round'))) reject(error);
+            throw error;
+          }
+        },
+      });
+    });
+    await done;
+    await consumer.disconnect();
+    await producer.disconnect();
+
+    const out = (await readValues(h.listener.port, 'ctp-out', 0, 1)).values;
+    expect(out.sort()).toEqual(Array.from({ length: 40 }, (_, i) => `out-in-${i}`).sort());
+    const admin = h.kafka.admin();
+    await admin.connect();
+    const offsets = await admin.fetchOffsets({ groupId: 'ctp-group', topics: ['ctp-in'] });
+    await admin.disconnect();
+    expect(offsets[0]!.partitions.map((p) => p.offset).sort()).toEqual(['20', '20']);
+  });
+});
