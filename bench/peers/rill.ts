@@ -1,0 +1,116 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Admin, Consumer, Producer, TcpTransport } from '../../sdk/mod.ts';
+import { type PeerDriver, type PeerSession, windowed } from './peer.ts';
+import { ServerProcess } from './server-process.ts';
+
+export interface RillOptions {
+  partitions: number;
+  /** Producer linger for the throughput run (the latency run always uses 0). */
+  lingerMs: number;
+  batchSizeBytes: number;
+  /** Records in flight in the throughput run. */
+  window: number;
+  /** Extra Node flags for the broker process, e.g. --cpu-prof. */
+  brokerNodeArgs: readonly string[];
+}
+
+/** The broker's compiled CLI: the benchmark runs from dist/bench/, the broker from dist/broker/. */
+function brokerMain(): string {
+  const compiled = import.meta.url.endsWith('.js');
+  const root = fileURLToPath(new URL(compiled ? '../../../' : '../../', import.meta.url));
+  return join(root, 'dist', 'broker', 'cli', 'main.js');
+}
+
+/** Rill: the SDK client over TCP against the broker CLI as a separate Node process. */
+export function rillDriver(options: RillOptions): PeerDriver {
+  return {
+    name: 'Rill',
+    key: 'rill',
+    durability: 'acks=all: the broker fsyncs the log before it answers the produce request (idempotent producer)',
+    shape: `${options.partitions} partition(s), rill SDK Producer (linger ${options.lingerMs} ms, ${options.batchSizeBytes / 1024} KiB batches) / assign-mode Consumer, read_committed`,
+    unavailable: async () => undefined,
+    open: async (): Promise<PeerSession> => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'rill-bench-client-'));
+      let server: ServerProcess | undefined;
+      try {
+        server = await ServerProcess.start({
+          name: 'rill broker',
+          command: process.execPath,
+          args: [...options.brokerNodeArgs, brokerMain(), 'start', '--data-dir', dataDir, '--host', '127.0.0.1', '--kafka-port', '0', '--http-port', '0'],
+          ready: /kafka listening on \S+:\d+[\s\S]*broker ready/,
+        });
+      } catch (error) {
+        rmSync(dataDir, { recursive: true, force: true });
+        throw error;
+      }
+      const port = Number(/kafka listening on \S+:(\d+)/.exec(server.output())![1]);
+      const bootstrapServers = [`127.0.0.1:${port}`];
+      // Separate connections for producing and consuming: a consumer's long-poll fetch must not
+      // hold up produce answers queued behind it on the same connection.
+      const producerTransport = new TcpTransport({ bootstrapServers, clientId: 'bench-producer' });
+      const consumerTransport = new TcpTransport({ bootstrapServers, clientId: 'bench-consumer' });
+      const admin = new Admin(producerTransport);
+      const partitionsOf = (topic: string) => Array.from({ length: options.partitions }, (_, partition) => ({ topic, partition, offset: 0 }));
+
+      return {
+        async produce(stream, count, value) {
+          await admin.createTopics([{ name: stream, numPartitions: options.partitions, replicationFactor: 1 }]);
+          const producer = new Producer(producerTransport, { acks: 'all', lingerMs: options.lingerMs, batchSizeBytes: options.batchSizeBytes });
+          try {
+            // The first record alone: concurrent sends on a cold producer would each look up the
+            // topic's metadata (ClusterMetadata does not share a lookup in progress).
+            await producer.send({ topic: stream, value });
+            await windowed(count - 1, options.window, 4096, () => producer.send({ topic: stream, value }));
+          } finally {
+            await producer.close();
+          }
+        },
+        async consume(stream, count) {
+          const consumer = new Consumer(consumerTransport, { autoOffsetReset: 'earliest', maxPartitionBytes: 4 * 1024 * 1024 });
+          consumer.assign(partitionsOf(stream));
+          let seen = 0;
+          let bytes = 0;
+          try {
+            for await (const batch of consumer.batches()) {
+              seen += batch.records.length;
+              for (const record of batch.records) bytes += record.value?.length ?? 0;
+              if (seen >= count) break;
+            }
+          } finally {
+            await consumer.close();
+          }
+          return bytes;
+        },
+        async openLatency(stream, onValue) {
+          await admin.createTopics([{ name: stream, numPartitions: options.partitions, replicationFactor: 1 }]);
+          const consumer = new Consumer(consumerTransport, { autoOffsetReset: 'earliest', maxWaitMs: 500 });
+          consumer.assign(partitionsOf(stream));
+          const reading = (async () => {
+            for await (const batch of consumer.batches()) for (const record of batch.records) onValue(record.value!);
+          })();
+          const producer = new Producer(producerTransport, { acks: 'all', lingerMs: 0 });
+          // One record through first: the producer has its id and metadata, and the consumer is fetching.
+          await producer.send({ topic: stream, value: new Uint8Array(0) });
+          return {
+            send: async (value) => {
+              await producer.send({ topic: stream, value });
+            },
+            close: async () => {
+              await producer.close();
+              await consumer.close();
+              await reading;
+            },
+          };
+        },
+        async close() {
+          await Promise.allSettled([producerTransport.close(), consumerTransport.close()]);
+          await server.stop();
+          rmSync(dataDir, { recursive: true, force: true });
+        },
+      };
+    },
+  };
+}
