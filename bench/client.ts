@@ -12,7 +12,8 @@
  *
  *   npm run build && node dist/bench/client.js [--records 1000000] [--repeat 2] [--latency-seconds 10]
  *        [--latency-rate 5000] [--partitions 4] [--linger-ms 5] [--batch-kib 64] [--window 200000]
- *        [--peers rill,nats,redis,rabbitmq] [--rabbitmq-queue quorum|classic] [--broker-cpu-prof DIR]
+ *        [--peers rill,nats,redis,rabbitmq] [--rabbitmq-queue quorum|classic] [--skip-latency]
+ *        [--broker-cpu-prof DIR]   (writes a .cpuprofile of the Node broker to DIR)
  *
  * The peers are Debian's packages and npm devDependencies (benchmarks only; not in CI):
  *   apt-get update && apt-get install -y nats-server redis-server rabbitmq-server
@@ -51,6 +52,7 @@ const { values } = parseArgs({
     peers: { type: 'string', default: 'rill,nats,redis,rabbitmq' },
     'rabbitmq-queue': { type: 'string', default: 'quorum' },
     'broker-cpu-prof': { type: 'string' },
+    'skip-latency': { type: 'boolean', default: false },
   },
 });
 const records = Number(values.records);
@@ -124,14 +126,15 @@ async function runPeer(driver: PeerDriver): Promise<Outcome> {
       console.log(`  ${driver.name} run ${run}: produce ${fmtRate(produceRuns.at(-1)!)}, consume ${fmtRate(consumeRuns.at(-1)!)}`);
     }
     const latencyRuns: LatencyResult[] = [];
-    for (let run = 1; run <= repeat; run++) {
+    for (let run = 1; run <= (values['skip-latency'] ? 0 : repeat); run++) {
       const result = await measureLatency(session, `bench-latency-${run}`, latencyOptions);
       latencyRuns.push(result);
       console.log(
         `  ${driver.name} latency run ${run}: p50 ${fmtMs(result.p50Ms)}, p99 ${fmtMs(result.p99Ms)}, max ${fmtMs(result.maxMs)}, ${result.received}/${result.sent} received`,
       );
     }
-    const bestLatency = latencyRuns.reduce((a, b) => (b.p99Ms < a.p99Ms ? b : a));
+    const noLatency: LatencyResult = { sent: 0, received: 0, samples: 0, p50Ms: NaN, p99Ms: NaN, maxMs: NaN, sendErrors: 0 };
+    const bestLatency = latencyRuns.reduce((a, b) => (b.p99Ms < a.p99Ms ? b : a), latencyRuns[0] ?? noLatency);
     return {
       produce_records_s: Math.round(Math.max(...produceRuns)),
       consume_records_s: Math.round(Math.max(...consumeRuns)),

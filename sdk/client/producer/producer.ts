@@ -24,6 +24,20 @@ function toHeaders(input: HeaderInput | undefined): RecordHeader[] {
   }));
 }
 
+/**
+ * How long a partition count learned from metadata lets `send` append without awaiting a lookup.
+ * Short, so that partitions added to a topic or a metadata invalidation are seen within a second.
+ */
+const KNOWN_PARTITIONS_MS = 1_000;
+/** Bound on topics whose partition count the producer remembers for that fast path. */
+const MAX_KNOWN_TOPICS = 10_000;
+
+interface PreparedRecord {
+  input: RecordInput;
+  partition: number;
+  sizeBytes: number;
+}
+
 function acksValue(acks: ProducerOptions<unknown, unknown>['acks']): AcksValue {
   return acks === undefined || acks === 'all' ? -1 : acks;
 }
@@ -49,6 +63,9 @@ export class Producer<K = Uint8Array, V = Uint8Array> {
   private readonly sticky = new Map<string, number>();
   private readonly idempotent: boolean;
   private ready: Promise<void> | undefined;
+  /** The producer id is in place (or none is needed): sends need not wait for `ready`. */
+  private initialized = false;
+  private readonly knownPartitions = new Map<string, { count: number; checkedMs: number }>();
   /** Sends between their call and their append: flush and commit must wait for them too. */
   private appending = 0;
   private readonly appended = new Signal();
@@ -99,7 +116,10 @@ export class Producer<K = Uint8Array, V = Uint8Array> {
   /** Gets a producer id when idempotent (InitProducerId); runs once, on first use. */
   private init(): Promise<void> {
     this.ready ??= (async () => {
-      if (!this.idempotent) return;
+      if (!this.idempotent) {
+        this.initialized = true;
+        return;
+      }
       if (!(await this.transport.supports(ApiKey.InitProducerId))) {
         throw new KafkaError(
           'UNSUPPORTED_VERSION',
@@ -107,6 +127,7 @@ export class Producer<K = Uint8Array, V = Uint8Array> {
         );
       }
       await this.txn.init();
+      this.initialized = true;
     })().catch((error: unknown) => {
       this.ready = undefined;
       throw error;
@@ -117,14 +138,34 @@ export class Producer<K = Uint8Array, V = Uint8Array> {
   /** After a batch failed for good its sequence numbers are lost, so the producer starts over with a new id. */
   private resetProducerId(): void {
     if (this.txn.transactionalId !== null) return;
+    this.initialized = false;
     this.ready = this.txn.init().then(() => {
       for (const queue of this.accumulator.partitions.values()) queue.nextSequence = 0;
+      this.initialized = true;
     });
   }
 
-  /** Buffers one record and resolves with its offset once the broker acknowledges it. */
-  async send(record: ProducerRecord<K, V>): Promise<RecordMetadata> {
-    if (this.closed) throw new KafkaError('INVALID_TXN_STATE', 'the producer is closed');
+  /**
+   * Buffers one record and resolves with its offset once the broker acknowledges it. Records are
+   * appended in call order: while an earlier send still waits (for the producer id, metadata or
+   * buffer memory), later ones queue behind it instead of taking the synchronous path.
+   */
+  send(record: ProducerRecord<K, V>): Promise<RecordMetadata> {
+    if (this.closed) return Promise.reject(new KafkaError('INVALID_TXN_STATE', 'the producer is closed'));
+    const known = this.appending === 0 && this.initialized ? this.knownPartitions.get(record.topic) : undefined;
+    if (known !== undefined && Date.now() - known.checkedMs < KNOWN_PARTITIONS_MS) {
+      try {
+        this.txn.assertCanSend();
+        const prepared = this.prepare(record, known.count);
+        if (this.accumulator.tryReserve(prepared.sizeBytes)) return this.appendPrepared(record.topic, prepared);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return this.sendWaiting(record);
+  }
+
+  private async sendWaiting(record: ProducerRecord<K, V>): Promise<RecordMetadata> {
     this.appending++;
     let appended: { done: Promise<RecordMetadata> };
     try {
@@ -140,7 +181,15 @@ export class Producer<K = Uint8Array, V = Uint8Array> {
     await this.init();
     this.txn.assertCanSend();
     const topic = await this.metadata.topic(record.topic);
-    const partitionCount = topic.leaders.length;
+    if (this.knownPartitions.size >= MAX_KNOWN_TOPICS) this.knownPartitions.clear();
+    this.knownPartitions.set(record.topic, { count: topic.leaders.length, checkedMs: Date.now() });
+    const prepared = this.prepare(record, topic.leaders.length);
+    await this.accumulator.reserve(prepared.sizeBytes);
+    return { done: this.appendPrepared(record.topic, prepared) };
+  }
+
+  /** Serializes the record and picks its partition. */
+  private prepare(record: ProducerRecord<K, V>, partitionCount: number): PreparedRecord {
     const key = record.key === undefined || record.key === null ? null : this.keySerde.serialize(record.key);
     const value = record.value === null ? null : this.valueSerde.serialize(record.value);
     const input: RecordInput = { key, value, headers: toHeaders(record.headers), timestamp: record.timestamp ?? Date.now() };
@@ -149,13 +198,16 @@ export class Producer<K = Uint8Array, V = Uint8Array> {
     if (!Number.isInteger(partition) || partition < 0 || partition >= partitionCount) {
       throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `${record.topic} has ${partitionCount} partitions; partition ${partition} does not exist`);
     }
-    const size = estimateRecordBytes(input);
-    await this.accumulator.reserve(size);
-    const queue = this.accumulator.queue(record.topic, partition);
+    return { input, partition, sizeBytes: estimateRecordBytes(input) };
+  }
+
+  /** Adds a record whose buffer memory is reserved to its partition's open batch. */
+  private appendPrepared(topic: string, prepared: PreparedRecord): Promise<RecordMetadata> {
+    const queue = this.accumulator.queue(topic, prepared.partition);
     const opensBatch = queue.open === undefined;
-    const done = this.accumulator.append(queue, input, size, Date.now());
+    const done = this.accumulator.append(queue, prepared.input, prepared.sizeBytes, Date.now());
     if (opensBatch) this.sender.wake();
-    return { done };
+    return done;
   }
 
   /** Sends records in order and resolves with their offsets (in the same order). */

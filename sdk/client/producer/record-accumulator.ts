@@ -48,6 +48,8 @@ export function estimateRecordBytes(record: RecordInput): number {
  */
 export class RecordAccumulator {
   readonly partitions = new Map<string, PartitionQueue>();
+  /** The same queues by topic and partition index, so the per-record lookup builds no string key. */
+  private readonly byTopic = new Map<string, (PartitionQueue | undefined)[]>();
   private usedBytes = 0;
   private readonly memoryWaiters: { bytes: number; resolve: () => void }[] = [];
   /** Partitions whose open batch reached the size limit or was closed, so the sender should look. */
@@ -60,6 +62,8 @@ export class RecordAccumulator {
   }
 
   queue(topic: string, partition: number): PartitionQueue {
+    const known = this.byTopic.get(topic)?.[partition];
+    if (known !== undefined) return known;
     const key = `${partition}:${topic}`;
     let queue = this.partitions.get(key);
     if (queue === undefined) {
@@ -67,6 +71,7 @@ export class RecordAccumulator {
         for (const [k, q] of this.partitions) {
           if (q.isEmpty) this.partitions.delete(k);
         }
+        this.byTopic.clear();
         if (this.partitions.size >= this.options.maxPartitions) {
           throw new KafkaError('INVALID_CONFIG', `the producer has batches for ${this.partitions.size} partitions, its limit`);
         }
@@ -74,7 +79,20 @@ export class RecordAccumulator {
       queue = new PartitionQueue(topic, partition);
       this.partitions.set(key, queue);
     }
+    let byPartition = this.byTopic.get(topic);
+    if (byPartition === undefined) {
+      byPartition = [];
+      this.byTopic.set(topic, byPartition);
+    }
+    byPartition[partition] = queue;
     return queue;
+  }
+
+  /** Takes buffer room for `bytes` if it is free now and nobody is waiting for room before us. */
+  tryReserve(bytes: number): boolean {
+    if (this.memoryWaiters.length > 0 || this.usedBytes + bytes > this.options.bufferMemoryBytes) return false;
+    this.usedBytes += bytes;
+    return true;
   }
 
   /** Waits for buffer room for `bytes`; a lone record larger than the whole buffer fails instead. */
@@ -82,10 +100,7 @@ export class RecordAccumulator {
     if (bytes > this.options.bufferMemoryBytes) {
       throw new KafkaError('RECORD_LIST_TOO_LARGE', `a ${bytes}-byte record exceeds bufferMemoryBytes (${this.options.bufferMemoryBytes})`);
     }
-    if (this.memoryWaiters.length === 0 && this.usedBytes + bytes <= this.options.bufferMemoryBytes) {
-      this.usedBytes += bytes;
-      return;
-    }
+    if (this.tryReserve(bytes)) return;
     await new Promise<void>((resolve) => this.memoryWaiters.push({ bytes, resolve }));
   }
 
