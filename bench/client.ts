@@ -11,7 +11,7 @@
  * (throughput: Rill / peer; latency: peer / Rill; above 1 means Rill is better), then one JSON line.
  *
  *   npm run build && node dist/bench/client.js [--records 1000000] [--repeat 2] [--latency-seconds 10]
- *        [--latency-rate 5000] [--partitions 4] [--linger-ms 5] [--batch-kib 64] [--window 200000]
+ *        [--latency-rate 5000] [--partitions 4] [--linger-ms 0] [--batch-kib 256] [--window 20000]
  *        [--peers rill,nats,redis,rabbitmq] [--rabbitmq-queue quorum|classic] [--skip-latency]
  *        [--broker-cpu-prof DIR]   (writes a .cpuprofile of the Node broker to DIR)
  *
@@ -46,9 +46,9 @@ const { values } = parseArgs({
     'latency-rate': { type: 'string', default: '5000' },
     'warmup-seconds': { type: 'string', default: '1' },
     partitions: { type: 'string', default: '4' },
-    'linger-ms': { type: 'string', default: '5' },
-    'batch-kib': { type: 'string', default: '64' },
-    window: { type: 'string', default: '200000' },
+    'linger-ms': { type: 'string', default: '0' },
+    'batch-kib': { type: 'string', default: '256' },
+    window: { type: 'string', default: '20000' },
     peers: { type: 'string', default: 'rill,nats,redis,rabbitmq' },
     'rabbitmq-queue': { type: 'string', default: 'quorum' },
     'broker-cpu-prof': { type: 'string' },
@@ -87,6 +87,8 @@ interface Figures {
   latency_p50_ms: number;
   latency_p99_ms: number;
   latency_max_ms: number;
+  ack_p50_ms: number;
+  ack_p99_ms: number;
   latency_samples: number;
   latency_lost: number;
   produce_runs_records_s: number[];
@@ -130,10 +132,10 @@ async function runPeer(driver: PeerDriver): Promise<Outcome> {
       const result = await measureLatency(session, `bench-latency-${run}`, latencyOptions);
       latencyRuns.push(result);
       console.log(
-        `  ${driver.name} latency run ${run}: p50 ${fmtMs(result.p50Ms)}, p99 ${fmtMs(result.p99Ms)}, max ${fmtMs(result.maxMs)}, ${result.received}/${result.sent} received`,
+        `  ${driver.name} latency run ${run}: p50 ${fmtMs(result.p50Ms)}, p99 ${fmtMs(result.p99Ms)}, max ${fmtMs(result.maxMs)} (send to ack p50 ${fmtMs(result.ackP50Ms)}, p99 ${fmtMs(result.ackP99Ms)}), ${result.received}/${result.sent} received`,
       );
     }
-    const noLatency: LatencyResult = { sent: 0, received: 0, samples: 0, p50Ms: NaN, p99Ms: NaN, maxMs: NaN, sendErrors: 0 };
+    const noLatency: LatencyResult = { sent: 0, received: 0, samples: 0, p50Ms: NaN, p99Ms: NaN, maxMs: NaN, ackP50Ms: NaN, ackP99Ms: NaN, sendErrors: 0 };
     const bestLatency = latencyRuns.reduce((a, b) => (b.p99Ms < a.p99Ms ? b : a), latencyRuns[0] ?? noLatency);
     return {
       produce_records_s: Math.round(Math.max(...produceRuns)),
@@ -141,6 +143,8 @@ async function runPeer(driver: PeerDriver): Promise<Outcome> {
       latency_p50_ms: round(bestLatency.p50Ms, 3),
       latency_p99_ms: round(bestLatency.p99Ms, 3),
       latency_max_ms: round(bestLatency.maxMs, 3),
+      ack_p50_ms: round(bestLatency.ackP50Ms, 3),
+      ack_p99_ms: round(bestLatency.ackP99Ms, 3),
       latency_samples: bestLatency.samples,
       latency_lost: bestLatency.sent - bestLatency.received,
       produce_runs_records_s: produceRuns.map(Math.round),

@@ -8,6 +8,9 @@ export interface LatencyResult {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** Send to the server's acknowledgement (after the warm-up), for telling the write path from the read path. */
+  ackP50Ms: number;
+  ackP99Ms: number;
   sendErrors: number;
 }
 
@@ -34,6 +37,8 @@ export async function measureLatency(
   const total = Math.round(options.rate * (options.warmupSeconds + options.seconds));
   const warmup = Math.round(options.rate * options.warmupSeconds);
   const latencies = new Float64Array(total);
+  const ackLatencies = new Float64Array(total);
+  let acks = 0;
   let received = 0;
   let samples = 0;
   let allReceived: () => void = () => {};
@@ -59,11 +64,18 @@ export async function measureLatency(
         const value = new Uint8Array(options.valueBytes);
         const view = new DataView(value.buffer);
         view.setUint32(STAMP_AT + 8, sent);
-        view.setFloat64(STAMP_AT, performance.now());
-        link.send(value).catch((error: unknown) => {
-          sendErrors++;
-          firstError ??= error;
-        });
+        const sentMs = performance.now();
+        view.setFloat64(STAMP_AT, sentMs);
+        const measured = sent >= warmup;
+        link.send(value).then(
+          () => {
+            if (measured) ackLatencies[acks++] = performance.now() - sentMs;
+          },
+          (error: unknown) => {
+            sendErrors++;
+            firstError ??= error;
+          },
+        );
         sent++;
       }
       await new Promise((resolve) => setTimeout(resolve, 1));
@@ -77,6 +89,7 @@ export async function measureLatency(
   }
   if (sendErrors > 0 && received === 0) throw firstError;
   const sorted = latencies.slice(0, samples).sort();
+  const ackSorted = ackLatencies.slice(0, acks).sort();
   return {
     sent,
     received,
@@ -84,6 +97,8 @@ export async function measureLatency(
     p50Ms: percentile(sorted, 0.5),
     p99Ms: percentile(sorted, 0.99),
     maxMs: samples > 0 ? sorted[samples - 1]! : NaN,
+    ackP50Ms: percentile(ackSorted, 0.5),
+    ackP99Ms: percentile(ackSorted, 0.99),
     sendErrors,
   };
 }
