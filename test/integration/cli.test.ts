@@ -34,7 +34,7 @@ describe.each(runtimes)('rill CLI on %s', (runtime) => {
     await first.waitForLine(/broker ready/);
     expect(existsSync(join(dataDir, '.lock'))).toBe(true);
 
-    const second = cli(runtime, ['start', '--data-dir', dataDir]);
+    const second = cli(runtime, ['start', '--data-dir', dataDir, '--kafka-port', '0', '--http-port', '0']);
     const refused = await second.exit();
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/in use by process/);
@@ -44,7 +44,7 @@ describe.each(runtimes)('rill CLI on %s', (runtime) => {
     expect(stopped.stdout).toMatch(/stopped cleanly/);
     expect(existsSync(join(dataDir, '.lock'))).toBe(false);
 
-    const again = cli(runtime, ['start', '--data-dir', dataDir]);
+    const again = cli(runtime, ['start', '--data-dir', dataDir, '--kafka-port', '0', '--http-port', '0']);
     await again.waitForLine(/broker ready/);
     const interrupted = await again.stop('SIGINT');
     expect(interrupted.code, interrupted.stderr).toBe(0);
@@ -69,7 +69,7 @@ describe('rill CLI and the broker object', () => {
     const seeded = await Broker.open({ config: { dataDir } });
     await seeded.createTopic('kept', { partitions: 2 });
     await seeded.close();
-    const killed = cli('node', ['start', '--data-dir', dataDir]);
+    const killed = cli('node', ['start', '--data-dir', dataDir, '--kafka-port', '0', '--http-port', '0']);
     await killed.waitForLine(/broker ready.*\(1 topic\)/);
     await killed.stop('SIGKILL');
     const reopened = await Broker.open({ config: { dataDir } });
