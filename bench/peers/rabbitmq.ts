@@ -59,7 +59,8 @@ export function rabbitmqDriver(options: { queueType: 'quorum' | 'classic'; windo
         await stopAll();
         throw error;
       }
-      const connection = await amqp.connect(`amqp://guest:guest@127.0.0.1:${amqpPort}`);
+      // amqplib leaves Nagle's algorithm on unless asked; the other clients turn it off.
+      const connection = await amqp.connect(`amqp://guest:guest@127.0.0.1:${amqpPort}`, { noDelay: true });
       const publishChannel = await connection.createConfirmChannel();
       const assertQueue = (name: string) => publishChannel.assertQueue(name, { durable: true, arguments: { 'x-queue-type': options.queueType } });
 
