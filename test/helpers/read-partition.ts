@@ -1,25 +1,37 @@
-import { ApiKey } from '../../sdk/protocol/mod.ts';
+import { ApiKey, type FetchRequest } from '../../sdk/protocol/mod.ts';
 import { readRecordBatches } from '../../sdk/record/mod.ts';
 import type { RawKafkaClient } from './raw-kafka-client.ts';
 
 const decoder = new TextDecoder();
 
-/** One fetch (v11) of a partition from `offset`, waiting up to `maxWaitMs` for data. */
-export async function fetchOnce(raw: RawKafkaClient, topic: string, partition: number, offset: bigint, isolationLevel: 0 | 1, maxWaitMs = 0) {
-  const response = await raw.request(ApiKey.Fetch, 11, {
+/** A consumer's Fetch request body for one partition, with the fields tests vary as options. */
+export function fetchRequest(
+  topic: string,
+  partition: number,
+  fetchOffset: bigint,
+  options: Partial<Pick<FetchRequest, 'maxWaitMs' | 'minBytes' | 'maxBytes' | 'isolationLevel' | 'sessionId' | 'sessionEpoch'>> & { partitionMaxBytes?: number } = {},
+): FetchRequest {
+  const { partitionMaxBytes = 1 << 20, ...rest } = options;
+  return {
     clusterId: null,
     replicaId: -1,
     replicaState: { replicaId: -1, replicaEpoch: -1n },
-    maxWaitMs,
-    minBytes: 1,
+    maxWaitMs: 0,
+    minBytes: 0,
     maxBytes: 1 << 20,
-    isolationLevel,
+    isolationLevel: 0,
     sessionId: 0,
     sessionEpoch: -1,
-    topics: [{ topic, topicId: '', partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1 << 20, replicaDirectoryId: '' }] }],
+    topics: [{ topic, topicId: '', partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes, replicaDirectoryId: '' }] }],
     forgottenTopicsData: [],
     rackId: '',
-  });
+    ...rest,
+  };
+}
+
+/** One fetch (v11) of a partition from `offset`, waiting up to `maxWaitMs` for data. */
+export async function fetchOnce(raw: RawKafkaClient, topic: string, partition: number, offset: bigint, isolationLevel: 0 | 1, maxWaitMs = 0) {
+  const response = await raw.request(ApiKey.Fetch, 11, fetchRequest(topic, partition, offset, { isolationLevel, maxWaitMs, minBytes: 1 }));
   return response.responses[0]!.partitions[0]!;
 }
 

@@ -4,6 +4,7 @@ import { ErrorCode } from '../../sdk/protocol/error-codes.ts';
 import { RecordBatchBuilder, readRecordBatches } from '../../sdk/record/mod.ts';
 import { type BrokerProcess, startBrokerProcess } from '../helpers/broker-process.ts';
 import { RawKafkaClient } from '../helpers/raw-kafka-client.ts';
+import { fetchRequest } from '../helpers/read-partition.ts';
 
 let broker: BrokerProcess;
 const clients: RawKafkaClient[] = [];
@@ -43,30 +44,8 @@ function produce(topic: string, records: Uint8Array | null, acks = -1): ProduceR
   return { transactionalId: null, acks, timeoutMs: 30_000, topicData: [{ name: topic, partitionData: [{ index: 0, records }] }] };
 }
 
-function fetch(topic: string, fetchOffset: bigint, options: Partial<FetchRequest> = {}): FetchRequest {
-  return {
-    clusterId: null,
-    replicaId: -1,
-    replicaState: { replicaId: -1, replicaEpoch: -1n },
-    maxWaitMs: 0,
-    minBytes: 0,
-    maxBytes: 1 << 20,
-    isolationLevel: 0,
-    sessionId: 0,
-    sessionEpoch: -1,
-    topics: [
-      {
-        topic,
-        topicId: '',
-        partitions: [
-          { partition: 0, currentLeaderEpoch: -1, fetchOffset, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1 << 20, replicaDirectoryId: '' },
-        ],
-      },
-    ],
-    forgottenTopicsData: [],
-    rackId: '',
-    ...options,
-  };
+function fetch(topic: string, fetchOffset: bigint, options: Parameters<typeof fetchRequest>[3] = {}): FetchRequest {
+  return fetchRequest(topic, 0, fetchOffset, options);
 }
 
 function produceError(response: { responses: { partitionResponses: { errorCode: number }[] }[] }): number {

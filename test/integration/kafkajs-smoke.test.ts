@@ -5,6 +5,7 @@ import { readRecordBatches } from '../../sdk/record/mod.ts';
 import { type BrokerProcess, startBrokerProcess } from '../helpers/broker-process.ts';
 import { runtimes } from '../helpers/child-process.ts';
 import { RawKafkaClient } from '../helpers/raw-kafka-client.ts';
+import { fetchRequest } from '../helpers/read-partition.ts';
 
 const started: BrokerProcess[] = [];
 
@@ -34,20 +35,11 @@ describe.each(runtimes)('the broker process on %s', (runtime) => {
     const received: { key: string; value: string; n: string }[] = [];
     const decoder = new TextDecoder();
     while (received.length < sent.length) {
-      const response = await raw.request(ApiKey.Fetch, 11, {
-        clusterId: null,
-        replicaId: -1,
-        replicaState: { replicaId: -1, replicaEpoch: -1n },
-        maxWaitMs: 0,
-        minBytes: 0,
-        maxBytes: 4096,
-        isolationLevel: 1,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: [{ topic: 'smoke', topicId: '', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: BigInt(received.length), lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 4096, replicaDirectoryId: '' }] }],
-        forgottenTopicsData: [],
-        rackId: '',
-      });
+      const response = await raw.request(
+        ApiKey.Fetch,
+        11,
+        fetchRequest('smoke', 0, BigInt(received.length), { maxBytes: 4096, partitionMaxBytes: 4096, isolationLevel: 1 }),
+      );
       for (const batch of readRecordBatches(response.responses[0]!.partitions[0]!.records!)) {
         for (const record of batch.records()) {
           if (record.offset < received.length) continue;

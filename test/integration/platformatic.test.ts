@@ -4,6 +4,7 @@ import { readRecordBatches } from '../../sdk/record/mod.ts';
 import { type BrokerProcess, startBrokerProcess } from '../helpers/broker-process.ts';
 import { ManagedProcess, repoRoot } from '../helpers/child-process.ts';
 import { RawKafkaClient } from '../helpers/raw-kafka-client.ts';
+import { fetchRequest } from '../helpers/read-partition.ts';
 
 let broker: BrokerProcess;
 
@@ -31,20 +32,7 @@ describe.each(Object.keys(launchers) as (keyof typeof launchers)[])('@platformat
     expect(report.latest).toBe('100');
 
     const raw = await RawKafkaClient.connect(broker.port);
-    const response = await raw.request(ApiKey.Fetch, 12, {
-      clusterId: null,
-      replicaId: -1,
-      replicaState: { replicaId: -1, replicaEpoch: -1n },
-      maxWaitMs: 0,
-      minBytes: 0,
-      maxBytes: 1 << 20,
-      isolationLevel: 1,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [{ topic, topicId: '', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1 << 20, replicaDirectoryId: '' }] }],
-      forgottenTopicsData: [],
-      rackId: '',
-    });
+    const response = await raw.request(ApiKey.Fetch, 12, fetchRequest(topic, 0, 0n, { isolationLevel: 1 }));
     raw.close();
     const decoder = new TextDecoder();
     const records = [...readRecordBatches(response.responses[0]!.partitions[0]!.records!)].flatMap((b) => [...b.records()]);
