@@ -32,6 +32,9 @@ interface Peer {
   failures: number;
 }
 
+/** Bound on lane connections (SendOptions.lane) open at once across brokers. */
+const MAX_LANES = 1_024;
+
 const CLIENT_SOFTWARE_VERSION = '0.1.0';
 
 function parseServer(server: string): { host: string; port: number } {
@@ -54,6 +57,8 @@ export class TcpTransport implements Transport {
   private readonly abort = new AbortController();
   private readonly options: Required<Omit<TcpTransportOptions, 'tls'>> & { tls: TlsOptions | undefined };
   private nextBootstrap = 0;
+  /** Lane connections by `${lane}\n${nodeId}`; each is a Peer of its own so it reconnects alike. */
+  private readonly lanes = new Map<string, Peer>();
 
   constructor(options: TcpTransportOptions) {
     if (options.bootstrapServers.length === 0) throw new KafkaError('INVALID_CONFIG', 'bootstrapServers is empty');
@@ -84,7 +89,7 @@ export class TcpTransport implements Transport {
   }
 
   async send<K extends ApiKey>(apiKey: K, version: number, body: RequestBodies[K], options: SendOptions = {}): Promise<ResponseBodies[K]> {
-    const { connection } = await this.link(options.nodeId);
+    const { connection } = options.lane !== undefined && options.nodeId !== undefined ? await this.laneLink(options.lane, options.nodeId) : await this.link(options.nodeId);
     const response = (await connection.request(apiKey, version, body, options.timeoutMs ?? this.options.requestTimeoutMs, true))!;
     if (apiKey === ApiKey.Metadata) this.learnBrokers(response as MetadataResponse);
     return response;
@@ -95,9 +100,32 @@ export class TcpTransport implements Transport {
     await connection.request(apiKey, version, body, options.timeoutMs ?? this.options.requestTimeoutMs, false);
   }
 
+  private async laneLink(lane: string, nodeId: number): Promise<Link> {
+    const key = `${lane}\n${nodeId}`;
+    let peer = this.lanes.get(key);
+    if (peer === undefined) {
+      if (this.lanes.size >= MAX_LANES) throw new KafkaError('INVALID_CONFIG', `more than ${MAX_LANES} lane connections; release lanes no longer used`);
+      await this.link(nodeId);
+      const node = (this.peers.get(nodeId) ?? this.bootstrap.find((p) => p.node.nodeId === nodeId))!.node;
+      peer = { node, link: undefined, failures: 0 };
+      this.lanes.set(key, peer);
+    }
+    return this.open(peer);
+  }
+
+  async releaseLane(lane: string): Promise<void> {
+    const closing: Promise<void>[] = [];
+    for (const [key, peer] of this.lanes) {
+      if (!key.startsWith(`${lane}\n`)) continue;
+      this.lanes.delete(key);
+      if (peer.link !== undefined) closing.push(peer.link.then((l) => l.connection.close(), () => undefined));
+    }
+    await Promise.all(closing);
+  }
+
   async close(): Promise<void> {
     this.abort.abort(new KafkaError('NETWORK_EXCEPTION', 'the transport is closed'));
-    const links = [...this.peers.values(), ...this.bootstrap].map((p) => p.link).filter((l) => l !== undefined);
+    const links = [...this.peers.values(), ...this.bootstrap, ...this.lanes.values()].map((p) => p.link).filter((l) => l !== undefined);
     await Promise.all(links.map((l) => l.then((link) => link.connection.close(), () => undefined)));
   }
 

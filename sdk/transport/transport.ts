@@ -12,6 +12,12 @@ export interface SendOptions {
   nodeId?: number;
   /** Fails the request with REQUEST_TIMED_OUT when no response arrives in time. */
   timeoutMs?: number;
+  /**
+   * Sends on a connection of its own for this key (with `nodeId`). Kafka answers a connection's
+   * requests in order, so a request the broker holds (JoinGroup waits for the whole group) would
+   * delay every response behind it, including other members' heartbeats on a shared connection.
+   */
+  lane?: string;
 }
 
 /** The negotiated version range per API: our range intersected with the broker's. */
@@ -36,6 +42,8 @@ export interface Transport {
   send<K extends ApiKey>(apiKey: K, version: number, body: RequestBodies[K], options?: SendOptions): Promise<ResponseBodies[K]>;
   /** Sends a request the broker never answers (Produce with acks=0). */
   sendWithoutResponse<K extends ApiKey>(apiKey: K, version: number, body: RequestBodies[K], options?: SendOptions): Promise<void>;
+  /** Closes the connections opened for `lane`, if any. */
+  releaseLane?(lane: string): Promise<void>;
   /** The brokers last seen in a Metadata response (the bootstrap list before the first). */
   brokers(): readonly BrokerNode[];
   close(): Promise<void>;

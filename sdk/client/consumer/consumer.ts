@@ -7,14 +7,22 @@ import type { ConsumerOptions } from './consumer-options.ts';
 import { type ConsumerBatch, type ConsumerRecord, IsolationLevel, type TopicPartition, tpKey } from './consumer-types.ts';
 import { Fetcher, listOffset } from './fetcher.ts';
 import { type PendingReset, PartitionState } from './partition-state.ts';
+import type { ConsumerGroupMetadata, OffsetToCommit } from '../producer/producer-types.ts';
+import { rangeAssignor } from './assignors/range.ts';
+import { GroupMembership, type MembershipHost } from './group-membership.ts';
+import { commitOffsets, fetchCommittedOffsets } from './offset-committer.ts';
+import type { RebalanceListener } from './rebalance-listener.ts';
+import type { Prefetched } from './fetcher.ts';
 
 /** Bound on assigned partitions. */
 const MAX_ASSIGNED_PARTITIONS = 100_000;
 
 /**
- * Reads typed records from assigned partitions: `assign`, then `for await` over records or
- * `batches()`. Fetches run ahead of the application up to `maxPrefetchBytes`; `read_committed` by
- * default, so aborted and not yet committed transactional data never appears.
+ * Reads typed records: from partitions it is given (`assign`) or from those its consumer group
+ * assigns it (`subscribe`), then `for await` over records or `batches()`. Fetches run ahead of the
+ * application up to `maxPrefetchBytes`; `read_committed` by default, so aborted and not yet
+ * committed transactional data never appears. A group member resumes from the group's committed
+ * offsets and commits what the application consumed, automatically or with `commit()`.
  */
 export class Consumer<K = Uint8Array, V = Uint8Array> {
   protected readonly metadata: ClusterMetadata;
@@ -24,10 +32,16 @@ export class Consumer<K = Uint8Array, V = Uint8Array> {
   private readonly autoOffsetReset: 'earliest' | 'latest' | 'none';
   protected closed = false;
   private iterating = false;
+  private mode: 'none' | 'assign' | 'subscribe' = 'none';
+  private group: GroupMembership | undefined;
+  private listener: RebalanceListener = {};
+  private groupFailure: unknown;
+  private readonly lastCommitted = new Map<string, number>();
+  private autoCommitTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     readonly transport: Transport,
-    options: ConsumerOptions<K, V> = {},
+    private readonly options: ConsumerOptions<K, V> = {},
   ) {
     this.metadata = new ClusterMetadata(transport, { allowAutoTopicCreation: false });
     this.isolationLevel = options.isolationLevel === 'read_uncommitted' ? IsolationLevel.readUncommitted : IsolationLevel.readCommitted;
@@ -56,6 +70,8 @@ export class Consumer<K = Uint8Array, V = Uint8Array> {
    * its position; a new one without an offset starts per `autoOffsetReset`.
    */
   assign(partitions: readonly (TopicPartition & { offset?: number })[]): void {
+    if (this.mode === 'subscribe') throw new KafkaError('INVALID_CONFIG', 'a subscribed consumer gets its partitions from the group; assign and subscribe are exclusive');
+    this.mode = 'assign';
     if (partitions.length > MAX_ASSIGNED_PARTITIONS) throw new KafkaError('INVALID_CONFIG', `at most ${MAX_ASSIGNED_PARTITIONS} partitions may be assigned`);
     const next = new Map<string, PartitionState>();
     for (const p of partitions) {
@@ -139,14 +155,15 @@ export class Consumer<K = Uint8Array, V = Uint8Array> {
     return state.reset === undefined && state.position >= 0 ? state.position : undefined;
   }
 
-  /** Fetched batches in arrival order (per partition in offset order); ends when the consumer closes. */
-  async *batches(): AsyncGenerator<ConsumerBatch<K, V>, void, undefined> {
+  /** Fetched items of partitions still assigned at their epoch, in arrival order; ends when the consumer closes. */
+  private async *items(): AsyncGenerator<Prefetched<K, V>, void, undefined> {
     if (this.iterating) throw new Error('invariant: a consumer has one iterator at a time');
     this.iterating = true;
     this.fetcher.start();
     try {
       while (!this.closed) {
-        const failure = this.fetcher.takeFailure();
+        const failure = this.groupFailure ?? this.fetcher.takeFailure();
+        this.groupFailure = undefined;
         if (failure !== undefined) throw failure;
         const item = this.fetcher.buffer.shift();
         if (item === undefined) {
@@ -154,26 +171,187 @@ export class Consumer<K = Uint8Array, V = Uint8Array> {
           continue;
         }
         this.fetcher.consumed(item);
-        if (item.epoch !== item.state.epoch || this.states.get(tpKey(item.state.topic, item.state.partition)) !== item.state) continue;
-        item.state.position = item.nextOffset;
-        if (item.batch.records.length === 0) continue;
-        yield item.batch;
+        if (!this.current(item)) continue;
+        yield item;
       }
     } finally {
       this.iterating = false;
     }
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<ConsumerRecord<K, V>, void, undefined> {
-    for await (const batch of this.batches()) {
-      for (const record of batch.records) yield record;
+  private current(item: Prefetched<K, V>): boolean {
+    return item.epoch === item.state.epoch && this.states.get(tpKey(item.state.topic, item.state.partition)) === item.state;
+  }
+
+  /** Fetched batches in arrival order (per partition in offset order); a batch counts as consumed once handed out. */
+  async *batches(): AsyncGenerator<ConsumerBatch<K, V>, void, undefined> {
+    for await (const item of this.items()) {
+      item.state.position = item.nextOffset;
+      if (item.batch.records.length > 0) yield item.batch;
     }
   }
 
-  /** Stops fetching and ends iteration; the transport stays open (the caller owns it). */
+  /** Records one at a time; each counts as consumed (for `commit()` and auto-commit) once handed out. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<ConsumerRecord<K, V>, void, undefined> {
+    for await (const item of this.items()) {
+      for (const record of item.batch.records) {
+        // A seek or revocation while the application held the previous record ends this batch.
+        if (!this.current(item)) break;
+        item.state.position = record.offset + 1;
+        yield record;
+      }
+      if (this.current(item)) item.state.position = item.nextOffset;
+    }
+  }
+
+  /**
+   * Joins the consumer group `groupId` and consumes the partitions it assigns from `topics`, starting
+   * at the group's committed offsets (`autoOffsetReset` where none). Replaces an earlier subscription.
+   */
+  subscribe(topics: readonly string[], listener: RebalanceListener = {}): void {
+    const groupId = this.options.groupId;
+    if (groupId === undefined) throw new KafkaError('INVALID_CONFIG', 'subscribe needs a groupId');
+    if (this.mode === 'assign') throw new KafkaError('INVALID_CONFIG', 'an assigned consumer cannot also subscribe; assign and subscribe are exclusive');
+    if (this.closed) throw new KafkaError('INVALID_CONFIG', 'the consumer is closed');
+    this.mode = 'subscribe';
+    this.listener = listener;
+    this.group ??= new GroupMembership(this.metadata, this.membershipHost(), {
+      groupId,
+      groupInstanceId: this.options.groupInstanceId ?? null,
+      sessionTimeoutMs: this.options.sessionTimeoutMs ?? 45_000,
+      rebalanceTimeoutMs: this.options.rebalanceTimeoutMs ?? 60_000,
+      heartbeatIntervalMs: this.options.heartbeatIntervalMs ?? 3_000,
+      assignors: this.options.assignors ?? [rangeAssignor],
+      retryBackoff: this.options.retryBackoff ?? { initialMs: 100, maxMs: 1_000 },
+    });
+    this.group.subscribe(topics);
+    if (this.autoCommit && this.autoCommitTimer === undefined) this.scheduleAutoCommit();
+  }
+
+  private get autoCommit(): boolean {
+    return this.options.enableAutoCommit ?? true;
+  }
+
+  private membershipHost(): MembershipHost {
+    return {
+      owned: () => this.assignment(),
+      revoke: async (partitions, lost) => {
+        if (!lost && this.autoCommit) await this.commit(this.consumedOffsets(partitions)).catch(() => undefined);
+        try {
+          await (lost ? this.listener.onPartitionsLost?.(partitions) : this.listener.onPartitionsRevoked?.(partitions));
+        } catch (error) {
+          this.fail(error);
+        } finally {
+          for (const tp of partitions) {
+            const key = tpKey(tp.topic, tp.partition);
+            const state = this.states.get(key);
+            if (state !== undefined) state.epoch++;
+            this.states.delete(key);
+            this.lastCommitted.delete(key);
+          }
+          this.changed();
+        }
+      },
+      assign: async (partitions) => {
+        if (this.states.size + partitions.length > MAX_ASSIGNED_PARTITIONS) throw new KafkaError('INVALID_CONFIG', `at most ${MAX_ASSIGNED_PARTITIONS} partitions may be assigned`);
+        const committed = partitions.length === 0 ? new Map() : await fetchCommittedOffsets(this.metadata, this.options.groupId!, partitions);
+        for (const tp of partitions) {
+          const key = tpKey(tp.topic, tp.partition);
+          const state = new PartitionState(tp.topic, tp.partition);
+          const offset = committed.get(key)?.offset ?? -1;
+          if (offset >= 0) {
+            state.seek(offset);
+            this.lastCommitted.set(key, offset);
+          } else {
+            const reset = this.defaultReset();
+            if (reset === undefined) this.fail(new KafkaError('OFFSET_OUT_OF_RANGE', `${tp.topic}-${tp.partition} has no committed offset and autoOffsetReset is none`));
+            else state.requestReset(reset);
+          }
+          this.states.set(key, state);
+        }
+        this.changed();
+        try {
+          await this.listener.onPartitionsAssigned?.(partitions);
+        } catch (error) {
+          this.fail(error);
+        }
+      },
+      fail: (error) => this.fail(error),
+    };
+  }
+
+  private fail(error: unknown): void {
+    this.groupFailure ??= error;
+    this.fetcher.dataArrived.notify();
+  }
+
+  private scheduleAutoCommit(): void {
+    this.autoCommitTimer = setTimeout(() => {
+      const pending = this.group?.stable === true ? this.commit().catch(() => undefined) : Promise.resolve();
+      void pending.then(() => {
+        if (!this.closed) this.scheduleAutoCommit();
+      });
+    }, this.options.autoCommitIntervalMs ?? 5_000);
+  }
+
+  /** The consumed positions of `partitions` (all assigned by default) not committed yet. */
+  private consumedOffsets(partitions: readonly TopicPartition[] = this.assignment()): OffsetToCommit[] {
+    const offsets: OffsetToCommit[] = [];
+    for (const tp of partitions) {
+      const key = tpKey(tp.topic, tp.partition);
+      const state = this.states.get(key);
+      if (state === undefined || state.reset !== undefined || state.position < 0 || this.lastCommitted.get(key) === state.position) continue;
+      offsets.push({ topic: tp.topic, partition: tp.partition, offset: state.position });
+    }
+    return offsets;
+  }
+
+  /**
+   * Commits `offsets` (each the next offset to consume), or the consumed positions of every assigned
+   * partition. A group member commits with its generation, so after it fell out of the group this
+   * fails (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, REBALANCE_IN_PROGRESS) instead of overwriting the
+   * new owner's progress; an assigned consumer with a `groupId` commits outside any generation.
+   */
+  async commit(offsets?: readonly OffsetToCommit[]): Promise<void> {
+    const group = this.groupMetadataOrAnonymous();
+    const list = offsets ?? this.consumedOffsets();
+    await commitOffsets(this.metadata, group, list);
+    for (const o of list) {
+      const key = tpKey(o.topic, o.partition);
+      if (this.states.has(key)) this.lastCommitted.set(key, o.offset);
+    }
+  }
+
+  /** The group's committed offsets for `partitions` (-1: none). */
+  async committed(partitions: readonly TopicPartition[] = this.assignment()): Promise<(TopicPartition & { offset: number })[]> {
+    const group = this.groupMetadataOrAnonymous();
+    const found = await fetchCommittedOffsets(this.metadata, group.groupId, partitions);
+    return partitions.map((tp) => ({ topic: tp.topic, partition: tp.partition, offset: found.get(tpKey(tp.topic, tp.partition))?.offset ?? -1 }));
+  }
+
+  private groupMetadataOrAnonymous(): ConsumerGroupMetadata {
+    if (this.group !== undefined) return this.group.groupMetadata();
+    if (this.options.groupId === undefined) throw new KafkaError('INVALID_CONFIG', 'committing offsets needs a groupId');
+    return { groupId: this.options.groupId, generationId: -1, memberId: '', groupInstanceId: null };
+  }
+
+  /** The member's group, generation and ids, for a transactional producer's `sendOffsets` (KIP-447). */
+  groupMetadata(): ConsumerGroupMetadata {
+    if (this.group === undefined) throw new KafkaError('INVALID_CONFIG', 'groupMetadata needs a subscribed consumer');
+    return this.group.groupMetadata();
+  }
+
+  /**
+   * Ends iteration, gives up the group's partitions (committing consumed positions with auto-commit)
+   * and leaves the group (a static member stays until its session expires), then stops fetching.
+   * The transport stays open (the caller owns it).
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.autoCommitTimer);
+    this.fetcher.dataArrived.notify();
+    await this.group?.close();
     await this.fetcher.stop();
   }
 }

@@ -8,3 +8,5 @@ export {
   type IsolationLevelValue,
   type TopicPartition,
 } from './consumer-types.ts';
+export type { RebalanceListener } from './rebalance-listener.ts';
+export { type Assignor, cooperativeStickyAssignor, type MemberSubscription, rangeAssignor, type RebalanceProtocol, roundRobinAssignor } from './assignors/mod.ts';
