@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Broker, EmbeddedTransport } from '../../broker/mod.ts';
 import { TcpTransport, type Transport } from '../../sdk/mod.ts';
 import { type BrokerProcess, startBrokerProcess } from '../helpers/broker-process.ts';
-import { allAssignors, commitStep, cooperativeStep, groupSplitStep } from '../runtime/sdk-group-scenario.ts';
+import { adminGroupStep, allAssignors, commitStep, cooperativeStep, groupSplitStep } from '../runtime/sdk-group-scenario.ts';
 
 function checks(): { check: (condition: boolean, what: string) => void; passed: string[] } {
   const passed: string[] = [];
@@ -45,6 +45,12 @@ function groupSuite(name: string, open: () => Promise<{ transport: Transport; di
       const { check, passed } = checks();
       await commitStep(transport, name, check);
       expect(passed).toHaveLength(4);
+    });
+
+    it('admin lists, describes, measures lag, resets and deletes groups', async () => {
+      const { check, passed } = checks();
+      await adminGroupStep(transport, name, check);
+      expect(passed).toHaveLength(6);
     });
   });
 }

@@ -8,6 +8,7 @@ import {
   Producer,
   rangeAssignor,
   roundRobinAssignor,
+  isKafkaError,
   stringSerde,
   type TopicPartition,
   type Transport,
@@ -200,6 +201,48 @@ export async function commitStep(transport: Transport, prefix: string, check: Ch
   check([...back.owned].sort().join() === had && b.revoked.length === revokedFromB && b.owned.size === 2, 'a static member restarting gets its partitions back without a rebalance');
   await back.close();
   await b.close();
+}
+
+/** Admin over groups: list, describe with assignments, lag, resets (refused while members are active), delete. */
+export async function adminGroupStep(transport: Transport, prefix: string, check: Check): Promise<void> {
+  const admin = new Admin(transport);
+  const topic = `${prefix}-admin`;
+  const groupId = `${prefix}-g-admin`;
+  await admin.createTopics([{ name: topic, numPartitions: 2 }]);
+  await produce(transport, topic, 2, 4, 'a');
+  const changes = new Changes();
+  const member = new Member(transport, groupId, topic, changes, { enableAutoCommit: false });
+  await changes.until(() => member.records.length >= 8);
+  await member.consumer.commit();
+  check((await admin.listGroups()).some((g) => g.groupId === groupId && g.protocolType === 'consumer'), 'listGroups includes an active group');
+  const [described] = await admin.describeGroups([groupId]);
+  check(
+    described?.groupState === 'Stable' &&
+      described.protocol === 'range' &&
+      described.members.length === 1 &&
+      described.members[0]!.subscribedTopics.join() === topic &&
+      described.members[0]!.assignment.map((tp) => tp.partition).sort().join() === '0,1',
+    'describeGroups shows the member, its subscription and its assignment',
+  );
+  await produce(transport, topic, 2, 3, 'b');
+  const lag = await admin.groupLag(groupId);
+  check(lag.length === 2 && lag.every((l) => l.committedOffset === 4 && l.highWatermark === 7 && l.lag === 3), 'groupLag: committed 4, high watermark 7, lag 3 per partition');
+  let refused: unknown;
+  await admin.resetGroupOffsets(groupId, topic, { to: 'earliest' }).catch((e: unknown) => (refused = e));
+  check(isKafkaError(refused, 'UNKNOWN_MEMBER_ID'), "resetting an active group's offsets fails with the coordinator's error");
+  await member.close();
+  const sum = async () => (await admin.groupLag(groupId)).map((l) => l.committedOffset).join();
+  await admin.resetGroupOffsets(groupId, topic, { to: 'earliest' });
+  const atEarliest = await sum();
+  await admin.resetGroupOffsets(groupId, topic, { to: 'latest' });
+  const atLatest = await sum();
+  await admin.resetGroupOffsets(groupId, topic, { to: 'offsets', offsets: [{ topic, partition: 0, offset: 2 }] });
+  const explicit = await sum();
+  await admin.resetGroupOffsets(groupId, topic, { to: 'timestamp', timestampMs: Date.now() + 60_000 });
+  const future = await sum();
+  check(atEarliest === '0,0' && atLatest === '7,7' && explicit === '2,7' && future === '7,7', 'resetGroupOffsets of an empty group: earliest, latest, explicit, timestamp');
+  await admin.deleteGroups([groupId]);
+  check(!(await admin.listGroups()).some((g) => g.groupId === groupId) && (await admin.groupLag(groupId, [topic])).every((l) => l.committedOffset === -1), 'deleteGroups removes the group and its offsets');
 }
 
 export const allAssignors: readonly Assignor[] = [rangeAssignor, roundRobinAssignor, cooperativeStickyAssignor];

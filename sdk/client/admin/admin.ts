@@ -5,6 +5,17 @@ import { ClusterMetadata } from '../cluster-metadata.ts';
 import type { IsolationLevelValue, TopicPartition } from '../consumer/consumer-types.ts';
 import { listOffset } from '../consumer/fetcher.ts';
 import { throwIfError } from '../error-from-code.ts';
+import {
+  deleteGroups,
+  describeGroups,
+  type GroupDescription,
+  type GroupListing,
+  groupLag,
+  listGroups,
+  type OffsetResetSpec,
+  type PartitionLag,
+  resetGroupOffsets,
+} from './group-admin.ts';
 
 export interface NewTopic {
   name: string;
@@ -141,5 +152,28 @@ export class Admin {
         latest: await listOffset(this.metadata, topic, partition, -1, isolationLevel),
       })),
     );
+  }
+
+  listGroups(): Promise<GroupListing[]> {
+    return listGroups(this.metadata);
+  }
+
+  /** Each group's state, chosen assignor, and members with their subscriptions and assignments. */
+  describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]> {
+    return describeGroups(this.metadata, groupIds);
+  }
+
+  /** Per partition: the group's committed offset, the high watermark and the lag between them. */
+  groupLag(groupId: string, topics?: readonly string[]): Promise<PartitionLag[]> {
+    return groupLag(this.metadata, groupId, topics);
+  }
+
+  /** Moves an empty group's offsets for `topic` (fails with the coordinator's error while it has members). */
+  resetGroupOffsets(groupId: string, topic: string, spec: OffsetResetSpec): Promise<(TopicPartition & { offset: number })[]> {
+    return resetGroupOffsets(this.metadata, groupId, topic, spec);
+  }
+
+  deleteGroups(groupIds: readonly string[]): Promise<void> {
+    return deleteGroups(this.metadata, groupIds);
   }
 }

@@ -1,1 +1,2 @@
 export { Admin, type NewTopic, type TopicInfo } from './admin.ts';
+export type { GroupDescription, GroupListing, GroupMemberDescription, OffsetResetSpec, PartitionLag } from './group-admin.ts';
