@@ -12,7 +12,7 @@ describe('SDK client over the embedded transport', () => {
   let broker: Broker;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rill-sdk-embedded-'));
-    broker = await Broker.open({ config: { dataDir: dir } });
+    broker = await Broker.open({ config: { dataDir: dir }, groups: { initialRebalanceDelayMs: 0 } });
   });
   afterAll(async () => {
     await broker.close();

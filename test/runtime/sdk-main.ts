@@ -9,7 +9,8 @@ import { runSdkScenario } from './sdk-scenario.ts';
 /** Runs the SDK scenario in this runtime over both transports against an in-process broker; prints one JSON line. */
 const dataDir = mkdtempSync(join(tmpdir(), 'rill-sdk-runtime-'));
 try {
-  const broker = await Broker.open({ config: { dataDir } });
+  // No initial rebalance delay: the group steps form several groups, each would wait for it.
+  const broker = await Broker.open({ config: { dataDir }, groups: { initialRebalanceDelayMs: 0 } });
   const embedded = new EmbeddedTransport(broker);
   const embeddedChecks = await runSdkScenario(embedded, 'embedded');
   await embedded.close();

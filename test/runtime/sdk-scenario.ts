@@ -11,6 +11,7 @@ import {
   type Transport,
 } from '../../sdk/mod.ts';
 import { ApiKey } from '../../sdk/protocol/mod.ts';
+import { commitStep, cooperativeStep } from './sdk-group-scenario.ts';
 
 /**
  * The SDK client scenario: admin, producer, consumer and serdes against a broker through
@@ -147,6 +148,9 @@ export async function runSdkScenario(transport: Transport, prefix: string): Prom
     await committed.close();
     await tx.close();
   }
+
+  await cooperativeStep(transport, prefix, check);
+  await commitStep(transport, prefix, check);
 
   if (!idempotence) {
     let refused: unknown;
