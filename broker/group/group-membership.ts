@@ -277,7 +277,16 @@ export class GroupMembership {
   private scheduleJoinCheck(group: ClassicGroup): void {
     const delayMs = group.joinNotBeforeMs - this.scheduler.nowMs();
     if (delayMs > 0) {
-      group.rebalanceTimers.push(this.scheduler.schedule(delayMs, () => this.registry.isLive(group) && this.tryCompleteJoin(group)));
+      group.rebalanceTimers.push(
+        this.scheduler.schedule(delayMs, () => {
+          if (!this.registry.isLive(group) || !group.is(GroupState.PreparingRebalance)) return;
+          // Timers run on a monotonic clock rounded to the loop's cached time, so one can fire a
+          // millisecond before the wall clock reaches the barrier; check again rather than wait
+          // for the rebalance timeout.
+          if (this.scheduler.nowMs() < group.joinNotBeforeMs) this.scheduleJoinCheck(group);
+          else this.tryCompleteJoin(group);
+        }),
+      );
     }
   }
 

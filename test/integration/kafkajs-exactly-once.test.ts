@@ -41,6 +41,21 @@ async function start(drop: (apiKey: number, n: number) => boolean = () => false)
   return { broker, listener, proxy, kafka };
 }
 
+/** An in-process broker that clients reach directly, with broker-side connection errors surfaced. */
+async function startDirect(): Promise<{ broker: Broker; listener: KafkaListener; kafka: Kafka; serverErrors: unknown[] }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'rill-eos-'));
+  const broker = await Broker.open({ config: { dataDir } });
+  const serverErrors: unknown[] = [];
+  const listener = await KafkaListener.start(broker, { host: '127.0.0.1', port: 0, limits: { onError: (error) => serverErrors.push(error) } });
+  const kafka = new Kafka({ clientId: 'eos-test', brokers: [`127.0.0.1:${listener.port}`], logLevel: process.env.DBG ? logLevel.WARN : logLevel.NOTHING });
+  cleanups.push(async () => {
+    await listener.close();
+    await broker.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  return { broker, listener, kafka, serverErrors };
+}
+
 const decoder = new TextDecoder();
 
 /** Every record value a read_committed (or read_uncommitted) fetch returns from offset 0, with the LSO seen. */
@@ -170,7 +185,7 @@ describe('kafkajs transactions', () => {
 
 describe('kafkajs consume-transform-produce', () => {
   it('commits output records and the input offsets in one transaction; an aborted round leaves both untouched', async () => {
-    const h = await start();
+    const h = await startDirect();
     await h.broker.createTopic('ctp-in', { partitions: 2 });
     await h.broker.createTopic('ctp-out', { partitions: 1 });
     const seed = h.kafka.producer();
@@ -184,12 +199,12 @@ describe('kafkajs consume-transform-produce', () => {
     await consumer.connect();
     await consumer.subscribe({ topic: 'ctp-in', fromBeginning: true });
     let round = 0;
-    let processed = 0;
+    const processed = new Set<string>();
     const done = new Promise<void>((resolve, reject) => {
       void consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        eachBatch: async ({ batch }) => {
+        eachBatch: async ({ batch, resolveOffset }) => {
           try {
             const txn = await producer.transaction();
             await txn.send({ topic: 'ctp-out', messages: batch.messages.map((m) => ({ value: `out-${m.value!.toString()}` })) });
@@ -204,8 +219,9 @@ describe('kafkajs consume-transform-produce', () => {
               return;
             }
             await txn.commit();
-            processed += batch.messages.length;
-            if (processed === 40) resolve();
+            resolveOffset(batch.lastOffset());
+            for (const m of batch.messages) processed.add(m.value!.toString());
+            if (processed.size === 40) resolve();
           } catch (error) {
             reject(error);
           }
@@ -223,5 +239,6 @@ describe('kafkajs consume-transform-produce', () => {
     const offsets = await admin.fetchOffsets({ groupId: 'ctp-group', topics: ['ctp-in'] });
     await admin.disconnect();
     expect(offsets[0]!.partitions.map((p) => p.offset).sort()).toEqual(['20', '20']);
+    expect(h.serverErrors).toEqual([]);
   });
 });
