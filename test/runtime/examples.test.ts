@@ -11,4 +11,12 @@ describe.each(runtimes)('examples on %s', (runtime) => {
     expect(exit.stdout).toMatch(/offset 3: o-4 3/);
     expect(exit.stdout).toMatch(/total 71/);
   });
+
+  it('sdk-orders produces typed records and reads them back in a consumer group', async () => {
+    const [command, args] = runtimeCommand(runtime, 'examples/sdk-orders.ts');
+    const exit = await new ManagedProcess(command, args).exit();
+    expect(exit.code, exit.stderr).toBe(0);
+    expect(exit.stdout).toMatch(/sent o-3 to partition \d at offset \d/);
+    expect(exit.stdout).toMatch(/read 4 orders, total 71/);
+  });
 });
