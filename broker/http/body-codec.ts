@@ -32,12 +32,17 @@ export function responseFormat(accept: string | undefined): BodyFormatValue {
 /**
  * Reads a request body, refusing (413) as soon as it passes `maxBytes`: by Content-Length when the
  * client sent one, else while streaming, so an oversized body is never buffered whole.
+ *
+ * A body with a Content-Length within the limit is read with `arrayBuffer()`: the HTTP parser stops
+ * at the declared length, and on Node it lets @hono/node-server read the socket directly instead of
+ * building a web Request and ReadableStream per request (a sixth of the produce path's CPU).
  */
 export async function readBodyBytes(request: Request, maxBytes: number): Promise<Uint8Array> {
   const tooLarge = (): HttpProblem =>
     new HttpProblem('payloadTooLarge', `the request body is larger than the limit of ${maxBytes} bytes`);
   const declared = request.headers.get('content-length');
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge();
+  if (declared !== null) return new Uint8Array(await request.arrayBuffer());
   if (request.body === null) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let total = 0;
