@@ -12,7 +12,10 @@ function labelKey(labels: Labels): string {
   return keys.map((k) => `${k}="${escapeLabel(labels[k]!)}"`).join(',');
 }
 
+const LABEL_SPECIALS = /[\\\n"]/;
+
 function escapeLabel(value: string): string {
+  if (!LABEL_SPECIALS.test(value)) return value;
   return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 

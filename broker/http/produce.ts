@@ -1,4 +1,5 @@
 import { KafkaError } from '../../sdk/protocol/kafka-error.ts';
+import { BATCH_HEADER_BYTES } from '../../sdk/record/batch-header.ts';
 import { RecordBatchBuilder } from '../../sdk/record/record-batch-builder.ts';
 import type { AcksValue } from '../log/acks.ts';
 import type { HttpContext } from './http-context.ts';
@@ -12,6 +13,16 @@ export interface ProducedRecord {
 }
 
 let stickyCounter = 0;
+
+/** Varints of a record's length, timestamp and offset deltas, key, value and header lengths, at most. */
+const RECORD_OVERHEAD_BYTES = 36;
+
+/** An upper bound of a record's encoded size (header keys at 3 bytes per UTF-16 unit, varints at most). */
+function estimatedRecordBytes(record: ProduceRecord): number {
+  let bytes = RECORD_OVERHEAD_BYTES + (record.key?.byteLength ?? 0) + (record.value?.byteLength ?? 0);
+  for (const header of record.headers) bytes += 10 + header.key.length * 3 + (header.value?.byteLength ?? 0);
+  return bytes;
+}
 
 /**
  * Appends one request's records: checks everything first (partitions exist, values match the
@@ -58,13 +69,21 @@ export async function produceRecords(
     throw new HttpProblem('validation', `${errors.length} validation error${errors.length === 1 ? '' : 's'}; nothing was appended`, { errors });
   }
 
+  // Sized up front so a builder neither grows nor copies on seal (its default is 16 KiB).
+  const estimatedBytes = new Map<number, number>();
+  records.forEach((record, i) => {
+    const partition = assigned[i]!;
+    estimatedBytes.set(partition, (estimatedBytes.get(partition) ?? BATCH_HEADER_BYTES) + estimatedRecordBytes(record));
+  });
+  const maxBatchBytes = Math.max(maxMessageBytes, 1024);
   const builders = new Map<number, { builder: RecordBatchBuilder; indexes: number[] }>();
   try {
     records.forEach((record, i) => {
       const partition = assigned[i]!;
       let entry = builders.get(partition);
       if (entry === undefined) {
-        entry = { builder: new RecordBatchBuilder({ maxBatchBytes: Math.max(maxMessageBytes, 1024), clock: ctx.options.nowMs }), indexes: [] };
+        const initialCapacityBytes = Math.min(estimatedBytes.get(partition)!, maxBatchBytes);
+        entry = { builder: new RecordBatchBuilder({ maxBatchBytes, initialCapacityBytes, clock: ctx.options.nowMs }), indexes: [] };
         builders.set(partition, entry);
       }
       entry.builder.append({

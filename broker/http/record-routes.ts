@@ -25,7 +25,7 @@ export function recordRoutes(app: Hono<HttpEnv>, ctx: HttpContext): void {
     const contentType = c.req.header('content-type');
     const format = requestFormat(contentType);
     const bytes = await readBodyBytes(c.req.raw, ctx.options.maxBodyBytes);
-    const { records, errors } = parseProduceBody(decodeBody(bytes, format), ctx.options.maxRecordsPerRequest);
+    const { records, errors } = parseProduceBody(decodeBody(bytes, format), ctx.options.maxRecordsPerRequest, format);
     if (errors.length > 0) throw new HttpProblem('badRequest', `the produce body is malformed; nothing was appended`, { errors });
     ctx.topicLimiter?.take(topic, records.length, `topic "${topic}"`);
     const produce = async (): Promise<{ status: number; body: unknown }> => ({
