@@ -42,6 +42,15 @@ export function readPartitions(
       sources.push(log);
       seenHighWatermarks.push(log.highWatermark);
       const limit = Math.min(p.partitionMaxBytes, request.maxBytes - bytes);
+      if (bytes > 0 && limit <= 0) {
+        // The response is full: reading a batch would only drop it. An upper bound at the fetch
+        // offset still checks the offset's range and reports the partition's offsets.
+        const checked = log.read(p.fetchOffset, 0, p.fetchOffset);
+        result.highWatermark = checked.highWatermark;
+        result.lastStableOffset = log.lastStableOffset;
+        result.logStartOffset = checked.logStartOffset;
+        continue;
+      }
       // read_committed stops at the last stable offset and leaves out aborted data (KIP-98).
       const read =
         request.isolationLevel === IsolationLevel.readCommitted

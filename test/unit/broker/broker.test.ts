@@ -172,6 +172,17 @@ describe('append and fetch', () => {
     expect(results[1]!.records.byteLength).toBe(0);
     expect(results[2]!.records.byteLength).toBe(0);
     expect(results.map((r) => r.highWatermark)).toEqual([1, 1, 1]);
+
+    const outOfRangeWhenFull = await broker.fetch({
+      partitions: [
+        { topic: 't', partition: 0, fetchOffset: 0, partitionMaxBytes: 1000 },
+        { topic: 't', partition: 1, fetchOffset: 9, partitionMaxBytes: 1000 },
+      ],
+      maxWaitMs: 0,
+      minBytes: 0,
+      maxBytes: 1500,
+    });
+    expect(outOfRangeWhenFull.map((r) => r.error?.errorName)).toEqual([undefined, 'OFFSET_OUT_OF_RANGE']);
   });
 
   it('answers out-of-range offsets and unknown partitions per partition', async () => {
