@@ -49,6 +49,12 @@ export class Fetcher<K, V> {
   private stopped = false;
   private loop: Promise<void> | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * Fetches go on a connection of their own: the broker answers a connection's requests in order,
+   * so a fetch it holds for `maxWaitMs` would otherwise delay every request behind it from a
+   * producer, commit or admin call sharing the transport (a transaction's steps by up to maxWaitMs each).
+   */
+  private readonly lane = `fetcher-${crypto.randomUUID()}`;
 
   constructor(
     private readonly metadata: ClusterMetadata,
@@ -94,6 +100,7 @@ export class Fetcher<K, V> {
     this.changed.notify();
     this.dataArrived.notify();
     await this.loop;
+    await this.metadata.transport.releaseLane?.(this.lane);
   }
 
   private async run(): Promise<void> {
@@ -166,6 +173,8 @@ export class Fetcher<K, V> {
     try {
       const transport = this.metadata.transport;
       const version = await transport.apiVersion(ApiKey.Fetch, nodeId);
+      // stop() has released the lane; sending now would open it again and leave it open.
+      if (this.stopped) return;
       const topics = new Map<string, { partition: number; currentLeaderEpoch: number; fetchOffset: bigint; lastFetchedEpoch: number; logStartOffset: bigint; partitionMaxBytes: number; replicaDirectoryId: string }[]>();
       for (const { state, offset } of requested) {
         const list = topics.get(state.topic) ?? [];
@@ -197,7 +206,7 @@ export class Fetcher<K, V> {
           forgottenTopicsData: [],
           rackId: '',
         },
-        { nodeId, timeoutMs: this.options.requestTimeoutMs + this.options.maxWaitMs },
+        { nodeId, lane: this.lane, timeoutMs: this.options.requestTimeoutMs + this.options.maxWaitMs },
       );
       if (response.errorCode !== 0) throw errorFromCode(response.errorCode, 'fetch');
       const results = new Map<string, FetchResponsePartitionData>();
