@@ -29,6 +29,8 @@ const MAX_CACHED_TOPICS = 10_000;
 export class ClusterMetadata {
   private readonly topics = new Map<string, { metadata: TopicMetadata; fetchedMs: number }>();
   private readonly coordinators = new Map<string, number>();
+  /** Topic lookups in progress, shared by concurrent callers; at most MAX_CACHED_TOPICS. */
+  private readonly lookups = new Map<string, Promise<TopicMetadata>>();
   private readonly maxAgeMs: number;
   private readonly autoCreate: boolean;
 
@@ -40,10 +42,27 @@ export class ClusterMetadata {
     this.autoCreate = options.allowAutoTopicCreation ?? true;
   }
 
-  /** The topic's partitions and leaders, fetching them if unknown or stale; waits out LEADER_NOT_AVAILABLE. */
-  async topic(name: string): Promise<TopicMetadata> {
+  /**
+   * The topic's partitions and leaders, fetching them if unknown or stale; waits out
+   * LEADER_NOT_AVAILABLE. Concurrent lookups of one topic share one Metadata request.
+   */
+  topic(name: string): Promise<TopicMetadata> {
     const cached = this.topics.get(name);
-    if (cached !== undefined && Date.now() - cached.fetchedMs < this.maxAgeMs) return cached.metadata;
+    if (cached !== undefined && Date.now() - cached.fetchedMs < this.maxAgeMs) return Promise.resolve(cached.metadata);
+    const pending = this.lookups.get(name);
+    if (pending !== undefined) return pending;
+    const lookup = this.lookup(name);
+    if (this.lookups.size < MAX_CACHED_TOPICS) {
+      this.lookups.set(name, lookup);
+      const forget = (): void => {
+        if (this.lookups.get(name) === lookup) this.lookups.delete(name);
+      };
+      lookup.then(forget, forget);
+    }
+    return lookup;
+  }
+
+  private async lookup(name: string): Promise<TopicMetadata> {
     const fetched = await retrying(() => this.fetch([name]));
     const topic = fetched.get(name);
     if (topic === undefined) throw new Error(`invariant: Metadata for ${name} did not include it`);
@@ -51,8 +70,13 @@ export class ClusterMetadata {
   }
 
   invalidate(topic?: string): void {
-    if (topic === undefined) this.topics.clear();
-    else this.topics.delete(topic);
+    if (topic === undefined) {
+      this.topics.clear();
+      this.lookups.clear();
+    } else {
+      this.topics.delete(topic);
+      this.lookups.delete(topic);
+    }
   }
 
   async leader(topic: string, partition: number): Promise<number> {
