@@ -60,10 +60,14 @@ export function rillDriver(options: RillOptions): PeerDriver {
           await admin.createTopics([{ name: stream, numPartitions: options.partitions, replicationFactor: 1 }]);
           const producer = new Producer(producerTransport, { acks: 'all', lingerMs: options.lingerMs, batchSizeBytes: options.batchSizeBytes });
           try {
-            // The first record alone: concurrent sends on a cold producer would each look up the
-            // topic's metadata (ClusterMetadata does not share a lookup in progress).
-            await producer.send({ topic: stream, value });
-            await windowed(count - 1, options.window, 4096, () => producer.send({ topic: stream, value }));
+            // sendBatch in chunks (one promise per call, like the peers' pipelines), up to
+            // `window` records in flight.
+            const chunk = Math.min(4096, options.window);
+            const records = Array.from({ length: chunk }, () => ({ topic: stream, value }));
+            const calls = Math.ceil(count / chunk);
+            await windowed(calls, Math.max(1, Math.floor(options.window / chunk)), 1, (i) =>
+              producer.sendBatch(i === calls - 1 && count % chunk !== 0 ? records.slice(0, count % chunk) : records),
+            );
           } finally {
             await producer.close();
           }

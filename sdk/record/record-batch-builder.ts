@@ -89,6 +89,14 @@ function sizeOfHeaders(headers: readonly RecordHeader[]): number {
 
 const NO_HEADERS: readonly RecordHeader[] = [];
 
+/** Producer fields a batch may learn only when it is sealed (a producer assigns sequence numbers at send time). */
+export interface SealProducerFields {
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  isTransactional: boolean;
+}
+
 /**
  * Encodes records straight into one growable buffer and seals them into a RecordBatch v2.
  *
@@ -103,11 +111,11 @@ const NO_HEADERS: readonly RecordHeader[] = [];
  */
 export class RecordBatchBuilder {
   private readonly baseOffset: number;
-  private readonly producerId: number;
-  private readonly producerEpoch: number;
-  private readonly baseSequence: number;
+  private producerId: number;
+  private producerEpoch: number;
+  private baseSequence: number;
   private readonly partitionLeaderEpoch: number;
-  private readonly attributes: number;
+  private attributes: number;
   private readonly compression: number;
   private readonly maxBatchBytes: number;
   private readonly clock: () => number;
@@ -216,10 +224,22 @@ export class RecordBatchBuilder {
   /**
    * Writes the header and CRC and returns the finished batch. The builder is spent afterwards.
    * Throws MESSAGE_TOO_LARGE if compression or timestamp re-encoding pushed the batch past the bound.
+   * `producer` replaces the producer fields given to the constructor.
    */
-  seal(): Uint8Array {
+  seal(producer?: SealProducerFields): Uint8Array {
     if (this.sealed) throw new Error('RecordBatchBuilder: seal called twice');
     if (this.recordCount === 0) throw new Error('RecordBatchBuilder: cannot seal an empty batch');
+    if (producer !== undefined) {
+      assertInteger('producerId', producer.producerId, -1, Number.MAX_SAFE_INTEGER);
+      assertInteger('producerEpoch', producer.producerEpoch, -1, 0x7fff);
+      assertInteger('baseSequence', producer.baseSequence, -1, INT32_MAX);
+      this.producerId = producer.producerId;
+      this.producerEpoch = producer.producerEpoch;
+      this.baseSequence = producer.baseSequence;
+      this.attributes = producer.isTransactional
+        ? this.attributes | BatchAttribute.transactional
+        : this.attributes & ~BatchAttribute.transactional;
+    }
     this.sealed = true;
     if (this.minTimestamp < this.firstTimestamp) this.rebaseTimestamps();
 

@@ -6,17 +6,20 @@ import type { Serde } from '../../serde/serde.ts';
 import type { Transport } from '../../transport/transport.ts';
 import { ClusterMetadata } from '../cluster-metadata.ts';
 import { Signal } from '../signal.ts';
-import { murmur2Partitioner, type Partitioner } from './partitioner.ts';
+import { jumpHashPartitioner, murmur2Partitioner, type Partitioner } from './partitioner.ts';
 import type { ProducerOptions } from './producer-options.ts';
 import type { AcksValue, ConsumerGroupMetadata, HeaderInput, OffsetToCommit, ProducerRecord, RecordMetadata } from './producer-types.ts';
-import { estimateRecordBytes, RecordAccumulator } from './record-accumulator.ts';
+import { RecordSink } from './producer-batch.ts';
+import { estimateBytes, RecordAccumulator } from './record-accumulator.ts';
 import { Sender } from './sender.ts';
 import { TransactionManager } from './transaction-manager.ts';
 
 const utf8 = new TextEncoder();
 
-function toHeaders(input: HeaderInput | undefined): RecordHeader[] {
-  if (input === undefined) return [];
+const NO_HEADERS: readonly RecordHeader[] = [];
+
+function toHeaders(input: HeaderInput | undefined): readonly RecordHeader[] {
+  if (input === undefined) return NO_HEADERS;
   if (Array.isArray(input)) return input as RecordHeader[];
   return Object.entries(input as Record<string, string | Uint8Array | null>).map(([key, value]) => ({
     key,
@@ -33,10 +36,13 @@ const KNOWN_PARTITIONS_MS = 1_000;
 const MAX_KNOWN_TOPICS = 10_000;
 
 interface PreparedRecord {
-  input: RecordInput;
+  input: RecordInput & { timestamp: number };
   partition: number;
   sizeBytes: number;
 }
+
+/** Partitioners that leave every keyless record to the sticky choice, so `send` need not ask them. */
+const KEYLESS_STICKY: ReadonlySet<Partitioner> = new Set([murmur2Partitioner, jumpHashPartitioner]);
 
 function acksValue(acks: ProducerOptions<unknown, unknown>['acks']): AcksValue {
   return acks === undefined || acks === 'all' ? -1 : acks;
@@ -95,11 +101,11 @@ export class Producer<K = Uint8Array, V = Uint8Array> {
       batchSizeBytes: options.batchSizeBytes ?? 64 * 1024,
       bufferMemoryBytes: options.bufferMemoryBytes ?? 32 * 1024 * 1024,
       maxPartitions: options.maxPartitions ?? 100_000,
+      compression: options.compression ?? 'none',
     });
     this.sender = new Sender(this.accumulator, this.metadata, {
       acks,
       lingerMs: options.lingerMs ?? 0,
-      compression: options.compression ?? 'none',
       requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
       deliveryTimeoutMs: options.deliveryTimeoutMs ?? 120_000,
       retries: options.retries ?? Number.MAX_SAFE_INTEGER,
@@ -152,17 +158,82 @@ export class Producer<K = Uint8Array, V = Uint8Array> {
    */
   send(record: ProducerRecord<K, V>): Promise<RecordMetadata> {
     if (this.closed) return Promise.reject(new KafkaError('INVALID_TXN_STATE', 'the producer is closed'));
-    const known = this.appending === 0 && this.initialized ? this.knownPartitions.get(record.topic) : undefined;
-    if (known !== undefined && Date.now() - known.checkedMs < KNOWN_PARTITIONS_MS) {
+    if (this.appending === 0) {
       try {
-        this.txn.assertCanSend();
-        const prepared = this.prepare(record, known.count);
-        if (this.accumulator.tryReserve(prepared.sizeBytes)) return this.appendPrepared(record.topic, prepared);
+        const nowMs = this.fastPathNowMs(record.topic);
+        if (nowMs < 0) return this.sendWaiting(record);
+        const prepared = this.prepare(record, this.knownPartitions.get(record.topic)!.count, nowMs);
+        if (this.accumulator.tryReserve(prepared.sizeBytes)) return this.appendPrepared(record.topic, prepared, nowMs);
       } catch (error) {
         return Promise.reject(error);
       }
     }
     return this.sendWaiting(record);
+  }
+
+  /**
+   * The time now when a record for `topic` may be appended synchronously (producer id in place,
+   * partition count seen recently, sends allowed), else -1.
+   */
+  private fastPathNowMs(topic: string): number {
+    if (!this.initialized) return -1;
+    const known = this.knownPartitions.get(topic);
+    if (known === undefined) return -1;
+    const nowMs = Date.now();
+    if (nowMs - known.checkedMs >= KNOWN_PARTITIONS_MS) return -1;
+    this.txn.assertCanSend();
+    return nowMs;
+  }
+
+  /**
+   * Sends records in order and resolves once with their offsets (in the same order), or rejects
+   * with the first failure. Cheaper than one `send` per record: no promise per record.
+   */
+  sendBatch(records: readonly ProducerRecord<K, V>[]): Promise<RecordMetadata[]> {
+    if (this.closed) return Promise.reject(new KafkaError('INVALID_TXN_STATE', 'the producer is closed'));
+    const sink = new RecordSink(records.length);
+    let i = 0;
+    if (this.appending === 0) {
+      for (; i < records.length; i++) {
+        const record = records[i]!;
+        try {
+          const nowMs = this.fastPathNowMs(record.topic);
+          if (nowMs < 0) break;
+          const prepared = this.prepare(record, this.knownPartitions.get(record.topic)!.count, nowMs);
+          if (!this.accumulator.tryReserve(prepared.sizeBytes)) break;
+          this.appendPrepared(record.topic, prepared, nowMs, sink, i);
+        } catch (error) {
+          sink.fail(error);
+        }
+      }
+    }
+    if (i < records.length) void this.sendBatchWaiting(records, i, sink);
+    return sink.done;
+  }
+
+  /** The rest of a `sendBatch` call that could not be appended synchronously, one record at a time in order. */
+  private async sendBatchWaiting(records: readonly ProducerRecord<K, V>[], from: number, sink: RecordSink): Promise<void> {
+    this.appending++;
+    try {
+      for (let i = from; i < records.length; i++) {
+        try {
+          const record = records[i]!;
+          // Alone in waiting, the call may append synchronously again without overtaking anyone.
+          let nowMs = this.appending === 1 ? this.fastPathNowMs(record.topic) : -1;
+          if (nowMs < 0) {
+            await this.waitToAppend(record.topic);
+            nowMs = Date.now();
+          }
+          const prepared = this.prepare(record, this.knownPartitions.get(record.topic)!.count, nowMs);
+          if (!this.accumulator.tryReserve(prepared.sizeBytes)) await this.accumulator.reserve(prepared.sizeBytes);
+          this.appendPrepared(record.topic, prepared, Date.now(), sink, i);
+        } catch (error) {
+          sink.fail(error);
+        }
+      }
+    } finally {
+      if (--this.appending === 0) this.appended.notify();
+    }
   }
 
   private async sendWaiting(record: ProducerRecord<K, V>): Promise<RecordMetadata> {
@@ -178,41 +249,54 @@ export class Producer<K = Uint8Array, V = Uint8Array> {
 
   /** Appends the record; `done` (wrapped, so awaiting the append does not await delivery) settles on the broker's answer. */
   private async append(record: ProducerRecord<K, V>): Promise<{ done: Promise<RecordMetadata> }> {
+    await this.waitToAppend(record.topic);
+    const prepared = this.prepare(record, this.knownPartitions.get(record.topic)!.count, Date.now());
+    await this.accumulator.reserve(prepared.sizeBytes);
+    return { done: this.appendPrepared(record.topic, prepared, Date.now()) };
+  }
+
+  /** Waits for the producer id and the topic's metadata (remembering its partition count), then checks sends are allowed. */
+  private async waitToAppend(topic: string): Promise<void> {
     await this.init();
     this.txn.assertCanSend();
-    const topic = await this.metadata.topic(record.topic);
+    const metadata = await this.metadata.topic(topic);
     if (this.knownPartitions.size >= MAX_KNOWN_TOPICS) this.knownPartitions.clear();
-    this.knownPartitions.set(record.topic, { count: topic.leaders.length, checkedMs: Date.now() });
-    const prepared = this.prepare(record, topic.leaders.length);
-    await this.accumulator.reserve(prepared.sizeBytes);
-    return { done: this.appendPrepared(record.topic, prepared) };
+    this.knownPartitions.set(topic, { count: metadata.leaders.length, checkedMs: Date.now() });
   }
 
   /** Serializes the record and picks its partition. */
-  private prepare(record: ProducerRecord<K, V>, partitionCount: number): PreparedRecord {
+  private prepare(record: ProducerRecord<K, V>, partitionCount: number, nowMs: number): PreparedRecord {
     const key = record.key === undefined || record.key === null ? null : this.keySerde.serialize(record.key);
     const value = record.value === null ? null : this.valueSerde.serialize(record.value);
-    const input: RecordInput = { key, value, headers: toHeaders(record.headers), timestamp: record.timestamp ?? Date.now() };
-    let partition = record.partition ?? this.partitioner.partition({ topic: record.topic, key, partitionCount });
+    const headers = toHeaders(record.headers);
+    const input = { key, value, headers, timestamp: record.timestamp ?? nowMs };
+    let partition = record.partition;
+    if (partition === undefined && (key !== null || !KEYLESS_STICKY.has(this.partitioner))) {
+      partition = this.partitioner.partition({ topic: record.topic, key, partitionCount });
+    }
     if (partition === undefined) partition = this.stickyPartition(record.topic, partitionCount);
     if (!Number.isInteger(partition) || partition < 0 || partition >= partitionCount) {
       throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `${record.topic} has ${partitionCount} partitions; partition ${partition} does not exist`);
     }
-    return { input, partition, sizeBytes: estimateRecordBytes(input) };
+    return { input, partition, sizeBytes: estimateBytes(key, value, headers) };
   }
 
-  /** Adds a record whose buffer memory is reserved to its partition's open batch. */
-  private appendPrepared(topic: string, prepared: PreparedRecord): Promise<RecordMetadata> {
+  /** Encodes a record whose buffer memory is reserved into its partition's open batch (giving the memory back if that fails). */
+  private appendPrepared(topic: string, prepared: PreparedRecord, nowMs: number): Promise<RecordMetadata>;
+  private appendPrepared(topic: string, prepared: PreparedRecord, nowMs: number, sink: RecordSink, slot: number): undefined;
+  private appendPrepared(topic: string, prepared: PreparedRecord, nowMs: number, sink?: RecordSink, slot = 0): Promise<RecordMetadata> | undefined {
     const queue = this.accumulator.queue(topic, prepared.partition);
     const opensBatch = queue.open === undefined;
-    const done = this.accumulator.append(queue, prepared.input, prepared.sizeBytes, Date.now());
+    let done: Promise<RecordMetadata> | undefined;
+    try {
+      if (sink === undefined) done = this.accumulator.append(queue, prepared.input, prepared.sizeBytes, nowMs);
+      else this.accumulator.append(queue, prepared.input, prepared.sizeBytes, nowMs, sink, slot);
+    } catch (error) {
+      this.accumulator.release(prepared.sizeBytes);
+      throw error;
+    }
     if (opensBatch) this.sender.wake();
     return done;
-  }
-
-  /** Sends records in order and resolves with their offsets (in the same order). */
-  sendBatch(records: readonly ProducerRecord<K, V>[]): Promise<RecordMetadata[]> {
-    return Promise.all(records.map((r) => this.send(r)));
   }
 
   /**

@@ -1,6 +1,7 @@
 import { KafkaError } from '../../protocol/kafka-error.ts';
-import type { RecordInput } from '../../record/record.ts';
-import { ProducerBatch } from './producer-batch.ts';
+import type { CompressionName } from '../../record/compression.ts';
+import type { RecordHeader, RecordInput } from '../../record/record.ts';
+import { ProducerBatch, type RecordSink } from './producer-batch.ts';
 import type { RecordMetadata } from './producer-types.ts';
 
 /** One partition's batches: the open one taking records, then closed ones in send order. */
@@ -13,6 +14,8 @@ export class PartitionQueue {
   retrying = false;
   /** The next sequence number for an idempotent producer. */
   nextSequence = 0;
+  /** Encoded size of the last batch closed here: the next batch's buffer starts that large. */
+  lastBatchBytes = 0;
 
   constructor(
     readonly topic: string,
@@ -29,16 +32,27 @@ export interface AccumulatorOptions {
   bufferMemoryBytes: number;
   /** Bound on the number of partition queues, as a guard against unbounded topic fan-out. */
   maxPartitions: number;
+  compression: CompressionName;
 }
 
 /** Per-record bookkeeping beyond its bytes (attributes, varint lengths, deltas). */
 const RECORD_OVERHEAD_BYTES = 24;
 /** The batch header, counted against batchSizeBytes but not against buffer memory. */
 const BATCH_OVERHEAD_BYTES = 61;
+/** A partition's first batch buffer; later ones start at the size the previous batch reached. */
+const FIRST_BATCH_CAPACITY_BYTES = 16 * 1024;
 
 export function estimateRecordBytes(record: RecordInput): number {
-  let size = RECORD_OVERHEAD_BYTES + (record.key?.length ?? 0) + (record.value?.length ?? 0);
-  for (const h of record.headers ?? []) size += 8 + h.key.length * 3 + (h.value?.length ?? 0);
+  return estimateBytes(record.key, record.value, record.headers);
+}
+
+export function estimateBytes(
+  key: Uint8Array | null | undefined,
+  value: Uint8Array | null | undefined,
+  headers: readonly RecordHeader[] | undefined,
+): number {
+  let size = RECORD_OVERHEAD_BYTES + (key?.length ?? 0) + (value?.length ?? 0);
+  if (headers !== undefined) for (const h of headers) size += 8 + h.key.length * 3 + (h.value?.length ?? 0);
   return size;
 }
 
@@ -116,25 +130,52 @@ export class RecordAccumulator {
     }
   }
 
-  /** Adds a record whose memory is already reserved; returns when the broker acknowledges it. */
-  append(queue: PartitionQueue, record: RecordInput, sizeBytes: number, nowMs: number): Promise<RecordMetadata> {
+  /**
+   * Encodes a record whose memory is already reserved into the partition's open batch; returns when
+   * the broker acknowledges it, or with `sink`, reports to the sink at `slot` and returns nothing.
+   * Throws (adding nothing) when the record cannot be encoded.
+   */
+  append(queue: PartitionQueue, record: RecordInput & { timestamp: number }, sizeBytes: number, nowMs: number): Promise<RecordMetadata>;
+  append(queue: PartitionQueue, record: RecordInput & { timestamp: number }, sizeBytes: number, nowMs: number, sink: RecordSink, slot: number): undefined;
+  append(
+    queue: PartitionQueue,
+    record: RecordInput & { timestamp: number },
+    sizeBytes: number,
+    nowMs: number,
+    sink?: RecordSink,
+    slot = 0,
+  ): Promise<RecordMetadata> | undefined {
     let batch = queue.open;
     if (batch !== undefined && batch.count > 0 && BATCH_OVERHEAD_BYTES + batch.sizeBytes + sizeBytes > this.options.batchSizeBytes) {
       this.close(queue);
       batch = undefined;
     }
     if (batch === undefined) {
-      batch = new ProducerBatch(queue.topic, queue.partition, nowMs);
+      const capacity = Math.min(this.options.batchSizeBytes, Math.max(FIRST_BATCH_CAPACITY_BYTES, queue.lastBatchBytes));
+      batch = new ProducerBatch(queue.topic, queue.partition, nowMs, this.options.compression, capacity);
       queue.open = batch;
     }
-    const done = batch.add(record, sizeBytes);
+    let done: Promise<RecordMetadata> | undefined;
+    try {
+      if (sink === undefined) done = batch.add(record, sizeBytes);
+      else batch.addToSink(record, sizeBytes, sink, slot);
+    } catch (error) {
+      if (batch.count === 0) queue.open = undefined;
+      throw error;
+    }
     if (BATCH_OVERHEAD_BYTES + batch.sizeBytes >= this.options.batchSizeBytes) this.close(queue);
     return done;
   }
 
   close(queue: PartitionQueue): void {
-    if (queue.open === undefined) return;
-    queue.ready.push(queue.open);
+    const open = queue.open;
+    if (open === undefined) return;
+    if (open.count === 0) {
+      queue.open = undefined;
+      return;
+    }
+    queue.lastBatchBytes = open.encodedBytes;
+    queue.ready.push(open);
     queue.open = undefined;
     this.onReady();
   }

@@ -1,8 +1,6 @@
 import { ApiKey, type ProduceResponsePartitionProduceResponse } from '../../protocol/mod.ts';
 import { ErrorCode } from '../../protocol/error-codes.ts';
 import { isKafkaError, KafkaError } from '../../protocol/kafka-error.ts';
-import { type CompressionName } from '../../record/compression.ts';
-import { RecordBatchBuilder } from '../../record/record-batch-builder.ts';
 import { type BackoffOptions, backoffMs } from '../../transport/backoff.ts';
 import type { ClusterMetadata } from '../cluster-metadata.ts';
 import { errorFromCode } from '../error-from-code.ts';
@@ -20,7 +18,6 @@ export interface ProducerIdentity {
 export interface SenderOptions {
   acks: AcksValue;
   lingerMs: number;
-  compression: CompressionName;
   requestTimeoutMs: number;
   /** A batch fails once this long has passed since its first record (Kafka's delivery.timeout.ms). */
   deliveryTimeoutMs: number;
@@ -173,21 +170,12 @@ export class Sender {
 
   private seal(queue: PartitionQueue, batch: ProducerBatch): Uint8Array {
     if (batch.bytes !== undefined) return batch.bytes;
-    const identity = this.options.identity();
+    let baseSequence = -1;
     if (this.options.idempotent) {
-      batch.baseSequence = queue.nextSequence;
+      baseSequence = queue.nextSequence;
       queue.nextSequence = (queue.nextSequence + batch.count) % INT32_SPAN;
     }
-    const builder = new RecordBatchBuilder({
-      producerId: identity.producerId,
-      producerEpoch: identity.producerEpoch,
-      baseSequence: batch.baseSequence,
-      isTransactional: identity.transactionalId !== null,
-      compression: this.options.compression,
-    });
-    for (const record of batch.records) builder.append(record);
-    batch.bytes = builder.seal();
-    return batch.bytes;
+    return batch.seal(this.options.identity(), baseSequence);
   }
 
   private async sendToNode(nodeId: number, items: { queue: PartitionQueue; batch: ProducerBatch }[]): Promise<void> {
@@ -236,7 +224,7 @@ export class Sender {
   }
 
   private onBatchDone(queue: PartitionQueue, batch: ProducerBatch, baseOffset: number, logAppendTimeMs: number): void {
-    batch.complete(baseOffset, logAppendTimeMs, Date.now());
+    batch.complete(baseOffset, logAppendTimeMs);
     this.accumulator.release(batch.sizeBytes);
     queue.retrying = queue.ready.some((b) => b.attempts > 0);
   }

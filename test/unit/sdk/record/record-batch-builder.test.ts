@@ -198,6 +198,29 @@ describe('RecordBatchBuilder', () => {
     });
   });
 
+  it('writes the producer fields given to seal exactly as if given to the constructor', () => {
+    fc.assert(
+      fc.property(fc.array(kafkajsMessage, { minLength: 1, maxLength: 5 }), producerFields, producerFields, (messages, early, late) => {
+        const toOptions = (f: typeof late): RecordBatchBuilderOptions => ({
+          producerId: f.producerId,
+          producerEpoch: f.producerEpoch,
+          baseSequence: f.firstSequence,
+          isTransactional: f.transactional,
+        });
+        const builder = new RecordBatchBuilder({ ...toOptions(early), compression: 'gzip' });
+        for (const m of messages) builder.append(toInput(m));
+        const sealed = builder.seal({
+          producerId: late.producerId,
+          producerEpoch: late.producerEpoch,
+          baseSequence: late.firstSequence,
+          isTransactional: late.transactional,
+        });
+        expect(hex(sealed)).toBe(hex(build(messages, { ...toOptions(late), compression: 'gzip' })));
+      }),
+      { numRuns: 50 },
+    );
+  });
+
   it('defaults to a non-idempotent, uncompressed batch with partitionLeaderEpoch 0', () => {
     const builder = new RecordBatchBuilder();
     builder.append({ timestamp: 5 });
