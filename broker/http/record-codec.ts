@@ -1,5 +1,6 @@
 import type { Record as KafkaRecord, RecordHeader } from '../../sdk/record/record.ts';
 import { BodyFormat, type BodyFormatValue } from './body-codec.ts';
+import { Utf8Arena } from './utf8-arena.ts';
 
 /**
  * How records look on the HTTP API.
@@ -31,22 +32,21 @@ export interface FieldError {
   message: string;
 }
 
-const encoder = new TextEncoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
 }
 
-function bytesField(value: unknown, path: string, errors: FieldError[]): Uint8Array | null {
+function bytesField(value: unknown, path: string, errors: FieldError[], arena: Utf8Arena): Uint8Array | null {
   if (value === undefined || value === null) return null;
-  if (typeof value === 'string') return encoder.encode(value);
+  if (typeof value === 'string') return arena.encode(value);
   if (value instanceof Uint8Array) return value;
   errors.push({ path, message: 'must be a string, binary (msgpack) or null' });
   return null;
 }
 
-function parseHeaders(value: unknown, path: string, errors: FieldError[]): RecordHeader[] {
+function parseHeaders(value: unknown, path: string, errors: FieldError[], arena: Utf8Arena): RecordHeader[] {
   if (value === undefined || value === null) return [];
   const headers: RecordHeader[] = [];
   if (Array.isArray(value)) {
@@ -55,19 +55,25 @@ function parseHeaders(value: unknown, path: string, errors: FieldError[]): Recor
         errors.push({ path: `${path}/${i}`, message: 'must be an object with a string "key"' });
         return;
       }
-      headers.push({ key: entry['key'], value: bytesField(entry['value'], `${path}/${i}/value`, errors) });
+      headers.push({ key: entry['key'], value: bytesField(entry['value'], `${path}/${i}/value`, errors, arena) });
     });
     return headers;
   }
   if (isPlainObject(value)) {
-    for (const [key, v] of Object.entries(value)) headers.push({ key, value: bytesField(v, `${path}/${key}`, errors) });
+    for (const [key, v] of Object.entries(value)) headers.push({ key, value: bytesField(v, `${path}/${key}`, errors, arena) });
     return headers;
   }
   errors.push({ path, message: 'must be an object of header values or an array of {key, value}' });
   return [];
 }
 
-function parseValue(value: unknown, path: string, errors: FieldError[], format: BodyFormatValue): Pick<ProduceRecord, 'value' | 'json'> {
+function parseValue(
+  value: unknown,
+  path: string,
+  errors: FieldError[],
+  format: BodyFormatValue,
+  arena: Utf8Arena,
+): Pick<ProduceRecord, 'value' | 'json'> {
   if (value === undefined || value === null) return { value: null, json: undefined };
   if (value instanceof Uint8Array) {
     // Binary values are validated against a schema only if they hold JSON text.
@@ -85,7 +91,7 @@ function parseValue(value: unknown, path: string, errors: FieldError[], format: 
     errors.push({ path, message: 'must be a JSON value' });
     return { value: null, json: undefined };
   }
-  return { value: encoder.encode(text), json: { value } };
+  return { value: arena.encode(text), json: { value } };
 }
 
 /** Checks the shape of a produce body; every problem is reported, each with its JSON pointer. */
@@ -100,6 +106,7 @@ export function parseProduceBody(body: unknown, maxRecords: number, format: Body
     return { records: [], errors: [{ path: '/records', message: `holds ${input.length} records; the limit is ${maxRecords}` }] };
   }
   const records: ProduceRecord[] = [];
+  const arena = new Utf8Arena();
   input.forEach((entry, i) => {
     const path = `/records/${i}`;
     if (!isPlainObject(entry)) {
@@ -120,9 +127,9 @@ export function parseProduceBody(body: unknown, maxRecords: number, format: Body
       errors.push({ path: `${path}/timestamp`, message: 'must be a non-negative integer (ms since the epoch)' });
     }
     records.push({
-      key: bytesField(entry['key'], `${path}/key`, errors),
-      ...parseValue(entry['value'], `${path}/value`, errors, format),
-      headers: parseHeaders(entry['headers'], `${path}/headers`, errors),
+      key: bytesField(entry['key'], `${path}/key`, errors, arena),
+      ...parseValue(entry['value'], `${path}/value`, errors, format, arena),
+      headers: parseHeaders(entry['headers'], `${path}/headers`, errors, arena),
       partition: typeof partition === 'number' ? partition : undefined,
       timestamp: typeof timestamp === 'number' ? timestamp : undefined,
     });
