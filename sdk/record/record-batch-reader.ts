@@ -134,13 +134,26 @@ export class RecordBatchView {
    * compression other than none/gzip throws UNSUPPORTED_COMPRESSION_TYPE.
    */
   records(): Iterable<Record> {
+    const records: Record[] = [];
+    this.forEachRecord((offset, timestamp, key, value, headers) => {
+      records.push({ offset, timestamp, key, value, headers });
+    });
+    return records;
+  }
+
+  /**
+   * Calls `visit` with each record's fields in order, without building a Record for it (the
+   * consumer's path: it builds its own record type). Throws as `records()` does, possibly after
+   * visiting the records before the inconsistency.
+   */
+  forEachRecord(visit: RecordVisitor): void {
     const data = this.recordBytes();
     const recordsCount = this.recordsCount;
     if (recordsCount < 0) throw corrupt(`record batch declares ${recordsCount} records`);
     const baseOffset = this.baseOffset;
-    const header = this.header;
-    const appendTime = this.timestampType === TimestampType.LogAppendTime ? header.maxTimestamp : undefined;
-    return decodeRecords(byteCursor(data), recordsCount, baseOffset, header.baseTimestamp, appendTime);
+    const baseTimestamp = readInt64(this.dv, BatchOffset.baseTimestamp);
+    const appendTime = this.timestampType === TimestampType.LogAppendTime ? readInt64(this.dv, BatchOffset.maxTimestamp) : undefined;
+    decodeRecords(byteCursor(data), recordsCount, baseOffset, baseTimestamp, appendTime, visit);
   }
 
   private recordBytes(): Uint8Array {
@@ -154,13 +167,23 @@ export class RecordBatchView {
   }
 }
 
-function* decodeRecords(
+/** Receives one decoded record's fields; keys, values and header values are views of the batch. */
+export type RecordVisitor = (
+  offset: number,
+  timestamp: number,
+  key: Uint8Array | null,
+  value: Uint8Array | null,
+  headers: RecordHeader[],
+) => void;
+
+function decodeRecords(
   c: ByteCursor,
   recordsCount: number,
   baseOffset: number,
   baseTimestamp: number,
   appendTime: number | undefined,
-): Generator<Record, void, undefined> {
+  visit: RecordVisitor,
+): void {
   const dataEnd = c.end;
   for (let i = 0; i < recordsCount; i++) {
     if (c.pos >= dataEnd) throw corrupt(`record batch declares ${recordsCount} records but holds only ${i}`);
@@ -191,13 +214,7 @@ function* decodeRecords(
       throw corrupt(`record ${i} declares length ${length} but its fields end ${recordEnd - c.pos} bytes early`);
     }
     c.end = dataEnd;
-    yield {
-      offset: baseOffset + offsetDelta,
-      timestamp: appendTime ?? baseTimestamp + timestampDelta,
-      key,
-      value,
-      headers,
-    };
+    visit(baseOffset + offsetDelta, appendTime ?? baseTimestamp + timestampDelta, key, value, headers);
   }
   if (c.pos !== dataEnd) {
     throw corrupt(`record batch has ${dataEnd - c.pos} bytes after its ${recordsCount} declared records`);

@@ -1,62 +1,58 @@
 import { KafkaError } from '../protocol/kafka-error.ts';
 
 /**
- * Splits the response byte stream into frames (4-byte big-endian size, then the frame). Chunks are
- * kept as received and joined only once a frame is complete, so memory follows the bytes that
- * arrived, never a declared size; a size above `maxFrameBytes` fails the stream.
+ * Splits the response byte stream into frames (4-byte big-endian size, then the frame). A frame
+ * inside one chunk is returned as a view of it; a frame spanning chunks is copied, as its chunks
+ * arrive, into one buffer of its announced size, so a large fetch response is copied once and
+ * never re-joined. A size above `maxFrameBytes` fails the stream before anything is allocated.
  */
 export class ResponseFrames {
-  private chunks: Uint8Array[] = [];
-  private buffered = 0;
+  /** The size prefix when it arrived split across chunks. */
+  private readonly head = new Uint8Array(4);
+  private headBytes = 0;
+  /** The frame being filled, and how much of it has arrived. */
+  private frame: Uint8Array | undefined;
+  private filled = 0;
 
   constructor(private readonly maxFrameBytes: number) {}
 
   push(chunk: Uint8Array): Uint8Array[] {
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
     const frames: Uint8Array[] = [];
-    while (this.buffered >= 4) {
-      const head = this.join(4, false);
-      const size = ((head[0]! << 24) | (head[1]! << 16) | (head[2]! << 8) | head[3]!) | 0;
-      if (size < 0 || size > this.maxFrameBytes) {
-        throw new KafkaError('CORRUPT_MESSAGE', `response frame size ${size} is outside 0..${this.maxFrameBytes} bytes`);
+    let pos = 0;
+    while (pos < chunk.length) {
+      let frame = this.frame;
+      if (frame === undefined) {
+        let size: number;
+        if (this.headBytes === 0 && chunk.length - pos >= 4) {
+          size = ((chunk[pos]! << 24) | (chunk[pos + 1]! << 16) | (chunk[pos + 2]! << 8) | chunk[pos + 3]!) | 0;
+          pos += 4;
+        } else {
+          while (this.headBytes < 4 && pos < chunk.length) this.head[this.headBytes++] = chunk[pos++]!;
+          if (this.headBytes < 4) break;
+          this.headBytes = 0;
+          const h = this.head;
+          size = ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) | 0;
+        }
+        if (size < 0 || size > this.maxFrameBytes) {
+          throw new KafkaError('CORRUPT_MESSAGE', `response frame size ${size} is outside 0..${this.maxFrameBytes} bytes`);
+        }
+        if (chunk.length - pos >= size) {
+          frames.push(chunk.subarray(pos, pos + size));
+          pos += size;
+          continue;
+        }
+        frame = this.frame = new Uint8Array(size);
+        this.filled = 0;
       }
-      if (this.buffered < 4 + size) break;
-      frames.push(this.join(4 + size, true).subarray(4));
+      const n = Math.min(frame.length - this.filled, chunk.length - pos);
+      frame.set(chunk.subarray(pos, pos + n), this.filled);
+      this.filled += n;
+      pos += n;
+      if (this.filled === frame.length) {
+        frames.push(frame);
+        this.frame = undefined;
+      }
     }
     return frames;
-  }
-
-  /** The first `bytes` buffered bytes, as a view when one chunk holds them; `consume` drops them. */
-  private join(bytes: number, consume: boolean): Uint8Array {
-    const first = this.chunks[0]!;
-    if (first.length >= bytes) {
-      if (consume) this.drop(bytes);
-      return first.subarray(0, bytes);
-    }
-    const out = new Uint8Array(bytes);
-    let at = 0;
-    for (const chunk of this.chunks) {
-      const n = Math.min(chunk.length, bytes - at);
-      out.set(chunk.subarray(0, n), at);
-      at += n;
-      if (at === bytes) break;
-    }
-    if (consume) this.drop(bytes);
-    return out;
-  }
-
-  private drop(bytes: number): void {
-    this.buffered -= bytes;
-    while (bytes > 0) {
-      const first = this.chunks[0]!;
-      if (first.length <= bytes) {
-        this.chunks.shift();
-        bytes -= first.length;
-      } else {
-        this.chunks[0] = first.subarray(bytes);
-        bytes = 0;
-      }
-    }
   }
 }

@@ -1,7 +1,8 @@
+import { setImmediate } from 'node:timers';
 import { ApiKey, type FetchResponsePartitionData, ZERO_UUID } from '../../protocol/mod.ts';
 import { ErrorCode } from '../../protocol/error-codes.ts';
 import { KafkaError } from '../../protocol/kafka-error.ts';
-import { readRecordBatches } from '../../record/record-batch-reader.ts';
+import { readRecordBatches, type RecordBatchView, type RecordVisitor } from '../../record/record-batch-reader.ts';
 import type { Serde } from '../../serde/serde.ts';
 import { type BackoffOptions, backoffMs } from '../../transport/backoff.ts';
 import type { ClusterMetadata } from '../cluster-metadata.ts';
@@ -35,6 +36,25 @@ export interface Prefetched<K, V> {
   bytes: number;
 }
 
+/** One partition's fetched batches, its position already past them, waiting to be decoded. */
+interface PendingDecode {
+  state: PartitionState;
+  epoch: number;
+  /** The offset fetched from: records before it (in the first batch) are skipped. */
+  offset: number;
+  nextOffset: number;
+  batches: RecordBatchView[];
+  bytes: number;
+  highWatermark: number;
+  lastStableOffset: number;
+}
+
+/**
+ * Bound on partitions waiting for decoding. They are decoded in the task after their fetch
+ * returned, so at most one fetch's partitions per broker wait; this only catches a broken invariant.
+ */
+const MAX_QUEUED_DECODES = 1_000_000;
+
 /**
  * Keeps fetches in flight (one per broker) for every fetchable partition while the prefetch buffer
  * has room, resolves offset resets with ListOffsets, and queues decoded batches for the consumer.
@@ -45,6 +65,8 @@ export class Fetcher<K, V> {
   readonly dataArrived = new Signal();
   private readonly changed = new Signal();
   private readonly nodesFetching = new Set<number>();
+  /** Partitions' fetched batches waiting to be decoded, in arrival order. */
+  private readonly decodeQueue: PendingDecode[] = [];
   private failure: unknown;
   private stopped = false;
   private loop: Promise<void> | undefined;
@@ -225,6 +247,10 @@ export class Fetcher<K, V> {
     }
   }
 
+  /**
+   * Takes one partition's answer: its position moves past the returned batches at once, so the
+   * next fetch can go out while this one's records are decoded (in a later task, in arrival order).
+   */
   private onPartitionData(state: PartitionState, offset: number, data: FetchResponsePartitionData): void {
     if (data.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
       if (this.options.autoOffsetReset === 'none') {
@@ -242,7 +268,7 @@ export class Fetcher<K, V> {
     state.lastStableOffset = Number(data.lastStableOffset);
     if (data.records === null || data.records.length === 0) return;
     const filter = this.options.isolationLevel === 1 ? new AbortedTransactionFilter(data.abortedTransactions) : undefined;
-    const records: ConsumerRecord<K, V>[] = [];
+    const batches: RecordBatchView[] = [];
     let next = offset;
     let bytes = 0;
     try {
@@ -252,18 +278,7 @@ export class Fetcher<K, V> {
         next = batch.lastOffset + 1;
         if (skip) continue;
         bytes += batch.byteLength;
-        for (const record of batch.records()) {
-          if (record.offset < offset) continue;
-          records.push({
-            topic: state.topic,
-            partition: state.partition,
-            offset: record.offset,
-            timestamp: record.timestamp,
-            key: record.key === null ? null : this.options.keySerde.deserialize(record.key),
-            value: record.value === null ? null : this.options.valueSerde.deserialize(record.value),
-            headers: record.headers,
-          });
-        }
+        batches.push(batch);
       }
     } catch (error) {
       this.onPartitionError(state, error);
@@ -271,16 +286,65 @@ export class Fetcher<K, V> {
     }
     if (next === offset) return;
     state.fetchPosition = next;
-    const batch: ConsumerBatch<K, V> = {
-      topic: state.topic,
-      partition: state.partition,
-      records,
+    this.bufferedBytes += bytes;
+    if (this.decodeQueue.length >= MAX_QUEUED_DECODES) throw new Error('invariant: more fetched partitions wait for decoding than fetches can return');
+    this.decodeQueue.push({
+      state,
+      epoch: state.epoch,
+      offset,
+      nextOffset: next,
+      batches,
+      bytes,
       highWatermark: state.highWatermark,
       lastStableOffset: state.lastStableOffset,
-    };
-    this.buffer.push({ state, epoch: state.epoch, batch, nextOffset: next, bytes });
-    this.bufferedBytes += bytes;
+    });
+    if (this.decodeQueue.length === 1) setImmediate(this.decodeQueued);
+  }
+
+  private readonly decodeQueued = (): void => {
+    for (const job of this.decodeQueue.splice(0)) this.decode(job);
     this.dataArrived.notify();
+  };
+
+  private decode(job: PendingDecode): void {
+    const { state } = job;
+    // A seek, a reassignment or an earlier decoding failure (which moved the position back) voids the job.
+    if (this.stopped || state.epoch !== job.epoch || state.fetchPosition < job.nextOffset) {
+      this.bufferedBytes -= job.bytes;
+      return;
+    }
+    const records: ConsumerRecord<K, V>[] = [];
+    const { topic, partition } = state;
+    const { keySerde, valueSerde } = this.options;
+    const minOffset = job.offset;
+    const visit: RecordVisitor = (offset, timestamp, key, value, headers) => {
+      if (offset < minOffset) return;
+      records.push({
+        topic,
+        partition,
+        offset,
+        timestamp,
+        key: key === null ? null : keySerde.deserialize(key),
+        value: value === null ? null : valueSerde.deserialize(value),
+        headers,
+      });
+    };
+    try {
+      for (const batch of job.batches) batch.forEachRecord(visit);
+    } catch (error) {
+      this.bufferedBytes -= job.bytes;
+      state.fetchPosition = job.offset;
+      this.onPartitionError(state, error);
+      return;
+    }
+    const batch: ConsumerBatch<K, V> = {
+      topic,
+      partition,
+      records,
+      highWatermark: job.highWatermark,
+      lastStableOffset: job.lastStableOffset,
+    };
+    this.buffer.push({ state, epoch: job.epoch, batch, nextOffset: job.nextOffset, bytes: job.bytes });
   }
 
   private onPartitionError(state: PartitionState, error: unknown): void {
