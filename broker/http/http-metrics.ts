@@ -23,6 +23,10 @@ export function createHttpMetrics(broker: Broker) {
     partitionHighWatermark: registry.gauge('rill_partition_high_watermark', 'High watermark per partition.'),
     partitionLogStartOffset: registry.gauge('rill_partition_log_start_offset', 'Log start offset per partition.'),
     groupLag: registry.gauge('rill_group_lag', 'Records between a group\'s committed offset and the high watermark, per partition.'),
+    transactionsBegun: registry.counter('rill_transactions_begun_total', 'Transactions begun (their first AddPartitionsToTxn or AddOffsetsToTxn) since the broker started.'),
+    transactionsCommitted: registry.counter('rill_transactions_committed_total', 'Transactions committed (markers written) since the broker started.'),
+    transactionsAborted: registry.counter('rill_transactions_aborted_total', 'Transactions aborted since the broker started, timed-out ones included.'),
+    transactionsTimedOut: registry.counter('rill_transactions_timed_out_total', 'Transactions aborted by the coordinator because they stayed open past their timeout.'),
   };
   metrics.streams.set({}, 0);
   registry.onCollect(() => {
@@ -35,6 +39,11 @@ export function createHttpMetrics(broker: Broker) {
         metrics.partitionLogStartOffset.set(labels, p.logStartOffset);
       }
     }
+    const txns = broker.transactions.stats;
+    metrics.transactionsBegun.setTotal({}, txns.begun);
+    metrics.transactionsCommitted.setTotal({}, txns.committed);
+    metrics.transactionsAborted.setTotal({}, txns.aborted);
+    metrics.transactionsTimedOut.setTotal({}, txns.timedOut);
     metrics.groupLag.reset();
     for (const { groupId } of broker.groups.listGroups()) {
       for (const o of broker.groups.describeGroup(groupId).offsets) {

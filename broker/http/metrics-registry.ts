@@ -56,6 +56,13 @@ export class Counter extends Metric<{ value: number }> {
     this.get(labels, () => ({ value: 0 })).value += by;
   }
 
+  /** Mirrors a running total kept elsewhere (sampled at scrape time); it must never decrease. */
+  setTotal(labels: Labels, total: number): void {
+    const s = this.get(labels, () => ({ value: 0 }));
+    if (total < s.value) throw new Error(`invariant broken: counter ${this.name} would go from ${s.value} down to ${total}`);
+    s.value = total;
+  }
+
   render(): string[] {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
     for (const [key, s] of this.series) lines.push(`${seriesName(this.name, key)} ${formatNumber(s.value)}`);

@@ -44,6 +44,15 @@ export interface TxnOffsetCommitInput {
 
 type ErrorCodeValue = number;
 
+/** Transactions since the coordinator started (not persisted), for metrics. */
+export interface TxnCounts {
+  begun: number;
+  committed: number;
+  /** Every abort, including the timed-out ones. */
+  aborted: number;
+  timedOut: number;
+}
+
 /**
  * The transaction coordinator (KIP-98): one state machine per transactional id, every change
  * persisted to `__transaction_state` before it takes effect, markers written to every partition of
@@ -54,6 +63,7 @@ type ErrorCodeValue = number;
  * a client's next transaction never waits on the previous one's markers.
  */
 export class TxnCoordinator {
+  private readonly counts: TxnCounts = { begun: 0, committed: 0, aborted: 0, timedOut: 0 };
   private readonly txns = new Map<string, TxnMetadata>();
   private readonly byProducerId = new Map<number, TxnMetadata>();
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -84,6 +94,10 @@ export class TxnCoordinator {
 
   get size(): number {
     return this.txns.size;
+  }
+
+  get stats(): Readonly<TxnCounts> {
+    return { ...this.counts };
   }
 
   describe(transactionalId: string): Readonly<TxnMetadata> | undefined {
@@ -232,6 +246,7 @@ export class TxnCoordinator {
       }
     }
     transition(meta, committing ? TxnState.CompleteCommit : TxnState.CompleteAbort);
+    this.counts[committing ? 'committed' : 'aborted']++;
     meta.partitions.clear();
     meta.groups.clear();
     meta.txnStartMs = -1;
@@ -255,6 +270,7 @@ export class TxnCoordinator {
     }
     try {
       await this.runBusy(meta, () => this.persist(meta));
+      if (before.state !== TxnState.Ongoing) this.counts.begun++;
       return 0;
     } catch (error) {
       for (const p of newPartitions) meta.partitions.delete(partitionKey(p.topic, p.partition));
@@ -371,6 +387,7 @@ export class TxnCoordinator {
         work.push(
           this.runBusy(meta, async () => {
             await this.bumpEpoch(meta);
+            this.counts.timedOut++;
             await this.abortOngoing(meta);
           }),
         );

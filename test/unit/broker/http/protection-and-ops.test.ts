@@ -89,6 +89,33 @@ describe('operations', () => {
     expect((await problemOf(await t.request('/readyz'))).status).toBe(503);
   });
 
+  it('counts transactions begun, committed, aborted and timed out on /metrics', async () => {
+    let nowMs = Date.now();
+    t = await openTestApp({}, undefined, { nowMs: () => nowMs });
+    await t.request('/v1/topics', { json: { name: 'orders' } });
+    const txns = t.broker.transactions;
+    const begin = async (id: string): Promise<{ producerId: number; producerEpoch: number }> => {
+      const { errorCode, producerId, producerEpoch } = await txns.initProducerId(id, 60_000);
+      expect(errorCode).toBe(0);
+      expect(await txns.addPartitions(id, producerId, producerEpoch, [{ topic: 'orders', partition: 0 }])).toEqual([
+        { topic: 'orders', partition: 0, errorCode: 0 },
+      ]);
+      return { producerId, producerEpoch };
+    };
+    const committed = await begin('committer');
+    expect(await txns.endTxn('committer', committed.producerId, committed.producerEpoch, true)).toBe(0);
+    const aborted = await begin('aborter');
+    expect(await txns.endTxn('aborter', aborted.producerId, aborted.producerEpoch, false)).toBe(0);
+    await begin('sleeper');
+    nowMs += 60_001;
+    await txns.runTimers();
+    const text = await (await t.request('/metrics')).text();
+    expect(text).toContain('rill_transactions_begun_total 3');
+    expect(text).toContain('rill_transactions_committed_total 1');
+    expect(text).toContain('rill_transactions_aborted_total 2');
+    expect(text).toContain('rill_transactions_timed_out_total 1');
+  });
+
   it('describes every registered route in the OpenAPI document, and nothing else', async () => {
     t = await openTestApp();
     const document = await (await t.request('/v1/openapi.json')).json();
