@@ -11,12 +11,13 @@ import { fetchOnce, readAllValues } from '../helpers/read-partition.ts';
 
 const FULL = process.env.RILL_CRASH_FULL === '1';
 const RECORDS = FULL ? 200_000 : 20_000;
-const WORKER_KILLS = FULL ? 24 : 3;
+const KILLS = FULL ? 24 : 3;
 /** Kill numbers (0-based) at which the broker is killed instead of a worker. */
 const BROKER_KILLS: readonly number[] = FULL ? [8, 17] : [];
 /** Most commits of the chosen worker to wait for before a kill, and most event-loop turns after. */
 const MAX_COMMITS_BEFORE_KILL = FULL ? 8 : 4;
 const MAX_TURNS_BEFORE_KILL = 40_000;
+/** One worker: with more, the others finish their partitions while one is being killed and restarted. */
 const WORKERS = 1;
 const INPUT_PARTITIONS = 4;
 const OUTPUT_PARTITIONS = 3;
@@ -195,7 +196,7 @@ async function seed(bootstrap: string): Promise<Map<number, number>> {
   }
 }
 
-describe(`consume-transform-produce with the SDK client across ${WORKER_KILLS} SIGKILLs (${RECORDS} records, ${BROKER_KILLS.length} of them the broker)`, () => {
+describe(`consume-transform-produce with the SDK client across ${KILLS} SIGKILLs (${RECORDS} records, ${BROKER_KILLS.length} of them the broker)`, () => {
   it('reflects every input record in the read_committed output exactly once', { timeout: FULL ? 1_200_000 : 120_000 }, async () => {
     console.log(`sdk-exactly-once: seed ${SEED} (rerun with RILL_CRASH_SEED=${SEED})`);
     let state = SEED;
@@ -212,11 +213,11 @@ describe(`consume-transform-produce with the SDK client across ${WORKER_KILLS} S
     for (let w = 0; w < WORKERS; w++) slots.push(new WorkerSlot(w, progress, life));
     for (const slot of slots) slot.start(broker.bootstrap);
 
-    for (let kill = 0; kill < WORKER_KILLS; kill++) {
+    for (let kill = 0; kill < KILLS; kill++) {
       const slot = slots[Math.floor(random() * WORKERS)]!;
       const target = slot.commits + 1 + Math.floor(random() * MAX_COMMITS_BEFORE_KILL);
       await Promise.race([slot.untilCommits(target), progress.caughtUp, slot.gaveUp]);
-      expect(progress.isCaughtUp, `the output caught up before kill ${kill + 1} of ${WORKER_KILLS} (seed ${SEED}): too few records for the kills`).toBe(false);
+      expect(progress.isCaughtUp, `the output caught up before kill ${kill + 1} of ${KILLS} (seed ${SEED}): too few records for the kills`).toBe(false);
       const turns = Math.floor(random() * MAX_TURNS_BEFORE_KILL);
       for (let t = 0; t < turns; t++) await new Promise((resolve) => setImmediate(resolve));
       if (BROKER_KILLS.includes(kill)) {
@@ -252,7 +253,7 @@ describe(`consume-transform-produce with the SDK client across ${WORKER_KILLS} S
     seen.forEach((count, n) => (count === 0 ? missing : count > 1 ? duplicated : []).push(n));
     const exits = slots.flatMap((s) => s.unexpectedExits);
     console.log(
-      `sdk-exactly-once: seed ${SEED}, ${RECORDS} records, ${WORKER_KILLS} kills (${BROKER_KILLS.length} broker), ` +
+      `sdk-exactly-once: seed ${SEED}, ${RECORDS} records, ${KILLS} kills (${BROKER_KILLS.length} broker), ` +
         `worker starts ${slots.map((s) => s.starts).join('+')}, commits ${slots.map((s) => s.commits).join('+')}, ` +
         `processed in ${processedMs} ms, ${exits.length} exits on error${exits.length > 0 ? `:\n  ${exits.map((e) => `${e.reason}${e.excused ? ' (lived through a broker kill)' : ''}`).join('\n  ')}` : ''}`,
     );
