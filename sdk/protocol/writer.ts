@@ -38,15 +38,28 @@ function hexNibble(c: number): number {
   return -1;
 }
 
+/** Raw byte strings at least this long (record sets) are kept by reference until `finish()`. */
+const REFERENCE_RAW_BYTES = 64 * 1024;
+
 /**
  * A growable big-endian buffer for one frame. It doubles as needed up to `maxBytes` and throws a
- * ProtocolEncodeError beyond it. `finish()` returns a view of the written bytes.
+ * ProtocolEncodeError beyond it. `finish()` returns the written bytes: a view of the buffer, or,
+ * when large raw byte strings were written, one copy joining the buffer's segments with them, so
+ * record sets are copied once instead of again on every doubling. Callers must not change bytes
+ * given to `writeRaw` before `finish()`.
  */
 export class Writer {
   buf: Uint8Array;
   view: DataView;
   pos = 0;
   readonly maxBytes: number;
+  /** Finished buffer segments and referenced raw byte strings, in frame order. */
+  private parts: Uint8Array[] | undefined;
+  private partsBytes = 0;
+  /** Where the buffer's bytes not yet in `parts` begin. */
+  private segmentStart = 0;
+  /** Tagged fields being written: their bytes are moved when the size is inserted, so none may be referenced. */
+  private openTaggedFields = 0;
 
   constructor(initialBytes = 256, maxBytes = DEFAULT_MAX_FRAME_BYTES) {
     this.buf = new Uint8Array(initialBytes);
@@ -57,7 +70,8 @@ export class Writer {
   ensure(bytes: number): void {
     const needed = this.pos + bytes;
     if (needed <= this.buf.length) return;
-    if (needed > this.maxBytes) throw new ProtocolEncodeError(`frame of ${needed} bytes exceeds ${this.maxBytes}`);
+    const frameBytes = this.partsBytes + needed - this.segmentStart;
+    if (frameBytes > this.maxBytes) throw new ProtocolEncodeError(`frame of ${frameBytes} bytes exceeds ${this.maxBytes}`);
     const grown = new Uint8Array(Math.min(this.maxBytes, Math.max(needed, this.buf.length * 2)));
     grown.set(this.buf.subarray(0, this.pos));
     this.buf = grown;
@@ -65,7 +79,16 @@ export class Writer {
   }
 
   finish(): Uint8Array {
-    return this.buf.subarray(0, this.pos);
+    const parts = this.parts;
+    if (parts === undefined) return this.buf.subarray(0, this.pos);
+    const out = new Uint8Array(this.partsBytes + this.pos - this.segmentStart);
+    let at = 0;
+    for (const part of parts) {
+      out.set(part, at);
+      at += part.length;
+    }
+    out.set(this.buf.subarray(this.segmentStart, this.pos), at);
+    return out;
   }
 
   writeInt8(value: number): void {
@@ -178,6 +201,16 @@ export class Writer {
   }
 
   writeRaw(bytes: Uint8Array): void {
+    if (bytes.length >= REFERENCE_RAW_BYTES && this.openTaggedFields === 0) {
+      const frameBytes = this.partsBytes + this.pos - this.segmentStart + bytes.length;
+      if (frameBytes > this.maxBytes) throw new ProtocolEncodeError(`frame of ${frameBytes} bytes exceeds ${this.maxBytes}`);
+      const parts = (this.parts ??= []);
+      if (this.pos > this.segmentStart) parts.push(this.buf.subarray(this.segmentStart, this.pos));
+      parts.push(bytes);
+      this.partsBytes = frameBytes;
+      this.segmentStart = this.pos;
+      return;
+    }
     this.ensure(bytes.length);
     this.buf.set(bytes, this.pos);
     this.pos += bytes.length;
@@ -206,11 +239,13 @@ export class Writer {
   /** Starts a tagged field: writes the tag and returns where its value begins. */
   beginTaggedField(tag: number): number {
     this.writeUvarint(tag);
+    this.openTaggedFields++;
     return this.pos;
   }
 
   /** Inserts the value's size (uvarint) before the value written since `start`. */
   endTaggedField(start: number): void {
+    this.openTaggedFields--;
     const size = this.pos - start;
     const sizeBytes = uvarintSize(size);
     this.ensure(sizeBytes);
