@@ -8,6 +8,7 @@ import { IdempotencyStore } from './idempotency-store.ts';
 import { openApiDocument } from './openapi.ts';
 import { groupRoutes } from './group-routes.ts';
 import { HttpProblem, problemResponse, toHttpProblem } from './problem.ts';
+import { ProducerPool } from './producer-pool.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { recordRoutes } from './record-routes.ts';
 import { SchemaRegistry } from './schema-registry.ts';
@@ -18,6 +19,11 @@ export interface HttpApp {
   /** Ends every live tail, so a server closing in front of the app is not held open by them. */
   close(): void;
 }
+
+/** Idle idempotent producers kept for reuse; beyond it the broker forgets them after `producer.id.expiration.ms`. */
+const MAX_IDLE_PRODUCERS = 256;
+/** initProducerId's transaction timeout, which it ignores for a producer without a transactional id. */
+const IDLE_PRODUCER_TIMEOUT_MS = 60_000;
 
 const UNAUTHENTICATED_PATHS = new Set(['/metrics', '/healthz', '/readyz', '/v1/openapi.json']);
 
@@ -32,6 +38,7 @@ export async function createHttpApp(broker: Broker, overrides: Partial<HttpApiOp
     options,
     schemas: await SchemaRegistry.open(broker),
     idempotency: await IdempotencyStore.open(broker, { windowMs: options.idempotencyWindowMs, maxKeys: options.idempotencyMaxKeys }, options.nowMs),
+    producers: new ProducerPool(() => broker.transactions.initProducerId(null, IDLE_PRODUCER_TIMEOUT_MS), MAX_IDLE_PRODUCERS),
     metrics: createHttpMetrics(broker),
     topicLimiter: options.topicLimit === undefined ? undefined : new RateLimiter(options.topicLimit, options.nowMs),
     streams: new Set(),

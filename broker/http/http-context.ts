@@ -3,6 +3,7 @@ import type { Principal } from './http-auth.ts';
 import type { HttpMetrics } from './http-metrics.ts';
 import type { HttpApiOptions } from './http-options.ts';
 import type { IdempotencyStore } from './idempotency-store.ts';
+import type { ProducerPool } from './producer-pool.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import type { SchemaRegistry } from './schema-registry.ts';
 
@@ -12,6 +13,8 @@ export interface HttpContext {
   readonly options: HttpApiOptions;
   readonly schemas: SchemaRegistry;
   readonly idempotency: IdempotencyStore;
+  /** Producer ids for requests with an Idempotency-Key. */
+  readonly producers: ProducerPool;
   readonly metrics: HttpMetrics;
   readonly topicLimiter: RateLimiter | undefined;
   /** Closers of the live tails open now, bounded by `options.maxStreams`; shutdown ends them all. */

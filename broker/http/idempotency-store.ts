@@ -17,16 +17,48 @@ export interface StoredResult {
 }
 
 /**
+ * What a keyed produce request is about to append, recorded durably before the first append: the
+ * producer id, epoch and base sequence of each partition's batch, and where the records go.
+ */
+export interface ProduceIntent {
+  producerId: number;
+  producerEpoch: number;
+  /** `[partition, baseSequence]` per batch. */
+  sequences: [number, number][];
+  partitionCount: number;
+  stickyPartition: number;
+}
+
+/** One run of a keyed request, as `IdempotencyStore.run` hands it to the request. */
+export interface IdempotentAttempt {
+  /** The intent an earlier attempt recorded without recording its result (it failed, or the broker crashed). */
+  readonly previous: ProduceIntent | undefined;
+  /** Records the intent durably (fsynced); call it before appending anything. */
+  record(intent: ProduceIntent): Promise<void>;
+}
+
+/**
  * Stored in `__http_idempotency`: key = `<principal>\0<topic>\0<Idempotency-Key>`, value (msgpack)
- * = `{fingerprint, status, body, createdMs}`: the hash of the request that first used the key and
- * the response it got. The topic uses time retention equal to the window, so old entries leave
- * the disk with their segments, and replay skips any that expired.
+ * either a result `{fingerprint, status, body, createdMs}` (the hash of the request that first used
+ * the key and the response it got) or an intent `{fingerprint, intent, createdMs}` written before
+ * the records. The topic uses time retention equal to the window, so old entries leave the disk
+ * with their segments, and replay skips any that expired.
  */
 interface IdempotencyRecord {
   fingerprint: string;
   status: number;
   body: unknown;
   createdMs: number;
+}
+
+interface IntentRecord {
+  fingerprint: string;
+  intent: ProduceIntent;
+  createdMs: number;
+}
+
+function isIntentRecord(value: IdempotencyRecord | IntentRecord): value is IntentRecord {
+  return 'intent' in value;
 }
 
 /**
@@ -36,12 +68,16 @@ interface IdempotencyRecord {
  * arriving while the first is still running waits for it. Reusing a key for a different request
  * is a 409.
  *
- * Known gap: the records and the stored result are two appends. A crash (not a clean shutdown,
- * which drains requests first) after the first and before the second loses the result, and a
- * retry after it appends again.
+ * The records and the stored result are separate appends; a crash between them is covered by the
+ * intent: the request records its producer id and sequences before appending, so a retry after
+ * the crash resends the very same idempotent batches and the broker answers with the original
+ * offsets if they reached the log. This holds while the broker still remembers that producer
+ * (`producer.id.expiration.ms`, default 24 h, measured from the crash).
  */
 export class IdempotencyStore {
   private readonly results = new Map<string, IdempotencyRecord>();
+  /** Intents whose results were never recorded, bounded like the results. */
+  private readonly intents = new Map<string, IntentRecord>();
   private readonly running = new Map<string, { fingerprint: string; done: Promise<StoredResult> }>();
   private evicted = 0;
 
@@ -58,7 +94,11 @@ export class IdempotencyStore {
       'segment.ms': String(segmentMs),
     });
     const idempotency = new IdempotencyStore(store, options, nowMs);
-    await store.replay((key, value) => idempotency.remember(key, value as IdempotencyRecord));
+    await store.replay((key, value) => {
+      const record = value as IdempotencyRecord | IntentRecord;
+      if (isIntentRecord(record)) idempotency.rememberIntent(key, record);
+      else idempotency.remember(key, record);
+    });
     idempotency.expire();
     return idempotency;
   }
@@ -73,21 +113,34 @@ export class IdempotencyStore {
   }
 
   private remember(key: string, record: IdempotencyRecord): void {
+    this.intents.delete(key);
     this.results.delete(key);
     this.results.set(key, record);
-    while (this.results.size > this.options.maxKeys) {
-      const oldest = this.results.keys().next();
+    this.bound(this.results);
+  }
+
+  private rememberIntent(key: string, record: IntentRecord): void {
+    this.intents.delete(key);
+    this.intents.set(key, record);
+    this.bound(this.intents);
+  }
+
+  private bound(map: Map<string, unknown>): void {
+    while (map.size > this.options.maxKeys) {
+      const oldest = map.keys().next();
       if (oldest.done === true) break;
-      this.results.delete(oldest.value);
+      map.delete(oldest.value);
       this.evicted++;
     }
   }
 
   private expire(): void {
     const cutoffMs = this.nowMs() - this.options.windowMs;
-    for (const [key, record] of this.results) {
-      if (record.createdMs > cutoffMs) break;
-      this.results.delete(key);
+    for (const map of [this.results, this.intents]) {
+      for (const [key, record] of map) {
+        if (record.createdMs > cutoffMs) break;
+        map.delete(key);
+      }
     }
   }
 
@@ -95,7 +148,7 @@ export class IdempotencyStore {
    * Runs `execute` once per key within the window. Resolves with the result and whether it was a
    * replay. Results of failed runs (thrown errors) are not stored, so the request can be retried.
    */
-  async run(key: string, fingerprint: string, execute: () => Promise<StoredResult>): Promise<{ result: StoredResult; replayed: boolean }> {
+  async run(key: string, fingerprint: string, execute: (attempt: IdempotentAttempt) => Promise<StoredResult>): Promise<{ result: StoredResult; replayed: boolean }> {
     this.expire();
     const stored = this.results.get(key);
     if (stored !== undefined) {
@@ -110,8 +163,18 @@ export class IdempotencyStore {
     if (this.running.size >= this.options.maxKeys) {
       throw new HttpProblem('unavailable', 'too many idempotent requests in flight', { headers: { 'retry-after': '1' } });
     }
+    const previous = this.intents.get(key);
+    if (previous !== undefined) this.assertSameRequest(previous.fingerprint, fingerprint);
+    const attempt: IdempotentAttempt = {
+      previous: previous?.intent,
+      record: async (intent) => {
+        const record: IntentRecord = { fingerprint, intent, createdMs: previous?.createdMs ?? this.nowMs() };
+        await this.store.append([{ key, value: record }]);
+        this.rememberIntent(key, record);
+      },
+    };
     const done = (async (): Promise<StoredResult> => {
-      const result = await execute();
+      const result = await execute(attempt);
       const record: IdempotencyRecord = { fingerprint, status: result.status, body: result.body, createdMs: this.nowMs() };
       await this.store.append([{ key, value: record }]);
       this.remember(key, record);

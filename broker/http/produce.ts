@@ -1,5 +1,6 @@
 import { KafkaError } from '../../sdk/protocol/kafka-error.ts';
-import { BATCH_HEADER_BYTES } from '../../sdk/record/batch-header.ts';
+import { BATCH_HEADER_BYTES, BatchOffset, writeInt64 } from '../../sdk/record/batch-header.ts';
+import { crc32c } from '../../sdk/record/crc32c.ts';
 import { RecordBatchBuilder } from '../../sdk/record/record-batch-builder.ts';
 import type { AcksValue } from '../log/acks.ts';
 import type { HttpContext } from './http-context.ts';
@@ -24,29 +25,48 @@ function estimatedRecordBytes(record: ProduceRecord): number {
   return bytes;
 }
 
+/** Where a request's records went: the partition count the keys were hashed with, and the partition of keyless records. */
+export interface Placement {
+  partitionCount: number;
+  stickyPartition: number;
+}
+
+/** A validated request, sealed into one batch per partition, not yet appended. */
+export interface PreparedProduce {
+  readonly topic: string;
+  readonly placement: Placement;
+  readonly recordCount: number;
+  readonly batches: readonly { partition: number; batch: Uint8Array; recordCount: number; indexes: readonly number[] }[];
+}
+
+/** The producer fields a keyed request's batches carry, with `[partition, baseSequence]` per batch. */
+export interface BatchProducer {
+  producerId: number;
+  producerEpoch: number;
+  sequences: readonly (readonly [number, number])[];
+}
+
 /**
- * Appends one request's records: checks everything first (partitions exist, values match the
- * topic's schema, each partition's batch fits `max.message.bytes`), then appends one batch per
- * partition. Any rejection happens before the first append, so a rejected request appends nothing.
+ * Checks one request's records (partitions exist, values match the topic's schema, each
+ * partition's batch fits `max.message.bytes`) and seals one batch per partition. Nothing is
+ * appended, so a rejection here leaves the log untouched.
  *
  * Partitions: an explicit `partition`, else murmur2 of the key (Kafka's default partitioner), else
- * one partition for all keyless records of the request, rotating between requests.
+ * one partition for all keyless records of the request, rotating between requests. A retry of a
+ * keyed request passes the `placement` its first attempt used, so it puts records where they went.
  */
-export async function produceRecords(
-  ctx: HttpContext,
-  topic: string,
-  records: readonly ProduceRecord[],
-  acks: AcksValue,
-): Promise<ProducedRecord[]> {
+export function prepareProduce(ctx: HttpContext, topic: string, records: readonly ProduceRecord[], placement?: Placement): PreparedProduce {
   const description = ctx.broker.describeTopic(topic);
-  const partitionCount = description.partitions.length;
+  const currentCount = description.partitions.length;
+  // Partitions only grow, so an earlier count is still valid unless the topic was recreated smaller.
+  const partitionCount = placement !== undefined && placement.partitionCount <= currentCount ? placement.partitionCount : currentCount;
   const maxMessageBytes = Number(description.configs.find((c) => c.name === 'max.message.bytes')?.value);
   const errors: FieldError[] = [];
-  const sticky = stickyCounter++ % partitionCount;
+  const sticky = placement !== undefined && placement.stickyPartition < partitionCount ? placement.stickyPartition : stickyCounter++ % partitionCount;
   const assigned = records.map((record, i) => {
     if (record.partition !== undefined) {
-      if (record.partition >= partitionCount) {
-        errors.push({ path: `/records/${i}/partition`, message: `topic "${topic}" has ${partitionCount} partitions` });
+      if (record.partition >= currentCount) {
+        errors.push({ path: `/records/${i}/partition`, message: `topic "${topic}" has ${currentCount} partitions` });
       }
       return record.partition;
     }
@@ -94,6 +114,8 @@ export async function produceRecords(
       });
       entry.indexes.push(i);
     });
+    const batches = [...builders].map(([partition, { builder, indexes }]) => ({ partition, batch: builder.seal(), recordCount: indexes.length, indexes }));
+    return { topic, placement: { partitionCount, stickyPartition: sticky }, recordCount: records.length, batches };
   } catch (error) {
     ctx.metrics.rejected.inc({ topic, reason: 'too_large' }, records.length);
     if (error instanceof KafkaError) {
@@ -101,20 +123,46 @@ export async function produceRecords(
     }
     throw error;
   }
+}
 
+/**
+ * Appends a prepared request, one batch per partition in parallel. With `producer` the batches
+ * become idempotent (producer id, epoch and base sequence set, CRC recomputed), so the broker
+ * answers a resend of the same batches with their original offsets instead of appending them again.
+ */
+export async function appendPrepared(ctx: HttpContext, prepared: PreparedProduce, acks: AcksValue, producer?: BatchProducer): Promise<ProducedRecord[]> {
+  const { topic } = prepared;
   const startMs = performance.now();
-  const result = new Array<ProducedRecord>(records.length);
+  const result = new Array<ProducedRecord>(prepared.recordCount);
   let bytes = 0;
   await Promise.all(
-    [...builders].map(async ([partition, { builder, indexes }]) => {
-      const batch = builder.seal();
+    prepared.batches.map(async ({ partition, batch, indexes }, i) => {
+      if (producer !== undefined) {
+        const sequence = producer.sequences[i];
+        if (sequence === undefined || sequence[0] !== partition) throw new Error(`invariant broken: no sequence for batch ${i} (partition ${partition})`);
+        stampProducer(batch, producer.producerId, producer.producerEpoch, sequence[1]);
+      }
       bytes += batch.byteLength;
       const appended = await ctx.broker.append(topic, partition, batch, acks);
-      indexes.forEach((recordIndex, i) => (result[recordIndex] = { partition, offset: appended.baseOffset + i }));
+      indexes.forEach((recordIndex, j) => (result[recordIndex] = { partition, offset: appended.baseOffset + j }));
     }),
   );
   ctx.metrics.produceSeconds.observe({ topic }, (performance.now() - startMs) / 1000);
-  ctx.metrics.produceRecords.inc({ topic }, records.length);
+  ctx.metrics.produceRecords.inc({ topic }, prepared.recordCount);
   ctx.metrics.produceBytes.inc({ topic }, bytes);
   return result;
+}
+
+/** Appends one request's records; a rejection happens before the first append (see `prepareProduce`). */
+export function produceRecords(ctx: HttpContext, topic: string, records: readonly ProduceRecord[], acks: AcksValue): Promise<ProducedRecord[]> {
+  return appendPrepared(ctx, prepareProduce(ctx, topic, records), acks);
+}
+
+/** Sets a sealed batch's producer fields; the CRC covers them (attributes to the end), so it is recomputed. */
+function stampProducer(batch: Uint8Array, producerId: number, producerEpoch: number, baseSequence: number): void {
+  const dv = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+  writeInt64(dv, BatchOffset.producerId, producerId);
+  dv.setInt16(BatchOffset.producerEpoch, producerEpoch);
+  dv.setInt32(BatchOffset.baseSequence, baseSequence);
+  dv.setUint32(BatchOffset.crc, crc32c(batch, BatchOffset.attributes));
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Hono } from 'hono';
 import { decodeBody, readBodyBytes, requestFormat, responseFormat } from './body-codec.ts';
 import type { HttpContext, HttpEnv } from './http-context.ts';
+import { produceIdempotently } from './idempotent-produce.ts';
 import { produceRecords } from './produce.ts';
 import { HttpProblem } from './problem.ts';
 import { fetchRecords, parseIsolation, parseNonNegativeInteger, resolveStartOffset } from './read-records.ts';
@@ -28,17 +29,13 @@ export function recordRoutes(app: Hono<HttpEnv>, ctx: HttpContext): void {
     const { records, errors } = parseProduceBody(decodeBody(bytes, format), ctx.options.maxRecordsPerRequest, format);
     if (errors.length > 0) throw new HttpProblem('badRequest', `the produce body is malformed; nothing was appended`, { errors });
     ctx.topicLimiter?.take(topic, records.length, `topic "${topic}"`);
-    const produce = async (): Promise<{ status: number; body: unknown }> => ({
-      status: 200,
-      body: { records: await produceRecords(ctx, topic, records, acks) },
-    });
-    if (idempotencyKey === undefined) {
-      const { status, body } = await produce();
-      return respond(c, body, status);
-    }
+    if (idempotencyKey === undefined) return respond(c, { records: await produceRecords(ctx, topic, records, acks) });
     const fingerprint = createHash('sha256').update(`${format}\n${acks}\n`).update(bytes).digest('hex');
     const scope = `${c.get('principal').name}\0${topic}\0${idempotencyKey}`;
-    const { result, replayed } = await ctx.idempotency.run(scope, fingerprint, produce);
+    const { result, replayed } = await ctx.idempotency.run(scope, fingerprint, async (attempt) => ({
+      status: 200,
+      body: { records: await produceIdempotently(ctx, topic, records, acks, attempt) },
+    }));
     if (replayed) ctx.metrics.idempotentReplays.inc();
     return respond(c, result.body, result.status, { 'idempotent-replayed': String(replayed) });
   });

@@ -2,10 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode } from '@msgpack/msgpack';
-import { Broker } from '../../../../broker/broker.ts';
+import { Broker, type BrokerOptions } from '../../../../broker/broker.ts';
 import { createHttpApp, type HttpApp } from '../../../../broker/http/http-app.ts';
 import type { HttpApiOptions } from '../../../../broker/http/http-options.ts';
-import type { Clock } from '../../../../broker/log/clock.ts';
 
 /** Tests read response bodies as loosely typed JSON. */
 export type TestResponse = Omit<Response, 'json'> & { json(): Promise<any> };
@@ -20,9 +19,9 @@ export interface TestApp {
 }
 
 /** A broker in a fresh temp dir (or `dataDir`) with the HTTP app over it, driven through `app.request()`. */
-export async function openTestApp(options: Partial<HttpApiOptions> = {}, dataDir?: string, clock?: Clock): Promise<TestApp> {
+export async function openTestApp(options: Partial<HttpApiOptions> = {}, dataDir?: string, brokerOptions: Omit<BrokerOptions, 'config'> = {}): Promise<TestApp> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'rill-http-'));
-  const broker = await Broker.open({ config: { dataDir: dir }, ...(clock === undefined ? {} : { clock }) });
+  const broker = await Broker.open({ ...brokerOptions, config: { dataDir: dir } });
   const http = await createHttpApp(broker, options);
   return {
     broker,

@@ -1,4 +1,6 @@
 import { afterEach, expect, it } from 'vitest';
+import { FaultInjectingFileSystem } from '../../../../broker/log/fault-injecting-file-system.ts';
+import { nodeFileSystem } from '../../../../broker/log/file-system.ts';
 import { problemOf, openTestApp, type TestApp } from './http-test-support.ts';
 
 let t: TestApp;
@@ -32,6 +34,33 @@ it('appends a retried request once and answers every retry with the original off
   expect(endOffsets()).toEqual([1, 2]);
   expect((await send('order-18')).headers.get('idempotent-replayed')).toBe('false');
   expect(endOffsets()).toEqual([2, 3]);
+});
+
+it('appends once when the broker crashed after the records were fsynced and before the result was stored', async () => {
+  const fs = new FaultInjectingFileSystem(nodeFileSystem);
+  t = await openTestApp({}, undefined, { fs });
+  await t.request('/v1/topics', { json: { name: 'orders', partitions: 3 } });
+  expect((await send('warm-up', { records: [{ value: 'w', partition: 0 }] })).status).toBe(200);
+  // The request's first fsync of __http_idempotency is its intent; the second, its result, fails.
+  let idempotencyLogFsyncs = 0;
+  fs.failNextFsync((path) => path.includes('__http_idempotency-0') && path.endsWith('.log') && ++idempotencyLogFsyncs === 2);
+  const keyless = { records: [{ value: 'a' }, { value: 'b' }] };
+  expect((await send('order-19', keyless)).status).toBeGreaterThanOrEqual(500);
+  const appended = endOffsets();
+  expect(appended.reduce((sum, n) => sum + n, 0)).toBe(3);
+  t.http.close();
+  await t.broker.close().catch(() => undefined);
+  fs.crash();
+
+  t = await openTestApp({}, t.dataDir);
+  expect(endOffsets()).toEqual(appended);
+  const retry = await send('order-19', keyless);
+  expect(retry.status).toBe(200);
+  const partition = appended.findIndex((end, p) => end === (p === 0 ? 3 : 2));
+  expect(await retry.json()).toEqual({ records: [{ partition, offset: partition === 0 ? 1 : 0 }, { partition, offset: partition === 0 ? 2 : 1 }] });
+  expect(endOffsets()).toEqual(appended);
+  expect((await send('order-19', keyless)).headers.get('idempotent-replayed')).toBe('true');
+  expect(endOffsets()).toEqual(appended);
 });
 
 it('runs two requests started together with one key once', async () => {

@@ -91,7 +91,7 @@ describe('operations', () => {
 
   it('counts transactions begun, committed, aborted and timed out on /metrics', async () => {
     let nowMs = Date.now();
-    t = await openTestApp({}, undefined, { nowMs: () => nowMs });
+    t = await openTestApp({}, undefined, { clock: { nowMs: () => nowMs } });
     await t.request('/v1/topics', { json: { name: 'orders' } });
     const txns = t.broker.transactions;
     const begin = async (id: string): Promise<{ producerId: number; producerEpoch: number }> => {
