@@ -54,6 +54,8 @@ interface PendingDecode {
  * returned, so at most one fetch's partitions per broker wait; this only catches a broken invariant.
  */
 const MAX_QUEUED_DECODES = 1_000_000;
+/** Answers at least this large are decoded in a later task, after the next fetch went out. */
+const DEFER_DECODE_BYTES = 64 * 1024;
 
 /**
  * Keeps fetches in flight (one per broker) for every fetchable partition while the prefetch buffer
@@ -287,8 +289,7 @@ export class Fetcher<K, V> {
     if (next === offset) return;
     state.fetchPosition = next;
     this.bufferedBytes += bytes;
-    if (this.decodeQueue.length >= MAX_QUEUED_DECODES) throw new Error('invariant: more fetched partitions wait for decoding than fetches can return');
-    this.decodeQueue.push({
+    const job: PendingDecode = {
       state,
       epoch: state.epoch,
       offset,
@@ -297,7 +298,15 @@ export class Fetcher<K, V> {
       bytes,
       highWatermark: state.highWatermark,
       lastStableOffset: state.lastStableOffset,
-    });
+    };
+    // A small answer is decoded at once: deferring it would only add latency.
+    if (bytes < DEFER_DECODE_BYTES && this.decodeQueue.length === 0) {
+      this.decode(job);
+      this.dataArrived.notify();
+      return;
+    }
+    if (this.decodeQueue.length >= MAX_QUEUED_DECODES) throw new Error('invariant: more fetched partitions wait for decoding than fetches can return');
+    this.decodeQueue.push(job);
     if (this.decodeQueue.length === 1) setImmediate(this.decodeQueued);
   }
 
