@@ -7,7 +7,7 @@
  * With acks=all the request rate is bounded by connections ÷ (fsync time + service time), so the
  * single-record phase needs hundreds of connections for one group commit to cover many requests.
  * Latency percentiles are per request. The broker runs on Node unless --broker-runtime says
- * otherwise; --broker-cpu-prof DIR writes a Node broker's CPU profile there (profile the generator
+ * otherwise; --broker-cpu-prof DIR writes a Node or Bun broker's CPU profile there (profile the generator
  * with `node --cpu-prof dist/bench/http.js`).
  *
  *   node dist/bench/http.js [--seconds 10] [--connections 256] [--batch-connections 64] [--partitions 4]
@@ -50,7 +50,7 @@ function brokerCommand(dataDir: string): [string, string[]] {
     case 'node':
       return ['node', [...profile, join(root, 'dist', 'broker', 'cli', 'main.js'), ...args]];
     case 'bun':
-      return [join(root, 'node_modules', '.bin', 'bun'), [join(root, 'broker', 'cli', 'main.ts'), ...args]];
+      return [join(root, 'node_modules', '.bin', 'bun'), [...profile, join(root, 'broker', 'cli', 'main.ts'), ...args]];
     case 'deno':
       return [join(root, 'node_modules', '.bin', 'deno'), ['run', '-A', '--no-lock', join(root, 'broker', 'cli', 'main.ts'), ...args]];
   }

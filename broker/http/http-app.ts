@@ -61,13 +61,15 @@ export async function createHttpApp(broker: Broker, overrides: Partial<HttpApiOp
       if (!UNAUTHENTICATED_PATHS.has(c.req.path)) {
         const principal = authenticator?.authenticate(c.req.header('authorization')) ?? ANONYMOUS;
         c.set('principal', principal);
-        const client = authenticator === undefined ? `addr:${c.env?.remoteAddress ?? 'unknown'}` : `token:${principal.name}`;
-        clientLimiter?.take(client, 1, `client ${client}`);
+        if (clientLimiter !== undefined) {
+          const client = authenticator === undefined ? `addr:${c.env?.remoteAddress ?? 'unknown'}` : `token:${principal.name}`;
+          clientLimiter.take(client, 1, `client ${client}`);
+        }
       }
       await next();
     } finally {
       const route = c.req.routePath === '/*' ? 'unmatched' : c.req.routePath;
-      ctx.metrics.requests.inc({ route, method: c.req.method, status: String(c.res.status) });
+      ctx.metrics.requests.inc({ method: c.req.method, route, status: String(c.res.status) });
       ctx.metrics.requestSeconds.observe({ route }, (performance.now() - startMs) / 1000);
     }
   });

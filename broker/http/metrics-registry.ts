@@ -7,9 +7,26 @@ type Labels = Readonly<Record<string, string>>;
 
 const MAX_SERIES_PER_METRIC = 10_000;
 
+/**
+ * The series key: labels sorted by name, so one label set is one series whatever the order given.
+ * Callers on hot paths pass labels already sorted, which skips the sort.
+ */
 function labelKey(labels: Labels): string {
-  const keys = Object.keys(labels).sort();
-  return keys.map((k) => `${k}="${escapeLabel(labels[k]!)}"`).join(',');
+  let key = '';
+  let previous = '';
+  for (const k in labels) {
+    if (k < previous) return sortedLabelKey(labels);
+    previous = k;
+    key += `${key === '' ? '' : ','}${k}="${escapeLabel(labels[k]!)}"`;
+  }
+  return key;
+}
+
+function sortedLabelKey(labels: Labels): string {
+  return Object.keys(labels)
+    .sort()
+    .map((k) => `${k}="${escapeLabel(labels[k]!)}"`)
+    .join(',');
 }
 
 const LABEL_SPECIALS = /[\\\n"]/;
@@ -37,12 +54,14 @@ abstract class Metric<S> {
     readonly help: string,
   ) {}
 
-  protected get(labels: Labels, create: () => S): S {
+  protected abstract newSeries(): S;
+
+  protected get(labels: Labels): S {
     let key = labelKey(labels);
     let found = this.series.get(key);
     if (found === undefined) {
       if (this.series.size >= MAX_SERIES_PER_METRIC) key = 'overflow="true"';
-      found = this.series.get(key) ?? create();
+      found = this.series.get(key) ?? this.newSeries();
       this.series.set(key, found);
     }
     return found;
@@ -52,13 +71,17 @@ abstract class Metric<S> {
 }
 
 export class Counter extends Metric<{ value: number }> {
+  protected newSeries(): { value: number } {
+    return { value: 0 };
+  }
+
   inc(labels: Labels = {}, by = 1): void {
-    this.get(labels, () => ({ value: 0 })).value += by;
+    this.get(labels).value += by;
   }
 
   /** Mirrors a running total kept elsewhere (sampled at scrape time); it must never decrease. */
   setTotal(labels: Labels, total: number): void {
-    const s = this.get(labels, () => ({ value: 0 }));
+    const s = this.get(labels);
     if (total < s.value) throw new Error(`invariant broken: counter ${this.name} would go from ${s.value} down to ${total}`);
     s.value = total;
   }
@@ -71,12 +94,16 @@ export class Counter extends Metric<{ value: number }> {
 }
 
 export class Gauge extends Metric<{ value: number }> {
+  protected newSeries(): { value: number } {
+    return { value: 0 };
+  }
+
   set(labels: Labels, value: number): void {
-    this.get(labels, () => ({ value: 0 })).value = value;
+    this.get(labels).value = value;
   }
 
   inc(labels: Labels = {}, by = 1): void {
-    this.get(labels, () => ({ value: 0 })).value += by;
+    this.get(labels).value += by;
   }
 
   /** Drops every series; collectors that rebuild a gauge at scrape time call this first. */
@@ -102,8 +129,12 @@ export class Histogram extends Metric<{ counts: number[]; sum: number; count: nu
     super(name, help);
   }
 
+  protected newSeries(): { counts: number[]; sum: number; count: number } {
+    return { counts: new Array<number>(this.buckets.length).fill(0), sum: 0, count: 0 };
+  }
+
   observe(labels: Labels, value: number): void {
-    const s = this.get(labels, () => ({ counts: new Array<number>(this.buckets.length).fill(0), sum: 0, count: 0 }));
+    const s = this.get(labels);
     for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) s.counts[i]!++;
     s.sum += value;
     s.count++;
