@@ -45,9 +45,9 @@ async function run(): Promise<void> {
   });
   let count = 0;
   for await (const batch of consumer.batches()) {
-    // The generation the batch was fetched under: a rebalance since then fences the offsets
+    // The generation the batch was handed out under: a rebalance since then fences the offsets
     // (ILLEGAL_GENERATION) instead of committing them for a partition another member now owns.
-    const group = consumer.groupMetadata();
+    const group = batch.groupMetadata!;
     const sends = batch.records.map((r) => producer.send({ topic: outputTopic!, key: r.key, value: r.value!.replace(/^in-/, 'out-') }));
     await Promise.all(sends);
     const next = batch.records[batch.records.length - 1]!.offset + 1;

@@ -1,3 +1,4 @@
+import type { ConsumerGroupMetadata } from '../producer/producer-types.ts';
 import type { RecordHeader } from '../../record/record.ts';
 
 export interface TopicPartition {
@@ -22,6 +23,13 @@ export interface ConsumerBatch<K, V> {
   records: ConsumerRecord<K, V>[];
   highWatermark: number;
   lastStableOffset: number;
+  /**
+   * The group generation this batch was handed out under (subscribed consumers only). Pass it to
+   * the producer's `sendOffsets`: the group rebalances in the background, and metadata read later
+   * could name a newer generation in which another member owns this partition, which would let
+   * both commit it. With this one, a stale commit is fenced (ILLEGAL_GENERATION, KIP-447).
+   */
+  groupMetadata?: ConsumerGroupMetadata;
 }
 
 export const IsolationLevel = { readUncommitted: 0, readCommitted: 1 } as const;

@@ -187,7 +187,8 @@ export class Consumer<K = Uint8Array, V = Uint8Array> {
   async *batches(): AsyncGenerator<ConsumerBatch<K, V>, void, undefined> {
     for await (const item of this.items()) {
       item.state.position = item.nextOffset;
-      if (item.batch.records.length > 0) yield item.batch;
+      if (item.batch.records.length === 0) continue;
+      yield this.group === undefined ? item.batch : { ...item.batch, groupMetadata: this.group.groupMetadata() };
     }
   }
 
