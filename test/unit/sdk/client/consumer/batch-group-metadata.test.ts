@@ -41,7 +41,11 @@ it('hands each batch out with the generation it belongs to, so a commit after a 
   const bPartitions = new Promise<number[]>((resolve) => (assigned = resolve));
   const b = new Consumer(transport, options);
   consumers.push(b);
-  b.subscribe(['in'], { onPartitionsAssigned: (ps) => ps.length > 0 && assigned(ps.map((p) => p.partition)) });
+  b.subscribe(['in'], {
+    onPartitionsAssigned: (ps) => {
+      if (ps.length > 0) assigned(ps.map((p) => p.partition));
+    },
+  });
   const moved = held.get((await bPartitions)[0]!)!;
   expect(a.groupMetadata().generationId).toBeGreaterThan(handedOutUnder);
 
