@@ -46,8 +46,26 @@ function formatNumber(value: number): string {
   return String(value);
 }
 
+/** A label name, then its value, then the next name, ...: the series a label set given in that order resolved to. */
+class LookupNode<S> {
+  readonly children = new Map<string, LookupNode<S>>();
+  series: S | undefined;
+}
+
+function child<S>(node: LookupNode<S>, key: string): LookupNode<S> {
+  let next = node.children.get(key);
+  if (next === undefined) {
+    next = new LookupNode<S>();
+    node.children.set(key, next);
+  }
+  return next;
+}
+
 abstract class Metric<S> {
   protected readonly series = new Map<string, S>();
+  /** Finds a repeated label set's series without building its key (request paths record several per request). */
+  private lookup = new LookupNode<S>();
+  private lookupSize = 0;
 
   constructor(
     readonly name: string,
@@ -57,6 +75,23 @@ abstract class Metric<S> {
   protected abstract newSeries(): S;
 
   protected get(labels: Labels): S {
+    let node: LookupNode<S> | undefined = this.lookup;
+    for (const k in labels) {
+      node = node.children.get(k)?.children.get(labels[k]!);
+      if (node === undefined) break;
+    }
+    if (node?.series !== undefined) return node.series;
+    const series = this.resolve(labels);
+    if (this.lookupSize < MAX_SERIES_PER_METRIC) {
+      let path = this.lookup;
+      for (const k in labels) path = child(child(path, k), labels[k]!);
+      path.series = series;
+      this.lookupSize++;
+    }
+    return series;
+  }
+
+  private resolve(labels: Labels): S {
     let key = labelKey(labels);
     let found = this.series.get(key);
     if (found === undefined) {
@@ -65,6 +100,12 @@ abstract class Metric<S> {
       this.series.set(key, found);
     }
     return found;
+  }
+
+  protected clear(): void {
+    this.series.clear();
+    this.lookup = new LookupNode();
+    this.lookupSize = 0;
   }
 
   abstract render(): string[];
@@ -108,7 +149,7 @@ export class Gauge extends Metric<{ value: number }> {
 
   /** Drops every series; collectors that rebuild a gauge at scrape time call this first. */
   reset(): void {
-    this.series.clear();
+    this.clear();
   }
 
   render(): string[] {

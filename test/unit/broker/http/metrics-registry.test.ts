@@ -28,6 +28,16 @@ describe('MetricsRegistry', () => {
     ]);
   });
 
+  it('starts a gauge over after reset, also for label sets seen before', () => {
+    const registry = new MetricsRegistry();
+    const size = registry.gauge('size_bytes', 'Size.');
+    size.set({ topic: 'a', partition: '0' }, 10);
+    size.set({ topic: 'b', partition: '0' }, 20);
+    size.reset();
+    size.set({ topic: 'a', partition: '0' }, 11);
+    expect(registry.render()).toBe('# HELP size_bytes Size.\n# TYPE size_bytes gauge\nsize_bytes{partition="0",topic="a"} 11\n');
+  });
+
   it('refuses to move a mirrored counter backwards', () => {
     const total = new MetricsRegistry().counter('txns_total', 'Transactions.');
     total.setTotal({}, 3);
