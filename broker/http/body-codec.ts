@@ -13,6 +13,7 @@ function mediaType(header: string): string {
 
 /** The request body's format; anything but JSON or msgpack is a 415. */
 export function requestFormat(contentType: string | undefined): BodyFormatValue {
+  if (contentType === 'application/json') return BodyFormat.json;
   const type = mediaType(contentType ?? '');
   if (type === 'application/json' || type.endsWith('+json')) return BodyFormat.json;
   if (MSGPACK_TYPES.has(type)) return BodyFormat.msgpack;

@@ -33,6 +33,9 @@ export interface FieldError {
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+// Shared by all requests: a chunk is only ever filled forward, so views handed out stay valid, and
+// a chunk is freed once the requests holding views into it are done.
+const arena = new Utf8Arena();
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
@@ -106,7 +109,6 @@ export function parseProduceBody(body: unknown, maxRecords: number, format: Body
     return { records: [], errors: [{ path: '/records', message: `holds ${input.length} records; the limit is ${maxRecords}` }] };
   }
   const records: ProduceRecord[] = [];
-  const arena = new Utf8Arena();
   input.forEach((entry, i) => {
     const path = `/records/${i}`;
     if (!isPlainObject(entry)) {

@@ -4,8 +4,8 @@ const MAX_CHUNK_BYTES = 64 * 1024;
 /**
  * Encodes many short strings to UTF-8 as views into shared chunks: `TextEncoder.encode` allocates
  * a fresh ArrayBuffer per string, which on Node and Deno costs four to five times the encoding
- * itself. Chunks double from 1 KiB to 64 KiB, so a one-record request allocates little and a large
- * one few times. The views stay valid as long as they are referenced; a chunk is never reused.
+ * itself. Chunks double from 1 KiB to 64 KiB, so an arena that encodes little allocates little.
+ * The views stay valid as long as they are referenced: a chunk is only ever filled forward.
  */
 export class Utf8Arena {
   private static readonly encoder = new TextEncoder();
