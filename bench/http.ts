@@ -10,7 +10,7 @@
  * otherwise; --broker-cpu-prof DIR writes a Node or Bun broker's CPU profile there (profile the generator
  * with `node --cpu-prof dist/bench/http.js`).
  *
- *   node dist/bench/http.js [--seconds 10] [--connections 256] [--batch-connections 64] [--partitions 4]
+ *   node dist/bench/http.js [--seconds 10] [--connections 512] [--batch-connections 64] [--partitions 4]
  *        [--value-bytes 100] [--broker-runtime node|bun|deno] [--broker-cpu-prof DIR]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -25,7 +25,7 @@ import { printTable, runtimeName } from './report.ts';
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '10' },
-    connections: { type: 'string', default: '256' },
+    connections: { type: 'string', default: '512' },
     'batch-connections': { type: 'string', default: '64' },
     partitions: { type: 'string', default: '4' },
     'value-bytes': { type: 'string', default: '100' },
