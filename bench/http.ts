@@ -8,10 +8,13 @@
  * single-record phase needs hundreds of connections for one group commit to cover many requests.
  * Latency percentiles are per request. The broker runs on Node unless --broker-runtime says
  * otherwise; --broker-cpu-prof DIR writes a Node or Bun broker's CPU profile there (profile the generator
- * with `node --cpu-prof dist/bench/http.js`).
+ * with `node --cpu-prof dist/bench/http.js`). --idempotency-keys gives every request an
+ * Idempotency-Key of its own, measuring the exactly-once path (an intent and a result stored per
+ * request besides the records).
  *
  *   node dist/bench/http.js [--seconds 10] [--connections 512] [--batch-connections 64] [--partitions 4]
  *        [--value-bytes 100] [--broker-runtime node|bun|deno] [--broker-cpu-prof DIR]
+ *        [--idempotency-keys]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -31,12 +34,16 @@ const { values } = parseArgs({
     'value-bytes': { type: 'string', default: '100' },
     'broker-runtime': { type: 'string', default: 'node' },
     'broker-cpu-prof': { type: 'string' },
+    'idempotency-keys': { type: 'boolean', default: false },
   },
 });
 const seconds = Number(values.seconds);
 const partitions = Number(values.partitions);
 const valueBytes = Number(values['value-bytes']);
 const brokerRuntime = values['broker-runtime'] as 'node' | 'bun' | 'deno';
+const idempotencyKeys = values['idempotency-keys'];
+const runId = Date.now().toString(36);
+let keyCounter = 0;
 const TOPIC = 'bench';
 const encoder = new TextEncoder();
 
@@ -93,6 +100,18 @@ async function load(port: number, path: string, body: Uint8Array, connections: n
   const requestBytes = new Uint8Array(head.byteLength + body.byteLength);
   requestBytes.set(head);
   requestBytes.set(body, head.byteLength);
+  // With --idempotency-keys every request carries a key of its own (a first attempt, never a retry).
+  const nextRequest = !idempotencyKeys
+    ? (): Uint8Array => requestBytes
+    : (): Uint8Array => {
+        const keyed = encoder.encode(`idempotency-key: ${runId}-${keyCounter++}\r\n`);
+        const bytes = new Uint8Array(requestBytes.byteLength + keyed.byteLength);
+        const headerAt = requestBytes.indexOf(CR);
+        bytes.set(requestBytes.subarray(0, headerAt + 2));
+        bytes.set(keyed, headerAt + 2);
+        bytes.set(requestBytes.subarray(headerAt + 2), headerAt + 2 + keyed.byteLength);
+        return bytes;
+      };
   const latenciesMs: number[] = [];
   let requests = 0;
   let failures = 0;
@@ -108,7 +127,7 @@ async function load(port: number, path: string, body: Uint8Array, connections: n
           let sentAt = 0;
           const send = (): void => {
             sentAt = performance.now();
-            socket.write(requestBytes);
+            socket.write(nextRequest());
           };
           socket.once('connect', send);
           socket.on('error', reject);
@@ -224,6 +243,7 @@ try {
     broker_runtime: brokerRuntime,
     partitions,
     value_bytes: valueBytes,
+    idempotency_keys: idempotencyKeys,
     single_connections: Number(values.connections),
     single_requests_s: Math.round(one.requests / one.seconds),
     single_p50_ms: percentile(oneSorted, 50),
