@@ -1,4 +1,5 @@
 import type { Broker } from '../broker.ts';
+import { Acks } from '../log/acks.ts';
 import { InternalTopic } from './internal-topic.ts';
 import { HttpProblem } from './problem.ts';
 
@@ -63,7 +64,8 @@ function isIntentRecord(value: IdempotencyRecord | IntentRecord): value is Inten
 
 /**
  * Exactly-once ingestion for requests carrying an `Idempotency-Key`: the first request runs and
- * its response is stored durably (fsynced) before it is sent; a retry with the same key and the
+ * its response is stored before it is sent (fsynced, unless a durable intent covers it, see
+ * below); a retry with the same key and the
  * same request gets the stored response without appending again, also after a restart. A retry
  * arriving while the first is still running waits for it. Reusing a key for a different request
  * is a 409.
@@ -72,7 +74,8 @@ function isIntentRecord(value: IdempotencyRecord | IntentRecord): value is Inten
  * intent: the request records its producer id and sequences before appending, so a retry after
  * the crash resends the very same idempotent batches and the broker answers with the original
  * offsets if they reached the log. This holds while the broker still remembers that producer
- * (`producer.id.expiration.ms`, default 24 h, measured from the crash).
+ * (`producer.id.expiration.ms`, default 24 h, measured from the crash). Requests with acks other
+ * than all record no intent: their records may be lost in a crash even after the answer.
  */
 export class IdempotencyStore {
   private readonly results = new Map<string, IdempotencyRecord>();
@@ -165,18 +168,22 @@ export class IdempotencyStore {
     }
     const previous = this.intents.get(key);
     if (previous !== undefined) this.assertSameRequest(previous.fingerprint, fingerprint);
+    let intentStored = previous !== undefined;
     const attempt: IdempotentAttempt = {
       previous: previous?.intent,
       record: async (intent) => {
         const record: IntentRecord = { fingerprint, intent, createdMs: previous?.createdMs ?? this.nowMs() };
         await this.store.append([{ key, value: record }]);
         this.rememberIntent(key, record);
+        intentStored = true;
       },
     };
     const done = (async (): Promise<StoredResult> => {
       const result = await execute(attempt);
       const record: IdempotencyRecord = { fingerprint, status: result.status, body: result.body, createdMs: this.nowMs() };
-      await this.store.append([{ key, value: record }]);
+      // With a durable intent a lost result costs nothing: a retry resends the intent's idempotent
+      // batches and gets the same offsets. So the answer need not wait for the result's fsync.
+      await this.store.append([{ key, value: record }], intentStored ? Acks.leader : Acks.all);
       this.remember(key, record);
       return result;
     })();

@@ -1,4 +1,4 @@
-import type { AcksValue } from '../log/acks.ts';
+import type { Acks } from '../log/acks.ts';
 import type { HttpContext } from './http-context.ts';
 import type { IdempotentAttempt, ProduceIntent } from './idempotency-store.ts';
 import { appendPrepared, prepareProduce, type PreparedProduce, type ProducedRecord } from './produce.ts';
@@ -10,12 +10,15 @@ import type { ProduceRecord } from './record-codec.ts';
  * record that intent durably, then append the batches as idempotent ones. A retry whose earlier
  * attempt left an intent resends the same batches under the same producer id and sequences, and
  * the broker answers those that reached the log with their original offsets.
+ *
+ * Only for acks=all: a producer goes back to the pool once its batches are fsynced, so a retry's
+ * resent batches always follow durable ones in sequence.
  */
 export async function produceIdempotently(
   ctx: HttpContext,
   topic: string,
   records: readonly ProduceRecord[],
-  acks: AcksValue,
+  acks: typeof Acks.all,
   attempt: IdempotentAttempt,
 ): Promise<ProducedRecord[]> {
   const previous = attempt.previous;

@@ -1,10 +1,13 @@
 import { decode, encode } from '@msgpack/msgpack';
 import type { Broker } from '../broker.ts';
-import { Acks } from '../log/acks.ts';
+import { Acks, type AcksValue } from '../log/acks.ts';
+import { BATCH_HEADER_BYTES } from '../../sdk/record/batch-header.ts';
 import { RecordBatchBuilder } from '../../sdk/record/record-batch-builder.ts';
 import { readRecordBatches } from '../../sdk/record/record-batch-reader.ts';
 
 const READ_CHUNK_BYTES = 4 * 1024 * 1024;
+/** Varints of a record's length, deltas, key and value lengths and header count, at most. */
+const RECORD_OVERHEAD_BYTES = 32;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -53,8 +56,11 @@ export class InternalTopic {
     }
   }
 
-  /** Appends entries as one batch and resolves once they are fsynced. */
-  async append(entries: readonly { key: string; value: unknown }[]): Promise<void> {
+  /**
+   * Appends entries as one batch and resolves once they are fsynced, or with `acks` leader once
+   * they are written (for state that is also recoverable without them).
+   */
+  async append(entries: readonly { key: string; value: unknown }[], acks: AcksValue = Acks.all): Promise<void> {
     if (!this.broker.hasTopic(this.name)) {
       this.created ??= this.broker.createTopic(this.name, { partitions: 1, config: this.config }).then(
         () => undefined,
@@ -65,8 +71,11 @@ export class InternalTopic {
       );
       await this.created;
     }
-    const builder = new RecordBatchBuilder();
-    for (const entry of entries) builder.append({ key: encoder.encode(entry.key), value: encode(entry.value) });
-    await this.broker.append(this.name, 0, builder.seal(), Acks.all);
+    const records = entries.map((entry) => ({ key: encoder.encode(entry.key), value: encode(entry.value) }));
+    // Sized up front: the builder's default first buffer (16 KiB) is far more than one entry needs.
+    const initialCapacityBytes = records.reduce((sum, r) => sum + r.key.byteLength + r.value.byteLength + RECORD_OVERHEAD_BYTES, BATCH_HEADER_BYTES);
+    const builder = new RecordBatchBuilder({ initialCapacityBytes });
+    for (const record of records) builder.append(record);
+    await this.broker.append(this.name, 0, builder.seal(), acks);
   }
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Hono } from 'hono';
+import { Acks } from '../log/acks.ts';
 import { decodeBody, readBodyBytes, requestFormat, responseFormat } from './body-codec.ts';
 import type { HttpContext, HttpEnv } from './http-context.ts';
 import { produceIdempotently } from './idempotent-produce.ts';
@@ -32,9 +33,13 @@ export function recordRoutes(app: Hono<HttpEnv>, ctx: HttpContext): void {
     if (idempotencyKey === undefined) return respond(c, { records: await produceRecords(ctx, topic, records, acks) });
     const fingerprint = createHash('sha256').update(`${format}\n${acks}\n`).update(bytes).digest('hex');
     const scope = `${c.get('principal').name}\0${topic}\0${idempotencyKey}`;
+    // With acks other than all, acknowledged records may be lost in a crash anyway, so the intent
+    // that makes a retry after a crash safe would buy nothing (and pooled producers need durable batches).
     const { result, replayed } = await ctx.idempotency.run(scope, fingerprint, async (attempt) => ({
       status: 200,
-      body: { records: await produceIdempotently(ctx, topic, records, acks, attempt) },
+      body: {
+        records: acks === Acks.all ? await produceIdempotently(ctx, topic, records, acks, attempt) : await produceRecords(ctx, topic, records, acks),
+      },
     }));
     if (replayed) ctx.metrics.idempotentReplays.inc();
     return respond(c, result.body, result.status, { 'idempotent-replayed': String(replayed) });
