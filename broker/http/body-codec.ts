@@ -1,9 +1,12 @@
-import { decode, encode } from '@msgpack/msgpack';
+import { decode, Encoder } from '@msgpack/msgpack';
 import { HttpProblem } from './problem.ts';
 
 /** The two body formats the API speaks, chosen by Content-Type (requests) and Accept (responses). */
 export const BodyFormat = { json: 'json', msgpack: 'msgpack' } as const;
 export type BodyFormatValue = (typeof BodyFormat)[keyof typeof BodyFormat];
+
+// One encoder for all responses: `encode()` builds an Encoder (and its buffer) per call.
+const msgpack = new Encoder({ ignoreUndefined: true });
 
 const MSGPACK_TYPES = new Set(['application/msgpack', 'application/x-msgpack', 'application/vnd.msgpack']);
 
@@ -90,7 +93,7 @@ export async function readBody(request: Request, maxBytes: number): Promise<{ bo
 /** Encodes a response body in `format`. */
 export function encodeResponse(value: unknown, format: BodyFormatValue, status = 200, headers: Record<string, string> = {}): Response {
   if (format === BodyFormat.msgpack) {
-    return new Response(encode(value, { ignoreUndefined: true }), {
+    return new Response(msgpack.encode(value), {
       status,
       headers: { 'content-type': 'application/msgpack', ...headers },
     });

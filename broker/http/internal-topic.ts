@@ -1,4 +1,4 @@
-import { decode, encode } from '@msgpack/msgpack';
+import { decode, Encoder } from '@msgpack/msgpack';
 import type { Broker } from '../broker.ts';
 import { Acks, type AcksValue } from '../log/acks.ts';
 import { BATCH_HEADER_BYTES } from '../../sdk/record/batch-header.ts';
@@ -9,6 +9,8 @@ const READ_CHUNK_BYTES = 4 * 1024 * 1024;
 /** Varints of a record's length, deltas, key and value lengths and header count, at most. */
 const RECORD_OVERHEAD_BYTES = 32;
 const encoder = new TextEncoder();
+// One encoder for all appends: `encode()` builds an Encoder (and its buffer) per call.
+const msgpack = new Encoder();
 const decoder = new TextDecoder();
 
 /**
@@ -71,7 +73,7 @@ export class InternalTopic {
       );
       await this.created;
     }
-    const records = entries.map((entry) => ({ key: encoder.encode(entry.key), value: encode(entry.value) }));
+    const records = entries.map((entry) => ({ key: encoder.encode(entry.key), value: msgpack.encode(entry.value) }));
     // Sized up front: the builder's default first buffer (16 KiB) is far more than one entry needs.
     const initialCapacityBytes = records.reduce((sum, r) => sum + r.key.byteLength + r.value.byteLength + RECORD_OVERHEAD_BYTES, BATCH_HEADER_BYTES);
     const builder = new RecordBatchBuilder({ initialCapacityBytes });
