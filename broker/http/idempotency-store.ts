@@ -36,6 +36,8 @@ export interface IdempotentAttempt {
   readonly previous: ProduceIntent | undefined;
   /** Records the intent durably (fsynced); call it before appending anything. */
   record(intent: ProduceIntent): Promise<void>;
+  /** Whether the attempt ended with its result stored; until then a retry may still resend under the intent. */
+  readonly settled: Promise<boolean>;
 }
 
 /**
@@ -169,8 +171,10 @@ export class IdempotencyStore {
     const previous = this.intents.get(key);
     if (previous !== undefined) this.assertSameRequest(previous.fingerprint, fingerprint);
     let intentStored = previous !== undefined;
+    let settle: (resultStored: boolean) => void = () => undefined;
     const attempt: IdempotentAttempt = {
       previous: previous?.intent,
+      settled: new Promise((resolve) => (settle = resolve)),
       record: async (intent) => {
         const record: IntentRecord = { fingerprint, intent, createdMs: previous?.createdMs ?? this.nowMs() };
         await this.store.append([{ key, value: record }]);
@@ -179,13 +183,19 @@ export class IdempotencyStore {
       },
     };
     const done = (async (): Promise<StoredResult> => {
-      const result = await execute(attempt);
-      const record: IdempotencyRecord = { fingerprint, status: result.status, body: result.body, createdMs: this.nowMs() };
-      // With a durable intent a lost result costs nothing: a retry resends the intent's idempotent
-      // batches and gets the same offsets. So the answer need not wait for the result's fsync.
-      await this.store.append([{ key, value: record }], intentStored ? Acks.leader : Acks.all);
-      this.remember(key, record);
-      return result;
+      try {
+        const result = await execute(attempt);
+        const record: IdempotencyRecord = { fingerprint, status: result.status, body: result.body, createdMs: this.nowMs() };
+        // With a durable intent a lost result costs nothing: a retry resends the intent's idempotent
+        // batches and gets the same offsets. So the answer need not wait for the result's fsync.
+        await this.store.append([{ key, value: record }], intentStored ? Acks.leader : Acks.all);
+        this.remember(key, record);
+        settle(true);
+        return result;
+      } catch (error) {
+        settle(false);
+        throw error;
+      }
     })();
     this.running.set(key, { fingerprint, done });
     try {

@@ -11,8 +11,8 @@ import type { ProduceRecord } from './record-codec.ts';
  * attempt left an intent resends the same batches under the same producer id and sequences, and
  * the broker answers those that reached the log with their original offsets.
  *
- * Only for acks=all: a producer goes back to the pool once its batches are fsynced, so a retry's
- * resent batches always follow durable ones in sequence.
+ * Only for acks=all: a producer goes back to the pool once its batches are fsynced and the
+ * result stored, so a retry's resent batches always follow durable ones in sequence.
  */
 export async function produceIdempotently(
   ctx: HttpContext,
@@ -40,7 +40,9 @@ export async function produceIdempotently(
   }
   try {
     const produced = await appendPrepared(ctx, prepared, acks, intent);
-    lease.succeeded();
+    // Back to the pool only once the result is stored: until then a retry may resend these batches,
+    // and the broker recognises them only while they are among the producer's last few.
+    void attempt.settled.then((resultStored) => (resultStored ? lease.succeeded() : lease.retire()));
     return produced;
   } catch (error) {
     lease.retire();
