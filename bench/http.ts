@@ -223,7 +223,10 @@ const single = encoder.encode(JSON.stringify({ records: [{ value }] }));
 const batch = encoder.encode(JSON.stringify({ records: Array.from({ length: 100 }, (_, i) => ({ key: `k${i}`, value })) }));
 
 const dataDir = mkdtempSync(join(tmpdir(), 'rill-bench-http-'));
-const broker = await startBroker(dataDir);
+const broker = await startBroker(dataDir).catch((error: unknown) => {
+  rmSync(dataDir, { recursive: true, force: true });
+  throw error;
+});
 try {
   const create = await fetch(`http://127.0.0.1:${broker.httpPort}/v1/topics`, {
     method: 'POST',
