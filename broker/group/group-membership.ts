@@ -112,12 +112,8 @@ export class GroupMembership {
     const member = group.members.get(memberId);
     if (member === undefined) return Promise.resolve(joinError(ErrorCode.UNKNOWN_MEMBER_ID, memberId));
     switch (group.state) {
-      case GroupState.PreparingRebalance: {
-        this.updateMember(member, input);
-        const result = this.parkJoin(member);
-        this.tryCompleteJoin(group);
-        return result;
-      }
+      case GroupState.PreparingRebalance:
+        return this.rejoinDuringRebalance(group, member, input);
       case GroupState.CompletingRebalance:
       case GroupState.Stable: {
         // A follower rejoining with unchanged metadata gets the current generation back; the
@@ -156,12 +152,8 @@ export class GroupMembership {
     group.staticMembers.set(input.groupInstanceId!, memberId);
     if (group.leaderId === previousId) group.leaderId = memberId;
     switch (group.state) {
-      case GroupState.PreparingRebalance: {
-        this.updateMember(member, input);
-        const result = this.parkJoin(member);
-        this.tryCompleteJoin(group);
-        return result;
-      }
+      case GroupState.PreparingRebalance:
+        return this.rejoinDuringRebalance(group, member, input);
       case GroupState.CompletingRebalance:
       case GroupState.Stable: {
         if (input.protocolType === group.protocolType && sameProtocols(previous.protocols, input.protocols)) {
@@ -213,6 +205,14 @@ export class GroupMembership {
     } else {
       this.prepareRebalance(group);
     }
+    return result;
+  }
+
+  /** A known member joining while the barrier is up waits at it with its new metadata. */
+  private rejoinDuringRebalance(group: ClassicGroup, member: GroupMember, input: JoinGroupInput): Promise<JoinGroupResult> {
+    this.updateMember(member, input);
+    const result = this.parkJoin(member);
+    this.tryCompleteJoin(group);
     return result;
   }
 

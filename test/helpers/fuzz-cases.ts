@@ -1,5 +1,6 @@
 import { judgeFrame } from './fuzz-frame-check.ts';
-import { breakCrc, concat, mutateHeader, mutateOnce, sizePrefixed } from './fuzz-mutators.ts';
+import { concatBytes } from './batch-fixture.ts';
+import { breakCrc, mutateHeader, mutateOnce, sizePrefixed } from './fuzz-mutators.ts';
 import type { FuzzRandom } from './fuzz-random.ts';
 import type { SeedFrame } from './fuzz-seeds.ts';
 
@@ -129,7 +130,7 @@ export function drawCase(rng: FuzzRandom, ctx: CaseContext): FuzzCase | undefine
         if (judgeFrame(frame, ctx.protectedTopics) !== 'send') return undefined;
         frames.push(sizePrefixed(frame));
       }
-      return { kind, path: 'sentinel', bytes: concat(frames), frames: count, mustAnswer: false };
+      return { kind, path: 'sentinel', bytes: concatBytes(frames), frames: count, mustAnswer: false };
     }
   }
 }

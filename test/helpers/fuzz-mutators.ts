@@ -1,5 +1,6 @@
 import type { FuzzRandom } from './fuzz-random.ts';
 import type { ByteRange } from './fuzz-seeds.ts';
+import { concatBytes } from './batch-fixture.ts';
 
 /**
  * Values that stress length and count handling when written over a field: int16 string lengths
@@ -51,15 +52,15 @@ export function mutateOnce(rng: FuzzRandom, bytes: Uint8Array, focus?: ByteRange
     }
     case 'insert': {
       const extra = rng.chance(0.5) ? rng.bytes(rng.range(1, 8)) : Uint8Array.from(rng.pick(INTERESTING));
-      return concat([bytes.subarray(0, at), extra, bytes.subarray(at)]);
+      return concatBytes([bytes.subarray(0, at), extra, bytes.subarray(at)]);
     }
     case 'delete':
-      return concat([bytes.subarray(0, at), bytes.subarray(Math.min(bytes.length, at + rng.range(1, 8)))]);
+      return concatBytes([bytes.subarray(0, at), bytes.subarray(Math.min(bytes.length, at + rng.range(1, 8)))]);
     case 'truncate':
       return bytes.slice(0, at);
     case 'duplicate': {
       const end = Math.min(bytes.length, at + rng.range(1, 64));
-      return concat([bytes.subarray(0, end), bytes.subarray(at, end), bytes.subarray(end)]);
+      return concatBytes([bytes.subarray(0, end), bytes.subarray(at, end), bytes.subarray(end)]);
     }
     case 'swap': {
       const other = rng.int(bytes.length);
@@ -98,12 +99,3 @@ export function sizePrefixed(frame: Uint8Array, declaredSize = frame.length): Ui
   return out;
 }
 
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
