@@ -289,6 +289,12 @@ export class Broker {
     return [...this.topics.keys()].filter((n) => options.includeInternal === true || !isInternalTopic(n)).sort();
   }
 
+  /** A topic's partition count and resolved config, without describing every partition (hot paths). */
+  topicLayout(name: string): { partitions: number; config: Readonly<TopicConfig> } {
+    const topic = this.topic(name);
+    return { partitions: topic.partitions.length, config: topic.config };
+  }
+
   describeTopic(name: string): TopicDescription {
     const topic = this.topic(name);
     return {

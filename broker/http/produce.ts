@@ -56,11 +56,11 @@ export interface BatchProducer {
  * keyed request passes the `placement` its first attempt used, so it puts records where they went.
  */
 export function prepareProduce(ctx: HttpContext, topic: string, records: readonly ProduceRecord[], placement?: Placement): PreparedProduce {
-  const description = ctx.broker.describeTopic(topic);
-  const currentCount = description.partitions.length;
+  const layout = ctx.broker.topicLayout(topic);
+  const currentCount = layout.partitions;
   // Partitions only grow, so an earlier count is still valid unless the topic was recreated smaller.
   const partitionCount = placement !== undefined && placement.partitionCount <= currentCount ? placement.partitionCount : currentCount;
-  const maxMessageBytes = Number(description.configs.find((c) => c.name === 'max.message.bytes')?.value);
+  const maxMessageBytes = layout.config.maxMessageBytes;
   const errors: FieldError[] = [];
   const sticky = placement !== undefined && placement.stickyPartition < partitionCount ? placement.stickyPartition : stickyCounter++ % partitionCount;
   const assigned = records.map((record, i) => {

@@ -23,7 +23,7 @@ export function topicParam(ctx: HttpContext, c: HttpRouteContext, operation: Ope
 export function partitionParam(ctx: HttpContext, c: HttpRouteContext, topic: string): number {
   const raw = c.req.param('partition') ?? '';
   const partition = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-  const count = ctx.broker.describeTopic(topic).partitions.length;
+  const count = ctx.broker.topicLayout(topic).partitions;
   if (!Number.isInteger(partition) || partition >= count) {
     throw new HttpProblem('notFound', `topic "${topic}" has ${count} partitions; partition "${raw}" does not exist`);
   }

@@ -17,7 +17,7 @@ import { RequestDeadline } from './request-deadline.ts';
  */
 function validateAssignments(broker: Broker, topic: CreatePartitionsRequestCreatePartitionsTopic, nodeId: number): void {
   if (topic.assignments === null) return;
-  const current = broker.describeTopic(topic.name).partitions.length;
+  const current = broker.topicLayout(topic.name).partitions;
   const added = topic.count - current;
   // A count that does not grow the topic is the broker's INVALID_PARTITIONS to report.
   if (added <= 0) return;
