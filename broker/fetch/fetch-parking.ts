@@ -2,6 +2,10 @@
  * Where long-polling fetches wait. A parked fetch is woken by the first high-watermark advance on
  * any partition it reads, by its deadline, by its abort signal or by broker shutdown, whichever
  * comes first. The number parked at once is bounded; past the bound fetches answer immediately.
+ *
+ * A consumer at the tail parks once per fetch, thousands of times a second, so parking allocates
+ * little: one timer serves every deadline, one abort listener serves each signal (a connection's),
+ * and entries live in an array removed from by swapping with the last.
  */
 export type WakeReason = 'data' | 'timeout' | 'aborted' | 'closing';
 
@@ -10,19 +14,31 @@ export interface HighWatermarkSource {
   onHighWatermark(listener: (highWatermark: number) => void): () => void;
 }
 
+interface Parked {
+  readonly deadlineMs: number;
+  readonly signal: AbortSignal | undefined;
+  readonly resolve: (reason: WakeReason) => void;
+  readonly unsubscribers: (() => void)[];
+  /** Position in `entries`, -1 once finished. */
+  index: number;
+}
+
 export class FetchParking {
-  private parked = 0;
-  private readonly closers = new Set<() => void>();
+  private readonly entries: Parked[] = [];
+  private readonly hookedSignals = new WeakSet<AbortSignal>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** When `timer` fires (performance.now() ms), Infinity when unarmed. */
+  private timerDueMs = Infinity;
   private closing = false;
 
   constructor(private readonly maxParked: number) {}
 
   get parkedCount(): number {
-    return this.parked;
+    return this.entries.length;
   }
 
   canPark(): boolean {
-    return !this.closing && this.parked < this.maxParked;
+    return !this.closing && this.entries.length < this.maxParked;
   }
 
   /**
@@ -40,32 +56,62 @@ export class FetchParking {
     }
     if (signal?.aborted) return Promise.resolve('aborted');
     if (!this.canPark()) return Promise.resolve(this.closing ? 'closing' : 'timeout');
+    if (signal !== undefined && !this.hookedSignals.has(signal)) {
+      this.hookedSignals.add(signal);
+      signal.addEventListener('abort', () => this.finishWhere((entry) => entry.signal === signal, 'aborted'), { once: true });
+    }
     return new Promise<WakeReason>((resolve) => {
-      const unsubscribers: (() => void)[] = [];
-      let done = false;
-      const finish = (reason: WakeReason): void => {
-        if (done) return;
-        done = true;
-        this.parked--;
-        clearTimeout(timer);
-        for (const unsubscribe of unsubscribers) unsubscribe();
-        signal?.removeEventListener('abort', onAbort);
-        this.closers.delete(onClose);
-        resolve(reason);
-      };
-      const onAbort = (): void => finish('aborted');
-      const onClose = (): void => finish('closing');
-      this.parked++;
-      const timer = setTimeout(() => finish('timeout'), waitMs);
-      for (const source of sources) unsubscribers.push(source.onHighWatermark(() => finish('data')));
-      signal?.addEventListener('abort', onAbort);
-      this.closers.add(onClose);
+      const entry: Parked = { deadlineMs: performance.now() + waitMs, signal, resolve, unsubscribers: [], index: this.entries.length };
+      this.entries.push(entry);
+      const wake = (): void => this.finish(entry, 'data');
+      for (const source of sources) entry.unsubscribers.push(source.onHighWatermark(wake));
+      if (entry.deadlineMs < this.timerDueMs) this.arm(entry.deadlineMs);
     });
   }
 
   /** Releases every parked fetch; later parks answer at once. */
   close(): void {
     this.closing = true;
-    for (const close of [...this.closers]) close();
+    this.finishWhere(() => true, 'closing');
+  }
+
+  private finish(entry: Parked, reason: WakeReason): void {
+    if (entry.index < 0) return;
+    const last = this.entries.pop()!;
+    if (last !== entry) {
+      this.entries[entry.index] = last;
+      last.index = entry.index;
+    }
+    entry.index = -1;
+    for (const unsubscribe of entry.unsubscribers) unsubscribe();
+    if (this.entries.length === 0) this.disarm();
+    entry.resolve(reason);
+  }
+
+  private finishWhere(matches: (entry: Parked) => boolean, reason: WakeReason): void {
+    for (const entry of this.entries.filter(matches)) this.finish(entry, reason);
+  }
+
+  private arm(dueMs: number): void {
+    this.disarm();
+    this.timerDueMs = dueMs;
+    this.timer = setTimeout(() => this.onTimer(), Math.max(0, dueMs - performance.now()));
+  }
+
+  private disarm(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerDueMs = Infinity;
+  }
+
+  /** Times out every entry past its deadline, then re-arms for the earliest one left. */
+  private onTimer(): void {
+    this.timer = undefined;
+    this.timerDueMs = Infinity;
+    const now = performance.now();
+    this.finishWhere((entry) => entry.deadlineMs <= now, 'timeout');
+    let next = Infinity;
+    for (const entry of this.entries) next = Math.min(next, entry.deadlineMs);
+    if (next < Infinity) this.arm(next);
   }
 }

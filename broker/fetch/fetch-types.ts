@@ -30,5 +30,5 @@ export interface FetchPartitionResult {
   /** Stored RecordBatch v2 bytes, whole batches only; empty when there is nothing to return. */
   records: Uint8Array;
   /** read_committed only: aborted transactions overlapping `records` (their data batches are left out). */
-  abortedTransactions: { producerId: number; firstOffset: number }[];
+  abortedTransactions: readonly { producerId: number; firstOffset: number }[];
 }

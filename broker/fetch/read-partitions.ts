@@ -1,5 +1,5 @@
 import { KafkaError } from '../../sdk/protocol/kafka-error.ts';
-import type { PartitionLog } from '../log/partition-log.ts';
+import { NO_ABORTED_TRANSACTIONS, type PartitionLog, type ReadResult } from '../log/partition-log.ts';
 import type { HighWatermarkSource } from './fetch-parking.ts';
 import { type FetchPartitionResult, type FetchRequest, IsolationLevel } from './fetch-types.ts';
 
@@ -34,7 +34,7 @@ export function readPartitions(
       lastStableOffset: -1,
       logStartOffset: -1,
       records: EMPTY,
-      abortedTransactions: [],
+      abortedTransactions: NO_ABORTED_TRANSACTIONS,
     };
     results.push(result);
     try {
@@ -52,14 +52,18 @@ export function readPartitions(
         continue;
       }
       // read_committed stops at the last stable offset and leaves out aborted data (KIP-98).
-      const read =
-        request.isolationLevel === IsolationLevel.readCommitted
-          ? log.readCommitted(p.fetchOffset, Math.max(limit, 1))
-          : { ...log.read(p.fetchOffset, Math.max(limit, 1)), lastStableOffset: log.lastStableOffset, abortedTransactions: [] };
+      let read: ReadResult;
+      if (request.isolationLevel === IsolationLevel.readCommitted) {
+        const committed = log.readCommitted(p.fetchOffset, Math.max(limit, 1));
+        result.lastStableOffset = committed.lastStableOffset;
+        result.abortedTransactions = committed.abortedTransactions;
+        read = committed;
+      } else {
+        read = log.read(p.fetchOffset, Math.max(limit, 1));
+        result.lastStableOffset = log.lastStableOffset;
+      }
       result.highWatermark = read.highWatermark;
-      result.lastStableOffset = read.lastStableOffset;
       result.logStartOffset = read.logStartOffset;
-      result.abortedTransactions = read.abortedTransactions;
       const oversized = read.records.byteLength > limit;
       if (!oversized || bytes === 0) {
         result.records = read.records;

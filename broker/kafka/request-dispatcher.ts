@@ -82,11 +82,11 @@ export class RequestDispatcher {
       return Promise.reject(new KafkaError('UNSUPPORTED_VERSION', `api key ${apiKey} version ${apiVersion} is not advertised`));
     }
     const handle = handler.handle as (body: RequestBodies[K], context: RequestContext) => Promise<ResponseBodies[K] | undefined>;
-    return handle(body, { ...this.context(connection), apiVersion, header });
+    return handle(body, this.context(connection, apiVersion, header));
   }
 
-  private context(connection: ConnectionInfo): Omit<RequestContext, 'apiVersion' | 'header'> {
-    return { broker: this.options.broker, connection, advertised: this.options.advertised, clusterId: this.options.clusterId };
+  private context(connection: ConnectionInfo, apiVersion: number, header: RequestHeader): RequestContext {
+    return { broker: this.options.broker, apiVersion, header, connection, advertised: this.options.advertised, clusterId: this.options.clusterId };
   }
 
   private run(handler: AnyApiHandler, request: DecodedRequest, connection: ConnectionInfo): Promise<Uint8Array | undefined> {
@@ -94,14 +94,7 @@ export class RequestDispatcher {
     // TypeScript cannot correlate the two unions, hence the widening.
     const handle = handler.handle as (body: DecodedRequest['body'], context: RequestContext) => Promise<object | undefined>;
     // Called synchronously so the handler's side effects happen in the connection's request order.
-    const pending = handle(request.body, {
-      broker: this.options.broker,
-      apiVersion: request.apiVersion,
-      header: request.header,
-      connection,
-      advertised: this.options.advertised,
-      clusterId: this.options.clusterId,
-    });
+    const pending = handle(request.body, this.context(connection, request.apiVersion, request.header));
     return pending.then((body) =>
       body === undefined
         ? undefined

@@ -4,6 +4,7 @@ import { TimeIndex } from './time-index.ts';
 import { type AbortedTxn, TXN_INDEX_SUFFIX } from './transaction-index.ts';
 
 export const LOG_SUFFIX = '.log';
+const RECENT_BATCHES = 32;
 export const INDEX_SUFFIX = '.index';
 export const TIME_INDEX_SUFFIX = '.timeindex';
 
@@ -47,6 +48,15 @@ export class LogSegment {
   timeIndexFileEntries = 0;
   /** Transactions whose ABORT marker lies in this segment, in marker order (the `.txnindex` content). */
   abortedTxns: AbortedTxn[] = [];
+  /**
+   * Base offsets and positions of the last RECENT_BATCHES batches (a ring, oldest at `recentHead`),
+   * so a reader at the tail starts at its batch instead of at the sparse index entry up to one
+   * index interval before it, and reads only the new bytes.
+   */
+  private readonly recentBaseOffsets = new Float64Array(RECENT_BATCHES);
+  private readonly recentPositions = new Float64Array(RECENT_BATCHES);
+  private recentCount = 0;
+  private recentHead = 0;
 
   constructor(
     dir: string,
@@ -83,8 +93,23 @@ export class LogSegment {
       this.bytesSinceLastIndexEntry = 0;
     }
     this.bytesSinceLastIndexEntry += sizeBytes;
+    const slot = (this.recentHead + this.recentCount) % RECENT_BATCHES;
+    this.recentBaseOffsets[slot] = this.nextOffset;
+    this.recentPositions[slot] = position;
+    if (this.recentCount < RECENT_BATCHES) this.recentCount++;
+    else this.recentHead = (this.recentHead + 1) % RECENT_BATCHES;
     this.sizeBytes = position + sizeBytes;
     this.nextOffset = lastOffset + 1;
+  }
+
+  /** Position of the batch holding `offset` when it is one of the recent batches, else -1. */
+  recentBatchPosition(offset: number): number {
+    if (this.recentCount === 0 || offset < this.recentBaseOffsets[this.recentHead]! || offset >= this.nextOffset) return -1;
+    for (let i = this.recentCount - 1; i >= 0; i--) {
+      const slot = (this.recentHead + i) % RECENT_BATCHES;
+      if (this.recentBaseOffsets[slot]! <= offset) return this.recentPositions[slot]!;
+    }
+    return -1;
   }
 
   /** Adds the final time index entry so the last entry holds the segment's largest timestamp. */
