@@ -173,7 +173,7 @@ export type RecordVisitor = (
   timestamp: number,
   key: Uint8Array | null,
   value: Uint8Array | null,
-  headers: RecordHeader[],
+  headers: readonly RecordHeader[],
 ) => void;
 
 function decodeRecords(
@@ -200,16 +200,7 @@ function decodeRecords(
     const value = readNullableBytes(c, 'value');
     const headerCount = readVarint(c);
     if (headerCount < 0) throw corrupt(`record ${i} declares ${headerCount} headers`);
-    const headers: RecordHeader[] = [];
-    for (let h = 0; h < headerCount; h++) {
-      const keyLength = readVarint(c);
-      if (keyLength < 0 || keyLength > c.end - c.pos) {
-        throw corrupt(`record ${i} header ${h} key length ${keyLength} does not fit in the record`);
-      }
-      const headerKey = decodeUtf8(c.bytes, c.pos, c.pos + keyLength);
-      c.pos += keyLength;
-      headers.push({ key: headerKey, value: readNullableBytes(c, 'header value') });
-    }
+    const headers = headerCount === 0 ? NO_HEADERS : readHeaders(c, headerCount, i);
     if (c.pos !== recordEnd) {
       throw corrupt(`record ${i} declares length ${length} but its fields end ${recordEnd - c.pos} bytes early`);
     }
@@ -233,6 +224,22 @@ function readNullableBytes(c: ByteCursor, what: string): Uint8Array | null {
 }
 
 const utf8Decoder = new TextDecoder();
+/** Shared by every record without headers; frozen, as records hand their headers out read-only. */
+const NO_HEADERS: readonly RecordHeader[] = Object.freeze([]);
+
+function readHeaders(c: ByteCursor, headerCount: number, recordIndex: number): RecordHeader[] {
+  const headers: RecordHeader[] = [];
+  for (let h = 0; h < headerCount; h++) {
+    const keyLength = readVarint(c);
+    if (keyLength < 0 || keyLength > c.end - c.pos) {
+      throw corrupt(`record ${recordIndex} header ${h} key length ${keyLength} does not fit in the record`);
+    }
+    const headerKey = decodeUtf8(c.bytes, c.pos, c.pos + keyLength);
+    c.pos += keyLength;
+    headers.push({ key: headerKey, value: readNullableBytes(c, 'header value') });
+  }
+  return headers;
+}
 
 function decodeUtf8(bytes: Uint8Array, start: number, end: number): string {
   if (end - start <= 64) {

@@ -10,7 +10,7 @@ export interface Record {
   timestamp: number;
   key: Uint8Array | null;
   value: Uint8Array | null;
-  headers: RecordHeader[];
+  headers: readonly RecordHeader[];
 }
 
 /** What a producer appends; the builder assigns the offset delta and fills in a missing timestamp. */

@@ -13,7 +13,7 @@ export interface ConsumerRecord<K, V> {
   timestamp: number;
   key: K | null;
   value: V | null;
-  headers: RecordHeader[];
+  headers: readonly RecordHeader[];
 }
 
 /** The records one fetch returned for one partition, in offset order. */

@@ -12,7 +12,7 @@ import { rangeAssignor } from './assignors/range.ts';
 import { GroupMembership, type MembershipHost } from './group-membership.ts';
 import { commitOffsets, fetchCommittedOffsets } from './offset-committer.ts';
 import type { RebalanceListener } from './rebalance-listener.ts';
-import type { Prefetched } from './fetcher.ts';
+import type { DecodedChunk, Prefetched } from './fetcher.ts';
 
 /** Bound on assigned partitions. */
 const MAX_ASSIGNED_PARTITIONS = 100_000;
@@ -156,7 +156,7 @@ export class Consumer<K = Uint8Array, V = Uint8Array> {
   }
 
   /** Fetched items of partitions still assigned at their epoch, in arrival order; ends when the consumer closes. */
-  private async *items(): AsyncGenerator<Prefetched<K, V>, void, undefined> {
+  private async *items(): AsyncGenerator<Prefetched, void, undefined> {
     if (this.iterating) throw new Error('invariant: a consumer has one iterator at a time');
     this.iterating = true;
     this.fetcher.start();
@@ -179,29 +179,48 @@ export class Consumer<K = Uint8Array, V = Uint8Array> {
     }
   }
 
-  private current(item: Prefetched<K, V>): boolean {
+  private current(item: Prefetched): boolean {
     return item.epoch === item.state.epoch && this.states.get(tpKey(item.state.topic, item.state.partition)) === item.state;
   }
 
-  /** Fetched batches in arrival order (per partition in offset order); a batch counts as consumed once handed out. */
+  /** An item's records in chunks, decoded as they are handed out; stops when the item goes stale (a seek, a revocation). */
+  private *chunks(item: Prefetched): Generator<DecodedChunk<K, V>, void, undefined> {
+    for (let i = 0; i < item.batches.length && this.current(item); ) {
+      const chunk = this.fetcher.decodeChunk(item, i);
+      if (chunk === undefined) return;
+      i = chunk.nextBatchIndex;
+      yield chunk;
+    }
+    if (item.batches.length === 0 && this.current(item)) item.state.position = item.nextOffset;
+  }
+
+  /**
+   * Fetched records in batches, in arrival order (per partition in offset order); a batch counts
+   * as consumed once handed out. A batch is a run of one partition's records from one fetch, at
+   * most a few thousand unless a single stored batch holds more.
+   */
   async *batches(): AsyncGenerator<ConsumerBatch<K, V>, void, undefined> {
     for await (const item of this.items()) {
-      item.state.position = item.nextOffset;
-      if (item.batch.records.length === 0) continue;
-      yield this.group === undefined ? item.batch : { ...item.batch, groupMetadata: this.group.groupMetadata() };
+      for (const chunk of this.chunks(item)) {
+        item.state.position = chunk.nextOffset;
+        if (chunk.batch.records.length === 0) continue;
+        yield this.group === undefined ? chunk.batch : { ...chunk.batch, groupMetadata: this.group.groupMetadata() };
+      }
     }
   }
 
   /** Records one at a time; each counts as consumed (for `commit()` and auto-commit) once handed out. */
   async *[Symbol.asyncIterator](): AsyncGenerator<ConsumerRecord<K, V>, void, undefined> {
     for await (const item of this.items()) {
-      for (const record of item.batch.records) {
-        // A seek or revocation while the application held the previous record ends this batch.
-        if (!this.current(item)) break;
-        item.state.position = record.offset + 1;
-        yield record;
+      for (const chunk of this.chunks(item)) {
+        for (const record of chunk.batch.records) {
+          // A seek or revocation while the application held the previous record ends this item.
+          if (!this.current(item)) break;
+          item.state.position = record.offset + 1;
+          yield record;
+        }
+        if (this.current(item)) item.state.position = chunk.nextOffset;
       }
-      if (this.current(item)) item.state.position = item.nextOffset;
     }
   }
 

@@ -1,4 +1,3 @@
-import { setImmediate } from 'node:timers';
 import { ApiKey, type FetchResponsePartitionData, ZERO_UUID } from '../../protocol/mod.ts';
 import { ErrorCode } from '../../protocol/error-codes.ts';
 import { KafkaError } from '../../protocol/kafka-error.ts';
@@ -26,49 +25,48 @@ export interface FetcherOptions<K, V> {
   valueSerde: Serde<V>;
 }
 
-/** A fetched batch waiting for the application, tagged with the seek epoch it was fetched under. */
-export interface Prefetched<K, V> {
+/**
+ * One partition's answer to a fetch, waiting for the application: its position has already moved
+ * past the returned batches, which stay undecoded until handed out (in chunks, `decodeChunk`), so
+ * prefetched data costs its bytes and not a record object per record, and decoded records die young.
+ */
+export interface Prefetched {
   state: PartitionState;
-  epoch: number;
-  batch: ConsumerBatch<K, V>;
-  /** The partition's fetch position after this batch (past control and aborted batches too). */
-  nextOffset: number;
-  bytes: number;
-}
-
-/** One partition's fetched batches, its position already past them, waiting to be decoded. */
-interface PendingDecode {
-  state: PartitionState;
+  /** The seek epoch it was fetched under. */
   epoch: number;
   /** The offset fetched from: records before it (in the first batch) are skipped. */
   offset: number;
+  /** The partition's fetch position after this answer (past control and aborted batches too). */
   nextOffset: number;
+  /** Data batches to hand out, in offset order. */
   batches: RecordBatchView[];
   bytes: number;
   highWatermark: number;
   lastStableOffset: number;
 }
 
-/**
- * Bound on partitions waiting for decoding. They are decoded in the task after their fetch
- * returned, so at most one fetch's partitions per broker wait; this only catches a broken invariant.
- */
-const MAX_QUEUED_DECODES = 1_000_000;
-/** Answers at least this large are decoded in a later task, after the next fetch went out. */
-const DEFER_DECODE_BYTES = 64 * 1024;
+/** Records decoded from a run of an item's batches. */
+export interface DecodedChunk<K, V> {
+  batch: ConsumerBatch<K, V>;
+  /** Index of the item's first batch not in this chunk. */
+  nextBatchIndex: number;
+  /** The partition's position once this chunk is consumed. */
+  nextOffset: number;
+}
+
+/** A chunk takes whole batches until it holds at least this many records. */
+const CHUNK_RECORDS = 2048;
 
 /**
  * Keeps fetches in flight (one per broker) for every fetchable partition while the prefetch buffer
  * has room, resolves offset resets with ListOffsets, and queues decoded batches for the consumer.
  */
 export class Fetcher<K, V> {
-  readonly buffer: Prefetched<K, V>[] = [];
+  readonly buffer: Prefetched[] = [];
   private bufferedBytes = 0;
   readonly dataArrived = new Signal();
   private readonly changed = new Signal();
   private readonly nodesFetching = new Set<number>();
-  /** Partitions' fetched batches waiting to be decoded, in arrival order. */
-  private readonly decodeQueue: PendingDecode[] = [];
   private failure: unknown;
   private stopped = false;
   private loop: Promise<void> | undefined;
@@ -102,7 +100,7 @@ export class Fetcher<K, V> {
     return failure;
   }
 
-  consumed(item: Prefetched<K, V>): void {
+  consumed(item: Prefetched): void {
     this.bufferedBytes -= item.bytes;
     this.changed.notify();
   }
@@ -289,7 +287,7 @@ export class Fetcher<K, V> {
     if (next === offset) return;
     state.fetchPosition = next;
     this.bufferedBytes += bytes;
-    const job: PendingDecode = {
+    this.buffer.push({
       state,
       epoch: state.epoch,
       offset,
@@ -298,34 +296,22 @@ export class Fetcher<K, V> {
       bytes,
       highWatermark: state.highWatermark,
       lastStableOffset: state.lastStableOffset,
-    };
-    // A small answer is decoded at once: deferring it would only add latency.
-    if (bytes < DEFER_DECODE_BYTES && this.decodeQueue.length === 0) {
-      this.decode(job);
-      this.dataArrived.notify();
-      return;
-    }
-    if (this.decodeQueue.length >= MAX_QUEUED_DECODES) throw new Error('invariant: more fetched partitions wait for decoding than fetches can return');
-    this.decodeQueue.push(job);
-    if (this.decodeQueue.length === 1) setImmediate(this.decodeQueued);
+    });
+    this.dataArrived.notify();
   }
 
-  private readonly decodeQueued = (): void => {
-    for (const job of this.decodeQueue.splice(0)) this.decode(job);
-    this.dataArrived.notify();
-  };
-
-  private decode(job: PendingDecode): void {
-    const { state } = job;
-    // A seek, a reassignment or an earlier decoding failure (which moved the position back) voids the job.
-    if (this.stopped || state.epoch !== job.epoch || state.fetchPosition < job.nextOffset) {
-      this.bufferedBytes -= job.bytes;
-      return;
-    }
+  /**
+   * Decodes `item`'s batches from index `from` on until the chunk holds CHUNK_RECORDS records or
+   * the item ends. A corrupt batch moves the partition back to the chunk's first offset and is
+   * handled as a fetch error (a retriable one backs off and refetches, another is thrown to the
+   * application); then this returns undefined.
+   */
+  decodeChunk(item: Prefetched, from: number): DecodedChunk<K, V> | undefined {
+    const { state } = item;
     const records: ConsumerRecord<K, V>[] = [];
     const { topic, partition } = state;
     const { keySerde, valueSerde } = this.options;
-    const minOffset = job.offset;
+    const minOffset = item.offset;
     const visit: RecordVisitor = (offset, timestamp, key, value, headers) => {
       if (offset < minOffset) return;
       records.push({
@@ -338,22 +324,20 @@ export class Fetcher<K, V> {
         headers,
       });
     };
+    let i = from;
     try {
-      for (const batch of job.batches) batch.forEachRecord(visit);
+      while (i < item.batches.length && (i === from || records.length < CHUNK_RECORDS)) item.batches[i++]!.forEachRecord(visit);
     } catch (error) {
-      this.bufferedBytes -= job.bytes;
-      state.fetchPosition = job.offset;
+      // Refetch from the chunk's start; the seek also voids this partition's later buffered answers.
+      state.seek(Math.max(minOffset, item.batches[from]!.baseOffset));
       this.onPartitionError(state, error);
-      return;
+      return undefined;
     }
-    const batch: ConsumerBatch<K, V> = {
-      topic,
-      partition,
-      records,
-      highWatermark: job.highWatermark,
-      lastStableOffset: job.lastStableOffset,
+    return {
+      batch: { topic, partition, records, highWatermark: item.highWatermark, lastStableOffset: item.lastStableOffset },
+      nextBatchIndex: i,
+      nextOffset: i < item.batches.length ? item.batches[i]!.baseOffset : item.nextOffset,
     };
-    this.buffer.push({ state, epoch: job.epoch, batch, nextOffset: job.nextOffset, bytes: job.bytes });
   }
 
   private onPartitionError(state: PartitionState, error: unknown): void {
