@@ -160,8 +160,8 @@ export class Producer<K = Uint8Array, V = Uint8Array> {
     if (this.closed) return Promise.reject(new KafkaError('INVALID_TXN_STATE', 'the producer is closed'));
     if (this.appending === 0) {
       try {
-        const nowMs = this.fastPathNowMs(record.topic);
-        if (nowMs < 0) return this.sendWaiting(record);
+        const nowMs = Date.now();
+        if (!this.canAppendNow(record.topic, nowMs)) return this.sendWaiting(record);
         const prepared = this.prepare(record, this.knownPartitions.get(record.topic)!.count, nowMs);
         if (this.accumulator.tryReserve(prepared.sizeBytes)) return this.appendPrepared(record.topic, prepared, nowMs);
       } catch (error) {
@@ -171,18 +171,13 @@ export class Producer<K = Uint8Array, V = Uint8Array> {
     return this.sendWaiting(record);
   }
 
-  /**
-   * The time now when a record for `topic` may be appended synchronously (producer id in place,
-   * partition count seen recently, sends allowed), else -1.
-   */
-  private fastPathNowMs(topic: string): number {
-    if (!this.initialized) return -1;
+  /** Whether a record for `topic` may be appended synchronously: producer id in place, partition count seen recently, sends allowed. */
+  private canAppendNow(topic: string, nowMs: number): boolean {
+    if (!this.initialized) return false;
     const known = this.knownPartitions.get(topic);
-    if (known === undefined) return -1;
-    const nowMs = Date.now();
-    if (nowMs - known.checkedMs >= KNOWN_PARTITIONS_MS) return -1;
+    if (known === undefined || nowMs - known.checkedMs >= KNOWN_PARTITIONS_MS) return false;
     this.txn.assertCanSend();
-    return nowMs;
+    return true;
   }
 
   /**
@@ -194,11 +189,13 @@ export class Producer<K = Uint8Array, V = Uint8Array> {
     const sink = new RecordSink(records.length);
     let i = 0;
     if (this.appending === 0) {
+      // One clock reading for the call: its records are sent together, and Date.now() per record
+      // was 6% of the producer's time.
+      const nowMs = Date.now();
       for (; i < records.length; i++) {
         const record = records[i]!;
         try {
-          const nowMs = this.fastPathNowMs(record.topic);
-          if (nowMs < 0) break;
+          if (!this.canAppendNow(record.topic, nowMs)) break;
           const prepared = this.prepare(record, this.knownPartitions.get(record.topic)!.count, nowMs);
           if (!this.accumulator.tryReserve(prepared.sizeBytes)) break;
           this.appendPrepared(record.topic, prepared, nowMs, sink, i);
@@ -219,8 +216,8 @@ export class Producer<K = Uint8Array, V = Uint8Array> {
         try {
           const record = records[i]!;
           // Alone in waiting, the call may append synchronously again without overtaking anyone.
-          let nowMs = this.appending === 1 ? this.fastPathNowMs(record.topic) : -1;
-          if (nowMs < 0) {
+          let nowMs = Date.now();
+          if (this.appending !== 1 || !this.canAppendNow(record.topic, nowMs)) {
             await this.waitToAppend(record.topic);
             nowMs = Date.now();
           }
