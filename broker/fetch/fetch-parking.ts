@@ -14,6 +14,13 @@ export interface HighWatermarkSource {
   onHighWatermark(listener: (highWatermark: number) => void): () => void;
 }
 
+/** Timers overflow past 2^31-1 ms (and then fire at once); NaN would leave an entry with no deadline. */
+const MAX_WAIT_MS = 2 ** 31 - 1;
+
+function boundedWaitMs(waitMs: number): number {
+  return Number.isNaN(waitMs) ? 0 : Math.min(Math.max(0, waitMs), MAX_WAIT_MS);
+}
+
 interface Parked {
   readonly deadlineMs: number;
   readonly signal: AbortSignal | undefined;
@@ -61,7 +68,7 @@ export class FetchParking {
       signal.addEventListener('abort', () => this.finishWhere((entry) => entry.signal === signal, 'aborted'), { once: true });
     }
     return new Promise<WakeReason>((resolve) => {
-      const entry: Parked = { deadlineMs: performance.now() + waitMs, signal, resolve, unsubscribers: [], index: this.entries.length };
+      const entry: Parked = { deadlineMs: performance.now() + boundedWaitMs(waitMs), signal, resolve, unsubscribers: [], index: this.entries.length };
       this.entries.push(entry);
       const wake = (): void => this.finish(entry, 'data');
       for (const source of sources) entry.unsubscribers.push(source.onHighWatermark(wake));
