@@ -136,7 +136,12 @@ export class Consumer<K = Uint8Array, V = Uint8Array> {
   }
 
   pause(partitions: readonly TopicPartition[]): void {
-    for (const tp of partitions) this.state(tp).paused = true;
+    for (const tp of partitions) {
+      const state = this.state(tp);
+      state.paused = true;
+      // Data already fetched stays with the broker until the partition resumes.
+      state.rewindToPosition();
+    }
     this.changed();
   }
 
@@ -201,10 +206,16 @@ export class Consumer<K = Uint8Array, V = Uint8Array> {
    */
   async *batches(): AsyncGenerator<ConsumerBatch<K, V>, void, undefined> {
     for await (const item of this.items()) {
-      for (const chunk of this.chunks(item)) {
-        item.state.position = chunk.nextOffset;
-        if (chunk.batch.records.length === 0) continue;
-        yield this.group === undefined ? chunk.batch : { ...chunk.batch, groupMetadata: this.group.groupMetadata() };
+      let handedOut = false;
+      try {
+        for (const chunk of this.chunks(item)) {
+          item.state.position = chunk.nextOffset;
+          if (chunk.batch.records.length === 0) continue;
+          yield this.group === undefined ? chunk.batch : { ...chunk.batch, groupMetadata: this.group.groupMetadata() };
+        }
+        handedOut = true;
+      } finally {
+        this.leaveItem(item, handedOut);
       }
     }
   }
@@ -212,16 +223,27 @@ export class Consumer<K = Uint8Array, V = Uint8Array> {
   /** Records one at a time; each counts as consumed (for `commit()` and auto-commit) once handed out. */
   async *[Symbol.asyncIterator](): AsyncGenerator<ConsumerRecord<K, V>, void, undefined> {
     for await (const item of this.items()) {
-      for (const chunk of this.chunks(item)) {
-        for (const record of chunk.batch.records) {
-          // A seek or revocation while the application held the previous record ends this item.
-          if (!this.current(item)) break;
-          item.state.position = record.offset + 1;
-          yield record;
+      let handedOut = false;
+      try {
+        for (const chunk of this.chunks(item)) {
+          for (const record of chunk.batch.records) {
+            // A seek or revocation while the application held the previous record ends this item.
+            if (!this.current(item)) break;
+            item.state.position = record.offset + 1;
+            yield record;
+          }
+          if (this.current(item)) item.state.position = chunk.nextOffset;
         }
-        if (this.current(item)) item.state.position = chunk.nextOffset;
+        handedOut = true;
+      } finally {
+        this.leaveItem(item, handedOut);
       }
     }
+  }
+
+  /** An iteration left mid-item (break, return, throw) refetches the rest from the position instead of dropping it. */
+  private leaveItem(item: Prefetched, handedOut: boolean): void {
+    if (!handedOut && this.current(item)) item.state.rewindToPosition();
   }
 
   /**

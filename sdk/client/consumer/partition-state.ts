@@ -29,6 +29,16 @@ export class PartitionState {
     this.epoch++;
   }
 
+  /**
+   * Fetches again from `position`, voiding what was fetched beyond it: for data the application
+   * was not handed (it left an iteration mid-answer, or the partition was paused).
+   */
+  rewindToPosition(): void {
+    if (this.position < 0 || this.reset !== undefined) return;
+    this.fetchPosition = this.position;
+    this.epoch++;
+  }
+
   requestReset(reset: PendingReset): void {
     this.reset = reset;
     this.epoch++;

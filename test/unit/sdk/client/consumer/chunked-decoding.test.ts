@@ -216,12 +216,7 @@ describe('chunked decoding: batches()', () => {
     expect(offsetsOf(rest)).toEqual(range(7000, TOTAL));
   });
 
-  // KNOWN BUG (marked `fails` so the suite stays green; turn it into `it` once fixed): leaving
-  // batches() after the first chunk of a fetched item drops the item's other chunks. items() has
-  // already taken the item off the fetcher's buffer and the fetch position is past it, so a new
-  // batches() gets nothing until new data arrives and then skips to it: offsets 2200..9999 are
-  // never handed out and the position jumps over them (a later commit would lose them for good).
-  it.fails('leaving batches() after one chunk and iterating again continues at the position', { timeout: 20_000 }, async () => {
+  it('leaving batches() after one chunk and iterating again continues at the position', { timeout: 20_000 }, async () => {
     const env = await openEnv();
     await produceLayout(env);
     const consumer = env.consumer({ ...ONE_FETCH });
@@ -231,11 +226,46 @@ describe('chunked decoding: batches()', () => {
       break;
     }
     expect(consumer.position(TP)).toBe(2200);
-    // One more record, so the buggy path answers (with the wrong offset) instead of waiting forever.
-    const acked = await env.producer().send({ topic: TOPIC, partition: 0, value: 'later' });
-    expect(acked.offset).toBe(TOTAL);
-    const again = await nextValue(consumer.batches(), 'a batch after iterating again');
-    expect(again.records[0]!.offset).toBe(2200);
+    const rest: ConsumerRecord<string, string>[] = [];
+    const it = consumer.batches();
+    while (rest.length < TOTAL - 2200) rest.push(...(await nextValue(it, 'the rest after iterating again')).records);
+    expect(offsetsOf(rest)).toEqual(range(2200, TOTAL));
+  });
+
+  it('leaving the record iterator mid-chunk and iterating again continues at the next record', { timeout: 20_000 }, async () => {
+    const env = await openEnv();
+    await produceLayout(env);
+    const consumer = env.consumer({ ...ONE_FETCH });
+    consumer.assign([{ ...TP, offset: 0 }]);
+    const seen: number[] = [];
+    for await (const record of consumer) {
+      seen.push(record.offset);
+      if (seen.length === 5) break;
+    }
+    expect(consumer.position(TP)).toBe(5);
+    for await (const record of consumer) {
+      seen.push(record.offset);
+      if (seen.length === TOTAL) break;
+    }
+    expect(seen).toEqual(range(0, TOTAL));
+  });
+
+  it('pausing a partition holds back what was already fetched until it resumes', { timeout: 20_000 }, async () => {
+    const env = await openEnv();
+    await produceLayout(env);
+    const consumer = env.consumer({ ...ONE_FETCH, maxWaitMs: 50 });
+    consumer.assign([{ ...TP, offset: 0 }]);
+    const it = consumer.batches();
+    const first = await nextValue(it, 'the first chunk');
+    expect(offsetsOf(first.records)).toEqual(range(0, 2200));
+    consumer.pause([TP]);
+    const nextChunk = it.next();
+    const held = await Promise.race([nextChunk, new Promise<'nothing'>((resolve) => setTimeout(() => resolve('nothing'), 200))]);
+    expect(held).toBe('nothing');
+    consumer.resume([TP]);
+    const rest: ConsumerRecord<string, string>[] = [...((await nextChunk).value as ConsumerBatch<string, string>).records];
+    while (rest.length < TOTAL - 2200) rest.push(...(await nextValue(it, 'the rest after resuming')).records);
+    expect(offsetsOf(rest)).toEqual(range(2200, TOTAL));
   });
 });
 
