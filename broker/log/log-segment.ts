@@ -4,9 +4,10 @@ import { TimeIndex } from './time-index.ts';
 import { type AbortedTxn, TXN_INDEX_SUFFIX } from './transaction-index.ts';
 
 export const LOG_SUFFIX = '.log';
-const RECENT_BATCHES = 32;
 export const INDEX_SUFFIX = '.index';
 export const TIME_INDEX_SUFFIX = '.timeindex';
+/** Batches whose positions the active segment remembers for readers at the tail. */
+const RECENT_BATCHES = 32;
 
 /** Kafka's segment file name: the base offset as 20 zero-padded digits, then the suffix. */
 export function segmentFileName(baseOffset: number, suffix: string): string {

@@ -145,8 +145,11 @@ export class PartitionLog {
   /** Ordered by endOffset (appends are); bounded by the appends in flight. */
   private waiters: DurabilityWaiter[] = [];
   private waitersHead = 0;
-  /** High-watermark listeners; an array removed from by swapping with the last, as parked fetches come and go thousands of times a second. */
-  private readonly listeners: ((highWatermark: number) => void)[] = [];
+  /**
+   * High-watermark listeners. Parked fetches subscribe and leave thousands of times a second, so
+   * each knows its index and leaves by swapping with the last, without the rehashing of a Set.
+   */
+  private readonly listeners: { listener: (highWatermark: number) => void; index: number }[] = [];
   private offlineError: KafkaError | undefined;
   private closed = false;
   private sealedHandles: SealedReadHandles | undefined;
@@ -226,12 +229,16 @@ export class PartitionLog {
   }
 
   onHighWatermark(listener: (highWatermark: number) => void): () => void {
-    this.listeners.push(listener);
+    const entry = { listener, index: this.listeners.length };
+    this.listeners.push(entry);
     return () => {
-      const i = this.listeners.indexOf(listener);
-      if (i < 0) return;
+      if (entry.index < 0) return;
       const last = this.listeners.pop()!;
-      if (i < this.listeners.length) this.listeners[i] = last;
+      if (last !== entry) {
+        this.listeners[entry.index] = last;
+        last.index = entry.index;
+      }
+      entry.index = -1;
     };
   }
 
@@ -621,7 +628,7 @@ export class PartitionLog {
     }
     if (!advanced) return;
     // Backwards, because a listener may remove itself: the one swapped into its place was already called.
-    for (let i = this.listeners.length - 1; i >= 0; i--) this.listeners[i]?.(this.syncedOffset);
+    for (let i = this.listeners.length - 1; i >= 0; i--) this.listeners[i]?.listener(this.syncedOffset);
   }
 
   private takeOffline(reason: string): KafkaError {

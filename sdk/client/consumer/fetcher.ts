@@ -59,7 +59,7 @@ const CHUNK_RECORDS = 2048;
 
 /**
  * Keeps fetches in flight (one per broker) for every fetchable partition while the prefetch buffer
- * has room, resolves offset resets with ListOffsets, and queues decoded batches for the consumer.
+ * has room, resolves offset resets with ListOffsets, and queues the answers, undecoded, for the consumer.
  */
 export class Fetcher<K, V> {
   readonly buffer: Prefetched[] = [];
