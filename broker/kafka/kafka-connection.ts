@@ -3,12 +3,12 @@ import { FrameSplitter } from './frame-splitter.ts';
 import type { RequestMemoryPool } from './request-memory-pool.ts';
 
 /**
- * Handles one request frame (without its size prefix) and returns the response frame, or
+ * Handles one request frame (without its size prefix) and returns the response frame as parts, or
  * `undefined` when the request gets no response (Produce with acks=0). Handlers are called
  * synchronously in arrival order, so side effects they perform before their first `await`
  * (appends, above all) keep the connection's request order; they may complete in any order.
  */
-export type RequestHandler = (frame: Uint8Array, connection: ConnectionInfo) => Promise<Uint8Array | undefined>;
+export type RequestHandler = (frame: Uint8Array, connection: ConnectionInfo) => Promise<readonly Uint8Array[] | undefined>;
 
 export interface ConnectionInfo {
   readonly id: number;
@@ -25,7 +25,8 @@ export interface ConnectionLimits {
 
 interface Slot {
   done: boolean;
-  response: Uint8Array | undefined;
+  /** The response frame's parts (written with one writev), undefined for none. */
+  response: readonly Uint8Array[] | undefined;
   requestBytes: number;
 }
 
@@ -114,7 +115,7 @@ export class KafkaConnection implements ConnectionInfo {
     const slot: Slot = { done: false, response: undefined, requestBytes: frame.byteLength };
     this.slots.push(slot);
     this.inFlightRequestBytes += frame.byteLength;
-    let pending: Promise<Uint8Array | undefined>;
+    let pending: Promise<readonly Uint8Array[] | undefined>;
     try {
       pending = this.handler(frame, this);
     } catch (error) {
@@ -144,10 +145,12 @@ export class KafkaConnection implements ConnectionInfo {
       if (response === undefined) continue;
       if (!wrote) this.socket.cork();
       wrote = true;
+      let bytes = 0;
+      for (const part of response) bytes += part.byteLength;
       const size = new Uint8Array(4);
-      new DataView(size.buffer).setUint32(0, response.byteLength);
+      new DataView(size.buffer).setUint32(0, bytes);
       this.socket.write(size);
-      if (!this.socket.write(response)) this.pausedForDrain = true;
+      for (const part of response) if (!this.socket.write(part)) this.pausedForDrain = true;
     }
     if (wrote) this.socket.uncork();
     this.lastActivityMs = this.nowMs();

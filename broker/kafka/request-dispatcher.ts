@@ -2,6 +2,7 @@ import {
   ApiKey,
   decodeRequest,
   encodeResponse,
+  encodeResponseParts,
   type ApiVersionsResponse,
   type DecodedRequest,
   type RequestBodies,
@@ -89,7 +90,7 @@ export class RequestDispatcher {
     return { broker: this.options.broker, apiVersion, header, connection, advertised: this.options.advertised, clusterId: this.options.clusterId };
   }
 
-  private run(handler: AnyApiHandler, request: DecodedRequest, connection: ConnectionInfo): Promise<Uint8Array | undefined> {
+  private run(handler: AnyApiHandler, request: DecodedRequest, connection: ConnectionInfo): Promise<Uint8Array[] | undefined> {
     // The handler was looked up by this request's api key, so its body and response types match;
     // TypeScript cannot correlate the two unions, hence the widening.
     const handle = handler.handle as (body: DecodedRequest['body'], context: RequestContext) => Promise<object | undefined>;
@@ -98,11 +99,11 @@ export class RequestDispatcher {
     return pending.then((body) =>
       body === undefined
         ? undefined
-        : encodeResponse(request.apiKey, request.apiVersion, request.header.correlationId, body as ResponseBodies[ApiKey]),
+        : encodeResponseParts(request.apiKey, request.apiVersion, request.header.correlationId, body as ResponseBodies[ApiKey]),
     );
   }
 
-  private unsupportedApiVersions(correlationId: number): Uint8Array {
+  private unsupportedApiVersions(correlationId: number): Uint8Array[] {
     const body: ApiVersionsResponse = {
       errorCode: 35,
       apiKeys: this.advertisedVersions(),
@@ -112,6 +113,6 @@ export class RequestDispatcher {
       finalizedFeatures: [],
       zkMigrationReady: false,
     };
-    return encodeResponse(ApiKey.ApiVersions, 0, correlationId, body);
+    return [encodeResponse(ApiKey.ApiVersions, 0, correlationId, body)];
   }
 }

@@ -55,6 +55,27 @@ export function encodeRequest<K extends ApiKey>(
   body: RequestBodies[K],
   options?: EncodeOptions,
 ): Uint8Array {
+  return requestWriter(apiKey, version, header, body, options).finish();
+}
+
+/** `encodeRequest` as the frame's parts (Writer.finishParts): record sets stay where they are. */
+export function encodeRequestParts<K extends ApiKey>(
+  apiKey: K,
+  version: number,
+  header: { correlationId: number; clientId: string | null },
+  body: RequestBodies[K],
+  options?: EncodeOptions,
+): Uint8Array[] {
+  return requestWriter(apiKey, version, header, body, options).finishParts();
+}
+
+function requestWriter<K extends ApiKey>(
+  apiKey: K,
+  version: number,
+  header: { correlationId: number; clientId: string | null },
+  body: RequestBodies[K],
+  options?: EncodeOptions,
+): Writer {
   checkVersion(apiKey, version);
   const w = new Writer(256, options?.maxBytes ?? DEFAULT_MAX_FRAME_BYTES);
   encodeRequestHeader(w, requestHeaderVersion(apiKey, version), {
@@ -64,7 +85,7 @@ export function encodeRequest<K extends ApiKey>(
     clientId: header.clientId,
   });
   REQUEST_CODECS[apiKey].encode(w, version, body);
-  return w.finish();
+  return w;
 }
 
 /**
@@ -97,11 +118,32 @@ export function encodeResponse<K extends ApiKey>(
   body: ResponseBodies[K],
   options?: EncodeOptions,
 ): Uint8Array {
+  return responseWriter(apiKey, version, correlationId, body, options).finish();
+}
+
+/** `encodeResponse` as the frame's parts (Writer.finishParts): record sets stay where they are. */
+export function encodeResponseParts<K extends ApiKey>(
+  apiKey: K,
+  version: number,
+  correlationId: number,
+  body: ResponseBodies[K],
+  options?: EncodeOptions,
+): Uint8Array[] {
+  return responseWriter(apiKey, version, correlationId, body, options).finishParts();
+}
+
+function responseWriter<K extends ApiKey>(
+  apiKey: K,
+  version: number,
+  correlationId: number,
+  body: ResponseBodies[K],
+  options?: EncodeOptions,
+): Writer {
   checkVersion(apiKey, version);
   const w = new Writer(256, options?.maxBytes ?? DEFAULT_MAX_FRAME_BYTES);
   encodeResponseHeader(w, responseHeaderVersion(apiKey, version), correlationId);
   RESPONSE_CODECS[apiKey].encode(w, version, body);
-  return w.finish();
+  return w;
 }
 
 /** Decodes a response frame (without its size prefix) to a request of `apiKey` at `version`. */

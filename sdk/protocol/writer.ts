@@ -45,8 +45,9 @@ const REFERENCE_RAW_BYTES = 64 * 1024;
  * A growable big-endian buffer for one frame. It doubles as needed up to `maxBytes` and throws a
  * ProtocolEncodeError beyond it. `finish()` returns the written bytes: a view of the buffer, or,
  * when large raw byte strings were written, one copy joining the buffer's segments with them, so
- * record sets are copied once instead of again on every doubling. Callers must not change bytes
- * given to `writeRaw` before `finish()`.
+ * record sets are copied once instead of again on every doubling (or not at all with
+ * `finishParts()`). Callers must not change bytes given to `writeRaw` before `finish()`, or with
+ * `finishParts()` before the parts are written out.
  */
 export class Writer {
   buf: Uint8Array;
@@ -76,6 +77,16 @@ export class Writer {
     grown.set(this.buf.subarray(0, this.pos));
     this.buf = grown;
     this.view = new DataView(grown.buffer);
+  }
+
+  /**
+   * The written bytes as the parts they are held in: buffer segments and referenced raw byte
+   * strings, in frame order, without joining them. A socket writes them with one writev, so record
+   * sets reach the kernel without the copy `finish()` makes.
+   */
+  finishParts(): Uint8Array[] {
+    const tail = this.buf.subarray(this.segmentStart, this.pos);
+    return this.parts === undefined ? [tail] : [...this.parts, tail];
   }
 
   finish(): Uint8Array {

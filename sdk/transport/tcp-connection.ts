@@ -1,6 +1,6 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions as TlsOptions } from 'node:tls';
-import { type ApiKey, decodeResponse, encodeRequest, type RequestBodies, type ResponseBodies } from '../protocol/mod.ts';
+import { type ApiKey, decodeResponse, encodeRequestParts, type RequestBodies, type ResponseBodies } from '../protocol/mod.ts';
 import { KafkaError } from '../protocol/kafka-error.ts';
 import { ResponseFrames } from './response-frames.ts';
 
@@ -116,9 +116,9 @@ export class TcpConnection {
         }
         const correlationId = this.nextCorrelationId;
         this.nextCorrelationId = correlationId === INT32_MAX ? 0 : correlationId + 1;
-        let frame: Uint8Array;
+        let frame: Uint8Array[];
         try {
-          frame = encodeRequest(apiKey, version, { correlationId, clientId: this.options.clientId }, body);
+          frame = encodeRequestParts(apiKey, version, { correlationId, clientId: this.options.clientId }, body);
         } catch (error) {
           this.releaseSlot();
           reject(error);
@@ -145,11 +145,13 @@ export class TcpConnection {
             },
           });
         }
+        let frameBytes = 0;
+        for (const part of frame) frameBytes += part.byteLength;
         const size = new Uint8Array(4);
-        new DataView(size.buffer).setUint32(0, frame.byteLength);
+        new DataView(size.buffer).setUint32(0, frameBytes);
         this.socket.cork();
         this.socket.write(size);
-        this.socket.write(frame);
+        for (const part of frame) this.socket.write(part);
         this.socket.uncork();
         if (!expectResponse) {
           this.releaseSlot();

@@ -44,3 +44,39 @@ describe('Writer with large raw byte strings (kept by reference until finish)', 
     expect(() => w.writeRaw(new Uint8Array(70_000))).toThrow(ProtocolEncodeError);
   });
 });
+
+describe('Writer.finishParts', () => {
+  const op = fc.oneof(
+    fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }).map((n) => ({ kind: 'int32' as const, n })),
+    fc.string({ maxLength: 40 }).map((text) => ({ kind: 'string' as const, text })),
+    fc.integer({ min: 0, max: 200_000 }).map((length) => ({ kind: 'raw' as const, length })),
+  );
+
+  it('holds exactly the bytes finish() joins, in order, without copying large raw byte strings', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 12 }), (ops) => {
+        const write = (w: Writer): Uint8Array[] => {
+          const raws: Uint8Array[] = [];
+          for (const o of ops) {
+            if (o.kind === 'int32') w.writeInt32(o.n);
+            else if (o.kind === 'string') w.writeString(o.text);
+            else {
+              const raw = new Uint8Array(o.length).map((_, i) => (i * 7 + o.length) & 0xff);
+              raws.push(raw);
+              w.writeBytes(raw);
+            }
+          }
+          return raws;
+        };
+        const joined = new Writer();
+        write(joined);
+        const split = new Writer();
+        const raws = write(split);
+        const parts = split.finishParts();
+        expect(Buffer.concat(parts)).toEqual(Buffer.from(joined.finish()));
+        for (const raw of raws) if (raw.length >= 64 * 1024) expect(parts).toContain(raw);
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
