@@ -3,7 +3,7 @@ import type { PeerSession } from './peer.ts';
 export interface LatencyResult {
   sent: number;
   received: number;
-  /** Samples after the warm-up second. */
+  /** Samples after the warm-up. */
   samples: number;
   p50Ms: number;
   p99Ms: number;
