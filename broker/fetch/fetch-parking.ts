@@ -1,3 +1,5 @@
+import { SwapRemoveList } from '../swap-remove-list.ts';
+
 /**
  * Where long-polling fetches wait. A parked fetch is woken by the first high-watermark advance on
  * any partition it reads, by its deadline, by its abort signal or by broker shutdown, whichever
@@ -5,7 +7,7 @@
  *
  * A consumer at the tail parks once per fetch, thousands of times a second, so parking allocates
  * little: one timer serves every deadline, one abort listener serves each signal (a connection's),
- * and entries live in an array removed from by swapping with the last.
+ * and entries live in a SwapRemoveList.
  */
 export type WakeReason = 'data' | 'timeout' | 'aborted' | 'closing';
 
@@ -31,7 +33,7 @@ interface Parked {
 }
 
 export class FetchParking {
-  private readonly entries: Parked[] = [];
+  private readonly entries = new SwapRemoveList<Parked>();
   private readonly hookedSignals = new WeakSet<AbortSignal>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** When `timer` fires (performance.now() ms), Infinity when unarmed. */
@@ -68,8 +70,8 @@ export class FetchParking {
       signal.addEventListener('abort', () => this.finishWhere((entry) => entry.signal === signal, 'aborted'), { once: true });
     }
     return new Promise<WakeReason>((resolve) => {
-      const entry: Parked = { deadlineMs: performance.now() + boundedWaitMs(waitMs), signal, resolve, unsubscribers: [], index: this.entries.length };
-      this.entries.push(entry);
+      const entry: Parked = { deadlineMs: performance.now() + boundedWaitMs(waitMs), signal, resolve, unsubscribers: [], index: -1 };
+      this.entries.add(entry);
       const wake = (): void => this.finish(entry, 'data');
       for (const source of sources) entry.unsubscribers.push(source.onHighWatermark(wake));
       if (entry.deadlineMs < this.timerDueMs) this.arm(entry.deadlineMs);
@@ -83,20 +85,14 @@ export class FetchParking {
   }
 
   private finish(entry: Parked, reason: WakeReason): void {
-    if (entry.index < 0) return;
-    const last = this.entries.pop()!;
-    if (last !== entry) {
-      this.entries[entry.index] = last;
-      last.index = entry.index;
-    }
-    entry.index = -1;
+    if (!this.entries.remove(entry)) return;
     for (const unsubscribe of entry.unsubscribers) unsubscribe();
     if (this.entries.length === 0) this.disarm();
     entry.resolve(reason);
   }
 
   private finishWhere(matches: (entry: Parked) => boolean, reason: WakeReason): void {
-    for (const entry of this.entries.filter(matches)) this.finish(entry, reason);
+    for (const entry of this.entries.items.filter(matches)) this.finish(entry, reason);
   }
 
   private arm(dueMs: number): void {
@@ -118,7 +114,7 @@ export class FetchParking {
     const now = performance.now();
     this.finishWhere((entry) => entry.deadlineMs <= now, 'timeout');
     let next = Infinity;
-    for (const entry of this.entries) next = Math.min(next, entry.deadlineMs);
+    for (const entry of this.entries.items) next = Math.min(next, entry.deadlineMs);
     if (next < Infinity) this.arm(next);
   }
 }

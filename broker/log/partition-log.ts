@@ -1,4 +1,5 @@
 import { KafkaError } from '../../sdk/protocol/kafka-error.ts';
+import { SwapRemoveList } from '../swap-remove-list.ts';
 import { BatchAttribute, BatchOffset } from '../../sdk/record/batch-header.ts';
 import { Acks, type AcksValue } from './acks.ts';
 import { batchSizeAt, int64At, setInt64At, validateBatches } from './batch-validation.ts';
@@ -149,7 +150,7 @@ export class PartitionLog {
    * High-watermark listeners. Parked fetches subscribe and leave thousands of times a second, so
    * each knows its index and leaves by swapping with the last, without the rehashing of a Set.
    */
-  private readonly listeners: { listener: (highWatermark: number) => void; index: number }[] = [];
+  private readonly listeners = new SwapRemoveList<{ listener: (highWatermark: number) => void; index: number }>();
   private offlineError: KafkaError | undefined;
   private closed = false;
   private sealedHandles: SealedReadHandles | undefined;
@@ -229,17 +230,9 @@ export class PartitionLog {
   }
 
   onHighWatermark(listener: (highWatermark: number) => void): () => void {
-    const entry = { listener, index: this.listeners.length };
-    this.listeners.push(entry);
-    return () => {
-      if (entry.index < 0) return;
-      const last = this.listeners.pop()!;
-      if (last !== entry) {
-        this.listeners[entry.index] = last;
-        last.index = entry.index;
-      }
-      entry.index = -1;
-    };
+    const entry = { listener, index: -1 };
+    this.listeners.add(entry);
+    return () => void this.listeners.remove(entry);
   }
 
   /**
@@ -628,7 +621,8 @@ export class PartitionLog {
     }
     if (!advanced) return;
     // Backwards, because a listener may remove itself: the one swapped into its place was already called.
-    for (let i = this.listeners.length - 1; i >= 0; i--) this.listeners[i]?.listener(this.syncedOffset);
+    const listeners = this.listeners.items;
+    for (let i = listeners.length - 1; i >= 0; i--) listeners[i]?.listener(this.syncedOffset);
   }
 
   private takeOffline(reason: string): KafkaError {
