@@ -81,6 +81,8 @@ export class TxnCoordinator {
     for (const [id, value] of await this.store.replay()) {
       const meta = newTxnMetadata(id, value.producerId, value.timeoutMs, value.lastUpdateMs);
       meta.producerEpoch = value.producerEpoch;
+      meta.lastProducerId = value.lastProducerId;
+      meta.lastProducerEpoch = value.lastProducerEpoch;
       meta.state = value.state;
       meta.txnStartMs = value.txnStartMs;
       for (const p of value.partitions) meta.partitions.set(partitionKey(p.topic, p.partition), p);
@@ -177,6 +179,12 @@ export class TxnCoordinator {
       return failed(ErrorCode.CONCURRENT_TRANSACTIONS);
     }
     if (producerId >= 0 && (producerId !== current.producerId || producerEpoch !== current.producerEpoch)) {
+      // A retry of a bump whose answer was lost names the id and epoch from before it (KIP-360):
+      // while no transaction has begun since, it gets the current ones; anything else is fenced.
+      const retriedBump = producerId === current.lastProducerId && producerEpoch === current.lastProducerEpoch;
+      if (retriedBump && current.state !== TxnState.Ongoing) {
+        return { errorCode: 0, producerId: current.producerId, producerEpoch: current.producerEpoch };
+      }
       return failed(ErrorCode.PRODUCER_FENCED);
     }
     try {
@@ -201,6 +209,8 @@ export class TxnCoordinator {
 
   /** The next epoch, or a fresh producer id when the epoch space is used up (Kafka does the same). */
   private async bumpEpoch(meta: TxnMetadata): Promise<void> {
+    meta.lastProducerId = meta.producerId;
+    meta.lastProducerEpoch = meta.producerEpoch;
     if (meta.producerEpoch < MAX_PRODUCER_EPOCH - 1) {
       meta.producerEpoch++;
       return;

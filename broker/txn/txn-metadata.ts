@@ -17,6 +17,12 @@ export interface TxnMetadata {
   lastUpdateMs: number;
   /** A change of this id is being persisted or its markers written; other requests get CONCURRENT_TRANSACTIONS. */
   busy: boolean;
+  /**
+   * Producer id and epoch before the last InitProducerId bump, -1 when none: a producer whose
+   * InitProducerId answer was lost retries with them and gets the current ones (KIP-360).
+   */
+  lastProducerId: number;
+  lastProducerEpoch: number;
 }
 
 export function partitionKey(topic: string, partition: number): string {
@@ -35,5 +41,7 @@ export function newTxnMetadata(transactionalId: string, producerId: number, time
     txnStartMs: -1,
     lastUpdateMs: nowMs,
     busy: false,
+    lastProducerId: -1,
+    lastProducerEpoch: -1,
   };
 }

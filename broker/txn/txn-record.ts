@@ -17,6 +17,8 @@ export interface TxnRecordValue {
   groups: { groupId: string; offsets: PendingOffset[] }[];
   txnStartMs: number;
   lastUpdateMs: number;
+  lastProducerId: number;
+  lastProducerEpoch: number;
 }
 
 /**
@@ -26,8 +28,9 @@ export interface TxnRecordValue {
  *   value: [version = 0, producerId, producerEpoch, timeoutMs, state name,
  *           [[topic, partition], ...],
  *           [[groupId, [[topic, partition, offset, leaderEpoch, metadata], ...]], ...],
- *           txnStartMs, lastUpdateMs]
- *   a null value (tombstone) forgets the transactional id.
+ *           txnStartMs, lastUpdateMs, lastProducerId, lastProducerEpoch]
+ *   a null value (tombstone) forgets the transactional id. Values written before the last two
+ *   fields existed have 9 fields and read as lastProducerId = lastProducerEpoch = -1.
  *
  * Arrays rather than maps keep each record small; the version leads so a later format can be told apart.
  */
@@ -50,6 +53,8 @@ export function toRecordValue(meta: TxnMetadata): TxnRecordValue {
     groups: [...meta.groups].map(([groupId, offsets]) => ({ groupId, offsets: [...offsets.values()] })),
     txnStartMs: meta.txnStartMs,
     lastUpdateMs: meta.lastUpdateMs,
+    lastProducerId: meta.lastProducerId,
+    lastProducerEpoch: meta.lastProducerEpoch,
   };
 }
 
@@ -64,6 +69,8 @@ export function encodeTxnValue(value: TxnRecordValue): Uint8Array {
     value.groups.map((g) => [g.groupId, g.offsets.map((o) => [o.topic, o.partition, o.offset, o.leaderEpoch, o.metadata])]),
     value.txnStartMs,
     value.lastUpdateMs,
+    value.lastProducerId,
+    value.lastProducerEpoch,
   ]);
 }
 
@@ -73,8 +80,8 @@ function fail(reason: string): never {
 
 export function decodeTxnValue(bytes: Uint8Array): TxnRecordValue {
   const v = decode(bytes);
-  if (!Array.isArray(v) || v[0] !== RECORD_VERSION || v.length !== 9) fail('not a version 0 array of 9 fields');
-  const [, producerId, producerEpoch, timeoutMs, state, partitions, groups, txnStartMs, lastUpdateMs] = v as unknown[];
+  if (!Array.isArray(v) || v[0] !== RECORD_VERSION || (v.length !== 9 && v.length !== 11)) fail('not a version 0 array of 9 or 11 fields');
+  const [, producerId, producerEpoch, timeoutMs, state, partitions, groups, txnStartMs, lastUpdateMs, lastProducerId = -1, lastProducerEpoch = -1] = v as unknown[];
   if (typeof state !== 'string' || !STATES.has(state)) fail(`unknown state ${String(state)}`);
   if (!Array.isArray(partitions) || !Array.isArray(groups)) fail('partitions or groups is not an array');
   return {
@@ -89,5 +96,7 @@ export function decodeTxnValue(bytes: Uint8Array): TxnRecordValue {
     })),
     txnStartMs: Number(txnStartMs),
     lastUpdateMs: Number(lastUpdateMs),
+    lastProducerId: Number(lastProducerId),
+    lastProducerEpoch: Number(lastProducerEpoch),
   };
 }

@@ -217,4 +217,27 @@ describe('TxnCoordinator', () => {
       { numRuns: 200 },
     );
   });
+
+  it('answers a retried epoch bump (KIP-360) with the current id and epoch, also after a restart, and fences anything else', async () => {
+    const world = new FakeWorld();
+    let c = coordinator(world);
+    const first = await c.initProducerId('r', 60_000);
+    const bumped = await c.initProducerId('r', 60_000, first.producerId, first.producerEpoch);
+    expect(bumped).toEqual({ errorCode: 0, producerId: first.producerId, producerEpoch: first.producerEpoch + 1 });
+    // The answer was lost: the producer retries with what it had.
+    expect(await c.initProducerId('r', 60_000, first.producerId, first.producerEpoch)).toEqual(bumped);
+    expect(c.describe('r')!.producerEpoch).toBe(bumped.producerEpoch);
+
+    c = coordinator(world);
+    await c.load();
+    expect(await c.initProducerId('r', 60_000, first.producerId, first.producerEpoch)).toEqual(bumped);
+    expect((await c.initProducerId('r', 60_000, first.producerId, first.producerEpoch + 7)).errorCode).toBe(ErrorCode.PRODUCER_FENCED);
+    expect((await c.initProducerId('r', 60_000, first.producerId + 1, first.producerEpoch)).errorCode).toBe(ErrorCode.PRODUCER_FENCED);
+
+    // Once the bumped producer has begun a transaction, the old epoch is a zombie's.
+    expect((await c.addPartitions('r', bumped.producerId, bumped.producerEpoch, [{ topic: 't', partition: 0 }]))[0]!.errorCode).toBe(0);
+    expect((await c.initProducerId('r', 60_000, first.producerId, first.producerEpoch)).errorCode).toBe(ErrorCode.PRODUCER_FENCED);
+    expect(c.describe('r')!.state).toBe('Ongoing');
+    expect(world.markers).toEqual([]);
+  });
 });
