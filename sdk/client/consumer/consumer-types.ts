@@ -16,7 +16,7 @@ export interface ConsumerRecord<K, V> {
   headers: readonly RecordHeader[];
 }
 
-/** The records one fetch returned for one partition, in offset order. */
+/** A run of one partition's records from one fetch, in offset order: whole stored batches, taken until the run holds 2,048 records or the fetch's answer ends. */
 export interface ConsumerBatch<K, V> {
   topic: string;
   partition: number;
