@@ -67,6 +67,8 @@ function toLogConfig(config: TopicConfig): LogConfig {
 export class Broker {
   readonly config: Readonly<BrokerConfig>;
   private readonly topics = new Map<string, TopicState>();
+  /** Topic names by topic id, for requests that name topics by id (Fetch v13+, Metadata by id). */
+  private readonly topicNamesById = new Map<string, string>();
   private readonly admin = new SerialQueue();
   private readonly parking: FetchParking;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
@@ -170,6 +172,7 @@ export class Broker {
         const dirName = partitionDirName(record.name, p);
         partitions.push(await this.openLog(dirName, config, recoveryPoints.get(dirName) ?? 0));
       }
+      this.topicNamesById.set(record.topicId, record.name);
       this.topics.set(record.name, {
         name: record.name,
         topicId: record.topicId,
@@ -285,6 +288,11 @@ export class Broker {
     return this.topics.has(name);
   }
 
+  /** The name of the topic with id `topicId` (a UUID string), undefined when there is none. */
+  topicNameById(topicId: string): string | undefined {
+    return this.topicNamesById.get(topicId);
+  }
+
   listTopics(options: { includeInternal?: boolean } = {}): string[] {
     return [...this.topics.keys()].filter((n) => options.includeInternal === true || !isInternalTopic(n)).sort();
   }
@@ -343,9 +351,11 @@ export class Broker {
       for (let p = 0; p < partitionCount; p++) {
         partitions.push(await this.openLog(partitionDirName(name, p), config, 0));
       }
+      const topicId = randomUUID();
+      this.topicNamesById.set(topicId, name);
       this.topics.set(name, {
         name,
-        topicId: randomUUID(),
+        topicId,
         createdMs: this.clock.nowMs(),
         configOverrides: overrides,
         config,
@@ -364,6 +374,7 @@ export class Broker {
       // Metadata first: once it no longer names the topic, its directories are orphans that a
       // crash mid-delete leaves for the next open to remove.
       this.topics.delete(name);
+      this.topicNamesById.delete(topic.topicId);
       await this.persistTopics();
       for (const log of topic.partitions) await log.delete();
       // A later topic of the same name must not inherit these partitions' recovery points.

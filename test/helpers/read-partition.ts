@@ -1,4 +1,4 @@
-import { ApiKey, type FetchRequest } from '../../sdk/protocol/mod.ts';
+import { ApiKey, type FetchRequest, ZERO_UUID } from '../../sdk/protocol/mod.ts';
 import { readRecordBatches } from '../../sdk/record/mod.ts';
 import type { RawKafkaClient } from './raw-kafka-client.ts';
 
@@ -22,7 +22,7 @@ export function fetchRequest(
     isolationLevel: 0,
     sessionId: 0,
     sessionEpoch: -1,
-    topics: [{ topic, topicId: '', partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes, replicaDirectoryId: '' }] }],
+    topics: [{ topic, topicId: '', partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes, replicaDirectoryId: ZERO_UUID }] }],
     forgottenTopicsData: [],
     rackId: '',
     ...rest,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiKey, decodeResponse, encodeRequest, type FetchRequest, type ProduceRequest } from '../../sdk/protocol/mod.ts';
+import { randomUUID } from 'node:crypto';
+import { ApiKey, decodeResponse, encodeRequest, type FetchRequest, type ProduceRequest, ZERO_UUID } from '../../sdk/protocol/mod.ts';
 import { ErrorCode } from '../../sdk/protocol/error-codes.ts';
 import { RecordBatchBuilder, readRecordBatches } from '../../sdk/record/mod.ts';
 import { type BrokerProcess, startBrokerProcess } from '../helpers/broker-process.ts';
@@ -20,7 +21,7 @@ beforeAll(async () => {
   const admin = await client();
   // Metadata auto-creates; the topics these tests use get one partition each.
   await admin.request(ApiKey.Metadata, 6, {
-    topics: ['events', 'bounded', 'pipelined', 'long-poll'].map((name) => ({ name, topicId: '' })),
+    topics: ['events', 'bounded', 'pipelined', 'long-poll', 'by-id'].map((name) => ({ name, topicId: '' })),
     allowAutoTopicCreation: true,
     includeClusterAuthorizedOperations: false,
     includeTopicAuthorizedOperations: false,
@@ -119,6 +120,33 @@ describe('Kafka protocol against the broker process', () => {
     expect(beyond.responses[0]!.partitions[0]!.errorCode).toBe(ErrorCode.OFFSET_OUT_OF_RANGE);
     const session = await c.request(ApiKey.Fetch, 11, fetch('bounded', 0n, { sessionId: 1234, sessionEpoch: 3 }));
     expect(session.errorCode).toBe(ErrorCode.FETCH_SESSION_ID_NOT_FOUND);
+  });
+
+  it('serves Fetch v13 to v17 by topic id, and answers an unknown topic id at once with UNKNOWN_TOPIC_ID', async () => {
+    const c = await client();
+    await c.request(ApiKey.Produce, 7, produce('by-id', batch(['a', 'b'])));
+    const metadata = await c.request(ApiKey.Metadata, 12, {
+      topics: [{ topicId: ZERO_UUID, name: 'by-id' }],
+      allowAutoTopicCreation: false,
+      includeClusterAuthorizedOperations: false,
+      includeTopicAuthorizedOperations: false,
+    });
+    const topicId = metadata.topics[0]!.topicId;
+    expect(topicId).not.toBe(ZERO_UUID);
+    for (const version of [13, 14, 15, 16, 17]) {
+      const request = fetch('', 0n);
+      request.topics[0]!.topicId = topicId;
+      const response = await c.request(ApiKey.Fetch, version, request);
+      expect(response.responses[0]!.topicId).toBe(topicId);
+      const partition = response.responses[0]!.partitions[0]!;
+      expect(partition.errorCode).toBe(0);
+      expect([...readRecordBatches(partition.records!)].map((b) => b.lastOffset)).toEqual([1]);
+    }
+    // A long poll of 5 minutes: answered at once (the test's timeout would end it otherwise).
+    const unknown = fetch('', 0n, { maxWaitMs: 300_000, minBytes: 1 });
+    unknown.topics[0]!.topicId = randomUUID();
+    const response = await c.request(ApiKey.Fetch, 17, unknown);
+    expect(response.responses[0]!.partitions[0]!.errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_ID);
   });
 
   it('answers pipelined requests in order and sends nothing for acks=0', async () => {

@@ -62,10 +62,8 @@ async function resolveNamed(name: string, autoCreate: boolean, context: RequestC
 
 function resolveById(topicId: string, context: RequestContext): MetadataResponseTopic {
   const { broker, advertised } = context;
-  for (const name of broker.listTopics({ includeInternal: true })) {
-    if (broker.describeTopic(name).topicId === topicId) return describe(broker, name, advertised.nodeId);
-  }
-  return failed(null, topicId, ErrorCode.UNKNOWN_TOPIC_ID);
+  const name = broker.topicNameById(topicId);
+  return name === undefined ? failed(null, topicId, ErrorCode.UNKNOWN_TOPIC_ID) : describe(broker, name, advertised.nodeId);
 }
 
 export const metadataHandler: ApiHandler<typeof ApiKey.Metadata> = {
