@@ -13,7 +13,7 @@ import { loadMetaProperties } from './meta-properties.ts';
 import { FetchParking } from './fetch/fetch-parking.ts';
 import { readPartitions } from './fetch/read-partitions.ts';
 import type { FetchPartitionResult, FetchRequest } from './fetch/fetch-types.ts';
-import { offsetForTimestamp, type ListOffsetsResult, ListOffsetsTimestamp } from './list-offsets.ts';
+import { offsetForTimestamp, offsetOfMaxTimestamp, type ListOffsetsResult, ListOffsetsTimestamp } from './list-offsets.ts';
 import { describeTopicConfig, resolveTopicConfig, type TopicConfig } from './topic/topic-config.ts';
 import type { CreateTopicOptions, TopicDescription } from './topic/topic-description.ts';
 import { isInternalTopic, validateTopicName } from './topic/topic-name.ts';
@@ -471,18 +471,20 @@ export class Broker {
   }
 
   /**
-   * Kafka's ListOffsets for one partition: `ListOffsetsTimestamp.earliest` (-2), `.latest` (-1), or
-   * the first offset whose record timestamp is at or after `timestamp`.
+   * Kafka's ListOffsets for one partition: a `ListOffsetsTimestamp` (-1 to -5), or the first offset
+   * whose record timestamp is at or after `timestamp`. Offsets past what `isolationLevel` may read
+   * are not answered.
    */
   listOffsets(topic: string, partition: number, timestamp: number, isolationLevel: IsolationLevelValue = IsolationLevel.readUncommitted): ListOffsetsResult {
     this.assertOpen();
     const log = this.partitionLog(topic, partition);
-    if (timestamp === ListOffsetsTimestamp.earliest) return { offset: log.logStartOffset, timestamp: -1 };
-    if (timestamp === ListOffsetsTimestamp.latest) {
-      return { offset: isolationLevel === IsolationLevel.readCommitted ? log.lastStableOffset : log.highWatermark, timestamp: -1 };
-    }
+    const readableEnd = isolationLevel === IsolationLevel.readCommitted ? log.lastStableOffset : log.highWatermark;
+    if (timestamp === ListOffsetsTimestamp.earliest || timestamp === ListOffsetsTimestamp.earliestLocal) return { offset: log.logStartOffset, timestamp: -1 };
+    if (timestamp === ListOffsetsTimestamp.latest) return { offset: readableEnd, timestamp: -1 };
+    if (timestamp === ListOffsetsTimestamp.maxTimestamp) return offsetOfMaxTimestamp(log, readableEnd);
+    if (timestamp === ListOffsetsTimestamp.latestTiered) return { offset: -1, timestamp: -1 };
     if (timestamp < 0) {
-      throw new KafkaError('INVALID_REQUEST', `unsupported ListOffsets timestamp ${timestamp}; use -1, -2 or a time in ms`);
+      throw new KafkaError('INVALID_REQUEST', `unsupported ListOffsets timestamp ${timestamp}; use -1 to -5 or a time in ms`);
     }
     return offsetForTimestamp(log, timestamp);
   }

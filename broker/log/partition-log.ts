@@ -215,6 +215,13 @@ export class PartitionLog {
     return this.syncedOffset;
   }
 
+  /** The largest record timestamp in the log (appended, not only synced), -1 when it has none. */
+  get maxTimestamp(): number {
+    let max = -1;
+    for (const segment of this.segments) if (!segment.isEmpty && segment.maxTimestamp > max) max = segment.maxTimestamp;
+    return max;
+  }
+
   get sizeBytes(): number {
     let total = 0;
     for (const segment of this.segments) total += segment.sizeBytes;

@@ -21,7 +21,7 @@ beforeAll(async () => {
   const admin = await client();
   // Metadata auto-creates; the topics these tests use get one partition each.
   await admin.request(ApiKey.Metadata, 6, {
-    topics: ['events', 'bounded', 'pipelined', 'long-poll', 'by-id'].map((name) => ({ name, topicId: '' })),
+    topics: ['events', 'bounded', 'pipelined', 'long-poll', 'by-id', 'max-ts'].map((name) => ({ name, topicId: '' })),
     allowAutoTopicCreation: true,
     includeClusterAuthorizedOperations: false,
     includeTopicAuthorizedOperations: false,
@@ -147,6 +147,29 @@ describe('Kafka protocol against the broker process', () => {
     unknown.topics[0]!.topicId = randomUUID();
     const response = await c.request(ApiKey.Fetch, 17, unknown);
     expect(response.responses[0]!.partitions[0]!.errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_ID);
+  });
+
+  it('answers ListOffsets v7 to v10: max timestamp (-3), earliest local (-4) and latest tiered (-5, none)', async () => {
+    const c = await client();
+    const builder = new RecordBatchBuilder({});
+    for (const [value, timestamp] of [['old', 5_000], ['newest', 9_000], ['late', 7_000]] as const) {
+      builder.append({ key: null, value: encoder.encode(value), headers: [], timestamp });
+    }
+    expect(produceError(await c.request(ApiKey.Produce, 7, produce('max-ts', builder.seal())))).toBe(0);
+    const list = (version: number, timestamp: bigint) =>
+      c
+        .request(ApiKey.ListOffsets, version, {
+          replicaId: -1,
+          isolationLevel: 0,
+          topics: [{ name: 'max-ts', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp, maxNumOffsets: 1 }] }],
+          timeoutMs: 0,
+        })
+        .then((r) => r.topics[0]!.partitions[0]!);
+    for (const version of [7, 8, 9, 10]) {
+      expect(await list(version, -3n)).toMatchObject({ errorCode: 0, offset: 1n, timestamp: 9_000n });
+    }
+    expect(await list(8, -4n)).toMatchObject({ errorCode: 0, offset: 0n });
+    expect(await list(9, -5n)).toMatchObject({ errorCode: 0, offset: -1n });
   });
 
   it('answers pipelined requests in order and sends nothing for acks=0', async () => {

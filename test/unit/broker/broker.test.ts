@@ -257,4 +257,23 @@ describe('list offsets', () => {
     await expectKafkaError(() => broker.listOffsets('t', 0, -7), 'INVALID_REQUEST');
     await expectKafkaError(() => broker.listOffsets('t', 3, -1), 'UNKNOWN_TOPIC_OR_PARTITION');
   });
+
+  it('answers max timestamp (-3) with the first record holding it, in any segment and after a restart; -4 as earliest, -5 as none', async () => {
+    const dir = tempDir();
+    let broker = await openBroker(dir);
+    await broker.createTopic('m', { config: { 'segment.bytes': '1024' } });
+    expect(broker.listOffsets('m', 0, -3)).toEqual({ offset: -1, timestamp: -1 });
+    const big = (v: string): string => v.padEnd(300, '.');
+    await broker.append('m', 0, batch([big('a'), big('b')], 1_000));
+    await broker.append('m', 0, batch([big('c'), big('d'), big('e')], 9_000));
+    await broker.append('m', 0, batch([big('f')], 9_002));
+    for (let i = 0; i < 6; i++) await broker.append('m', 0, batch([big(`late-${i}`), big('more')], 2_000 + 2 * i));
+    expect(readdirSync(join(dir, 'm-0')).filter((f) => f.endsWith('.log')).length).toBeGreaterThan(2);
+    expect(broker.listOffsets('m', 0, -3)).toEqual({ offset: 4, timestamp: 9_002 });
+    expect(broker.listOffsets('m', 0, -4)).toEqual({ offset: 0, timestamp: -1 });
+    expect(broker.listOffsets('m', 0, -5)).toEqual({ offset: -1, timestamp: -1 });
+    await broker.close();
+    broker = await openBroker(dir);
+    expect(broker.listOffsets('m', 0, -3)).toEqual({ offset: 4, timestamp: 9_002 });
+  });
 });
