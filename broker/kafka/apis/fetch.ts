@@ -98,7 +98,7 @@ export const fetchHandler: ApiHandler<typeof ApiKey.Fetch> = {
           currentLeader: NO_LEADER,
           snapshotId: NO_SNAPSHOT,
           abortedTransactions: readCommitted
-            ? result.abortedTransactions.map((t) => ({ producerId: BigInt(t.producerId), firstOffset: BigInt(t.firstOffset) }))
+            ? result.abortedTransactions.map((txn) => ({ producerId: BigInt(txn.producerId), firstOffset: BigInt(txn.firstOffset) }))
             : null,
           preferredReadReplica: -1,
           records: result.records,
