@@ -12,6 +12,7 @@
  *
  * The broker runs on the same runtime as the benchmark unless --broker-runtime says otherwise.
  */
+import { Buffer } from 'node:buffer';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -195,16 +196,6 @@ function buildBatch(targetBytes: number): { bytes: Uint8Array; records: number }
   return { bytes: builder.seal(), records };
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
-
 async function request<K extends ApiKey>(pipeline: Pipeline, apiKey: K, version: number, body: RequestBodies[K]) {
   const frame = sizePrefixed(encodeRequest(apiKey, version, { correlationId: 0, clientId: 'bench' }, body));
   return decodeResponse(apiKey, version, (await pipeline.send(frame)).slice()).body;
@@ -236,7 +227,7 @@ try {
   const recordsPerRequest = partitionsOf.map((ps, c) => ps.length * batchesPerPartition[c]! * batch.records);
   const requestsPerConnection = Math.ceil(recordsTarget / recordsPerRequest.reduce((a, b) => a + b, 0));
   const frameOf = (c: number): Uint8Array => {
-    const records = concat(Array.from({ length: batchesPerPartition[c]! }, () => batch.bytes));
+    const records = Buffer.concat(Array.from({ length: batchesPerPartition[c]! }, () => batch.bytes));
     return sizePrefixed(
       encodeRequest(ApiKey.Produce, PRODUCE_VERSION, { correlationId: 0, clientId: 'bench' }, {
         transactionalId: null,

@@ -1,16 +1,9 @@
 import { GroupState, type GroupStateValue, transition } from './group-state.ts';
-import type { JoinGroupResult, ProtocolMetadata, SyncGroupResult } from './group-types.ts';
+import type { JoinGroupResult, MemberSettings, SyncGroupResult } from './group-types.ts';
 import type { CancelTimer } from './scheduler.ts';
 
-export interface GroupMember {
+export interface GroupMember extends MemberSettings {
   memberId: string;
-  groupInstanceId: string | null;
-  clientId: string;
-  clientHost: string;
-  sessionTimeoutMs: number;
-  rebalanceTimeoutMs: number;
-  protocolType: string;
-  protocols: readonly ProtocolMetadata[];
   /** The leader's assignment for this member in the current generation. */
   assignment: Uint8Array;
   /** Set while the member's JoinGroup is parked at the join barrier. */

@@ -123,10 +123,7 @@ export class GroupMembership {
           this.touchSession(group, member);
           return Promise.resolve(this.joinResult(group, member));
         }
-        this.updateMember(member, input);
-        const result = this.parkJoin(member);
-        this.prepareRebalance(group);
-        return result;
+        return this.rejoinWithRebalance(group, member, input);
       }
       default:
         return Promise.resolve(joinError(ErrorCode.UNKNOWN_MEMBER_ID, memberId));
@@ -157,17 +154,11 @@ export class GroupMembership {
       case GroupState.CompletingRebalance:
       case GroupState.Stable: {
         if (input.protocolType === group.protocolType && sameProtocols(previous.protocols, input.protocols)) {
-          member.clientId = input.clientId;
-          member.clientHost = input.clientHost;
-          member.sessionTimeoutMs = input.sessionTimeoutMs;
-          member.rebalanceTimeoutMs = input.rebalanceTimeoutMs;
+          this.updateMember(member, input);
           this.touchSession(group, member);
           return Promise.resolve(this.joinResult(group, member));
         }
-        this.updateMember(member, input);
-        const result = this.parkJoin(member);
-        this.prepareRebalance(group);
-        return result;
+        return this.rejoinWithRebalance(group, member, input);
       }
       default:
         throw new Error(`invariant: group "${group.groupId}" has members in state ${group.state}`);
@@ -222,6 +213,14 @@ export class GroupMembership {
     member.clientHost = input.clientHost;
     member.sessionTimeoutMs = input.sessionTimeoutMs;
     member.rebalanceTimeoutMs = input.rebalanceTimeoutMs;
+  }
+
+  /** A member of a settled group whose join changes something: it waits at the barrier of a new rebalance. */
+  private rejoinWithRebalance(group: ClassicGroup, member: GroupMember, input: JoinGroupInput): Promise<JoinGroupResult> {
+    this.updateMember(member, input);
+    const result = this.parkJoin(member);
+    this.prepareRebalance(group);
+    return result;
   }
 
   private parkJoin(member: GroupMember): Promise<JoinGroupResult> {

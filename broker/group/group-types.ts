@@ -9,10 +9,8 @@ export interface ProtocolMetadata {
   metadata: Uint8Array;
 }
 
-export interface JoinGroupInput {
-  groupId: string;
-  /** Empty on a member's first join. */
-  memberId: string;
+/** What a member states about itself when it joins, and the group keeps. */
+export interface MemberSettings {
   groupInstanceId: string | null;
   clientId: string;
   clientHost: string;
@@ -20,6 +18,12 @@ export interface JoinGroupInput {
   rebalanceTimeoutMs: number;
   protocolType: string;
   protocols: readonly ProtocolMetadata[];
+}
+
+export interface JoinGroupInput extends MemberSettings {
+  groupId: string;
+  /** Empty on a member's first join. */
+  memberId: string;
   /** JoinGroup v4+: a dynamic member's first join gets MEMBER_ID_REQUIRED and its id, and must rejoin with it. */
   requireKnownMemberId: boolean;
 }

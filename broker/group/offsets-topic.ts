@@ -1,13 +1,10 @@
-import { readRecordBatches } from '../../sdk/record/record-batch-reader.ts';
 import { RecordBatchBuilder } from '../../sdk/record/record-batch-builder.ts';
 import { Acks } from '../log/acks.ts';
 import type { Broker } from '../broker.ts';
 import { decodeOffsetKey, decodeOffsetValue, encodeOffsetKey, encodeOffsetValue, type OffsetKey, type OffsetValue } from './offset-record.ts';
+import { replayPartition } from '../replay-partition.ts';
 
 export const CONSUMER_OFFSETS_TOPIC = '__consumer_offsets';
-
-/** Bytes read per fetch while rebuilding; a larger batch is still returned whole. */
-const LOAD_FETCH_BYTES = 1024 * 1024;
 
 /** One offset write: a value, or null for a tombstone. */
 export interface OffsetWrite {
@@ -70,32 +67,11 @@ export class OffsetsTopic {
   async replay(apply: (write: OffsetWrite) => void): Promise<void> {
     if (!this.broker.hasTopic(CONSUMER_OFFSETS_TOPIC)) return;
     for (const p of this.broker.describeTopic(CONSUMER_OFFSETS_TOPIC).partitions) {
-      let fetchOffset = p.logStartOffset;
-      while (fetchOffset < p.highWatermark) {
-        const [result] = await this.broker.fetch({
-          partitions: [{ topic: CONSUMER_OFFSETS_TOPIC, partition: p.partition, fetchOffset, partitionMaxBytes: LOAD_FETCH_BYTES }],
-          maxWaitMs: 0,
-          minBytes: 0,
-          maxBytes: LOAD_FETCH_BYTES,
-        });
-        if (result === undefined) throw new Error('invariant: a fetch of one partition returned no result');
-        if (result.error !== undefined) throw result.error;
-        const before = fetchOffset;
-        for (const batch of readRecordBatches(result.records)) {
-          if (batch.lastOffset < fetchOffset) continue;
-          if (!batch.isControl && !batch.isTransactional) {
-            for (const record of batch.records()) {
-              if (record.offset < fetchOffset || record.key === null) continue;
-              const key = decodeOffsetKey(record.key);
-              if (key !== undefined) apply({ key, value: record.value === null ? null : decodeOffsetValue(record.value) });
-            }
-          }
-          fetchOffset = batch.lastOffset + 1;
-        }
-        if (fetchOffset === before) {
-          throw new Error(`invariant: ${CONSUMER_OFFSETS_TOPIC}-${p.partition} returned nothing at ${fetchOffset} below its high watermark ${p.highWatermark}`);
-        }
-      }
+      await replayPartition(this.broker, CONSUMER_OFFSETS_TOPIC, p.partition, (record, batch) => {
+        if (batch.isControl || batch.isTransactional || record.key === null) return;
+        const key = decodeOffsetKey(record.key);
+        if (key !== undefined) apply({ key, value: record.value === null ? null : decodeOffsetValue(record.value) });
+      });
     }
   }
 }

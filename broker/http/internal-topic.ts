@@ -3,9 +3,8 @@ import type { Broker } from '../broker.ts';
 import { Acks, type AcksValue } from '../log/acks.ts';
 import { BATCH_HEADER_BYTES } from '../../sdk/record/batch-header.ts';
 import { RecordBatchBuilder } from '../../sdk/record/record-batch-builder.ts';
-import { readRecordBatches } from '../../sdk/record/record-batch-reader.ts';
+import { replayPartition } from '../replay-partition.ts';
 
-const READ_CHUNK_BYTES = 4 * 1024 * 1024;
 /** Varints of a record's length, deltas, key and value lengths and header count, at most. */
 const RECORD_OVERHEAD_BYTES = 32;
 const encoder = new TextEncoder();
@@ -37,25 +36,9 @@ export class InternalTopic {
   /** Calls `apply` for every record in the topic, oldest first. */
   async replay(apply: (key: string, value: unknown, timestampMs: number) => void): Promise<void> {
     if (!this.broker.hasTopic(this.name)) return;
-    let offset = this.broker.listOffsets(this.name, 0, -2).offset;
-    for (;;) {
-      const [result] = await this.broker.fetch({
-        partitions: [{ topic: this.name, partition: 0, fetchOffset: offset, partitionMaxBytes: READ_CHUNK_BYTES }],
-        maxWaitMs: 0,
-        minBytes: 0,
-        maxBytes: READ_CHUNK_BYTES,
-      });
-      if (result === undefined) throw new Error(`invariant: a fetch of ${this.name}-0 returned no partition`);
-      if (result.error !== undefined) throw result.error;
-      if (result.records.byteLength === 0) return;
-      for (const batch of readRecordBatches(result.records)) {
-        for (const record of batch.records()) {
-          if (record.offset < offset || record.key === null || record.value === null) continue;
-          apply(decoder.decode(record.key), decode(record.value), record.timestamp);
-        }
-        offset = batch.lastOffset + 1;
-      }
-    }
+    await replayPartition(this.broker, this.name, 0, (record) => {
+      if (record.key !== null && record.value !== null) apply(decoder.decode(record.key), decode(record.value), record.timestamp);
+    });
   }
 
   /**

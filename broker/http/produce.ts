@@ -2,9 +2,9 @@ import { KafkaError } from '../../sdk/protocol/kafka-error.ts';
 import { BATCH_HEADER_BYTES, BatchOffset, writeInt64 } from '../../sdk/record/batch-header.ts';
 import { crc32c } from '../../sdk/record/crc32c.ts';
 import { RecordBatchBuilder } from '../../sdk/record/record-batch-builder.ts';
+import { murmur2Partitioner } from '../../sdk/client/producer/partitioner.ts';
 import type { AcksValue } from '../log/acks.ts';
 import type { HttpContext } from './http-context.ts';
-import { partitionForKey } from './murmur2-partitioner.ts';
 import { HttpProblem } from './problem.ts';
 import type { FieldError, ProduceRecord } from './record-codec.ts';
 
@@ -70,7 +70,8 @@ export function prepareProduce(ctx: HttpContext, topic: string, records: readonl
       }
       return record.partition;
     }
-    return record.key === null ? sticky : partitionForKey(record.key, partitionCount);
+    // Kafka's default partitioner, so a key lands where a Java, kafkajs or Rill client would put it.
+    return murmur2Partitioner.partition({ topic, key: record.key, partitionCount }) ?? sticky;
   });
   if (ctx.schemas.hasSchema(topic)) {
     records.forEach((record, i) => {

@@ -4,13 +4,15 @@ import type { RawKafkaClient } from './raw-kafka-client.ts';
 
 const decoder = new TextDecoder();
 
+type FetchOptions = Partial<Pick<FetchRequest, 'maxWaitMs' | 'minBytes' | 'maxBytes' | 'isolationLevel' | 'sessionId' | 'sessionEpoch'>> & { partitionMaxBytes?: number };
+
 /** A consumer's Fetch request body for one partition, with the fields tests vary as options. */
-export function fetchRequest(
-  topic: string,
-  partition: number,
-  fetchOffset: bigint,
-  options: Partial<Pick<FetchRequest, 'maxWaitMs' | 'minBytes' | 'maxBytes' | 'isolationLevel' | 'sessionId' | 'sessionEpoch'>> & { partitionMaxBytes?: number } = {},
-): FetchRequest {
+export function fetchRequest(topic: string, partition: number, fetchOffset: bigint, options: FetchOptions = {}): FetchRequest {
+  return fetchPartitionsRequest(topic, [{ partition, fetchOffset }], options);
+}
+
+/** A consumer's Fetch request body for several partitions of one topic. */
+export function fetchPartitionsRequest(topic: string, partitions: readonly { partition: number; fetchOffset: bigint }[], options: FetchOptions = {}): FetchRequest {
   const { partitionMaxBytes = 1 << 20, ...rest } = options;
   return {
     clusterId: null,
@@ -22,7 +24,21 @@ export function fetchRequest(
     isolationLevel: 0,
     sessionId: 0,
     sessionEpoch: -1,
-    topics: [{ topic, topicId: '', partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes, replicaDirectoryId: ZERO_UUID }] }],
+    topics: [
+      {
+        topic,
+        topicId: '',
+        partitions: partitions.map(({ partition, fetchOffset }) => ({
+          partition,
+          currentLeaderEpoch: -1,
+          fetchOffset,
+          lastFetchedEpoch: -1,
+          logStartOffset: -1n,
+          partitionMaxBytes,
+          replicaDirectoryId: ZERO_UUID,
+        })),
+      },
+    ],
     forgottenTopicsData: [],
     rackId: '',
     ...rest,

@@ -9,6 +9,7 @@ import { FuzzRandom } from '../helpers/fuzz-random.ts';
 import { processRssBytes } from '../helpers/fuzz-rss.ts';
 import { buildBatch, buildSeedFrames, type SeedTopics } from '../helpers/fuzz-seeds.ts';
 import { RawKafkaClient } from '../helpers/raw-kafka-client.ts';
+import { fetchPartitionsRequest } from '../helpers/read-partition.ts';
 
 /**
  * Sends 100,000 random and mutated frames (RILL_FUZZ_FRAMES overrides) at a broker process and checks that it survives: it never exits, its resident
@@ -51,7 +52,7 @@ async function watermarks(client: RawKafkaClient, topic: string, partitions: num
     topics: [{ name: topic, partitions: Array.from({ length: partitions }, (_, p) => ({ partitionIndex: p, currentLeaderEpoch: -1, timestamp: -1n, maxNumOffsets: 1 })) }],
     timeoutMs: 0,
   });
-  const fetched = await client.request(ApiKey.Fetch, 11, fetchBody(topic, Array.from({ length: partitions }, (_, p) => ({ partition: p, fetchOffset: 0n }))));
+  const fetched = await client.request(ApiKey.Fetch, 11, fetchPartitionsRequest(topic, Array.from({ length: partitions }, (_, p) => ({ partition: p, fetchOffset: 0n })), FETCH_LIMITS));
   return Array.from({ length: partitions }, (_, p) => {
     const latest = listed.topics[0]!.partitions[p]!;
     const data = fetched.responses[0]!.partitions[p]!;
@@ -77,36 +78,7 @@ async function nonEmptyTopics(client: RawKafkaClient, skip: ReadonlySet<string>)
   return { topics: topics.length, nonEmpty };
 }
 
-function fetchBody(topic: string, partitions: { partition: number; fetchOffset: bigint }[]) {
-  return {
-    clusterId: null,
-    replicaId: -1,
-    replicaState: { replicaId: -1, replicaEpoch: -1n },
-    maxWaitMs: 0,
-    minBytes: 0,
-    maxBytes: 16 * 1024 * 1024,
-    isolationLevel: 0,
-    sessionId: 0,
-    sessionEpoch: -1,
-    topics: [
-      {
-        topic,
-        topicId: '00000000-0000-0000-0000-000000000000',
-        partitions: partitions.map((p) => ({
-          partition: p.partition,
-          currentLeaderEpoch: -1,
-          fetchOffset: p.fetchOffset,
-          lastFetchedEpoch: -1,
-          logStartOffset: -1n,
-          partitionMaxBytes: 8 * 1024 * 1024,
-          replicaDirectoryId: '00000000-0000-0000-0000-000000000000',
-        })),
-      },
-    ],
-    forgottenTopicsData: [],
-    rackId: '',
-  };
-}
+const FETCH_LIMITS = { maxBytes: 16 * 1024 * 1024, partitionMaxBytes: 8 * 1024 * 1024 };
 
 function produceBody(topic: string, partition: number, records: Uint8Array) {
   return { transactionalId: null, acks: -1, timeoutMs: 30_000, topicData: [{ name: topic, partitionData: [{ index: partition, records }] }] };
@@ -139,7 +111,7 @@ async function cleanClientLoop(port: number, stopped: () => boolean): Promise<{ 
       const partition = produced.responses[0]!.partitionResponses[0]!;
       expect(partition.errorCode).toBe(0);
       expect(partition.baseOffset).toBe(expectedOffset);
-      const fetched = await client.request(ApiKey.Fetch, 11, fetchBody(CLEAN_TOPIC, [{ partition: 0, fetchOffset: expectedOffset }]));
+      const fetched = await client.request(ApiKey.Fetch, 11, fetchPartitionsRequest(CLEAN_TOPIC, [{ partition: 0, fetchOffset: expectedOffset }], FETCH_LIMITS));
       const data = fetched.responses[0]!.partitions[0]!;
       expect(data.errorCode).toBe(0);
       expect(data.highWatermark).toBe(expectedOffset + BigInt(recordsCount));

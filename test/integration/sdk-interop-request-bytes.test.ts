@@ -9,21 +9,8 @@ import { ApiKey, type RequestBodies, REQUEST_CODECS, type ResponseBodies, Writer
 import type { SendOptions } from '../../sdk/transport/transport.ts';
 import { adminGroupStep } from '../runtime/sdk-group-scenario.ts';
 import { runSdkScenario } from '../runtime/sdk-scenario.ts';
+import '../helpers/promise-with-resolvers.ts';
 
-// @platformatic/kafka declares Node >= 22; its codecs only need Promise.withResolvers from it.
-if (typeof Promise.withResolvers !== 'function') {
-  Object.defineProperty(Promise, 'withResolvers', {
-    value<T>() {
-      let resolve!: (value: T) => void;
-      let reject!: (reason: unknown) => void;
-      const promise = new Promise<T>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      return { promise, resolve, reject };
-    },
-  });
-}
 const platformatic = (await import('@platformatic/kafka')) as unknown as Record<string, { createRequest(...args: unknown[]): { buffer: Buffer } }>;
 
 /** A transport that remembers every request body the clients send, by API and version. */

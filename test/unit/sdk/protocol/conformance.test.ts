@@ -5,21 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { API_SPECS, type ApiKey, ApiKey as ApiKeys, Reader, REQUEST_CODECS, RESPONSE_CODECS, Writer } from '../../../../sdk/protocol/mod.ts';
 import { CASES, type ConformanceCase } from './conformance-cases.ts';
 import { anyLeaves, fill, missingLeaves, presentLeaves, projectToVersion, schema } from './schema-values.ts';
-
-// @platformatic/kafka declares Node >= 22; its codecs only need Promise.withResolvers from it.
-if (typeof Promise.withResolvers !== 'function') {
-  Object.defineProperty(Promise, 'withResolvers', {
-    value<T>() {
-      let resolve!: (value: T) => void;
-      let reject!: (reason: unknown) => void;
-      const promise = new Promise<T>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      return { promise, resolve, reject };
-    },
-  });
-}
+import '../../../helpers/promise-with-resolvers.ts';
 
 type Codec = { createRequest: (...args: unknown[]) => { buffer: Buffer }; parseResponse: (...args: unknown[]) => unknown };
 const platformatic = (await import('@platformatic/kafka')) as unknown as Record<string, unknown> & {
