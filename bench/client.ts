@@ -8,7 +8,8 @@
  *             linger 0); send time in the payload, received by a subscriber in the same process;
  *             the first --warmup-seconds (2) are not counted: every client here, and Rill's broker,
  *             runs on V8, whose tiering at this rate still shows in the second second (records
- *             slower than 2 ms per 500 ms window, Rill: ~290 at 1.0-1.5 s, ~100 at 1.5-2 s, ~8 after)
+ *             slower than 2 ms per 500 ms window of 2,500, two cold Rill runs: 242-287 at 1.0-1.5 s,
+ *             105-122 at 1.5-2 s, 48-88 at 2-2.5 s, then mostly under 20)
  * Every measurement runs --repeat times (a fresh stream each time) and the best is reported, because
  * the figures are noisy on a shared machine. Prints a table per system, Rill's advantage over each
  * (throughput: Rill / peer; latency: peer / Rill; above 1 means Rill is better), then one JSON line.
