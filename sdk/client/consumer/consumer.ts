@@ -184,8 +184,13 @@ export class Consumer<K = Uint8Array, V = Uint8Array> {
     }
   }
 
+  /**
+   * Whether an item still belongs to its partition's current position. Every seek, reset, revocation
+   * or replacement of a partition's state bumps its epoch, so the epoch alone tells (this runs per
+   * record in the record iterator).
+   */
   private current(item: Prefetched): boolean {
-    return item.epoch === item.state.epoch && this.states.get(tpKey(item.state.topic, item.state.partition)) === item.state;
+    return item.epoch === item.state.epoch;
   }
 
   /** An item's records in chunks, decoded as they are handed out; stops when the item goes stale (a seek, a revocation). */
@@ -299,6 +304,8 @@ export class Consumer<K = Uint8Array, V = Uint8Array> {
         const committed = partitions.length === 0 ? new Map() : await fetchCommittedOffsets(this.metadata, this.options.groupId!, partitions);
         for (const tp of partitions) {
           const key = tpKey(tp.topic, tp.partition);
+          const replaced = this.states.get(key);
+          if (replaced !== undefined) replaced.epoch++;
           const state = new PartitionState(tp.topic, tp.partition);
           const offset = committed.get(key)?.offset ?? -1;
           if (offset >= 0) {
