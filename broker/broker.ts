@@ -478,10 +478,10 @@ export class Broker {
   listOffsets(topic: string, partition: number, timestamp: number, isolationLevel: IsolationLevelValue = IsolationLevel.readUncommitted): ListOffsetsResult {
     this.assertOpen();
     const log = this.partitionLog(topic, partition);
-    const readableEnd = isolationLevel === IsolationLevel.readCommitted ? log.lastStableOffset : log.highWatermark;
+    const readableEnd = (): number => (isolationLevel === IsolationLevel.readCommitted ? log.lastStableOffset : log.highWatermark);
     if (timestamp === ListOffsetsTimestamp.earliest || timestamp === ListOffsetsTimestamp.earliestLocal) return { offset: log.logStartOffset, timestamp: -1 };
-    if (timestamp === ListOffsetsTimestamp.latest) return { offset: readableEnd, timestamp: -1 };
-    if (timestamp === ListOffsetsTimestamp.maxTimestamp) return offsetOfMaxTimestamp(log, readableEnd);
+    if (timestamp === ListOffsetsTimestamp.latest) return { offset: readableEnd(), timestamp: -1 };
+    if (timestamp === ListOffsetsTimestamp.maxTimestamp) return offsetOfMaxTimestamp(log, readableEnd());
     if (timestamp === ListOffsetsTimestamp.latestTiered) return { offset: -1, timestamp: -1 };
     if (timestamp < 0) {
       throw new KafkaError('INVALID_REQUEST', `unsupported ListOffsets timestamp ${timestamp}; use -1 to -5 or a time in ms`);
