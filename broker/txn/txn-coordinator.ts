@@ -318,8 +318,13 @@ export class TxnCoordinator {
     return this.join(meta, [], groupId);
   }
 
-  /** Holds offsets in the transaction until its commit (KIP-98); KIP-447 member checks when the request carries a member. */
-  txnOffsetCommit(input: TxnOffsetCommitInput): TopicPartitionError[] {
+  /**
+   * Holds offsets in the transaction until its commit (KIP-98); KIP-447 member checks when the
+   * request carries a member. The offsets are persisted with the transaction's state before the
+   * answer: a client told they are held may send EndTxn to a restarted broker, and a commit that
+   * lost them would commit the outputs without the inputs' positions.
+   */
+  async txnOffsetCommit(input: TxnOffsetCommitInput): Promise<TopicPartitionError[]> {
     const all = (errorCode: number) => input.offsets.map((o) => ({ topic: o.topic, partition: o.partition, errorCode }));
     const meta = this.check(input.transactionalId, input.producerId, input.producerEpoch);
     if (typeof meta === 'number') return all(meta);
@@ -331,12 +336,37 @@ export class TxnCoordinator {
       const memberError = sink.checkMember(input.groupId, input.generationId, input.memberId, input.groupInstanceId);
       if (memberError !== 0) return all(memberError);
     }
-    return input.offsets.map((o) => {
+    const previous = new Map(pending);
+    const results = input.offsets.map((o) => {
       if (!this.host.partitionExists(o.topic, o.partition)) return { topic: o.topic, partition: o.partition, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
-      if (pending.size >= this.config.maxPartitionsPerTxn) return { topic: o.topic, partition: o.partition, errorCode: ErrorCode.POLICY_VIOLATION };
-      pending.set(partitionKey(o.topic, o.partition), { ...o });
+      const key = partitionKey(o.topic, o.partition);
+      if (!pending.has(key) && pending.size >= this.config.maxPartitionsPerTxn) return { topic: o.topic, partition: o.partition, errorCode: ErrorCode.POLICY_VIOLATION };
+      pending.set(key, { ...o });
       return { topic: o.topic, partition: o.partition, errorCode: 0 };
     });
+    if (results.every((r) => r.errorCode !== 0)) return results;
+    try {
+      await this.runBusy(meta, () => this.persist(meta));
+    } catch (error) {
+      meta.groups.set(input.groupId, previous);
+      const errorCode = storeErrorCode(error);
+      return results.map((r) => (r.errorCode === 0 ? { ...r, errorCode } : r));
+    }
+    return results;
+  }
+
+  /**
+   * The partitions of `groupId` for which an open or committing transaction holds an offset not
+   * committed yet: OffsetFetch with requireStable (KIP-447) answers UNSTABLE_OFFSET_COMMIT for them
+   * rather than an offset the transaction is about to replace.
+   */
+  pendingOffsetPartitions(groupId: string): { topic: string; partition: number }[] {
+    const found = new Map<string, { topic: string; partition: number }>();
+    for (const meta of this.txns.values()) {
+      if (meta.state !== TxnState.Ongoing && meta.state !== TxnState.PrepareCommit) continue;
+      for (const [key, o] of meta.groups.get(groupId) ?? []) found.set(key, { topic: o.topic, partition: o.partition });
+    }
+    return [...found.values()];
   }
 
   async endTxn(transactionalId: string, producerId: number, producerEpoch: number, committed: boolean): Promise<number> {

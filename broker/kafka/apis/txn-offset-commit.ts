@@ -12,7 +12,7 @@ export const txnOffsetCommitHandler: ApiHandler<typeof ApiKey.TxnOffsetCommit> =
   maxVersion: 4,
   async handle(request, { broker, apiVersion }) {
     const memberAware = apiVersion >= 3;
-    const results = broker.transactions.txnOffsetCommit({
+    const results = await broker.transactions.txnOffsetCommit({
       transactionalId: request.transactionalId,
       groupId: request.groupId,
       producerId: Number(request.producerId),

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../../sdk/protocol/error-codes.ts';
+import { KafkaError } from '../../../../sdk/protocol/kafka-error.ts';
 import { defaultTxnConfig } from '../../../../broker/txn/txn-config.ts';
 import { type TxnHost, TxnCoordinator, type TxnStore } from '../../../../broker/txn/txn-coordinator.ts';
 import type { PendingOffset, TxnOffsetSink } from '../../../../broker/txn/txn-offset-sink.ts';
@@ -17,6 +18,7 @@ class FakeWorld implements TxnHost, TxnStore {
   history: { id: string; state: TxnStateValue | 'tombstone' }[] = [];
   committedOffsets: { groupId: string; offsets: PendingOffset[] }[] = [];
   failMarkers = false;
+  failWrites = false;
 
   nowMs(): number {
     return this.now;
@@ -32,6 +34,7 @@ class FakeWorld implements TxnHost, TxnStore {
     this.markers.push({ topic, partition, producerId, producerEpoch, type });
   }
   async write(id: string, value: TxnRecordValue | null): Promise<void> {
+    if (this.failWrites) throw new KafkaError('KAFKA_STORAGE_ERROR', '__transaction_state is offline');
     this.history.push({ id, state: value?.state ?? 'tombstone' });
     if (value === null) this.records.delete(id);
     else this.records.set(id, structuredClone(value));
@@ -86,15 +89,55 @@ describe('TxnCoordinator', () => {
     ]);
     expect(await c.addOffsets('app', producerId, producerEpoch, 'g')).toBe(0);
     const offsets = [{ topic: 't1', partition: 1, offset: 42, leaderEpoch: -1, metadata: '' }];
-    expect(c.txnOffsetCommit({ transactionalId: 'app', groupId: 'g', producerId, producerEpoch, generationId: 99, memberId: 'm', groupInstanceId: null, offsets })[0]!.errorCode).toBe(ErrorCode.ILLEGAL_GENERATION);
-    expect(c.txnOffsetCommit({ transactionalId: 'app', groupId: 'g', producerId, producerEpoch, generationId: -1, memberId: '', groupInstanceId: null, offsets })[0]!.errorCode).toBe(0);
+    expect((await c.txnOffsetCommit({ transactionalId: 'app', groupId: 'g', producerId, producerEpoch, generationId: 99, memberId: 'm', groupInstanceId: null, offsets }))[0]!.errorCode).toBe(ErrorCode.ILLEGAL_GENERATION);
+    expect((await c.txnOffsetCommit({ transactionalId: 'app', groupId: 'g', producerId, producerEpoch, generationId: -1, memberId: '', groupInstanceId: null, offsets }))[0]!.errorCode).toBe(0);
     expect(world.committedOffsets).toEqual([]);
     expect(await c.endTxn('app', producerId, producerEpoch, true)).toBe(0);
     expect(world.markers.map((m) => `${m.topic}-${m.partition}:${m.type}`).sort()).toEqual(['t1-0:COMMIT', 't2-2:COMMIT']);
     expect(world.committedOffsets).toEqual([{ groupId: 'g', offsets }]);
-    expect(world.history.map((h) => h.state)).toEqual(['Empty', 'Ongoing', 'Ongoing', 'PrepareCommit', 'CompleteCommit']);
+    expect(world.history.map((h) => h.state)).toEqual(['Empty', 'Ongoing', 'Ongoing', 'Ongoing', 'PrepareCommit', 'CompleteCommit']);
     expect(await c.endTxn('app', producerId, producerEpoch, true)).toBe(0);
     expect(await c.endTxn('app', producerId, producerEpoch, false)).toBe(ErrorCode.INVALID_TXN_STATE);
+  });
+
+  it('persists TxnOffsetCommit offsets before answering, so a restart between them and EndTxn commits them', async () => {
+    const world = new FakeWorld();
+    const first = coordinator(world);
+    const { producerId, producerEpoch } = await first.initProducerId('app', 60_000);
+    await first.addPartitions('app', producerId, producerEpoch, [{ topic: 't1', partition: 0 }]);
+    expect(await first.addOffsets('app', producerId, producerEpoch, 'g')).toBe(0);
+    const offsets = [
+      { topic: 't1', partition: 1, offset: 42, leaderEpoch: -1, metadata: 'm' },
+      { topic: 't2', partition: 0, offset: 7, leaderEpoch: -1, metadata: '' },
+    ];
+    const commit = (c: TxnCoordinator, o: PendingOffset[]) =>
+      c.txnOffsetCommit({ transactionalId: 'app', groupId: 'g', producerId, producerEpoch, generationId: -1, memberId: '', groupInstanceId: null, offsets: o });
+    expect((await commit(first, offsets)).map((r) => r.errorCode)).toEqual([0, 0]);
+    expect(world.records.get('app')!.groups).toEqual([{ groupId: 'g', offsets }]);
+    expect(first.pendingOffsetPartitions('g')).toEqual([{ topic: 't1', partition: 1 }, { topic: 't2', partition: 0 }]);
+
+    // The broker dies here; the client retries EndTxn against the restarted one.
+    const restarted = coordinator(world);
+    await restarted.load();
+    expect(restarted.pendingOffsetPartitions('g')).toHaveLength(2);
+    expect(await restarted.endTxn('app', producerId, producerEpoch, true)).toBe(0);
+    expect(world.committedOffsets).toEqual([{ groupId: 'g', offsets }]);
+    expect(restarted.pendingOffsetPartitions('g')).toEqual([]);
+  });
+
+  it('answers TxnOffsetCommit COORDINATOR_NOT_AVAILABLE and keeps the earlier offsets when the write fails', async () => {
+    const world = new FakeWorld();
+    const c = coordinator(world);
+    const { producerId, producerEpoch } = await c.initProducerId('app', 60_000);
+    expect(await c.addOffsets('app', producerId, producerEpoch, 'g')).toBe(0);
+    const commit = (offset: number) =>
+      c.txnOffsetCommit({ transactionalId: 'app', groupId: 'g', producerId, producerEpoch, generationId: -1, memberId: '', groupInstanceId: null, offsets: [{ topic: 't1', partition: 0, offset, leaderEpoch: -1, metadata: '' }] });
+    expect((await commit(5))[0]!.errorCode).toBe(0);
+    world.failWrites = true;
+    expect((await commit(9))[0]!.errorCode).toBe(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    world.failWrites = false;
+    expect(await c.endTxn('app', producerId, producerEpoch, true)).toBe(0);
+    expect(world.committedOffsets).toEqual([{ groupId: 'g', offsets: [{ topic: 't1', partition: 0, offset: 5, leaderEpoch: -1, metadata: '' }] }]);
   });
 
   it('validates the transaction timeout against the configured maximum', async () => {

@@ -44,6 +44,16 @@ async function join(broker: Broker, version: number, groupId: string, groupInsta
   return wire;
 }
 
+/** OffsetFetch of one group at any version: v8+ carries groups, older versions one group id. */
+async function fetchOffsets(broker: Broker, version: number, groupId: string, topics: { name: string; partitionIndexes: number[] }[] | null, requireStable: boolean) {
+  if (version >= 8) {
+    const { wire } = await exchange(offsetFetchHandler, broker, version, { groupId: '', topics: [], groups: [{ groupId, memberId: null, memberEpoch: -1, topics }], requireStable });
+    return wire.groups[0]!;
+  }
+  const { wire } = await exchange(offsetFetchHandler, broker, version, { groupId, topics, groups: [], requireStable });
+  return wire;
+}
+
 describe('group API handlers', () => {
   it('registers every group API once', () => {
     expect(groupApiHandlers.map((h) => h.apiKey).sort((a, b) => a - b)).toEqual([8, 9, 10, 11, 12, 13, 14, 15, 16, 42, 47]);
@@ -126,21 +136,48 @@ describe('group API handlers', () => {
     });
     expect(commit.wire.topics[0]!.partitions.map((p) => p.errorCode)).toEqual([0, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
     for (const fetchVersion of versionsOf(offsetFetchHandler)) {
-      const fetched = await exchange(offsetFetchHandler, broker, fetchVersion, {
-        groupId,
-        topics: [{ name: 'orders', partitionIndexes: [0, 1] }],
-        groups: [],
-        requireStable: false,
-      });
-      expect(fetched.wire.topics[0]!.partitions.map((p) => [p.partitionIndex, p.committedOffset, p.metadata, p.errorCode])).toEqual([
+      const fetched = await fetchOffsets(broker, fetchVersion, groupId, [{ name: 'orders', partitionIndexes: [0, 1] }], false);
+      expect(fetched.topics[0]!.partitions.map((p) => [p.partitionIndex, p.committedOffset, p.metadata, p.errorCode])).toEqual([
         [0, 42n, 'meta', 0],
         [1, -1n, '', 0],
       ]);
       if (fetchVersion >= 2) {
-        const all = await exchange(offsetFetchHandler, broker, fetchVersion, { groupId, topics: null, groups: [], requireStable: false });
-        expect(all.wire.topics.map((t) => [t.name, t.partitions.map((p) => p.committedOffset)])).toEqual([['orders', [42n]]]);
+        const all = await fetchOffsets(broker, fetchVersion, groupId, null, false);
+        expect(all.topics.map((t) => [t.name, t.partitions.map((p) => p.committedOffset)])).toEqual([['orders', [42n]]]);
       }
     }
+  });
+
+  it('OffsetFetch v7-v8 with requireStable answers UNSTABLE_OFFSET_COMMIT while a transaction holds offsets for a partition', async () => {
+    const broker = await groupBroker();
+    const txns = broker.transactions;
+    const { producerId, producerEpoch } = await txns.initProducerId('tx', 60_000);
+    expect(await txns.addOffsets('tx', producerId, producerEpoch, 'g')).toBe(0);
+    const held = await txns.txnOffsetCommit({
+      transactionalId: 'tx',
+      groupId: 'g',
+      producerId,
+      producerEpoch,
+      generationId: -1,
+      memberId: '',
+      groupInstanceId: null,
+      offsets: [{ topic: 'orders', partition: 1, offset: 9, leaderEpoch: -1, metadata: '' }],
+    });
+    expect(held[0]!.errorCode).toBe(0);
+    for (const version of [7, 8]) {
+      const stable = await fetchOffsets(broker, version, 'g', [{ name: 'orders', partitionIndexes: [0, 1] }], true);
+      expect(stable.topics[0]!.partitions.map((p) => [p.partitionIndex, p.committedOffset, p.errorCode])).toEqual([
+        [0, -1n, 0],
+        [1, -1n, ErrorCode.UNSTABLE_OFFSET_COMMIT],
+      ]);
+      const all = await fetchOffsets(broker, version, 'g', null, true);
+      expect(all.topics.map((t) => [t.name, t.partitions.map((p) => [p.partitionIndex, p.errorCode])])).toEqual([['orders', [[1, ErrorCode.UNSTABLE_OFFSET_COMMIT]]]]);
+      const unchecked = await fetchOffsets(broker, version, 'g', [{ name: 'orders', partitionIndexes: [1] }], false);
+      expect(unchecked.topics[0]!.partitions[0]!.errorCode).toBe(0);
+    }
+    expect(await txns.endTxn('tx', producerId, producerEpoch, true)).toBe(0);
+    const committed = await fetchOffsets(broker, 7, 'g', [{ name: 'orders', partitionIndexes: [1] }], true);
+    expect(committed.topics[0]!.partitions.map((p) => [p.committedOffset, p.errorCode])).toEqual([[9n, 0]]);
   });
 
   it('DescribeGroups v0-v4, ListGroups v0-v4, OffsetDelete v0 and DeleteGroups v0-v1', async () => {
