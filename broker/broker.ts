@@ -43,6 +43,8 @@ export interface BrokerOptions {
 }
 
 const RECOVERY_CHECKPOINT_FILE = 'recovery-point-offset-checkpoint';
+/** Kafka's file of log start offsets that DeleteRecords moved inside a segment (same text format). */
+const LOG_START_CHECKPOINT_FILE = 'log-start-offset-checkpoint';
 const PARTITION_DIR = /^.+-\d+$/;
 
 function toLogConfig(config: TopicConfig): LogConfig {
@@ -70,6 +72,8 @@ export class Broker {
   /** Topic names by topic id, for requests that name topics by id (Fetch v13+, Metadata by id). */
   private readonly topicNamesById = new Map<string, string>();
   private readonly admin = new SerialQueue();
+  /** Checkpoint files are replaced through one temp file each, so their writes never overlap. */
+  private readonly checkpointWrites = new SerialQueue();
   private readonly parking: FetchParking;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private closed = false;
@@ -165,12 +169,13 @@ export class Broker {
       return;
     }
     const recoveryPoints = await readCheckpoint(this.fs, join(this.config.dataDir, RECOVERY_CHECKPOINT_FILE));
+    const logStartOffsets = await readCheckpoint(this.fs, join(this.config.dataDir, LOG_START_CHECKPOINT_FILE));
     for (const record of records) {
       const config = resolveTopicConfig(record.config, this.config.topicDefaults);
       const partitions: PartitionLog[] = [];
       for (let p = 0; p < record.partitions; p++) {
         const dirName = partitionDirName(record.name, p);
-        partitions.push(await this.openLog(dirName, config, recoveryPoints.get(dirName) ?? 0));
+        partitions.push(await this.openLog(dirName, config, recoveryPoints.get(dirName) ?? 0, logStartOffsets.get(dirName) ?? 0));
       }
       this.topicNamesById.set(record.topicId, record.name);
       this.topics.set(record.name, {
@@ -215,7 +220,7 @@ export class Broker {
     }
   }
 
-  private openLog(dirName: string, config: TopicConfig, recoveryPoint: number): Promise<PartitionLog> {
+  private openLog(dirName: string, config: TopicConfig, recoveryPoint: number, logStartOffset = 0): Promise<PartitionLog> {
     return PartitionLog.open({
       dir: join(this.config.dataDir, dirName),
       topicPartition: dirName,
@@ -223,6 +228,7 @@ export class Broker {
       clock: this.clock,
       config: toLogConfig(config),
       recoveryPoint,
+      logStartOffset,
     });
   }
 
@@ -236,7 +242,7 @@ export class Broker {
       this.timers.push(timer);
     };
     every(this.config.retentionCheckIntervalMs, () => this.applyRetention().then(() => undefined));
-    every(this.config.checkpointIntervalMs, () => this.writeRecoveryCheckpoint());
+    every(this.config.checkpointIntervalMs, () => this.writeCheckpoints());
     every(this.txnConfig.abortTimedOutIntervalMs, () => this.transactions.runTimers());
     every(this.txnConfig.producerIdExpirationCheckIntervalMs, async () => {
       for (const topic of this.topics.values()) for (const log of topic.partitions) log.expireProducers(this.txnConfig.producerIdExpirationMs);
@@ -362,7 +368,7 @@ export class Broker {
         partitions,
       });
       await this.persistTopics();
-      await this.writeRecoveryCheckpoint();
+      await this.writeCheckpoints();
       return this.describeTopic(name);
     });
   }
@@ -378,7 +384,7 @@ export class Broker {
       await this.persistTopics();
       for (const log of topic.partitions) await log.delete();
       // A later topic of the same name must not inherit these partitions' recovery points.
-      await this.writeRecoveryCheckpoint();
+      await this.writeCheckpoints();
     });
   }
 
@@ -399,7 +405,7 @@ export class Broker {
         topic.partitions.push(await this.openLog(partitionDirName(name, p), topic.config, 0));
       }
       await this.persistTopics();
-      await this.writeRecoveryCheckpoint();
+      await this.writeCheckpoints();
     });
   }
 
@@ -498,12 +504,39 @@ export class Broker {
     return deleted;
   }
 
-  private async writeRecoveryCheckpoint(): Promise<void> {
+  /**
+   * DeleteRecords (KIP-107) for one partition: `offset` -1 means the high watermark. Answers once
+   * the new log start offset is durable in the log start checkpoint, so a restart never serves
+   * the deleted records again. Internal topics refuse, as in Kafka. Returns the low watermark.
+   */
+  async deleteRecords(topic: string, partition: number, offset: number): Promise<number> {
+    this.assertOpen();
+    if (isInternalTopic(topic)) throw new KafkaError('INVALID_TOPIC_EXCEPTION', `cannot delete records of the internal topic "${topic}"`);
+    const log = this.partitionLog(topic, partition);
+    const lowWatermark = await log.deleteRecordsBefore(offset === -1 ? log.highWatermark : offset);
+    await this.writeCheckpoints();
+    return lowWatermark;
+  }
+
+  private partitionOffsets(offsetOf: (log: PartitionLog) => number): Map<string, number> {
     const entries = new Map<string, number>();
     for (const topic of this.topics.values()) {
-      topic.partitions.forEach((log, p) => entries.set(partitionDirName(topic.name, p), log.recoveryPoint));
+      topic.partitions.forEach((log, p) => entries.set(partitionDirName(topic.name, p), offsetOf(log)));
     }
-    await writeCheckpoint(this.fs, join(this.config.dataDir, RECOVERY_CHECKPOINT_FILE), entries);
+    return entries;
+  }
+
+  /**
+   * Writes the recovery point and log start offset checkpoints, one write at a time (each file is
+   * replaced through its one temp file). Both are rewritten whenever topics change, so a later
+   * topic of a deleted one's name never inherits its offsets.
+   */
+  private writeCheckpoints(): Promise<void> {
+    return this.checkpointWrites.run(async () => {
+      const dir = this.config.dataDir;
+      await writeCheckpoint(this.fs, join(dir, RECOVERY_CHECKPOINT_FILE), this.partitionOffsets((log) => log.recoveryPoint));
+      await writeCheckpoint(this.fs, join(dir, LOG_START_CHECKPOINT_FILE), this.partitionOffsets((log) => log.logStartOffset));
+    });
   }
 
   /** Flushes every partition, writes the recovery checkpoint and releases the data directory. */
@@ -526,7 +559,7 @@ export class Broker {
           });
         }
       }
-      await this.writeRecoveryCheckpoint();
+      await this.writeCheckpoints();
       this.lock?.release();
       if (failures.length > 0) throw new AggregateError(failures, `${failures.length} partitions failed to close cleanly`);
     });

@@ -37,6 +37,12 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
     errors: [400, 401, 403, 404, 429],
   },
   {
+    method: 'delete', path: '/v1/topics/{topic}/partitions/{partition}/records', summary: 'Delete every record below an offset (Kafka\'s DeleteRecords): the log start offset moves up to it, durably.', needs: 'admin',
+    query: { before: 'an offset up to the high watermark, or latest (the high watermark)' },
+    ok: { status: 200, description: 'the new log start offset', schema: obj({ partition: { type: 'integer' }, logStartOffset: { type: 'integer' } }) },
+    errors: [400, 401, 403, 404],
+  },
+  {
     method: 'get', path: '/v1/topics/{topic}/partitions/{partition}/stream', summary: 'Live tail as server-sent events; event id is <partition>:<offset>; resume with Last-Event-ID.', needs: 'read',
     query: { offset: 'a number, earliest or latest (default)', timestamp: 'ms since the epoch', isolation: 'read_committed (default) or read_uncommitted' },
     headers: { 'Last-Event-ID': 'resume after this event id' },

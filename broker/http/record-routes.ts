@@ -15,7 +15,7 @@ const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 const DEFAULT_READ_LIMIT = 100;
 const MAX_READ_WAIT_MS = 30_000;
 
-/** Produce, read and live-tail routes. */
+/** Produce, read, delete (up to an offset) and live-tail routes. */
 export function recordRoutes(app: Hono<HttpEnv>, ctx: HttpContext): void {
   app.post('/v1/topics/:topic/records', async (c) => {
     const topic = topicParam(ctx, c, 'write');
@@ -62,6 +62,15 @@ export function recordRoutes(app: Hono<HttpEnv>, ctx: HttpContext): void {
       nextOffset: fetched.nextOffset,
       highWatermark: fetched.highWatermark,
     });
+  });
+
+  app.delete('/v1/topics/:topic/partitions/:partition/records', async (c) => {
+    const topic = topicParam(ctx, c, 'admin');
+    const partition = partitionParam(ctx, c, topic);
+    const before = c.req.query('before');
+    if (before === undefined) throw new HttpProblem('badRequest', 'give before=<offset> or before=latest: records below it are deleted');
+    const offset = before === 'latest' ? -1 : parseNonNegativeInteger('before', before);
+    return respond(c, { partition, logStartOffset: await ctx.broker.deleteRecords(topic, partition, offset) });
   });
 
   app.get('/v1/topics/:topic/partitions/:partition/stream', (c) => {

@@ -64,6 +64,11 @@ export interface PartitionLogOptions {
   config: LogConfig;
   /** Every offset below it was fsynced by a previous run; 0 if unknown. */
   recoveryPoint: number;
+  /**
+   * The log start offset a previous run checkpointed (DeleteRecords may have moved it inside the
+   * first segment); 0 if unknown. The first segment's base offset is the floor.
+   */
+  logStartOffset?: number;
 }
 
 /** An acks=all append (or a flush) waiting for the group commit that covers `endOffset`. */
@@ -153,6 +158,8 @@ export class PartitionLog {
   private readonly listeners = new SwapRemoveList<{ listener: (highWatermark: number) => void; index: number }>();
   private offlineError: KafkaError | undefined;
   private closed = false;
+  /** The first offset readers may fetch: at least the first segment's base, further once DeleteRecords moved it. */
+  private startOffset: number;
   private sealedHandles: SealedReadHandles | undefined;
   readonly producerState: ProducerStateManager;
   /** A snapshot taken at the last roll, written once the group commit has made the sealed segment durable. */
@@ -168,6 +175,7 @@ export class PartitionLog {
     this.segments = segments;
     this.activeFd = activeFd;
     this.syncedOffset = this.active.nextOffset;
+    this.startOffset = Math.min(Math.max(options.logStartOffset ?? 0, segments[0]!.baseOffset), this.syncedOffset);
     this.producerState = producerState;
   }
 
@@ -195,7 +203,7 @@ export class PartitionLog {
   }
 
   get logStartOffset(): number {
-    return this.segments[0]!.baseOffset;
+    return this.startOffset;
   }
 
   get logEndOffset(): number {
@@ -423,7 +431,7 @@ export class PartitionLog {
   /**
    * Deletes the oldest whole segments (never the active one, never above the high watermark) whose
    * newest timestamp is older than retentionMs, or while the partition exceeds retentionBytes.
-   * The log start offset is the first remaining segment's base offset, so it survives restarts.
+   * The log start offset moves to at least the first remaining segment's base offset.
    */
   async applyRetention(): Promise<number> {
     if (this.offlineError || this.closed) return 0;
@@ -437,16 +445,48 @@ export class PartitionLog {
       const expired = retentionMs >= 0 && this.clock.nowMs() - newestMs > retentionMs;
       const oversized = retentionBytes >= 0 && this.sizeBytes - oldest.sizeBytes >= retentionBytes;
       if (!expired && !oversized) break;
-      this.segments.shift();
-      if (this.sealedHandles?.segment === oldest) this.closeSealedHandles();
-      // The .log goes first: a crash in between leaves stray index files, which open removes.
-      for (const path of [oldest.logPath, oldest.indexPath, oldest.timeIndexPath, oldest.txnIndexPath]) {
-        if (await this.fs.exists(path)) await this.fs.unlink(path);
-      }
+      await this.deleteOldestSegment();
       deleted++;
     }
     if (deleted > 0) await this.fs.fsyncDir(this.dir);
     return deleted;
+  }
+
+  /**
+   * DeleteRecords (KIP-107): moves the log start offset up to `offset` (at most the high
+   * watermark) and deletes the sealed segments wholly below it. Readers get OFFSET_OUT_OF_RANGE
+   * below the new start at once; the caller makes the new start durable (the log start offset
+   * checkpoint) before it answers, since the first segment may still hold the records below it.
+   * Returns the new log start offset (Kafka's low watermark).
+   */
+  async deleteRecordsBefore(offset: number): Promise<number> {
+    this.assertUsable();
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset > this.syncedOffset) {
+      throw new KafkaError(
+        'OFFSET_OUT_OF_RANGE',
+        `cannot delete records of ${this.topicPartition} before offset ${offset}: it must lie between 0 and the high watermark ${this.syncedOffset}`,
+      );
+    }
+    if (offset <= this.startOffset) return this.startOffset;
+    this.startOffset = offset;
+    let deleted = 0;
+    while (this.segments.length > 1 && this.segments[1]!.baseOffset <= this.startOffset) {
+      await this.deleteOldestSegment();
+      deleted++;
+    }
+    if (deleted > 0) await this.fs.fsyncDir(this.dir);
+    return this.startOffset;
+  }
+
+  /** Drops the first (sealed) segment from the log, then its files; the caller fsyncs the directory. */
+  private async deleteOldestSegment(): Promise<void> {
+    const oldest = this.segments.shift()!;
+    this.startOffset = Math.max(this.startOffset, this.segments[0]!.baseOffset);
+    if (this.sealedHandles?.segment === oldest) this.closeSealedHandles();
+    // The .log goes first: a crash in between leaves stray index files, which open removes.
+    for (const path of [oldest.logPath, oldest.indexPath, oldest.timeIndexPath, oldest.txnIndexPath]) {
+      if (await this.fs.exists(path)) await this.fs.unlink(path);
+    }
   }
 
   /** Fsyncs everything, closes every file, and returns the recovery point to checkpoint. */

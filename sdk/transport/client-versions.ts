@@ -31,4 +31,5 @@ export const CLIENT_API_VERSIONS: Readonly<Partial<Record<ApiKey, VersionRange>>
   [ApiKey.CreatePartitions]: { minVersion: 0, maxVersion: 3 },
   [ApiKey.DeleteGroups]: { minVersion: 0, maxVersion: 2 },
   [ApiKey.IncrementalAlterConfigs]: { minVersion: 0, maxVersion: 1 },
+  [ApiKey.DeleteRecords]: { minVersion: 0, maxVersion: 2 },
 };

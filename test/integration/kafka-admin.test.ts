@@ -1,6 +1,8 @@
 import { ConfigResourceTypes, Kafka, logLevel, type Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKey, ZERO_UUID } from '../../sdk/protocol/mod.ts';
+import { ErrorCode } from '../../sdk/protocol/error-codes.ts';
+import { Admin as SdkAdmin, TcpTransport } from '../../sdk/mod.ts';
 import { type BrokerProcess, startBrokerProcess } from '../helpers/broker-process.ts';
 import { runtimes } from '../helpers/child-process.ts';
 import { RawKafkaClient } from '../helpers/raw-kafka-client.ts';
@@ -136,6 +138,61 @@ describe.each(runtimes)('kafkajs admin against the broker process on %s', (runti
     expect(remaining).toContain('survivor');
     expect(remaining).not.toContain('doomed');
     expect(await failureType(admin.deleteTopics({ topics: ['doomed'] }))).toBe('UNKNOWN_TOPIC_OR_PARTITION');
+  });
+
+  it('deletes records below an offset (DeleteRecords): kafkajs, the SDK admin and DeleteRecords v2 over the wire', async () => {
+    await admin.createTopics({ topics: [{ topic: 'purged', numPartitions: 2 }] });
+    const kafka = new Kafka({ clientId: `purge-${runtime}`, brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    await producer.connect();
+    for (const partition of [0, 1]) {
+      await producer.send({ topic: 'purged', acks: -1, messages: Array.from({ length: 10 }, (_, i) => ({ partition, value: `p${partition}-${i}` })) });
+    }
+    await producer.disconnect();
+
+    // kafkajs looks the leader up in the metadata it already holds, so it must have seen the topic.
+    await admin.fetchTopicMetadata({ topics: ['purged'] });
+    await admin.deleteTopicRecords({ topic: 'purged', partitions: [{ partition: 0, offset: '4' }] });
+    const sdkTransport = new TcpTransport({ bootstrapServers: [broker.bootstrap] });
+    try {
+      const sdkAdmin = new SdkAdmin(sdkTransport);
+      expect(await sdkAdmin.deleteRecords([{ topic: 'purged', partition: 1, offset: -1 }])).toEqual([{ topic: 'purged', partition: 1, lowWatermark: 10 }]);
+      await expect(sdkAdmin.deleteRecords([{ topic: 'purged', partition: 0, offset: 11 }])).rejects.toMatchObject({ errorName: 'OFFSET_OUT_OF_RANGE' });
+      expect(await sdkAdmin.topicOffsets('purged')).toEqual([
+        { partition: 0, earliest: 4, latest: 10 },
+        { partition: 1, earliest: 10, latest: 10 },
+      ]);
+    } finally {
+      await sdkTransport.close();
+    }
+    const raw = await RawKafkaClient.connect(broker.port);
+    try {
+      const answer = await raw.request(ApiKey.DeleteRecords, 2, {
+        topics: [{ name: 'purged', partitions: [{ partitionIndex: 0, offset: 6n }, { partitionIndex: 5, offset: 0n }] }],
+        timeoutMs: 10_000,
+      });
+      expect(answer.topics[0]!.partitions.map((p) => [p.partitionIndex, p.lowWatermark, p.errorCode])).toEqual([
+        [0, 6n, 0],
+        [5, -1n, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
+      ]);
+    } finally {
+      raw.close();
+    }
+    const consumer = kafka.consumer({ groupId: `purged-${runtime}`, maxWaitTimeInMs: 100 });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'purged', fromBeginning: true });
+    const seen: string[] = [];
+    const done = new Promise<void>((resolve) => {
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          seen.push(message.value!.toString());
+          if (seen.length === 4) resolve();
+        },
+      });
+    });
+    await done;
+    await consumer.disconnect();
+    expect(seen.sort()).toEqual(['p0-6', 'p0-7', 'p0-8', 'p0-9']);
   });
 
   it('serves the flexible versions kafkajs never sends: CreateTopics v7, DescribeConfigs v4, DeleteTopics v6 by topic id', async () => {

@@ -2,11 +2,12 @@ import type { AnyApiHandler } from '../api-handler.ts';
 import { alterConfigsHandler } from './alter-configs.ts';
 import { createPartitionsHandler } from './create-partitions.ts';
 import { createTopicsHandler } from './create-topics.ts';
+import { deleteRecordsHandler } from './delete-records.ts';
 import { deleteTopicsHandler } from './delete-topics.ts';
 import { describeConfigsHandler } from './describe-configs.ts';
 import { incrementalAlterConfigsHandler } from './incremental-alter-configs.ts';
 
-/** The topic and config administration APIs, for the dispatcher to register together. */
+/** The topic, record and config administration APIs, for the dispatcher to register together. */
 export const adminApiHandlers: AnyApiHandler[] = [
   createTopicsHandler,
   deleteTopicsHandler,
@@ -14,4 +15,5 @@ export const adminApiHandlers: AnyApiHandler[] = [
   describeConfigsHandler,
   alterConfigsHandler,
   incrementalAlterConfigsHandler,
+  deleteRecordsHandler,
 ];

@@ -2,7 +2,7 @@ import { ApiKey, ZERO_UUID } from '../../protocol/mod.ts';
 import { KafkaError } from '../../protocol/kafka-error.ts';
 import type { Transport } from '../../transport/transport.ts';
 import { ClusterMetadata } from '../cluster-metadata.ts';
-import type { IsolationLevelValue, TopicPartition } from '../consumer/consumer-types.ts';
+import { type IsolationLevelValue, type TopicPartition, tpKey } from '../consumer/consumer-types.ts';
 import { listOffset } from '../consumer/fetcher.ts';
 import { throwIfError } from '../error-from-code.ts';
 import {
@@ -135,6 +135,41 @@ export class Admin {
       validateOnly: options.validateOnly ?? false,
     });
     for (const r of response.responses) throwIfError(r.errorCode, `alter configs of ${r.resourceName}`, r.errorMessage);
+  }
+
+  /**
+   * Deletes every record below `offset` in each partition (Kafka's DeleteRecords; offset -1 means
+   * the high watermark), asking each partition's leader. Returns the new log start offsets (the
+   * low watermarks). Throws the first partition's error, e.g. OFFSET_OUT_OF_RANGE past the high
+   * watermark.
+   */
+  async deleteRecords(partitions: readonly (TopicPartition & { offset: number })[]): Promise<(TopicPartition & { lowWatermark: number })[]> {
+    const byLeader = new Map<number, Map<string, { partitionIndex: number; offset: bigint }[]>>();
+    for (const p of partitions) {
+      const leader = await this.metadata.leader(p.topic, p.partition);
+      const topics = byLeader.get(leader) ?? new Map<string, { partitionIndex: number; offset: bigint }[]>();
+      byLeader.set(leader, topics);
+      const list = topics.get(p.topic) ?? [];
+      topics.set(p.topic, list);
+      list.push({ partitionIndex: p.partition, offset: BigInt(p.offset) });
+    }
+    const lowWatermarks = new Map<string, number>();
+    for (const [nodeId, topics] of byLeader) {
+      const version = await this.transport.apiVersion(ApiKey.DeleteRecords, nodeId);
+      const response = await this.transport.send(
+        ApiKey.DeleteRecords,
+        version,
+        { topics: [...topics].map(([name, list]) => ({ name, partitions: list })), timeoutMs: this.timeoutMs },
+        { nodeId },
+      );
+      for (const t of response.topics) {
+        for (const r of t.partitions) {
+          throwIfError(r.errorCode, `delete records of ${t.name}-${r.partitionIndex}`);
+          lowWatermarks.set(tpKey(t.name, r.partitionIndex), Number(r.lowWatermark));
+        }
+      }
+    }
+    return partitions.map((p) => ({ topic: p.topic, partition: p.partition, lowWatermark: lowWatermarks.get(tpKey(p.topic, p.partition)) ?? -1 }));
   }
 
   /** Per partition, the first offset with a timestamp at or after `timestampMs` (-1 when none). */

@@ -176,3 +176,32 @@ describe('GET /v1/topics/{topic}/partitions/{p}/records', () => {
     expect((await problemOf(await t.request(path))).status).toBe(status);
   });
 });
+
+describe('DELETE /v1/topics/{topic}/partitions/{p}/records', () => {
+  it('deletes the records below an offset, durably, and refuses offsets past the high watermark', async () => {
+    await setup(1);
+    await t.request('/v1/topics/orders/records', { json: { records: Array.from({ length: 6 }, (_, n) => ({ value: n })) } });
+    const deleted = await t.request('/v1/topics/orders/partitions/0/records?before=4', { method: 'DELETE' });
+    expect(deleted.status).toBe(200);
+    expect(await deleted.json()).toEqual({ partition: 0, logStartOffset: 4 });
+    const read = await (await t.request('/v1/topics/orders/partitions/0/records')).json();
+    expect(read.records.map((r: { offset: number; value: unknown }) => [r.offset, r.value])).toEqual([
+      [4, 4],
+      [5, 5],
+    ]);
+
+    const past = await t.request('/v1/topics/orders/partitions/0/records?before=7', { method: 'DELETE' });
+    expect(await problemOf(past)).toMatchObject({ status: 400, detail: expect.stringMatching(/high watermark 6/) });
+    expect((await problemOf(await t.request('/v1/topics/orders/partitions/0/records', { method: 'DELETE' }))).status).toBe(400);
+    expect((await problemOf(await t.request('/v1/topics/orders/partitions/0/records?before=-1', { method: 'DELETE' }))).status).toBe(400);
+    expect((await problemOf(await t.request('/v1/topics/orders/partitions/3/records?before=1', { method: 'DELETE' }))).status).toBe(404);
+
+    const dataDir = t.dataDir;
+    await t.close(false);
+    t = await openTestApp({}, dataDir);
+    expect(t.broker.describeTopic('orders').partitions[0]!.logStartOffset).toBe(4);
+    const latest = await t.request('/v1/topics/orders/partitions/0/records?before=latest', { method: 'DELETE' });
+    expect(await latest.json()).toEqual({ partition: 0, logStartOffset: 6 });
+    expect(t.broker.describeTopic('orders').partitions[0]!.logStartOffset).toBe(6);
+  });
+});
