@@ -1,0 +1,197 @@
+import type { Serde } from '../../sdk/serde/serde.ts';
+import type { ProcessorSupplier } from '../topology/processor.ts';
+import type { StreamRecord } from '../topology/stream-record.ts';
+import { TopologyError } from '../topology/topology.ts';
+import type { SinkPartitioner } from '../topology/topology-nodes.ts';
+import type { DslContext } from './dsl-context.ts';
+import {
+  branchProcessor,
+  filterProcessor,
+  flatMapProcessor,
+  flatMapValuesProcessor,
+  mapProcessor,
+  mapValuesProcessor,
+  passThroughProcessor,
+  peekProcessor,
+  selectKeyProcessor,
+} from './stateless-processors.ts';
+import type { UserResult } from './user-result.ts';
+
+/** Names a DSL node (Kafka Streams' `Named`); generated when absent. */
+export interface Named {
+  name?: string;
+}
+
+export interface ProducedOptions<K, V> extends Named {
+  key?: Serde<K>;
+  value?: Serde<V>;
+  /** Picks the partition per record; default: murmur2 of the serialized key, as Kafka's producers do. */
+  partitioner?: (record: StreamRecord<K, V>, partitions: number) => number | undefined;
+}
+
+export interface RepartitionOptions<K, V> extends ProducedOptions<K, V> {
+  /** Partitions of the repartition topic; default: as many as the tasks writing it. */
+  partitions?: number;
+}
+
+/** One branch of `split()`: its name and its predicate (none: the default branch). */
+export interface BranchSpec<K, V> {
+  name: string;
+  predicate?: (key: K, value: V) => UserResult<boolean>;
+}
+
+/**
+ * A record stream (Kafka Streams' KStream). Every operator adds a node to the topology and
+ * returns a new stream typed by what the operator produces. Functions may return a value, a
+ * promise or an Effect; the runtime keeps per-key order around them.
+ *
+ * A stream remembers its key and value serdes while the operators keep them (a value mapping
+ * drops the value serde, a key change the key serde); `to` and `repartition` use them unless
+ * given others, and stop with a TopologyError when a serde is missing.
+ */
+export class KStream<K, V> {
+  /** @internal */
+  constructor(
+    protected readonly ctx: DslContext,
+    /** @internal The node whose output this stream is. */
+    readonly nodeName: string,
+    /** @internal */
+    readonly keySerde: Serde<K> | undefined,
+    /** @internal */
+    readonly valueSerde: Serde<V> | undefined,
+    /** @internal The key changed since the last partitioning: grouping must repartition first. */
+    readonly keyChanged: boolean,
+  ) {}
+
+  /** @internal Adds a processor below this stream and returns its output stream. */
+  protected derive<KR, VR>(
+    prefix: string,
+    named: Named | undefined,
+    supplier: ProcessorSupplier<K, V, KR, VR>,
+    keySerde: Serde<KR> | undefined,
+    valueSerde: Serde<VR> | undefined,
+    keyChanged: boolean,
+    stores: readonly string[] = [],
+  ): KStream<KR, VR> {
+    const name = this.ctx.name(named?.name, prefix);
+    this.ctx.topology.addProcessor(name, supplier, [this.nodeName], stores);
+    return new KStream<KR, VR>(this.ctx, name, keySerde, valueSerde, keyChanged);
+  }
+
+  filter(predicate: (key: K, value: V) => UserResult<boolean>, named?: Named): KStream<K, V> {
+    return this.derive('KSTREAM-FILTER', named, filterProcessor(predicate, true), this.keySerde, this.valueSerde, this.keyChanged);
+  }
+
+  filterNot(predicate: (key: K, value: V) => UserResult<boolean>, named?: Named): KStream<K, V> {
+    return this.derive('KSTREAM-FILTER', named, filterProcessor(predicate, false), this.keySerde, this.valueSerde, this.keyChanged);
+  }
+
+  mapValues<VR>(mapper: (value: V, key: K) => UserResult<VR>, options?: Named & { value?: Serde<VR> }): KStream<K, VR> {
+    return this.derive('KSTREAM-MAPVALUES', options, mapValuesProcessor(mapper), this.keySerde, options?.value, this.keyChanged);
+  }
+
+  /** A new key and value per record: later grouping repartitions by the new key. */
+  map<KR, VR>(mapper: (key: K, value: V) => UserResult<readonly [KR, VR]>, options?: Named & { key?: Serde<KR>; value?: Serde<VR> }): KStream<KR, VR> {
+    return this.derive('KSTREAM-MAP', options, mapProcessor(mapper), options?.key, options?.value, true);
+  }
+
+  selectKey<KR>(selector: (key: K, value: V) => UserResult<KR>, options?: Named & { key?: Serde<KR> }): KStream<KR, V> {
+    return this.derive('KSTREAM-KEY-SELECT', options, selectKeyProcessor(selector), options?.key, this.valueSerde, true);
+  }
+
+  flatMap<KR, VR>(mapper: (key: K, value: V) => UserResult<Iterable<readonly [KR, VR]>>, options?: Named & { key?: Serde<KR>; value?: Serde<VR> }): KStream<KR, VR> {
+    return this.derive('KSTREAM-FLATMAP', options, flatMapProcessor(mapper), options?.key, options?.value, true);
+  }
+
+  flatMapValues<VR>(mapper: (value: V, key: K) => UserResult<Iterable<VR>>, options?: Named & { value?: Serde<VR> }): KStream<K, VR> {
+    return this.derive('KSTREAM-FLATMAPVALUES', options, flatMapValuesProcessor(mapper), this.keySerde, options?.value, this.keyChanged);
+  }
+
+  /** Runs `action` per record and passes the record on unchanged once it is done. */
+  peek(action: (key: K, value: V) => UserResult<void>, named?: Named): KStream<K, V> {
+    return this.derive('KSTREAM-PEEK', named, peekProcessor(action, true), this.keySerde, this.valueSerde, this.keyChanged);
+  }
+
+  /** Runs `action` per record; the stream ends here. */
+  foreach(action: (key: K, value: V) => UserResult<void>, named?: Named): void {
+    this.derive('KSTREAM-FOREACH', named, peekProcessor(action, false), this.keySerde, this.valueSerde, this.keyChanged);
+  }
+
+  /** Records of both streams, in the order they arrive (with `other`'s key and value types). */
+  merge(other: KStream<K, V>, named?: Named): KStream<K, V> {
+    const name = this.ctx.name(named?.name, 'KSTREAM-MERGE');
+    this.ctx.topology.addProcessor(name, passThroughProcessor<K, V>(), [this.nodeName, other.nodeName]);
+    return new KStream(this.ctx, name, this.keySerde ?? other.keySerde, this.valueSerde ?? other.valueSerde, this.keyChanged || other.keyChanged);
+  }
+
+  /**
+   * Splits the stream: each record goes to the first branch whose predicate holds; a branch
+   * without a predicate (at most one, last) takes the rest. Returns the branches by name.
+   */
+  split<const B extends readonly BranchSpec<K, V>[]>(branches: B, named?: Named): { [N in B[number]['name']]: KStream<K, V> } {
+    const names = new Set<string>();
+    branches.forEach((b, i) => {
+      if (names.has(b.name)) throw new TopologyError(`split: the branch name "${b.name}" is used twice`);
+      names.add(b.name);
+      if (b.predicate === undefined && i !== branches.length - 1) throw new TopologyError(`split: only the last branch may lack a predicate ("${b.name}" does)`);
+    });
+    const splitName = this.ctx.name(named?.name, 'KSTREAM-BRANCH');
+    const children = branches.map((b) => ({ child: `${splitName}-${b.name}`, predicate: b.predicate }));
+    this.ctx.topology.addProcessor(splitName, branchProcessor(children), [this.nodeName]);
+    const result: Record<string, KStream<K, V>> = {};
+    for (const { child } of children) {
+      this.ctx.topology.addProcessor(child, passThroughProcessor<K, V>(), [splitName]);
+      result[child.slice(splitName.length + 1)] = new KStream(this.ctx, child, this.keySerde, this.valueSerde, this.keyChanged);
+    }
+    return result as { [N in B[number]['name']]: KStream<K, V> };
+  }
+
+  /** A low-level processor (with access to stores named in `stores`) below this stream. */
+  process<KR, VR>(supplier: ProcessorSupplier<K, V, KR, VR>, options?: Named & { stores?: readonly string[]; key?: Serde<KR>; value?: Serde<VR> }): KStream<KR, VR> {
+    return this.derive('KSTREAM-PROCESSOR', options, supplier, options?.key, options?.value, true, options?.stores ?? []);
+  }
+
+  /** Writes the stream to `topic`, or to the topic a function picks per record. */
+  to(topic: string | ((record: StreamRecord<K, V>) => string), options?: ProducedOptions<K, V>): void {
+    const name = this.ctx.name(options?.name, 'KSTREAM-SINK');
+    const serdes = this.serdesFor(`to(${typeof topic === 'string' ? `"${topic}"` : 'a topic chooser'})`, options);
+    this.ctx.topology.addSink(name, typeof topic === 'string' ? topic : (topic as (r: StreamRecord<unknown, unknown>) => string), [this.nodeName], {
+      ...serdes,
+      ...(options?.partitioner === undefined ? {} : { partitioner: options.partitioner as SinkPartitioner }),
+    });
+  }
+
+  /**
+   * Writes the stream through an internal repartition topic (`<applicationId>-<name>-repartition`)
+   * and reads it back: records are partitioned by their current key, so the tasks below see all
+   * records of a key together.
+   */
+  repartition(options?: RepartitionOptions<K, V>): KStream<K, V> {
+    const base = options?.name ?? this.ctx.nextName('KSTREAM-REPARTITION');
+    return this.throughRepartition(base, options);
+  }
+
+  /** @internal The sink/source pair of a repartition topic named `<base>-repartition`. */
+  throughRepartition(base: string, options?: RepartitionOptions<K, V>): KStream<K, V> {
+    const topic = { name: `${base}-repartition`, internal: true };
+    const serdes = this.serdesFor(`the repartition topic "${topic.name}"`, options);
+    this.ctx.topology.addRepartitionTopic({ name: topic.name, partitions: options?.partitions });
+    this.ctx.topology.addSink(`${base}-repartition-sink`, topic, [this.nodeName], {
+      ...serdes,
+      ...(options?.partitioner === undefined ? {} : { partitioner: options.partitioner as SinkPartitioner }),
+    });
+    this.ctx.topology.addSource(`${base}-repartition-source`, [topic], serdes);
+    return new KStream<K, V>(this.ctx, `${base}-repartition-source`, serdes.key as Serde<K>, serdes.value as Serde<V>, false);
+  }
+
+  /** @internal The serdes a sink uses: the given ones, else the stream's; a missing one is a topology error. */
+  serdesFor(what: string, options?: { key?: Serde<K>; value?: Serde<V> }): { key: Serde<unknown>; value: Serde<unknown> } {
+    const key = options?.key ?? this.keySerde;
+    const value = options?.value ?? this.valueSerde;
+    const missing = [key === undefined ? 'key' : undefined, value === undefined ? 'value' : undefined].filter((m) => m !== undefined);
+    if (missing.length > 0) {
+      throw new TopologyError(`${what} needs a ${missing.join(' and a ')} serde: the stream's ${missing.join(' and ')} type changed since its last serde; pass { ${missing.map((m) => `${m}: ...`).join(', ')} }`);
+    }
+    return { key: key as Serde<unknown>, value: value as Serde<unknown> };
+  }
+}

@@ -1,0 +1,11 @@
+export { StreamsBuilder, type ConsumedOptions } from './dsl/streams-builder.ts';
+export { KStream, type BranchSpec, type Named, type ProducedOptions, type RepartitionOptions } from './dsl/kstream.ts';
+export type { UserResult } from './dsl/user-result.ts';
+export { nullable } from './topology/nullable-serde.ts';
+export { StreamRecord, type RecordMetadata } from './topology/stream-record.ts';
+export { taskIdText, type Processor, type ProcessorContext, type ProcessorSupplier, type ProcessResult, type TaskId } from './topology/processor.ts';
+export { Topology, TopologyError, type Subtopology } from './topology/topology.ts';
+export { TopologyBuilder } from './topology/topology-builder.ts';
+export type { StateStore } from './state/state-store.ts';
+export { DeadLetterHeader, deadLetterTopic, RecordFailureError, type FailureAction, type FailurePolicy } from './runtime/failure-policy.ts';
+export { TopologyTestDriver, TestInputTopic, TestOutputTopic, type TestDriverOptions, type TestRecord } from './test-driver/topology-test-driver.ts';

@@ -1,0 +1,68 @@
+import type { RecordHeader } from '../../sdk/record/record.ts';
+import { taskIdText } from '../topology/processor.ts';
+import type { OutputRecord } from './record-collector.ts';
+import type { RecordFailure } from './task.ts';
+
+/** What happens to a record whose deserialization or processing failed. */
+export type FailureAction = 'dlq' | 'skip' | 'fail';
+
+export interface FailurePolicy {
+  /** Default 'fail'. */
+  deserialization?: FailureAction;
+  /** Default 'fail'. */
+  processing?: FailureAction;
+}
+
+/** The dead-letter topic of an application. */
+export function deadLetterTopic(applicationId: string): string {
+  return `${applicationId}-dlq`;
+}
+
+/**
+ * Headers a dead-letter record carries, after the input record's own: why it failed and where it
+ * came from, so it can be inspected and replayed.
+ */
+export const DeadLetterHeader = {
+  error: 'rill.error',
+  errorKind: 'rill.error.kind',
+  topic: 'rill.source.topic',
+  partition: 'rill.source.partition',
+  offset: 'rill.source.offset',
+  task: 'rill.task',
+} as const;
+
+/** Stops the application: a record failed and the policy for its kind is 'fail'. */
+export class RecordFailureError extends Error {
+  override readonly name = 'RecordFailureError';
+
+  constructor(readonly failure: RecordFailure) {
+    const { job } = failure;
+    super(`${failure.kind} of ${job.topic}-${job.partition} at offset ${job.offset} failed in task ${taskIdText(failure.taskId)}: ${messageOf(failure.error)}`, { cause: failure.error });
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+const encoder = new TextEncoder();
+
+/** The dead-letter record for a failure: the input's key, value and headers, plus the failure headers. */
+export function deadLetterRecord(applicationId: string, failure: RecordFailure): OutputRecord {
+  const { job } = failure;
+  const headers: RecordHeader[] = [
+    ...job.headers,
+    { key: DeadLetterHeader.error, value: encoder.encode(messageOf(failure.error)) },
+    { key: DeadLetterHeader.errorKind, value: encoder.encode(failure.kind) },
+    { key: DeadLetterHeader.topic, value: encoder.encode(job.topic) },
+    { key: DeadLetterHeader.partition, value: encoder.encode(String(job.partition)) },
+    { key: DeadLetterHeader.offset, value: encoder.encode(String(job.offset)) },
+    { key: DeadLetterHeader.task, value: encoder.encode(taskIdText(failure.taskId)) },
+  ];
+  return { topic: deadLetterTopic(applicationId), partition: undefined, key: job.rawKey, value: job.rawValue, timestamp: job.timestamp, headers };
+}
+
+/** The action the policy prescribes for a failure's kind. */
+export function actionFor(policy: FailurePolicy, failure: RecordFailure): FailureAction {
+  return (failure.kind === 'deserialization' ? policy.deserialization : policy.processing) ?? 'fail';
+}

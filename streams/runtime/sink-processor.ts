@@ -1,0 +1,31 @@
+import type { Processor } from '../topology/processor.ts';
+import type { StreamRecord } from '../topology/stream-record.ts';
+import type { SinkNode, TopicRef } from '../topology/topology-nodes.ts';
+import type { RecordCollector } from './record-collector.ts';
+
+/** Serializes records and hands them to the collector, to a fixed topic or one chosen per record. */
+export function sinkProcessor(node: SinkNode, collector: RecordCollector, topicName: (ref: TopicRef) => string): Processor<unknown, unknown> {
+  const fixedTopic = typeof node.topic === 'function' ? undefined : topicName(node.topic);
+  return {
+    process(record: StreamRecord<unknown, unknown>): void {
+      const topic = fixedTopic ?? (node.topic as (r: StreamRecord<unknown, unknown>) => string)(record);
+      let partition: number | undefined;
+      if (node.partitioner !== undefined) {
+        const count = collector.partitionCount(topic);
+        if (count === undefined) throw new Error(`sink "${node.name}" has a partitioner but the partition count of "${topic}" is unknown`);
+        partition = node.partitioner(record, count);
+        if (partition !== undefined && (!Number.isInteger(partition) || partition < 0 || partition >= count)) {
+          throw new Error(`sink "${node.name}": the partitioner chose partition ${partition} of "${topic}", which has ${count}`);
+        }
+      }
+      collector.send({
+        topic,
+        partition,
+        key: record.key === null || record.key === undefined ? null : node.keySerde.serialize(record.key),
+        value: record.value === null || record.value === undefined ? null : node.valueSerde.serialize(record.value),
+        timestamp: record.timestamp,
+        headers: record.headers,
+      });
+    },
+  };
+}

@@ -1,0 +1,271 @@
+import type { ConsumerRecord } from '../../sdk/client/consumer/consumer-types.ts';
+import type { Serde } from '../../sdk/serde/serde.ts';
+import type { StateStore } from '../state/state-store.ts';
+import type { TaskStore } from '../state/task-store.ts';
+import { acceptsNull } from '../topology/nullable-serde.ts';
+import type { Processor, TaskId } from '../topology/processor.ts';
+import { StreamRecord } from '../topology/stream-record.ts';
+import type { Subtopology } from '../topology/topology.ts';
+import type { StoreSpec } from '../state/store-spec.ts';
+import type { TopicRef } from '../topology/topology-nodes.ts';
+import { Job, laneOf } from './job.ts';
+import { NodeRunner, type NodeEnvironment } from './node-runner.ts';
+import type { RecordCollector } from './record-collector.ts';
+import { sinkProcessor } from './sink-processor.ts';
+
+/** An input record as the consumer hands it over: bytes, deserialized by the task's source. */
+export type InputRecord = ConsumerRecord<Uint8Array, Uint8Array>;
+
+/** An input record the task could not process: its bytes are still in the job, for the dead-letter topic. */
+export interface RecordFailure {
+  readonly kind: 'deserialization' | 'processing';
+  readonly taskId: TaskId;
+  readonly job: Job;
+  readonly error: unknown;
+}
+
+/** What a task needs from whoever runs it (the runtime, or the test driver). */
+export interface TaskHost {
+  readonly applicationId: string;
+  readonly collector: RecordCollector;
+  /** The full name of a topic the topology refers to (internal ones get the application id prefix). */
+  topicName(ref: TopicRef): string;
+  /** This task's instance of a store, at its committed state. */
+  openStore(spec: StoreSpec, taskId: TaskId): TaskStore;
+  /** Reports a record that failed; the host writes it to the dead-letter topic, counts it, or stops. */
+  onFailure(failure: RecordFailure): void;
+  nowMs(): number;
+}
+
+export interface TaskOptions {
+  /** Bound on input records accepted and not finished (in flight or waiting behind their key). */
+  maxInFlightRecords: number;
+}
+
+const passThrough: Processor<unknown, unknown, unknown, unknown> = { process: () => undefined };
+
+/**
+ * One sub-topology working on one partition number of its input topics. Records are processed
+ * synchronously while every operator answers synchronously; an operator that returns a promise
+ * makes its input record "in flight": later records with the same key wait behind it, records
+ * with other keys go on, up to `maxInFlightRecords`. `drained()` resolves when nothing is in flight,
+ * which is when a commit may take the task's positions and stores.
+ */
+export class Task {
+  private readonly sources = new Map<string, { runner: NodeRunner; keySerde: Serde<unknown>; valueSerde: Serde<unknown> }>();
+  private readonly runners: NodeRunner[] = [];
+  private readonly stores = new Map<string, TaskStore>();
+  /** Keys with a record in flight → records of that key waiting, in input order. */
+  private readonly busyLanes = new Map<string, QueuedRecord[]>();
+  private unfinished = 0;
+  private detached = 0;
+  private idleWaiters: (() => void)[] = [];
+  private roomWaiters: (() => void)[] = [];
+  /** Next offset to commit per input topic-partition (`topic\0partition`). */
+  private readonly positions = new Map<string, { topic: string; partition: number; offset: number }>();
+  private streamTime = -1;
+  private closed = false;
+
+  constructor(
+    readonly id: TaskId,
+    subtopology: Subtopology,
+    childrenOf: (name: string) => readonly string[],
+    private readonly host: TaskHost,
+    private readonly options: TaskOptions,
+  ) {
+    const env: NodeEnvironment = {
+      applicationId: host.applicationId,
+      taskId: id,
+      store: (name) => this.store(name),
+      streamTimeMs: () => this.streamTime,
+      nowMs: () => host.nowMs(),
+      trackDetached: (work) => this.trackDetached(work),
+    };
+    for (const spec of subtopology.stores) this.stores.set(spec.name, host.openStore(spec, id));
+    const byName = new Map<string, NodeRunner>();
+    for (const node of subtopology.nodes) {
+      let runner: NodeRunner;
+      if (node.kind === 'source') {
+        runner = new NodeRunner(node.name, passThrough, [], env);
+        for (const topic of node.topics) this.sources.set(host.topicName(topic), { runner, keySerde: node.keySerde, valueSerde: node.valueSerde });
+      } else if (node.kind === 'sink') {
+        runner = new NodeRunner(node.name, sinkProcessor(node, host.collector, (ref) => host.topicName(ref)), [], env);
+      } else {
+        runner = new NodeRunner(node.name, node.supplier(), node.stores, env);
+      }
+      byName.set(node.name, runner);
+      this.runners.push(runner);
+    }
+    for (const runner of this.runners) for (const child of childrenOf(runner.name)) runner.children.push(byName.get(child)!);
+    for (const runner of this.runners) runner.init();
+  }
+
+  /** The largest timestamp among the records accepted so far, -1 before the first. */
+  get streamTimeMs(): number {
+    return this.streamTime;
+  }
+
+  /** Input records accepted and not finished. */
+  get inFlight(): number {
+    return this.unfinished + this.detached;
+  }
+
+  get isFull(): boolean {
+    return this.unfinished >= this.options.maxInFlightRecords;
+  }
+
+  /** Writes held back in the task's stores since the last commit. */
+  get pendingWrites(): number {
+    let total = 0;
+    for (const s of this.stores.values()) total += s.pendingWrites;
+    return total;
+  }
+
+  store(name: string): StateStore {
+    const store = this.stores.get(name);
+    if (store === undefined) throw new Error(`task ${this.id.subtopology}_${this.id.partition} has no store named "${name}"`);
+    return store.store;
+  }
+
+  /** Takes one input record (of a topic this task's sources read); returns once it is started or queued behind its key. */
+  accept(input: InputRecord): void {
+    if (this.closed) throw new Error('invariant: a record reached a closed task');
+    const source = this.sources.get(input.topic);
+    if (source === undefined) throw new Error(`invariant: task ${this.id.subtopology}_${this.id.partition} reads no topic "${input.topic}"`);
+    this.positions.set(`${input.topic}\u0000${input.partition}`, { topic: input.topic, partition: input.partition, offset: input.offset + 1 });
+    if (input.timestamp > this.streamTime) this.streamTime = input.timestamp;
+    const job = new Job(input.topic, input.partition, input.offset, input.timestamp, input.key, input.value, input.headers, (j) => this.settled(j));
+    let record: StreamRecord<unknown, unknown>;
+    try {
+      record = new StreamRecord(
+        deserialize(source.keySerde, input.key, 'key'),
+        deserialize(source.valueSerde, input.value, 'value'),
+        input.timestamp,
+        input.headers,
+        job,
+      );
+    } catch (error) {
+      this.host.onFailure({ kind: 'deserialization', taskId: this.id, job, error });
+      return;
+    }
+    this.unfinished++;
+    if (this.busyLanes.size > 0) {
+      job.lane = laneOf(input.key);
+      const waiting = this.busyLanes.get(job.lane);
+      if (waiting !== undefined) {
+        waiting.push({ job, runner: source.runner, record });
+        return;
+      }
+    }
+    this.run(job, source.runner, record);
+  }
+
+  private run(job: Job, runner: NodeRunner, record: StreamRecord<unknown, unknown>): void {
+    try {
+      runner.forward(record);
+    } catch (error) {
+      job.fail(error);
+    }
+    if (job.pending > 0) {
+      job.lane ??= laneOf(job.rawKey);
+      if (!this.busyLanes.has(job.lane)) this.busyLanes.set(job.lane, []);
+      job.holdsLane = true;
+    }
+    job.started();
+  }
+
+  private settled(job: Job): void {
+    if (job.failed) this.host.onFailure({ kind: 'processing', taskId: this.id, job, error: job.error });
+    this.unfinished--;
+    if (job.holdsLane) this.startWaiting(job.lane!);
+    this.wakeWaiters();
+  }
+
+  /** Runs the records queued behind a key until one of them goes asynchronous (it then holds the lane). */
+  private startWaiting(lane: string): void {
+    const waiting = this.busyLanes.get(lane)!;
+    for (let next = waiting.shift(); next !== undefined; next = waiting.shift()) {
+      this.run(next.job, next.runner, next.record);
+      if (next.job.holdsLane) return;
+    }
+    this.busyLanes.delete(lane);
+  }
+
+  private trackDetached(work: PromiseLike<unknown>): void {
+    this.detached++;
+    const done = (): void => {
+      this.detached--;
+      this.wakeWaiters();
+    };
+    work.then(done, (error: unknown) => {
+      done();
+      this.host.onFailure({ kind: 'processing', taskId: this.id, job: detachedJob(this.id, error), error });
+    });
+  }
+
+  private wakeWaiters(): void {
+    if (!this.isFull && this.roomWaiters.length > 0) for (const wake of this.roomWaiters.splice(0)) wake();
+    if (this.inFlight === 0 && this.idleWaiters.length > 0) for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  /** Resolves once the task may take another record. */
+  whenNotFull(): Promise<void> {
+    if (!this.isFull) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  /** Resolves once no record is in flight or waiting. */
+  drained(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Next offsets to commit for the input partitions this task has read from. */
+  committableOffsets(): { topic: string; partition: number; offset: number }[] {
+    return [...this.positions.values()];
+  }
+
+  /** Flushes the stores' held-back writes to their changelogs (and cached tables downstream). Needs a drained task. */
+  prepareCommit(): void {
+    if (this.inFlight > 0) throw new Error('invariant: a task is committed only when drained');
+    for (const store of this.stores.values()) store.prepareCommit();
+  }
+
+  commitSucceeded(): void {
+    for (const store of this.stores.values()) store.commit();
+  }
+
+  /** Back to the last committed state: stores drop their writes, positions are forgotten (the caller rewinds the consumer). */
+  commitFailed(): void {
+    for (const store of this.stores.values()) store.abort();
+    this.positions.clear();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const runner of this.runners) runner.close();
+    for (const store of this.stores.values()) store.close();
+  }
+}
+
+/** A record waiting behind an in-flight record with the same key. */
+interface QueuedRecord {
+  job: Job;
+  runner: NodeRunner;
+  record: StreamRecord<unknown, unknown>;
+}
+
+function deserialize(serde: Serde<unknown>, bytes: Uint8Array | null, what: 'key' | 'value'): unknown {
+  if (bytes === null) {
+    if (acceptsNull(serde)) return null;
+    throw new Error(`the record has a null ${what}, and the source's ${what} serde does not accept null (use nullable(serde))`);
+  }
+  return serde.deserialize(bytes);
+}
+
+function detachedJob(taskId: TaskId, error: unknown): Job {
+  const job = new Job('', taskId.partition, -1, -1, null, null, [], () => undefined);
+  job.fail(error);
+  return job;
+}

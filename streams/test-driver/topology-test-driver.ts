@@ -1,0 +1,220 @@
+import type { RecordHeader } from '../../sdk/record/record.ts';
+import type { Serde } from '../../sdk/serde/serde.ts';
+import type { StateStore } from '../state/state-store.ts';
+import { openTaskStore } from '../state/open-task-store.ts';
+import { actionFor, deadLetterRecord, type FailurePolicy, RecordFailureError } from '../runtime/failure-policy.ts';
+import type { OutputRecord, RecordCollector } from '../runtime/record-collector.ts';
+import { type RecordFailure, Task } from '../runtime/task.ts';
+import type { Topology } from '../topology/topology.ts';
+import type { TopicRef } from '../topology/topology-nodes.ts';
+
+export interface TestDriverOptions {
+  applicationId?: string;
+  /** Wall-clock start, ms since the epoch (default 0); moved only by `advanceWallClockTime`. */
+  wallClockMs?: number;
+  failures?: FailurePolicy;
+  /** Bound on records in flight per task (default 1000), as in the runtime. */
+  maxInFlightRecords?: number;
+}
+
+/** A record read back from an output topic, deserialized. */
+export interface TestRecord<K, V> {
+  key: K;
+  value: V;
+  timestamp: number;
+  headers: readonly RecordHeader[];
+}
+
+/**
+ * Runs a topology without a broker: one task per sub-topology (partition 0), records piped in
+ * one at a time, each processed to the end (its asynchronous stages awaited, its repartitioned
+ * records processed downstream) and committed before `pipe` resolves, so a test never races its
+ * own topology. The tasks, operators and stores are the runtime's own.
+ */
+export class TopologyTestDriver {
+  readonly applicationId: string;
+  private readonly tasks: Task[] = [];
+  private readonly taskByTopic = new Map<string, Task>();
+  private readonly outputs = new Map<string, OutputRecord[]>();
+  private readonly offsets = new Map<string, number>();
+  private readonly internalQueue: OutputRecord[] = [];
+  private readonly failures: FailurePolicy;
+  private readonly internalTopics: ReadonlySet<string>;
+  private fatal: RecordFailureError | undefined;
+  private wallClockMs: number;
+  private piping: Promise<void> = Promise.resolve();
+
+  constructor(topology: Topology, options: TestDriverOptions = {}) {
+    this.applicationId = options.applicationId ?? 'test-driver';
+    this.wallClockMs = options.wallClockMs ?? 0;
+    this.failures = options.failures ?? {};
+    const collector: RecordCollector = {
+      send: (record) => this.collect(record),
+      partitionCount: () => 1,
+    };
+    this.internalTopics = new Set([...topology.repartitionTopics.keys()].map((name) => this.topicName({ name, internal: true })));
+    for (const subtopology of topology.subtopologies) {
+      const task = new Task(
+        { subtopology: subtopology.id, partition: 0 },
+        subtopology,
+        (name) => topology.childrenOf(name),
+        {
+          applicationId: this.applicationId,
+          collector,
+          topicName: (ref) => this.topicName(ref),
+          openStore: (spec, taskId) =>
+            openTaskStore(spec, {
+              partition: taskId.partition,
+              writeChangelog: (record) => this.collect({ ...record, topic: `${this.applicationId}-${spec.name}-changelog`, partition: taskId.partition }),
+            }),
+          onFailure: (failure) => this.onFailure(failure),
+          nowMs: () => this.wallClockMs,
+        },
+        { maxInFlightRecords: options.maxInFlightRecords ?? 1000 },
+      );
+      this.tasks.push(task);
+      for (const ref of subtopology.sourceTopics) this.taskByTopic.set(this.topicName(ref), task);
+    }
+  }
+
+  private topicName(ref: TopicRef): string {
+    return ref.internal ? `${this.applicationId}-${ref.name}` : ref.name;
+  }
+
+  private collect(record: OutputRecord): void {
+    if (this.internalTopics.has(record.topic)) {
+      this.internalQueue.push(record);
+      return;
+    }
+    const list = this.outputs.get(record.topic) ?? [];
+    list.push(record);
+    this.outputs.set(record.topic, list);
+  }
+
+  private onFailure(failure: RecordFailure): void {
+    const action = actionFor(this.failures, failure);
+    if (action === 'dlq') this.collect(deadLetterRecord(this.applicationId, failure));
+    else if (action === 'fail') this.fatal ??= new RecordFailureError(failure);
+  }
+
+  /**
+   * Processes one record of `topic` to the end (and everything it sends through repartition
+   * topics), then commits. Rejects with the failure when a record fails under the 'fail' policy.
+   */
+  pipe(topic: string, key: Uint8Array | null, value: Uint8Array | null, options: { timestamp?: number; headers?: readonly RecordHeader[] } = {}): Promise<void> {
+    const run = this.piping.then(() => this.process(topic, key, value, options.timestamp ?? this.wallClockMs, options.headers ?? []));
+    this.piping = run.catch(() => undefined);
+    return run;
+  }
+
+  private async process(topic: string, key: Uint8Array | null, value: Uint8Array | null, timestamp: number, headers: readonly RecordHeader[]): Promise<void> {
+    if (this.fatal !== undefined) throw this.fatal;
+    this.feed(topic, key, value, timestamp, headers);
+    for (;;) {
+      await Promise.all(this.tasks.map((t) => t.drained()));
+      const next = this.internalQueue.shift();
+      if (next !== undefined) {
+        this.feed(next.topic, next.key, next.value, next.timestamp, next.headers);
+        continue;
+      }
+      for (const task of this.tasks) task.prepareCommit();
+      if (this.internalQueue.length > 0 || this.tasks.some((t) => t.inFlight > 0)) continue;
+      for (const task of this.tasks) task.commitSucceeded();
+      break;
+    }
+    if (this.fatal !== undefined) throw this.fatal;
+  }
+
+  private feed(topic: string, key: Uint8Array | null, value: Uint8Array | null, timestamp: number, headers: readonly RecordHeader[]): void {
+    const task = this.taskByTopic.get(topic);
+    if (task === undefined) throw new Error(`no source of the topology reads "${topic}"`);
+    const offset = this.offsets.get(topic) ?? 0;
+    this.offsets.set(topic, offset + 1);
+    task.accept({ topic, partition: 0, offset, timestamp, key, value, headers });
+  }
+
+  /** A typed handle to pipe records into `topic` with serdes. */
+  inputTopic<K, V>(topic: string, serdes: { key?: Serde<K>; value?: Serde<V> } = {}): TestInputTopic<K, V> {
+    return new TestInputTopic(this, topic, serdes);
+  }
+
+  /** A typed handle to read what the topology wrote to `topic`. */
+  outputTopic<K, V>(topic: string, serdes: { key?: Serde<K>; value?: Serde<V> } = {}): TestOutputTopic<K, V> {
+    return new TestOutputTopic(() => {
+      const list = this.outputs.get(topic) ?? [];
+      this.outputs.set(topic, []);
+      return list;
+    }, serdes);
+  }
+
+  /** The store named `name` of the task that owns it. */
+  store<S extends StateStore>(name: string): S {
+    for (const task of this.tasks) {
+      try {
+        return task.store(name) as S;
+      } catch {
+        // Not this task's store; the next task may own it.
+      }
+    }
+    throw new Error(`no task of the topology has a store named "${name}"`);
+  }
+
+  advanceWallClockTime(ms: number): void {
+    this.wallClockMs += ms;
+  }
+
+  close(): void {
+    for (const task of this.tasks) task.close();
+  }
+}
+
+function serializeOrNull<T>(serde: Serde<T> | undefined, value: T): Uint8Array | null {
+  if (value === null || value === undefined) return null;
+  if (serde === undefined) {
+    if (value instanceof Uint8Array) return value;
+    throw new Error('pass a serde for values that are not bytes');
+  }
+  return serde.serialize(value);
+}
+
+export class TestInputTopic<K, V> {
+  constructor(
+    private readonly driver: TopologyTestDriver,
+    private readonly topic: string,
+    private readonly serdes: { key?: Serde<K>; value?: Serde<V> },
+  ) {}
+
+  pipe(key: K, value: V, options: { timestamp?: number; headers?: readonly RecordHeader[] } = {}): Promise<void> {
+    return this.driver.pipe(this.topic, serializeOrNull(this.serdes.key, key), serializeOrNull(this.serdes.value, value), options);
+  }
+
+  /** Pipes each pair in order, awaiting each. */
+  async pipeAll(pairs: Iterable<readonly [K, V]>, options: { timestamp?: number } = {}): Promise<void> {
+    for (const [key, value] of pairs) await this.pipe(key, value, options);
+  }
+}
+
+export class TestOutputTopic<K, V> {
+  constructor(
+    private readonly take: () => OutputRecord[],
+    private readonly serdes: { key?: Serde<K>; value?: Serde<V> },
+  ) {}
+
+  private decode<T>(serde: Serde<T> | undefined, bytes: Uint8Array | null): T {
+    if (bytes === null) return null as T;
+    return serde === undefined ? (bytes as T) : serde.deserialize(bytes);
+  }
+
+  /** Every record written since the last read, in order. */
+  readRecords(): TestRecord<K, V>[] {
+    return this.take().map((r) => ({ key: this.decode(this.serdes.key, r.key), value: this.decode(this.serdes.value, r.value), timestamp: r.timestamp, headers: r.headers }));
+  }
+
+  readKeyValues(): [K, V][] {
+    return this.readRecords().map((r) => [r.key, r.value]);
+  }
+
+  readValues(): V[] {
+    return this.readRecords().map((r) => r.value);
+  }
+}

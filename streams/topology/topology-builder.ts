@@ -1,0 +1,87 @@
+import type { Serde } from '../../sdk/serde/serde.ts';
+import type { ProcessorSupplier } from './processor.ts';
+import { Topology, TopologyError } from './topology.ts';
+import type { StoreSpec } from '../state/store-spec.ts';
+import type { RepartitionTopicSpec, SinkPartitioner, TopicChooser, TopicRef, TopologyNode } from './topology-nodes.ts';
+
+/**
+ * Builds a topology node by node (Kafka Streams' `Topology.addSource/addProcessor/addSink`); the
+ * DSL uses it underneath. Names must be unique across nodes; stores are connected to the
+ * processors that use them.
+ */
+export class TopologyBuilder {
+  private readonly nodes = new Map<string, TopologyNode>();
+  private readonly stores = new Map<string, StoreSpec>();
+  private readonly repartitionTopics = new Map<string, RepartitionTopicSpec>();
+
+  private checkName(name: string): void {
+    if (name === '') throw new TopologyError('a node name must not be empty');
+    if (this.nodes.has(name)) throw new TopologyError(`the name "${name}" is used twice`);
+  }
+
+  private checkParents(name: string, parents: readonly string[]): void {
+    if (parents.length === 0) throw new TopologyError(`"${name}" needs at least one parent`);
+    for (const parent of parents) {
+      const node = this.nodes.get(parent);
+      if (node === undefined) throw new TopologyError(`"${name}" names an unknown parent "${parent}"`);
+      if (node.kind === 'sink') throw new TopologyError(`"${name}" cannot follow the sink "${parent}"`);
+    }
+  }
+
+  addSource(name: string, topics: readonly (string | TopicRef)[], serdes: { key: Serde<unknown>; value: Serde<unknown> }): this {
+    this.checkName(name);
+    if (topics.length === 0) throw new TopologyError(`source "${name}" needs at least one topic`);
+    const refs = topics.map((t) => (typeof t === 'string' ? { name: t, internal: false } : t));
+    for (const node of this.nodes.values()) {
+      if (node.kind !== 'source') continue;
+      const shared = node.topics.find((a) => refs.some((b) => a.name === b.name && a.internal === b.internal));
+      if (shared !== undefined) throw new TopologyError(`topic "${shared.name}" is read by two sources, "${node.name}" and "${name}"`);
+    }
+    this.nodes.set(name, { kind: 'source', name, topics: refs, keySerde: serdes.key, valueSerde: serdes.value });
+    return this;
+  }
+
+  addProcessor<KIn, VIn, KOut, VOut>(name: string, supplier: ProcessorSupplier<KIn, VIn, KOut, VOut>, parents: readonly string[], stores: readonly string[] = []): this {
+    this.checkName(name);
+    this.checkParents(name, parents);
+    for (const store of stores) if (!this.stores.has(store)) throw new TopologyError(`processor "${name}" uses an unknown store "${store}"; add the store first`);
+    this.nodes.set(name, { kind: 'processor', name, parents: [...parents], supplier: supplier as ProcessorSupplier<unknown, unknown, unknown, unknown>, stores: [...stores] });
+    return this;
+  }
+
+  addSink(
+    name: string,
+    topic: string | TopicRef | TopicChooser,
+    parents: readonly string[],
+    options: { key: Serde<unknown>; value: Serde<unknown>; partitioner?: SinkPartitioner },
+  ): this {
+    this.checkName(name);
+    this.checkParents(name, parents);
+    const target = typeof topic === 'string' ? { name: topic, internal: false } : topic;
+    this.nodes.set(name, { kind: 'sink', name, parents: [...parents], topic: target, keySerde: options.key, valueSerde: options.value, partitioner: options.partitioner });
+    return this;
+  }
+
+  addStore(spec: StoreSpec): this {
+    if (this.stores.has(spec.name)) throw new TopologyError(`the store name "${spec.name}" is used twice`);
+    this.stores.set(spec.name, spec);
+    return this;
+  }
+
+  /** Declares a repartition topic (by suffix); sinks and sources refer to it with `{ name, internal: true }`. */
+  addRepartitionTopic(spec: RepartitionTopicSpec): this {
+    if (this.repartitionTopics.has(spec.name)) throw new TopologyError(`the repartition topic "${spec.name}" is declared twice`);
+    this.repartitionTopics.set(spec.name, spec);
+    return this;
+  }
+
+  build(): Topology {
+    for (const node of this.nodes.values()) {
+      const refs = node.kind === 'source' ? node.topics : node.kind === 'sink' && typeof node.topic !== 'function' ? [node.topic] : [];
+      for (const ref of refs) {
+        if (ref.internal && !this.repartitionTopics.has(ref.name)) throw new TopologyError(`"${node.name}" uses an undeclared repartition topic "${ref.name}"`);
+      }
+    }
+    return new Topology(new Map(this.nodes), new Map(this.stores), new Map(this.repartitionTopics));
+  }
+}

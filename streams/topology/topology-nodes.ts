@@ -1,0 +1,54 @@
+import type { Serde } from '../../sdk/serde/serde.ts';
+import type { ProcessorSupplier } from './processor.ts';
+import type { StreamRecord } from './stream-record.ts';
+
+/**
+ * A topic a node reads or writes. Internal topics (repartition topics) are named by their suffix
+ * only; the runtime prefixes the application id (`<applicationId>-<suffix>`), so one topology can
+ * run under several application ids.
+ */
+export interface TopicRef {
+  readonly name: string;
+  readonly internal: boolean;
+}
+
+export interface SourceNode {
+  readonly kind: 'source';
+  readonly name: string;
+  readonly topics: readonly TopicRef[];
+  readonly keySerde: Serde<unknown>;
+  readonly valueSerde: Serde<unknown>;
+}
+
+export interface ProcessorNode {
+  readonly kind: 'processor';
+  readonly name: string;
+  readonly parents: readonly string[];
+  readonly supplier: ProcessorSupplier<unknown, unknown, unknown, unknown>;
+  /** Names of the stores the processor may use. */
+  readonly stores: readonly string[];
+}
+
+/** Chooses a sink's topic per record (`to` with a function). */
+export type TopicChooser = (record: StreamRecord<unknown, unknown>) => string;
+
+/** Chooses a sink's partition per record, given the topic's partition count; undefined: the default (murmur2 of the key). */
+export type SinkPartitioner = (record: StreamRecord<unknown, unknown>, partitions: number) => number | undefined;
+
+export interface SinkNode {
+  readonly kind: 'sink';
+  readonly name: string;
+  readonly parents: readonly string[];
+  readonly topic: TopicRef | TopicChooser;
+  readonly keySerde: Serde<unknown>;
+  readonly valueSerde: Serde<unknown>;
+  readonly partitioner: SinkPartitioner | undefined;
+}
+
+export type TopologyNode = SourceNode | ProcessorNode | SinkNode;
+
+/** A repartition topic the topology writes and reads back; partitions unset: as many as its writers' tasks. */
+export interface RepartitionTopicSpec {
+  readonly name: string;
+  readonly partitions: number | undefined;
+}
