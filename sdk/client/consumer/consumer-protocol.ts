@@ -20,6 +20,8 @@ export interface Subscription {
   topics: string[];
   ownedPartitions: TopicPartition[];
   generationId: number;
+  /** The assignor's own bytes; null (the default) when it sends none. */
+  userData?: Uint8Array | null;
 }
 
 function grouped(partitions: readonly TopicPartition[]): { topic: string; partitions: number[] }[] {
@@ -38,7 +40,7 @@ export function encodeSubscription(s: Subscription): Uint8Array {
   w.writeInt16(SUBSCRIPTION_VERSION);
   encodeConsumerProtocolSubscription(w, SUBSCRIPTION_VERSION, {
     topics: s.topics,
-    userData: null,
+    userData: s.userData ?? null,
     ownedPartitions: grouped(s.ownedPartitions),
     generationId: s.generationId,
     rackId: null,
@@ -46,31 +48,38 @@ export function encodeSubscription(s: Subscription): Uint8Array {
   return w.finish().slice();
 }
 
-export function decodeSubscription(bytes: Uint8Array): Subscription {
+export function decodeSubscription(bytes: Uint8Array): Required<Subscription> {
   return decodeVersioned(bytes, MAX_SUBSCRIPTION_VERSION, 'subscription', (r, v) => {
     const s = decodeConsumerProtocolSubscription(r, v);
     return {
       topics: s.topics,
       ownedPartitions: s.ownedPartitions.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition }))),
       generationId: s.generationId,
+      userData: s.userData,
     };
   });
 }
 
 /** SyncGroup member assignment: int16 version, then ConsumerProtocolAssignment. */
-export function encodeAssignment(partitions: readonly TopicPartition[]): Uint8Array {
+export function encodeAssignment(partitions: readonly TopicPartition[], userData: Uint8Array | null = null): Uint8Array {
   const w = new Writer();
   w.writeInt16(ASSIGNMENT_VERSION);
-  encodeConsumerProtocolAssignment(w, ASSIGNMENT_VERSION, { assignedPartitions: grouped(partitions), userData: null });
+  encodeConsumerProtocolAssignment(w, ASSIGNMENT_VERSION, { assignedPartitions: grouped(partitions), userData });
   return w.finish().slice();
 }
 
-/** The partitions in a SyncGroup assignment; empty bytes (a member the leader left out) is no partitions. */
+/** The partitions and assignor bytes in a SyncGroup assignment; empty bytes (a member the leader left out) is no partitions. */
+export function decodeMemberAssignment(bytes: Uint8Array): { partitions: TopicPartition[]; userData: Uint8Array | null } {
+  if (bytes.length === 0) return { partitions: [], userData: null };
+  return decodeVersioned(bytes, MAX_ASSIGNMENT_VERSION, 'assignment', (r, v) => {
+    const a = decodeConsumerProtocolAssignment(r, v);
+    return { partitions: a.assignedPartitions.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition }))), userData: a.userData };
+  });
+}
+
+/** The partitions in a SyncGroup assignment. */
 export function decodeAssignment(bytes: Uint8Array): TopicPartition[] {
-  if (bytes.length === 0) return [];
-  return decodeVersioned(bytes, MAX_ASSIGNMENT_VERSION, 'assignment', (r, v) =>
-    decodeConsumerProtocolAssignment(r, v).assignedPartitions.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition }))),
-  );
+  return decodeMemberAssignment(bytes).partitions;
 }
 
 function decodeVersioned<T>(bytes: Uint8Array, maxVersion: number, what: string, decode: (r: Reader, v: number) => T): T {

@@ -6,7 +6,7 @@ import { type ClusterMetadata, CoordinatorType } from '../cluster-metadata.ts';
 import { errorFromCode } from '../error-from-code.ts';
 import type { ConsumerGroupMetadata } from '../producer/producer-types.ts';
 import type { Assignor, MemberSubscription, RebalanceProtocol } from './assignors/assignor.ts';
-import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from './consumer-protocol.ts';
+import { decodeMemberAssignment, decodeSubscription, encodeAssignment, encodeSubscription, type Subscription } from './consumer-protocol.ts';
 import { type TopicPartition, tpKey } from './consumer-types.ts';
 
 /** Bounds on what a leader assigns and a member subscribes to. */
@@ -43,6 +43,12 @@ function isLostMembership(error: unknown): boolean {
 
 function coordinatorMoved(error: unknown): boolean {
   return isKafkaError(error, 'NOT_COORDINATOR') || isKafkaError(error, 'COORDINATOR_NOT_AVAILABLE') || isKafkaError(error, 'NETWORK_EXCEPTION') || isKafkaError(error, 'REQUEST_TIMED_OUT');
+}
+
+/** The subscription for one assignor: the shared one, or re-encoded with that assignor's userData. */
+function withUserData(metadata: { bytes: Uint8Array; subscription: Subscription }, assignor: Assignor): Uint8Array {
+  const userData = assignor.subscriptionUserData?.() ?? null;
+  return userData === null ? metadata.bytes : encodeSubscription({ ...metadata.subscription, userData });
 }
 
 function minus(a: readonly TopicPartition[], b: readonly TopicPartition[]): TopicPartition[] {
@@ -193,11 +199,12 @@ export class GroupMembership {
       // restarted static member's metadata identical, so the coordinator hands its assignment back
       // without a rebalance (KIP-345).
       const cooperative = this.protocol === 'cooperative';
-      const metadata = encodeSubscription({
+      const subscription: Subscription = {
         topics: this.topics,
         ownedPartitions: cooperative ? this.host.owned() : [],
         generationId: cooperative ? this.generationId : -1,
-      });
+      };
+      const metadata = { bytes: encodeSubscription(subscription), subscription };
       const response = await transport.send(
         ApiKey.JoinGroup,
         version,
@@ -208,7 +215,7 @@ export class GroupMembership {
           memberId: this.memberId,
           groupInstanceId: this.options.groupInstanceId,
           protocolType: 'consumer',
-          protocols: this.options.assignors.map((a) => ({ name: a.name, metadata })),
+          protocols: this.options.assignors.map((a) => ({ name: a.name, metadata: withUserData(metadata, a) })),
           reason: null,
         },
         // The coordinator holds JoinGroup until every member rejoined, up to the rebalance timeout.
@@ -248,7 +255,10 @@ export class GroupMembership {
     );
     if (response.errorCode !== 0) throw errorFromCode(response.errorCode, `SyncGroup ${this.options.groupId}`);
     const subscribed = new Set(this.topics);
-    return decodeAssignment(response.assignment).filter((tp) => subscribed.has(tp.topic));
+    const received = decodeMemberAssignment(response.assignment);
+    const partitions = received.partitions.filter((tp) => subscribed.has(tp.topic));
+    this.options.assignors.find((a) => a.name === joined.protocolName)?.onAssignment?.({ partitions, userData: received.userData }, this.generationId);
+    return partitions;
   }
 
   /** The leader's work: every member's partitions by the assignor the coordinator chose. */
@@ -258,7 +268,7 @@ export class GroupMembership {
     if (assignor === undefined) throw new KafkaError('INCONSISTENT_GROUP_PROTOCOL', `the group chose assignor ${joined.protocolName}, which this member does not offer`);
     const members: MemberSubscription[] = joined.members.map((m) => {
       const s = decodeSubscription(m.metadata);
-      return { memberId: m.memberId, groupInstanceId: m.groupInstanceId, topics: s.topics, ownedPartitions: s.ownedPartitions, generationId: s.generationId };
+      return { memberId: m.memberId, groupInstanceId: m.groupInstanceId, topics: s.topics, ownedPartitions: s.ownedPartitions, generationId: s.generationId, userData: s.userData };
     });
     const topics = [...new Set(members.flatMap((m) => m.topics))];
     // Fresh counts: a rebalance is when partitions added since the last one get owners.
@@ -266,7 +276,10 @@ export class GroupMembership {
     const found = await this.metadata.fetch(topics, { failOnTopicError: false });
     const partitionCounts = new Map([...found].map(([name, t]) => [name, t.leaders.length]));
     const result = assignor.assign(members, partitionCounts);
-    return members.map((m) => ({ memberId: m.memberId, assignment: encodeAssignment(result.get(m.memberId) ?? []) }));
+    return members.map((m) => {
+      const assigned = result.get(m.memberId) ?? [];
+      return { memberId: m.memberId, assignment: Array.isArray(assigned) ? encodeAssignment(assigned) : encodeAssignment(assigned.partitions, assigned.userData) };
+    });
   }
 
   private async heartbeat(): Promise<void> {

@@ -9,6 +9,14 @@ export interface MemberSubscription {
   ownedPartitions: readonly TopicPartition[];
   /** The generation `ownedPartitions` were assigned in (-1 when unknown). */
   generationId: number;
+  /** What the member's assignor put in its subscription (`subscriptionUserData`), null when nothing. */
+  userData: Uint8Array | null;
+}
+
+/** One member's share of an assignment, with bytes for that member's assignor (`onAssignment`). */
+export interface MemberAssignment {
+  partitions: TopicPartition[];
+  userData: Uint8Array | null;
 }
 
 /**
@@ -18,12 +26,19 @@ export interface MemberSubscription {
  */
 export type RebalanceProtocol = 'eager' | 'cooperative';
 
-/** A partition assignor run by the group leader: member id → assigned partitions. */
-export interface Assignor {
+/**
+ * A partition assignor run by the group leader: member id → assigned partitions, or partitions
+ * with bytes for that member (`A`).
+ */
+export interface Assignor<A extends TopicPartition[] | MemberAssignment = TopicPartition[] | MemberAssignment> {
   /** The protocol name sent in JoinGroup ("range", "roundrobin", "cooperative-sticky"), as Kafka names it. */
   readonly name: string;
   readonly protocol: RebalanceProtocol;
-  assign(members: readonly MemberSubscription[], partitionCounts: ReadonlyMap<string, number>): Map<string, TopicPartition[]>;
+  assign(members: readonly MemberSubscription[], partitionCounts: ReadonlyMap<string, number>): Map<string, A>;
+  /** Bytes this member sends with its subscription (Kafka's subscription userData), for the leader's `assign`. */
+  subscriptionUserData?(): Uint8Array | null;
+  /** Called on every member with the assignment it received, before its new partitions are handed over. */
+  onAssignment?(assignment: MemberAssignment, generationId: number): void;
 }
 
 /** Members by the order Kafka's assignors use: member id, so every leader computes the same result. */

@@ -8,7 +8,7 @@ import { type Assignor, type MemberSubscription, sortedMembers } from './assigno
  * this round: its old owner revokes it and rejoins, and the follow-up rebalance hands it over, so a
  * partition is never owned twice.
  */
-export const cooperativeStickyAssignor: Assignor = {
+export const cooperativeStickyAssignor: Assignor<TopicPartition[]> = {
   name: 'cooperative-sticky',
   protocol: 'cooperative',
   assign(members: readonly MemberSubscription[], partitionCounts: ReadonlyMap<string, number>): Map<string, TopicPartition[]> {

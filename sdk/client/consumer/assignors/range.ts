@@ -5,7 +5,7 @@ import { type Assignor, emptyAssignment, type MemberSubscription, sortedMembers 
  * Kafka's RangeAssignor: per topic, its subscribers in member id order each take a contiguous
  * range of partitions; the first `count % subscribers` take one extra.
  */
-export const rangeAssignor: Assignor = {
+export const rangeAssignor: Assignor<TopicPartition[]> = {
   name: 'range',
   protocol: 'eager',
   assign(members: readonly MemberSubscription[], partitionCounts: ReadonlyMap<string, number>): Map<string, TopicPartition[]> {

@@ -5,7 +5,7 @@ import { type Assignor, emptyAssignment, type MemberSubscription, sortedMembers 
  * Kafka's RoundRobinAssignor: every partition in (topic, partition) order goes to the next member
  * in member id order that subscribes to its topic.
  */
-export const roundRobinAssignor: Assignor = {
+export const roundRobinAssignor: Assignor<TopicPartition[]> = {
   name: 'roundrobin',
   protocol: 'eager',
   assign(members: readonly MemberSubscription[], partitionCounts: ReadonlyMap<string, number>): Map<string, TopicPartition[]> {

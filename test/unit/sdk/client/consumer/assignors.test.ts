@@ -12,6 +12,7 @@ const member = (memberId: string, topics: string[], owned: TopicPartition[] = []
   topics,
   ownedPartitions: owned,
   generationId,
+  userData: null,
 });
 const names = (tps: TopicPartition[] | undefined) => (tps ?? []).map((tp) => `${tp.topic}-${tp.partition}`).sort();
 

@@ -5,7 +5,7 @@ import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscript
 describe('consumer protocol', () => {
   it('round-trips a subscription with owned partitions and generation, readable by the broker', () => {
     const bytes = encodeSubscription({ topics: ['a', 'b'], ownedPartitions: [{ topic: 'a', partition: 2 }, { topic: 'a', partition: 0 }], generationId: 7 });
-    expect(decodeSubscription(bytes)).toEqual({ topics: ['a', 'b'], ownedPartitions: [{ topic: 'a', partition: 0 }, { topic: 'a', partition: 2 }], generationId: 7 });
+    expect(decodeSubscription(bytes)).toEqual({ topics: ['a', 'b'], ownedPartitions: [{ topic: 'a', partition: 0 }, { topic: 'a', partition: 2 }], generationId: 7, userData: null });
     expect(subscribedTopics(bytes)).toEqual(['a', 'b']);
   });
 
