@@ -8,7 +8,7 @@ import { type FileSystem, nodeFileSystem } from './log/file-system.ts';
 import type { LogConfig } from './log/log-config.ts';
 import { type AppendResult, PartitionLog } from './log/partition-log.ts';
 import { readCheckpoint, writeCheckpoint } from './log/recovery-checkpoint.ts';
-import { DataDirLock } from './data-dir-lock.ts';
+import { DirectoryLock } from '../sdk/platform/directory-lock.ts';
 import { loadMetaProperties } from './meta-properties.ts';
 import { FetchParking } from './fetch/fetch-parking.ts';
 import { readPartitions } from './fetch/read-partitions.ts';
@@ -88,7 +88,7 @@ export class Broker {
     config: BrokerConfig,
     private readonly fs: FileSystem,
     private readonly clock: Clock,
-    private readonly lock: DataDirLock | undefined,
+    private readonly lock: DirectoryLock | undefined,
   ) {
     this.config = config;
     this.parking = new FetchParking(config.maxParkedFetches);
@@ -101,7 +101,7 @@ export class Broker {
     await fs.mkdir(config.dataDir);
     // Two brokers writing one data directory would interleave segment writes; only the real
     // filesystem can be shared between processes, so only it is locked.
-    const lock = fs === nodeFileSystem ? DataDirLock.acquire(config.dataDir) : undefined;
+    const lock = fs === nodeFileSystem ? DirectoryLock.acquire(config.dataDir) : undefined;
     const broker = new Broker(config, fs, clock, lock);
     try {
       await broker.load();

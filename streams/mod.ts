@@ -9,3 +9,8 @@ export { TopologyBuilder } from './topology/topology-builder.ts';
 export type { StateStore } from './state/state-store.ts';
 export { DeadLetterHeader, deadLetterTopic, RecordFailureError, type FailureAction, type FailurePolicy } from './runtime/failure-policy.ts';
 export { TopologyTestDriver, TestInputTopic, TestOutputTopic, type TestDriverOptions, type TestRecord } from './test-driver/topology-test-driver.ts';
+export { StreamsApp, type StateListener } from './runtime/streams-app.ts';
+export type { ProcessingGuarantee, StreamsConfig } from './runtime/streams-config.ts';
+export { StreamsError, StreamsErrorCode, type StreamsErrorCodeValue } from './runtime/streams-error.ts';
+export { AppState, type AppStateValue } from './runtime/app-state.ts';
+export type { StreamsMetricsSnapshot, TaskMetrics } from './runtime/streams-metrics.ts';

@@ -127,6 +127,18 @@ export class Task {
     return store.store;
   }
 
+  /** The runtime's handle of one of the task's stores (restore, snapshots, commits). */
+  taskStore(name: string): TaskStore {
+    const store = this.stores.get(name);
+    if (store === undefined) throw new Error(`invariant: task ${this.id.subtopology}_${this.id.partition} has no store named "${name}"`);
+    return store;
+  }
+
+  /** Every store of the task with its name. */
+  taskStores(): ReadonlyMap<string, TaskStore> {
+    return this.stores;
+  }
+
   /** Takes one input record (of a topic this task's sources read); returns once it is started or queued behind its key. */
   accept(input: InputRecord): void {
     if (this.closed) throw new Error('invariant: a record reached a closed task');
@@ -231,8 +243,9 @@ export class Task {
     for (const store of this.stores.values()) store.prepareCommit();
   }
 
-  commitSucceeded(): void {
-    for (const store of this.stores.values()) store.commit();
+  /** The commit holding the stores' flushed writes succeeded; `changelogEnd` gives each store's new changelog offset. */
+  commitSucceeded(changelogEnd: (store: string) => number | undefined = () => undefined): void {
+    for (const [name, store] of this.stores) store.commit(changelogEnd(name));
   }
 
   /** Back to the last committed state: stores drop their writes, positions are forgotten (the caller rewinds the consumer). */

@@ -39,8 +39,11 @@ export interface TaskStore {
   abort(): void;
   /** Replaces the committed state with a snapshot's (entries in key order). */
   loadSnapshot(snapshot: StoreSnapshot): void;
-  /** Applies changelog records (read_committed, in offset order) to the committed state. */
-  restore(records: Iterable<ChangelogRecord>): void;
+  /**
+   * Applies changelog records (read_committed, in offset order) to the committed state, which then
+   * covers the changelog up to `nextOffset` (the reader's position: past markers and gaps too).
+   */
+  restore(records: Iterable<ChangelogRecord>, nextOffset: number): void;
   /** The committed state as of now, cheap to take (copy-on-write); undefined for a store that is not logged. */
   snapshot(): StoreSnapshot | undefined;
   close(): void;

@@ -207,16 +207,23 @@ export class Consumer<K = Uint8Array, V = Uint8Array> {
   /**
    * Fetched records in batches, in arrival order (per partition in offset order); a batch counts
    * as consumed once handed out. A batch is a run of one partition's records from one fetch, at
-   * most a few thousand unless a single stored batch holds more.
+   * most a few thousand unless a single stored batch holds more. With `includeEmpty`, a fetch that
+   * only moved the position (past transaction markers, aborted data or compacted gaps) is handed out
+   * as a batch without records too, so a reader waiting for a position sees it reached.
    */
-  async *batches(): AsyncGenerator<ConsumerBatch<K, V>, void, undefined> {
+  async *batches(options: { includeEmpty?: boolean } = {}): AsyncGenerator<ConsumerBatch<K, V>, void, undefined> {
     for await (const item of this.items()) {
       let handedOut = false;
       try {
+        let yielded = false;
         for (const chunk of this.chunks(item)) {
           item.state.position = chunk.nextOffset;
-          if (chunk.batch.records.length === 0) continue;
+          if (chunk.batch.records.length === 0 && options.includeEmpty !== true) continue;
+          yielded = true;
           yield this.group === undefined ? chunk.batch : { ...chunk.batch, groupMetadata: this.group.groupMetadata() };
+        }
+        if (options.includeEmpty === true && !yielded && this.current(item)) {
+          yield { topic: item.state.topic, partition: item.state.partition, records: [], highWatermark: item.highWatermark, lastStableOffset: item.lastStableOffset };
         }
         handedOut = true;
       } finally {

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { KafkaError } from '../sdk/protocol/kafka-error.ts';
+import { KafkaError } from '../protocol/kafka-error.ts';
 
 const LOCK_FILE = '.lock';
 
@@ -14,33 +14,34 @@ function processIsAlive(pid: number): boolean {
 }
 
 /**
- * An exclusive claim on a data directory: a `.lock` file holding the owner's pid, created with
- * O_EXCL. A lock left by a process that no longer exists (killed, crashed) is taken over.
+ * An exclusive claim on a directory (the broker's data directory, a streams application's state
+ * directory): a `.lock` file holding the owner's pid, created with O_EXCL. A lock left by a
+ * process that no longer exists (killed, crashed) is taken over.
  */
-export class DataDirLock {
+export class DirectoryLock {
   private constructor(private readonly path: string) {}
 
-  static acquire(dataDir: string): DataDirLock {
+  static acquire(dataDir: string): DirectoryLock {
     const path = join(dataDir, LOCK_FILE);
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fd = openSync(path, 'wx');
         writeSync(fd, `${process.pid}\n`);
         closeSync(fd);
-        return new DataDirLock(path);
+        return new DirectoryLock(path);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
         const owner = Number.parseInt(readFileSync(path, 'utf8'), 10);
         if (Number.isInteger(owner) && owner !== process.pid && processIsAlive(owner)) {
-          throw new KafkaError('KAFKA_STORAGE_ERROR', `data directory ${dataDir} is in use by process ${owner}`);
+          throw new KafkaError('KAFKA_STORAGE_ERROR', `directory ${dataDir} is in use by process ${owner}`);
         }
         if (owner === process.pid) {
-          throw new KafkaError('KAFKA_STORAGE_ERROR', `data directory ${dataDir} is already open in this process`);
+          throw new KafkaError('KAFKA_STORAGE_ERROR', `directory ${dataDir} is already open in this process`);
         }
         unlinkSync(path);
       }
     }
-    throw new KafkaError('KAFKA_STORAGE_ERROR', `could not lock data directory ${dataDir}`);
+    throw new KafkaError('KAFKA_STORAGE_ERROR', `could not lock directory ${dataDir}`);
   }
 
   release(): void {

@@ -1,0 +1,364 @@
+import type { Admin } from '../../sdk/client/admin/admin.ts';
+import { Consumer } from '../../sdk/client/consumer/consumer.ts';
+import type { ConsumerBatch, TopicPartition } from '../../sdk/client/consumer/consumer-types.ts';
+import { Producer } from '../../sdk/client/producer/producer.ts';
+import type { ConsumerGroupMetadata } from '../../sdk/client/producer/producer-types.ts';
+import { isKafkaError } from '../../sdk/protocol/kafka-error.ts';
+import { openTaskStore } from '../state/open-task-store.ts';
+import type { TaskId } from '../topology/processor.ts';
+import type { Topology } from '../topology/topology.ts';
+import { ChangelogRestorer } from './changelog-restorer.ts';
+import { actionFor, deadLetterRecord, RecordFailureError } from './failure-policy.ts';
+import type { TopologyLayout } from './internal-topics.ts';
+import { ProducerCollector } from './producer-collector.ts';
+import type { ResolvedStreamsConfig } from './streams-config.ts';
+import { StreamsAssignor } from './streams-assignor.ts';
+import type { StreamsMetrics } from './streams-metrics.ts';
+import type { RecordFailure, Task, TaskHost } from './task.ts';
+import { TaskManager } from './task-manager.ts';
+
+/** How the thread tells the application what happens to it. */
+export interface ThreadEvents {
+  rebalancing(): void;
+  running(): void;
+}
+
+/** Snapshot handling the thread delegates: loading a new task's stores, and writing after commits. */
+export interface TaskSnapshots {
+  load(task: Task, id: TaskId): Promise<void>;
+  /** After a successful commit: snapshot the stores that are due (in the background). */
+  afterCommit(tasks: readonly Task[]): void;
+  /** Waits for snapshot writes in flight, then writes a last one of each store (graceful shutdown). */
+  finish(tasks: readonly Task[]): Promise<void>;
+}
+
+/**
+ * Send and commit errors after which this process cannot go on: the record or the request will
+ * fail again however often it is retried.
+ */
+const FATAL_ERRORS = ['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'TOPIC_AUTHORIZATION_FAILED', 'GROUP_AUTHORIZATION_FAILED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'UNSUPPORTED_VERSION', 'INVALID_CONFIG'] as const;
+
+function isFatal(error: unknown): boolean {
+  return error instanceof RecordFailureError || FATAL_ERRORS.some((name) => isKafkaError(error, name));
+}
+
+/**
+ * The process's stream thread: one consumer in the application's group, one producer
+ * (transactional under exactly-once), the tasks the group assigns, and the loop that feeds them
+ * records and commits every `commitIntervalMs`.
+ *
+ * A commit drains every task (no record in flight), flushes the stores' held-back writes to their
+ * changelogs, waits for every send, then commits outputs, changelog records and input offsets in
+ * one transaction (exactly-once) or flushes and commits offsets (at-least-once). When anything in
+ * it fails, the transaction is aborted (or the producer replaced, fencing the old one), the stores
+ * drop their held-back writes, and every task restores from its changelog's committed end and
+ * reads its inputs again from the committed offsets: processing resumes; it never exits for it.
+ */
+export class StreamThread {
+  private readonly consumer: Consumer<Uint8Array, Uint8Array>;
+  private readonly restoreConsumer: Consumer<Uint8Array, Uint8Array>;
+  private producer: Producer<Uint8Array, Uint8Array>;
+  private readonly collector: ProducerCollector;
+  private readonly assignor: StreamsAssignor;
+  private readonly tasks: TaskManager;
+  private readonly restorer: ChangelogRestorer;
+  private readonly exactlyOnce: boolean;
+  /** Processing and commits run one at a time; a revocation waits for the batch being processed. */
+  private turn: Promise<void> = Promise.resolve();
+  /** The generation the current tasks were assigned in: offsets are committed under it (KIP-447 fencing). */
+  private generation: ConsumerGroupMetadata | undefined;
+  private lastCommitMs = Date.now();
+  private dirty = false;
+  private stopping = false;
+  private fatal: unknown = undefined;
+  private wake: (() => void) | undefined;
+  private inTransaction = false;
+
+  constructor(
+    private readonly topology: Topology,
+    private readonly config: ResolvedStreamsConfig,
+    private readonly layout: TopologyLayout,
+    private readonly admin: Admin,
+    private readonly instanceId: string,
+    private readonly metrics: StreamsMetrics,
+    private readonly snapshots: TaskSnapshots,
+    private readonly events: ThreadEvents,
+  ) {
+    this.exactlyOnce = config.guarantee === 'exactly_once';
+    const subtopologies = topology.subtopologies.map((s) => ({ id: s.id, sourceTopics: s.sourceTopics.map((ref) => layout.topicName(ref)) }));
+    this.assignor = new StreamsAssignor(() => subtopologies, { instanceId, endpoint: null, ownedTasks: () => this.tasks.owned() });
+    this.consumer = new Consumer(config.transport, {
+      groupId: config.applicationId,
+      assignors: [this.assignor],
+      isolationLevel: 'read_committed',
+      enableAutoCommit: false,
+      autoOffsetReset: 'earliest',
+      sessionTimeoutMs: config.sessionTimeoutMs,
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      rebalanceTimeoutMs: config.rebalanceTimeoutMs,
+      maxPrefetchBytes: config.maxPrefetchBytes,
+      maxWaitMs: Math.min(500, config.commitIntervalMs),
+    });
+    this.restoreConsumer = new Consumer(config.transport, { isolationLevel: 'read_committed', autoOffsetReset: 'none', maxWaitMs: 100 });
+    this.restorer = new ChangelogRestorer(this.restoreConsumer, admin);
+    this.producer = this.newProducer();
+    const changelogTopics = new Set(topology.subtopologies.flatMap((s) => s.stores.filter((st) => st.logged).map((st) => layout.changelogTopic(st.name))));
+    this.collector = new ProducerCollector(this.producer, layout.partitions, (topic) => changelogTopics.has(topic));
+    this.tasks = new TaskManager(topology, layout, (id) => this.taskHost(id), { maxInFlightRecords: config.maxInFlightRecordsPerTask }, metrics, {
+      pause: (partitions) => this.consumer.pause(partitions),
+      resume: (partitions) => this.consumer.resume(partitions),
+      seekToCommitted: (partitions) => this.seekToCommitted(partitions),
+      loadSnapshots: (task, id) => this.snapshots.load(task, id),
+      restore: async (targets, onProgress, signal) => {
+        if (targets.length > 0) await this.restorer.restore(targets, onProgress, signal);
+      },
+      onRestoreFailed: (error) => void this.fail(error),
+      onAllRunning: () => this.events.running(),
+    });
+  }
+
+  private newProducer(): Producer<Uint8Array, Uint8Array> {
+    return new Producer(this.config.transport, {
+      transactionalId: this.exactlyOnce ? `${this.config.applicationId}-${this.instanceId}` : undefined,
+      transactionTimeoutMs: this.config.transactionTimeoutMs,
+      idempotent: true,
+      lingerMs: 0,
+    });
+  }
+
+  private taskHost(id: TaskId): TaskHost {
+    return {
+      applicationId: this.config.applicationId,
+      collector: this.collector,
+      topicName: (ref) => this.layout.topicName(ref),
+      openStore: (spec) =>
+        openTaskStore(spec, {
+          partition: id.partition,
+          writeChangelog: (record) => this.collector.send({ ...record, topic: this.layout.changelogTopic(spec.name), partition: id.partition }),
+        }),
+      onFailure: (failure) => this.onRecordFailure(failure),
+      nowMs: () => Date.now(),
+    };
+  }
+
+  private onRecordFailure(failure: RecordFailure): void {
+    const action = actionFor(this.config.failures, failure);
+    if (action === 'dlq') {
+      this.collector.send(deadLetterRecord(this.config.applicationId, failure));
+      this.metrics.recordsDeadLettered++;
+    } else if (action === 'skip') {
+      this.metrics.recordsSkipped++;
+    } else {
+      this.fail(new RecordFailureError(failure));
+    }
+  }
+
+  private fail(error: unknown): void {
+    this.fatal ??= error;
+    this.wake?.();
+  }
+
+  /** Runs one step (a batch's processing, a commit, a rebalance callback) after the previous ones. */
+  private exclusive<T>(step: () => Promise<T>): Promise<T> {
+    const run = this.turn.then(step);
+    this.turn = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /** The loop; resolves when the thread stops (`stop()`), rejects with what made it fail. */
+  async run(): Promise<void> {
+    if (this.exactlyOnce) await this.beginTransaction();
+    const sourceTopics = [...new Set(this.topology.subtopologies.flatMap((s) => s.sourceTopics.map((ref) => this.layout.topicName(ref))))];
+    this.consumer.subscribe(sourceTopics, {
+      onPartitionsRevoked: () => this.exclusive(() => this.onRevoked()),
+      onPartitionsLost: () => this.exclusive(() => this.onLost()),
+      onPartitionsAssigned: () => this.exclusive(async () => this.onAssigned()),
+    });
+    this.events.rebalancing();
+    const iterator = this.consumer.batches();
+    let next: Promise<IteratorResult<ConsumerBatch<Uint8Array, Uint8Array>>> | undefined;
+    try {
+      while (!this.stopping && this.fatal === undefined) {
+        next ??= iterator.next();
+        const waitMs = Math.max(0, this.lastCommitMs + this.config.commitIntervalMs - Date.now());
+        const result = await this.waitFor(next, waitMs);
+        if (result !== undefined) {
+          next = undefined;
+          if (result.done === true) break;
+          await this.exclusive(() => this.process(result.value));
+        }
+        if (this.fatal === undefined && (Date.now() - this.lastCommitMs >= this.config.commitIntervalMs || this.overBounds())) {
+          await this.exclusive(() => this.commit());
+        }
+      }
+      if (this.fatal !== undefined) throw this.fatal;
+      await this.exclusive(() => this.commit());
+      await this.snapshots.finish(this.tasks.running());
+    } finally {
+      await iterator.return(undefined).catch(() => undefined);
+    }
+  }
+
+  /** The next batch, or undefined once `waitMs` passed or the thread was woken (stop, failure). */
+  private waitFor<T>(next: Promise<T>, waitMs: number): Promise<T | undefined> {
+    return new Promise<T | undefined>((resolve, reject) => {
+      const timer = setTimeout(() => resolve(undefined), waitMs);
+      this.wake = () => resolve(undefined);
+      next.then(resolve, reject).finally(() => clearTimeout(timer));
+    }).finally(() => {
+      this.wake = undefined;
+    });
+  }
+
+  private overBounds(): boolean {
+    for (const task of this.tasks.running()) if (task.pendingWrites >= this.config.maxPendingWritesPerTask) return true;
+    return false;
+  }
+
+  private async process(batch: ConsumerBatch<Uint8Array, Uint8Array>): Promise<void> {
+    const task = this.tasks.taskFor(batch.topic, batch.partition);
+    if (task === undefined) {
+      // Fetched before the partition was paused for its task's restore: read it again afterwards.
+      const first = batch.records[0];
+      if (first !== undefined && this.tasks.isRestoring(batch.topic, batch.partition)) this.consumer.seek({ topic: batch.topic, partition: batch.partition }, first.offset);
+      return;
+    }
+    const records = batch.records;
+    for (let i = 0; i < records.length; i++) {
+      if (task.isFull) {
+        this.collector.dispatch();
+        await task.whenNotFull();
+        if (this.tasks.taskFor(batch.topic, batch.partition) !== task) return;
+      }
+      task.accept(records[i]!);
+    }
+    this.metrics.recordsIn += records.length;
+    this.metrics.task(task.id).recordsProcessed += records.length;
+    const last = records[records.length - 1];
+    if (last !== undefined) this.metrics.task(task.id).lag = Math.max(0, batch.highWatermark - last.offset - 1);
+    this.dirty = true;
+    this.collector.dispatch();
+  }
+
+  /** Drains every running task and flushes their stores until nothing more is in flight or held back. */
+  private async drainAndFlush(tasks: readonly Task[]): Promise<void> {
+    for (;;) {
+      await Promise.all(tasks.map((t) => t.drained()));
+      for (const task of tasks) task.prepareCommit();
+      if (tasks.every((t) => t.inFlight === 0)) return;
+    }
+  }
+
+  private async commit(): Promise<void> {
+    this.lastCommitMs = Date.now();
+    if (!this.dirty || this.fatal !== undefined) return;
+    const startedMs = Date.now();
+    const tasks = this.tasks.running();
+    try {
+      await this.drainAndFlush(tasks);
+      await this.collector.flush();
+      const offsets = tasks.flatMap((t) => t.committableOffsets());
+      if (this.exactlyOnce) {
+        if (offsets.length > 0) await this.producer.sendOffsets(offsets, this.generation ?? this.consumer.groupMetadata());
+        await this.producer.commitTransaction();
+        this.inTransaction = false;
+      } else if (offsets.length > 0) {
+        await this.consumer.commit(offsets);
+      }
+    } catch (error) {
+      await this.recover(error);
+      return;
+    }
+    for (const task of tasks) task.commitSucceeded((store) => this.collector.changelogEnd(this.layout.changelogTopic(store), task.id.partition));
+    this.collector.reset();
+    this.dirty = false;
+    this.metrics.recordCommit(Date.now() - startedMs);
+    this.snapshots.afterCommit(tasks);
+    if (this.exactlyOnce) await this.beginTransaction();
+  }
+
+  private async beginTransaction(): Promise<void> {
+    await this.producer.beginTransaction();
+    this.inTransaction = true;
+  }
+
+  /**
+   * A commit failed: back to the last committed state. The transaction is aborted (or, when the
+   * producer cannot abort, replaced: the new producer's InitProducerId aborts it and fences the
+   * old one), held-back writes dropped, and every running task restores and rewinds.
+   */
+  private async recover(error: unknown): Promise<void> {
+    this.metrics.commitsFailed++;
+    if (isFatal(error)) {
+      this.fail(error);
+      return;
+    }
+    await this.abortTransaction();
+    for (const task of this.tasks.running()) task.commitFailed();
+    this.dirty = false;
+    this.tasks.rewindAll();
+    if (this.exactlyOnce) await this.beginTransaction().catch((e: unknown) => this.fail(e));
+  }
+
+  private async abortTransaction(): Promise<void> {
+    if (this.exactlyOnce && this.inTransaction) {
+      try {
+        await this.producer.abortTransaction();
+      } catch {
+        const old = this.producer;
+        this.producer = this.newProducer();
+        await old.close().catch(() => undefined);
+      }
+      this.inTransaction = false;
+    }
+    this.collector.reset(this.producer);
+  }
+
+  private async seekToCommitted(partitions: TopicPartition[]): Promise<void> {
+    for (const c of await this.consumer.committed(partitions)) {
+      if (c.offset >= 0) this.consumer.seek(c, c.offset);
+      else this.consumer.seekToBeginning([c]);
+    }
+  }
+
+  private async onRevoked(): Promise<void> {
+    this.events.rebalancing();
+    await this.commit();
+    this.tasks.suspendAll();
+  }
+
+  /** The group moved on without this member: nothing may be committed; the tasks go back to their committed state. */
+  private async onLost(): Promise<void> {
+    this.events.rebalancing();
+    await this.abortTransaction();
+    for (const task of this.tasks.running()) task.commitFailed();
+    this.dirty = false;
+    this.tasks.suspendAll();
+    if (this.exactlyOnce) await this.beginTransaction();
+  }
+
+  private onAssigned(): void {
+    this.metrics.rebalances++;
+    this.generation = this.consumer.groupMetadata();
+    this.tasks.assign(this.assignor.assignedTasks);
+  }
+
+  /** Asks the loop to stop after a last commit. */
+  stop(): void {
+    this.stopping = true;
+    this.wake?.();
+  }
+
+  /** Closes the consumers (leaving the group) and the producer; the tasks are closed without committing. */
+  async close(): Promise<void> {
+    await this.consumer.close().catch(() => undefined);
+    await this.restoreConsumer.close().catch(() => undefined);
+    if (this.inTransaction) await this.producer.abortTransaction().catch(() => undefined);
+    await this.producer.close().catch(() => undefined);
+    await this.tasks.restoresSettled();
+    this.tasks.closeAll();
+  }
+}

@@ -1,0 +1,164 @@
+import { Admin } from '../../sdk/client/admin/admin.ts';
+import type { Topology } from '../topology/topology.ts';
+import { AppState, type AppStateValue, transition } from './app-state.ts';
+import { prepareTopics } from './internal-topics.ts';
+import { StateDirectory } from './state-directory.ts';
+import { StreamThread } from './stream-thread.ts';
+import { resolveStreamsConfig, type ResolvedStreamsConfig, type StreamsConfig } from './streams-config.ts';
+import { StreamsError, StreamsErrorCode } from './streams-error.ts';
+import { StreamsMetrics, type StreamsMetricsSnapshot } from './streams-metrics.ts';
+import { FileTaskSnapshots } from './task-snapshots.ts';
+
+export type StateListener = (newState: AppStateValue, oldState: AppStateValue) => void;
+
+/**
+ * A running stream-processing application: one process of `applicationId`. Start more processes
+ * with the same id (and their own state directories) to spread its tasks; they form one group.
+ *
+ * ```ts
+ * const app = new StreamsApp(builder.build(), { applicationId: 'orders-v1', transport });
+ * await app.start();        // topics checked and created, the group joined
+ * ...
+ * await app.close();        // a last commit, then the group is left
+ * ```
+ */
+export class StreamsApp {
+  private readonly config: ResolvedStreamsConfig;
+  private readonly holder: { state: AppStateValue } = { state: AppState.created };
+  private readonly listeners = new Set<StateListener>();
+  private readonly metricsCounters: StreamsMetrics;
+  private thread: StreamThread | undefined;
+  private stateDir: StateDirectory | undefined;
+  private runLoop: Promise<void> | undefined;
+  private failure: unknown = undefined;
+  private closing: Promise<void> | undefined;
+  private settled!: { resolve: () => void; reject: (error: unknown) => void };
+  /** Settles when the application stopped: resolves after `close()`, rejects with what made it fail. */
+  readonly stopped: Promise<void>;
+
+  constructor(
+    private readonly topology: Topology,
+    config: StreamsConfig,
+  ) {
+    this.config = resolveStreamsConfig(config);
+    this.metricsCounters = new StreamsMetrics(this.config.applicationId);
+    this.stopped = new Promise<void>((resolve, reject) => (this.settled = { resolve, reject }));
+    this.stopped.catch(() => undefined);
+  }
+
+  get state(): AppStateValue {
+    return this.holder.state;
+  }
+
+  /** What stopped the application when it is in ERROR. */
+  get error(): unknown {
+    return this.failure;
+  }
+
+  /** Calls `listener` on every state change; returns a function that removes it. */
+  onStateChange(listener: StateListener): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  private moveTo(to: AppStateValue): void {
+    if (this.holder.state === to && to !== AppState.rebalancing) return;
+    const from = transition(this.holder, to);
+    for (const listener of this.listeners) listener(to, from);
+  }
+
+  /** Resolves once the application is in `state` (or rejects when it stops first). */
+  waitFor(state: AppStateValue): Promise<void> {
+    if (this.holder.state === state) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const off = this.onStateChange((now) => {
+        if (now === state) {
+          off();
+          resolve();
+        } else if (now === AppState.error || now === AppState.notRunning) {
+          off();
+          reject(this.failure ?? new StreamsError(StreamsErrorCode.fatal, `the application stopped (${now}) before reaching ${state}`));
+        }
+      });
+    });
+  }
+
+  /**
+   * Checks the source topics, creates or checks the internal topics, locks the state directory and
+   * starts processing. Rejects (and leaves the application in ERROR) when any of it fails.
+   */
+  async start(): Promise<void> {
+    if (this.holder.state !== AppState.created) throw new StreamsError(StreamsErrorCode.invalidConfig, `start() is for a new application; this one is ${this.holder.state}`);
+    try {
+      this.stateDir = StateDirectory.open(this.config.stateDir, this.config.applicationId, this.config.instanceId);
+      const admin = new Admin(this.config.transport);
+      const layout = await prepareTopics(admin, this.topology, this.config.applicationId, this.config.deadLetterPartitions);
+      const snapshots = new FileTaskSnapshots(this.stateDir, layout, admin, this.config);
+      this.thread = new StreamThread(this.topology, this.config, layout, admin, this.stateDir.instanceId, this.metricsCounters, snapshots, {
+        rebalancing: () => {
+          if (this.holder.state === AppState.created || this.holder.state === AppState.running) this.moveTo(AppState.rebalancing);
+        },
+        running: () => {
+          if (this.holder.state === AppState.rebalancing) this.moveTo(AppState.running);
+        },
+      });
+    } catch (error) {
+      this.stateDir?.close();
+      this.failure = error;
+      this.moveTo(AppState.pendingError);
+      this.moveTo(AppState.error);
+      this.settled.reject(error);
+      throw error;
+    }
+    this.runLoop = this.thread.run().then(
+      () => undefined,
+      (error: unknown) => this.stopWithError(error),
+    );
+  }
+
+  private async stopWithError(error: unknown): Promise<void> {
+    if (this.closing !== undefined) return;
+    this.failure = error;
+    this.moveTo(AppState.pendingError);
+    this.closing = this.shutDown();
+    await this.closing;
+    this.moveTo(AppState.error);
+    this.settled.reject(error);
+  }
+
+  private async shutDown(): Promise<void> {
+    await this.thread?.close();
+    this.stateDir?.close();
+  }
+
+  /** Stops processing after a last commit (and final store snapshots), leaves the group and releases the state directory. */
+  async close(): Promise<void> {
+    if (this.closing !== undefined) return this.closing.then(() => undefined);
+    if (this.holder.state === AppState.created) {
+      this.moveTo(AppState.pendingShutdown);
+      this.moveTo(AppState.notRunning);
+      this.settled.resolve();
+      return;
+    }
+    this.moveTo(AppState.pendingShutdown);
+    this.thread?.stop();
+    this.closing = (async () => {
+      await this.runLoop;
+      await this.shutDown();
+    })();
+    await this.closing;
+    if (this.failure === undefined) {
+      this.moveTo(AppState.notRunning);
+      this.settled.resolve();
+    }
+  }
+
+  metrics(): StreamsMetricsSnapshot {
+    return this.metricsCounters.snapshot();
+  }
+
+  /** The metrics in the Prometheus text format, to serve from an HTTP endpoint. */
+  metricsText(): string {
+    return this.metricsCounters.toPrometheus();
+  }
+}

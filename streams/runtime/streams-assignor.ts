@@ -1,0 +1,120 @@
+import { decode, encode } from '@msgpack/msgpack';
+import type { Assignor, MemberAssignment, MemberSubscription } from '../../sdk/client/consumer/assignors/assignor.ts';
+import type { TopicPartition } from '../../sdk/client/consumer/consumer-types.ts';
+import type { TaskId } from '../topology/processor.ts';
+
+/** A sub-topology as the assignor sees it: its id and the full names of the topics its sources read. */
+export interface AssignorSubtopology {
+  readonly id: number;
+  readonly sourceTopics: readonly string[];
+}
+
+const USER_DATA_VERSION = 1;
+
+/**
+ * Subscription userData (msgpack): [version = 1, instanceId, [[subtopology, partition], ...] tasks
+ * the member holds (running or suspended), endpoint or null].
+ * Assignment userData (msgpack): [version = 1, [[subtopology, partition], ...] the member's tasks].
+ */
+interface SubscriptionInfo {
+  instanceId: string;
+  ownedTasks: TaskId[];
+  endpoint: string | null;
+}
+
+function encodeTasks(tasks: readonly TaskId[]): [number, number][] {
+  return tasks.map((t) => [t.subtopology, t.partition]);
+}
+
+function decodeTasks(value: unknown): TaskId[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter((t): t is [number, number] => Array.isArray(t) && Number.isInteger(t[0]) && Number.isInteger(t[1])).map(([subtopology, partition]) => ({ subtopology, partition }));
+}
+
+function decodeSubscriptionInfo(bytes: Uint8Array | null): SubscriptionInfo | undefined {
+  if (bytes === null) return undefined;
+  try {
+    const v = decode(bytes);
+    if (!Array.isArray(v) || v[0] !== USER_DATA_VERSION || typeof v[1] !== 'string') return undefined;
+    return { instanceId: v[1], ownedTasks: decodeTasks(v[2]), endpoint: typeof v[3] === 'string' ? v[3] : null };
+  } catch {
+    return undefined;
+  }
+}
+
+const taskKey = (t: TaskId): string => `${t.subtopology}_${t.partition}`;
+
+/**
+ * The streams application's partition assignor (the group's protocol `rill-streams`). It assigns
+ * tasks rather than partitions: a task (sub-topology, partition) takes that partition of every
+ * topic its sub-topology reads, so co-partitioned topics always land on one member. Tasks are
+ * balanced by count across members and sticky: a task stays with the member that held it when
+ * that keeps the balance, so its state stays where it is.
+ *
+ * Eager: members give up their partitions before each rebalance; the runtime keeps a given-up
+ * task suspended and reports it as owned, so getting it back costs no restore.
+ */
+export class StreamsAssignor implements Assignor<MemberAssignment> {
+  readonly name = 'rill-streams';
+  readonly protocol = 'eager' as const;
+  private assigned: TaskId[] = [];
+
+  constructor(
+    private readonly subtopologies: () => readonly AssignorSubtopology[],
+    private readonly self: { instanceId: string; endpoint: string | null; ownedTasks: () => readonly TaskId[] },
+  ) {}
+
+  /** The tasks the last assignment gave this member. */
+  get assignedTasks(): readonly TaskId[] {
+    return this.assigned;
+  }
+
+  subscriptionUserData(): Uint8Array {
+    return encode([USER_DATA_VERSION, this.self.instanceId, encodeTasks(this.self.ownedTasks()), this.self.endpoint]);
+  }
+
+  onAssignment(assignment: MemberAssignment): void {
+    let tasks: TaskId[] = [];
+    if (assignment.userData !== null) {
+      const v = decode(assignment.userData);
+      if (Array.isArray(v) && v[0] === USER_DATA_VERSION) tasks = decodeTasks(v[1]);
+    }
+    this.assigned = tasks;
+  }
+
+  assign(members: readonly MemberSubscription[], partitionCounts: ReadonlyMap<string, number>): Map<string, MemberAssignment> {
+    const tasks: { id: TaskId; topics: readonly string[] }[] = [];
+    for (const s of this.subtopologies()) {
+      const count = Math.min(...s.sourceTopics.map((t) => partitionCounts.get(t) ?? 0));
+      for (let partition = 0; partition < count; partition++) tasks.push({ id: { subtopology: s.id, partition }, topics: s.sourceTopics });
+    }
+    const ordered = [...members].sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0));
+    const load = new Map<string, TaskId[]>(ordered.map((m) => [m.memberId, []]));
+    // Tasks stay with their previous owner up to an even share; the rest go one by one to a least
+    // loaded member, the previous owner first when it is among them. Loads end within one of each other.
+    const evenShare = Math.floor(tasks.length / Math.max(1, ordered.length));
+    const previousOwner = new Map<string, string>();
+    for (const m of ordered) for (const t of decodeSubscriptionInfo(m.userData)?.ownedTasks ?? []) if (!previousOwner.has(taskKey(t))) previousOwner.set(taskKey(t), m.memberId);
+    const unplaced: TaskId[] = [];
+    for (const { id } of tasks) {
+      const owner = previousOwner.get(taskKey(id));
+      const owned = owner === undefined ? undefined : load.get(owner);
+      if (owned !== undefined && owned.length < evenShare) owned.push(id);
+      else unplaced.push(id);
+    }
+    for (const id of unplaced) {
+      const least = Math.min(...[...load.values()].map((l) => l.length));
+      const owner = previousOwner.get(taskKey(id));
+      const target = owner !== undefined && load.get(owner)?.length === least ? owner : ordered.find((m) => load.get(m.memberId)!.length === least)?.memberId;
+      if (target !== undefined) load.get(target)!.push(id);
+    }
+    const topicsOf = new Map(tasks.map((t) => [taskKey(t.id), t.topics]));
+    const result = new Map<string, MemberAssignment>();
+    for (const m of ordered) {
+      const mine = load.get(m.memberId)!.sort((a, b) => a.subtopology - b.subtopology || a.partition - b.partition);
+      const partitions: TopicPartition[] = mine.flatMap((t) => topicsOf.get(taskKey(t))!.map((topic) => ({ topic, partition: t.partition })));
+      result.set(m.memberId, { partitions, userData: encode([USER_DATA_VERSION, encodeTasks(mine)]) });
+    }
+    return result;
+  }
+}

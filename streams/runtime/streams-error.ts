@@ -1,0 +1,26 @@
+/** Why a streams application refused to start or stopped. */
+export const StreamsErrorCode = {
+  /** A configuration value is out of range or malformed. */
+  invalidConfig: 'INVALID_CONFIG',
+  /** An internal topic exists with the wrong partition count or configs, or a source topic is missing. */
+  topicMismatch: 'TOPIC_MISMATCH',
+  /** Another process holds the state directory. */
+  stateDirLocked: 'STATE_DIR_LOCKED',
+  /** A record failed and the failure policy says stop. */
+  recordFailed: 'RECORD_FAILED',
+  /** The broker or the group failed in a way the runtime cannot recover from. */
+  fatal: 'FATAL',
+} as const;
+export type StreamsErrorCodeValue = (typeof StreamsErrorCode)[keyof typeof StreamsErrorCode];
+
+export class StreamsError extends Error {
+  override readonly name = 'StreamsError';
+
+  constructor(
+    readonly code: StreamsErrorCodeValue,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
