@@ -14,3 +14,4 @@ export type { ProcessingGuarantee, StreamsConfig } from './runtime/streams-confi
 export { StreamsError, StreamsErrorCode, type StreamsErrorCodeValue } from './runtime/streams-error.ts';
 export { AppState, type AppStateValue } from './runtime/app-state.ts';
 export type { StreamsMetricsSnapshot, TaskMetrics } from './runtime/streams-metrics.ts';
+export { awaitStreamsApp, streamsApp } from './runtime/streams-app-effect.ts';

@@ -198,7 +198,9 @@ export class StreamThread {
       await this.exclusive(() => this.commit());
       await this.snapshots.finish(this.tasks.running());
     } finally {
-      await iterator.return(undefined).catch(() => undefined);
+      // A generator's return() waits for a pending next(), which may wait for data forever; the
+      // consumer's close() ends that iteration instead.
+      if (next === undefined) await iterator.return(undefined).catch(() => undefined);
     }
   }
 

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Broker, EmbeddedTransport } from '../../../broker/mod.ts';
 import { Admin, Consumer, Producer, stringSerde } from '../../../sdk/mod.ts';
-import { AppState, StreamsApp, StreamsBuilder } from '../../../streams/mod.ts';
+import { Effect } from 'effect';
+import { AppState, StreamsApp, StreamsBuilder, streamsApp } from '../../../streams/mod.ts';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -71,6 +72,59 @@ describe('StreamsApp over the embedded broker', () => {
     const lag = await admin.groupLag('upper-app', ['words']);
     expect(lag.reduce((sum, p) => sum + p.lag, 0)).toBe(0);
     expect(app.metrics().recordsIn).toBe(300);
+    await producer.close();
+  });
+
+  it('spreads tasks over two instances, and hands them all to one when the other closes, each record once', async () => {
+    const { transport, stateDir } = await embeddedBroker();
+    const admin = new Admin(transport);
+    await admin.createTopics([{ name: 'in', numPartitions: 4 }, { name: 'out', numPartitions: 1 }]);
+    const producer = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde });
+    const send = (from: number, count: number) => producer.sendBatch(Array.from({ length: count }, (_, i) => ({ topic: 'in', key: `k${(from + i) % 13}`, value: `v${from + i}` })));
+    await send(0, 400);
+    const topology = () => {
+      const builder = new StreamsBuilder();
+      builder.stream('in', { key: stringSerde, value: stringSerde }).to('out');
+      return builder.build();
+    };
+    const apps = ['a', 'b'].map((n) => new StreamsApp(topology(), { applicationId: 'spread', transport, stateDir: join(stateDir, n), commitIntervalMs: 50 }));
+    await apps[0]!.start();
+    await apps[0]!.waitFor(AppState.running);
+    await apps[1]!.start();
+    await Promise.all(apps.map((a) => a.waitFor(AppState.running)));
+    await send(400, 400);
+    expect(new Set((await readCommitted(transport, 'out', 800)).map(([, v]) => v)).size).toBe(800);
+    const tasks = apps.map((a) => a.metrics().tasks.map((t) => t.taskId));
+    expect(tasks.flat().sort()).toEqual(['0_0', '0_1', '0_2', '0_3']);
+    expect(tasks.map((t) => t.length)).toEqual([2, 2]);
+    await apps[1]!.close();
+    await apps[0]!.waitFor(AppState.running);
+    await send(800, 400);
+    const out = await readCommitted(transport, 'out', 1200);
+    expect(new Set(out.map(([, v]) => v)).size).toBe(1200);
+    await apps[0]!.close();
+    expect(out).toHaveLength(1200);
+    await producer.close();
+  });
+
+  it('runs as a scoped Effect: started on acquire, closed with its scope', async () => {
+    const { transport, stateDir } = await embeddedBroker();
+    await new Admin(transport).createTopics([{ name: 'e-in', numPartitions: 1 }, { name: 'e-out', numPartitions: 1 }]);
+    const builder = new StreamsBuilder();
+    builder.stream('e-in', { key: stringSerde, value: stringSerde }).mapValues((v) => Effect.succeed(`${v}!`), { value: stringSerde }).to('e-out');
+    const producer = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde });
+    await producer.send({ topic: 'e-in', key: 'k', value: 'hello' });
+    const app = await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const running = yield* streamsApp(builder.build(), { applicationId: 'effect-app', transport, stateDir, commitIntervalMs: 50 });
+          yield* Effect.promise(() => readCommitted(transport, 'e-out', 1));
+          return running;
+        }),
+      ),
+    );
+    expect(app.state).toBe(AppState.notRunning);
+    expect(await readCommitted(transport, 'e-out', 1)).toEqual([['k', 'hello!']]);
     await producer.close();
   });
 });
