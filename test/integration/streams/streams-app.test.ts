@@ -44,6 +44,28 @@ async function readCommitted(transport: EmbeddedTransport, topic: string, count:
   return out;
 }
 
+/** Every committed record of `topic` up to its current read_committed end. */
+async function readAllCommitted(transport: EmbeddedTransport, topic: string): Promise<[string, string][]> {
+  const admin = new Admin(transport);
+  const ends = await admin.topicOffsets(topic, 1);
+  const consumer = new Consumer(transport, { keySerde: stringSerde, valueSerde: stringSerde, autoOffsetReset: 'earliest' });
+  const open = ends.filter((e) => e.latest > e.earliest);
+  const out: [string, string][] = [];
+  if (open.length === 0) return out;
+  consumer.assign(open.map((e) => ({ topic, partition: e.partition })));
+  const done = new Set<number>();
+  try {
+    for await (const batch of consumer.batches({ includeEmpty: true })) {
+      for (const r of batch.records) out.push([r.key!, r.value!]);
+      if ((consumer.position(batch) ?? 0) >= ends.find((e) => e.partition === batch.partition)!.latest) done.add(batch.partition);
+      if (done.size === open.length) break;
+    }
+  } finally {
+    await consumer.close();
+  }
+  return out;
+}
+
 describe('StreamsApp over the embedded broker', () => {
   it('runs a stateless job exactly once: outputs and input offsets commit together', async () => {
     const { transport, stateDir } = await embeddedBroker();
@@ -125,6 +147,57 @@ describe('StreamsApp over the embedded broker', () => {
     );
     expect(app.state).toBe(AppState.notRunning);
     expect(await readCommitted(transport, 'e-out', 1)).toEqual([['k', 'hello!']]);
+    await producer.close();
+  });
+
+  it('dead-letters failing records inside the transaction, and stops with ERROR when the policy says fail (its partial output never commits)', async () => {
+    const { transport, stateDir } = await embeddedBroker();
+    const admin = new Admin(transport);
+    await admin.createTopics([{ name: 'f-in', numPartitions: 1 }, { name: 'f-out', numPartitions: 1 }]);
+    const producer = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde });
+    await producer.sendBatch(['1', 'x', '3'].map((value, i) => ({ topic: 'f-in', key: `k${i}`, value })));
+    const topology = () => {
+      const builder = new StreamsBuilder();
+      builder
+        .stream('f-in', { key: stringSerde, value: stringSerde })
+        .mapValues((v) => {
+          if (Number.isNaN(Number(v))) throw new Error(`"${v}" is not a number`);
+          return String(Number(v) * 10);
+        }, { value: stringSerde })
+        .to('f-out');
+      return builder.build();
+    };
+    const dlqApp = new StreamsApp(topology(), { applicationId: 'dlq-app', transport, stateDir: join(stateDir, 'dlq'), commitIntervalMs: 50, failures: { processing: 'dlq' } });
+    await dlqApp.start();
+    expect(await readCommitted(transport, 'f-out', 2)).toEqual([['k0', '10'], ['k2', '30']]);
+    const dead = await readCommitted(transport, 'dlq-app-dlq', 1);
+    expect(dead).toEqual([['k1', 'x']]);
+    await dlqApp.close();
+    expect(dlqApp.metrics().recordsDeadLettered).toBe(1);
+
+    const failApp = new StreamsApp(topology(), { applicationId: 'fail-app', transport, stateDir: join(stateDir, 'fail'), commitIntervalMs: 60_000 });
+    await failApp.start();
+    await expect(failApp.stopped).rejects.toThrow(/processing of f-in-0 at offset 1 failed .*"x" is not a number/);
+    expect(failApp.state).toBe(AppState.error);
+    const lag = await admin.groupLag('fail-app', ['f-in']);
+    expect(lag.map((p) => p.committedOffset)).toEqual([-1]);
+    expect(await readAllCommitted(transport, 'f-out')).toEqual([['k0', '10'], ['k2', '30']]);
+    await producer.close();
+  });
+
+  it('runs at-least-once without transactions: outputs flushed before offsets are committed', async () => {
+    const { transport, stateDir } = await embeddedBroker();
+    const admin = new Admin(transport);
+    await admin.createTopics([{ name: 'a-in', numPartitions: 2 }, { name: 'a-out', numPartitions: 2 }]);
+    const producer = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde });
+    await producer.sendBatch(Array.from({ length: 50 }, (_, i) => ({ topic: 'a-in', key: `k${i}`, value: `v${i}` })));
+    const builder = new StreamsBuilder();
+    builder.stream('a-in', { key: stringSerde, value: stringSerde }).to('a-out');
+    const app = new StreamsApp(builder.build(), { applicationId: 'alos-app', transport, stateDir, commitIntervalMs: 50, guarantee: 'at_least_once' });
+    await app.start();
+    expect(new Set((await readCommitted(transport, 'a-out', 50)).map(([, v]) => v)).size).toBe(50);
+    await app.close();
+    expect((await admin.groupLag('alos-app', ['a-in'])).reduce((sum, p) => sum + p.lag, 0)).toBe(0);
     await producer.close();
   });
 });
