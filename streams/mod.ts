@@ -1,5 +1,9 @@
-export { StreamsBuilder, type ConsumedOptions } from './dsl/streams-builder.ts';
+export { StreamsBuilder, type ConsumedOptions, type KeyValueStoreOptions, type TableOptions } from './dsl/streams-builder.ts';
 export { KStream, type BranchSpec, type Named, type ProducedOptions, type RepartitionOptions } from './dsl/kstream.ts';
+export { KGroupedStream, type GroupedOptions } from './dsl/kgrouped-stream.ts';
+export { KTable } from './dsl/ktable.ts';
+export type { Change } from './dsl/change.ts';
+export type { MaterializedOptions } from './dsl/materialized.ts';
 export type { UserResult } from './dsl/user-result.ts';
 export { nullable } from './topology/nullable-serde.ts';
 export { StreamRecord, type RecordMetadata } from './topology/stream-record.ts';
@@ -7,5 +11,7 @@ export { taskIdText, type Processor, type ProcessorContext, type ProcessorSuppli
 export { Topology, TopologyError, type Subtopology } from './topology/topology.ts';
 export { TopologyBuilder } from './topology/topology-builder.ts';
 export type { StateStore } from './state/state-store.ts';
+export type { KeyValueStore, ReadOnlyKeyValueStore } from './state/key-value-store.ts';
+export { timestampedSerde, type ValueAndTimestamp } from './state/value-and-timestamp.ts';
 export { DeadLetterHeader, deadLetterTopic, RecordFailureError, type FailureAction, type FailurePolicy } from './runtime/failure-policy.ts';
 export { TopologyTestDriver, TestInputTopic, TestOutputTopic, type TestDriverOptions, type TestRecord } from './test-driver/topology-test-driver.ts';
