@@ -65,10 +65,10 @@ export class KGroupedStream<K, V> {
 
   private aggregateWith<VA>(what: string, prefix: string, step: AggregateStep<K, V, VA>, options: MaterializedOptions<K, VA> & { value: Serde<VA> }): KTable<K, VA, never> {
     const storeName = this.ctx.name(options.name, `${prefix}-STATE-STORE`);
-    const key = options.key ?? this.grouped.key ?? this.stream.keySerde;
-    if (key === undefined) throw new TopologyError(`${what} needs a key serde for its store "${storeName}": the stream's key type changed since its last serde; pass { key: ... }`);
     const base = this.grouped.name ?? storeName;
-    if (this.stream.keyChanged && this.repartitioned === undefined) this.stream.serdesFor(`the repartition topic "${base}-repartition"`, this.grouped);
+    if (this.stream.keyChanged && this.repartitioned === undefined) this.stream.serdesFor(`${what}: the repartition topic "${base}-repartition"`, this.grouped);
+    const key = options.key ?? this.grouped.key ?? this.stream.keySerde;
+    if (key === undefined) throw new Error('invariant: a stream whose key did not change since its source has the key serde of its source');
     const spec = tableStoreSpec(storeName, key, options.value, options);
     this.ctx.topology.addStore(spec);
     const input = this.input(base);

@@ -26,8 +26,12 @@ export interface Named {
 export interface ProducedOptions<K, V> extends Named {
   key?: Serde<K>;
   value?: Serde<V>;
-  /** Picks the partition per record; default: murmur2 of the serialized key, as Kafka's producers do. */
-  partitioner?: (record: StreamRecord<K, V>, partitions: number) => number | undefined;
+  /**
+   * Picks the partition per record; default: murmur2 of the serialized key, as Kafka's producers do.
+   * A method signature, so a KStream stays covariant in its value type (a table that never deletes
+   * is usable where one that may is expected).
+   */
+  partitioner?(record: StreamRecord<K, V>, partitions: number): number | undefined;
 }
 
 export interface RepartitionOptions<K, V> extends ProducedOptions<K, V> {
