@@ -34,52 +34,58 @@ class Components {
   }
 }
 
-/** Which component writes each topic to which component reads it, by component root. */
+/**
+ * Which node writes each topic that which node reads, seen between components: the components are
+ * looked up at each question, so the answers follow the unions made since.
+ */
 class TopicGraph {
-  /** root → [topic, reader root][] */
-  private readonly edges = new Map<string, { topic: TopicRef; to: string }[]>();
+  private readonly edges: { from: string; topic: TopicRef; to: string }[] = [];
 
-  constructor(nodes: Iterable<TopologyNode>, root: (name: string) => string, include: (ref: TopicRef) => boolean) {
+  constructor(
+    nodes: Iterable<TopologyNode>,
+    private readonly root: (name: string) => string,
+    include: (ref: TopicRef) => boolean,
+  ) {
     const readers = new Map<string, string>();
     const all = [...nodes];
-    for (const node of all) if (node.kind === 'source') for (const ref of node.topics) if (include(ref)) readers.set(topicKey(ref), root(node.name));
+    for (const node of all) if (node.kind === 'source') for (const ref of node.topics) if (include(ref)) readers.set(topicKey(ref), node.name);
     for (const node of all) {
       if (node.kind !== 'sink' || typeof node.topic === 'function' || !include(node.topic)) continue;
       const to = readers.get(topicKey(node.topic));
-      if (to === undefined) continue;
-      const from = root(node.name);
-      const list = this.edges.get(from) ?? [];
-      list.push({ topic: node.topic, to });
-      this.edges.set(from, list);
+      if (to !== undefined) this.edges.push({ from: node.name, topic: node.topic, to });
     }
   }
 
-  /** The topics of a path from `from` to `to`, undefined when there is none. */
+  /** The topics of a path from component `from` to component `to` (roots), undefined when there is none. */
   path(from: string, to: string): TopicRef[] | undefined {
+    const out = new Map<string, { topic: TopicRef; to: string }[]>();
+    for (const edge of this.edges) {
+      const at = this.root(edge.from);
+      const list = out.get(at) ?? [];
+      list.push({ topic: edge.topic, to: this.root(edge.to) });
+      out.set(at, list);
+    }
     const via = new Map<string, { topic: TopicRef; previous: string }>();
     const queue = [from];
     const seen = new Set([from]);
     while (queue.length > 0) {
       const at = queue.shift()!;
-      for (const edge of this.edges.get(at) ?? []) {
-        if (seen.has(edge.to)) {
-          if (edge.to !== to) continue;
-        } else {
-          seen.add(edge.to);
-          via.set(edge.to, { topic: edge.topic, previous: at });
-          queue.push(edge.to);
-        }
+      for (const edge of out.get(at) ?? []) {
         if (edge.to === to) {
           const topics = [edge.topic];
           for (let back = at; back !== from; back = via.get(back)!.previous) topics.unshift(via.get(back)!.topic);
           return topics;
         }
+        if (seen.has(edge.to)) continue;
+        seen.add(edge.to);
+        via.set(edge.to, { topic: edge.topic, previous: at });
+        queue.push(edge.to);
       }
     }
     return undefined;
   }
 
-  /** The topics of a cycle, if there is one. */
+  /** The topics of a cycle between components, if there is one. */
   cycle(roots: Iterable<string>): TopicRef[] | undefined {
     for (const root of roots) {
       const back = this.path(root, root);

@@ -195,6 +195,27 @@ describe('KTable through the test driver', () => {
     ]);
   });
 
+  it('aggregates a table’s changes in the same task within the same commit (its store flushes before the aggregation’s)', async () => {
+    const builder = new StreamsBuilder();
+    builder
+      .table('profiles', { ...text, name: 'profiles' })
+      .toStream()
+      .groupByKey()
+      .count({ name: 'profile-updates' })
+      .toStream()
+      .to('updates');
+    const topology = builder.build();
+    expect(topology.subtopologies).toHaveLength(1);
+    expect(topology.subtopologies[0]!.stores.map((s) => s.name)).toEqual(['profiles', 'profile-updates']);
+    const driver = testDriver(topology);
+    const input = driver.inputTopic('profiles', { key: stringSerde, value: nullable(stringSerde) });
+    await input.pipe('ann', 'v1');
+    expect(driver.outputTopic('updates', { key: stringSerde, value: longSerde }).readKeyValues()).toEqual([['ann', 1]]);
+    await input.pipe('ann', null);
+    await input.pipe('ann', 'v2');
+    expect(driver.outputTopic('updates', { key: stringSerde, value: longSerde }).readKeyValues()).toEqual([['ann', 2]]);
+  });
+
   it('an aggregation’s table filters like any table: count, then keys seen at least twice', async () => {
     const builder = new StreamsBuilder();
     builder

@@ -45,6 +45,16 @@ describe('topology validation', () => {
     );
   });
 
+  it('also when stores already joined the components: a topic separating the users of a second store is found', () => {
+    const builder = new StreamsBuilder();
+    builder.addStateStore({ name: 'first', ...text });
+    builder.addStateStore({ name: 'second', ...text });
+    builder.stream('a', text).process(forwarding, { name: 'on-a', stores: ['first'] });
+    builder.stream('b', text).process(forwarding, { name: 'on-b', stores: ['first', 'second'], ...text }).to('bridge');
+    builder.stream('bridge', text).process(forwarding, { name: 'on-bridge', stores: ['second'] });
+    expect(buildError(() => builder.build()).message).toMatch(/^store "second" is used by "on-b" and "on-bridge", which topic "bridge" separates into two sub-topologies/);
+  });
+
   it('puts processors of two inputs sharing a store in one sub-topology and records that the inputs must be co-partitioned', () => {
     const builder = new StreamsBuilder();
     builder.addStateStore({ name: 'shared', ...text });
