@@ -8,13 +8,10 @@ import {
   StreamsBuilder,
   timestampedSerde,
   TopologyError,
-  type Topology,
   type ValueAndTimestamp,
 } from '../../../streams/mod.ts';
 import type { OutputRecord } from '../../../streams/runtime/record-collector.ts';
-import { Task } from '../../../streams/runtime/task.ts';
-import { openInMemoryTaskStore } from './helpers/in-memory-task-store.ts';
-import { testDriver } from './helpers/test-driver.ts';
+import { testDriver, testTask } from './helpers/test-driver.ts';
 
 const text = { key: stringSerde, value: stringSerde };
 const numbers = { key: stringSerde, value: jsonSerde<number>() };
@@ -224,7 +221,7 @@ describe('grouped stream aggregations through the test driver', () => {
       .to('out');
     const topology = builder.build();
     const sent: OutputRecord[] = [];
-    const task = taskOf(topology, sent);
+    const task = testTask(topology, sent);
     gates.set('a1', gate());
     let offset = 0;
     const accept = (key: string, value: string) =>
@@ -313,23 +310,3 @@ describe('grouped stream aggregations through the test driver', () => {
     expect(lengths.groupBy((_key, length) => String(length), { key: stringSerde, value: jsonSerde<number>() }).count({ name: 'c' }).queryableStoreName).toBe('c');
   });
 });
-
-/** A task of the topology's only sub-topology with the tests' in-memory stores, writing to `sent`. */
-function taskOf(topology: Topology, sent: OutputRecord[]): Task {
-  return new Task(
-    { subtopology: 0, partition: 0 },
-    topology.subtopologies[0]!,
-    (name) => topology.childrenOf(name),
-    {
-      applicationId: 'app',
-      collector: { send: (r) => void sent.push(r), partitionCount: () => 1 },
-      topicName: (ref) => (ref.internal ? `app-${ref.name}` : ref.name),
-      openStore: (spec, taskId) => openInMemoryTaskStore(spec, { partition: taskId.partition, writeChangelog: (r) => void sent.push({ ...r, topic: `app-${spec.name}-changelog`, partition: 0 }) }),
-      onFailure: (failure) => {
-        throw failure.error;
-      },
-      nowMs: () => 0,
-    },
-    { maxInFlightRecords: 100 },
-  );
-}

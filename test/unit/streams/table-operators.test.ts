@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { jsonSerde, longSerde, stringSerde } from '../../../sdk/mod.ts';
-import { type KeyValueStore, nullable, StreamsBuilder, timestampedSerde, type Topology, type ValueAndTimestamp } from '../../../streams/mod.ts';
+import { type KeyValueStore, nullable, StreamsBuilder, timestampedSerde, type ValueAndTimestamp } from '../../../streams/mod.ts';
 import type { OutputRecord } from '../../../streams/runtime/record-collector.ts';
-import { Task } from '../../../streams/runtime/task.ts';
-import { openInMemoryTaskStore } from './helpers/in-memory-task-store.ts';
-import { testDriver } from './helpers/test-driver.ts';
+import { testDriver, testTask } from './helpers/test-driver.ts';
 
 const text = { key: stringSerde, value: stringSerde };
 const numbers = { key: stringSerde, value: jsonSerde<number>() };
@@ -77,7 +75,7 @@ describe('KTable through the test driver', () => {
     const sent: OutputRecord[] = [];
     const builder = new StreamsBuilder();
     builder.table('t', text).toStream().to('out');
-    const task = taskOf(builder.build(), sent);
+    const task = testTask(builder.build(), sent);
     let offset = 0;
     const accept = (key: string, value: string | null, timestamp = 101 + offset) =>
       task.accept({ topic: 't', partition: 0, offset: offset++, timestamp, key: encoder.encode(key), value: value === null ? null : encoder.encode(value), headers: [] });
@@ -238,23 +236,3 @@ describe('KTable through the test driver', () => {
     ]);
   });
 });
-
-/** A task of the topology's only sub-topology with the tests' in-memory stores, writing to `sent`. */
-function taskOf(topology: Topology, sent: OutputRecord[]): Task {
-  return new Task(
-    { subtopology: 0, partition: 0 },
-    topology.subtopologies[0]!,
-    (name) => topology.childrenOf(name),
-    {
-      applicationId: 'app',
-      collector: { send: (r) => void sent.push(r), partitionCount: () => 1 },
-      topicName: (ref) => ref.name,
-      openStore: (spec, taskId) => openInMemoryTaskStore(spec, { partition: taskId.partition, writeChangelog: (r) => void sent.push({ ...r, topic: `app-${spec.name}-changelog`, partition: 0 }) }),
-      onFailure: (failure) => {
-        throw failure.error;
-      },
-      nowMs: () => 0,
-    },
-    { maxInFlightRecords: 100 },
-  );
-}
