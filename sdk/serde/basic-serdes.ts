@@ -35,3 +35,25 @@ export function jsonSerde<T>(): Serde<T> {
     },
   };
 }
+
+/**
+ * A 64-bit signed integer, 8 bytes big-endian (Kafka's `Serdes.Long()`, which Kafka Streams'
+ * `count()` writes). Numbers outside Number.MAX_SAFE_INTEGER are refused rather than rounded.
+ */
+export const longSerde: Serde<number> = {
+  serialize: (value) => {
+    if (!Number.isSafeInteger(value)) throw new KafkaError('INVALID_RECORD', `${value} is not a safe integer for a 64-bit long`);
+    const bytes = new Uint8Array(8);
+    const view = new DataView(bytes.buffer);
+    view.setInt32(0, Math.floor(value / 0x1_0000_0000));
+    view.setUint32(4, value >>> 0);
+    return bytes;
+  },
+  deserialize: (bytes) => {
+    if (bytes.length !== 8) throw new KafkaError('CORRUPT_MESSAGE', `a long is 8 bytes, not ${bytes.length}`);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, 8);
+    const value = view.getInt32(0) * 0x1_0000_0000 + view.getUint32(4);
+    if (!Number.isSafeInteger(value)) throw new KafkaError('CORRUPT_MESSAGE', 'the long does not fit a safe integer');
+    return value;
+  },
+};

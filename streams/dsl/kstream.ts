@@ -4,6 +4,7 @@ import type { StreamRecord } from '../topology/stream-record.ts';
 import { TopologyError } from '../topology/topology.ts';
 import type { SinkPartitioner } from '../topology/topology-nodes.ts';
 import type { DslContext } from './dsl-context.ts';
+import { type GroupedOptions, KGroupedStream } from './kgrouped-stream.ts';
 import {
   branchProcessor,
   filterProcessor,
@@ -25,8 +26,12 @@ export interface Named {
 export interface ProducedOptions<K, V> extends Named {
   key?: Serde<K>;
   value?: Serde<V>;
-  /** Picks the partition per record; default: murmur2 of the serialized key, as Kafka's producers do. */
-  partitioner?: (record: StreamRecord<K, V>, partitions: number) => number | undefined;
+  /**
+   * Picks the partition per record; default: murmur2 of the serialized key, as Kafka's producers do.
+   * A method signature, so a KStream stays covariant in its value type (a table that never deletes
+   * is usable where one that may is expected).
+   */
+  partitioner?(record: StreamRecord<K, V>, partitions: number): number | undefined;
 }
 
 export interface RepartitionOptions<K, V> extends ProducedOptions<K, V> {
@@ -149,6 +154,19 @@ export class KStream<K, V> {
   /** A low-level processor (with access to stores named in `stores`) below this stream. */
   process<KR, VR>(supplier: ProcessorSupplier<K, V, KR, VR>, options?: Named & { stores?: readonly string[]; key?: Serde<KR>; value?: Serde<VR> }): KStream<KR, VR> {
     return this.derive('KSTREAM-PROCESSOR', options, supplier, options?.key, options?.value, true, options?.stores ?? []);
+  }
+
+  /**
+   * Groups the records by their key for an aggregation. If the key changed since the stream was
+   * last partitioned, the aggregation repartitions first, with the serdes given here or the stream's.
+   */
+  groupByKey(options?: GroupedOptions<K, V>): KGroupedStream<NonNullable<K>, NonNullable<V>> {
+    return new KGroupedStream(this.ctx, this as unknown as KStream<NonNullable<K>, NonNullable<V>>, (options ?? {}) as GroupedOptions<NonNullable<K>, NonNullable<V>>);
+  }
+
+  /** Groups the records by a new key (`selectKey` then `groupByKey`): the aggregation repartitions by it. */
+  groupBy<KR>(selector: (key: K, value: V) => UserResult<KR>, options: GroupedOptions<KR, V> & { key: Serde<KR> }): KGroupedStream<NonNullable<KR>, NonNullable<V>> {
+    return this.selectKey(selector, { key: options.key }).groupByKey(options);
   }
 
   /** Writes the stream to `topic`, or to the topic a function picks per record. */

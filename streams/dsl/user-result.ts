@@ -9,13 +9,13 @@ export type UserResult<T> = T | PromiseLike<T> | Effect.Effect<T, unknown, never
 
 /**
  * Calls `next` with the function's result: at once for a plain value (the common, allocation-free
- * path), once it settles for a promise or an Effect, whose completion is then the returned promise.
+ * path), once it settles for a promise or an Effect. Returns what `next` returns, or the promise of
+ * it, so a step that goes asynchronous after another is still followed by the runtime.
  */
-export function withResult<T>(result: UserResult<T>, next: (value: T) => void): ProcessResult {
+export function withResult<T>(result: UserResult<T>, next: (value: T) => ProcessResult): ProcessResult {
   if (result !== null && typeof result === 'object') {
     if (Effect.isEffect(result)) return Effect.runPromise(result as Effect.Effect<T, unknown, never>).then(next);
     if (typeof (result as PromiseLike<T>).then === 'function') return (result as PromiseLike<T>).then(next);
   }
-  next(result as T);
-  return undefined;
+  return next(result as T);
 }

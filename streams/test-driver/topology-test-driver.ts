@@ -1,7 +1,9 @@
 import type { RecordHeader } from '../../sdk/record/record.ts';
 import type { Serde } from '../../sdk/serde/serde.ts';
 import type { StateStore } from '../state/state-store.ts';
-import { openTaskStore } from '../state/open-task-store.ts';
+import { openTaskStore, type StoreEnvironment } from '../state/open-task-store.ts';
+import type { StoreSpec } from '../state/store-spec.ts';
+import type { TaskStore } from '../state/task-store.ts';
 import { actionFor, deadLetterRecord, type FailurePolicy, RecordFailureError } from '../runtime/failure-policy.ts';
 import type { OutputRecord, RecordCollector } from '../runtime/record-collector.ts';
 import { type RecordFailure, Task } from '../runtime/task.ts';
@@ -15,6 +17,8 @@ export interface TestDriverOptions {
   failures?: FailurePolicy;
   /** Bound on records in flight per task (default 1000), as in the runtime. */
   maxInFlightRecords?: number;
+  /** Opens each task's stores; default: the state layer's `openTaskStore`, as in production. */
+  openStore?: (spec: StoreSpec, env: StoreEnvironment) => TaskStore;
 }
 
 /** A record read back from an output topic, deserialized. */
@@ -48,6 +52,7 @@ export class TopologyTestDriver {
     this.applicationId = options.applicationId ?? 'test-driver';
     this.wallClockMs = options.wallClockMs ?? 0;
     this.failures = options.failures ?? {};
+    const openStore = options.openStore ?? openTaskStore;
     const collector: RecordCollector = {
       send: (record) => this.collect(record),
       partitionCount: () => 1,
@@ -63,7 +68,7 @@ export class TopologyTestDriver {
           collector,
           topicName: (ref) => this.topicName(ref),
           openStore: (spec, taskId) =>
-            openTaskStore(spec, {
+            openStore(spec, {
               partition: taskId.partition,
               writeChangelog: (record) => this.collect({ ...record, topic: `${this.applicationId}-${spec.name}-changelog`, partition: taskId.partition }),
             }),

@@ -76,12 +76,6 @@ export class TopologyBuilder {
   }
 
   build(): Topology {
-    for (const node of this.nodes.values()) {
-      const refs = node.kind === 'source' ? node.topics : node.kind === 'sink' && typeof node.topic !== 'function' ? [node.topic] : [];
-      for (const ref of refs) {
-        if (ref.internal && !this.repartitionTopics.has(ref.name)) throw new TopologyError(`"${node.name}" uses an undeclared repartition topic "${ref.name}"`);
-      }
-    }
     return new Topology(new Map(this.nodes), new Map(this.stores), new Map(this.repartitionTopics));
   }
 }

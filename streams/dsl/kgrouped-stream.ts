@@ -1,0 +1,88 @@
+import type { Serde } from '../../sdk/serde/serde.ts';
+import { longSerde } from '../../sdk/serde/basic-serdes.ts';
+import type { ProcessorSupplier } from '../topology/processor.ts';
+import { TopologyError } from '../topology/topology.ts';
+import { type AggregateStep, streamAggregateProcessor } from './aggregate-processor.ts';
+import type { DslContext } from './dsl-context.ts';
+import type { KStream } from './kstream.ts';
+import { alwaysSendsOldValues, KTable } from './ktable.ts';
+import { type MaterializedOptions, tableStoreSpec } from './materialized.ts';
+import type { UserResult } from './user-result.ts';
+
+/**
+ * How a stream is grouped (Kafka Streams' `Grouped`): the serdes of the repartition topic, when the
+ * key changed since the stream was last partitioned, and its name (`<name>-repartition`; default:
+ * the store's name).
+ */
+export interface GroupedOptions<K, V> {
+  name?: string;
+  key?: Serde<K>;
+  value?: Serde<V>;
+}
+
+/**
+ * A stream grouped by key, ready to aggregate (Kafka Streams' KGroupedStream). Records with a null
+ * key or value are left out of every aggregation, as in Kafka Streams. When the key changed since
+ * the stream was last partitioned (map, selectKey, flatMap, process, groupBy), the first
+ * aggregation writes the stream through a repartition topic `<name>-repartition` first (records
+ * with a null key or value are dropped before it), so each task sees every record of its keys;
+ * later aggregations of the same grouped stream share it.
+ */
+export class KGroupedStream<K, V> {
+  private repartitioned: KStream<K, V> | undefined;
+
+  /** @internal */
+  constructor(
+    private readonly ctx: DslContext,
+    private readonly stream: KStream<K, V>,
+    private readonly grouped: GroupedOptions<K, V>,
+  ) {}
+
+  /** The number of records per key, a KTable of longs (`longSerde` unless `value` says otherwise). */
+  count(options?: MaterializedOptions<K, number>): KTable<K, number, never> {
+    const value = options?.value ?? longSerde;
+    return this.aggregateWith('count()', 'KSTREAM-AGGREGATE', (_key, _value, count: number | undefined) => (count ?? 0) + 1, { ...options, value });
+  }
+
+  /** Combines each key's values: the first value as it is, then `reducer(aggregate, value)` per record. */
+  reduce(reducer: (aggregate: V, value: V) => UserResult<V>, options?: MaterializedOptions<K, V>): KTable<K, V, never> {
+    const value = options?.value ?? this.grouped.value ?? this.stream.valueSerde;
+    if (value === undefined) throw new TopologyError(`reduce() needs a value serde for its store: the stream's value type changed since its last serde; pass { value: ... }`);
+    return this.aggregateWith('reduce()', 'KSTREAM-REDUCE', (_key, next: V, aggregate: V | undefined) => (aggregate === undefined ? next : reducer(aggregate, next)), { ...options, value });
+  }
+
+  /**
+   * Folds each key's values into an aggregate of the type `value`'s serde declares: starting from
+   * `initializer()`, then `aggregator(key, value, aggregate)` per record.
+   */
+  aggregate<VA>(
+    initializer: () => NoInfer<VA>,
+    aggregator: (key: K, value: V, aggregate: NoInfer<VA>) => UserResult<NoInfer<VA>>,
+    options: MaterializedOptions<K, VA> & { value: Serde<VA> },
+  ): KTable<K, VA, never> {
+    return this.aggregateWith('aggregate()', 'KSTREAM-AGGREGATE', (key, next, aggregate: VA | undefined) => aggregator(key, next, aggregate === undefined ? initializer() : aggregate), options);
+  }
+
+  private aggregateWith<VA>(what: string, prefix: string, step: AggregateStep<K, V, VA>, options: MaterializedOptions<K, VA> & { value: Serde<VA> }): KTable<K, VA, never> {
+    const storeName = this.ctx.name(options.name, `${prefix}-STATE-STORE`);
+    const base = this.grouped.name ?? storeName;
+    if (this.stream.keyChanged && this.repartitioned === undefined) this.stream.serdesFor(`${what}: the repartition topic "${base}-repartition"`, this.grouped);
+    const key = options.key ?? this.grouped.key ?? this.stream.keySerde;
+    if (key === undefined) throw new Error('invariant: a stream whose key did not change since its source has the key serde of its source');
+    const spec = tableStoreSpec(storeName, key, options.value, options);
+    this.ctx.topology.addStore(spec);
+    const input = this.input(base);
+    const name = this.ctx.nextName(prefix);
+    this.ctx.topology.addProcessor(name, streamAggregateProcessor(storeName, spec.cached, step) as ProcessorSupplier<unknown, unknown, unknown, unknown>, [input.nodeName], [storeName]);
+    return new KTable<K, VA, never>(this.ctx, name, key, options.value, storeName, alwaysSendsOldValues);
+  }
+
+  /** The stream the aggregation reads: this one, or its copy through `<base>-repartition` when the key changed. */
+  private input(base: string): KStream<K, V> {
+    if (!this.stream.keyChanged) return this.stream;
+    this.repartitioned ??= this.stream
+      .filter((key, value) => key !== null && key !== undefined && value !== null && value !== undefined, { name: `${base}-repartition-filter` })
+      .throughRepartition(base, this.grouped);
+    return this.repartitioned;
+  }
+}

@@ -1,0 +1,78 @@
+import type { Serde } from '../../sdk/serde/serde.ts';
+import type { ProcessorSupplier } from '../topology/processor.ts';
+import type { DslContext } from './dsl-context.ts';
+import { KStream, type Named } from './kstream.ts';
+import { tableFilterProcessor, tableMapValuesProcessor, toStreamProcessor } from './table-processors.ts';
+import type { UserResult } from './user-result.ts';
+
+/** @internal Tells the operator above a table that an operator below needs its old values. */
+export interface OldValues {
+  enable(): void;
+}
+
+/** Tables that own a store always send old values: they read them anyway. */
+export const alwaysSendsOldValues: OldValues = { enable: () => undefined };
+
+/**
+ * A changelog stream seen as a table (Kafka Streams' KTable): the latest value per key. Built by
+ * `builder.table(...)` or an aggregation of a grouped stream, which keep it in a store; `filter`
+ * and `mapValues` derive tables computed on the fly from their parent's changes (see `Change`).
+ *
+ * `Deleted` is `null` when keys can be deleted from the table (a table read from a topic, a
+ * filtered table), so `toStream()` has null values (tombstones) for deletes; an aggregation's table
+ * never deletes, so it is `never` there and `toStream()` has no nulls.
+ */
+export class KTable<K, V, Deleted extends null = null> {
+  /** @internal */
+  constructor(
+    private readonly ctx: DslContext,
+    /** @internal The node whose output (changes) this table is. */
+    readonly nodeName: string,
+    /** @internal */
+    readonly keySerde: Serde<K> | undefined,
+    /** @internal */
+    readonly valueSerde: Serde<V> | undefined,
+    /** The store holding this table, for queries and tests; undefined for a table computed on the fly. */
+    readonly queryableStoreName: string | undefined,
+    /** @internal */
+    readonly oldValues: OldValues,
+  ) {}
+
+  private derive<VR, D extends null>(prefix: string, named: Named | undefined, supplier: ProcessorSupplier<K, unknown, K, unknown>, valueSerde: Serde<VR> | undefined, oldValues: OldValues): KTable<K, VR, D> {
+    const name = this.ctx.name(named?.name, prefix);
+    this.ctx.topology.addProcessor(name, supplier, [this.nodeName]);
+    return new KTable<K, VR, D>(this.ctx, name, this.keySerde, valueSerde, undefined, oldValues);
+  }
+
+  /** The keys whose value matches; a key that stops matching is deleted from the result. */
+  filter(predicate: (key: K, value: V) => UserResult<boolean>, named?: Named): KTable<K, V, null> {
+    this.oldValues.enable();
+    return this.derive('KTABLE-FILTER', named, tableFilterProcessor(predicate, true) as ProcessorSupplier<K, unknown, K, unknown>, this.valueSerde, alwaysSendsOldValues);
+  }
+
+  /** The keys whose value does not match; a key that starts matching is deleted from the result. */
+  filterNot(predicate: (key: K, value: V) => UserResult<boolean>, named?: Named): KTable<K, V, null> {
+    this.oldValues.enable();
+    return this.derive('KTABLE-FILTER', named, tableFilterProcessor(predicate, false) as ProcessorSupplier<K, unknown, K, unknown>, this.valueSerde, alwaysSendsOldValues);
+  }
+
+  /** Each key's value mapped; deletes stay deletes. */
+  mapValues<VR>(mapper: (value: V, key: K) => UserResult<VR>, options?: Named & { value?: Serde<VR> }): KTable<K, VR, Deleted> {
+    const flag = { send: false };
+    const oldValues: OldValues = {
+      enable: () => {
+        if (flag.send) return;
+        flag.send = true;
+        this.oldValues.enable();
+      },
+    };
+    return this.derive('KTABLE-MAPVALUES', options, tableMapValuesProcessor(mapper, flag) as ProcessorSupplier<K, unknown, K, unknown>, options?.value, oldValues);
+  }
+
+  /** The table's changes as a record stream: each update's new value, null for a delete. */
+  toStream(named?: Named): KStream<K, V | Deleted> {
+    const name = this.ctx.name(named?.name, 'KTABLE-TOSTREAM');
+    this.ctx.topology.addProcessor(name, toStreamProcessor<K, V>(), [this.nodeName]);
+    return new KStream<K, V | Deleted>(this.ctx, name, this.keySerde, this.valueSerde as Serde<V | Deleted> | undefined, false);
+  }
+}

@@ -1,0 +1,33 @@
+import type { Serde } from '../../sdk/serde/serde.ts';
+import type { StoreSpec } from '../state/store-spec.ts';
+import { timestampedSerde } from '../state/value-and-timestamp.ts';
+
+/**
+ * How a table's store is kept (Kafka Streams' `Materialized`). The store's changelog topic is
+ * `<applicationId>-<name>-changelog`.
+ */
+export interface MaterializedOptions<K, V> {
+  /** The store's name; generated when absent. */
+  name?: string;
+  key?: Serde<K>;
+  value?: Serde<V>;
+  /** Default true: updates are gathered per commit and forwarded once per key when the store flushes. */
+  cached?: boolean;
+  /** Default true: the store has a compacted changelog topic and survives a crash; false: rebuilt from nothing. */
+  logged?: boolean;
+  /** Changelog topic configs beyond `cleanup.policy=compact`. */
+  changelogConfig?: Readonly<Record<string, string>>;
+}
+
+/** The spec of a table's store: keys by `key`, values as `{ value, timestamp }` in the timestamped format. */
+export function tableStoreSpec<K, V>(name: string, key: Serde<K>, value: Serde<V>, options: MaterializedOptions<K, V> | undefined): StoreSpec {
+  return {
+    name,
+    kind: 'keyValue',
+    keySerde: key as Serde<unknown>,
+    valueSerde: timestampedSerde(value) as Serde<unknown>,
+    logged: options?.logged ?? true,
+    cached: options?.cached ?? true,
+    changelogConfig: options?.changelogConfig ?? {},
+  };
+}
