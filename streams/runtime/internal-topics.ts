@@ -69,7 +69,7 @@ export async function prepareTopics(admin: Admin, topology: Topology, applicatio
     const known = partitions.get(full);
     if (known !== undefined) return known;
     const spec = topology.repartitionTopics.get(suffix);
-    let count = spec?.partitions;
+    let count = spec?.partitions ?? copartitionedUserCount(suffix);
     if (count === undefined) {
       const counts = (writers.get(suffix) ?? []).map((id) => taskCounts.get(id));
       if (counts.some((c) => c === undefined) || counts.length === 0) return undefined;
@@ -77,6 +77,16 @@ export async function prepareTopics(admin: Admin, topology: Topology, applicatio
     }
     partitions.set(full, count);
     return count;
+  }
+
+  /**
+   * A repartition topic read together with user topics (a co-partition group) takes their
+   * partition count, as Kafka Streams does, rather than its writers' task count.
+   */
+  function copartitionedUserCount(suffix: string): number | undefined {
+    const reader = topology.subtopologies.find((s) => s.sourceTopics.some((t) => t.internal && t.name === suffix));
+    const userCounts = (reader?.sourceTopics ?? []).filter((t) => !t.internal).map((t) => partitions.get(t.name)!);
+    return userCounts.length === 0 ? undefined : Math.max(...userCounts);
   }
 
   const planned: PlannedTopic[] = [];

@@ -14,7 +14,7 @@ import { ProducerCollector } from './producer-collector.ts';
 import type { ResolvedStreamsConfig } from './streams-config.ts';
 import { StreamsAssignor } from './streams-assignor.ts';
 import type { StreamsMetrics } from './streams-metrics.ts';
-import type { RecordFailure, Task, TaskHost } from './task.ts';
+import { FlushFailureError, type RecordFailure, type Task, type TaskHost } from './task.ts';
 import { TaskManager } from './task-manager.ts';
 
 /** How the thread tells the application what happens to it. */
@@ -39,7 +39,7 @@ export interface TaskSnapshots {
 const FATAL_ERRORS = ['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'TOPIC_AUTHORIZATION_FAILED', 'GROUP_AUTHORIZATION_FAILED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'UNSUPPORTED_VERSION', 'INVALID_CONFIG'] as const;
 
 function isFatal(error: unknown): boolean {
-  return error instanceof RecordFailureError || FATAL_ERRORS.some((name) => isKafkaError(error, name));
+  return error instanceof RecordFailureError || error instanceof FlushFailureError || FATAL_ERRORS.some((name) => isKafkaError(error, name));
 }
 
 /**

@@ -240,7 +240,13 @@ export class Task {
   /** Flushes the stores' held-back writes to their changelogs (and cached tables downstream). Needs a drained task. */
   prepareCommit(): void {
     if (this.inFlight > 0) throw new Error('invariant: a task is committed only when drained');
-    for (const store of this.stores.values()) store.prepareCommit();
+    for (const [name, store] of this.stores) {
+      try {
+        store.prepareCommit();
+      } catch (error) {
+        throw new FlushFailureError(this.id, name, error);
+      }
+    }
   }
 
   /** The commit holding the stores' flushed writes succeeded; `changelogEnd` gives each store's new changelog offset. */
@@ -259,6 +265,19 @@ export class Task {
     this.closed = true;
     for (const runner of this.runners) runner.close();
     for (const store of this.stores.values()) store.close();
+  }
+}
+
+/**
+ * A store's flush failed: a table forwarding its changes at commit ran code that threw. No input
+ * record is to blame (the change gathers many), and replaying would fail the same way, so it
+ * stops the application.
+ */
+export class FlushFailureError extends Error {
+  override readonly name = 'FlushFailureError';
+
+  constructor(taskId: TaskId, store: string, cause: unknown) {
+    super(`task ${taskId.subtopology}_${taskId.partition}: flushing store "${store}" at commit failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
 }
 
