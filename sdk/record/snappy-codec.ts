@@ -12,7 +12,8 @@ import { requireWasmPackage } from './wasm-package.ts';
  * write one raw block with no framing; every client (Java's SnappyInputStream included) reads
  * both, telling them apart by the magic. We write what the Java client writes and read both, and,
  * as snappy-java does, a header repeated mid-stream (two streams concatenated). The version
- * fields are not checked, as librdkafka does not check them.
+ * fields are not checked, as librdkafka does not check them. A stream cut exactly between two
+ * chunks is indistinguishable from a shorter one (the batch's CRC-32C is what catches that).
  */
 
 const XERIAL_MAGIC = new Uint8Array([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
@@ -46,7 +47,8 @@ export function snappyCompress(bytes: Uint8Array): Uint8Array {
   const codec = snappyWasm();
   const chunks: Uint8Array[] = [];
   let size = XERIAL_HEADER_BYTES;
-  for (let at = 0; at < bytes.length; at += WRITE_CHUNK_BYTES) {
+  // Empty input still gets one (empty) chunk: a header alone is refused by librdkafka and by us.
+  for (let at = 0; at < bytes.length || at === 0; at += WRITE_CHUNK_BYTES) {
     const chunk = codec.compress_raw(bytes.subarray(at, Math.min(at + WRITE_CHUNK_BYTES, bytes.length)));
     chunks.push(chunk);
     size += 4 + chunk.length;
@@ -107,6 +109,8 @@ function xerialChunks(b: Uint8Array): Uint8Array[] {
     chunks.push(b.subarray(p + 4, p + 4 + length));
     p += 4 + length;
   }
+  // Java reads a header alone as nothing and librdkafka refuses it; no batch has empty records.
+  if (chunks.length === 0) throw new Error('snappy-java stream holds no chunk');
   return chunks;
 }
 
