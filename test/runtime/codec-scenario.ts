@@ -11,7 +11,7 @@ import { zstdWasmCompress, zstdWasmDecompress } from '../../sdk/record/zstd-wasm
 export function runCodecChecks(check: (condition: boolean, what: string) => void): void {
   const text = new TextEncoder().encode(Array.from({ length: 5000 }, (_, i) => `{"id":${i},"user":"u-${i % 97}"}`).join('\n'));
   const noise = new Uint8Array(70_000);
-  for (let i = 0, x = 7; i < noise.length; i++) noise[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
+  for (let i = 0, x = 7; i < noise.length; i++) noise[i] = (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 24;
   const same = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
   const corrupt = (fn: () => unknown): boolean => {
     try {
