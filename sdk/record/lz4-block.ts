@@ -4,9 +4,10 @@
  *   token u8 (high nibble: literal length, low nibble: match length - 4; 15 = more bytes follow,
  *   each 255 adds 255 and ends at the first byte below 255) | literals | offset u16 LE | ...
  *
- * The last sequence has literals only. Written here rather than taken from a package because the
- * frame decoder needs what the packages do not offer: decoding straight into a shared output
- * buffer, a hard bound on the output, and matches that may reach into earlier blocks.
+ * The last sequence has literals only. Independent blocks (what every Kafka client writes) are
+ * decoded by lz4_flex in WebAssembly, which needs each block's exact decoded size up front:
+ * `lz4BlockDecodedSize` reads it from the tokens. Linked blocks, whose matches reach into earlier
+ * blocks, no package decodes, so `decodeLz4Block` does, into the frame's shared output buffer.
  */
 
 /** Returned by `decodeLz4Block` when the block would write past `dstEnd`. */
@@ -77,5 +78,43 @@ export function decodeLz4Block(
       dst.copyWithin(d, from, from + length);
     }
     d += length;
+  }
+}
+
+/**
+ * The size `src[srcStart, srcEnd)` decodes to, from its tokens alone (literals are skipped, not
+ * copied), or throws an Error saying what is malformed. Offsets are not checked here.
+ */
+export function lz4BlockDecodedSize(src: Uint8Array, srcStart: number, srcEnd: number): number {
+  let s = srcStart;
+  let size = 0;
+  for (;;) {
+    if (s >= srcEnd) throw new Error('block ends inside a sequence');
+    const token = src[s++]!;
+    let literals = token >>> 4;
+    if (literals === 15) {
+      let b: number;
+      do {
+        if (s >= srcEnd) throw new Error('block ends inside a literal length');
+        b = src[s++]!;
+        literals += b;
+      } while (b === 255);
+    }
+    if (literals > srcEnd - s) throw new Error(`a literal run of ${literals} bytes overruns the block`);
+    s += literals;
+    size += literals;
+    if (s === srcEnd) return size;
+    if (srcEnd - s < 2) throw new Error('block ends inside a match offset');
+    s += 2;
+    let length = (token & 15) + 4;
+    if ((token & 15) === 15) {
+      let b: number;
+      do {
+        if (s >= srcEnd) throw new Error('block ends inside a match length');
+        b = src[s++]!;
+        length += b;
+      } while (b === 255);
+    }
+    size += length;
   }
 }

@@ -1,5 +1,5 @@
 import { corruptCompressed, decompressedTooLarge } from './compression-error.ts';
-import { decodeLz4Block, LZ4_OUTPUT_OVERFLOW } from './lz4-block.ts';
+import { decodeLz4Block, LZ4_OUTPUT_OVERFLOW, lz4BlockDecodedSize } from './lz4-block.ts';
 import { requireWasmPackage } from './wasm-package.ts';
 import { xxhash32 } from './xxhash32.ts';
 
@@ -14,6 +14,10 @@ import { xxhash32 } from './xxhash32.ts';
  *        2 content checksum, 1 reserved, 0 dictId
  *   BD:  bits 6-4 block maximum size (4: 64 KiB, 5: 256 KiB, 6: 1 MiB, 7: 4 MiB), the rest reserved
  *   HC:  (xxh32(FLG..dictId) >> 8) & 0xFF
+ *
+ * Blocks are compressed and (when independent) decompressed by lz4_flex in WebAssembly
+ * (lz4-wasm-nodejs), 2-3 times faster than the TypeScript decoder on every runtime; linked blocks,
+ * which no Kafka client writes but the format allows, go through `decodeLz4Block`.
  *
  * We write what the Java client's Lz4BlockOutputStream writes: FLG 0x60 (version 1, independent
  * blocks, no checksums, no content size), BD 0x40 (64 KiB blocks), incompressible blocks stored.
@@ -46,6 +50,8 @@ const WRITE_HEADER = new Uint8Array([0x04, 0x22, 0x4d, 0x18, WRITE_FLG, WRITE_BD
 interface Lz4Wasm {
   /** lz4_flex's block compressor; the block is prefixed with its uncompressed size (u32 LE). */
   compress(input: Uint8Array): Uint8Array;
+  /** lz4_flex's block decompressor for the same layout; throws unless the block decodes to exactly that size. */
+  decompress(input: Uint8Array): Uint8Array;
 }
 
 let wasm: Lz4Wasm | undefined;
@@ -127,7 +133,7 @@ class Lz4TooLarge extends Error {}
 export function lz4Decompress(bytes: Uint8Array, maxOutputBytes: number): Uint8Array {
   try {
     if (bytes.length === 0) throw new Error('no frame');
-    const out = new BoundedOutput(firstContentSize(bytes) ?? bytes.length * 4, maxOutputBytes);
+    const out = new BoundedOutput(outputEstimate(bytes), maxOutputBytes);
     let s = 0;
     let d = 0;
     while (s < bytes.length) [s, d] = decodeFrame(bytes, s, out, d);
@@ -143,9 +149,36 @@ function contentSizeAt(src: Uint8Array, p: number): number {
   return high > 0x1fffff ? Number.MAX_SAFE_INTEGER : high * 0x100000000 + u32le(src, p);
 }
 
-/** The first frame's declared content size, to size the output at once; undefined when it has none. */
-function firstContentSize(src: Uint8Array): number | undefined {
-  return src.length >= 15 && u32le(src, 0) === MAGIC && src[4]! & FLG_CONTENT_SIZE ? contentSizeAt(src, 6) : undefined;
+/** LZ4's largest expansion: a 1-byte token, a 2-byte offset and 255 per extra length byte. */
+const MAX_EXPANSION = 255;
+
+/**
+ * The output size to allocate at once: the declared content sizes, or an upper bound from the
+ * block headers (a stored block is its size, a compressed one at most its frame's block maximum
+ * or 255 times its size). Only a guess: malformed framing stops the walk, and `decodeFrame` says
+ * what is wrong; the output still grows if the guess is short and never past the caller's bound.
+ */
+function outputEstimate(src: Uint8Array): number {
+  let total = 0;
+  let p = 0;
+  while (src.length - p >= 7 && u32le(src, p) === MAGIC) {
+    const flg = src[p + 4]!;
+    const blockMaxBytes = 1 << (2 * ((src[p + 5]! >>> BD_BLOCK_SIZE_SHIFT) & 7) + 8);
+    if (flg & FLG_CONTENT_SIZE && src.length - p >= 14) total += contentSizeAt(src, p + 6);
+    p += 7 + (flg & FLG_CONTENT_SIZE ? 8 : 0) + (flg & FLG_DICT_ID ? 4 : 0);
+    const checksum = flg & FLG_BLOCK_CHECKSUM ? 4 : 0;
+    for (;;) {
+      if (src.length - p < 4) return total;
+      const word = u32le(src, p);
+      p += 4;
+      if (word === 0) break;
+      const size = word & ~BLOCK_UNCOMPRESSED;
+      if (!(flg & FLG_CONTENT_SIZE)) total += word & BLOCK_UNCOMPRESSED ? size : Math.min(blockMaxBytes, size * MAX_EXPANSION);
+      p += size + checksum;
+    }
+    p += flg & FLG_CONTENT_CHECKSUM ? 4 : 0;
+  }
+  return total;
 }
 
 /** Decodes the frame at `s` into `out` at `d`; returns the positions after it. */
@@ -191,6 +224,19 @@ function decodeFrame(src: Uint8Array, s: number, out: BoundedOutput, d: number):
       if (!out.ensure(d, size)) throw new Lz4TooLarge();
       out.buf.set(src.subarray(s, s + size), d);
       d += size;
+    } else if (independent) {
+      const decoded = lz4BlockDecodedSize(src, s, s + size);
+      if (decoded > blockMaxBytes) throw new Error(`block at byte ${s - 4} decodes to more than the frame's ${blockMaxBytes}-byte block maximum`);
+      if (!out.ensure(d, decoded)) throw new Lz4TooLarge();
+      const prefixed = new Uint8Array(4 + size);
+      putU32le(prefixed, 0, decoded);
+      prefixed.set(src.subarray(s, s + size), 4);
+      try {
+        out.buf.set(lz4Wasm().decompress(prefixed), d);
+      } catch (error) {
+        throw new Error(`block at byte ${s - 4}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      d += decoded;
     } else {
       const blockLimit = d + blockMaxBytes;
       for (;;) {

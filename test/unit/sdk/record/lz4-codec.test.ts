@@ -111,7 +111,21 @@ describe('lz4 codec', () => {
     // Block 2 is a match of 8 bytes at offset 8 (the whole first block), then an empty literal run.
     const blocks = [literalBlock(ascii('abcdefgh')), new Uint8Array([0x04, 8, 0, 0x00])];
     expect(same(lz4Decompress(frame(blocks, { flg: 0x40 }), MAX), ascii('abcdefghabcdefgh'))).toBe(true);
-    expectCorrupt(() => lz4Decompress(frame(blocks, { flg: 0x60 }), MAX), /match offset 8 reaches before the window/);
+    expectCorrupt(() => lz4Decompress(frame(blocks, { flg: 0x60 }), MAX), /lz4 records cannot be decompressed: block at byte 20: /);
+    const reachingTooFar = [literalBlock(ascii('abcdefgh')), new Uint8Array([0x04, 100, 0, 0x00])];
+    expectCorrupt(() => lz4Decompress(frame(reachingTooFar, { flg: 0x40 }), MAX), /match offset 100 reaches before the window/);
+  });
+
+  it('decodes linked-block frames (TypeScript decoder) to what independent ones (WebAssembly) give', () => {
+    fc.assert(
+      fc.property(payloadArbitrary, (bytes) => {
+        const linked = lz4Compress(bytes).slice();
+        linked[4] = 0x40;
+        linked[6] = (xxhash32(linked, 4, 6) >>> 8) & 0xff;
+        expect(same(lz4Decompress(linked, MAX), bytes)).toBe(true);
+      }),
+      { numRuns: 30 },
+    );
   });
 
   it('reads frames back to back as one content', () => {
