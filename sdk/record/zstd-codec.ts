@@ -1,6 +1,6 @@
 import * as zlib from 'node:zlib';
 import { corruptCompressed, decompressedTooLarge } from './compression-error.ts';
-import { walkZstdFrames } from './zstd-frames.ts';
+import { walkZstdFrames, type ZstdFramesBound } from './zstd-frames.ts';
 import { zstdWasmCompress, zstdWasmDecompress } from './zstd-wasm.ts';
 
 /**
@@ -36,26 +36,55 @@ export function zstdCompress(bytes: Uint8Array): Uint8Array {
 }
 
 export function zstdDecompress(bytes: Uint8Array, maxOutputBytes: number): Uint8Array {
-  let bound: number;
-  let exact: boolean;
+  let walk: ZstdFramesBound;
   try {
-    ({ bytes: bound, exact } = walkZstdFrames(bytes, maxOutputBytes));
+    walk = walkZstdFrames(bytes);
   } catch (error) {
     throw corruptCompressed('zstd', (error as Error).message);
   }
-  if (bound > maxOutputBytes && exact) throw decompressedTooLarge('zstd', maxOutputBytes);
-  const capacity = Math.min(bound, maxOutputBytes);
+  if (walk.bytes > maxOutputBytes && walk.exact) throw decompressedTooLarge('zstd', maxOutputBytes);
+  const capacity = Math.min(walk.bytes, maxOutputBytes);
   if (native === undefined) {
     const result = zstdWasmDecompress(bytes, capacity);
-    if (result === 'too-small') throw capacity === maxOutputBytes ? decompressedTooLarge('zstd', maxOutputBytes) : corruptCompressed('zstd', 'a block decodes past the frame\'s bounds');
+    if (result === 'too-small') throw capacity === maxOutputBytes ? decompressedTooLarge('zstd', maxOutputBytes) : corruptCompressed('zstd', "a block decodes past the frame's bounds");
     if (result === 'corrupt') throw corruptCompressed('zstd', 'the decoder rejected the data');
     return result;
   }
+  // One frame at a time: Deno's node:zlib (2.9) stops after the first frame and reads a leading
+  // skippable frame as the end, where Bun's and Node's go on.
+  if (walk.frames.length === 1) {
+    return nativeFrame(native, bytes.subarray(walk.frames[0]!.start, walk.frames[0]!.end), capacity, capacity === maxOutputBytes, maxOutputBytes);
+  }
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (const { start, end } of walk.frames) {
+    const part = nativeFrame(native, bytes.subarray(start, end), maxOutputBytes - total, true, maxOutputBytes);
+    parts.push(part);
+    total += part.length;
+  }
+  const out = new Uint8Array(total);
+  let pos = 0;
+  for (const part of parts) {
+    out.set(part, pos);
+    pos += part.length;
+  }
+  return out;
+}
+
+/**
+ * Decompresses one frame with node:zlib into at most `capacity` bytes; `capacityIsBound` says
+ * whether running out of it means passing the caller's bound (else the frame broke its own bounds).
+ */
+function nativeFrame(native: NativeZstd, frame: Uint8Array, capacity: number, capacityIsBound: boolean, maxOutputBytes: number): Uint8Array {
+  let out: Uint8Array;
   try {
-    return native.zstdDecompressSync(bytes, { maxOutputLength: Math.max(capacity, 1) });
+    // node:zlib refuses a maxOutputLength of 0; one byte more is caught below.
+    out = native.zstdDecompressSync(frame, { maxOutputLength: Math.max(capacity, 1) });
   } catch (error) {
     const tooLarge = error instanceof RangeError || (error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE';
-    if (tooLarge && capacity === maxOutputBytes) throw decompressedTooLarge('zstd', maxOutputBytes);
-    throw corruptCompressed('zstd', tooLarge ? 'a block decodes past the frame\'s bounds' : (error as Error).message, error);
+    if (tooLarge && capacityIsBound) throw decompressedTooLarge('zstd', maxOutputBytes);
+    throw corruptCompressed('zstd', tooLarge ? "a block decodes past the frame's bounds" : (error as Error).message, error);
   }
+  if (out.length > capacity) throw capacityIsBound ? decompressedTooLarge('zstd', maxOutputBytes) : corruptCompressed('zstd', "a block decodes past the frame's bounds");
+  return out;
 }

@@ -26,6 +26,8 @@ export interface ZstdFramesBound {
   bytes: number;
   /** Whether every frame declared its content size. */
   exact: boolean;
+  /** Where each frame with content starts and ends (skippable frames left out). */
+  frames: { start: number; end: number }[];
 }
 
 function u32le(b: Uint8Array, p: number): number {
@@ -40,15 +42,15 @@ function uintLe(b: Uint8Array, p: number, bytes: number): number {
 
 /**
  * Checks that `src` is one or more whole frames and returns a bound of their decompressed size,
- * or throws an Error saying what is wrong. Stops adding once the bound passes `stopAboveBytes`
- * (the caller will refuse anything that large), so a long run of tiny blocks costs no more.
+ * or throws an Error saying what is wrong. The walk touches 3 bytes per block and skips the rest,
+ * so it costs little next to decoding, however many blocks there are.
  */
-export function walkZstdFrames(src: Uint8Array, stopAboveBytes: number): ZstdFramesBound {
+export function walkZstdFrames(src: Uint8Array): ZstdFramesBound {
   if (src.length === 0) throw new Error('no frame');
   let p = 0;
   let bytes = 0;
   let exact = true;
-  let frames = 0;
+  const frames: { start: number; end: number }[] = [];
   while (p < src.length) {
     if (src.length - p < 4) throw new Error(`${src.length - p} trailing bytes after the last frame`);
     const magic = u32le(src, p);
@@ -60,15 +62,14 @@ export function walkZstdFrames(src: Uint8Array, stopAboveBytes: number): ZstdFra
       continue;
     }
     if (magic !== FRAME_MAGIC) throw new Error(`bad frame magic 0x${magic.toString(16)} at byte ${p}`);
-    frames++;
     const frame = walkFrame(src, p + 4);
+    frames.push({ start: p, end: frame.end });
     p = frame.end;
     if (frame.contentSize === undefined) exact = false;
     bytes += frame.contentSize ?? frame.blockBound;
-    if (bytes > stopAboveBytes) return { bytes, exact };
   }
-  if (frames === 0) throw new Error('only skippable frames');
-  return { bytes, exact };
+  if (frames.length === 0) throw new Error('only skippable frames');
+  return { bytes, exact, frames };
 }
 
 function walkFrame(src: Uint8Array, p: number): { end: number; contentSize: number | undefined; blockBound: number } {

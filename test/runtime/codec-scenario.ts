@@ -29,6 +29,12 @@ export function runCodecChecks(check: (condition: boolean, what: string) => void
     check(corrupt(() => decompress(type, packed, text.length - 1)), `${name} refuses output past the bound`);
     check(corrupt(() => decompress(type, packed.subarray(0, packed.length >> 1))), `${name} refuses a truncated frame`);
   }
+  // Deno's node:zlib (2.9) decodes only the first zstd frame; the codec goes frame by frame.
+  const skippable = [0x5a, 0x2a, 0x4d, 0x18, 2, 0, 0, 0, 7, 7];
+  const twoFrames = new Uint8Array([...skippable, ...compress(CompressionType.zstd, text), ...skippable, ...compress(CompressionType.zstd, noise)]);
+  const joined = new Uint8Array([...text, ...noise]);
+  check(same(decompress(CompressionType.zstd, twoFrames), joined), 'zstd reads frames back to back, skippable frames between');
+  check(corrupt(() => decompress(CompressionType.zstd, twoFrames, joined.length - 1)), 'zstd bounds the sum of several frames');
   const native = zstdImplementation === 'node:zlib';
   const fromWasm = zstdWasmCompress(text, 3);
   const intoWasm = zstdWasmDecompress(compress(CompressionType.zstd, text), text.length);
