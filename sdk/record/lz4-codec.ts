@@ -1,5 +1,5 @@
 import { corruptCompressed, decompressedTooLarge } from './compression-error.ts';
-import { decodeLz4Block, LZ4_OUTPUT_OVERFLOW, lz4BlockDecodedSize } from './lz4-block.ts';
+import { decodeLz4Block, lz4BlockDecodedSize } from './lz4-block.ts';
 import { requireWasmPackage } from './wasm-package.ts';
 import { xxhash32 } from './xxhash32.ts';
 
@@ -96,48 +96,48 @@ export function lz4Compress(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
-/** A growable output buffer that never grows past `maxOutputBytes`. */
-class BoundedOutput {
-  buf: Uint8Array;
-  constructor(
-    initialBytes: number,
-    readonly maxOutputBytes: number,
-  ) {
-    this.buf = new Uint8Array(Math.min(initialBytes, maxOutputBytes));
-  }
-
-  /** Grows (doubling, up to the bound) until `bytes` fit after `pos`; false if the bound forbids it. */
-  ensure(pos: number, bytes: number): boolean {
-    if (pos + bytes <= this.buf.length) return true;
-    if (pos + bytes > this.maxOutputBytes) return false;
-    this.resize(pos, Math.min(Math.max(pos + bytes, this.buf.length * 2), this.maxOutputBytes));
-    return true;
-  }
-
-  /** Doubles the buffer up to the bound; false if it is already at the bound. */
-  grow(pos: number): boolean {
-    if (this.buf.length >= this.maxOutputBytes) return false;
-    this.resize(pos, Math.min(Math.max(this.buf.length * 2, 1024), this.maxOutputBytes));
-    return true;
-  }
-
-  private resize(pos: number, bytes: number): void {
-    const next = new Uint8Array(bytes);
-    next.set(this.buf.subarray(0, pos));
-    this.buf = next;
-  }
-}
-
 class Lz4TooLarge extends Error {}
 
+/** One block of a frame: where its data is, what it decodes to, and how. */
+interface Block {
+  start: number;
+  end: number;
+  decodedBytes: number;
+  stored: boolean;
+}
+
+/** A frame checked from end to end (header, block sizes and checksums) without decoding anything. */
+interface Frame {
+  blocks: Block[];
+  independent: boolean;
+  decodedBytes: number;
+  /** Where the content checksum sits, if the frame has one. */
+  contentChecksumAt: number | undefined;
+}
+
+/**
+ * Two passes: the first walks every frame and block, checks everything but the decoded content,
+ * and sums each block's exact decoded size (stored blocks their size, compressed ones from their
+ * tokens); the output is then allocated once, at its exact size, if within the bound, and the
+ * second pass decodes into it. A growing buffer would zero and copy far more, and a guess at the
+ * size costs a full zeroed allocation per batch.
+ */
 export function lz4Decompress(bytes: Uint8Array, maxOutputBytes: number): Uint8Array {
   try {
     if (bytes.length === 0) throw new Error('no frame');
-    const out = new BoundedOutput(outputEstimate(bytes), maxOutputBytes);
-    let s = 0;
+    const frames: Frame[] = [];
+    let total = 0;
+    for (let s = 0; s < bytes.length; ) {
+      const [frame, end] = parseFrame(bytes, s, maxOutputBytes - total);
+      frames.push(frame);
+      total += frame.decodedBytes;
+      if (total > maxOutputBytes) throw new Lz4TooLarge();
+      s = end;
+    }
+    const out = new Uint8Array(total);
     let d = 0;
-    while (s < bytes.length) [s, d] = decodeFrame(bytes, s, out, d);
-    return d === out.buf.length ? out.buf : out.buf.subarray(0, d);
+    for (const frame of frames) d = decodeFrame(bytes, frame, out, d);
+    return out;
   } catch (error) {
     if (error instanceof Lz4TooLarge) throw decompressedTooLarge('lz4', maxOutputBytes);
     throw corruptCompressed('lz4', (error as Error).message);
@@ -149,40 +149,8 @@ function contentSizeAt(src: Uint8Array, p: number): number {
   return high > 0x1fffff ? Number.MAX_SAFE_INTEGER : high * 0x100000000 + u32le(src, p);
 }
 
-/** LZ4's largest expansion: a 1-byte token, a 2-byte offset and 255 per extra length byte. */
-const MAX_EXPANSION = 255;
-
-/**
- * The output size to allocate at once: the declared content sizes, or an upper bound from the
- * block headers (a stored block is its size, a compressed one at most its frame's block maximum
- * or 255 times its size). Only a guess: malformed framing stops the walk, and `decodeFrame` says
- * what is wrong; the output still grows if the guess is short and never past the caller's bound.
- */
-function outputEstimate(src: Uint8Array): number {
-  let total = 0;
-  let p = 0;
-  while (src.length - p >= 7 && u32le(src, p) === MAGIC) {
-    const flg = src[p + 4]!;
-    const blockMaxBytes = 1 << (2 * ((src[p + 5]! >>> BD_BLOCK_SIZE_SHIFT) & 7) + 8);
-    if (flg & FLG_CONTENT_SIZE && src.length - p >= 14) total += contentSizeAt(src, p + 6);
-    p += 7 + (flg & FLG_CONTENT_SIZE ? 8 : 0) + (flg & FLG_DICT_ID ? 4 : 0);
-    const checksum = flg & FLG_BLOCK_CHECKSUM ? 4 : 0;
-    for (;;) {
-      if (src.length - p < 4) return total;
-      const word = u32le(src, p);
-      p += 4;
-      if (word === 0) break;
-      const size = word & ~BLOCK_UNCOMPRESSED;
-      if (!(flg & FLG_CONTENT_SIZE)) total += word & BLOCK_UNCOMPRESSED ? size : Math.min(blockMaxBytes, size * MAX_EXPANSION);
-      p += size + checksum;
-    }
-    p += flg & FLG_CONTENT_CHECKSUM ? 4 : 0;
-  }
-  return total;
-}
-
-/** Decodes the frame at `s` into `out` at `d`; returns the positions after it. */
-function decodeFrame(src: Uint8Array, s: number, out: BoundedOutput, d: number): [number, number] {
+/** Checks the frame at `s` and its blocks; returns it and where the next one starts. */
+function parseFrame(src: Uint8Array, s: number, remainingBytes: number): [Frame, number] {
   const frameStart = s;
   if (src.length - s < 7) throw new Error(`truncated frame header at byte ${s}`);
   const magic = u32le(src, s);
@@ -200,7 +168,7 @@ function decodeFrame(src: Uint8Array, s: number, out: BoundedOutput, d: number):
   let contentSize: number | undefined;
   if (flg & FLG_CONTENT_SIZE) {
     contentSize = contentSizeAt(src, s + 6);
-    if (d + contentSize > out.maxOutputBytes) throw new Lz4TooLarge();
+    if (contentSize > remainingBytes) throw new Lz4TooLarge();
   }
   const hc = src[descriptorEnd]!;
   const correct = (xxhash32(src, s + 4, descriptorEnd) >>> 8) & 0xff;
@@ -208,9 +176,9 @@ function decodeFrame(src: Uint8Array, s: number, out: BoundedOutput, d: number):
     throw new Error(`frame header checksum 0x${hc.toString(16)} matches neither the correct 0x${correct.toString(16)} nor Kafka's pre-0.10 one`);
   }
   s = descriptorEnd + 1;
-  const frameOutputStart = d;
-  const independent = (flg & FLG_BLOCK_INDEPENDENCE) !== 0;
   const blockChecksums = (flg & FLG_BLOCK_CHECKSUM) !== 0;
+  const blocks: Block[] = [];
+  let decodedBytes = 0;
   for (;;) {
     if (src.length - s < 4) throw new Error(`frame at byte ${frameStart} is truncated before its end mark`);
     const word = u32le(src, s);
@@ -220,45 +188,48 @@ function decodeFrame(src: Uint8Array, s: number, out: BoundedOutput, d: number):
     if (size > blockMaxBytes) throw new Error(`block of ${size} bytes exceeds the frame's ${blockMaxBytes}-byte maximum`);
     if (src.length - s < size + (blockChecksums ? 4 : 0)) throw new Error(`block at byte ${s - 4} is truncated`);
     if (blockChecksums && xxhash32(src, s, s + size) !== u32le(src, s + size)) throw new Error(`block checksum mismatch at byte ${s - 4}`);
-    if (word & BLOCK_UNCOMPRESSED) {
-      if (!out.ensure(d, size)) throw new Lz4TooLarge();
-      out.buf.set(src.subarray(s, s + size), d);
-      d += size;
-    } else if (independent) {
-      const decoded = lz4BlockDecodedSize(src, s, s + size);
-      if (decoded > blockMaxBytes) throw new Error(`block at byte ${s - 4} decodes to more than the frame's ${blockMaxBytes}-byte block maximum`);
-      if (!out.ensure(d, decoded)) throw new Lz4TooLarge();
-      const prefixed = new Uint8Array(4 + size);
-      putU32le(prefixed, 0, decoded);
-      prefixed.set(src.subarray(s, s + size), 4);
-      try {
-        out.buf.set(lz4Wasm().decompress(prefixed), d);
-      } catch (error) {
-        throw new Error(`block at byte ${s - 4}: ${error instanceof Error ? error.message : String(error)}`);
-      }
-      d += decoded;
-    } else {
-      const blockLimit = d + blockMaxBytes;
-      for (;;) {
-        const blockEnd = Math.min(out.buf.length, blockLimit);
-        const end = decodeLz4Block(src, s, s + size, out.buf, d, blockEnd, independent ? d : frameOutputStart);
-        if (end !== LZ4_OUTPUT_OVERFLOW) {
-          d = end;
-          break;
-        }
-        if (blockEnd === blockLimit) throw new Error(`block at byte ${s - 4} decodes to more than the frame's ${blockMaxBytes}-byte block maximum`);
-        if (!out.grow(d)) throw new Lz4TooLarge();
-      }
-    }
+    const stored = (word & BLOCK_UNCOMPRESSED) !== 0;
+    const blockBytes = stored ? size : lz4BlockDecodedSize(src, s, s + size);
+    if (blockBytes > blockMaxBytes) throw new Error(`block at byte ${s - 4} decodes to more than the frame's ${blockMaxBytes}-byte block maximum`);
+    decodedBytes += blockBytes;
+    if (decodedBytes > remainingBytes) throw new Lz4TooLarge();
+    blocks.push({ start: s, end: s + size, decodedBytes: blockBytes, stored });
     s += size + (blockChecksums ? 4 : 0);
   }
+  let contentChecksumAt: number | undefined;
   if (flg & FLG_CONTENT_CHECKSUM) {
     if (src.length - s < 4) throw new Error('frame is truncated before its content checksum');
-    if (xxhash32(out.buf, frameOutputStart, d) !== u32le(src, s)) throw new Error('content checksum mismatch');
+    contentChecksumAt = s;
     s += 4;
   }
-  if (contentSize !== undefined && d - frameOutputStart !== contentSize) {
-    throw new Error(`frame declares ${contentSize} bytes of content but holds ${d - frameOutputStart}`);
+  if (contentSize !== undefined && decodedBytes !== contentSize) throw new Error(`frame declares ${contentSize} bytes of content but holds ${decodedBytes}`);
+  const independent = (flg & FLG_BLOCK_INDEPENDENCE) !== 0;
+  return [{ blocks, independent, decodedBytes, contentChecksumAt }, s];
+}
+
+/** Decodes a checked frame into `out` from `d`, where exactly its decoded size is free; returns the end. */
+function decodeFrame(src: Uint8Array, frame: Frame, out: Uint8Array, d: number): number {
+  const frameStart = d;
+  for (const block of frame.blocks) {
+    const end = d + block.decodedBytes;
+    if (block.stored) {
+      out.set(src.subarray(block.start, block.end), d);
+    } else if (frame.independent) {
+      const prefixed = new Uint8Array(4 + block.end - block.start);
+      putU32le(prefixed, 0, block.decodedBytes);
+      prefixed.set(src.subarray(block.start, block.end), 4);
+      try {
+        out.set(lz4Wasm().decompress(prefixed), d);
+      } catch (error) {
+        throw new Error(`block at byte ${block.start - 4}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    } else if (decodeLz4Block(src, block.start, block.end, out, d, end, frameStart) !== end) {
+      throw new Error(`block at byte ${block.start - 4} decodes to a size other than its tokens say`);
+    }
+    d = end;
   }
-  return [s, d];
+  if (frame.contentChecksumAt !== undefined && xxhash32(out, frameStart, d) !== u32le(src, frame.contentChecksumAt)) {
+    throw new Error('content checksum mismatch');
+  }
+  return d;
 }
