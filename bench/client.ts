@@ -18,6 +18,12 @@
  *        [--latency-rate 5000] [--warmup-seconds 2] [--partitions 4] [--linger-ms 0] [--batch-kib 256] [--window 20000]
  *        [--peers rill,nats,redis,rabbitmq] [--rabbitmq-queue quorum|classic] [--skip-latency]
  *        [--broker-cpu-prof DIR]   (writes a .cpuprofile of the Node broker to DIR)
+ *        [--compression none,lz4,zstd]   (also: Rill's produce and consume per batch codec)
+ *
+ * --compression adds a table of Rill's throughput runs with each listed codec (none, gzip, snappy,
+ * lz4, zstd) and `rill_compression` in the JSON line. Those runs send 4,096 distinct JSON-like
+ * 100-byte values in turn (one repeated value would compress to nearly nothing), so they are
+ * comparable with each other, not with the main table's rows.
  *
  * The peers are Debian's packages and npm devDependencies (benchmarks only; not in CI):
  *   apt-get update && apt-get install -y nats-server redis-server rabbitmq-server
@@ -41,6 +47,7 @@ import { rabbitmqDriver } from './peers/rabbitmq.ts';
 import { redisDriver } from './peers/redis.ts';
 import { rillDriver } from './peers/rill.ts';
 import { printTable, runtimeName } from './report.ts';
+import { COMPRESSION_NAMES, type CompressionName, compress, RecordBatchBuilder, supportedCompressionType } from '../sdk/mod.ts';
 
 const { values } = parseArgs({
   options: {
@@ -57,6 +64,7 @@ const { values } = parseArgs({
     'rabbitmq-queue': { type: 'string', default: 'quorum' },
     'broker-cpu-prof': { type: 'string' },
     'skip-latency': { type: 'boolean', default: false },
+    compression: { type: 'string', default: 'none' },
   },
 });
 const records = Number(values.records);
@@ -72,14 +80,18 @@ const window = Number(values.window);
 const rabbitQueue = values['rabbitmq-queue'] === 'classic' ? 'classic' : 'quorum';
 const cpuProfDir = values['broker-cpu-prof'];
 
+const rillOptions = {
+  partitions: Number(values.partitions),
+  lingerMs: Number(values['linger-ms']),
+  batchSizeBytes: Number(values['batch-kib']) * 1024,
+  window,
+  brokerNodeArgs: cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`],
+};
+const codecs = values.compression.split(',').map((c) => c.trim()).filter((c) => c.length > 0) as CompressionName[];
+for (const codec of codecs) if (!COMPRESSION_NAMES.includes(codec)) throw new Error(`unknown compression "${codec}"; known: ${COMPRESSION_NAMES.join(', ')}`);
+
 const drivers: Record<string, PeerDriver> = {
-  rill: rillDriver({
-    partitions: Number(values.partitions),
-    lingerMs: Number(values['linger-ms']),
-    batchSizeBytes: Number(values['batch-kib']) * 1024,
-    window,
-    brokerNodeArgs: cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`],
-  }),
+  rill: rillDriver(rillOptions),
   nats: natsDriver({ window: Math.min(window, 20_000) }),
   redis: redisDriver({ window: Math.min(window, 20_000) }),
   rabbitmq: rabbitmqDriver({ queueType: rabbitQueue, window: Math.min(window, 20_000) }),
@@ -215,6 +227,71 @@ if (isFigures(rill)) {
   ] as const;
   console.log(`  Rill targets: ${targets.map(([t, ok]) => `${t}: ${ok ? 'met' : 'NOT met'}`).join('; ')}`);
 }
+/** 4,096 distinct 100-byte JSON-like values, as a stream of events would carry. */
+function valuePool(): Uint8Array[] {
+  const encoder = new TextEncoder();
+  let x = 2024;
+  const next = (): number => (x = (Math.imul(x, 1103515245) + 12345) >>> 0);
+  return Array.from({ length: 4096 }, (_, i) => {
+    const json = JSON.stringify({ id: 100000 + i, user: `user-${next() % 10000}`, event: ['view', 'click', 'buy', 'share'][next() % 4], amount: (next() % 100000) / 100 });
+    return encoder.encode(json.padEnd(VALUE_BYTES, ' ').slice(0, VALUE_BYTES));
+  });
+}
+
+interface CompressionFigures {
+  produce_records_s: number;
+  consume_records_s: number;
+  /** Uncompressed over compressed size of one 256 KiB batch of the pool's values. */
+  batch_ratio: number;
+  produce_runs_records_s: number[];
+  consume_runs_records_s: number[];
+}
+
+const compressionOutcomes: Record<string, CompressionFigures | { failed: string }> = {};
+if (selected.includes('rill') && codecs.some((c) => c !== 'none')) {
+  const pool = valuePool();
+  const sample = new RecordBatchBuilder({ maxBatchBytes: 1 << 20 });
+  for (let i = 0; sample.sizeEstimate < 256 * 1024; i++) sample.append({ value: pool[i % pool.length]!, timestamp: 1_700_000_000_000 + i });
+  const records256k = sample.seal().subarray(61);
+  for (const codec of codecs) {
+    console.log(`Rill with ${codec} batches (pooled JSON-like values)`);
+    const session = await rillDriver({ ...rillOptions, compression: codec, valuePool: pool }).open();
+    try {
+      const produceRuns: number[] = [];
+      const consumeRuns: number[] = [];
+      for (let run = 1; run <= repeat; run++) {
+        const stream = `bench-${codec}-${run}`;
+        let start = performance.now();
+        await session.produce(stream, records, pool[0]!);
+        produceRuns.push(records / ((performance.now() - start) / 1000));
+        start = performance.now();
+        const bytes = await session.consume(stream, records);
+        consumeRuns.push(records / ((performance.now() - start) / 1000));
+        if (bytes !== records * VALUE_BYTES) throw new Error(`consumed ${bytes} payload bytes, expected ${records * VALUE_BYTES}`);
+        console.log(`  ${codec} run ${run}: produce ${fmtRate(produceRuns.at(-1)!)}, consume ${fmtRate(consumeRuns.at(-1)!)}`);
+      }
+      compressionOutcomes[codec] = {
+        produce_records_s: Math.round(Math.max(...produceRuns)),
+        consume_records_s: Math.round(Math.max(...consumeRuns)),
+        batch_ratio: round(records256k.length / compress(supportedCompressionType(codec), records256k).length, 2),
+        produce_runs_records_s: produceRuns.map(Math.round),
+        consume_runs_records_s: consumeRuns.map(Math.round),
+      };
+    } catch (error) {
+      compressionOutcomes[codec] = { failed: error instanceof Error ? (error.stack ?? error.message) : String(error) };
+    } finally {
+      await session.close();
+    }
+  }
+  const compressionRows = [['codec', 'produce', 'consume', 'batch ratio']];
+  for (const codec of codecs) {
+    const outcome = compressionOutcomes[codec]!;
+    if ('failed' in outcome) compressionRows.push([codec, `failed: ${outcome.failed.split('\n')[0]}`, '', '']);
+    else compressionRows.push([codec, fmtRate(outcome.produce_records_s), fmtRate(outcome.consume_records_s), `${outcome.batch_ratio}`]);
+  }
+  printTable(`Rill by batch compression: ${records.toLocaleString('en')} distinct JSON-like records of ${VALUE_BYTES} bytes, best of ${repeat}`, compressionRows);
+}
+
 console.log('');
 console.log(
   JSON.stringify({
@@ -228,6 +305,7 @@ console.log(
     latency_warmup_seconds: latencyOptions.warmupSeconds,
     ...outcomes,
     rill_advantage: ratios,
+    ...(Object.keys(compressionOutcomes).length === 0 ? {} : { rill_compression: compressionOutcomes }),
   }),
 );
 if (!isFigures(rill) && selected.includes('rill')) process.exitCode = 1;

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Admin, Consumer, Producer, TcpTransport } from '../../sdk/mod.ts';
+import { Admin, type CompressionName, Consumer, Producer, TcpTransport } from '../../sdk/mod.ts';
 import { type PeerDriver, type PeerSession, windowed } from './peer.ts';
 import { ServerProcess } from './server-process.ts';
 
@@ -15,6 +15,13 @@ export interface RillOptions {
   window: number;
   /** Extra Node flags for the broker process, e.g. --cpu-prof. */
   brokerNodeArgs: readonly string[];
+  /** The producer's batch codec in the throughput run (default none). */
+  compression?: CompressionName;
+  /**
+   * Payloads for the throughput run, used in turn instead of the one `produce` is given (which
+   * every codec would compress to almost nothing); each must be as long as that one.
+   */
+  valuePool?: readonly Uint8Array[];
 }
 
 /** The broker's compiled CLI: the benchmark runs from dist/bench/, the broker from dist/broker/. */
@@ -30,7 +37,7 @@ export function rillDriver(options: RillOptions): PeerDriver {
     name: 'Rill',
     key: 'rill',
     durability: 'acks=all: the broker fsyncs the log before it answers the produce request (idempotent producer)',
-    shape: `${options.partitions} partition(s), rill SDK Producer (linger ${options.lingerMs} ms, ${options.batchSizeBytes / 1024} KiB batches) / assign-mode Consumer, read_committed`,
+    shape: `${options.partitions} partition(s), rill SDK Producer (linger ${options.lingerMs} ms, ${options.batchSizeBytes / 1024} KiB batches${options.compression === undefined ? '' : `, ${options.compression}`}) / assign-mode Consumer, read_committed`,
     unavailable: async () => undefined,
     open: async (): Promise<PeerSession> => {
       const dataDir = mkdtempSync(join(tmpdir(), 'rill-bench-client-'));
@@ -58,12 +65,18 @@ export function rillDriver(options: RillOptions): PeerDriver {
       return {
         async produce(stream, count, value) {
           await admin.createTopics([{ name: stream, numPartitions: options.partitions, replicationFactor: 1 }]);
-          const producer = new Producer(producerTransport, { acks: 'all', lingerMs: options.lingerMs, batchSizeBytes: options.batchSizeBytes });
+          const producer = new Producer(producerTransport, {
+            acks: 'all',
+            lingerMs: options.lingerMs,
+            batchSizeBytes: options.batchSizeBytes,
+            compression: options.compression ?? 'none',
+          });
           try {
             // sendBatch in chunks (one promise per call, like the peers' pipelines), up to
             // `window` records in flight.
             const chunk = Math.min(4096, options.window);
-            const records = Array.from({ length: chunk }, () => ({ topic: stream, value }));
+            const pool = options.valuePool;
+            const records = Array.from({ length: chunk }, (_, i) => ({ topic: stream, value: pool === undefined ? value : pool[i % pool.length]! }));
             const calls = Math.ceil(count / chunk);
             await windowed(calls, Math.max(1, Math.floor(options.window / chunk)), 1, (i) =>
               producer.sendBatch(i === calls - 1 && count % chunk !== 0 ? records.slice(0, count % chunk) : records),

@@ -1,3 +1,4 @@
+import type { CompressionName } from '../../sdk/record/compression.ts';
 import type { Acks } from '../log/acks.ts';
 import type { HttpContext } from './http-context.ts';
 import type { IdempotentAttempt, ProduceIntent } from './idempotency-store.ts';
@@ -20,9 +21,10 @@ export async function produceIdempotently(
   records: readonly ProduceRecord[],
   acks: typeof Acks.all,
   attempt: IdempotentAttempt,
+  compression?: CompressionName,
 ): Promise<ProducedRecord[]> {
   const previous = attempt.previous;
-  const prepared = prepareProduce(ctx, topic, records, previous);
+  const prepared = prepareProduce(ctx, topic, records, previous, compression);
   if (previous !== undefined && sameBatches(previous, prepared)) return appendPrepared(ctx, prepared, acks, previous);
 
   const lease = await ctx.producers.lease(topic, prepared.batches);

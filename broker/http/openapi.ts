@@ -24,7 +24,10 @@ const partitionNumber = { name: 'partition', in: 'path', required: true, schema:
 export const ROUTE_DOCS: readonly RouteDoc[] = [
   {
     method: 'post', path: '/v1/topics/{topic}/records', summary: 'Append records (JSON or msgpack). One batch per partition; nothing is appended if any record is rejected.', needs: 'write',
-    query: { acks: 'all (default, after fsync), leader (1) or none (0)' },
+    query: {
+      acks: 'all (default, after fsync), leader (1) or none (0)',
+      compression: "none, gzip, snappy, lz4 or zstd: the batches' codec when the topic's compression.type is producer (the default; uncompressed when absent); any other compression.type wins",
+    },
     headers: { 'Idempotency-Key': 'retries with the same key append once and get the original offsets (window default 24 h)' },
     body: ref('ProduceRequest'),
     ok: { status: 200, description: 'partition and offset per record, in request order', schema: ref('ProduceResponse') },
@@ -33,8 +36,8 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
   {
     method: 'get', path: '/v1/topics/{topic}/partitions/{partition}/records', summary: 'Read records by offset or timestamp.', needs: 'read',
     query: { offset: 'a number, earliest (default) or latest', timestamp: 'ms since the epoch: start at the first record at or after it', limit: 'records to return (default 100)', isolation: 'read_committed (default) or read_uncommitted', maxWaitMs: 'wait up to this long for a first record' },
-    ok: { status: 200, description: 'records and the next offset', schema: ref('ReadResponse') },
-    errors: [400, 401, 403, 404, 429],
+    ok: { status: 200, description: 'records and the next offset; any codec (gzip, snappy, lz4, zstd) is decoded', schema: ref('ReadResponse') },
+    errors: [400, 401, 403, 404, 429, 500, 501],
   },
   {
     method: 'delete', path: '/v1/topics/{topic}/partitions/{partition}/records', summary: 'Delete every record below an offset (Kafka\'s DeleteRecords): the log start offset moves up to it, durably.', needs: 'admin',
@@ -97,6 +100,7 @@ const errorText: Record<number, string> = {
   400: 'malformed request', 401: 'missing or unknown bearer token', 403: 'the token may not do this on the topic', 404: 'unknown topic, partition, group or version',
   409: 'conflict (topic exists, Idempotency-Key reused for another request, incompatible schema)', 413: 'body larger than the limit',
   415: 'Content-Type is not JSON or msgpack', 422: 'validation failed; every error is listed', 429: 'over the rate limit; see Retry-After', 503: 'unavailable',
+  500: 'a stored batch cannot be decoded (corrupt-records: the detail names its offsets and codec)', 501: 'a stored batch has a compression value no codec reads (unsupported-compression)',
 };
 
 function operation(route: RouteDoc): object {

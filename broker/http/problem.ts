@@ -29,6 +29,9 @@ export const ProblemType = {
   validation: { status: 422, title: 'Validation failed', slug: 'validation-failed' },
   tooManyRequests: { status: 429, title: 'Too many requests', slug: 'too-many-requests' },
   internal: { status: 500, title: 'Internal error', slug: 'internal' },
+  /** Stored records that cannot be decoded: the data is damaged or no codec reads it. */
+  corruptRecords: { status: 500, title: 'Stored records cannot be decoded', slug: 'corrupt-records' },
+  unsupportedCompression: { status: 501, title: 'Unsupported compression', slug: 'unsupported-compression' },
   unavailable: { status: 503, title: 'Service unavailable', slug: 'unavailable' },
 } as const;
 export type ProblemTypeName = keyof typeof ProblemType;
@@ -79,6 +82,8 @@ const kafkaErrorKinds: Readonly<Record<string, ProblemTypeName>> = {
   BROKER_NOT_AVAILABLE: 'unavailable',
   NOT_LEADER_OR_FOLLOWER: 'unavailable',
   COORDINATOR_NOT_AVAILABLE: 'unavailable',
+  CORRUPT_MESSAGE: 'corruptRecords',
+  UNSUPPORTED_COMPRESSION_TYPE: 'unsupportedCompression',
 };
 
 /** Maps any thrown value to a problem: HttpProblems as they are, KafkaErrors by code, the rest as 500. */

@@ -1,9 +1,11 @@
 import { KafkaError } from '../../sdk/protocol/kafka-error.ts';
 import { BATCH_HEADER_BYTES, BatchOffset, writeInt64 } from '../../sdk/record/batch-header.ts';
 import { crc32c } from '../../sdk/record/crc32c.ts';
+import type { CompressionName } from '../../sdk/record/compression.ts';
 import { RecordBatchBuilder } from '../../sdk/record/record-batch-builder.ts';
 import { murmur2Partitioner } from '../../sdk/client/producer/partitioner.ts';
 import type { AcksValue } from '../log/acks.ts';
+import { TopicCompressionType, type TopicCompressionTypeValue } from '../topic/topic-config.ts';
 import type { HttpContext } from './http-context.ts';
 import { HttpProblem } from './problem.ts';
 import type { FieldError, ProduceRecord } from './record-codec.ts';
@@ -47,6 +49,16 @@ export interface BatchProducer {
 }
 
 /**
+ * The codec of the batches the HTTP API writes, with Kafka's meaning of the topic's
+ * `compression.type`: `producer` leaves the choice to the producer, here the request
+ * (`?compression=`, uncompressed when absent); any other value is the codec, whatever the request asked.
+ */
+export function writeCompression(topicCompression: TopicCompressionTypeValue, requested: CompressionName | undefined): CompressionName {
+  if (topicCompression === TopicCompressionType.producer) return requested ?? 'none';
+  return topicCompression === TopicCompressionType.uncompressed ? 'none' : topicCompression;
+}
+
+/**
  * Checks one request's records (partitions exist, values match the topic's schema, each
  * partition's batch fits `max.message.bytes`) and seals one batch per partition. Nothing is
  * appended, so a rejection here leaves the log untouched.
@@ -55,8 +67,15 @@ export interface BatchProducer {
  * one partition for all keyless records of the request, rotating between requests. A retry of a
  * keyed request passes the `placement` its first attempt used, so it puts records where they went.
  */
-export function prepareProduce(ctx: HttpContext, topic: string, records: readonly ProduceRecord[], placement?: Placement): PreparedProduce {
+export function prepareProduce(
+  ctx: HttpContext,
+  topic: string,
+  records: readonly ProduceRecord[],
+  placement?: Placement,
+  requestedCompression?: CompressionName,
+): PreparedProduce {
   const layout = ctx.broker.topicLayout(topic);
+  const compression = writeCompression(layout.config.compressionType, requestedCompression);
   const currentCount = layout.partitions;
   // Partitions only grow, so an earlier count is still valid unless the topic was recreated smaller.
   const partitionCount = placement !== undefined && placement.partitionCount <= currentCount ? placement.partitionCount : currentCount;
@@ -104,7 +123,7 @@ export function prepareProduce(ctx: HttpContext, topic: string, records: readonl
       let entry = builders.get(partition);
       if (entry === undefined) {
         const initialCapacityBytes = Math.min(estimatedBytes.get(partition)!, maxBatchBytes);
-        entry = { builder: new RecordBatchBuilder({ maxBatchBytes, initialCapacityBytes, clock: ctx.options.nowMs }), indexes: [] };
+        entry = { builder: new RecordBatchBuilder({ maxBatchBytes, initialCapacityBytes, compression, clock: ctx.options.nowMs }), indexes: [] };
         builders.set(partition, entry);
       }
       entry.builder.append({
@@ -155,8 +174,14 @@ export async function appendPrepared(ctx: HttpContext, prepared: PreparedProduce
 }
 
 /** Appends one request's records; a rejection happens before the first append (see `prepareProduce`). */
-export function produceRecords(ctx: HttpContext, topic: string, records: readonly ProduceRecord[], acks: AcksValue): Promise<ProducedRecord[]> {
-  return appendPrepared(ctx, prepareProduce(ctx, topic, records), acks);
+export function produceRecords(
+  ctx: HttpContext,
+  topic: string,
+  records: readonly ProduceRecord[],
+  acks: AcksValue,
+  compression?: CompressionName,
+): Promise<ProducedRecord[]> {
+  return appendPrepared(ctx, prepareProduce(ctx, topic, records, undefined, compression), acks);
 }
 
 /** Sets a sealed batch's producer fields; the CRC covers them (attributes to the end), so it is recomputed. */

@@ -1,5 +1,7 @@
+import { isKafkaError } from '../../sdk/protocol/kafka-error.ts';
+import { compressionName } from '../../sdk/record/compression.ts';
 import type { Record as KafkaRecord } from '../../sdk/record/record.ts';
-import { readRecordBatches } from '../../sdk/record/record-batch-reader.ts';
+import { readRecordBatches, type RecordBatchView } from '../../sdk/record/record-batch-reader.ts';
 import { IsolationLevel, type IsolationLevelValue } from '../fetch/fetch-types.ts';
 import { ListOffsetsTimestamp } from '../list-offsets.ts';
 import type { HttpContext } from './http-context.ts';
@@ -88,7 +90,7 @@ export async function fetchRecords(
     for (const batch of readRecordBatches(result.records)) {
       if (batch.baseOffset >= stableEnd || records.length >= request.limit) break;
       if (!batch.isControl) {
-        for (const record of batch.records()) {
+        for (const record of decodedRecords(topic, partition, batch)) {
           if (record.offset < offset || record.offset >= stableEnd) continue;
           if (records.length >= request.limit) break;
           records.push(record);
@@ -104,4 +106,21 @@ export async function fetchRecords(
   ctx.metrics.fetchRecords.inc({ topic }, records.length);
   ctx.metrics.fetchBytes.inc({ topic }, bytes);
   return { records, nextOffset: offset, highWatermark };
+}
+
+/**
+ * A batch's records, or a problem naming the batch and its codec: a batch the broker stored but
+ * cannot decode (damaged data, or a codec value no codec reads) is the server's problem, not the
+ * request's, and says which offsets are affected so a reader can skip past them.
+ */
+function decodedRecords(topic: string, partition: number, batch: RecordBatchView): Iterable<KafkaRecord> {
+  try {
+    return batch.records();
+  } catch (error) {
+    if (!isKafkaError(error, 'CORRUPT_MESSAGE') && !isKafkaError(error, 'UNSUPPORTED_COMPRESSION_TYPE')) throw error;
+    const codec = compressionName(batch.compression) ?? `compression type ${batch.compression}`;
+    const where = `${topic}-${partition} offsets ${batch.baseOffset} to ${batch.lastOffset} (a ${codec} batch)`;
+    const kind = error.errorName === 'CORRUPT_MESSAGE' ? 'corruptRecords' : 'unsupportedCompression';
+    throw new HttpProblem(kind, `the records at ${where} cannot be read: ${error.message}`, { kafkaError: error.errorName });
+  }
 }

@@ -9,7 +9,7 @@ import { HttpProblem } from './problem.ts';
 import { fetchRecords, parseIsolation, parseNonNegativeInteger, resolveStartOffset } from './read-records.ts';
 import { parseProduceBody, recordForResponse } from './record-codec.ts';
 import { recordStream, resumeOffset } from './record-stream.ts';
-import { parseAcks, parseLimit, partitionParam, respond, topicParam } from './route-helpers.ts';
+import { parseAcks, parseCompression, parseLimit, partitionParam, respond, topicParam } from './route-helpers.ts';
 
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 const DEFAULT_READ_LIMIT = 100;
@@ -20,6 +20,7 @@ export function recordRoutes(app: Hono<HttpEnv>, ctx: HttpContext): void {
   app.post('/v1/topics/:topic/records', async (c) => {
     const topic = topicParam(ctx, c, 'write');
     const acks = parseAcks(c.req.query('acks'));
+    const compression = parseCompression(c.req.query('compression'));
     const idempotencyKey = c.req.header('idempotency-key');
     if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
       throw new HttpProblem('badRequest', `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
@@ -30,15 +31,18 @@ export function recordRoutes(app: Hono<HttpEnv>, ctx: HttpContext): void {
     const { records, errors } = parseProduceBody(decodeBody(bytes, format), ctx.options.maxRecordsPerRequest, format);
     if (errors.length > 0) throw new HttpProblem('badRequest', `the produce body is malformed; nothing was appended`, { errors });
     ctx.topicLimiter?.take(topic, records.length, `topic "${topic}"`);
-    if (idempotencyKey === undefined) return respond(c, { records: await produceRecords(ctx, topic, records, acks) });
-    const fingerprint = createHash('sha256').update(`${format}\n${acks}\n`).update(bytes).digest('hex');
+    if (idempotencyKey === undefined) return respond(c, { records: await produceRecords(ctx, topic, records, acks, compression) });
+    const fingerprint = createHash('sha256').update(`${format}\n${acks}\n${compression ?? ''}\n`).update(bytes).digest('hex');
     const scope = `${c.get('principal').name}\0${topic}\0${idempotencyKey}`;
     // With acks other than all, acknowledged records may be lost in a crash anyway, so the intent
     // that makes a retry after a crash safe would buy nothing (and pooled producers need durable batches).
     const { result, replayed } = await ctx.idempotency.run(scope, fingerprint, async (attempt) => ({
       status: 200,
       body: {
-        records: acks === Acks.all ? await produceIdempotently(ctx, topic, records, acks, attempt) : await produceRecords(ctx, topic, records, acks),
+        records:
+          acks === Acks.all
+            ? await produceIdempotently(ctx, topic, records, acks, attempt, compression)
+            : await produceRecords(ctx, topic, records, acks, compression),
       },
     }));
     if (replayed) ctx.metrics.idempotentReplays.inc();

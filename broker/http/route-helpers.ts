@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { COMPRESSION_NAMES, type CompressionName } from '../../sdk/record/compression.ts';
 import { isInternalTopic } from '../topic/topic-name.ts';
 import { Acks, type AcksValue } from '../log/acks.ts';
 import { encodeResponse, readBody, responseFormat } from './body-codec.ts';
@@ -45,6 +46,14 @@ export function parseAcks(value: string | undefined): AcksValue {
     default:
       throw new HttpProblem('badRequest', `acks must be all (-1), leader (1) or none (0), got "${value}"`);
   }
+}
+
+/** The `compression` query parameter of a produce request: a Kafka codec name, or absent. */
+export function parseCompression(value: string | undefined): CompressionName | undefined {
+  if (value === undefined) return undefined;
+  const name = COMPRESSION_NAMES.find((n) => n === value);
+  if (name === undefined) throw new HttpProblem('badRequest', `compression must be one of ${COMPRESSION_NAMES.join(', ')}, got "${value}"`);
+  return name;
 }
 
 export function parseLimit(value: string | undefined, fallback: number, max: number): number {

@@ -1,6 +1,6 @@
 import type { ErrorName } from '../../sdk/protocol/error-codes.ts';
 import { KafkaError } from '../../sdk/protocol/kafka-error.ts';
-import { BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD_BYTES, BatchOffset, CURRENT_MAGIC } from '../../sdk/record/batch-header.ts';
+import { BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD_BYTES, BatchAttribute, BatchOffset, CompressionType, CURRENT_MAGIC } from '../../sdk/record/batch-header.ts';
 import { crc32c } from '../../sdk/record/crc32c.ts';
 
 /** The smallest legal batchLength: a header with no records. */
@@ -77,11 +77,24 @@ export function validateBatches(bytes: Uint8Array, maxMessageBytes: number, topi
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let count = 0;
   for (let pos = 0; pos < bytes.length; count++) {
-    const defect = lengthDefect(dv, pos, bytes.length) ?? tooLarge(dv, pos, maxMessageBytes) ?? contentDefect(bytes, dv, pos);
+    const defect =
+      lengthDefect(dv, pos, bytes.length) ?? tooLarge(dv, pos, maxMessageBytes) ?? contentDefect(bytes, dv, pos) ?? unknownCompression(dv, pos);
     if (defect) throw new KafkaError(defect.errorName, `batch ${count} at byte ${pos} for ${topicPartition}: ${defect.reason}`);
     pos += batchSizeAt(dv, pos);
   }
   return count;
+}
+
+/**
+ * Attribute values 5-7 name no codec, so no reader could ever decode such a batch; it is refused
+ * at the door (reading the attribute bits, not the records). Only on produce: recovery keeps
+ * judging stored batches by `contentDefect` alone.
+ */
+function unknownCompression(dv: DataView, pos: number): BatchDefect | undefined {
+  const compression = dv.getInt16(pos + BatchOffset.attributes) & BatchAttribute.compressionMask;
+  return compression > CompressionType.zstd
+    ? { errorName: 'UNSUPPORTED_COMPRESSION_TYPE', reason: `compression type ${compression} is not a Kafka codec` }
+    : undefined;
 }
 
 function tooLarge(dv: DataView, pos: number, maxMessageBytes: number): BatchDefect | undefined {

@@ -8,8 +8,26 @@ import { KafkaError } from '../../sdk/protocol/kafka-error.ts';
 export const CleanupPolicy = { delete: 'delete', compact: 'compact', compactDelete: 'compact,delete' } as const;
 export type CleanupPolicyValue = (typeof CleanupPolicy)[keyof typeof CleanupPolicy];
 
+/**
+ * `compression.type`, with Kafka's values: `producer` keeps whatever codec the producer chose,
+ * `uncompressed` means none, the others name a codec. Kafka recompresses produced batches to
+ * match; Rill never decodes records on the Kafka produce path, so there batches are stored as the
+ * client sent them whatever this says. The HTTP API is a producer that honours it (see
+ * `broker/http/produce.ts`), and so may the log cleaner when it rewrites batches.
+ */
+export const TopicCompressionType = {
+  producer: 'producer',
+  uncompressed: 'uncompressed',
+  gzip: 'gzip',
+  snappy: 'snappy',
+  lz4: 'lz4',
+  zstd: 'zstd',
+} as const;
+export type TopicCompressionTypeValue = (typeof TopicCompressionType)[keyof typeof TopicCompressionType];
+
 export interface TopicConfig {
   cleanupPolicy: CleanupPolicyValue;
+  compressionType: TopicCompressionTypeValue;
   retentionMs: number;
   retentionBytes: number;
   segmentBytes: number;
@@ -20,7 +38,7 @@ export interface TopicConfig {
 }
 
 interface NumericDefinition {
-  key: Exclude<keyof TopicConfig, 'cleanupPolicy'>;
+  key: Exclude<keyof TopicConfig, 'cleanupPolicy' | 'compressionType'>;
   defaultValue: number;
   min: number;
   max: number;
@@ -39,11 +57,13 @@ const numeric: Readonly<Record<string, NumericDefinition>> = {
 };
 
 const CLEANUP_POLICY = 'cleanup.policy';
+const COMPRESSION_TYPE = 'compression.type';
 
-export const TOPIC_CONFIG_NAMES: readonly string[] = [CLEANUP_POLICY, ...Object.keys(numeric)];
+export const TOPIC_CONFIG_NAMES: readonly string[] = [CLEANUP_POLICY, COMPRESSION_TYPE, ...Object.keys(numeric)];
 
 export const defaultTopicConfig: Readonly<TopicConfig> = Object.freeze({
   cleanupPolicy: CleanupPolicy.delete,
+  compressionType: TopicCompressionType.producer,
   ...Object.fromEntries(Object.values(numeric).map((d) => [d.key, d.defaultValue])),
 } as TopicConfig);
 
@@ -52,6 +72,12 @@ function parseCleanupPolicy(value: string): CleanupPolicyValue {
   const normalized = parts.join(',');
   for (const policy of Object.values(CleanupPolicy)) if (policy === normalized) return policy;
   throw new KafkaError('INVALID_CONFIG', `cleanup.policy must be "delete", "compact" or "compact,delete", got "${value}"`);
+}
+
+function parseCompressionType(value: string): TopicCompressionTypeValue {
+  const trimmed = value.trim().toLowerCase();
+  for (const type of Object.values(TopicCompressionType)) if (type === trimmed) return type;
+  throw new KafkaError('INVALID_CONFIG', `compression.type must be one of ${Object.values(TopicCompressionType).join(', ')}, got "${value}"`);
 }
 
 function parseNumeric(name: string, definition: NumericDefinition, value: string): number {
@@ -77,6 +103,10 @@ export function resolveTopicConfig(
       config.cleanupPolicy = parseCleanupPolicy(value);
       continue;
     }
+    if (name === COMPRESSION_TYPE) {
+      config.compressionType = parseCompressionType(value);
+      continue;
+    }
     const definition = numeric[name];
     if (definition === undefined) {
       throw new KafkaError('INVALID_CONFIG', `unknown topic config "${name}"; known: ${TOPIC_CONFIG_NAMES.join(', ')}`);
@@ -93,7 +123,7 @@ export function describeTopicConfig(
 ): { name: string; value: string; isDefault: boolean }[] {
   const config = resolveTopicConfig(overrides, base);
   return TOPIC_CONFIG_NAMES.map((name) => {
-    const value = name === CLEANUP_POLICY ? config.cleanupPolicy : String(config[numeric[name]!.key]);
+    const value = name === CLEANUP_POLICY ? config.cleanupPolicy : name === COMPRESSION_TYPE ? config.compressionType : String(config[numeric[name]!.key]);
     return { name, value, isDefault: !(name in overrides) };
   });
 }

@@ -27,12 +27,15 @@ export {
 } from './varint.ts';
 export { type Record, type RecordHeader, type RecordInput, TimestampType, type TimestampTypeValue } from './record.ts';
 export {
+  COMPRESSION_NAMES,
   type CompressionName,
   compress,
+  compressionName,
   DEFAULT_MAX_DECOMPRESSED_BYTES,
   decompress,
   supportedCompressionType,
 } from './compression.ts';
+export { CompressionError } from './compression-error.ts';
 export { DEFAULT_MAX_BATCH_BYTES, RecordBatchBuilder, type RecordBatchBuilderOptions } from './record-batch-builder.ts';
 export { type ReadRecordBatchesOptions, readRecordBatches, RecordBatchView } from './record-batch-reader.ts';
 export {

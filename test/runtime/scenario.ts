@@ -1,10 +1,13 @@
 import { Acks, Broker, ListOffsetsTimestamp } from '../../broker/mod.ts';
-import { RecordBatchBuilder, readRecordBatches } from '../../sdk/mod.ts';
+import { type CompressionName, RecordBatchBuilder, readRecordBatches } from '../../sdk/mod.ts';
+import { runCodecChecks } from './codec-scenario.ts';
 
 /**
  * The cross-runtime scenario: the same steps run under Node (in vitest), Bun and Deno, against
  * real files in `dataDir`. Each step throws with a description when the runtime misbehaves.
  */
+const CODECS: readonly CompressionName[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
+
 export async function runScenario(dataDir: string): Promise<string[]> {
   const passed: string[] = [];
   const check = (condition: boolean, what: string): void => {
@@ -13,6 +16,7 @@ export async function runScenario(dataDir: string): Promise<string[]> {
   };
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
+  runCodecChecks(check);
 
   const broker = await Broker.open({ config: { dataDir } });
   await broker.createTopic('events', { partitions: 3, config: { 'segment.bytes': '4096' } });
@@ -21,7 +25,7 @@ export async function runScenario(dataDir: string): Promise<string[]> {
   const sent: string[][] = [[], [], []];
   for (let i = 0; i < 60; i++) {
     const partition = i % 3;
-    const builder = new RecordBatchBuilder({ compression: i % 2 === 0 ? 'gzip' : 'none' });
+    const builder = new RecordBatchBuilder({ compression: CODECS[i % CODECS.length]! });
     for (let r = 0; r < 5; r++) {
       const value = `value-${i}-${r}-${'x'.repeat(40)}`;
       builder.append({

@@ -40,7 +40,7 @@ export async function runSdkScenario(transport: Transport, prefix: string): Prom
   await admin.createTopics([{ name: topic, numPartitions: 1 }]).catch((e: unknown) => (duplicate = e));
   check(isKafkaError(duplicate, 'TOPIC_ALREADY_EXISTS'), 'creating an existing topic fails with TOPIC_ALREADY_EXISTS');
 
-  const producer = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde, idempotent: idempotence, lingerMs: 2, compression: 'gzip' });
+  const producer = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde, idempotent: idempotence, lingerMs: 2, compression: 'zstd' });
   const startMs = Date.now();
   const sent = await Promise.all(
     Array.from({ length: 300 }, (_, i) =>

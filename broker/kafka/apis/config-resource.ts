@@ -32,6 +32,12 @@ export const TOPIC_CONFIG_INFO: Readonly<Record<string, TopicConfigInfo>> = {
     brokerSynonym: 'log.cleanup.policy',
     documentation: 'What happens to old log segments: "delete" drops them past retention, "compact" keeps the latest record per key.',
   },
+  'compression.type': {
+    type: ConfigType.string,
+    brokerSynonym: 'compression.type',
+    documentation:
+      'The codec of batches the HTTP API writes (producer: the request\'s choice, uncompressed, gzip, snappy, lz4, zstd). Batches from Kafka clients are stored as sent.',
+  },
   'retention.ms': {
     type: ConfigType.long,
     brokerSynonym: 'log.retention.ms',

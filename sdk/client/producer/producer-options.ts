@@ -21,6 +21,7 @@ export interface ProducerOptions<K, V> {
   batchSizeBytes?: number;
   /** Bound on buffered record bytes; `send` waits for room once it is reached. */
   bufferMemoryBytes?: number;
+  /** Codec for each batch: 'none' (the default), 'gzip', 'snappy', 'lz4' or 'zstd', framed as the Java client frames them. */
   compression?: CompressionName;
   partitioner?: Partitioner;
   retries?: number;
