@@ -89,6 +89,7 @@ export class StreamThread {
     this.assignor = new StreamsAssignor(() => subtopologies, { instanceId, endpoint: null, ownedTasks: () => this.tasks.owned() });
     this.consumer = new Consumer(config.transport, {
       groupId: config.applicationId,
+      ...(config.staticMembership ? { groupInstanceId: instanceId } : {}),
       assignors: [this.assignor],
       isolationLevel: 'read_committed',
       enableAutoCommit: false,

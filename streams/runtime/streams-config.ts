@@ -26,6 +26,11 @@ export interface StreamsConfig {
    * Default: an id created once and kept in the state directory, so a restart fences its predecessor.
    */
   instanceId?: string;
+  /**
+   * Joins the group as a static member (KIP-345) under the instance id: a process restarted within
+   * the session timeout gets its tasks back without a rebalance of the others. Default false.
+   */
+  staticMembership?: boolean;
   /** Bound per task on input records in flight or waiting behind their key (default 1,000). */
   maxInFlightRecordsPerTask?: number;
   /** Writes held back in a task's store caches that make the next commit start early (default 50,000). */
@@ -54,6 +59,7 @@ export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConf
   const resolved: ResolvedStreamsConfig = {
     guarantee: 'exactly_once',
     commitIntervalMs: 100,
+    staticMembership: false,
     stateDir: join(tmpdir(), 'rill-streams'),
     maxInFlightRecordsPerTask: 1_000,
     maxPendingWritesPerTask: 50_000,

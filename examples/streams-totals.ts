@@ -1,0 +1,53 @@
+/**
+ * A stream job over a broker process or any Kafka cluster: numbered records in, a stateless
+ * transform out, and running totals per group kept in a state store behind a repartition.
+ *
+ *   node dist/examples/streams-totals.js <bootstrap> <stateDir> [instanceId]
+ *   bun examples/streams-totals.ts <bootstrap> <stateDir> [instanceId]
+ *   deno run -A examples/streams-totals.ts <bootstrap> <stateDir> [instanceId]
+ *
+ * Input `numbers` (key: the number, value: the number, as text). Outputs:
+ *   `numbers-out`  one record per input: `out-<n>`, same key
+ *   `totals`       per group `g<n % 100>`, the sum of every number of the group so far
+ *
+ * Start several with the same application id and their own state directories to share the work;
+ * every input counts exactly once in both outputs, through crashes and restarts.
+ */
+import { longSerde, stringSerde, TcpTransport } from '../sdk/mod.ts';
+import { AppState, StreamsApp, StreamsBuilder } from '../streams/mod.ts';
+
+const [bootstrap, stateDir, instanceId] = process.argv.slice(2);
+if (bootstrap === undefined || stateDir === undefined) {
+  console.error('usage: streams-totals <bootstrap> <stateDir> [instanceId]');
+  process.exit(2);
+}
+
+const builder = new StreamsBuilder();
+const numbers = builder.stream('numbers', { key: stringSerde, value: stringSerde });
+numbers.mapValues((n) => `out-${n}`, { value: stringSerde }).to('numbers-out');
+numbers
+  .groupBy((_key, n) => `g${Number(n) % 100}`, { key: stringSerde, value: stringSerde })
+  .aggregate(() => 0, (_group, n, sum) => sum + Number(n), { name: 'totals-store', value: longSerde })
+  .toStream()
+  .to('totals', { key: stringSerde, value: longSerde });
+
+const transport = new TcpTransport({ bootstrapServers: [bootstrap] });
+const app = new StreamsApp(builder.build(), {
+  applicationId: 'streams-totals',
+  transport,
+  stateDir,
+  // A restarted instance takes its tasks back without making the others rebalance.
+  ...(instanceId === undefined ? {} : { instanceId, staticMembership: true }),
+});
+app.onStateChange((state) => console.log(`state ${state}`));
+const stop = (): void => {
+  void app.close().then(() => transport.close());
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
+await app.start();
+await app.stopped.catch((error: unknown) => {
+  console.error(`streams-totals stopped: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+});
+if (app.state !== AppState.notRunning) await transport.close();

@@ -1,0 +1,175 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Admin, Consumer, longSerde, Producer, stringSerde, TcpTransport } from '../../sdk/mod.ts';
+import { type BrokerProcess, startBrokerProcess } from '../helpers/broker-process.ts';
+import { ManagedProcess, type Runtime, runtimeCommand, runtimes } from '../helpers/child-process.ts';
+
+/**
+ * The streams runtime's exactly-once promise under crashes: `examples/streams-totals.ts` (a
+ * stateless transform and per-group sums behind a repartition) runs as 3 processes while one of
+ * them is SIGKILLed and restarted every few seconds and the broker process is SIGKILLed and
+ * restarted mid-run. At the end the read_committed outputs hold every input exactly once and every
+ * group's last total equals the sum computed from the input.
+ *
+ * RILL_CRASH_FULL=1: 1,000,000 records, ≥ 15 worker kills and 2 broker kills, on Node, Bun and
+ * Deno. Otherwise a short tier on Node. RILL_CRASH_SEED replays a run.
+ */
+const FULL = process.env.RILL_CRASH_FULL === '1';
+const RECORDS = FULL ? 1_000_000 : 30_000;
+const PARTITIONS = 6;
+const WORKERS = 3;
+const GROUPS = 100;
+const WORKER_KILLS = FULL ? 16 : 3;
+const BROKER_KILLS_AT: readonly number[] = FULL ? [5, 11] : [2];
+/** Wall time between kills, ms: at least MIN, plus up to SPREAD (seeded). */
+const KILL_MIN_MS = FULL ? 1_500 : 800;
+const KILL_SPREAD_MS = FULL ? 2_500 : 800;
+const SEED = Number(process.env.RILL_CRASH_SEED ?? Date.now() % 0x7fffffff);
+
+const tiers: readonly Runtime[] = FULL ? runtimes : ['node'];
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function expectedTotals(): Map<string, number> {
+  const totals = new Map<string, number>();
+  for (let n = 0; n < RECORDS; n++) totals.set(`g${n % GROUPS}`, (totals.get(`g${n % GROUPS}`) ?? 0) + n);
+  return totals;
+}
+
+/** Follows both outputs (read_committed) and settles once they hold what the input implies. */
+class OutputWatch {
+  readonly seen = new Uint8Array(RECORDS);
+  duplicates = 0;
+  strays: string[] = [];
+  readonly totals = new Map<string, number>();
+  private readonly expected = expectedTotals();
+  private readonly consumers: Consumer<Uint8Array, Uint8Array>[] = [];
+  private done!: () => void;
+  readonly complete = new Promise<void>((resolve) => (this.done = resolve));
+  private distinct = 0;
+
+  constructor(private readonly transport: TcpTransport) {}
+
+  private check(): void {
+    if (this.distinct < RECORDS) return;
+    for (const [group, sum] of this.expected) if (this.totals.get(group) !== sum) return;
+    this.done();
+  }
+
+  async follow(topic: string, onRecord: (key: string, value: Uint8Array) => void): Promise<void> {
+    const consumer = new Consumer(this.transport, { autoOffsetReset: 'earliest', maxWaitMs: 200 });
+    this.consumers.push(consumer);
+    consumer.assign(Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition })));
+    const decoder = new TextDecoder();
+    for await (const batch of consumer.batches()) {
+      for (const r of batch.records) onRecord(decoder.decode(r.key!), r.value!);
+      this.check();
+    }
+  }
+
+  start(): Promise<void>[] {
+    const decoder = new TextDecoder();
+    return [
+      this.follow('numbers-out', (_key, value) => {
+        const text = decoder.decode(value);
+        const n = Number(/^out-(\d+)$/.exec(text)?.[1] ?? NaN);
+        if (!Number.isInteger(n) || n >= RECORDS) return void this.strays.push(text);
+        if (this.seen[n] === 1) this.duplicates++;
+        else this.distinct++;
+        this.seen[n] = 1;
+      }),
+      this.follow('totals', (key, value) => void this.totals.set(key, longSerde.deserialize(value))),
+    ];
+  }
+
+  /** Closes the consumers, which ends both iterations. */
+  async stop(): Promise<void> {
+    for (const consumer of this.consumers) await consumer.close();
+  }
+
+  mismatchedTotals(): string[] {
+    return [...this.expected].filter(([g, sum]) => this.totals.get(g) !== sum).map(([g, sum]) => `${g}: ${this.totals.get(g)} != ${sum}`);
+  }
+}
+
+describe.each(tiers)(`streams exactly-once on %s: ${RECORDS} records, ${WORKER_KILLS} worker kills, ${BROKER_KILLS_AT.length} broker kills`, (runtime) => {
+  it('counts every input once in the outputs and in the state', { timeout: FULL ? 1_500_000 : 180_000 }, async () => {
+    console.log(`streams-exactly-once ${runtime}: seed ${SEED} (rerun with RILL_CRASH_SEED=${SEED})`);
+    let state = SEED;
+    const random = () => (state = (state * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    const root = mkdtempSync(join(tmpdir(), 'rill-streams-crash-'));
+    dirs.push(root);
+    let broker: BrokerProcess = await startBrokerProcess({ dataDir: join(root, 'broker') });
+    const { port, httpPort } = broker;
+    const transport = new TcpTransport({ bootstrapServers: [broker.bootstrap] });
+    const workers: (ManagedProcess | undefined)[] = [];
+    const exits: string[] = [];
+    let brokerUp = Promise.resolve(broker);
+    const startWorker = async (i: number): Promise<void> => {
+      const up = await brokerUp;
+      const [command, args] = runtimeCommand(runtime, 'examples/streams-totals.ts', [up.bootstrap, join(root, `worker-${i}`), `w${i}`]);
+      const proc = new ManagedProcess(command, args);
+      workers[i] = proc;
+      void proc.exit().then((exit) => {
+        if (workers[i] !== proc || exit.signal === 'SIGKILL') return;
+        exits.push(`worker ${i} exited with ${exit.code ?? exit.signal}: ${exit.stderr.split('\n').filter((l) => l.length > 0).slice(-3).join(' | ')}`);
+        void startWorker(i);
+      });
+    };
+    try {
+      const admin = new Admin(transport);
+      await admin.createTopics([
+        { name: 'numbers', numPartitions: PARTITIONS },
+        { name: 'numbers-out', numPartitions: PARTITIONS },
+        { name: 'totals', numPartitions: PARTITIONS },
+      ]);
+      const producer = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde, lingerMs: 5 });
+      for (let from = 0; from < RECORDS; from += 50_000) {
+        await producer.sendBatch(Array.from({ length: Math.min(50_000, RECORDS - from) }, (_, i) => ({ topic: 'numbers', key: String(from + i), value: String(from + i) })));
+      }
+      await producer.close();
+
+      const watch = new OutputWatch(transport);
+      const following = watch.start();
+      for (let i = 0; i < WORKERS; i++) await startWorker(i);
+      const startedMs = Date.now();
+      let brokerKills = 0;
+      for (let kill = 0; kill < WORKER_KILLS; kill++) {
+        const waitMs = KILL_MIN_MS + Math.floor(random() * KILL_SPREAD_MS);
+        const finished = await Promise.race([watch.complete.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), waitMs))]);
+        expect(finished, `the outputs were complete before kill ${kill + 1} of ${WORKER_KILLS} (seed ${SEED}): too few records for the kills`).toBe(false);
+        if (BROKER_KILLS_AT.includes(kill)) {
+          await broker.stop('SIGKILL');
+          brokerKills++;
+          brokerUp = startBrokerProcess({ dataDir: join(root, 'broker'), port, httpPort });
+          broker = await brokerUp;
+        }
+        const victim = Math.floor(random() * WORKERS);
+        const proc = workers[victim]!;
+        workers[victim] = undefined;
+        await proc.stop('SIGKILL');
+        await startWorker(victim);
+      }
+      await watch.complete;
+      const processedMs = Date.now() - startedMs;
+      await watch.stop();
+      await Promise.all(following);
+      console.log(
+        `streams-exactly-once ${runtime}: seed ${SEED}, ${RECORDS} records, ${WORKER_KILLS} worker kills, ${brokerKills} broker kills, ` +
+          `complete after ${processedMs} ms, ${exits.length} exits on error${exits.length > 0 ? `:\n  ${exits.join('\n  ')}` : ''}`,
+      );
+      expect(watch.strays.slice(0, 10), `records that are no transformed input (seed ${SEED})`).toEqual([]);
+      expect(watch.duplicates, `inputs duplicated in numbers-out (seed ${SEED})`).toBe(0);
+      expect(watch.mismatchedTotals(), `totals that differ from the input's sums (seed ${SEED})`).toEqual([]);
+      expect(exits, `workers exited on their own (seed ${SEED})`).toEqual([]);
+    } finally {
+      for (const w of workers) await w?.stop('SIGKILL');
+      await transport.close();
+      await broker.stop('SIGKILL');
+    }
+  });
+});
