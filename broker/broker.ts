@@ -14,7 +14,7 @@ import { FetchParking } from './fetch/fetch-parking.ts';
 import { readPartitions } from './fetch/read-partitions.ts';
 import type { FetchPartitionResult, FetchRequest } from './fetch/fetch-types.ts';
 import { offsetForTimestamp, offsetOfMaxTimestamp, type ListOffsetsResult, ListOffsetsTimestamp } from './list-offsets.ts';
-import { describeTopicConfig, resolveTopicConfig, type TopicConfig } from './topic/topic-config.ts';
+import { describeTopicConfig, isCompacted, isDeletedByRetention, resolveTopicConfig, type TopicConfig } from './topic/topic-config.ts';
 import type { CreateTopicOptions, TopicDescription } from './topic/topic-description.ts';
 import { isInternalTopic, validateTopicName } from './topic/topic-name.ts';
 import { loadTopicMetadata, saveTopicMetadata, type TopicRecord } from './topic/topic-metadata-store.ts';
@@ -54,6 +54,12 @@ function toLogConfig(config: TopicConfig): LogConfig {
     maxMessageBytes: config.maxMessageBytes,
     indexIntervalBytes: config.indexIntervalBytes,
     segmentIndexBytes: config.segmentIndexBytes,
+    compact: isCompacted(config.cleanupPolicy),
+    delete: isDeletedByRetention(config.cleanupPolicy),
+    deleteRetentionMs: config.deleteRetentionMs,
+    minCompactionLagMs: config.minCompactionLagMs,
+    maxCompactionLagMs: config.maxCompactionLagMs,
+    minCleanableDirtyRatio: config.minCleanableDirtyRatio,
   };
 }
 
