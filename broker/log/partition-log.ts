@@ -522,47 +522,54 @@ export class PartitionLog {
   }
 
   /**
-   * Replaces `replaced` (consecutive sealed segments, below the high watermark) with `cleaned`,
-   * whose files the cleaner wrote as `<name>.cleaned` beside them, by the swap protocol of
+   * Runs a cleaner pass with the segment list to itself (retention waits; appends, rolls and reads
+   * go on, and only ever add segments after the ones it works on). The pass gets `swap`, which
+   * replaces consecutive sealed segments below the high watermark with one cleaned segment whose
+   * files the cleaner wrote as `<name>.cleaned` beside them, by the protocol of
    * cleaner/segment-swap.ts. Readers see the old segments until the new one is committed on disk,
-   * then the new one; both stay readable through descriptors opened before any rename.
-   *
-   * Throws when the segments changed meanwhile (retention took one) or the swap failed; a failure
-   * before the commit point leaves the old segments in place, one after it the new segment.
+   * then the new one; both stay readable through descriptors opened before the first rename. A
+   * swap that fails before its commit point leaves the old segments, after it the new one.
    */
-  replaceSegments(replaced: readonly LogSegment[], cleaned: LogSegment): Promise<void> {
-    return this.exclusive(async () => {
-      this.assertUsable();
-      const first = replaced.length === 0 ? -1 : this.segments.indexOf(replaced[0]!);
-      const next = this.segments[first + replaced.length];
-      if (first < 0 || replaced.some((s, i) => this.segments[first + i] !== s) || next === undefined || next.baseOffset > this.syncedOffset) {
-        await removeCleaned(this.fs, cleaned);
-        throw new Error(`the segments of ${this.topicPartition} changed while they were cleaned`);
+  runCleanerPass<T>(pass: (swap: (replaced: readonly LogSegment[], cleaned: LogSegment) => Promise<void>) => Promise<T>): Promise<T> {
+    return this.exclusive(() => pass((replaced, cleaned) => this.swapSegments(replaced, cleaned)));
+  }
+
+  private async swapSegments(replaced: readonly LogSegment[], cleaned: LogSegment): Promise<void> {
+    this.assertUsable();
+    const first = replaced.length === 0 ? -1 : this.segments.indexOf(replaced[0]!);
+    const next = this.segments[first + replaced.length];
+    if (
+      first < 0 ||
+      replaced.some((s, i) => this.segments[first + i] !== s) ||
+      next === undefined ||
+      next.baseOffset > this.syncedOffset ||
+      cleaned.baseOffset !== replaced[0]!.baseOffset ||
+      cleaned.nextOffset !== next.baseOffset ||
+      cleaned.offsetIndex !== undefined
+    ) {
+      await removeCleaned(this.fs, cleaned);
+      throw new Error(`invariant broken: cleaned segment ${cleaned.logPath} does not replace consecutive sealed segments of ${this.topicPartition}`);
+    }
+    for (const segment of replaced) this.sealedHandles.pin(segment);
+    this.sealedHandles.pin(cleaned, CLEANED_SUFFIX);
+    try {
+      await commitSwap(this.fs, this.dir, replaced, cleaned);
+    } catch (error) {
+      if (error instanceof SwapError && error.committed) {
+        // The new segment is the one on disk; its index files may keep their .cleaned names
+        // until recovery renames them, so it stays pinned.
+        this.switchSegments(first, replaced, cleaned);
+      } else if (!(error instanceof SwapError) || error.rolledBack) {
+        this.sealedHandles.unpin(cleaned);
+        for (const segment of replaced) this.sealedHandles.unpin(segment);
       }
-      if (cleaned.baseOffset !== replaced[0]!.baseOffset || cleaned.nextOffset !== next.baseOffset || cleaned.offsetIndex !== undefined) {
-        throw new Error(`invariant broken: cleaned segment ${cleaned.logPath} does not span the segments it replaces`);
-      }
-      for (const segment of replaced) this.sealedHandles.pin(segment);
-      this.sealedHandles.pin(cleaned, CLEANED_SUFFIX);
-      try {
-        await commitSwap(this.fs, this.dir, replaced, cleaned);
-      } catch (error) {
-        if (error instanceof SwapError && error.committed) {
-          // The new segment is the one on disk; its index files may keep their .cleaned names
-          // until recovery renames them, so it stays pinned.
-          this.switchSegments(first, replaced, cleaned);
-        } else if (!(error instanceof SwapError) || error.rolledBack) {
-          this.sealedHandles.unpin(cleaned);
-          for (const segment of replaced) this.sealedHandles.unpin(segment);
-        }
-        // Otherwise the old segments' files may still carry .deleted names: they stay pinned
-        // (readable) and recovery restores the names at the next open.
-        throw error;
-      }
-      this.switchSegments(first, replaced, cleaned);
-      this.sealedHandles.unpin(cleaned);
-      await finishSwap(this.fs, this.dir, replaced);
-    });
+      // Otherwise the old segments' files may still carry .deleted names: they stay pinned
+      // (readable) and recovery restores the names at the next open.
+      throw error;
+    }
+    this.switchSegments(first, replaced, cleaned);
+    this.sealedHandles.unpin(cleaned);
+    await finishSwap(this.fs, this.dir, replaced);
   }
 
   private switchSegments(first: number, replaced: readonly LogSegment[], cleaned: LogSegment): void {
