@@ -64,6 +64,7 @@ export class FaultInjectingFileSystem implements FileSystem {
   /** Every operation that changed something, described (`rename a -> b`), in order. */
   readonly operations: string[] = [];
   private crashCountdown: { remaining: number; options: CrashOptions } | undefined;
+  private readonly operationFailures: Array<(operation: string) => boolean> = [];
   private halted: string | undefined;
 
   constructor(private readonly inner: FileSystem) {}
@@ -72,6 +73,14 @@ export class FaultInjectingFileSystem implements FileSystem {
   crashAtOperation(n: number, options: CrashOptions = {}): void {
     if (!Number.isInteger(n) || n < 1) throw new Error(`crashAtOperation needs an operation number from 1, got ${n}`);
     this.crashCountdown = { remaining: n, options };
+  }
+
+  /**
+   * Makes the next changing operation whose description (as in `operations`) matches fail with
+   * EIO without any effect, while the process goes on (an I/O error, not a crash).
+   */
+  failNextOperation(matches: (operation: string) => boolean): void {
+    this.operationFailures.push(matches);
   }
 
   /** Whether a planned crash has happened (every call now throws). */
@@ -91,6 +100,11 @@ export class FaultInjectingFileSystem implements FileSystem {
       this.crash(countdown.options);
       this.halted = operation;
       throw new SimulatedCrashError(operation);
+    }
+    const failure = this.operationFailures.findIndex((matches) => matches(operation));
+    if (failure >= 0) {
+      this.operationFailures.splice(failure, 1);
+      throw Object.assign(new Error(`EIO: i/o error, ${operation}`), { code: 'EIO' });
     }
     this.operations.push(operation);
   }
