@@ -529,7 +529,8 @@ export class Broker {
     for (const topic of this.topics.values()) {
       for (const log of topic.partitions) {
         if (log.isOffline) continue;
-        log.rollIfAged();
+        // Once the roll is durable the high watermark has passed the sealed segment, so retention may take it now.
+        if (log.rollIfAged()) await log.flush().catch(() => undefined);
         deleted += await log.applyRetention();
       }
     }

@@ -106,7 +106,8 @@ export class LogCleaner {
       for (const entry of this.options.partitions()) {
         const { log } = entry;
         if (log.isUnusable) continue;
-        log.rollIfAged();
+        // Once the roll is durable the high watermark has passed the sealed segment, so this round may clean it.
+        if (log.rollIfAged()) await log.flush().catch(() => undefined);
         const state = this.stateOf(log);
         if (state.status.state === 'failed') continue;
         const candidate = await this.evaluate(entry, state);

@@ -67,12 +67,11 @@ describe('LogCleaner scheduling', () => {
     expect(await cleaner.runRound()).toBeUndefined();
     expect(log.segmentsSnapshot()).toHaveLength(1);
     clock.now += 10_001;
-    // The first round rolls the active segment (it is older than max.compaction.lag.ms) ...
-    await cleaner.runRound();
+    // The round rolls the active segment (older than max.compaction.lag.ms although segment.ms is
+    // far off) and cleans it, its first record being overdue, although min.cleanable.dirty.ratio is 1.
+    expect(await cleaner.runRound()).toBeDefined();
     expect(log.segmentsSnapshot()).toHaveLength(2);
-    clock.now += 1;
-    // ... and once its first record is overdue the log is cleaned although min.cleanable.dirty.ratio is 1.
-    expect(await cleaner.runRound().then(() => cleaner.status(log).passes)).toBe(1);
+    expect(cleaner.status(log).passes).toBe(1);
     expect(readEverything(log).entries.map((e) => e.offset)).toEqual([4]);
     await log.close();
   });
