@@ -21,7 +21,11 @@ export interface PassStats {
   recordsRead: number;
   recordsRemoved: number;
   batchesRemoved: number;
-  /** The earliest delete horizon among kept batches, Infinity when none: from then a pass can drop something. */
+  /**
+   * The earliest delete horizon of a kept batch holding something that goes once it passes (a
+   * tombstone, or a marker whose transaction is gone), Infinity when none: a pass from then on
+   * drops it.
+   */
   nextDeleteHorizonMs: number;
 }
 
@@ -55,6 +59,9 @@ export interface PassContext {
  * - A batch the producer state still remembers keeps at least its header.
  */
 function cleanBatch(batch: Uint8Array, ctx: PassContext): Uint8Array | undefined {
+  const due = (horizonMs: number): void => {
+    if (horizonMs < ctx.stats.nextDeleteHorizonMs) ctx.stats.nextDeleteHorizonMs = horizonMs;
+  };
   const dv = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
   const baseOffset = int64At(dv, BatchOffset.baseOffset);
   if (baseOffset >= ctx.endOffset) return batch;
@@ -75,6 +82,7 @@ function cleanBatch(batch: Uint8Array, ctx: PassContext): Uint8Array | undefined
       stats.recordsRemoved += spans.count;
       return undefined;
     }
+    due(horizon ?? nowMs + ctx.deleteRetentionMs);
     return horizon === undefined ? rebuildBatch(batch, data, spans, new Uint8Array(spans.count).fill(1), nowMs + ctx.deleteRetentionMs) : batch;
   }
 
@@ -106,6 +114,7 @@ function cleanBatch(batch: Uint8Array, ctx: PassContext): Uint8Array | undefined
     return spans.count === 0 ? batch : emptyBatchHeader(batch);
   }
   const newHorizon = keepsTombstone && horizon === undefined ? nowMs + ctx.deleteRetentionMs : undefined;
+  if (keepsTombstone) due(horizon ?? newHorizon!);
   if (kept === spans.count && newHorizon === undefined) return batch;
   return rebuildBatch(batch, data, spans, keep, newHorizon);
 }
@@ -154,8 +163,6 @@ export async function rewriteSegments(ctx: PassContext, group: readonly LogSegme
               const baseOffset = int64At(dv, BatchOffset.baseOffset);
               if (position + kept.length > MAX_POSITION) throw new Error(`cleaned segment ${cleaned.logPath} would exceed ${MAX_POSITION} bytes`);
               cleaned.recordBatch(baseOffset, baseOffset + dv.getInt32(BatchOffset.lastOffsetDelta), position, kept.length, int64At(dv, BatchOffset.maxTimestamp), ctx.indexIntervalBytes);
-              const horizon = deleteHorizonOf(dv);
-              if (horizon !== undefined && horizon < stats.nextDeleteHorizonMs) stats.nextDeleteHorizonMs = horizon;
               if (outLength + kept.length > out.length) flush();
               if (kept.length > out.length) fs.writeSync(fd, kept, position);
               else {
