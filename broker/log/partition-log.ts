@@ -16,6 +16,7 @@ import { readBatchAt, readBatches, type SegmentSource, walkHeaders } from './seg
 import { lookupTimeIndexFileBefore } from './time-index.ts';
 import { writeFileAtomic } from './atomic-file.ts';
 import { type AbortedTxn, collectAbortedTxns, encodeTxnIndex } from './transaction-index.ts';
+import { endOffsetOf, holdsOnlyEmptyBatches, omitAbortedBatches } from './stored-batches.ts';
 import { encodeSnapshot } from '../producer-state/producer-snapshot.ts';
 import { listSnapshotOffsets, loadProducerState, snapshotPath, writeTxnIndexFile } from '../producer-state/producer-state-loader.ts';
 import { AppendOrigin, type AppendOriginValue, ProducerStateManager } from '../producer-state/producer-state-manager.ts';
@@ -85,52 +86,6 @@ interface SyncTarget {
 const MAX_RELATIVE_OFFSET = 0x7fffffff;
 /** Producer snapshots kept in a partition directory; older ones are deleted after each write. */
 const RETAINED_SNAPSHOTS = 2;
-
-/** `records` without the data batches of `aborted` transactions (same producer, offset within the transaction). */
-function omitAbortedBatches(records: Uint8Array, aborted: readonly AbortedTxn[]): Uint8Array {
-  const dv = new DataView(records.buffer, records.byteOffset, records.byteLength);
-  const keep: [number, number][] = [];
-  let keptBytes = 0;
-  for (let pos = 0; pos < records.length; ) {
-    const size = batchSizeAt(dv, pos);
-    const attributes = dv.getInt16(pos + BatchOffset.attributes);
-    const isAbortedData =
-      (attributes & (BatchAttribute.transactional | BatchAttribute.control)) === BatchAttribute.transactional &&
-      aborted.some((t) => {
-        const base = int64At(dv, pos);
-        return t.producerId === int64At(dv, pos + BatchOffset.producerId) && base >= t.firstOffset && base <= t.lastOffset;
-      });
-    if (!isAbortedData) {
-      keep.push([pos, size]);
-      keptBytes += size;
-    }
-    pos += size;
-  }
-  if (keptBytes === records.length) return records;
-  const out = new Uint8Array(keptBytes);
-  let at = 0;
-  for (const [pos, size] of keep) {
-    out.set(records.subarray(pos, pos + size), at);
-    at += size;
-  }
-  return out;
-}
-
-/** Whether every batch in `records` holds no record (headers the cleaner kept only for producer state). */
-function holdsOnlyEmptyBatches(records: Uint8Array): boolean {
-  const dv = new DataView(records.buffer, records.byteOffset, records.byteLength);
-  for (let pos = 0; pos < records.length; pos += batchSizeAt(dv, pos)) {
-    if (dv.getInt32(pos + BatchOffset.recordsCount) !== 0) return false;
-  }
-  return true;
-}
-
-function endOffsetOf(records: Uint8Array): number {
-  const dv = new DataView(records.buffer, records.byteOffset, records.byteLength);
-  let lastPos = 0;
-  for (let pos = 0; pos < records.length; pos += batchSizeAt(dv, pos)) lastPos = pos;
-  return int64At(dv, lastPos) + dv.getInt32(lastPos + BatchOffset.lastOffsetDelta) + 1;
-}
 
 function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -12,7 +12,17 @@ export class CleanerAbortedError extends Error {
 }
 
 /** Longest stretch of cleaner work between two turns of the event loop, so produce and fetch get theirs. */
-const SLICE_MS = 4;
+const SLICE_MS = 1;
+
+/**
+ * Lets pending I/O callbacks (requests, fsync completions) run before the cleaner goes on:
+ * setImmediate where the runtime has it (Node, Bun, Deno 2), which does not wait the 1 ms a
+ * setTimeout(0) does in Node.
+ */
+const yieldToEventLoop: () => Promise<void> =
+  typeof (globalThis as { setImmediate?: unknown }).setImmediate === 'function'
+    ? () => new Promise((resolve) => (globalThis as unknown as { setImmediate: (callback: () => void) => void }).setImmediate(resolve))
+    : () => new Promise((resolve) => setTimeout(resolve, 0));
 /** The throttle measures its rate over windows of this length (Kafka's Throttler checks every 300 ms). */
 const THROTTLE_WINDOW_MS = 100;
 
@@ -46,7 +56,7 @@ export class CleanerPacer {
       this.windowBytes = 0;
       this.sliceStartMs = this.windowStartMs;
     } else if (now - this.sliceStartMs >= SLICE_MS) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      await yieldToEventLoop();
       this.sliceStartMs = performance.now();
     }
     this.throwIfAborted();
