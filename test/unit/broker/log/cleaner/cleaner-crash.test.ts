@@ -100,4 +100,58 @@ describe('log cleaner crash safety', () => {
       await recovered.close();
     }
   }, FULL ? 600_000 : 55_000);
+
+  it('recovers again when a crash interrupts the recovery of an interrupted swap, on either side of its commit point', async () => {
+    const pristine = tempDir();
+    const clock = new ManualClock(5_000_000);
+    const original = await openLog({ dir: pristine, clock, config });
+    await writeLog(original, clock, 18);
+    const before = readEverything(original).entries;
+    const recoveryPoint = await original.close();
+    const copy = (from: string): string => {
+      const dir = tempDir();
+      fs.cpSync(from, dir, { recursive: true });
+      return dir;
+    };
+    const dryFs = new FaultInjectingFileSystem(nodeFileSystem);
+    const dry = await openLog({ dir: copy(pristine), clock, config, fs: dryFs, recoveryPoint });
+    const opsBefore = dryFs.operations.length;
+    await cleanOnce(dry, clock, { fs: dryFs, ioBufferSizeBytes: 64 * 1024 });
+    const steps = dryFs.operations.slice(opsBefore);
+    const after = readEverything(dry).entries;
+    await dry.close();
+    const commit = steps.findIndex((s) => /\.log\.cleaned -> /.test(s)) + 1;
+    for (const step of [commit, commit + 1]) {
+      // The state a crash at `step` leaves behind.
+      const crashed = copy(pristine);
+      const fault = new FaultInjectingFileSystem(nodeFileSystem);
+      const log = await openLog({ dir: crashed, clock, config, fs: fault, recoveryPoint });
+      fault.crashAtOperation(step);
+      await cleanOnce(log, clock, { fs: fault, ioBufferSizeBytes: 64 * 1024 }).catch(() => undefined);
+      expect(fault.hasCrashed).toBe(true);
+      // How many operations recovering from it takes; then a crash at each of them, and a clean recovery after.
+      const dryRecovery = new FaultInjectingFileSystem(nodeFileSystem);
+      const probe = copy(crashed);
+      await (await openLog({ dir: probe, clock, config, fs: dryRecovery, recoveryPoint })).close();
+      const recoverySteps = dryRecovery.operations.length;
+      // Renames back or forward, removals and directory fsyncs at least.
+      expect(dryRecovery.operations.filter((o) => o.startsWith('rename') || o.startsWith('unlink')).length).toBeGreaterThanOrEqual(4);
+      for (let crashAt = 1; crashAt <= recoverySteps; crashAt++) {
+        const dir = copy(crashed);
+        const again = new FaultInjectingFileSystem(nodeFileSystem);
+        again.crashAtOperation(crashAt);
+        await openLog({ dir, clock, config, fs: again, recoveryPoint }).then((l) => l.close()).catch(() => undefined);
+        const recovered = await openLog({ dir, clock, config, recoveryPoint });
+        const entries = readEverything(recovered).entries;
+        const context = `crash at step ${step} of the pass (${steps[step - 1]}), then at step ${crashAt} of its recovery (${dryRecovery.operations[crashAt - 1]})`;
+        const firstGroupEnd = recovered.segmentsSnapshot()[1]!.baseOffset;
+        const inFirst = inRange(entries, 0, firstGroupEnd);
+        expect([inRange(before, 0, firstGroupEnd), inRange(after, 0, firstGroupEnd)], context).toContainEqual(inFirst);
+        await cleanOnce(recovered, clock);
+        expect(readEverything(recovered).entries, context).toEqual(after);
+        expect(fs.readdirSync(dir).filter((n) => n.endsWith('.cleaned') || n.endsWith('.deleted')), context).toEqual([]);
+        await recovered.close();
+      }
+    }
+  }, FULL ? 600_000 : 55_000);
 });
