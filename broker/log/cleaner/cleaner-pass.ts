@@ -36,7 +36,6 @@ export interface CleanPassResult extends PassStats {
   /** The pass cleaned every segment below it; its records at or past it were not deduplicated. */
   endOffset: number;
   segmentsCleaned: number;
-  segmentsWritten: number;
   /** Share of the offset map's slots used. */
   bufferUtilization: number;
 }
@@ -162,7 +161,6 @@ export function cleanPartitionLog(log: PartitionLog, options: CleanPassOptions):
       range,
       endOffset,
       segmentsCleaned,
-      segmentsWritten: groups.length,
       bufferUtilization: map.utilization,
     });
     if (groups.length === 0) return result(0);

@@ -125,15 +125,6 @@ export class LogCleaner {
     });
   }
 
-  /** Cleans one partition now, whatever its dirty ratio (tests, benchmarks); resolves with the pass's figures. */
-  cleanNow(entry: CleanablePartition): Promise<CleanPassResult | undefined> {
-    return this.serially(async () => {
-      const state = this.stateOf(entry.log);
-      const candidate = await this.evaluate(entry, state);
-      return this.clean(entry, state, candidate?.range.dirtyRatio ?? 0);
-    });
-  }
-
   private serially<T>(task: () => Promise<T>): Promise<T> {
     const run = this.work.then(task);
     this.work = run.catch(() => undefined);

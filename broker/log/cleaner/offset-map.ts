@@ -17,8 +17,6 @@ export class OffsetMap {
   private readonly offsets: Float64Array;
   private readonly probe = new Int32Array(4);
   private entries = 0;
-  /** The largest offset put, -1 before the first. */
-  latestOffset = -1;
 
   /**
    * A map for `wantedEntries` keys at most (a pass knows no more than the dirty offsets), within
@@ -54,7 +52,6 @@ export class OffsetMap {
       this.hashes[h + 3] = this.probe[3]!;
     }
     this.offsets[slot] = offset + 1;
-    if (offset > this.latestOffset) this.latestOffset = offset;
     return true;
   }
 
