@@ -8,13 +8,14 @@ import { type FileSystem, nodeFileSystem } from './log/file-system.ts';
 import type { LogConfig } from './log/log-config.ts';
 import { type AppendResult, PartitionLog } from './log/partition-log.ts';
 import { readCheckpoint, writeCheckpoint } from './log/recovery-checkpoint.ts';
+import { type CleanablePartition, LogCleaner } from './log/cleaner/log-cleaner.ts';
 import { DirectoryLock } from '../sdk/platform/directory-lock.ts';
 import { loadMetaProperties } from './meta-properties.ts';
 import { FetchParking } from './fetch/fetch-parking.ts';
 import { readPartitions } from './fetch/read-partitions.ts';
 import type { FetchPartitionResult, FetchRequest } from './fetch/fetch-types.ts';
 import { offsetForTimestamp, offsetOfMaxTimestamp, type ListOffsetsResult, ListOffsetsTimestamp } from './list-offsets.ts';
-import { describeTopicConfig, resolveTopicConfig, type TopicConfig } from './topic/topic-config.ts';
+import { describeTopicConfig, isCompacted, isDeletedByRetention, resolveTopicConfig, type TopicConfig } from './topic/topic-config.ts';
 import type { CreateTopicOptions, TopicDescription } from './topic/topic-description.ts';
 import { isInternalTopic, validateTopicName } from './topic/topic-name.ts';
 import { loadTopicMetadata, saveTopicMetadata, type TopicRecord } from './topic/topic-metadata-store.ts';
@@ -56,6 +57,12 @@ function toLogConfig(config: TopicConfig): LogConfig {
     maxMessageBytes: config.maxMessageBytes,
     indexIntervalBytes: config.indexIntervalBytes,
     segmentIndexBytes: config.segmentIndexBytes,
+    compact: isCompacted(config.cleanupPolicy),
+    delete: isDeletedByRetention(config.cleanupPolicy),
+    deleteRetentionMs: config.deleteRetentionMs,
+    minCompactionLagMs: config.minCompactionLagMs,
+    maxCompactionLagMs: config.maxCompactionLagMs,
+    minCleanableDirtyRatio: config.minCleanableDirtyRatio,
   };
 }
 
@@ -83,6 +90,8 @@ export class Broker {
   private txnCoordinator: TxnCoordinator | undefined;
   private producerIds: ProducerIdAllocator | undefined;
   private txnConfig: TxnConfig = defaultTxnConfig;
+  /** Compacts the partitions of topics whose cleanup.policy includes compact (Kafka's log cleaner). */
+  readonly logCleaner: LogCleaner;
 
   private constructor(
     config: BrokerConfig,
@@ -92,6 +101,25 @@ export class Broker {
   ) {
     this.config = config;
     this.parking = new FetchParking(config.maxParkedFetches);
+    this.logCleaner = new LogCleaner({
+      fs,
+      clock,
+      settings: {
+        dedupeBufferSizeBytes: config.cleanerDedupeBufferSizeBytes,
+        ioBufferLoadFactor: config.cleanerIoBufferLoadFactor,
+        ioBufferSizeBytes: config.cleanerIoBufferSizeBytes,
+        ioMaxBytesPerSecond: config.cleanerIoMaxBytesPerSecond,
+        backoffMs: config.cleanerBackoffMs,
+      },
+      partitions: () => this.compactedPartitions(),
+    });
+  }
+
+  private *compactedPartitions(): Generator<CleanablePartition> {
+    for (const topic of this.topics.values()) {
+      if (!isCompacted(topic.config.cleanupPolicy)) continue;
+      for (const [partition, log] of topic.partitions.entries()) yield { topic: topic.name, partition, log };
+    }
   }
 
   static async open(options: BrokerOptions = {}): Promise<Broker> {
@@ -242,6 +270,7 @@ export class Broker {
       this.timers.push(timer);
     };
     every(this.config.retentionCheckIntervalMs, () => this.applyRetention().then(() => undefined));
+    if (this.config.cleanerEnable) this.logCleaner.start();
     every(this.config.checkpointIntervalMs, () => this.writeCheckpoints());
     every(this.txnConfig.abortTimedOutIntervalMs, () => this.transactions.runTimers());
     every(this.txnConfig.producerIdExpirationCheckIntervalMs, async () => {
@@ -322,6 +351,7 @@ export class Broker {
         logEndOffset: log.logEndOffset,
         sizeBytes: log.sizeBytes,
         offline: log.isOffline,
+        ...(isCompacted(topic.config.cleanupPolicy) ? { cleaner: this.logCleaner.status(log) } : {}),
       })),
       configs: describeTopicConfig(topic.configOverrides, this.config.topicDefaults),
     };
@@ -382,6 +412,7 @@ export class Broker {
       this.topics.delete(name);
       this.topicNamesById.delete(topic.topicId);
       await this.persistTopics();
+      await this.logCleaner.forget(topic.partitions);
       for (const log of topic.partitions) await log.delete();
       // A later topic of the same name must not inherit these partitions' recovery points.
       await this.writeCheckpoints();
@@ -495,11 +526,19 @@ export class Broker {
     return offsetForTimestamp(log, timestamp);
   }
 
-  /** Deletes segments past their topic's retention; returns how many went. */
+  /**
+   * Rolls active segments past segment.ms, then deletes segments past their topic's retention
+   * (topics whose cleanup.policy includes delete); returns how many went.
+   */
   async applyRetention(): Promise<number> {
     let deleted = 0;
     for (const topic of this.topics.values()) {
-      for (const log of topic.partitions) if (!log.isOffline) deleted += await log.applyRetention();
+      for (const log of topic.partitions) {
+        if (log.isOffline) continue;
+        // Once the roll is durable the high watermark has passed the sealed segment, so retention may take it now.
+        if (log.rollIfAged()) await log.flush().catch(() => undefined);
+        deleted += await log.applyRetention();
+      }
     }
     return deleted;
   }
@@ -544,6 +583,7 @@ export class Broker {
     if (this.closed) return;
     this.closed = true;
     for (const timer of this.timers) clearInterval(timer);
+    await this.logCleaner.stop();
     this.parking.close();
     // Before the logs close: the coordinators wait for their writes.
     await this.txnCoordinator?.close();

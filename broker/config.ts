@@ -20,6 +20,18 @@ export interface BrokerConfig {
   checkpointIntervalMs: number;
   /** Fetches parked in long polls at once; beyond it a fetch answers immediately instead of waiting. */
   maxParkedFetches: number;
+  /** Whether compacted topics are cleaned (`log.cleaner.enable`). */
+  cleanerEnable: boolean;
+  /** Memory for the cleaner's key-hash-to-offset map, 24 bytes per key (`log.cleaner.dedupe.buffer.size`). */
+  cleanerDedupeBufferSizeBytes: number;
+  /** How full the offset map may get before a pass stops mapping (`log.cleaner.io.buffer.load.factor`). */
+  cleanerIoBufferLoadFactor: number;
+  /** The cleaner's read and write buffer for segment files (`log.cleaner.io.buffer.size`). */
+  cleanerIoBufferSizeBytes: number;
+  /** Bytes read plus written per second the cleaner may use; Infinity for no limit (`log.cleaner.io.max.bytes.per.second`). */
+  cleanerIoMaxBytesPerSecond: number;
+  /** How long the cleaner sleeps when no log needs cleaning (`log.cleaner.backoff.ms`). */
+  cleanerBackoffMs: number;
 }
 
 export const defaultBrokerConfig: Readonly<BrokerConfig> = Object.freeze({
@@ -36,4 +48,10 @@ export const defaultBrokerConfig: Readonly<BrokerConfig> = Object.freeze({
   retentionCheckIntervalMs: 300_000,
   checkpointIntervalMs: 60_000,
   maxParkedFetches: 10_000,
+  cleanerEnable: true,
+  cleanerDedupeBufferSizeBytes: 128 * 1024 * 1024,
+  cleanerIoBufferLoadFactor: 0.9,
+  cleanerIoBufferSizeBytes: 512 * 1024,
+  cleanerIoMaxBytesPerSecond: Number.POSITIVE_INFINITY,
+  cleanerBackoffMs: 15_000,
 });

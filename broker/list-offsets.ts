@@ -19,34 +19,44 @@ const NOT_FOUND: ListOffsetsResult = { offset: -1, timestamp: -1 };
 /**
  * The first record with the log's largest timestamp, control records included (their timestamps
  * count toward a segment's maximum, as in Kafka), if it is below `upperBoundOffset` (what readers
- * of the isolation level may see); else none, as Kafka answers then.
+ * of the isolation level may see); else none, as Kafka answers then. A batch the cleaner emptied
+ * keeps its maxTimestamp (as in Kafka) without a record holding it; when such a header holds the
+ * largest timestamp the answer is its last offset, where Kafka's shallow offset of the maximum points.
  */
 export function offsetOfMaxTimestamp(log: PartitionLog, upperBoundOffset: number): ListOffsetsResult {
   const maxTimestamp = log.maxTimestamp;
   if (maxTimestamp < 0) return NOT_FOUND;
-  const found = log.firstBatchAtOrAfterTimestamp(maxTimestamp);
-  if (found === undefined) return NOT_FOUND;
-  for (const batch of readRecordBatches(found.bytes)) {
-    for (const record of batch.records()) {
-      if (record.timestamp === maxTimestamp) return record.offset < upperBoundOffset ? { offset: record.offset, timestamp: maxTimestamp } : NOT_FOUND;
+  let emptyHolder: number | undefined;
+  for (let from = 0; ; ) {
+    const found = log.firstBatchAtOrAfterTimestamp(maxTimestamp, from);
+    if (found === undefined) break;
+    for (const batch of readRecordBatches(found.bytes)) {
+      if (batch.recordsCount === 0) emptyHolder ??= found.lastOffset;
+      for (const record of batch.records()) {
+        if (record.timestamp === maxTimestamp) return record.offset < upperBoundOffset ? { offset: record.offset, timestamp: maxTimestamp } : NOT_FOUND;
+      }
     }
+    from = found.lastOffset + 1;
   }
-  return NOT_FOUND;
+  return emptyHolder !== undefined && emptyHolder < upperBoundOffset ? { offset: emptyHolder, timestamp: maxTimestamp } : NOT_FOUND;
 }
 
 /**
  * The first record whose timestamp is at or after `timestampMs`. The log narrows it to one batch
- * by its time index; only that batch's records are decoded to find the exact offset.
+ * by its time index; only that batch's records are decoded to find the exact offset. A batch whose
+ * maxTimestamp qualifies but none of whose data records do (a marker, a batch the cleaner emptied
+ * or thinned) sends the search on from its end.
  */
 export function offsetForTimestamp(log: PartitionLog, timestampMs: number): ListOffsetsResult {
-  const found = log.firstBatchAtOrAfterTimestamp(timestampMs);
-  if (found !== undefined) {
+  for (let from = 0; ; ) {
+    const found = log.firstBatchAtOrAfterTimestamp(timestampMs, from);
+    if (found === undefined) return NOT_FOUND;
     for (const batch of readRecordBatches(found.bytes)) {
       if (batch.isControl) continue;
       for (const record of batch.records()) {
         if (record.timestamp >= timestampMs) return { offset: record.offset, timestamp: record.timestamp };
       }
     }
+    from = found.lastOffset + 1;
   }
-  return NOT_FOUND;
 }

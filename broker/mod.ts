@@ -8,6 +8,7 @@ export { IsolationLevel, type FetchPartition, type FetchPartitionResult, type Fe
 export { ListOffsetsTimestamp, type ListOffsetsResult } from './list-offsets.ts';
 export { CleanupPolicy, defaultTopicConfig, type TopicConfig } from './topic/topic-config.ts';
 export type { CreateTopicOptions, PartitionDescription, TopicDescription } from './topic/topic-description.ts';
+export type { CleanerPartitionStatus, CleanerPassFigures } from './log/cleaner/cleaner-status.ts';
 export { createHttpApp, type HttpApp } from './http/http-app.ts';
 export { defaultHttpApiOptions, type HttpApiOptions } from './http/http-options.ts';
 export { type HttpServer, serveHttp } from './http/serve.ts';

@@ -23,20 +23,65 @@ export function createHttpMetrics(broker: Broker) {
     partitionHighWatermark: registry.gauge('rill_partition_high_watermark', 'High watermark per partition.'),
     partitionLogStartOffset: registry.gauge('rill_partition_log_start_offset', 'Log start offset per partition.'),
     groupLag: registry.gauge('rill_group_lag', 'Records between a group\'s committed offset and the high watermark, per partition.'),
+    cleanerFailed: registry.gauge('rill_cleaner_failed', 'Whether cleaning of a compacted partition failed (1) and stopped until the broker restarts.'),
+    cleanerDirtyRatio: registry.gauge('rill_cleaner_dirty_ratio', 'Share of a compacted partition not yet cleaned, at the cleaner\'s last look.'),
+    cleanerCleanableBytes: registry.gauge('rill_cleaner_cleanable_bytes', 'Bytes of a compacted partition the cleaner could clean now.'),
+    cleanerFirstDirtyOffset: registry.gauge('rill_cleaner_first_dirty_offset', 'Where the next cleaning pass of a compacted partition starts deduplicating.'),
+    cleanerPasses: registry.counter('rill_cleaner_passes_total', 'Cleaning passes over a compacted partition since the broker started.'),
+    cleanerErrors: registry.counter('rill_cleaner_errors_total', 'Cleaning passes of a compacted partition that failed.'),
+    cleanerBytesRead: registry.counter('rill_cleaner_read_bytes_total', 'Segment bytes the cleaner read, per partition.'),
+    cleanerBytesWritten: registry.counter('rill_cleaner_written_bytes_total', 'Cleaned segment bytes the cleaner wrote, per partition.'),
+    cleanerRecordsRemoved: registry.counter('rill_cleaner_removed_records_total', 'Records the cleaner removed, per partition.'),
+    cleanerLastPassSeconds: registry.gauge('rill_cleaner_last_pass_duration_seconds', 'How long the last cleaning pass over a partition took.'),
+    cleanerLastPassBytesRead: registry.gauge('rill_cleaner_last_pass_read_bytes', 'Bytes the last cleaning pass over a partition read.'),
+    cleanerLastPassBytesWritten: registry.gauge('rill_cleaner_last_pass_written_bytes', 'Bytes the last cleaning pass over a partition wrote.'),
+    cleanerLastPassRecordsRemoved: registry.gauge('rill_cleaner_last_pass_removed_records', 'Records the last cleaning pass over a partition removed.'),
+    cleanerLastPassBufferUtilization: registry.gauge('rill_cleaner_last_pass_buffer_utilization', 'Share of the offset map the last cleaning pass over a partition used.'),
     transactionsBegun: registry.counter('rill_transactions_begun_total', 'Transactions begun (their first AddPartitionsToTxn or AddOffsetsToTxn) since the broker started.'),
     transactionsCommitted: registry.counter('rill_transactions_committed_total', 'Transactions committed (markers written) since the broker started.'),
     transactionsAborted: registry.counter('rill_transactions_aborted_total', 'Transactions aborted since the broker started, timed-out ones included.'),
     transactionsTimedOut: registry.counter('rill_transactions_timed_out_total', 'Transactions aborted by the coordinator because they stayed open past their timeout.'),
   };
   metrics.streams.set({}, 0);
+  const cleanerGauges = [
+    metrics.cleanerFailed,
+    metrics.cleanerDirtyRatio,
+    metrics.cleanerCleanableBytes,
+    metrics.cleanerFirstDirtyOffset,
+    metrics.cleanerLastPassSeconds,
+    metrics.cleanerLastPassBytesRead,
+    metrics.cleanerLastPassBytesWritten,
+    metrics.cleanerLastPassRecordsRemoved,
+    metrics.cleanerLastPassBufferUtilization,
+  ];
+  const cleanerCounters = [metrics.cleanerPasses, metrics.cleanerErrors, metrics.cleanerBytesRead, metrics.cleanerBytesWritten, metrics.cleanerRecordsRemoved];
   registry.onCollect(() => {
-    for (const gauge of [metrics.partitionSizeBytes, metrics.partitionHighWatermark, metrics.partitionLogStartOffset]) gauge.reset();
+    for (const gauge of [metrics.partitionSizeBytes, metrics.partitionHighWatermark, metrics.partitionLogStartOffset, ...cleanerGauges]) gauge.reset();
+    for (const counter of cleanerCounters) counter.reset();
     for (const topic of broker.listTopics({ includeInternal: true })) {
       for (const p of broker.describeTopic(topic).partitions) {
         const labels = { topic, partition: String(p.partition) };
         metrics.partitionSizeBytes.set(labels, p.sizeBytes);
         metrics.partitionHighWatermark.set(labels, p.highWatermark);
         metrics.partitionLogStartOffset.set(labels, p.logStartOffset);
+        const cleaner = p.cleaner;
+        if (cleaner === undefined) continue;
+        metrics.cleanerFailed.set(labels, cleaner.state === 'failed' ? 1 : 0);
+        metrics.cleanerDirtyRatio.set(labels, cleaner.dirtyRatio);
+        metrics.cleanerCleanableBytes.set(labels, cleaner.cleanableBytes);
+        metrics.cleanerFirstDirtyOffset.set(labels, cleaner.firstDirtyOffset);
+        metrics.cleanerPasses.setTotal(labels, cleaner.passes);
+        metrics.cleanerErrors.setTotal(labels, cleaner.errors);
+        metrics.cleanerBytesRead.setTotal(labels, cleaner.totals.bytesRead);
+        metrics.cleanerBytesWritten.setTotal(labels, cleaner.totals.bytesWritten);
+        metrics.cleanerRecordsRemoved.setTotal(labels, cleaner.totals.recordsRemoved);
+        const last = cleaner.lastPass;
+        if (last === null) continue;
+        metrics.cleanerLastPassSeconds.set(labels, last.durationMs / 1000);
+        metrics.cleanerLastPassBytesRead.set(labels, last.bytesRead);
+        metrics.cleanerLastPassBytesWritten.set(labels, last.bytesWritten);
+        metrics.cleanerLastPassRecordsRemoved.set(labels, last.recordsRemoved);
+        metrics.cleanerLastPassBufferUtilization.set(labels, last.bufferUtilization);
       }
     }
     const txns = broker.transactions.stats;

@@ -44,8 +44,8 @@ export interface IdempotentAttempt {
  * Stored in `__http_idempotency`: key = `<principal>\0<topic>\0<Idempotency-Key>`, value (msgpack)
  * either a result `{fingerprint, status, body, createdMs}` (the hash of the request that first used
  * the key and the response it got) or an intent `{fingerprint, intent, createdMs}` written before
- * the records. The topic uses time retention equal to the window, so old entries leave the disk
- * with their segments, and replay skips any that expired.
+ * the records. The topic is compacted (a key's latest record wins) and uses time retention equal
+ * to the window, so old entries leave the disk with their segments, and replay skips any that expired.
  */
 interface IdempotencyRecord {
   fingerprint: string;
@@ -95,6 +95,9 @@ export class IdempotencyStore {
   static async open(broker: Broker, options: IdempotencyOptions, nowMs: () => number): Promise<IdempotencyStore> {
     const segmentMs = Math.max(1000, Math.floor(options.windowMs / 8));
     const store = await InternalTopic.open(broker, IDEMPOTENCY_TOPIC, {
+      // A key's result supersedes its intent, so compaction keeps one record per key and time
+      // retention drops keys past the window.
+      'cleanup.policy': 'compact,delete',
       'retention.ms': String(options.windowMs),
       'segment.ms': String(segmentMs),
     });

@@ -14,9 +14,10 @@ const decoder = new TextDecoder();
 
 /**
  * A single-partition internal topic holding the HTTP layer's durable state (schemas, idempotency
- * results). Record keys are UTF-8 strings, values msgpack; the state is rebuilt by replaying the
- * topic from its start when the HTTP API opens, as the group coordinator does with
- * `__consumer_offsets`.
+ * results). Record keys are UTF-8 strings, values msgpack, a null value a tombstone; the state is
+ * rebuilt by replaying the topic from its start when the HTTP API opens, as the group coordinator
+ * does with `__consumer_offsets`. The topics are compacted, so a replay reads about one record per
+ * live key.
  */
 export class InternalTopic {
   private created: Promise<void> | undefined;
@@ -33,17 +34,19 @@ export class InternalTopic {
     return new InternalTopic(broker, name, config);
   }
 
-  /** Calls `apply` for every record in the topic, oldest first. */
-  async replay(apply: (key: string, value: unknown, timestampMs: number) => void): Promise<void> {
+  /** Calls `apply` for every record in the topic, oldest first, and `remove` for every tombstone. */
+  async replay(apply: (key: string, value: unknown, timestampMs: number) => void, remove: (key: string) => void = () => undefined): Promise<void> {
     if (!this.broker.hasTopic(this.name)) return;
     await replayPartition(this.broker, this.name, 0, (record) => {
-      if (record.key !== null && record.value !== null) apply(decoder.decode(record.key), decode(record.value), record.timestamp);
+      if (record.key === null) return;
+      if (record.value === null) remove(decoder.decode(record.key));
+      else apply(decoder.decode(record.key), decode(record.value), record.timestamp);
     });
   }
 
   /**
    * Appends entries as one batch and resolves once they are fsynced, or with `acks` leader once
-   * they are written (for state that is also recoverable without them).
+   * they are written (for state that is also recoverable without them). A null value is a tombstone.
    */
   async append(entries: readonly { key: string; value: unknown }[], acks: AcksValue = Acks.all): Promise<void> {
     if (!this.broker.hasTopic(this.name)) {
@@ -56,9 +59,9 @@ export class InternalTopic {
       );
       await this.created;
     }
-    const records = entries.map((entry) => ({ key: encoder.encode(entry.key), value: msgpack.encode(entry.value) }));
+    const records = entries.map((entry) => ({ key: encoder.encode(entry.key), value: entry.value === null ? null : msgpack.encode(entry.value) }));
     // Sized up front: the builder's default first buffer (16 KiB) is far more than one entry needs.
-    const initialCapacityBytes = records.reduce((sum, r) => sum + r.key.byteLength + r.value.byteLength + RECORD_OVERHEAD_BYTES, BATCH_HEADER_BYTES);
+    const initialCapacityBytes = records.reduce((sum, r) => sum + r.key.byteLength + (r.value?.byteLength ?? 0) + RECORD_OVERHEAD_BYTES, BATCH_HEADER_BYTES);
     const builder = new RecordBatchBuilder({ initialCapacityBytes });
     for (const record of records) builder.append(record);
     await this.broker.append(this.name, 0, builder.seal(), acks);

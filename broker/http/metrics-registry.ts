@@ -127,6 +127,14 @@ export class Counter extends Metric<{ value: number }> {
     s.value = total;
   }
 
+  /**
+   * Drops every series: for totals mirrored from state that can start over (a partition deleted and
+   * created again), which Prometheus reads as a counter reset.
+   */
+  reset(): void {
+    this.clear();
+  }
+
   render(): string[] {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
     for (const [key, s] of this.series) lines.push(`${seriesName(this.name, key)} ${formatNumber(s.value)}`);

@@ -58,7 +58,7 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
     body: obj({ name: { type: 'string' }, partitions: { type: 'integer', minimum: 1 }, config: { type: 'object', additionalProperties: { type: 'string' } } }, ['name']),
     ok: { status: 201, description: 'the new topic', schema: ref('TopicDescription') }, errors: [400, 401, 403, 409, 413, 415],
   },
-  { method: 'get', path: '/v1/topics/{topic}', summary: 'Describe a topic: partitions, offsets, sizes, config.', needs: 'read', ok: { status: 200, description: 'the topic', schema: ref('TopicDescription') }, errors: [401, 403, 404] },
+  { method: 'get', path: '/v1/topics/{topic}', summary: 'Describe a topic: partitions, offsets, sizes, the log cleaner\'s figures for compacted topics, config.', needs: 'read', ok: { status: 200, description: 'the topic', schema: ref('TopicDescription') }, errors: [401, 403, 404] },
   { method: 'delete', path: '/v1/topics/{topic}', summary: 'Delete a topic and its schemas.', needs: 'admin', ok: { status: 204, description: 'deleted' }, errors: [401, 403, 404] },
   {
     method: 'post', path: '/v1/topics/{topic}/partitions', summary: 'Grow a topic to a new total partition count.', needs: 'admin',

@@ -14,15 +14,26 @@ export interface SchemaVersion {
 }
 
 /**
- * Stored in `__http_schemas`: key = topic name, value (msgpack) = `{version, schema, createdMs}` for
- * a new version, or `{deleted: true}` when the topic's schemas were removed. Replayed in order at
- * startup; the topic is never trimmed by retention.
+ * Stored in `__http_schemas`, a compacted topic never trimmed by retention: key =
+ * `<topic>\0<version>`, value (msgpack) = `{version, schema, createdMs}`; removing a topic's
+ * schemas writes a tombstone per version. One key per version, so compaction keeps every version.
+ *
+ * Data directories from before compaction hold one key per topic (`<topic>`, no NUL) whose records
+ * each add a version, or `{deleted: true}` removing them all. They are still read, and rewritten
+ * once at open as per-version records after a tombstone for the old key (one batch), so
+ * compaction, which keeps only a key's latest record, loses no version.
  */
 interface SchemaRecord {
   version?: number;
   schema?: unknown;
   createdMs?: number;
   deleted?: boolean;
+}
+
+const KEY_SEPARATOR = '\u0000';
+
+function versionKey(topic: string, version: number): string {
+  return `${topic}${KEY_SEPARATOR}${version}`;
 }
 
 interface TopicSchemas {
@@ -38,20 +49,54 @@ export class SchemaRegistry {
   private constructor(private readonly store: InternalTopic) {}
 
   static async open(broker: Broker): Promise<SchemaRegistry> {
-    const store = await InternalTopic.open(broker, SCHEMAS_TOPIC, { 'retention.ms': '-1', 'retention.bytes': '-1' });
+    const store = await InternalTopic.open(broker, SCHEMAS_TOPIC, { 'cleanup.policy': 'compact', 'retention.ms': '-1', 'retention.bytes': '-1' });
     const registry = new SchemaRegistry(store);
-    await store.replay((topic, value) => registry.apply(topic, value as SchemaRecord));
-    return registry;
-  }
-
-  private apply(topic: string, record: SchemaRecord): void {
-    if (record.deleted === true || record.version === undefined) {
-      this.topics.delete(topic);
-      return;
+    const byTopic = new Map<string, Map<number, SchemaVersion>>();
+    const legacyTopics = new Set<string>();
+    const versionsOf = (topic: string): Map<number, SchemaVersion> => {
+      let versions = byTopic.get(topic);
+      if (versions === undefined) byTopic.set(topic, (versions = new Map()));
+      return versions;
+    };
+    await store.replay(
+      (key, value) => {
+        const record = value as SchemaRecord;
+        const separator = key.indexOf(KEY_SEPARATOR);
+        const topic = separator < 0 ? key : key.slice(0, separator);
+        if (separator < 0) {
+          legacyTopics.add(topic);
+          if (record.deleted === true || record.version === undefined) {
+            byTopic.delete(topic);
+            return;
+          }
+        }
+        if (record.version === undefined) return;
+        versionsOf(topic).set(record.version, { version: record.version, schema: record.schema, createdMs: record.createdMs ?? 0 });
+      },
+      (key) => {
+        const separator = key.indexOf(KEY_SEPARATOR);
+        if (separator < 0) {
+          // The old key's tombstone is the migration's first record: its versions follow it.
+          byTopic.delete(key);
+          legacyTopics.delete(key);
+        } else {
+          byTopic.get(key.slice(0, separator))?.delete(Number(key.slice(separator + 1)));
+        }
+      },
+    );
+    for (const [topic, versions] of byTopic) {
+      const sorted = [...versions.values()].sort((a, b) => a.version - b.version);
+      if (sorted.length > 0) registry.topics.set(topic, { versions: sorted, validate: registry.ajv.compile(sorted.at(-1)!.schema as object) });
     }
-    const version: SchemaVersion = { version: record.version, schema: record.schema, createdMs: record.createdMs ?? 0 };
-    const versions = [...(this.topics.get(topic)?.versions ?? []), version];
-    this.topics.set(topic, { versions, validate: this.ajv.compile(record.schema as object) });
+    if (legacyTopics.size > 0) {
+      const entries: { key: string; value: unknown }[] = [];
+      for (const topic of legacyTopics) {
+        entries.push({ key: topic, value: null });
+        for (const v of registry.versions(topic)) entries.push({ key: versionKey(topic, v.version), value: { version: v.version, schema: v.schema, createdMs: v.createdMs } satisfies SchemaRecord });
+      }
+      await store.append(entries);
+    }
+    return registry;
   }
 
   versions(topic: string): readonly SchemaVersion[] {
@@ -87,14 +132,15 @@ export class SchemaRegistry {
       throw new HttpProblem('conflict', `topic "${topic}" already has ${MAX_VERSIONS_PER_TOPIC} schema versions`);
     }
     const version: SchemaVersion = { version: (previous?.version ?? 0) + 1, schema, createdMs: nowMs };
-    await this.store.append([{ key: topic, value: { version: version.version, schema, createdMs: nowMs } satisfies SchemaRecord }]);
+    await this.store.append([{ key: versionKey(topic, version.version), value: { version: version.version, schema, createdMs: nowMs } satisfies SchemaRecord }]);
     this.topics.set(topic, { versions: [...(current?.versions ?? []), version], validate });
     return version;
   }
 
   async remove(topic: string): Promise<void> {
-    if (!this.topics.has(topic)) return;
-    await this.store.append([{ key: topic, value: { deleted: true } satisfies SchemaRecord }]);
+    const schemas = this.topics.get(topic);
+    if (schemas === undefined) return;
+    await this.store.append(schemas.versions.map((v) => ({ key: versionKey(topic, v.version), value: null })));
     this.topics.delete(topic);
   }
 

@@ -45,8 +45,12 @@ export function lengthDefect(dv: DataView, pos: number, end: number): BatchDefec
 /**
  * Everything checkable about the batch at `pos` without decoding records: length bounds, magic,
  * CRC-32C and the record count. The caller checked the length with `lengthDefect` first.
+ *
+ * A batch as a producer sends it holds lastOffsetDelta + 1 records. A batch the cleaner rewrote
+ * (`cleaned`) keeps its lastOffsetDelta but may hold fewer records, none at all for a header kept
+ * only for its producer's sequence numbers.
  */
-export function contentDefect(bytes: Uint8Array, dv: DataView, pos: number): BatchDefect | undefined {
+export function contentDefect(bytes: Uint8Array, dv: DataView, pos: number, cleaned = false): BatchDefect | undefined {
   const magic = dv.getInt8(pos + BatchOffset.magic);
   if (magic !== CURRENT_MAGIC) {
     return magic === 0 || magic === 1
@@ -61,6 +65,12 @@ export function contentDefect(bytes: Uint8Array, dv: DataView, pos: number): Bat
   }
   const recordsCount = dv.getInt32(pos + BatchOffset.recordsCount);
   const lastOffsetDelta = dv.getInt32(pos + BatchOffset.lastOffsetDelta);
+  if (cleaned) {
+    if (lastOffsetDelta < 0 || recordsCount < 0 || recordsCount > lastOffsetDelta + 1) {
+      return { errorName: 'INVALID_RECORD', reason: `recordsCount ${recordsCount} does not fit lastOffsetDelta ${lastOffsetDelta}` };
+    }
+    return undefined;
+  }
   if (recordsCount < 1) return { errorName: 'INVALID_RECORD', reason: `recordsCount ${recordsCount} is below 1` };
   if (lastOffsetDelta !== recordsCount - 1) {
     return { errorName: 'INVALID_RECORD', reason: `lastOffsetDelta ${lastOffsetDelta} does not match recordsCount ${recordsCount}` };

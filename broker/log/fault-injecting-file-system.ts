@@ -28,6 +28,14 @@ export interface CrashOptions {
   tearLastWriteAtByte?: number;
 }
 
+/** Thrown by the operation a planned crash stopped, and by every call after it: the process is gone. */
+export class SimulatedCrashError extends Error {
+  constructor(operation: string) {
+    super(`simulated crash at ${operation}`);
+    this.name = 'SimulatedCrashError';
+  }
+}
+
 /**
  * A FileSystem wrapper for tests that models what survives a power loss. Every write and truncate
  * since a file's last completed fsync is recorded with the bytes it replaced; `crash()` rolls them
@@ -35,6 +43,11 @@ export interface CrashOptions {
  * directory's last fsyncDir, and invalidates every descriptor, as if the process died. Renames and
  * unlinks are treated as immediately durable. Fsync does not reach the disk (the model is the
  * durability) and completes on a later macrotask, so appends interleave with it as with a real one.
+ *
+ * `crashAtOperation(n)` crashes just before the n-th operation that changes something (create,
+ * write, truncate, fsync, fsyncDir, rename, unlink, mkdir, removeDirectory) and halts the
+ * filesystem: that call and every later one throw SimulatedCrashError. Run once without it and
+ * read `operations` to learn how many steps (and which) a procedure takes, then crash at each.
  */
 export class FaultInjectingFileSystem implements FileSystem {
   private readonly files = new Map<number, OpenFile>();
@@ -48,8 +61,53 @@ export class FaultInjectingFileSystem implements FileSystem {
   private epoch = 0;
   /** Every fsync and fsyncDir call, by path, in order. */
   readonly fsyncCalls: string[] = [];
+  /** Every operation that changed something, described (`rename a -> b`), in order. */
+  readonly operations: string[] = [];
+  private crashCountdown: { remaining: number; options: CrashOptions } | undefined;
+  private readonly operationFailures: Array<(operation: string) => boolean> = [];
+  private halted: string | undefined;
 
   constructor(private readonly inner: FileSystem) {}
+
+  /** Crashes (see `crash`) just before the `n`-th changing operation from now, counting from 1. */
+  crashAtOperation(n: number, options: CrashOptions = {}): void {
+    if (!Number.isInteger(n) || n < 1) throw new Error(`crashAtOperation needs an operation number from 1, got ${n}`);
+    this.crashCountdown = { remaining: n, options };
+  }
+
+  /**
+   * Makes the next changing operation whose description (as in `operations`) matches fail with
+   * EIO without any effect, while the process goes on (an I/O error, not a crash).
+   */
+  failNextOperation(matches: (operation: string) => boolean): void {
+    this.operationFailures.push(matches);
+  }
+
+  /** Whether a planned crash has happened (every call now throws). */
+  get hasCrashed(): boolean {
+    return this.halted !== undefined;
+  }
+
+  private assertAlive(): void {
+    if (this.halted !== undefined) throw new SimulatedCrashError(`${this.halted} (the process is gone)`);
+  }
+
+  private change(operation: string): void {
+    this.assertAlive();
+    const countdown = this.crashCountdown;
+    if (countdown !== undefined && --countdown.remaining === 0) {
+      this.crashCountdown = undefined;
+      this.crash(countdown.options);
+      this.halted = operation;
+      throw new SimulatedCrashError(operation);
+    }
+    const failure = this.operationFailures.findIndex((matches) => matches(operation));
+    if (failure >= 0) {
+      this.operationFailures.splice(failure, 1);
+      throw Object.assign(new Error(`EIO: i/o error, ${operation}`), { code: 'EIO' });
+    }
+    this.operations.push(operation);
+  }
 
   /** Makes the next fsync (or fsyncDir) of a path matching `pathPredicate` fail with EIO. */
   failNextFsync(pathPredicate: (path: string) => boolean = () => true): void {
@@ -91,12 +149,14 @@ export class FaultInjectingFileSystem implements FileSystem {
   }
 
   openSync(path: string, mode: OpenMode): number {
+    if (mode === 'create') this.change(`create ${path}`);
+    else this.assertAlive();
     let innerFd: number;
     if (mode === 'create') {
       try {
         innerFd = this.inner.openSync(path, 'readWrite');
         const fd = this.register(path, innerFd);
-        this.truncateSync(fd, 0);
+        this.truncateFile(fd, 0);
         return fd;
       } catch (error) {
         if ((error as { code?: string }).code !== 'ENOENT') throw error;
@@ -122,12 +182,14 @@ export class FaultInjectingFileSystem implements FileSystem {
   }
 
   closeSync(fd: number): void {
+    this.assertAlive();
     this.inner.closeSync(this.file(fd).innerFd);
     this.files.delete(fd);
   }
 
   writeSync(fd: number, bytes: Uint8Array, position: number): void {
     const file = this.file(fd);
+    this.change(`write ${bytes.length} bytes at ${position} of ${file.path}`);
     const oldSizeBytes = this.inner.fileSizeSync(file.innerFd);
     const overlap = Math.max(0, Math.min(position + bytes.length, oldSizeBytes) - position);
     const oldBytes = new Uint8Array(overlap);
@@ -139,14 +201,21 @@ export class FaultInjectingFileSystem implements FileSystem {
   }
 
   readSync(fd: number, into: Uint8Array, position: number): number {
+    this.assertAlive();
     return this.inner.readSync(this.file(fd).innerFd, into, position);
   }
 
   fileSizeSync(fd: number): number {
+    this.assertAlive();
     return this.inner.fileSizeSync(this.file(fd).innerFd);
   }
 
   truncateSync(fd: number, lengthBytes: number): void {
+    this.change(`truncate ${this.file(fd).path} to ${lengthBytes}`);
+    this.truncateFile(fd, lengthBytes);
+  }
+
+  private truncateFile(fd: number, lengthBytes: number): void {
     const file = this.file(fd);
     const oldSizeBytes = this.inner.fileSizeSync(file.innerFd);
     const oldBytes = new Uint8Array(Math.max(0, oldSizeBytes - lengthBytes));
@@ -163,6 +232,7 @@ export class FaultInjectingFileSystem implements FileSystem {
 
   fsync(fd: number): Promise<void> {
     const { path } = this.file(fd);
+    this.change(`fsync ${path}`);
     const coveredSeq = this.seq;
     return this.completeFsync(path, () => {
       const remaining = (this.undo.get(path) ?? []).filter((record) => record.seq > coveredSeq);
@@ -172,6 +242,7 @@ export class FaultInjectingFileSystem implements FileSystem {
   }
 
   fsyncDir(path: string): Promise<void> {
+    this.change(`fsyncDir ${path}`);
     const created = [...this.unsyncedCreations].filter((p) => dirname(p) === path);
     return this.completeFsync(path, () => {
       for (const p of created) this.unsyncedCreations.delete(p);
@@ -195,27 +266,33 @@ export class FaultInjectingFileSystem implements FileSystem {
     });
   }
 
-  mkdir(path: string): Promise<void> {
+  async mkdir(path: string): Promise<void> {
+    this.change(`mkdir ${path}`);
     return this.inner.mkdir(path);
   }
 
-  readdir(path: string): Promise<string[]> {
+  async readdir(path: string): Promise<string[]> {
+    this.assertAlive();
     return this.inner.readdir(path);
   }
 
-  exists(path: string): Promise<boolean> {
+  async exists(path: string): Promise<boolean> {
+    this.assertAlive();
     return this.inner.exists(path);
   }
 
-  isDirectory(path: string): Promise<boolean> {
+  async isDirectory(path: string): Promise<boolean> {
+    this.assertAlive();
     return this.inner.isDirectory(path);
   }
 
-  stat(path: string): Promise<FileStat> {
+  async stat(path: string): Promise<FileStat> {
+    this.assertAlive();
     return this.inner.stat(path);
   }
 
   async rename(fromPath: string, toPath: string): Promise<void> {
+    this.change(`rename ${fromPath} -> ${toPath}`);
     await this.inner.rename(fromPath, toPath);
     const records = this.undo.get(fromPath);
     this.undo.delete(fromPath);
@@ -225,12 +302,14 @@ export class FaultInjectingFileSystem implements FileSystem {
   }
 
   async unlink(path: string): Promise<void> {
+    this.change(`unlink ${path}`);
     await this.inner.unlink(path);
     this.undo.delete(path);
     this.unsyncedCreations.delete(path);
   }
 
   async removeDirectory(path: string): Promise<void> {
+    this.change(`removeDirectory ${path}`);
     await this.inner.removeDirectory(path);
     for (const p of [...this.undo.keys()]) if (p.startsWith(`${path}/`)) this.undo.delete(p);
     for (const p of [...this.unsyncedCreations]) if (p.startsWith(`${path}/`)) this.unsyncedCreations.delete(p);

@@ -2,7 +2,7 @@
 export interface LogConfig {
   /** `segment.bytes`: roll when the next append would make the active segment larger. */
   segmentBytes: number;
-  /** `segment.ms`: roll when the active segment's first append is older than this. */
+  /** `segment.ms`: roll when the active segment's first append is older than this, even with no append coming. */
   segmentMs: number;
   /** `retention.bytes`: delete old segments while the partition is larger; -1 unlimited. */
   retentionBytes: number;
@@ -14,6 +14,18 @@ export interface LogConfig {
   indexIntervalBytes: number;
   /** `segment.index.bytes`: the largest offset index file; a full index rolls the segment. */
   segmentIndexBytes: number;
+  /** `cleanup.policy` holds `compact`: the cleaner keeps the latest record per key. */
+  compact: boolean;
+  /** `cleanup.policy` holds `delete`: retentionMs and retentionBytes delete old segments. */
+  delete: boolean;
+  /** `delete.retention.ms`: tombstones and transaction markers outlive the cleaner's first look at them by this much. */
+  deleteRetentionMs: number;
+  /** `min.compaction.lag.ms`: segments holding a record younger than this are not cleaned. */
+  minCompactionLagMs: number;
+  /** `max.compaction.lag.ms`: a dirty record this old makes the log cleanable whatever its dirty ratio. */
+  maxCompactionLagMs: number;
+  /** `min.cleanable.dirty.ratio`: the dirty share of the log above which it is cleaned. */
+  minCleanableDirtyRatio: number;
 }
 
 export const defaultLogConfig: LogConfig = {
@@ -24,4 +36,18 @@ export const defaultLogConfig: LogConfig = {
   maxMessageBytes: 1048588,
   indexIntervalBytes: 4096,
   segmentIndexBytes: 10 * 1024 * 1024,
+  compact: false,
+  delete: true,
+  deleteRetentionMs: 24 * 60 * 60 * 1000,
+  minCompactionLagMs: 0,
+  maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
+  minCleanableDirtyRatio: 0.5,
 };
+
+/**
+ * The age at which the active segment rolls: `segment.ms`, or `max.compaction.lag.ms` when a
+ * compacted log's lag is shorter (as Kafka does), since the cleaner never reads the active segment.
+ */
+export function maxSegmentAgeMs(config: LogConfig): number {
+  return config.compact ? Math.min(config.segmentMs, config.maxCompactionLagMs) : config.segmentMs;
+}

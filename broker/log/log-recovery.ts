@@ -5,7 +5,9 @@ import type { FileSystem } from './file-system.ts';
 import type { LogConfig } from './log-config.ts';
 import { INDEX_SUFFIX, LOG_SUFFIX, LogSegment, parseSegmentFileName, TIME_INDEX_SUFFIX } from './log-segment.ts';
 import { checkOffsetIndexFile, OFFSET_INDEX_ENTRY_BYTES } from './offset-index.ts';
-import { SCAN_CHUNK_BYTES, scanSegment } from './segment-scan.ts';
+import { readCleanerCheckpoint } from './cleaner/cleaner-checkpoint.ts';
+import { recoverInterruptedSwap } from './cleaner/segment-swap.ts';
+import { type ScanBounds, SCAN_CHUNK_BYTES, scanSegment } from './segment-scan.ts';
 import { checkTimeIndexFile, TIME_INDEX_ENTRY_BYTES } from './time-index.ts';
 import { TXN_INDEX_SUFFIX } from './transaction-index.ts';
 
@@ -75,14 +77,28 @@ async function loadSealedIndexes(ctx: RecoveryContext, segment: LogSegment, offs
 }
 
 /**
- * Kafka-style recovery of one partition directory. Segments below the one holding the recovery
- * point are trusted if their indexes are sane (else rescanned); from that segment on every batch is
+ * Kafka-style recovery of one partition directory. A swap of cleaned segments that a crash
+ * interrupted is finished or rolled back first. Segments below the one holding the recovery point
+ * are trusted if their indexes are sane (else rescanned); from that segment on every batch is
  * verified. The first invalid batch at or past the recovery point is a torn tail and is cut off with
  * everything after it; an invalid batch below it is acknowledged data gone bad and fails the open.
+ *
+ * Offsets: the CRC does not cover baseOffset, so a batch's offsets are checked against its
+ * neighbours. A segment the cleaner never rewrote must be contiguous: each batch starts where the
+ * previous one ended (so any change to a baseOffset breaks the chain or the segment's range), and
+ * a sealed segment ends exactly where the next one starts. A rewritten segment has legitimate gaps,
+ * so there offsets need only increase strictly and stay inside [base offset, next base offset).
+ * Which segments may be rewritten comes from the cleaner checkpoint's `cleanedBelowOffset`, which
+ * is durable before any rewritten segment is, so a gap is never mistaken for corruption (and cut
+ * as a torn tail), while every segment of a log that was never compacted keeps the strict check.
+ * The active segment is never rewritten (the cleaner stays below it), so a torn tail is always
+ * found by the strict check.
  */
 export async function recoverLog(ctx: RecoveryContext): Promise<RecoveredLog> {
   const { fs, dir } = ctx;
   await fs.mkdir(dir);
+  await recoverInterruptedSwap(fs, dir);
+  const { cleanedBelowOffset } = await readCleanerCheckpoint(fs, dir);
   const names = await fs.readdir(dir);
   const present = new Set(names);
   const bases: number[] = [];
@@ -109,21 +125,27 @@ export async function recoverLog(ctx: RecoveryContext): Promise<RecoveredLog> {
   let start = 0;
   for (let i = 0; i < segments.length; i++) if (segments[i]!.baseOffset <= ctx.recoveryPoint) start = i;
   const chunk = new Uint8Array(SCAN_CHUNK_BYTES);
+  const boundsOf = (i: number, last: number): ScanBounds => ({
+    cleaned: segments[i]!.baseOffset < cleanedBelowOffset,
+    endOffset: i < last ? segments[i + 1]!.baseOffset : undefined,
+  });
 
   for (let i = 0; i < start; i++) {
     const segment = segments[i]!;
-    const span = segments[i + 1]!.baseOffset - segment.baseOffset;
-    if (await loadSealedIndexes(ctx, segment, span)) continue;
+    const next = segments[i + 1]!.baseOffset;
+    if (await loadSealedIndexes(ctx, segment, next - segment.baseOffset)) continue;
     const fd = fs.openSync(segment.logPath, 'read');
     try {
-      const { defect } = scanSegment(fs, fd, segment, ctx.config.indexIntervalBytes, chunk);
+      const bounds = boundsOf(i, segments.length - 1);
+      const { defect } = scanSegment(fs, fd, segment, ctx.config.indexIntervalBytes, chunk, bounds);
       if (defect) throw corrupt(ctx, segment.logPath, defect.position, defect.reason);
-      if (segment.nextOffset !== segments[i + 1]!.baseOffset) {
-        throw corrupt(ctx, segment.logPath, segment.sizeBytes, `segment ends at offset ${segment.nextOffset}, the next one starts at ${segments[i + 1]!.baseOffset}`);
+      if (!bounds.cleaned && segment.nextOffset !== next) {
+        throw corrupt(ctx, segment.logPath, segment.sizeBytes, `segment ends at offset ${segment.nextOffset}, the next one starts at ${next}`);
       }
     } finally {
       fs.closeSync(fd);
     }
+    segment.nextOffset = next;
     await writeSegmentIndexes(fs, segment);
   }
 
@@ -133,7 +155,8 @@ export async function recoverLog(ctx: RecoveryContext): Promise<RecoveredLog> {
     const fd = fs.openSync(segment.logPath, 'readWrite');
     let closeFd = true;
     try {
-      const scanned = scanSegment(fs, fd, segment, ctx.config.indexIntervalBytes, chunk);
+      const bounds = boundsOf(i, kept - 1);
+      const scanned = scanSegment(fs, fd, segment, ctx.config.indexIntervalBytes, chunk, bounds);
       const following = segments[i + 1];
       if (scanned.defect) {
         if (segment.nextOffset < ctx.recoveryPoint) {
@@ -142,7 +165,7 @@ export async function recoverLog(ctx: RecoveryContext): Promise<RecoveredLog> {
         fs.truncateSync(fd, scanned.defect.position);
         await fs.fsync(fd);
         kept = i + 1;
-      } else if (i + 1 < kept && following && following.baseOffset !== segment.nextOffset) {
+      } else if (i + 1 < kept && following && !bounds.cleaned && following.baseOffset !== segment.nextOffset) {
         if (segment.nextOffset < ctx.recoveryPoint) {
           throw corrupt(ctx, following.logPath, 0, `segment starts at offset ${following.baseOffset}, the previous one ends at ${segment.nextOffset}`);
         }
@@ -169,6 +192,7 @@ export async function recoverLog(ctx: RecoveryContext): Promise<RecoveredLog> {
     } finally {
       if (closeFd) fs.closeSync(fd);
     }
+    segment.nextOffset = segments[i + 1]!.baseOffset;
     await writeSegmentIndexes(fs, segment);
   }
   throw new Error('recovery ended without an active segment');

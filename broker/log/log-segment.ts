@@ -24,7 +24,10 @@ export function parseSegmentFileName(name: string, suffix: string): number | und
 /**
  * One segment: `<base>.log` holding batches with offsets base..nextOffset-1, and its indexes.
  * The `.log` file is RecordBatch v2 batches back to back, byte for byte as producers sent them
- * except for the baseOffset the broker patched in; nothing else (no framing, no padding).
+ * except for the baseOffset the broker patched in; nothing else (no framing, no padding). A
+ * segment the cleaner rewrote holds fewer batches and records, each at its original offset, so
+ * its offsets have gaps; a sealed segment spans up to the next segment's base offset whatever
+ * its last batch.
  * The active segment keeps its indexes in memory (written to disk when it is rolled or closed);
  * sealed segments keep only entry counts and are looked up in their index files.
  */
@@ -77,6 +80,7 @@ export class LogSegment {
 
   /** Accounts for a batch just placed at `position` (Kafka's LogSegment.append index logic). */
   recordBatch(
+    baseOffset: number,
     lastOffset: number,
     position: number,
     sizeBytes: number,
@@ -95,7 +99,7 @@ export class LogSegment {
     }
     this.bytesSinceLastIndexEntry += sizeBytes;
     const slot = (this.recentHead + this.recentCount) % RECENT_BATCHES;
-    this.recentBaseOffsets[slot] = this.nextOffset;
+    this.recentBaseOffsets[slot] = baseOffset;
     this.recentPositions[slot] = position;
     if (this.recentCount < RECENT_BATCHES) this.recentCount++;
     else this.recentHead = (this.recentHead + 1) % RECENT_BATCHES;

@@ -5,8 +5,10 @@ import { Acks, type AcksValue } from './acks.ts';
 import { batchSizeAt, int64At, setInt64At, validateBatches } from './batch-validation.ts';
 import type { Clock } from './clock.ts';
 import type { FileSystem } from './file-system.ts';
-import type { LogConfig } from './log-config.ts';
+import { type LogConfig, maxSegmentAgeMs } from './log-config.ts';
 import { recoverLog } from './log-recovery.ts';
+import { commitSwap, finishSwap, removeCleaned, CLEANED_SUFFIX, SwapError } from './cleaner/segment-swap.ts';
+import { SealedHandles } from './sealed-handles.ts';
 import type { PreparedAppend } from '../producer-state/producer-state-manager.ts';
 import { LogSegment } from './log-segment.ts';
 import { lookupOffsetIndexFile, OFFSET_INDEX_ENTRY_BYTES } from './offset-index.ts';
@@ -14,6 +16,7 @@ import { readBatchAt, readBatches, type SegmentSource, walkHeaders } from './seg
 import { lookupTimeIndexFileBefore } from './time-index.ts';
 import { writeFileAtomic } from './atomic-file.ts';
 import { type AbortedTxn, collectAbortedTxns, encodeTxnIndex } from './transaction-index.ts';
+import { endOffsetOf, holdsOnlyEmptyBatches, omitAbortedBatches } from './stored-batches.ts';
 import { encodeSnapshot } from '../producer-state/producer-snapshot.ts';
 import { listSnapshotOffsets, loadProducerState, snapshotPath, writeTxnIndexFile } from '../producer-state/producer-state-loader.ts';
 import { AppendOrigin, type AppendOriginValue, ProducerStateManager } from '../producer-state/producer-state-manager.ts';
@@ -85,46 +88,9 @@ interface SyncTarget {
   closeAfterSync: boolean;
 }
 
-interface SealedReadHandles {
-  segment: LogSegment;
-  logFd: number;
-  indexFd: number | undefined;
-  timeIndexFd: number | undefined;
-}
-
 const MAX_RELATIVE_OFFSET = 0x7fffffff;
 /** Producer snapshots kept in a partition directory; older ones are deleted after each write. */
 const RETAINED_SNAPSHOTS = 2;
-
-/** `records` without the data batches of `aborted` transactions (same producer, offset within the transaction). */
-function omitAbortedBatches(records: Uint8Array, aborted: readonly AbortedTxn[]): Uint8Array {
-  const dv = new DataView(records.buffer, records.byteOffset, records.byteLength);
-  const keep: [number, number][] = [];
-  let keptBytes = 0;
-  for (let pos = 0; pos < records.length; ) {
-    const size = batchSizeAt(dv, pos);
-    const attributes = dv.getInt16(pos + BatchOffset.attributes);
-    const isAbortedData =
-      (attributes & (BatchAttribute.transactional | BatchAttribute.control)) === BatchAttribute.transactional &&
-      aborted.some((t) => {
-        const base = int64At(dv, pos);
-        return t.producerId === int64At(dv, pos + BatchOffset.producerId) && base >= t.firstOffset && base <= t.lastOffset;
-      });
-    if (!isAbortedData) {
-      keep.push([pos, size]);
-      keptBytes += size;
-    }
-    pos += size;
-  }
-  if (keptBytes === records.length) return records;
-  const out = new Uint8Array(keptBytes);
-  let at = 0;
-  for (const [pos, size] of keep) {
-    out.set(records.subarray(pos, pos + size), at);
-    at += size;
-  }
-  return out;
-}
 
 function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -160,7 +126,9 @@ export class PartitionLog {
   private closed = false;
   /** The first offset readers may fetch: at least the first segment's base, further once DeleteRecords moved it. */
   private startOffset: number;
-  private sealedHandles: SealedReadHandles | undefined;
+  private readonly sealedHandles: SealedHandles;
+  /** Retention, DeleteRecords and segment swaps change the segment list over several awaits; they run one at a time. */
+  private maintenance: Promise<unknown> = Promise.resolve();
   readonly producerState: ProducerStateManager;
   /** A snapshot taken at the last roll, written once the group commit has made the sealed segment durable. */
   private pendingSnapshot: { offset: number; bytes: Uint8Array } | undefined;
@@ -177,6 +145,7 @@ export class PartitionLog {
     this.syncedOffset = this.active.nextOffset;
     this.startOffset = Math.min(Math.max(options.logStartOffset ?? 0, segments[0]!.baseOffset), this.syncedOffset);
     this.producerState = producerState;
+    this.sealedHandles = new SealedHandles(options.fs);
   }
 
   static async open(options: PartitionLogOptions): Promise<PartitionLog> {
@@ -240,6 +209,25 @@ export class PartitionLog {
     return this.offlineError !== undefined;
   }
 
+  /** Closed, or offline: nothing may change its segments any more. */
+  get isUnusable(): boolean {
+    return this.closed || this.offlineError !== undefined;
+  }
+
+  get logConfig(): Readonly<LogConfig> {
+    return this.config;
+  }
+
+  /** Base offset of the active segment, which only appends write and the cleaner never reads. */
+  get activeSegmentBaseOffset(): number {
+    return this.active.baseOffset;
+  }
+
+  /** The segments, oldest first; every one but the last is sealed. A copy: later changes do not show. */
+  segmentsSnapshot(): LogSegment[] {
+    return this.segments.slice();
+  }
+
   updateConfig(config: LogConfig): void {
     this.config = config;
   }
@@ -296,8 +284,8 @@ export class PartitionLog {
     }
     for (let pos = 0, position = segment.sizeBytes; pos < batches.length; ) {
       const size = batchSizeAt(dv, pos);
-      const lastOffset = int64At(dv, pos) + dv.getInt32(pos + BatchOffset.lastOffsetDelta);
-      segment.recordBatch(lastOffset, position, size, int64At(dv, pos + BatchOffset.maxTimestamp), this.config.indexIntervalBytes);
+      const batchBase = int64At(dv, pos);
+      segment.recordBatch(batchBase, batchBase + dv.getInt32(pos + BatchOffset.lastOffsetDelta), position, size, int64At(dv, pos + BatchOffset.maxTimestamp), this.config.indexIntervalBytes);
       pos += size;
       position += size;
     }
@@ -357,11 +345,25 @@ export class PartitionLog {
     const upper = Math.min(upperBoundOffset ?? highWatermark, highWatermark);
     const empty = { records: new Uint8Array(0), highWatermark, logStartOffset };
     if (offset >= upper) return empty;
-    for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
-      const records = readBatches(this.sourceOf(this.segments[i]!), offset, maxBytes, upper, this.config.indexIntervalBytes);
-      if (records) return { records, highWatermark, logStartOffset };
+    // Headers the cleaner kept only for producer state hold no record. An answer made of nothing
+    // else stalls clients that advance by records (kafkajs), so the read goes on past them, and
+    // returns them only when nothing else lies below the bound.
+    let skipped: Uint8Array | undefined;
+    let from = offset;
+    for (let i = this.segmentIndexFor(offset); i < this.segments.length && from < upper; ) {
+      const records = readBatches(this.sourceOf(this.segments[i]!), from, maxBytes, upper, this.config.indexIntervalBytes);
+      if (records === undefined) {
+        i++;
+        continue;
+      }
+      if (records.length > 0 && holdsOnlyEmptyBatches(records)) {
+        skipped = records;
+        from = endOffsetOf(records);
+        continue;
+      }
+      return { records: records.length === 0 && skipped !== undefined ? skipped : records, highWatermark, logStartOffset };
     }
-    return empty;
+    return skipped === undefined ? empty : { records: skipped, highWatermark, logStartOffset };
   }
 
   /**
@@ -376,12 +378,9 @@ export class PartitionLog {
     for (;;) {
       const read = this.read(from, maxBytes, lastStableOffset);
       if (read.records.length === 0) return committedRead(read, read.records, lastStableOffset, NO_ABORTED_TRANSACTIONS);
-      const dv = new DataView(read.records.buffer, read.records.byteOffset, read.records.byteLength);
-      let lastPos = 0;
-      for (let pos = 0; pos < read.records.length; pos += batchSizeAt(dv, pos)) lastPos = pos;
-      const firstOffset = int64At(dv, 0);
-      const endOffset = int64At(dv, lastPos) + dv.getInt32(lastPos + BatchOffset.lastOffsetDelta) + 1;
-      const aborted = this.collectAborted(firstOffset, endOffset);
+      const firstOffset = int64At(new DataView(read.records.buffer, read.records.byteOffset, read.records.byteLength), 0);
+      const endOffset = endOffsetOf(read.records);
+      const aborted = this.abortedTransactions(firstOffset, endOffset);
       if (aborted.length === 0) return committedRead(read, read.records, lastStableOffset, NO_ABORTED_TRANSACTIONS);
       const kept = omitAbortedBatches(read.records, aborted);
       if (kept.length > 0) {
@@ -392,7 +391,7 @@ export class PartitionLog {
   }
 
   /** Aborted transactions overlapping [fromOffset, upperBoundOffset), from the segments' txn indexes. */
-  private collectAborted(fromOffset: number, upperBoundOffset: number): AbortedTxn[] {
+  abortedTransactions(fromOffset: number, upperBoundOffset: number): AbortedTxn[] {
     const out: AbortedTxn[] = [];
     for (let i = this.segmentIndexFor(fromOffset); i < this.segments.length; i++) {
       if (collectAbortedTxns(this.segments[i]!.abortedTxns, fromOffset, upperBoundOffset, out)) break;
@@ -400,27 +399,32 @@ export class PartitionLog {
     return out;
   }
 
-  /** The first batch below the high watermark whose maxTimestamp is at least `timestampMs`. */
-  firstBatchAtOrAfterTimestamp(timestampMs: number): { bytes: Uint8Array; baseOffset: number } | undefined {
+  /**
+   * The first batch at or after `fromOffset` and below the high watermark whose maxTimestamp is at
+   * least `timestampMs`. (A batch's records may all be older: a control batch's, or one the
+   * cleaner emptied; the caller then looks again from the batch's end.)
+   */
+  firstBatchAtOrAfterTimestamp(timestampMs: number, fromOffset = 0): { bytes: Uint8Array; baseOffset: number; lastOffset: number } | undefined {
     this.assertUsable();
     const highWatermark = this.syncedOffset;
-    for (const segment of this.segments) {
+    for (let i = this.segmentIndexFor(fromOffset); i < this.segments.length; i++) {
+      const segment = this.segments[i]!;
       if (segment.baseOffset >= highWatermark) return undefined;
       if (segment.maxTimestamp < timestampMs) continue;
       const source = this.sourceOf(segment);
       const relativeOffset = segment.timeIndex
         ? segment.timeIndex.lookupBefore(timestampMs)
         : this.sealedTimeIndexLookup(segment, timestampMs);
-      const fromOffset = relativeOffset < 0 ? segment.baseOffset : segment.baseOffset + relativeOffset + 1;
-      let found: { bytes: Uint8Array; baseOffset: number } | undefined;
+      const startOffset = Math.max(fromOffset, relativeOffset < 0 ? segment.baseOffset : segment.baseOffset + relativeOffset + 1);
+      let found: { bytes: Uint8Array; baseOffset: number; lastOffset: number } | undefined;
       let pastHighWatermark = false;
-      walkHeaders(source, source.positionFor(fromOffset), (header) => {
+      walkHeaders(source, source.positionFor(startOffset), (header) => {
         if (header.lastOffset >= highWatermark) {
           pastHighWatermark = true;
           return true;
         }
-        if (header.maxTimestamp < timestampMs) return false;
-        found = { bytes: readBatchAt(source, header), baseOffset: header.baseOffset };
+        if (header.lastOffset < startOffset || header.maxTimestamp < timestampMs) return false;
+        found = { bytes: readBatchAt(source, header), baseOffset: header.baseOffset, lastOffset: header.lastOffset };
         return true;
       });
       if (found || pastHighWatermark) return found;
@@ -430,26 +434,113 @@ export class PartitionLog {
 
   /**
    * Deletes the oldest whole segments (never the active one, never above the high watermark) whose
-   * newest timestamp is older than retentionMs, or while the partition exceeds retentionBytes.
-   * The log start offset moves to at least the first remaining segment's base offset.
+   * newest timestamp is older than retentionMs, or while the partition exceeds retentionBytes, when
+   * the cleanup policy includes delete (a compact-only log keeps every segment; the cleaner bounds
+   * it). The log start offset moves to at least the first remaining segment's base offset.
    */
-  async applyRetention(): Promise<number> {
-    if (this.offlineError || this.closed) return 0;
-    const { retentionMs, retentionBytes } = this.config;
-    let deleted = 0;
-    while (this.segments.length > 1) {
-      const oldest = this.segments[0]!;
-      if (this.segments[1]!.baseOffset > this.syncedOffset) break;
-      const newestMs = oldest.maxTimestamp >= 0 ? oldest.maxTimestamp : (await this.fs.stat(oldest.logPath)).modifiedMs;
-      if (this.segments[0] !== oldest || this.closed) break;
-      const expired = retentionMs >= 0 && this.clock.nowMs() - newestMs > retentionMs;
-      const oversized = retentionBytes >= 0 && this.sizeBytes - oldest.sizeBytes >= retentionBytes;
-      if (!expired && !oversized) break;
-      await this.deleteOldestSegment();
-      deleted++;
+  applyRetention(): Promise<number> {
+    return this.exclusive(async () => {
+      if (this.offlineError || this.closed || !this.config.delete) return 0;
+      const { retentionMs, retentionBytes } = this.config;
+      let deleted = 0;
+      while (this.segments.length > 1) {
+        const oldest = this.segments[0]!;
+        if (this.segments[1]!.baseOffset > this.syncedOffset) break;
+        const newestMs = oldest.maxTimestamp >= 0 ? oldest.maxTimestamp : (await this.fs.stat(oldest.logPath)).modifiedMs;
+        if (this.segments[0] !== oldest || this.closed) break;
+        const expired = retentionMs >= 0 && this.clock.nowMs() - newestMs > retentionMs;
+        const oversized = retentionBytes >= 0 && this.sizeBytes - oldest.sizeBytes >= retentionBytes;
+        if (!expired && !oversized) break;
+        await this.deleteOldestSegment();
+        deleted++;
+      }
+      if (deleted > 0) await this.fs.fsyncDir(this.dir);
+      return deleted;
+    });
+  }
+
+  /**
+   * Rolls the active segment once it is older than segment.ms (or a compacted log's
+   * max.compaction.lag.ms) even when no append comes to do it, as Kafka's documentation of
+   * segment.ms promises: retention and the cleaner only reach sealed segments. Returns whether it rolled.
+   */
+  rollIfAged(): boolean {
+    if (this.offlineError || this.closed) return false;
+    const active = this.active;
+    if (active.isEmpty || this.clock.nowMs() - active.firstAppendMs <= maxSegmentAgeMs(this.config)) return false;
+    try {
+      this.roll();
+    } catch (error) {
+      this.takeOffline(`rolling ${active.logPath} failed: ${reasonOf(error)}`);
+      return false;
     }
-    if (deleted > 0) await this.fs.fsyncDir(this.dir);
-    return deleted;
+    this.startCommit();
+    return true;
+  }
+
+  /**
+   * Runs a cleaner pass with the segment list to itself (retention waits; appends, rolls and reads
+   * go on, and only ever add segments after the ones it works on). The pass gets `swap`, which
+   * replaces consecutive sealed segments below the high watermark with one cleaned segment whose
+   * files the cleaner wrote as `<name>.cleaned` beside them, by the protocol of
+   * cleaner/segment-swap.ts. Readers see the old segments until the new one is committed on disk,
+   * then the new one; both stay readable through descriptors opened before the first rename. A
+   * swap that fails before its commit point leaves the old segments, after it the new one.
+   */
+  runCleanerPass<T>(pass: (swap: (replaced: readonly LogSegment[], cleaned: LogSegment) => Promise<void>) => Promise<T>): Promise<T> {
+    return this.exclusive(() => pass((replaced, cleaned) => this.swapSegments(replaced, cleaned)));
+  }
+
+  private async swapSegments(replaced: readonly LogSegment[], cleaned: LogSegment): Promise<void> {
+    this.assertUsable();
+    const first = replaced.length === 0 ? -1 : this.segments.indexOf(replaced[0]!);
+    const next = this.segments[first + replaced.length];
+    if (
+      first < 0 ||
+      replaced.some((s, i) => this.segments[first + i] !== s) ||
+      next === undefined ||
+      next.baseOffset > this.syncedOffset ||
+      cleaned.baseOffset !== replaced[0]!.baseOffset ||
+      cleaned.nextOffset !== next.baseOffset ||
+      cleaned.offsetIndex !== undefined
+    ) {
+      await removeCleaned(this.fs, cleaned);
+      throw new Error(`invariant broken: cleaned segment ${cleaned.logPath} does not replace consecutive sealed segments of ${this.topicPartition}`);
+    }
+    for (const segment of replaced) this.sealedHandles.pin(segment);
+    this.sealedHandles.pin(cleaned, CLEANED_SUFFIX);
+    try {
+      await commitSwap(this.fs, this.dir, replaced, cleaned);
+    } catch (error) {
+      if (error instanceof SwapError && error.committed) {
+        // The new segment is the one on disk; its index files may keep their .cleaned names
+        // until recovery renames them, so it stays pinned.
+        this.switchSegments(first, replaced, cleaned);
+      } else if (!(error instanceof SwapError) || error.rolledBack) {
+        this.sealedHandles.unpin(cleaned);
+        for (const segment of replaced) this.sealedHandles.unpin(segment);
+      }
+      // Otherwise the old segments' files may still carry .deleted names: they stay pinned
+      // (readable) and recovery restores the names at the next open.
+      throw error;
+    }
+    this.switchSegments(first, replaced, cleaned);
+    this.sealedHandles.unpin(cleaned);
+    await finishSwap(this.fs, this.dir, replaced);
+  }
+
+  private switchSegments(first: number, replaced: readonly LogSegment[], cleaned: LogSegment): void {
+    this.segments.splice(first, replaced.length, cleaned);
+    for (const segment of replaced) {
+      this.sealedHandles.forget(segment);
+      this.sealedHandles.unpin(segment);
+    }
+  }
+
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.maintenance.then(task);
+    this.maintenance = run.catch(() => undefined);
+    return run;
   }
 
   /**
@@ -469,20 +560,23 @@ export class PartitionLog {
     }
     if (offset <= this.startOffset) return this.startOffset;
     this.startOffset = offset;
-    let deleted = 0;
-    while (this.segments.length > 1 && this.segments[1]!.baseOffset <= this.startOffset) {
-      await this.deleteOldestSegment();
-      deleted++;
-    }
-    if (deleted > 0) await this.fs.fsyncDir(this.dir);
-    return this.startOffset;
+    return this.exclusive(async () => {
+      let deleted = 0;
+      while (this.segments.length > 1 && this.segments[1]!.baseOffset <= this.startOffset) {
+        await this.deleteOldestSegment();
+        deleted++;
+      }
+      if (deleted > 0) await this.fs.fsyncDir(this.dir);
+      return this.startOffset;
+    });
   }
 
   /** Drops the first (sealed) segment from the log, then its files; the caller fsyncs the directory. */
   private async deleteOldestSegment(): Promise<void> {
     const oldest = this.segments.shift()!;
     this.startOffset = Math.max(this.startOffset, this.segments[0]!.baseOffset);
-    if (this.sealedHandles?.segment === oldest) this.closeSealedHandles();
+    this.sealedHandles.forget(oldest);
+    this.sealedHandles.unpin(oldest);
     // The .log goes first: a crash in between leaves stray index files, which open removes.
     for (const path of [oldest.logPath, oldest.indexPath, oldest.timeIndexPath, oldest.txnIndexPath]) {
       if (await this.fs.exists(path)) await this.fs.unlink(path);
@@ -543,7 +637,7 @@ export class PartitionLog {
     this.rejectWaiters(this.offlineError ?? new KafkaError('KAFKA_STORAGE_ERROR', `${this.topicPartition} is closed`));
     const fds = [this.activeFd, ...this.pendingSealed.map((target) => target.fd)];
     this.pendingSealed = [];
-    this.closeSealedHandles();
+    this.sealedHandles.closeAll();
     for (const fd of fds) {
       try {
         this.fs.closeSync(fd);
@@ -565,7 +659,7 @@ export class PartitionLog {
     return (
       segment.sizeBytes + incomingBytes > this.config.segmentBytes ||
       segment.sizeBytes + incomingBytes > MAX_RELATIVE_OFFSET ||
-      this.clock.nowMs() - segment.firstAppendMs > this.config.segmentMs ||
+      this.clock.nowMs() - segment.firstAppendMs > maxSegmentAgeMs(this.config) ||
       lastOffset - segment.baseOffset > MAX_RELATIVE_OFFSET ||
       indexFull
     );
@@ -709,7 +803,7 @@ export class PartitionLog {
       };
       return { fs, fd: this.activeFd, endPosition: segment.sizeBytes, positionFor };
     }
-    const handles = this.sealedHandlesFor(segment);
+    const handles = this.sealedHandles.get(segment);
     return {
       fs,
       fd: handles.logFd,
@@ -720,26 +814,7 @@ export class PartitionLog {
   }
 
   private sealedTimeIndexLookup(segment: LogSegment, timestampMs: number): number {
-    const handles = this.sealedHandlesFor(segment);
-    if (segment.timeIndexFileEntries === 0) return -1;
-    handles.timeIndexFd ??= this.fs.openSync(segment.timeIndexPath, 'read');
-    return lookupTimeIndexFileBefore(this.fs, handles.timeIndexFd, segment.timeIndexFileEntries, timestampMs);
-  }
-
-  /** Descriptors of the one sealed segment last read; catch-up readers move through segments in order. */
-  private sealedHandlesFor(segment: LogSegment): SealedReadHandles {
-    if (this.sealedHandles?.segment === segment) return this.sealedHandles;
-    this.closeSealedHandles();
-    const logFd = this.fs.openSync(segment.logPath, 'read');
-    const indexFd = segment.indexFileEntries > 0 ? this.fs.openSync(segment.indexPath, 'read') : undefined;
-    this.sealedHandles = { segment, logFd, indexFd, timeIndexFd: undefined };
-    return this.sealedHandles;
-  }
-
-  private closeSealedHandles(): void {
-    const handles = this.sealedHandles;
-    this.sealedHandles = undefined;
-    if (!handles) return;
-    for (const fd of [handles.logFd, handles.indexFd, handles.timeIndexFd]) if (fd !== undefined) this.fs.closeSync(fd);
+    const fd = this.sealedHandles.timeIndexFd(segment);
+    return fd === undefined ? -1 : lookupTimeIndexFileBefore(this.fs, fd, segment.timeIndexFileEntries, timestampMs);
   }
 }

@@ -10,12 +10,25 @@ export interface ScanOutcome {
   firstBatchMaxTimestamp: number;
 }
 
+/** What a segment's batches must satisfy besides their own checks. */
+export interface ScanBounds {
+  /**
+   * The cleaner may have rewritten the segment: batches follow each other with gaps between
+   * their offsets and may hold fewer records than their offset span. Otherwise every batch starts
+   * right after the previous one, at the segment's base offset for the first.
+   */
+  cleaned: boolean;
+  /** The next segment's base offset, which no batch may reach; undefined for the last segment. */
+  endOffset: number | undefined;
+}
+
 /** The scan buffer used when no larger batch forces a bigger one. */
 export const SCAN_CHUNK_BYTES = 1024 * 1024;
 
 /**
  * Reads a segment file batch by batch, verifying length bounds, magic, CRC-32C, record counts and
- * offset continuity from `segment.baseOffset`, and rebuilds the segment's indexes as it goes.
+ * offsets (see ScanBounds: the CRC does not cover baseOffset, so offsets are checked against
+ * their neighbours and the segment's range), and rebuilds the segment's indexes as it goes.
  * Stops at the first invalid batch. Memory stays at one chunk (or one batch, if larger).
  */
 export function scanSegment(
@@ -24,6 +37,7 @@ export function scanSegment(
   segment: LogSegment,
   indexIntervalBytes: number,
   chunk: Uint8Array,
+  bounds: ScanBounds,
 ): ScanOutcome {
   const fileSize = fs.fileSizeSync(fd);
   segment.sizeBytes = 0;
@@ -47,14 +61,20 @@ export function scanSegment(
     if (pos + size > bufferStart + bufferLength) load(pos, size);
     if (bufferLength < pos - bufferStart + size) return fail('short read');
     const at = pos - bufferStart;
-    const defect = contentDefect(buffer, dv, at);
+    const defect = contentDefect(buffer, dv, at, bounds.cleaned);
     if (defect) return fail(defect.reason);
     const baseOffset = int64At(dv, at + BatchOffset.baseOffset);
-    if (baseOffset !== segment.nextOffset) return fail(`baseOffset ${baseOffset}, expected ${segment.nextOffset}`);
+    const expected = segment.nextOffset;
+    if (bounds.cleaned ? baseOffset < expected : baseOffset !== expected) {
+      return fail(`baseOffset ${baseOffset}, expected ${bounds.cleaned ? 'at least ' : ''}${expected}`);
+    }
     const lastOffset = baseOffset + dv.getInt32(at + BatchOffset.lastOffsetDelta);
+    if (bounds.endOffset !== undefined && lastOffset >= bounds.endOffset) {
+      return fail(`batch ends at offset ${lastOffset}, in the next segment, which starts at ${bounds.endOffset}`);
+    }
     const maxTimestamp = int64At(dv, at + BatchOffset.maxTimestamp);
     if (pos === 0) firstBatchMaxTimestamp = maxTimestamp;
-    segment.recordBatch(lastOffset, pos, size, maxTimestamp, indexIntervalBytes);
+    segment.recordBatch(baseOffset, lastOffset, pos, size, maxTimestamp, indexIntervalBytes);
     pos += size;
   }
   return { defect: undefined, firstBatchMaxTimestamp };

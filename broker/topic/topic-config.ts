@@ -35,6 +35,14 @@ export interface TopicConfig {
   maxMessageBytes: number;
   segmentIndexBytes: number;
   indexIntervalBytes: number;
+  /** `delete.retention.ms`: how long the cleaner keeps tombstones and transaction markers it may drop. */
+  deleteRetentionMs: number;
+  /** `min.compaction.lag.ms`: a record stays uncompacted at least this long. */
+  minCompactionLagMs: number;
+  /** `max.compaction.lag.ms`: a record is compacted (and its segment rolled) within this long; Long.MAX_VALUE is never. */
+  maxCompactionLagMs: number;
+  /** `min.cleanable.dirty.ratio`: the share of uncleaned bytes at which the cleaner takes the log. */
+  minCleanableDirtyRatio: number;
 }
 
 interface NumericDefinition {
@@ -42,9 +50,17 @@ interface NumericDefinition {
   defaultValue: number;
   min: number;
   max: number;
+  /** A fraction (Kafka's DOUBLE type) rather than an integer. */
+  decimal?: boolean;
+  /**
+   * Kafka's default is Long.MAX_VALUE, meaning "never": that value (and anything beyond the
+   * safe-integer range) is held as Number.MAX_SAFE_INTEGER and described as Long.MAX_VALUE.
+   */
+  longMaxMeansNever?: boolean;
 }
 
 const INT32_MAX = 2_147_483_647;
+const LONG_MAX_TEXT = '9223372036854775807';
 
 const numeric: Readonly<Record<string, NumericDefinition>> = {
   'retention.ms': { key: 'retentionMs', defaultValue: 604_800_000, min: -1, max: Number.MAX_SAFE_INTEGER },
@@ -54,6 +70,16 @@ const numeric: Readonly<Record<string, NumericDefinition>> = {
   'max.message.bytes': { key: 'maxMessageBytes', defaultValue: 1_048_588, min: 0, max: INT32_MAX },
   'segment.index.bytes': { key: 'segmentIndexBytes', defaultValue: 10_485_760, min: 4096, max: INT32_MAX },
   'index.interval.bytes': { key: 'indexIntervalBytes', defaultValue: 4096, min: 0, max: INT32_MAX },
+  'delete.retention.ms': { key: 'deleteRetentionMs', defaultValue: 86_400_000, min: 0, max: Number.MAX_SAFE_INTEGER },
+  'min.compaction.lag.ms': { key: 'minCompactionLagMs', defaultValue: 0, min: 0, max: Number.MAX_SAFE_INTEGER },
+  'max.compaction.lag.ms': {
+    key: 'maxCompactionLagMs',
+    defaultValue: Number.MAX_SAFE_INTEGER,
+    min: 1,
+    max: Number.MAX_SAFE_INTEGER,
+    longMaxMeansNever: true,
+  },
+  'min.cleanable.dirty.ratio': { key: 'minCleanableDirtyRatio', defaultValue: 0.5, min: 0, max: 1, decimal: true },
 };
 
 const CLEANUP_POLICY = 'cleanup.policy';
@@ -66,6 +92,16 @@ export const defaultTopicConfig: Readonly<TopicConfig> = Object.freeze({
   compressionType: TopicCompressionType.producer,
   ...Object.fromEntries(Object.values(numeric).map((d) => [d.key, d.defaultValue])),
 } as TopicConfig);
+
+/** Whether the policy keeps the latest record per key (`compact` or `compact,delete`). */
+export function isCompacted(policy: CleanupPolicyValue): boolean {
+  return policy !== CleanupPolicy.delete;
+}
+
+/** Whether the policy deletes segments past retention.ms / retention.bytes (`delete` or `compact,delete`). */
+export function isDeletedByRetention(policy: CleanupPolicyValue): boolean {
+  return policy !== CleanupPolicy.compact;
+}
 
 function parseCleanupPolicy(value: string): CleanupPolicyValue {
   const parts = [...new Set(value.split(',').map((p) => p.trim()))].sort();
@@ -82,14 +118,25 @@ function parseCompressionType(value: string): TopicCompressionTypeValue {
 
 function parseNumeric(name: string, definition: NumericDefinition, value: string): number {
   const trimmed = value.trim();
-  const parsed = /^-?\d+$/.test(trimmed) ? Number(trimmed) : Number.NaN;
-  if (!Number.isSafeInteger(parsed) || parsed < definition.min || parsed > definition.max) {
-    throw new KafkaError(
-      'INVALID_CONFIG',
-      `${name} must be an integer between ${definition.min} and ${definition.max}, got "${value}"`,
-    );
+  const pattern = definition.decimal === true ? /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/ : /^-?\d+$/;
+  let parsed = pattern.test(trimmed) ? Number(trimmed) : Number.NaN;
+  if (definition.longMaxMeansNever === true && parsed > Number.MAX_SAFE_INTEGER && BigInt(trimmed) <= BigInt(LONG_MAX_TEXT)) {
+    parsed = Number.MAX_SAFE_INTEGER;
+  }
+  const valid = definition.decimal === true ? Number.isFinite(parsed) : Number.isSafeInteger(parsed);
+  if (!valid || parsed < definition.min || parsed > definition.max) {
+    const what = definition.decimal === true ? 'a number' : 'an integer';
+    throw new KafkaError('INVALID_CONFIG', `${name} must be ${what} between ${definition.min} and ${describeMax(definition)}, got "${value}"`);
   }
   return parsed;
+}
+
+function describeMax(definition: NumericDefinition): string {
+  return definition.longMaxMeansNever === true ? LONG_MAX_TEXT : String(definition.max);
+}
+
+function formatNumeric(definition: NumericDefinition, value: number): string {
+  return definition.longMaxMeansNever === true && value >= Number.MAX_SAFE_INTEGER ? LONG_MAX_TEXT : String(value);
 }
 
 /** Applies `overrides` (Kafka config names to string values) on top of `base`. */
@@ -113,6 +160,12 @@ export function resolveTopicConfig(
     }
     config[definition.key] = parseNumeric(name, definition, value);
   }
+  if (config.minCompactionLagMs > config.maxCompactionLagMs) {
+    throw new KafkaError(
+      'INVALID_CONFIG',
+      `min.compaction.lag.ms ${config.minCompactionLagMs} must not exceed max.compaction.lag.ms ${formatNumeric(numeric['max.compaction.lag.ms']!, config.maxCompactionLagMs)}`,
+    );
+  }
   return config;
 }
 
@@ -123,7 +176,8 @@ export function describeTopicConfig(
 ): { name: string; value: string; isDefault: boolean }[] {
   const config = resolveTopicConfig(overrides, base);
   return TOPIC_CONFIG_NAMES.map((name) => {
-    const value = name === CLEANUP_POLICY ? config.cleanupPolicy : name === COMPRESSION_TYPE ? config.compressionType : String(config[numeric[name]!.key]);
+    const definition = numeric[name];
+    const value = name === CLEANUP_POLICY ? config.cleanupPolicy : name === COMPRESSION_TYPE ? config.compressionType : formatNumeric(definition!, config[definition!.key]);
     return { name, value, isDefault: !(name in overrides) };
   });
 }

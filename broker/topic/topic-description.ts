@@ -1,3 +1,5 @@
+import type { CleanerPartitionStatus } from '../log/cleaner/cleaner-status.ts';
+
 export interface PartitionDescription {
   partition: number;
   logStartOffset: number;
@@ -5,6 +7,8 @@ export interface PartitionDescription {
   logEndOffset: number;
   sizeBytes: number;
   offline: boolean;
+  /** The log cleaner's figures, for partitions of compacted topics. */
+  cleaner?: CleanerPartitionStatus;
 }
 
 export interface TopicDescription {

@@ -48,6 +48,49 @@ const definitions: readonly BrokerConfigDefinition[] = [
     documentation: 'How often segments past retention are deleted.',
     read: (c) => String(c.retentionCheckIntervalMs),
   },
+  {
+    name: 'log.cleaner.enable',
+    type: ConfigType.boolean,
+    documentation: 'Whether topics with cleanup.policy compact are compacted.',
+    read: (c) => String(c.cleanerEnable),
+  },
+  {
+    name: 'log.cleaner.threads',
+    type: ConfigType.int,
+    documentation: 'Always 1: one cleaner works through the compacted partitions, one at a time.',
+    read: () => '1',
+  },
+  {
+    name: 'log.cleaner.dedupe.buffer.size',
+    type: ConfigType.long,
+    documentation: 'Memory for the cleaner\'s key-to-offset map (24 bytes per key); a log with more dirty keys is cleaned in several passes.',
+    read: (c) => String(c.cleanerDedupeBufferSizeBytes),
+  },
+  {
+    name: 'log.cleaner.io.buffer.load.factor',
+    type: ConfigType.double,
+    documentation: 'How full the cleaner\'s offset map may get.',
+    read: (c) => String(c.cleanerIoBufferLoadFactor),
+  },
+  {
+    name: 'log.cleaner.io.buffer.size',
+    type: ConfigType.int,
+    documentation: 'The cleaner\'s read and write buffer size.',
+    read: (c) => String(c.cleanerIoBufferSizeBytes),
+  },
+  {
+    name: 'log.cleaner.io.max.bytes.per.second',
+    type: ConfigType.double,
+    documentation: 'The cleaner\'s I/O limit, bytes read plus written per second.',
+    // Kafka's default, Double.MAX_VALUE, is how "no limit" reads there.
+    read: (c) => (Number.isFinite(c.cleanerIoMaxBytesPerSecond) ? String(c.cleanerIoMaxBytesPerSecond) : '1.7976931348623157E308'),
+  },
+  {
+    name: 'log.cleaner.backoff.ms',
+    type: ConfigType.long,
+    documentation: 'How long the cleaner sleeps when no log needs cleaning.',
+    read: (c) => String(c.cleanerBackoffMs),
+  },
 ];
 
 /** The broker-wide configs DescribeConfigs reports (read-only: they are set when the broker starts). */

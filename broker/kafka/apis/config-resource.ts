@@ -12,7 +12,7 @@ export const ConfigSource = {
 } as const;
 
 /** Kafka's `ConfigDef.Type` codes (DescribeConfigs v3+ `configType`). */
-export const ConfigType = { boolean: 1, string: 2, int: 3, long: 5, list: 7 } as const;
+export const ConfigType = { boolean: 1, string: 2, int: 3, long: 5, double: 6, list: 7 } as const;
 export type ConfigTypeValue = (typeof ConfigType)[keyof typeof ConfigType];
 
 /** IncrementalAlterConfigs' `configOperation` codes. */
@@ -56,7 +56,7 @@ export const TOPIC_CONFIG_INFO: Readonly<Record<string, TopicConfigInfo>> = {
   'segment.ms': {
     type: ConfigType.long,
     brokerSynonym: 'log.roll.ms',
-    documentation: 'The age at which a log segment is closed and a new one started, even if not full.',
+    documentation: 'The age at which a log segment is closed and a new one started, even if not full and no record arrives, so retention and compaction reach its records.',
   },
   'max.message.bytes': {
     type: ConfigType.int,
@@ -72,6 +72,26 @@ export const TOPIC_CONFIG_INFO: Readonly<Record<string, TopicConfigInfo>> = {
     type: ConfigType.int,
     brokerSynonym: 'log.index.interval.bytes',
     documentation: 'How many log bytes lie between two offset index entries.',
+  },
+  'delete.retention.ms': {
+    type: ConfigType.long,
+    brokerSynonym: 'log.cleaner.delete.retention.ms',
+    documentation: 'How long the cleaner keeps tombstones and transaction markers of a compacted topic after it first sees them, so readers can still see the delete.',
+  },
+  'min.compaction.lag.ms': {
+    type: ConfigType.long,
+    brokerSynonym: 'log.cleaner.min.compaction.lag.ms',
+    documentation: 'The minimum time a record stays uncompacted.',
+  },
+  'max.compaction.lag.ms': {
+    type: ConfigType.long,
+    brokerSynonym: 'log.cleaner.max.compaction.lag.ms',
+    documentation: 'The maximum time a record may stay uncompacted; the active segment of a compacted topic also rolls by then.',
+  },
+  'min.cleanable.dirty.ratio': {
+    type: ConfigType.double,
+    brokerSynonym: 'log.cleaner.min.cleanable.ratio',
+    documentation: 'The share of the log not yet compacted at which the cleaner compacts it.',
   },
 };
 

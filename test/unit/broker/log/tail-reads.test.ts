@@ -231,7 +231,7 @@ function segmentWith(baseOffset: number, recordCounts: readonly number[]): { seg
   for (const [i, recordsCount] of recordCounts.entries()) {
     const sizeBytes = 61 + ((i * 29) % 97);
     const lastOffset = offset + recordsCount - 1;
-    segment.recordBatch(lastOffset, position, sizeBytes, 1_700_000_000_000 + i, 256);
+    segment.recordBatch(offset, lastOffset, position, sizeBytes, 1_700_000_000_000 + i, 256);
     batches.push({ baseOffset: offset, lastOffset, position });
     offset = lastOffset + 1;
     position += sizeBytes;
@@ -278,7 +278,7 @@ describe('LogSegment.recentBatchPosition', () => {
     const segment = new LogSegment(tempDir(), 0);
     let position = 0;
     for (let i = 0; i < 3 * RING_BATCHES; i++) {
-      segment.recordBatch(i, position, 100, 1_700_000_000_000, 4096);
+      segment.recordBatch(i, i, position, 100, 1_700_000_000_000, 4096);
       expect(segment.recentBatchPosition(i)).toBe(position);
       expect(segment.recentBatchPosition(i + 1)).toBe(-1);
       const oldest = Math.max(0, i - RING_BATCHES + 1);
