@@ -1,5 +1,5 @@
 import { stringSerde } from '../../sdk/serde/basic-serdes.ts';
-import type { Serde } from '../../sdk/serde/serde.ts';
+import { isTextSerde, type Serde } from '../../sdk/serde/serde.ts';
 import { type BinaryString, binaryOf, bytesOfBinary } from './binary-string.ts';
 
 /** A serde whose bytes are binary strings, as stores hold keys and values. */
@@ -9,12 +9,18 @@ export interface BinaryCodec<T> {
 }
 
 /**
- * The codec of `serde`. Strings (the usual keys) skip the TextEncoder round trip when they are
- * ASCII, where the UTF-8 bytes are the string's own char codes: the check costs a fraction of an
- * encode, and a store does it on every get and put.
+ * The codec of `serde`. A text serde (strings, JSON) goes through its text form, which for ASCII
+ * text is its own binary string (UTF-8 bytes of ASCII are the char codes): no TextEncoder or
+ * TextDecoder, no intermediate Uint8Array. A store encodes on every get and put and decodes on
+ * every read of committed state, so this is most of what a read or write costs it.
  */
 export function binaryCodec<T>(serde: Serde<T>): BinaryCodec<T> {
-  if (serde === (stringSerde as Serde<unknown>)) return stringCodec as unknown as BinaryCodec<T>;
+  if (isTextSerde(serde)) {
+    return {
+      encode: (value) => binaryOfText(serde.toText(value)),
+      decode: (binary) => serde.fromText(textOfBinary(binary)),
+    };
+  }
   return {
     encode: (value) => binaryOf(serde.serialize(value)),
     decode: (binary) => serde.deserialize(bytesOfBinary(binary)),
@@ -26,7 +32,11 @@ function isAscii(text: string): boolean {
   return true;
 }
 
-const stringCodec: BinaryCodec<string> = {
-  encode: (value) => (isAscii(value) ? value : binaryOf(stringSerde.serialize(value))),
-  decode: (binary) => (isAscii(binary) ? binary : stringSerde.deserialize(bytesOfBinary(binary))),
-};
+function binaryOfText(text: string): BinaryString {
+  return isAscii(text) ? text : binaryOf(stringSerde.serialize(text));
+}
+
+/** Invalid UTF-8 fails as stringSerde fails on it (CORRUPT_MESSAGE). */
+function textOfBinary(binary: BinaryString): string {
+  return isAscii(binary) ? binary : stringSerde.deserialize(bytesOfBinary(binary));
+}

@@ -1,18 +1,22 @@
 import { type BinaryCodec, binaryCodec } from './binary-codec.ts';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Serde } from '../../sdk/serde/serde.ts';
 import { type BinaryString, binaryOf, bytesOfBinary, prefixEnd } from './binary-string.ts';
 import type { FlushedChange, FlushListenable, KeyValueStore } from './key-value-store.ts';
 import { cachedItems, committedEntries, mergeScan, type ScanBounds } from './merged-range.ts';
 import type { StoreEnvironment } from './open-task-store.ts';
-import { emptyTree, type SortedTree, treeOfSorted } from './sorted-tree.ts';
+import { CommittedState } from './committed-state.ts';
 import type { StoreSpec } from './store-spec.ts';
 import type { ChangelogRecord, StoreSnapshot, TaskStore } from './task-store.ts';
 import { byBinaryKey, type CacheEntry, WriteCache } from './write-cache.ts';
 
+/** Snapshot entries taken between two yields to the event loop while loading. */
+const LOAD_ENTRIES_PER_TURN = 1 << 16;
+
 /**
- * A key-value store as one task holds it: committed state in a B+ tree of serialized keys and
- * values (binary strings), and in front of it the write cache of the keys written since the last
- * commit, holding the typed values put.
+ * A key-value store as one task holds it: committed state (serialized keys and values as binary
+ * strings, in a hash map for point reads and a B+ tree for order and snapshots), and in front of
+ * it the write cache of the keys written since the last commit, holding the typed values put.
  *
  * Values read from committed state are decoded copies. A value put is held by reference until the
  * next flush (`prepareCommit`) serializes it, and reads of that key return that same object until
@@ -25,13 +29,14 @@ export class KeyValueTaskStore<K, V> implements KeyValueStore<K, V>, FlushListen
   readonly name: string;
   private readonly keys: BinaryCodec<K>;
   private readonly values: BinaryCodec<V>;
-  private committed: SortedTree<BinaryString> = emptyTree();
+  private readonly committed = new CommittedState();
   private readonly cache = new WriteCache<K, V>();
   private flushListener: ((change: FlushedChange<K, V>) => void) | undefined;
   private committedOffset = 0;
   /** Bumped whenever committed state changes, so an iterator over the old state refuses to go on. */
   private committedVersion = 0;
   private closed = false;
+  private loading = false;
 
   constructor(
     private readonly spec: StoreSpec,
@@ -135,7 +140,7 @@ export class KeyValueTaskStore<K, V> implements KeyValueStore<K, V>, FlushListen
         throw new Error(`store "${this.name}": an iterator was used after the store committed; iterate within the processing of one record`);
       }
     };
-    return mergeScan(cached, committedEntries(this.committed, bounds), bounds.reverse, this.keys, this.values, stillValid);
+    return mergeScan(cached, committedEntries(this.committed.ordered(), bounds), bounds.reverse, this.keys, this.values, stillValid);
   }
 
   /**
@@ -202,10 +207,10 @@ export class KeyValueTaskStore<K, V> implements KeyValueStore<K, V>, FlushListen
       throw new Error(`invariant: store "${this.name}" changelog offset moved back from ${this.committedOffset} to ${changelogOffset}`);
     }
     if (this.cache.size > 0) {
-      const tree = this.committed;
+      const committed = this.committed;
       for (const entry of this.cache.values()) {
-        if (entry.flushed === null) tree.delete(entry.binaryKey);
-        else tree.set(entry.binaryKey, entry.flushed!);
+        if (entry.flushed === null) committed.delete(entry.binaryKey);
+        else committed.set(entry.binaryKey, entry.flushed!);
       }
       this.cache.clear();
       this.committedVersion++;
@@ -218,29 +223,35 @@ export class KeyValueTaskStore<K, V> implements KeyValueStore<K, V>, FlushListen
     this.cache.clear();
   }
 
-  loadSnapshot(snapshot: StoreSnapshot): void {
+  async loadSnapshot(snapshot: StoreSnapshot): Promise<void> {
     this.assertRestorable();
-    const keys: BinaryString[] = [];
-    const values: BinaryString[] = [];
-    for (const [key, value] of snapshot.entries()) {
-      keys.push(key);
-      values.push(value);
+    this.loading = true;
+    try {
+      const keys: BinaryString[] = [];
+      const values: BinaryString[] = [];
+      for (const [key, value] of snapshot.entries()) {
+        if (keys.length > 0 && keys.length % LOAD_ENTRIES_PER_TURN === 0) await nextTurn();
+        keys.push(key);
+        values.push(value);
+      }
+      if (keys.length !== snapshot.entryCount) throw new Error(`invariant: snapshot of store "${this.name}" holds ${keys.length} entries, its header says ${snapshot.entryCount}`);
+      await this.committed.load(keys, values);
+      this.committedOffset = snapshot.changelogOffset;
+      this.committedVersion++;
+    } finally {
+      this.loading = false;
     }
-    if (keys.length !== snapshot.entryCount) throw new Error(`invariant: snapshot of store "${this.name}" holds ${keys.length} entries, its header says ${snapshot.entryCount}`);
-    this.committed = treeOfSorted(keys, values);
-    this.committedOffset = snapshot.changelogOffset;
-    this.committedVersion++;
   }
 
   /** Records below `changelogOffset` are already in the state (a snapshot covered them) and are skipped. */
   restore(records: Iterable<ChangelogRecord>): void {
     this.assertRestorable();
-    const tree = this.committed;
+    const committed = this.committed;
     let offset = this.committedOffset;
     for (const record of records) {
       if (record.offset < offset) continue;
-      if (record.value === null) tree.delete(binaryOf(record.key));
-      else tree.set(binaryOf(record.key), binaryOf(record.value));
+      if (record.value === null) committed.delete(binaryOf(record.key));
+      else committed.set(binaryOf(record.key), binaryOf(record.value));
       offset = record.offset + 1;
     }
     this.committedOffset = offset;
@@ -250,19 +261,20 @@ export class KeyValueTaskStore<K, V> implements KeyValueStore<K, V>, FlushListen
   snapshot(): StoreSnapshot | undefined {
     this.assertOpen();
     if (!this.spec.logged) return undefined;
-    const tree = this.committed.clone();
+    const tree = this.committed.ordered().clone();
     return { changelogOffset: this.committedOffset, entryCount: tree.size, entries: () => tree.entries() };
   }
 
   close(): void {
     this.closed = true;
     this.cache.clear();
-    this.committed = emptyTree();
+    this.committed.clear();
     this.committedVersion++;
   }
 
   private assertOpen(): void {
     if (this.closed) throw new Error(`invariant: store "${this.name}" used after close`);
+    if (this.loading) throw new Error(`invariant: store "${this.name}" used while a snapshot loads`);
   }
 
   private assertRestorable(): void {

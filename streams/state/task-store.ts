@@ -47,8 +47,11 @@ export interface TaskStore {
    */
   commit(changelogOffset?: number): void;
   abort(): void;
-  /** Replaces the committed state with a snapshot's (entries in key order). */
-  loadSnapshot(snapshot: StoreSnapshot): void;
+  /**
+   * Replaces the committed state with a snapshot's (entries in key order), in slices with the event
+   * loop running between them; the store must not be used until it resolves.
+   */
+  loadSnapshot(snapshot: StoreSnapshot): Promise<void>;
   /**
    * Applies changelog records (read_committed, in offset order) to the committed state and moves
    * `changelogOffset` past the last; records below `changelogOffset` are already in the state and skipped.

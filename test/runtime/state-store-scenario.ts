@@ -85,7 +85,7 @@ export async function runStateStoreScenario(dir: string): Promise<string[]> {
   const restoreFromNewest = async (): Promise<{ offset: number; contents: string; rejected: number }> => {
     const loaded = await directory.loadNewest();
     const fresh = open(false);
-    if (loaded.snapshot !== undefined) fresh.task.loadSnapshot(loaded.snapshot);
+    if (loaded.snapshot !== undefined) await fresh.task.loadSnapshot(loaded.snapshot);
     fresh.task.restore(committedRecords(fresh.task.changelogOffset));
     return { offset: loaded.snapshot?.changelogOffset ?? 0, contents: contents(fresh.store), rejected: loaded.rejected.length };
   };

@@ -18,7 +18,14 @@ const byBytes = (a: string, b: string): number => (bytesKey(a) < bytesKey(b) ? -
 
 /** stringSerde behind another object, so the store takes its generic serde path instead of the string one. */
 const wrappedStringSerde: Serde<string> = { serialize: (s) => stringSerde.serialize(s), deserialize: (b) => stringSerde.deserialize(b) };
-const valueSerde = jsonSerde<Value>();
+const jsonValueSerde = jsonSerde<Value>();
+/** jsonSerde without its text form: the store's generic byte path. */
+const wrappedJsonSerde: Serde<Value> = { serialize: (v) => jsonValueSerde.serialize(v), deserialize: (b) => jsonValueSerde.deserialize(b) };
+
+interface Serdes {
+  readonly key: Serde<string>;
+  readonly value: Serde<Value>;
+}
 
 const keyArb = fc.string({ unit: fc.constantFrom('a', 'b', 'z', 'é', '€', '\u0000', '\u007f', '😀'), maxLength: 3 });
 const op = fc.oneof(
@@ -97,12 +104,12 @@ class Model {
   }
 }
 
-function spec(keySerde: Serde<string>, cached: boolean) {
-  return { name: 'counts', kind: 'keyValue' as const, keySerde: keySerde as Serde<unknown>, valueSerde: valueSerde as Serde<unknown>, logged: true, cached, changelogConfig: {} };
+function spec(serdes: Serdes, cached: boolean) {
+  return { name: 'counts', kind: 'keyValue' as const, keySerde: serdes.key as Serde<unknown>, valueSerde: serdes.value as Serde<unknown>, logged: true, cached, changelogConfig: {} };
 }
 
-function open(keySerde: Serde<string>, cached: boolean, log: LoggedRecord[]): { task: TaskStore; store: KeyValueStore<string, Value> & { setFlushListener(l: (c: FlushedChange<string, Value>) => void): boolean } } {
-  const task = openTaskStore(spec(keySerde, cached), {
+function open(serdes: Serdes, cached: boolean, log: LoggedRecord[]): { task: TaskStore; store: KeyValueStore<string, Value> & { setFlushListener(l: (c: FlushedChange<string, Value>) => void): boolean } } {
+  const task = openTaskStore(spec(serdes, cached), {
     partition: 0,
     writeChangelog: (record) => void log.push({ ...record, offset: log.length, state: 'open' }),
     changelogTimestampMs: () => 42,
@@ -113,16 +120,16 @@ function open(keySerde: Serde<string>, cached: boolean, log: LoggedRecord[]): { 
 const plain = (entries: Iterable<[string, Value]>): [string, number][] => [...entries].map(([k, v]) => [k, v.v]);
 const readCommitted = (log: LoggedRecord[]): ChangelogRecord[] => log.filter((r) => r.state === 'committed').map((r) => ({ offset: r.offset, key: r.key, value: r.value }));
 
-function restoredFrom(keySerde: Serde<string>, log: LoggedRecord[], snapshot?: StoreSnapshot): [string, number][] {
-  const { task, store } = open(keySerde, true, []);
-  if (snapshot !== undefined) task.loadSnapshot(snapshot);
+async function restoredFrom(serdes: Serdes, log: LoggedRecord[], snapshot?: StoreSnapshot): Promise<[string, number][]> {
+  const { task, store } = open(serdes, true, []);
+  if (snapshot !== undefined) await task.loadSnapshot(snapshot);
   task.restore(readCommitted(log));
   return plain(store.all());
 }
 
-function run(keySerde: Serde<string>, cached: boolean, ops: Op[]): void {
+async function run(serdes: Serdes, cached: boolean, ops: Op[]): Promise<void> {
   const log: LoggedRecord[] = [];
-  const { task, store } = open(keySerde, cached, log);
+  const { task, store } = open(serdes, cached, log);
   const heard: { key: string; newValue: number | undefined; oldValue: number | undefined }[] = [];
   expect(store.setFlushListener((c) => heard.push({ key: c.key, newValue: c.newValue?.v, oldValue: c.oldValue?.v }))).toBe(cached);
   const model = new Model();
@@ -214,7 +221,7 @@ function run(keySerde: Serde<string>, cached: boolean, ops: Op[]): void {
         snapshots.push({ snapshot: task.snapshot()!, entries: [...model.committed].sort((a, b) => byBytes(a[0], b[0])) });
         break;
       case 'restoreCheck':
-        expect(restoredFrom(keySerde, log)).toEqual([...model.committed].sort((a, b) => byBytes(a[0], b[0])));
+        expect(await restoredFrom(serdes, log)).toEqual([...model.committed].sort((a, b) => byBytes(a[0], b[0])));
         break;
     }
     expect(task.pendingWrites).toBe(new Set([...model.flushed.keys(), ...model.pending.keys()]).size);
@@ -226,27 +233,27 @@ function run(keySerde: Serde<string>, cached: boolean, ops: Op[]): void {
   model.commit();
   const committed = [...model.committed].sort((a, b) => byBytes(a[0], b[0]));
   expect(plain(store.all())).toEqual(committed);
-  expect(restoredFrom(keySerde, log)).toEqual(committed);
+  expect(await restoredFrom(serdes, log)).toEqual(committed);
   for (const { snapshot, entries } of snapshots) {
     // The clone still holds the state of its time, whatever was committed since (copy-on-write).
-    const { task: fromSnapshot, store: view } = open(keySerde, true, []);
-    fromSnapshot.loadSnapshot(snapshot);
+    const { task: fromSnapshot, store: view } = open(serdes, true, []);
+    await fromSnapshot.loadSnapshot(snapshot);
     expect(plain(view.all())).toEqual(entries);
-    expect(restoredFrom(keySerde, log, snapshot)).toEqual(committed);
+    expect(await restoredFrom(serdes, log, snapshot)).toEqual(committed);
   }
   const last = task.snapshot()!;
   expect(last.changelogOffset).toBe(log.length);
-  expect(restoredFrom(keySerde, log, last)).toEqual(committed);
+  expect(await restoredFrom(serdes, log, last)).toEqual(committed);
 }
 
 describe('KeyValueTaskStore against a model', () => {
   it.each([
-    ['string keys, cached', stringSerde, true],
-    ['string keys, uncached', stringSerde, false],
-    ['keys through a generic serde, cached', wrappedStringSerde, true],
-  ] as const)('agrees on reads, ranges, flushes, commits, aborts, restores and snapshots (%s)', (_name, keySerde, cached) => {
-    fc.assert(
-      fc.property(fc.array(op, { minLength: 1, maxLength: 80 }), (ops) => run(keySerde, cached, ops)),
+    ['string keys, JSON values, cached', stringSerde, jsonValueSerde, true],
+    ['string keys, JSON values, uncached', stringSerde, jsonValueSerde, false],
+    ['keys and values through generic serdes, cached', wrappedStringSerde, wrappedJsonSerde, true],
+  ] as const)('agrees on reads, ranges, flushes, commits, aborts, restores and snapshots (%s)', async (_name, key, value, cached) => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 80 }), (ops) => run({ key, value }, cached, ops)),
       { numRuns: 250 },
     );
   });

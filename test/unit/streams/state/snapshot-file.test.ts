@@ -42,9 +42,9 @@ function storeWith(entries: [string, string][], offset: number): TaskStore {
   return task;
 }
 
-function contents(snapshot: StoreSnapshot): [string, string][] {
+async function contents(snapshot: StoreSnapshot): Promise<[string, string][]> {
   const { task, store } = openStore();
-  task.loadSnapshot(snapshot);
+  await task.loadSnapshot(snapshot);
   return [...store.all()];
 }
 
@@ -77,7 +77,7 @@ describe('snapshot files', () => {
     expect(read.snapshot!.changelogOffset).toBe(1234);
     expect(read.snapshot!.entryCount).toBe(entries.length);
     expect(read.snapshot!.identity).toEqual(identity);
-    expect(contents(read.snapshot!)).toEqual([...entries].sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
+    expect(await contents(read.snapshot!)).toEqual([...entries].sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
   });
 
   it('rejects the file cut at every length, naming why', async () => {
@@ -195,7 +195,7 @@ describe('SnapshotDirectory', () => {
     const loaded = await snapshots.loadNewest();
     expect(loaded.rejected).toEqual([{ file: '00000000000000000030.snapshot', reason: expect.stringMatching(/CRC mismatch/) }]);
     expect(loaded.snapshot!.changelogOffset).toBe(20);
-    expect(contents(loaded.snapshot!)).toEqual(states[1]);
+    expect(await contents(loaded.snapshot!)).toEqual(states[1]);
     expect(readdirSync(dir)).toEqual(['00000000000000000020.snapshot']);
 
     const other = new SnapshotDirectory(dir, { ...identity, changelogTopicId: '11111111-2222-3333-4444-555555555555' });
