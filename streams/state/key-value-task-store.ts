@@ -5,13 +5,14 @@ import { type BinaryString, binaryOf, bytesOfBinary, prefixEnd } from './binary-
 import type { FlushedChange, FlushListenable, KeyValueStore } from './key-value-store.ts';
 import { cachedItems, committedEntries, mergeScan, type ScanBounds } from './merged-range.ts';
 import type { StoreEnvironment } from './open-task-store.ts';
+import { ArraySnapshot } from './array-snapshot.ts';
 import { CommittedState } from './committed-state.ts';
 import type { StoreSpec } from './store-spec.ts';
 import type { ChangelogRecord, StoreSnapshot, TaskStore } from './task-store.ts';
 import { byBinaryKey, type CacheEntry, WriteCache } from './write-cache.ts';
 
 /** Snapshot entries taken between two yields to the event loop while loading. */
-const LOAD_ENTRIES_PER_TURN = 1 << 16;
+const LOAD_ENTRIES_PER_TURN = 1 << 15;
 
 /**
  * A key-value store as one task holds it: committed state (serialized keys and values as binary
@@ -227,13 +228,7 @@ export class KeyValueTaskStore<K, V> implements KeyValueStore<K, V>, FlushListen
     this.assertRestorable();
     this.loading = true;
     try {
-      const keys: BinaryString[] = [];
-      const values: BinaryString[] = [];
-      for (const [key, value] of snapshot.entries()) {
-        if (keys.length > 0 && keys.length % LOAD_ENTRIES_PER_TURN === 0) await nextTurn();
-        keys.push(key);
-        values.push(value);
-      }
+      const { keys, values } = snapshot instanceof ArraySnapshot ? snapshot : await collect(snapshot);
       if (keys.length !== snapshot.entryCount) throw new Error(`invariant: snapshot of store "${this.name}" holds ${keys.length} entries, its header says ${snapshot.entryCount}`);
       await this.committed.load(keys, values);
       this.committedOffset = snapshot.changelogOffset;
@@ -262,7 +257,7 @@ export class KeyValueTaskStore<K, V> implements KeyValueStore<K, V>, FlushListen
     this.assertOpen();
     if (!this.spec.logged) return undefined;
     const tree = this.committed.ordered().clone();
-    return { changelogOffset: this.committedOffset, entryCount: tree.size, entries: () => tree.entries() };
+    return { changelogOffset: this.committedOffset, entryCount: tree.size, entries: () => tree.entries(undefined, ['', '']) };
   }
 
   close(): void {
@@ -281,6 +276,17 @@ export class KeyValueTaskStore<K, V> implements KeyValueStore<K, V>, FlushListen
     this.assertOpen();
     if (this.cache.size > 0) throw new Error(`invariant: store "${this.name}" restored with ${this.cache.size} uncommitted writes`);
   }
+}
+
+async function collect(snapshot: StoreSnapshot): Promise<{ keys: BinaryString[]; values: BinaryString[] }> {
+  const keys: BinaryString[] = [];
+  const values: BinaryString[] = [];
+  for (const [key, value] of snapshot.entries()) {
+    if (keys.length > 0 && keys.length % LOAD_ENTRIES_PER_TURN === 0) await nextTurn();
+    keys.push(key);
+    values.push(value);
+  }
+  return { keys, values };
 }
 
 function currentValue<K, V>(entry: CacheEntry<K, V>, values: BinaryCodec<V>): V | undefined {

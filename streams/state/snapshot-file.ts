@@ -1,10 +1,12 @@
+import { Buffer } from 'node:buffer';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Reader } from '../../sdk/protocol/reader.ts';
 import { Writer } from '../../sdk/protocol/writer.ts';
 import { crc32c } from '../../sdk/record/crc32c.ts';
-import { type BinaryString, binaryOf, writeBinary } from './binary-string.ts';
+import { ArraySnapshot } from './array-snapshot.ts';
+import { type BinaryString, writeBinary } from './binary-string.ts';
 import type { StoreSnapshot } from './task-store.ts';
 
 /**
@@ -27,10 +29,10 @@ const MAGIC = [0x52, 0x53, 0x4e, 0x50] as const;
 const VERSION = 1;
 const HEADER_BYTES = 4 + 2 + 16 + 4 + 8 + 8;
 const CRC_BYTES = 4;
-/** Entries encoded between two writes: bounds how long a snapshot write holds the event loop. */
-const DEFAULT_CHUNK_BYTES = 1 << 20;
+/** Bytes encoded between two writes: bounds how long a snapshot write holds the event loop (~5 ms). */
+const DEFAULT_CHUNK_BYTES = 256 << 10;
 /** Entries decoded (or CRC bytes checked) between two yields to the event loop while loading. */
-const LOAD_ENTRIES_PER_TURN = 65_536;
+const LOAD_ENTRIES_PER_TURN = 1 << 15;
 const CRC_BYTES_PER_TURN = 8 << 20;
 
 /** Which changelog partition a snapshot covers; a file naming another is not this store's. */
@@ -137,9 +139,16 @@ async function fsyncDirectory(path: string): Promise<void> {
 }
 
 /** A snapshot read back from a file that passed every check. */
-export interface LoadedSnapshot extends StoreSnapshot {
-  readonly identity: SnapshotIdentity;
-  readonly sizeBytes: number;
+export class LoadedSnapshot extends ArraySnapshot {
+  constructor(
+    readonly identity: SnapshotIdentity,
+    readonly sizeBytes: number,
+    changelogOffset: number,
+    keys: readonly BinaryString[],
+    values: readonly BinaryString[],
+  ) {
+    super(changelogOffset, keys, values);
+  }
 }
 
 /** The snapshot in a file, or why the file cannot be used (the caller falls back to an older snapshot or a full replay). */
@@ -179,23 +188,16 @@ export async function readSnapshotFile(path: string, expected: SnapshotIdentity)
   if (entryCount < 0n || entryCount > BigInt(Math.floor((crcAt - HEADER_BYTES) / 8))) return { rejected: `entry count ${entryCount} cannot fit in ${bytes.length} bytes` };
   const decoded = await decodeEntries(bytes, HEADER_BYTES, crcAt, Number(entryCount));
   if (typeof decoded === 'string') return { rejected: decoded };
-  const { keys, values } = decoded;
-  return {
-    snapshot: {
-      identity: { changelogTopicId, partition },
-      sizeBytes: bytes.length,
-      changelogOffset: Number(changelogOffset),
-      entryCount: keys.length,
-      *entries() {
-        for (let i = 0; i < keys.length; i++) yield [keys[i]!, values[i]!] as const;
-      },
-    },
-  };
+  return { snapshot: new LoadedSnapshot({ changelogTopicId, partition }, bytes.length, Number(changelogOffset), decoded.keys, decoded.values) };
 }
 
-/** The entries between `start` and `end`, or why they are malformed. */
+/**
+ * The entries between `start` and `end`, or why they are malformed. Buffer's latin1 decoding maps
+ * each byte to one char natively: 2-5 times String.fromCharCode over a subarray (Node, Bun, Deno).
+ */
 async function decodeEntries(bytes: Uint8Array, start: number, end: number, count: number): Promise<{ keys: BinaryString[]; values: BinaryString[] } | string> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const keys: BinaryString[] = [];
   const values: BinaryString[] = [];
   let at = start;
@@ -205,11 +207,11 @@ async function decodeEntries(bytes: Uint8Array, start: number, end: number, coun
     if (end - at < 4) return `entry ${i} of ${count} is cut off at byte ${at}`;
     const keyLength = view.getUint32(at);
     if (end - at - 4 < keyLength + 4) return `entry ${i} of ${count}: its key of ${keyLength} bytes runs past the end`;
-    const key = binaryOf(bytes.subarray(at + 4, at + 4 + keyLength));
+    const key = text.toString('latin1', at + 4, at + 4 + keyLength);
     at += 4 + keyLength;
     const valueLength = view.getUint32(at);
     if (end - at - 4 < valueLength) return `entry ${i} of ${count}: its value of ${valueLength} bytes runs past the end`;
-    const value = binaryOf(bytes.subarray(at + 4, at + 4 + valueLength));
+    const value = text.toString('latin1', at + 4, at + 4 + valueLength);
     at += 4 + valueLength;
     if (previous !== undefined && key <= previous) return `entry ${i} of ${count}: keys are not in ascending order`;
     keys.push(key);

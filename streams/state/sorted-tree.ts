@@ -22,7 +22,7 @@ export function emptyTree<V>(): SortedTree<V> {
 }
 
 /** A tree of `keys` (strictly ascending, which bulkLoad checks) and their `values`, built in O(n). */
-export function treeOfSorted<V>(keys: BinaryString[], values: V[]): SortedTree<V> {
+export function treeOfSorted<V>(keys: readonly BinaryString[], values: readonly V[]): SortedTree<V> {
   if (keys.length === 0) return emptyTree();
-  return bulkLoad(keys, values, NODE_SIZE, compareBinary);
+  return bulkLoad(keys as BinaryString[], values as V[], NODE_SIZE, compareBinary);
 }

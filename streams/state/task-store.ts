@@ -14,7 +14,10 @@ export interface StoreSnapshot {
   /** The changelog offset the state covers: restore replays the changelog from here. */
   readonly changelogOffset: number;
   readonly entryCount: number;
-  /** Serialized keys and values as binary strings (one char per byte), in key order; each call iterates anew. */
+  /**
+   * Serialized keys and values as binary strings (one char per byte), in key order; each call
+   * iterates anew. The pair may be reused from one step to the next: take its members, not it.
+   */
   entries(): IterableIterator<readonly [BinaryString, BinaryString]>;
 }
 
