@@ -35,7 +35,7 @@ export interface KeyValueStore<K, V> extends ReadOnlyKeyValueStore<K, V> {
 /** What changed for one key between two commits, as a cached store reports it when it flushes. */
 export interface FlushedChange<K, V> {
   readonly key: K;
-  /** undefined: the key was deleted. */
+  /** The object last put (the store no longer holds it); undefined: the key was deleted. */
   readonly newValue: V | undefined;
   /**
    * The value the change replaces (a decoded copy): the committed value, or what an earlier flush

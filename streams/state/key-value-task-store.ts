@@ -1,12 +1,12 @@
-import { type BinaryCodec, binaryCodec } from './binary-codec.ts';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Serde } from '../../sdk/serde/serde.ts';
+import { ArraySnapshot } from './array-snapshot.ts';
+import { type BinaryCodec, binaryCodec } from './binary-codec.ts';
 import { type BinaryString, binaryOf, bytesOfBinary, prefixEnd } from './binary-string.ts';
+import { CommittedState } from './committed-state.ts';
 import type { FlushedChange, FlushListenable, KeyValueStore } from './key-value-store.ts';
 import { cachedItems, committedEntries, mergeScan, type ScanBounds } from './merged-range.ts';
 import type { StoreEnvironment } from './open-task-store.ts';
-import { ArraySnapshot } from './array-snapshot.ts';
-import { CommittedState } from './committed-state.ts';
 import type { StoreSpec } from './store-spec.ts';
 import type { ChangelogRecord, StoreSnapshot, TaskStore } from './task-store.ts';
 import { byBinaryKey, type CacheEntry, WriteCache } from './write-cache.ts';
