@@ -14,7 +14,11 @@ type TreeClass = typeof sortedBtree.default;
 const imported = sortedBtree as unknown as TreeClass | { default: TreeClass };
 const BTree: TreeClass = typeof imported === 'function' ? imported : imported.default;
 
-/** Keys per node: 64 measured faster than the default 32 for gets and sets on 1,000,000 keys. */
+/**
+ * Keys per node. On 1,000,000 keys, catching up 65,536 sorted keys cost 1.1-2.3 us per key with
+ * the default 32, 0.9-1.2 with 64, 0.8-0.9 with 128; 64 because every node a write copies after a
+ * snapshot (copy-on-write) is copied whole.
+ */
 const NODE_SIZE = 64;
 
 export function emptyTree<V>(): SortedTree<V> {
