@@ -31,7 +31,7 @@ const HEADER_BYTES = 4 + 2 + 16 + 4 + 8 + 8;
 const CRC_BYTES = 4;
 /** Bytes encoded between two writes: bounds how long a snapshot write holds the event loop (a few ms). */
 const DEFAULT_CHUNK_BYTES = 64 << 10;
-/** Entries decoded (or CRC bytes checked) between two yields to the event loop while loading. */
+/** Entries decoded, and bytes checksummed, between two yields to the event loop while reading. */
 const LOAD_ENTRIES_PER_TURN = 1 << 15;
 const CRC_BYTES_PER_TURN = 8 << 20;
 
