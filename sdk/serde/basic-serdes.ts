@@ -1,5 +1,5 @@
 import { KafkaError } from '../protocol/kafka-error.ts';
-import type { Serde } from './serde.ts';
+import type { Serde, TextSerde } from './serde.ts';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -11,7 +11,9 @@ export const bytesSerde: Serde<Uint8Array> = {
 };
 
 /** UTF-8 text; invalid UTF-8 fails with CORRUPT_MESSAGE rather than decoding to replacement characters. */
-export const stringSerde: Serde<string> = {
+export const stringSerde: TextSerde<string> = {
+  toText: (value) => value,
+  fromText: (text) => text,
   serialize: (value) => encoder.encode(value),
   deserialize: (bytes) => {
     try {
@@ -23,8 +25,17 @@ export const stringSerde: Serde<string> = {
 };
 
 /** JSON text in UTF-8. `T` is what the caller asserts the data holds; use jsonSchemaSerde to check it. */
-export function jsonSerde<T>(): Serde<T> {
+export function jsonSerde<T>(): TextSerde<T> {
+  const fromText = (text: string): T => {
+    try {
+      return JSON.parse(text) as T;
+    } catch (error) {
+      throw new KafkaError('CORRUPT_MESSAGE', `record is not valid JSON: ${(error as Error).message}`, { cause: error });
+    }
+  };
   return {
+    toText: (value) => JSON.stringify(value),
+    fromText,
     serialize: (value) => encoder.encode(JSON.stringify(value)),
     deserialize: (bytes) => {
       try {

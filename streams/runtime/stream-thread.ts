@@ -105,7 +105,7 @@ export class StreamThread {
     this.producer = this.newProducer();
     const changelogTopics = new Set(topology.subtopologies.flatMap((s) => s.stores.filter((st) => st.logged).map((st) => layout.changelogTopic(st.name))));
     this.collector = new ProducerCollector(this.producer, layout.partitions, (topic) => changelogTopics.has(topic));
-    this.tasks = new TaskManager(topology, layout, (id) => this.taskHost(id), { maxInFlightRecords: config.maxInFlightRecordsPerTask }, metrics, {
+    this.tasks = new TaskManager(topology, layout, (id, streamTimeMs) => this.taskHost(id, streamTimeMs), { maxInFlightRecords: config.maxInFlightRecordsPerTask }, metrics, {
       pause: (partitions) => this.consumer.pause(partitions),
       resume: (partitions) => this.consumer.resume(partitions),
       seekToCommitted: (partitions) => this.seekToCommitted(partitions),
@@ -127,7 +127,7 @@ export class StreamThread {
     });
   }
 
-  private taskHost(id: TaskId): TaskHost {
+  private taskHost(id: TaskId, streamTimeMs: () => number): TaskHost {
     return {
       applicationId: this.config.applicationId,
       collector: this.collector,
@@ -136,6 +136,7 @@ export class StreamThread {
         openTaskStore(spec, {
           partition: id.partition,
           writeChangelog: (record) => this.collector.send({ ...record, topic: this.layout.changelogTopic(spec.name), partition: id.partition }),
+          changelogTimestampMs: () => Math.max(0, streamTimeMs()),
         }),
       onFailure: (failure) => this.onRecordFailure(failure),
       nowMs: () => Date.now(),

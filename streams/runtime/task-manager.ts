@@ -49,7 +49,7 @@ export class TaskManager {
   constructor(
     private readonly topology: Topology,
     private readonly layout: TopologyLayout,
-    private readonly taskHost: (id: TaskId) => TaskHost,
+    private readonly taskHost: (id: TaskId, streamTimeMs: () => number) => TaskHost,
     private readonly taskOptions: TaskOptions,
     private readonly metrics: StreamsMetrics,
     private readonly host: TaskManagerHost,
@@ -108,7 +108,7 @@ export class TaskManager {
   private create(id: TaskId): ManagedTask {
     const subtopology = this.topology.subtopologies[id.subtopology];
     if (subtopology === undefined) throw new Error(`invariant: the assignment names sub-topology ${id.subtopology}, which the topology lacks`);
-    const task = new Task(id, subtopology, (name) => this.topology.childrenOf(name), this.taskHost(id), this.taskOptions);
+    const task: Task = new Task(id, subtopology, (name) => this.topology.childrenOf(name), this.taskHost(id, () => task.streamTimeMs), this.taskOptions);
     const m: ManagedTask = {
       id,
       task,

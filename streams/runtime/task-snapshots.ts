@@ -1,5 +1,7 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Admin } from '../../sdk/client/admin/admin.ts';
-import { readNewestSnapshot, writeSnapshot } from '../state/snapshot-file.ts';
+import { SnapshotDirectory } from '../state/snapshot-directory.ts';
 import type { TaskStore } from '../state/task-store.ts';
 import { type TaskId, taskIdText } from '../topology/processor.ts';
 import type { TopologyLayout } from './internal-topics.ts';
@@ -8,23 +10,30 @@ import type { TaskSnapshots } from './stream-thread.ts';
 import type { ResolvedStreamsConfig } from './streams-config.ts';
 import type { Task } from './task.ts';
 
+/** Kafka's default delete.retention.ms: tombstones live at least this long in a compacted changelog. */
+const DEFAULT_DELETE_RETENTION_MS = 86_400_000;
+
 interface Taken {
   offset: number;
   atMs: number;
 }
 
 /**
- * Snapshots of committed store state in the task directories. A store is snapshotted after a
- * commit once `snapshotIntervalMs` passed and `snapshotMinChangelogRecords` changelog records were
- * written since its last snapshot, in the background, one write per store at a time; a graceful
- * shutdown writes a last one of every store that moved, so the next start replays nothing. A new
- * task loads each store's newest valid snapshot written for the changelog topic as it is now (its
- * topic id), then the restore replays the changelog from the snapshot's offset.
+ * Snapshots of committed store state, per store under its task directory
+ * (`<stateDir>/<applicationId>/<task>/<store>/`, streams/state/snapshot-directory.ts). A store is
+ * snapshotted after a commit once `snapshotIntervalMs` passed and `snapshotMinChangelogRecords`
+ * changelog records were written since its last snapshot, in the background, one write per store at
+ * a time; a graceful shutdown writes a last one of every store that moved, so the next start
+ * replays nothing. A new task loads each store's newest valid snapshot written for the changelog
+ * topic as it is now (its topic id), then the restore replays the changelog from the snapshot's
+ * offset. A snapshot older than the changelog's `delete.retention.ms` is not used: compaction may
+ * have removed tombstones of keys deleted since, which a replay from it would bring back.
  */
 export class FileTaskSnapshots implements TaskSnapshots {
   private readonly taken = new Map<string, Taken>();
   private readonly writing = new Map<string, Promise<void>>();
-  private readonly topicIds = new Map<string, string>();
+  private readonly directories = new Map<string, SnapshotDirectory>();
+  private readonly topics = new Map<string, { topicId: string; deleteRetentionMs: number }>();
 
   constructor(
     private readonly stateDir: StateDirectory,
@@ -33,27 +42,44 @@ export class FileTaskSnapshots implements TaskSnapshots {
     private readonly config: ResolvedStreamsConfig,
   ) {}
 
-  private async topicId(topic: string): Promise<string> {
-    let id = this.topicIds.get(topic);
-    if (id === undefined) {
+  private async changelog(store: string): Promise<{ topicId: string; deleteRetentionMs: number }> {
+    const topic = this.layout.changelogTopic(store);
+    let known = this.topics.get(topic);
+    if (known === undefined) {
       const [described] = await this.admin.describeTopics([topic]);
-      id = described!.topicId;
-      this.topicIds.set(topic, id);
+      const configs = await this.admin.describeTopicConfigs(topic, ['delete.retention.ms']);
+      const retention = Number(configs['delete.retention.ms'] ?? DEFAULT_DELETE_RETENTION_MS);
+      known = { topicId: described!.topicId, deleteRetentionMs: Number.isFinite(retention) ? retention : DEFAULT_DELETE_RETENTION_MS };
+      this.topics.set(topic, known);
     }
-    return id;
+    return known;
   }
 
   private static key(id: TaskId, store: string): string {
     return `${taskIdText(id)}/${store}`;
   }
 
+  private async directory(id: TaskId, store: string): Promise<SnapshotDirectory> {
+    const key = FileTaskSnapshots.key(id, store);
+    let directory = this.directories.get(key);
+    if (directory === undefined) {
+      const { topicId } = await this.changelog(store);
+      directory = new SnapshotDirectory(join(this.stateDir.taskDir(id), store), { changelogTopicId: topicId, partition: id.partition });
+      this.directories.set(key, directory);
+    }
+    return directory;
+  }
+
   async load(task: Task, id: TaskId): Promise<void> {
     for (const [name, store] of task.taskStores()) {
-      const topic = this.layout.changelogTopic(name);
       if (store.snapshot() === undefined) continue;
-      const snapshot = await readNewestSnapshot(this.stateDir.taskDir(id), name, { topicId: await this.topicId(topic), partition: id.partition });
+      const directory = await this.directory(id, name);
+      const { snapshot } = await directory.loadNewest();
       if (snapshot === undefined) continue;
-      store.loadSnapshot(snapshot);
+      const file = join(directory.path, `${String(snapshot.changelogOffset).padStart(20, '0')}.snapshot`);
+      const ageMs = Date.now() - statSync(file).mtimeMs;
+      if (ageMs > (await this.changelog(name)).deleteRetentionMs) continue;
+      await store.loadSnapshot(snapshot);
       this.taken.set(FileTaskSnapshots.key(id, name), { offset: snapshot.changelogOffset, atMs: Date.now() });
     }
   }
@@ -87,8 +113,7 @@ export class FileTaskSnapshots implements TaskSnapshots {
   private async write(id: TaskId, name: string, store: TaskStore): Promise<void> {
     const snapshot = store.snapshot();
     if (snapshot === undefined) return;
-    const topicId = await this.topicId(this.layout.changelogTopic(name));
-    await writeSnapshot(this.stateDir.taskDir(id), name, snapshot, { topicId, partition: id.partition });
-    this.taken.set(FileTaskSnapshots.key(id, name), { offset: snapshot.changelogOffset, atMs: Date.now() });
+    const written = await (await this.directory(id, name)).write(snapshot);
+    if (written !== undefined) this.taken.set(FileTaskSnapshots.key(id, name), { offset: written.changelogOffset, atMs: Date.now() });
   }
 }

@@ -3,11 +3,15 @@ import type { StateStore } from './state-store.ts';
 /**
  * Reads of a key-value store. Entries are ordered by their serialized key bytes (as in Kafka
  * Streams' RocksDB stores), so ranges and prefix scans follow the key serde's byte order.
- * Values read are copies: changing one changes nothing until it is put back.
+ * Values read from committed state are copies: changing one changes nothing until it is put back.
+ * A value written since the last flush is read back as the object that was put (the write cache
+ * holds it until the flush serializes it), so changing that object changes the pending write.
+ * Iterators see the store as it was when they were made (writes made while iterating do not show),
+ * and are valid while the record that made them is processed: one used after a commit throws.
  */
 export interface ReadOnlyKeyValueStore<K, V> extends StateStore {
   get(key: K): V | undefined;
-  /** Entries with `from <= key <= to` (serialized order); an absent bound is open. */
+  /** Entries with `from <= key <= to` (serialized order); an absent bound is open; none when `from > to`. */
   range(from?: K, to?: K): IterableIterator<[K, V]>;
   /** The same entries as `range`, last first. */
   reverseRange(from?: K, to?: K): IterableIterator<[K, V]>;
@@ -19,6 +23,7 @@ export interface ReadOnlyKeyValueStore<K, V> extends StateStore {
 
 /** A key-value store a processor writes; writes become durable with the task's next commit. */
 export interface KeyValueStore<K, V> extends ReadOnlyKeyValueStore<K, V> {
+  /** A null or undefined `value` deletes the key, as in Kafka Streams. */
   put(key: K, value: V): void;
   /** Puts only when the key is absent; returns the present value otherwise. */
   putIfAbsent(key: K, value: V): V | undefined;
@@ -30,17 +35,26 @@ export interface KeyValueStore<K, V> extends ReadOnlyKeyValueStore<K, V> {
 /** What changed for one key between two commits, as a cached store reports it when it flushes. */
 export interface FlushedChange<K, V> {
   readonly key: K;
-  /** undefined: the key was deleted. */
+  /** The object last put (the store no longer holds it); undefined: the key was deleted. */
   readonly newValue: V | undefined;
-  /** The committed value the change replaces; undefined when the key was absent. */
+  /**
+   * The value the change replaces (a decoded copy): the committed value, or what an earlier flush
+   * of the same commit wrote; undefined when the key was absent.
+   */
   readonly oldValue: V | undefined;
 }
 
 /**
  * A store whose writes are cached per commit tells a listener what changed when it flushes
  * (`prepareCommit`): once per changed key, in key order. A KTable on a cached store forwards
- * these instead of every update, as Kafka Streams' record caches do.
+ * these instead of every update, as Kafka Streams' record caches do. A delete of a key that was
+ * absent is no change and is not reported.
  */
 export interface FlushListenable<K, V> {
-  setFlushListener(listener: (change: FlushedChange<K, V>) => void): void;
+  /**
+   * Sets the listener (replacing any earlier one) and returns true when the store is cached. An
+   * uncached store returns false and never calls it: the caller forwards every update itself
+   * (Kafka Streams' `setFlushListener` contract).
+   */
+  setFlushListener(listener: (change: FlushedChange<K, V>) => void): boolean;
 }

@@ -8,8 +8,9 @@ export interface StoreSpec {
   readonly valueSerde: Serde<unknown>;
   readonly logged: boolean;
   /**
-   * With caching, writes are gathered per commit (one changelog record per key per commit) and
-   * a KTable built on the store forwards its latest value per key when the cache flushes.
+   * Every store gathers its writes per commit (one changelog record per key per commit). With
+   * caching, a KTable built on the store forwards its latest value per key when the cache flushes;
+   * without, the store refuses a flush listener and the KTable forwards every update as it makes it.
    */
   readonly cached: boolean;
   /** Topic configs for the changelog beyond `cleanup.policy=compact`. */

@@ -1,3 +1,4 @@
+import type { BinaryString } from './binary-string.ts';
 import type { StateStore } from './state-store.ts';
 
 /** One changelog record read back during restore. */
@@ -13,8 +14,11 @@ export interface StoreSnapshot {
   /** The changelog offset the state covers: restore replays the changelog from here. */
   readonly changelogOffset: number;
   readonly entryCount: number;
-  /** Entries in serialized-key order. */
-  entries(): IterableIterator<readonly [Uint8Array, Uint8Array]>;
+  /**
+   * Serialized keys and values as binary strings (one char per byte), in key order; each call
+   * iterates anew. The pair may be reused from one step to the next: take its members, not it.
+   */
+  entries(): IterableIterator<readonly [BinaryString, BinaryString]>;
 }
 
 /**
@@ -33,15 +37,28 @@ export interface TaskStore {
   readonly pendingWrites: number;
   /** The changelog offset the committed state covers (the next offset to replay from), 0 when empty. */
   readonly changelogOffset: number;
+  /**
+   * Flushes the writes since the last flush: one changelog record per changed key, and the flush
+   * listener of a cached store. May run several times before `commit`/`abort` (what a flush's
+   * listener writes goes with the next one). If it throws, the caller must `abort`.
+   */
   prepareCommit(): void;
-  /** The held-back writes are committed; `changelogOffset` is the offset after the last changelog record they wrote, when they wrote any. */
+  /**
+   * The flushed writes become committed state; `changelogOffset` is the offset after the last
+   * changelog record they wrote, when known. Without it `changelogOffset` stays where it was, which
+   * is safe (a restore replays from an earlier offset) but slower. Asserts that nothing is unflushed.
+   */
   commit(changelogOffset?: number): void;
   abort(): void;
-  /** Replaces the committed state with a snapshot's (entries in key order). */
-  loadSnapshot(snapshot: StoreSnapshot): void;
+  /**
+   * Replaces the committed state with a snapshot's (entries in key order), in slices with the event
+   * loop running between them; the store must not be used until it resolves.
+   */
+  loadSnapshot(snapshot: StoreSnapshot): Promise<void>;
   /**
    * Applies changelog records (read_committed, in offset order) to the committed state, which then
-   * covers the changelog up to `nextOffset` (the reader's position: past markers and gaps too).
+   * covers the changelog up to `nextOffset` (the reader's position: past markers and gaps too);
+   * records below `changelogOffset` are already in the state and skipped.
    */
   restore(records: Iterable<ChangelogRecord>, nextOffset: number): void;
   /** The committed state as of now, cheap to take (copy-on-write); undefined for a store that is not logged. */

@@ -59,7 +59,7 @@ export class TopologyTestDriver {
     };
     this.internalTopics = new Set([...topology.repartitionTopics.keys()].map((name) => this.topicName({ name, internal: true })));
     for (const subtopology of topology.subtopologies) {
-      const task = new Task(
+      const task: Task = new Task(
         { subtopology: subtopology.id, partition: 0 },
         subtopology,
         (name) => topology.childrenOf(name),
@@ -71,6 +71,7 @@ export class TopologyTestDriver {
             openStore(spec, {
               partition: taskId.partition,
               writeChangelog: (record) => this.collect({ ...record, topic: `${this.applicationId}-${spec.name}-changelog`, partition: taskId.partition }),
+              changelogTimestampMs: () => Math.max(0, task.streamTimeMs),
             }),
           onFailure: (failure) => this.onFailure(failure),
           nowMs: () => this.wallClockMs,

@@ -2,17 +2,11 @@ import type { Topology } from '../../../../streams/mod.ts';
 import { type TestDriverOptions, TopologyTestDriver } from '../../../../streams/mod.ts';
 import type { OutputRecord } from '../../../../streams/runtime/record-collector.ts';
 import { Task } from '../../../../streams/runtime/task.ts';
-import { openInMemoryTaskStore } from './in-memory-task-store.ts';
+import { openTaskStore } from '../../../../streams/state/open-task-store.ts';
 
-/**
- * The stores of the stateful DSL tests. Once the state layer's store lands, make this
- * `openTaskStore` (streams/state/open-task-store.ts) and every one of them runs on the real one.
- */
-const openStore = openInMemoryTaskStore;
-
-/** The test driver with the tests' stores. */
+/** The test driver, with the runtime's own stores. */
 export function testDriver(topology: Topology, options: TestDriverOptions = {}): TopologyTestDriver {
-  return new TopologyTestDriver(topology, { openStore, ...options });
+  return new TopologyTestDriver(topology, options);
 }
 
 /**
@@ -21,7 +15,7 @@ export function testDriver(topology: Topology, options: TestDriverOptions = {}):
  * records in flight, or commit by hand.
  */
 export function testTask(topology: Topology, sent: OutputRecord[]): Task {
-  return new Task(
+  const task: Task = new Task(
     { subtopology: 0, partition: 0 },
     topology.subtopologies[0]!,
     (name) => topology.childrenOf(name),
@@ -29,7 +23,12 @@ export function testTask(topology: Topology, sent: OutputRecord[]): Task {
       applicationId: 'app',
       collector: { send: (r) => void sent.push(r), partitionCount: () => 1 },
       topicName: (ref) => (ref.internal ? `app-${ref.name}` : ref.name),
-      openStore: (spec, taskId) => openStore(spec, { partition: taskId.partition, writeChangelog: (r) => void sent.push({ ...r, topic: `app-${spec.name}-changelog`, partition: taskId.partition }) }),
+      openStore: (spec, taskId) =>
+        openTaskStore(spec, {
+          partition: taskId.partition,
+          writeChangelog: (r) => void sent.push({ ...r, topic: `app-${spec.name}-changelog`, partition: taskId.partition }),
+          changelogTimestampMs: () => Math.max(0, task.streamTimeMs),
+        }),
       onFailure: (failure) => {
         throw failure.error;
       },
@@ -37,4 +36,5 @@ export function testTask(topology: Topology, sent: OutputRecord[]): Task {
     },
     { maxInFlightRecords: 100 },
   );
+  return task;
 }

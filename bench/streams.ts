@@ -1,0 +1,238 @@
+/**
+ * Stream jobs side by side against the same broker, under exactly-once, each reading the same
+ * input topic from the start under its own group:
+ *   rill stateless   filter + mapValues, to an output topic (Rill's StreamsApp)
+ *   rill stateful    groupByKey + count, changelogged store, toStream to an output topic
+ *   kafkajs loop     kafkajs 2.2.4, eachBatch, one transaction per batch with sendOffsets
+ *   librdkafka loop  python3-confluent-kafka, one transaction per polled batch (when installed)
+ * A job's rate is the input records over the time from its start until its group's committed
+ * offsets reach the input's end (polled every 20 ms).
+ *
+ * Two setups: `embedded` (the broker in this process: Rill's jobs over the embedded transport, the
+ * Kafka clients over a TCP listener of the same broker) and `tcp` (a broker process: everyone over
+ * TCP). Prints a table per setup and one JSON line with every figure.
+ *
+ *   npm run build && node dist/bench/streams.js [--records 1000000] [--keys 10000] [--partitions 4]
+ *        [--value-bytes 100] [--setups embedded,tcp] [--jobs stateless,stateful,kafkajs,librdkafka]
+ *        [--commit-interval-ms 100]
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import { Broker, EmbeddedTransport } from '../broker/mod.ts';
+import { KafkaListener } from '../broker/kafka/kafka-listener.ts';
+import { Admin, Producer, stringSerde, TcpTransport, type Transport } from '../sdk/mod.ts';
+import { StreamsApp, StreamsBuilder } from '../streams/mod.ts';
+import { printTable, runtimeName } from './report.ts';
+import { ServerProcess } from './peers/server-process.ts';
+
+const { values } = parseArgs({
+  options: {
+    records: { type: 'string', default: '1000000' },
+    keys: { type: 'string', default: '10000' },
+    partitions: { type: 'string', default: '4' },
+    'value-bytes': { type: 'string', default: '100' },
+    setups: { type: 'string', default: 'embedded,tcp' },
+    jobs: { type: 'string', default: 'stateless,stateful,kafkajs,librdkafka' },
+    'commit-interval-ms': { type: 'string', default: '100' },
+  },
+});
+const RECORDS = Number(values.records);
+const KEYS = Number(values.keys);
+const PARTITIONS = Number(values.partitions);
+const VALUE_BYTES = Number(values['value-bytes']);
+const SETUPS = values.setups.split(',');
+const JOBS = values.jobs.split(',');
+const COMMIT_INTERVAL_MS = Number(values['commit-interval-ms']);
+const INPUT = 'bench-in';
+const ROOT = fileURLToPath(new URL(import.meta.url.endsWith('.js') ? '../../' : '../', import.meta.url));
+
+interface Setup {
+  name: string;
+  /** What Rill's jobs use. */
+  transport: Transport;
+  /** Where the Kafka clients connect. */
+  bootstrap: string;
+  close(): Promise<void>;
+}
+
+async function embeddedSetup(dir: string): Promise<Setup> {
+  const broker = await Broker.open({ config: { dataDir: join(dir, 'broker') }, groups: { initialRebalanceDelayMs: 0 } });
+  const listener = await KafkaListener.start(broker, { host: '127.0.0.1', port: 0 });
+  const transport = new EmbeddedTransport(broker);
+  return {
+    name: 'embedded',
+    transport,
+    bootstrap: `127.0.0.1:${listener.port}`,
+    async close() {
+      await transport.close();
+      await listener.close();
+      await broker.close();
+    },
+  };
+}
+
+async function tcpSetup(dir: string): Promise<Setup> {
+  const server = await ServerProcess.start({
+    name: 'rill broker',
+    command: process.execPath,
+    args: [join(ROOT, 'dist', 'broker', 'cli', 'main.js'), 'start', '--data-dir', join(dir, 'broker'), '--host', '127.0.0.1', '--kafka-port', '0', '--http-port', '0'],
+    ready: /kafka listening on \S+:\d+[\s\S]*broker ready/,
+  });
+  const bootstrap = `127.0.0.1:${/kafka listening on \S+:(\d+)/.exec(server.output())![1]}`;
+  const transport = new TcpTransport({ bootstrapServers: [bootstrap] });
+  return {
+    name: 'tcp',
+    transport,
+    bootstrap,
+    async close() {
+      await transport.close();
+      await server.stop();
+    },
+  };
+}
+
+async function seed(setup: Setup): Promise<void> {
+  const admin = new Admin(setup.transport);
+  await admin.createTopics([{ name: INPUT, numPartitions: PARTITIONS }]);
+  const producer = new Producer(setup.transport, { keySerde: stringSerde, valueSerde: stringSerde, lingerMs: 5 });
+  const value = 'v'.repeat(VALUE_BYTES);
+  for (let from = 0; from < RECORDS; from += 50_000) {
+    await producer.sendBatch(Array.from({ length: Math.min(50_000, RECORDS - from) }, (_, i) => ({ topic: INPUT, key: `k${(from + i) % KEYS}`, value })));
+  }
+  await producer.close();
+}
+
+/** Resolves once `group` has committed the input's end on every partition; polls its lag. */
+async function untilCaughtUp(admin: Admin, group: string): Promise<void> {
+  for (;;) {
+    const lag = await admin.groupLag(group, [INPUT]).catch(() => undefined);
+    if (lag !== undefined && lag.length === PARTITIONS && lag.every((p) => p.committedOffset >= 0 && p.lag === 0)) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Runs a job and returns records/s, measured from `start` until its group caught up. */
+async function timed(setup: Setup, group: string, start: () => Promise<() => Promise<void>>): Promise<number> {
+  const admin = new Admin(setup.transport);
+  const startedMs = performance.now();
+  const stop = await start();
+  await untilCaughtUp(admin, group);
+  const elapsedMs = performance.now() - startedMs;
+  await stop();
+  return RECORDS / (elapsedMs / 1000);
+}
+
+async function rillJob(setup: Setup, kind: 'stateless' | 'stateful', stateDir: string): Promise<number> {
+  const builder = new StreamsBuilder();
+  const input = builder.stream(INPUT, { key: stringSerde, value: stringSerde });
+  if (kind === 'stateless') {
+    input
+      .filter((_k, v) => v.length > 0)
+      .mapValues((v) => v.toUpperCase(), { value: stringSerde })
+      .to(`out-stateless-${setup.name}`);
+  } else {
+    input
+      .groupByKey()
+      .count({ name: 'counts' })
+      .toStream()
+      .mapValues((n) => String(n), { value: stringSerde })
+      .to(`out-stateful-${setup.name}`);
+  }
+  const applicationId = `bench-${kind}-${setup.name}`;
+  const admin = new Admin(setup.transport);
+  await admin.createTopics([{ name: `out-${kind}-${setup.name}`, numPartitions: PARTITIONS }]);
+  return timed(setup, applicationId, async () => {
+    const app = new StreamsApp(builder.build(), { applicationId, transport: setup.transport, stateDir, commitIntervalMs: COMMIT_INTERVAL_MS });
+    await app.start();
+    return async () => {
+      const m = app.metrics();
+      console.log(`${applicationId}: ${m.commits} commits (last ${m.lastCommitLatencyMs} ms, max ${m.maxCommitLatencyMs} ms), ${m.rebalances} rebalances`);
+      await app.close();
+    };
+  });
+}
+
+async function kafkajsLoop(setup: Setup): Promise<number> {
+  const group = `bench-kafkajs-${setup.name}`;
+  const output = `out-kafkajs-${setup.name}`;
+  const kafka = new Kafka({ clientId: 'bench-kafkajs', brokers: [setup.bootstrap], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic: output, numPartitions: PARTITIONS }] });
+  await admin.disconnect();
+  return timed(setup, group, async () => {
+    const consumer = kafka.consumer({ groupId: group, readUncommitted: false, maxWaitTimeInMs: 100 });
+    const producer = kafka.producer({ transactionalId: `${group}-tx`, idempotent: true, maxInFlightRequests: 1 });
+    await Promise.all([consumer.connect(), producer.connect()]);
+    await consumer.subscribe({ topic: INPUT, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset }) => {
+        if (batch.messages.length === 0) return;
+        const txn = await producer.transaction();
+        await txn.send({ topic: output, messages: batch.messages.map((m) => ({ key: m.key, value: m.value!.toString().toUpperCase() })) });
+        const next = String(Number(batch.lastOffset()) + 1);
+        await txn.sendOffsets({ consumerGroupId: group, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] });
+        await txn.commit();
+        resolveOffset(batch.lastOffset());
+      },
+    });
+    return async () => {
+      await consumer.disconnect();
+      await producer.disconnect();
+    };
+  });
+}
+
+function librdkafkaAvailable(): boolean {
+  return existsSync('/usr/bin/python3') && spawnSync('/usr/bin/python3', ['-c', 'import confluent_kafka']).status === 0;
+}
+
+async function librdkafkaLoop(setup: Setup): Promise<number> {
+  const group = `bench-librdkafka-${setup.name}`;
+  const output = `out-librdkafka-${setup.name}`;
+  await new Admin(setup.transport).createTopics([{ name: output, numPartitions: PARTITIONS }]);
+  return timed(setup, group, async () => {
+    const child = spawn('/usr/bin/python3', [join(ROOT, 'bench', 'peers', 'confluent-ctp.py'), setup.bootstrap, INPUT, output, group, String(RECORDS)], { stdio: 'ignore' });
+    return async () => {
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.once('close', resolve));
+    };
+  });
+}
+
+const figures: Record<string, number | string> = { bench: 'streams', runtime: runtimeName(), records: RECORDS, keys: KEYS, partitions: PARTITIONS, value_bytes: VALUE_BYTES };
+for (const name of SETUPS) {
+  const dir = mkdtempSync(join(tmpdir(), `rill-bench-streams-${name}-`));
+  const setup = name === 'embedded' ? await embeddedSetup(dir) : await tcpSetup(dir);
+  const rows: string[][] = [['job', 'records/s', 'vs kafkajs']];
+  const rates = new Map<string, number>();
+  try {
+    await seed(setup);
+    for (const job of JOBS) {
+      let rate: number | undefined;
+      if (job === 'stateless' || job === 'stateful') rate = await rillJob(setup, job, join(dir, `state-${job}`));
+      else if (job === 'kafkajs') rate = await kafkajsLoop(setup);
+      else if (job === 'librdkafka') rate = librdkafkaAvailable() ? await librdkafkaLoop(setup) : undefined;
+      if (rate === undefined) {
+        rows.push([job, 'unavailable: python3-confluent-kafka is not installed', '']);
+        continue;
+      }
+      rates.set(job, rate);
+      figures[`${name}_${job}_records_s`] = Math.round(rate);
+    }
+  } finally {
+    await setup.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const baseline = rates.get('kafkajs');
+  for (const [job, rate] of rates) rows.push([job, Math.round(rate).toLocaleString('en'), baseline === undefined ? '' : `${(rate / baseline).toFixed(1)}x`]);
+  printTable(`streams, ${RECORDS.toLocaleString('en')} records (${VALUE_BYTES} B values, ${KEYS} keys, ${PARTITIONS} partitions), exactly-once, setup ${name}`, rows);
+}
+console.log(JSON.stringify(figures));

@@ -1,0 +1,42 @@
+import { stringSerde } from '../../sdk/serde/basic-serdes.ts';
+import { isTextSerde, type Serde } from '../../sdk/serde/serde.ts';
+import { type BinaryString, binaryOf, bytesOfBinary } from './binary-string.ts';
+
+/** A serde whose bytes are binary strings, as stores hold keys and values. */
+export interface BinaryCodec<T> {
+  encode(value: T): BinaryString;
+  decode(binary: BinaryString): T;
+}
+
+/**
+ * The codec of `serde`. A text serde (strings, JSON) goes through its text form, which for ASCII
+ * text is its own binary string (UTF-8 bytes of ASCII are the char codes): no TextEncoder or
+ * TextDecoder, no intermediate Uint8Array. A store encodes on every get and put and decodes on
+ * every read of committed state, so this is most of what a read or write costs it.
+ */
+export function binaryCodec<T>(serde: Serde<T>): BinaryCodec<T> {
+  if (isTextSerde(serde)) {
+    return {
+      encode: (value) => binaryOfText(serde.toText(value)),
+      decode: (binary) => serde.fromText(textOfBinary(binary)),
+    };
+  }
+  return {
+    encode: (value) => binaryOf(serde.serialize(value)),
+    decode: (binary) => serde.deserialize(bytesOfBinary(binary)),
+  };
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+function binaryOfText(text: string): BinaryString {
+  return isAscii(text) ? text : binaryOf(stringSerde.serialize(text));
+}
+
+/** Invalid UTF-8 fails as stringSerde fails on it (CORRUPT_MESSAGE). */
+function textOfBinary(binary: BinaryString): string {
+  return isAscii(binary) ? binary : stringSerde.deserialize(bytesOfBinary(binary));
+}
