@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Broker, EmbeddedTransport } from '../../../broker/mod.ts';
-import { Admin, Consumer, Producer, stringSerde } from '../../../sdk/mod.ts';
+import { Admin, Consumer, longSerde, Producer, stringSerde } from '../../../sdk/mod.ts';
 import { Effect } from 'effect';
 import { AppState, StreamsApp, StreamsBuilder, streamsApp } from '../../../streams/mod.ts';
 
@@ -198,6 +198,48 @@ describe('StreamsApp over the embedded broker', () => {
     expect(new Set((await readCommitted(transport, 'a-out', 50)).map(([, v]) => v)).size).toBe(50);
     await app.close();
     expect((await admin.groupLag('alos-app', ['a-in'])).reduce((sum, p) => sum + p.lag, 0)).toBe(0);
+    await producer.close();
+  });
+
+  it('keeps counts in a changelogged store through a restart: snapshot at close, nothing replayed, then counts on', async () => {
+    const { transport, stateDir } = await embeddedBroker();
+    const admin = new Admin(transport);
+    await admin.createTopics([{ name: 'clicks', numPartitions: 2 }, { name: 'click-counts', numPartitions: 2 }]);
+    const producer = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde });
+    const send = (from: number, count: number) => producer.sendBatch(Array.from({ length: count }, (_, i) => ({ topic: 'clicks', key: `page-${(from + i) % 5}`, value: 'x' })));
+    const topology = () => {
+      const builder = new StreamsBuilder();
+      builder
+        .stream('clicks', { key: stringSerde, value: stringSerde })
+        .groupBy((_k, _v) => 'all', { key: stringSerde, value: stringSerde })
+        .count({ name: 'click-count' })
+        .toStream()
+        .to('click-counts', { key: stringSerde, value: longSerde });
+      return builder.build();
+    };
+    const latest = async (expected: number): Promise<number> => {
+      const consumer = new Consumer(transport, { keySerde: stringSerde, valueSerde: longSerde, autoOffsetReset: 'earliest' });
+      consumer.assign([0, 1].map((partition) => ({ topic: 'click-counts', partition })));
+      try {
+        for await (const r of consumer) if (r.value === expected) return r.value;
+      } finally {
+        await consumer.close();
+      }
+      return -1;
+    };
+    await send(0, 120);
+    const first = new StreamsApp(topology(), { applicationId: 'counts', transport, stateDir, commitIntervalMs: 50 });
+    await first.start();
+    expect(await latest(120)).toBe(120);
+    await first.close();
+
+    await send(120, 30);
+    const second = new StreamsApp(topology(), { applicationId: 'counts', transport, stateDir, commitIntervalMs: 50 });
+    await second.start();
+    expect(await latest(150)).toBe(150);
+    const restored = second.metrics().tasks.reduce((sum, t) => sum + t.restoredRecords, 0);
+    await second.close();
+    expect(restored).toBe(0);
     await producer.close();
   });
 });
