@@ -72,8 +72,11 @@ export class Producer<K = Uint8Array, V = Uint8Array> {
   /** The producer id is in place (or none is needed): sends need not wait for `ready`. */
   private initialized = false;
   private readonly knownPartitions = new Map<string, { count: number; checkedMs: number }>();
-  /** Sends between their call and their append: flush and commit must wait for them too. */
-  private appending = 0;
+  /**
+   * Sends between their call and their append, in call order: flush and commit wait for them too.
+   * Their records stay the caller's until appended; awaiting the returned promises bounds them.
+   */
+  private readonly waiting: { records: readonly ProducerRecord<K, V>[]; next: number; sink: RecordSink }[] = [];
   private readonly appended = new Signal();
   private closed = false;
 
@@ -153,22 +156,25 @@ export class Producer<K = Uint8Array, V = Uint8Array> {
 
   /**
    * Buffers one record and resolves with its offset once the broker acknowledges it. Records are
-   * appended in call order: while an earlier send still waits (for the producer id, metadata or
-   * buffer memory), later ones queue behind it instead of taking the synchronous path.
+   * appended in call order: while earlier sends still wait (for the producer id, metadata or
+   * buffer memory), later ones queue behind them instead of taking the synchronous path.
    */
   send(record: ProducerRecord<K, V>): Promise<RecordMetadata> {
     if (this.closed) return Promise.reject(new KafkaError('INVALID_TXN_STATE', 'the producer is closed'));
-    if (this.appending === 0) {
+    if (this.waiting.length === 0) {
       try {
         const nowMs = Date.now();
-        if (!this.canAppendNow(record.topic, nowMs)) return this.sendWaiting(record);
-        const prepared = this.prepare(record, this.knownPartitions.get(record.topic)!.count, nowMs);
-        if (this.accumulator.tryReserve(prepared.sizeBytes)) return this.appendPrepared(record.topic, prepared, nowMs);
+        if (this.canAppendNow(record.topic, nowMs)) {
+          const prepared = this.prepare(record, this.knownPartitions.get(record.topic)!.count, nowMs);
+          if (this.accumulator.tryReserve(prepared.sizeBytes)) return this.appendPrepared(record.topic, prepared, nowMs);
+        }
       } catch (error) {
         return Promise.reject(error);
       }
     }
-    return this.sendWaiting(record);
+    const sink = new RecordSink(1);
+    this.enqueue([record], 0, sink);
+    return sink.done.then((sent) => sent[0]!);
   }
 
   /** Whether a record for `topic` may be appended synchronously: producer id in place, partition count seen recently, sends allowed. */
@@ -188,7 +194,7 @@ export class Producer<K = Uint8Array, V = Uint8Array> {
     if (this.closed) return Promise.reject(new KafkaError('INVALID_TXN_STATE', 'the producer is closed'));
     const sink = new RecordSink(records.length);
     let i = 0;
-    if (this.appending === 0) {
+    if (this.waiting.length === 0) {
       // One clock reading for the call: its records are sent together, and Date.now() per record
       // was 6% of the producer's time.
       const nowMs = Date.now();
@@ -204,52 +210,45 @@ export class Producer<K = Uint8Array, V = Uint8Array> {
         }
       }
     }
-    if (i < records.length) void this.sendBatchWaiting(records, i, sink);
+    if (i < records.length) this.enqueue(records, i, sink);
     return sink.done;
   }
 
-  /** The rest of a `sendBatch` call that could not be appended synchronously, one record at a time in order. */
-  private async sendBatchWaiting(records: readonly ProducerRecord<K, V>[], from: number, sink: RecordSink): Promise<void> {
-    this.appending++;
-    try {
-      for (let i = from; i < records.length; i++) {
+  /** Queues the rest of a send that could not append at once; one loop appends the queue in call order. */
+  private enqueue(records: readonly ProducerRecord<K, V>[], from: number, sink: RecordSink): void {
+    this.waiting.push({ records, next: from, sink });
+    if (this.waiting.length === 1) void this.appendWaiting();
+  }
+
+  /**
+   * Appends queued sends in call order. It waits only when it must (no producer id or partition
+   * count yet, or no buffer memory) and otherwise appends record after record synchronously, so a
+   * backlog still fills whole batches instead of trickling out one record per wake-up.
+   */
+  private async appendWaiting(): Promise<void> {
+    while (this.waiting.length > 0) {
+      const head = this.waiting[0]!;
+      for (; head.next < head.records.length; head.next++) {
+        const record = head.records[head.next]!;
         try {
-          const record = records[i]!;
-          // Alone in waiting, the call may append synchronously again without overtaking anyone.
           let nowMs = Date.now();
-          if (this.appending !== 1 || !this.canAppendNow(record.topic, nowMs)) {
+          if (!this.canAppendNow(record.topic, nowMs)) {
             await this.waitToAppend(record.topic);
             nowMs = Date.now();
           }
           const prepared = this.prepare(record, this.knownPartitions.get(record.topic)!.count, nowMs);
-          if (!this.accumulator.tryReserve(prepared.sizeBytes)) await this.accumulator.reserve(prepared.sizeBytes);
-          this.appendPrepared(record.topic, prepared, Date.now(), sink, i);
+          if (!this.accumulator.tryReserve(prepared.sizeBytes)) {
+            await this.accumulator.reserve(prepared.sizeBytes);
+            nowMs = Date.now();
+          }
+          this.appendPrepared(record.topic, prepared, nowMs, head.sink, head.next);
         } catch (error) {
-          sink.fail(error);
+          head.sink.fail(error);
         }
       }
-    } finally {
-      if (--this.appending === 0) this.appended.notify();
+      this.waiting.shift();
+      if (this.waiting.length === 0) this.appended.notify();
     }
-  }
-
-  private async sendWaiting(record: ProducerRecord<K, V>): Promise<RecordMetadata> {
-    this.appending++;
-    let appended: { done: Promise<RecordMetadata> };
-    try {
-      appended = await this.append(record);
-    } finally {
-      if (--this.appending === 0) this.appended.notify();
-    }
-    return appended.done;
-  }
-
-  /** Appends the record; `done` (wrapped, so awaiting the append does not await delivery) settles on the broker's answer. */
-  private async append(record: ProducerRecord<K, V>): Promise<{ done: Promise<RecordMetadata> }> {
-    await this.waitToAppend(record.topic);
-    const prepared = this.prepare(record, this.knownPartitions.get(record.topic)!.count, Date.now());
-    await this.accumulator.reserve(prepared.sizeBytes);
-    return { done: this.appendPrepared(record.topic, prepared, Date.now()) };
   }
 
   /** Waits for the producer id and the topic's metadata (remembering its partition count), then checks sends are allowed. */
@@ -311,7 +310,7 @@ export class Producer<K = Uint8Array, V = Uint8Array> {
 
   /** Sends everything buffered now (and every send already called) and waits for the answers. */
   async flush(): Promise<void> {
-    while (this.appending > 0) await this.appended.wait();
+    while (this.waiting.length > 0) await this.appended.wait();
     await this.sender.flush();
   }
 
