@@ -45,7 +45,7 @@ const stop = (): void => {
 };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
-await app.start();
+await app.start().catch(() => undefined);
 await app.stopped.catch((error: unknown) => {
   console.error(`streams-totals stopped: ${error instanceof Error ? error.message : String(error)}`);
   process.exitCode = 1;

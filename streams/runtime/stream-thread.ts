@@ -16,6 +16,8 @@ import { StreamsAssignor } from './streams-assignor.ts';
 import type { StreamsMetrics } from './streams-metrics.ts';
 import { FlushFailureError, type RecordFailure, type Task, type TaskHost } from './task.ts';
 import { TaskManager } from './task-manager.ts';
+import { retrying } from '../../sdk/client/retry.ts';
+import { TRANSIENT_RETRY } from './transient-retry.ts';
 
 /** How the thread tells the application what happens to it. */
 export interface ThreadEvents {
@@ -32,6 +34,8 @@ export interface TaskSnapshots {
   finish(tasks: readonly Task[]): Promise<void>;
 }
 
+export const TRACE: number[][] = [];
+const LAST = { end: performance.now() };
 /**
  * Send and commit errors after which this process cannot go on: the record or the request will
  * fail again however often it is retried.
@@ -262,12 +266,19 @@ export class StreamThread {
     const startedMs = Date.now();
     const tasks = this.tasks.running();
     try {
+      const t0 = performance.now();
       await this.drainAndFlush(tasks);
+      const t1 = performance.now();
       await this.collector.flush();
+      const t2 = performance.now();
       const offsets = tasks.flatMap((t) => t.committableOffsets());
       if (this.exactlyOnce) {
         if (offsets.length > 0) await this.producer.sendOffsets(offsets, this.generation ?? this.consumer.groupMetadata());
+        const t3 = performance.now();
         await this.producer.commitTransaction();
+        const t4 = performance.now();
+        TRACE.push([t1 - t0, t2 - t1, t3 - t2, t4 - t3, t0 - LAST.end]);
+        LAST.end = t4;
         this.inTransaction = false;
       } else if (offsets.length > 0) {
         await this.consumer.commit(offsets);
@@ -284,8 +295,9 @@ export class StreamThread {
     if (this.exactlyOnce) await this.beginTransaction();
   }
 
+  /** Opens the next transaction; the first of a new producer (InitProducerId) waits out a broker restart. */
   private async beginTransaction(): Promise<void> {
-    await this.producer.beginTransaction();
+    await retrying(() => this.producer.beginTransaction(), TRANSIENT_RETRY);
     this.inTransaction = true;
   }
 

@@ -1,4 +1,5 @@
 import { Admin } from '../../sdk/client/admin/admin.ts';
+import { retrying } from '../../sdk/client/retry.ts';
 import type { Topology } from '../topology/topology.ts';
 import { AppState, type AppStateValue, transition } from './app-state.ts';
 import { prepareTopics } from './internal-topics.ts';
@@ -8,6 +9,7 @@ import { resolveStreamsConfig, type ResolvedStreamsConfig, type StreamsConfig } 
 import { StreamsError, StreamsErrorCode } from './streams-error.ts';
 import { StreamsMetrics, type StreamsMetricsSnapshot } from './streams-metrics.ts';
 import { FileTaskSnapshots } from './task-snapshots.ts';
+import { TRANSIENT_RETRY } from './transient-retry.ts';
 
 export type StateListener = (newState: AppStateValue, oldState: AppStateValue) => void;
 
@@ -92,7 +94,7 @@ export class StreamsApp {
     try {
       this.stateDir = StateDirectory.open(this.config.stateDir, this.config.applicationId, this.config.instanceId);
       const admin = new Admin(this.config.transport);
-      const layout = await prepareTopics(admin, this.topology, this.config.applicationId, this.config.deadLetterPartitions);
+      const layout = await retrying(() => prepareTopics(admin, this.topology, this.config.applicationId, this.config.deadLetterPartitions), TRANSIENT_RETRY);
       const snapshots = new FileTaskSnapshots(this.stateDir, layout, admin, this.config);
       this.thread = new StreamThread(this.topology, this.config, layout, admin, this.stateDir.instanceId, this.metricsCounters, snapshots, {
         rebalancing: () => {

@@ -4,6 +4,8 @@ import type { Topology } from '../topology/topology.ts';
 import type { RestoreProgress, RestoreTarget } from './changelog-restorer.ts';
 import type { TopologyLayout } from './internal-topics.ts';
 import type { StreamsMetrics } from './streams-metrics.ts';
+import { retrying } from '../../sdk/client/retry.ts';
+import { TRANSIENT_RETRY } from './transient-retry.ts';
 import { Task, type TaskHost, type TaskOptions } from './task.ts';
 
 /** What the task manager needs from the thread: the consumer's flow control, restores and snapshots. */
@@ -144,22 +146,29 @@ export class TaskManager {
     this.restoreQueue = this.restoreQueue.then(async () => {
       if (signal.aborted || m.state !== 'restoring') return;
       try {
-        if (!m.snapshotsLoaded) {
-          await this.host.loadSnapshots(m.task, m.id);
-          m.snapshotsLoaded = true;
-        }
-        const metrics = this.metrics.task(m.id);
-        const targets = m.changelogs.map((c) => ({ topic: c.topic, partition: c.partition, store: m.task.taskStore(c.store) }));
-        await this.host.restore(targets, (p) => {
-          metrics.restoredRecords = p.replayed;
-          metrics.restoreRemaining = p.remaining;
-        }, signal);
-        metrics.restoreRemaining = 0;
-        if (signal.aborted || m.state !== 'restoring') return;
-        if (m.rewind) {
-          await this.host.seekToCommitted(m.partitions);
-          m.rewind = false;
-        }
+        // A broker restarting or a leader moving is waited out; only a lasting error fails the restore.
+        await retrying(async () => {
+          if (!m.snapshotsLoaded) {
+            await this.host.loadSnapshots(m.task, m.id);
+            m.snapshotsLoaded = true;
+          }
+          const metrics = this.metrics.task(m.id);
+          const targets = m.changelogs.map((c) => ({ topic: c.topic, partition: c.partition, store: m.task.taskStore(c.store) }));
+          await this.host.restore(
+            targets,
+            (p) => {
+              metrics.restoredRecords = p.replayed;
+              metrics.restoreRemaining = p.remaining;
+            },
+            signal,
+          );
+          metrics.restoreRemaining = 0;
+          if (signal.aborted || m.state !== 'restoring') return;
+          if (m.rewind) {
+            await this.host.seekToCommitted(m.partitions);
+            m.rewind = false;
+          }
+        }, { ...TRANSIENT_RETRY, signal });
         if (signal.aborted || m.state !== 'restoring') return;
         m.state = 'running';
         for (const p of m.partitions) this.byPartition.set(tpKey(p.topic, p.partition), m.task);

@@ -23,9 +23,12 @@ const WORKERS = 3;
 const GROUPS = 100;
 const WORKER_KILLS = FULL ? 16 : 3;
 const BROKER_KILLS_AT: readonly number[] = FULL ? [5, 11] : [2];
-/** Wall time between kills, ms: at least MIN, plus up to SPREAD (seeded). */
-const KILL_MIN_MS = FULL ? 1_500 : 800;
-const KILL_SPREAD_MS = FULL ? 2_500 : 800;
+/**
+ * Kills are spread over the run by progress: kill k waits until about k/(kills + 1) of the inputs
+ * reached the stateless output (seeded jitter), and at least KILL_SPACING_MS after the previous
+ * one, so every kill lands mid-run however fast the job goes.
+ */
+const KILL_SPACING_MS = FULL ? 1_000 : 500;
 const SEED = Number(process.env.RILL_CRASH_SEED ?? Date.now() % 0x7fffffff);
 
 const tiers: readonly Runtime[] = FULL ? runtimes : ['node'];
@@ -50,11 +53,23 @@ class OutputWatch {
   private readonly consumers: Consumer<Uint8Array, Uint8Array>[] = [];
   private done!: () => void;
   readonly complete = new Promise<void>((resolve) => (this.done = resolve));
-  private distinct = 0;
+  distinct = 0;
+  private progressWaiters: { at: number; resolve: () => void }[] = [];
+
+  /** Resolves once `count` distinct inputs reached the stateless output. */
+  untilDistinct(count: number): Promise<void> {
+    if (this.distinct >= count) return Promise.resolve();
+    return new Promise((resolve) => this.progressWaiters.push({ at: count, resolve }));
+  }
 
   constructor(private readonly transport: TcpTransport) {}
 
   private check(): void {
+    this.progressWaiters = this.progressWaiters.filter((w) => {
+      if (this.distinct < w.at) return true;
+      w.resolve();
+      return false;
+    });
     if (this.distinct < RECORDS) return;
     for (const [group, sum] of this.expected) if (this.totals.get(group) !== sum) return;
     this.done();
@@ -116,7 +131,10 @@ describe.each(tiers)(`streams exactly-once on %s: ${RECORDS} records, ${WORKER_K
       workers[i] = proc;
       void proc.exit().then((exit) => {
         if (workers[i] !== proc || exit.signal === 'SIGKILL') return;
-        exits.push(`worker ${i} exited with ${exit.code ?? exit.signal}: ${exit.stderr.split('\n').filter((l) => l.length > 0).slice(-3).join(' | ')}`);
+        const lines = exit.stderr.split('\n').filter((l) => l.length > 0);
+        const cause = lines.filter((l) => /error|stopped/i.test(l)).slice(0, 2);
+        exits.push(`worker ${i} exited with ${exit.code ?? exit.signal}: ${(cause.length > 0 ? cause : lines.slice(-3)).join(' | ')}`);
+        console.log(`streams-exactly-once ${runtime}: ${exits.at(-1)}`);
         void startWorker(i);
       });
     };
@@ -138,10 +156,13 @@ describe.each(tiers)(`streams exactly-once on %s: ${RECORDS} records, ${WORKER_K
       for (let i = 0; i < WORKERS; i++) await startWorker(i);
       const startedMs = Date.now();
       let brokerKills = 0;
+      let lastKillMs = Date.now();
       for (let kill = 0; kill < WORKER_KILLS; kill++) {
-        const waitMs = KILL_MIN_MS + Math.floor(random() * KILL_SPREAD_MS);
-        const finished = await Promise.race([watch.complete.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), waitMs))]);
-        expect(finished, `the outputs were complete before kill ${kill + 1} of ${WORKER_KILLS} (seed ${SEED}): too few records for the kills`).toBe(false);
+        const target = Math.floor(((kill + 0.5 + random() * 0.5) / (WORKER_KILLS + 1)) * RECORDS);
+        await watch.untilDistinct(target);
+        const spacingMs = lastKillMs + KILL_SPACING_MS - Date.now();
+        if (spacingMs > 0) await new Promise((resolve) => setTimeout(resolve, spacingMs));
+        lastKillMs = Date.now();
         if (BROKER_KILLS_AT.includes(kill)) {
           await broker.stop('SIGKILL');
           brokerKills++;
