@@ -14,10 +14,10 @@
  *
  *   npm run build && node dist/bench/streams.js [--records 1000000] [--keys 10000] [--partitions 4]
  *        [--value-bytes 100] [--setups embedded,tcp] [--jobs stateless,stateful,kafkajs,librdkafka]
- *        [--commit-interval-ms 100]
+ *        [--commit-interval-ms 100] [--cpu-profile DIR]
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +39,7 @@ const { values } = parseArgs({
     setups: { type: 'string', default: 'embedded,tcp' },
     jobs: { type: 'string', default: 'stateless,stateful,kafkajs,librdkafka' },
     'commit-interval-ms': { type: 'string', default: '100' },
+    'cpu-profile': { type: 'string' },
   },
 });
 const RECORDS = Number(values.records);
@@ -116,12 +117,33 @@ async function untilCaughtUp(admin: Admin, group: string): Promise<void> {
   }
 }
 
+/** With --cpu-profile DIR (Node), the timed part of each job is profiled into DIR/<group>.cpuprofile. */
+async function profiled<T>(group: string, work: () => Promise<T>): Promise<T> {
+  const dir = values['cpu-profile'];
+  if (dir === undefined) return work();
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(join(dir, `${group}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
 /** Runs a job and returns records/s, measured from `start` until its group caught up. */
 async function timed(setup: Setup, group: string, start: () => Promise<() => Promise<void>>): Promise<number> {
   const admin = new Admin(setup.transport);
   const startedMs = performance.now();
-  const stop = await start();
-  await untilCaughtUp(admin, group);
+  const stop = await profiled(group, async () => {
+    const stopJob = await start();
+    await untilCaughtUp(admin, group);
+    return stopJob;
+  });
   const elapsedMs = performance.now() - startedMs;
   await stop();
   return RECORDS / (elapsedMs / 1000);

@@ -42,7 +42,7 @@ function assertInteger(name: string, value: number, min: number, max: number): v
 }
 
 /** UTF-8 byte length, counting a lone surrogate as the 3-byte U+FFFD that TextEncoder writes for it. */
-function utf8Length(s: string): number {
+export function utf8Length(s: string): number {
   let n = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -76,6 +76,18 @@ function writeBytes(buf: Uint8Array, pos: number, bytes: Uint8Array | null | und
   pos = writeVarint(buf, pos, bytes.length);
   buf.set(bytes, pos);
   return pos + bytes.length;
+}
+
+/** A value's size as a length-prefixed field; text counts its UTF-8 bytes (`textBytes`, measured once). */
+function sizeOfValue(value: Uint8Array | string | null | undefined, textBytes: number): number {
+  if (typeof value === 'string') return sizeOfVarint(textBytes) + textBytes;
+  return sizeOfBytes(value);
+}
+
+function writeValue(buf: Uint8Array, pos: number, value: Uint8Array | string | null | undefined, textBytes: number): number {
+  if (typeof value !== 'string') return writeBytes(buf, pos, value);
+  pos = writeVarint(buf, pos, textBytes);
+  return writeUtf8(buf, pos, value, textBytes);
 }
 
 function sizeOfHeaders(headers: readonly RecordHeader[]): number {
@@ -178,12 +190,14 @@ export class RecordBatchBuilder {
     }
     const offsetDelta = this.recordCount;
     const headers = record.headers ?? NO_HEADERS;
+    const value = record.value;
+    const textBytes = typeof value === 'string' ? utf8Length(value) : 0;
     const bodySize =
       1 +
       sizeOfVarlong(timestampDelta) +
       sizeOfVarint(offsetDelta) +
       sizeOfBytes(record.key) +
-      sizeOfBytes(record.value) +
+      sizeOfValue(value, textBytes) +
       sizeOfHeaders(headers);
     const end = this.pos + sizeOfVarint(bodySize) + bodySize;
     if (end > this.maxBatchBytes) {
@@ -200,7 +214,7 @@ export class RecordBatchBuilder {
     pos = writeVarlong(buf, pos, timestampDelta);
     pos = writeVarint(buf, pos, offsetDelta);
     pos = writeBytes(buf, pos, record.key);
-    pos = writeBytes(buf, pos, record.value);
+    pos = writeValue(buf, pos, value, textBytes);
     pos = writeVarint(buf, pos, headers.length);
     for (const header of headers) {
       const keyBytes = utf8Length(header.key);

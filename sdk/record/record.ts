@@ -13,10 +13,14 @@ export interface Record {
   headers: readonly RecordHeader[];
 }
 
-/** What a producer appends; the builder assigns the offset delta and fills in a missing timestamp. */
+/**
+ * What a producer appends; the builder assigns the offset delta and fills in a missing timestamp.
+ * A value given as a string is written as its UTF-8 bytes straight into the batch, without an
+ * intermediate copy (text serdes hand values over as text).
+ */
 export interface RecordInput {
   key?: Uint8Array | null;
-  value?: Uint8Array | null;
+  value?: Uint8Array | string | null;
   headers?: readonly RecordHeader[];
   timestamp?: number;
 }

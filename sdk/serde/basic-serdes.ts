@@ -10,6 +10,16 @@ export const bytesSerde: Serde<Uint8Array> = {
   deserialize: (bytes) => bytes,
 };
 
+/**
+ * Values already in their wire form: bytes as they are, or text that stands for its UTF-8 bytes.
+ * A producer with this value serde puts text into batches as text (encoded once, in place), as it
+ * does for text serdes; a pipeline that holds serialized values of both kinds sends them with it.
+ */
+export const wireSerde: Serde<Uint8Array | string> = {
+  serialize: (value) => (typeof value === 'string' ? encoder.encode(value) : value),
+  deserialize: (bytes) => bytes,
+};
+
 /** UTF-8 text; invalid UTF-8 fails with CORRUPT_MESSAGE rather than decoding to replacement characters. */
 export const stringSerde: TextSerde<string> = {
   toText: (value) => value,

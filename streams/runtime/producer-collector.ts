@@ -20,7 +20,7 @@ export class ProducerCollector implements RecordCollector {
   private readonly changelogEnds = new Map<string, number>();
 
   constructor(
-    private producer: Producer<Uint8Array, Uint8Array>,
+    private producer: Producer<Uint8Array, Uint8Array | string>,
     private readonly partitions: ReadonlyMap<string, number>,
     private readonly isChangelog: (topic: string) => boolean,
   ) {}
@@ -75,7 +75,7 @@ export class ProducerCollector implements RecordCollector {
   }
 
   /** Starts a new transaction's bookkeeping (after a commit or an abort); records not yet handed over are dropped. */
-  reset(producer?: Producer<Uint8Array, Uint8Array>): void {
+  reset(producer?: Producer<Uint8Array, Uint8Array | string>): void {
     if (producer !== undefined) this.producer = producer;
     this.pending = [];
     this.dispatches = [];

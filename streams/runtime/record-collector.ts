@@ -6,9 +6,17 @@ export interface OutputRecord {
   /** Undefined: the producer's default partitioner (murmur2 of the key bytes, as Kafka's). */
   readonly partition: number | undefined;
   readonly key: Uint8Array | null;
-  readonly value: Uint8Array | null;
+  /** Bytes, or text standing for its UTF-8 bytes (a text serde's output, written to the batch as is). */
+  readonly value: Uint8Array | string | null;
   readonly timestamp: number;
   readonly headers: readonly RecordHeader[];
+}
+
+const encoder = new TextEncoder();
+
+/** An output value's bytes: text is encoded as UTF-8 (what the producer writes for it). */
+export function valueBytes(value: Uint8Array | string | null): Uint8Array | null {
+  return typeof value === 'string' ? encoder.encode(value) : value;
 }
 
 /**

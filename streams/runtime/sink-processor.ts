@@ -1,3 +1,4 @@
+import { isTextSerde } from '../../sdk/serde/serde.ts';
 import type { Processor } from '../topology/processor.ts';
 import type { StreamRecord } from '../topology/stream-record.ts';
 import type { SinkNode, TopicRef } from '../topology/topology-nodes.ts';
@@ -6,6 +7,9 @@ import type { RecordCollector } from './record-collector.ts';
 /** Serializes records and hands them to the collector, to a fixed topic or one chosen per record. */
 export function sinkProcessor(node: SinkNode, collector: RecordCollector, topicName: (ref: TopicRef) => string): Processor<unknown, unknown> {
   const fixedTopic = typeof node.topic === 'function' ? undefined : topicName(node.topic);
+  const valueSerde = node.valueSerde;
+  // Text goes to the producer as text: it is encoded once, into the batch.
+  const wireValue = isTextSerde(valueSerde) ? (value: unknown) => valueSerde.toText(value) : (value: unknown) => valueSerde.serialize(value);
   return {
     process(record: StreamRecord<unknown, unknown>): void {
       const topic = fixedTopic ?? (node.topic as (r: StreamRecord<unknown, unknown>) => string)(record);
@@ -22,7 +26,7 @@ export function sinkProcessor(node: SinkNode, collector: RecordCollector, topicN
         topic,
         partition,
         key: record.key === null || record.key === undefined ? null : node.keySerde.serialize(record.key),
-        value: record.value === null || record.value === undefined ? null : node.valueSerde.serialize(record.value),
+        value: record.value === null || record.value === undefined ? null : wireValue(record.value),
         timestamp: record.timestamp,
         headers: record.headers,
       });

@@ -2,6 +2,7 @@ import type { Admin } from '../../sdk/client/admin/admin.ts';
 import { Consumer } from '../../sdk/client/consumer/consumer.ts';
 import type { ConsumerBatch, TopicPartition } from '../../sdk/client/consumer/consumer-types.ts';
 import { Producer } from '../../sdk/client/producer/producer.ts';
+import { wireSerde } from '../../sdk/serde/basic-serdes.ts';
 import type { ConsumerGroupMetadata } from '../../sdk/client/producer/producer-types.ts';
 import { isKafkaError } from '../../sdk/protocol/kafka-error.ts';
 import { openTaskStore } from '../state/open-task-store.ts';
@@ -61,7 +62,7 @@ function isFatal(error: unknown): boolean {
 export class StreamThread {
   private readonly consumer: Consumer<Uint8Array, Uint8Array>;
   private readonly restoreConsumer: Consumer<Uint8Array, Uint8Array>;
-  private producer: Producer<Uint8Array, Uint8Array>;
+  private producer: Producer<Uint8Array, Uint8Array | string>;
   private readonly collector: ProducerCollector;
   private readonly assignor: StreamsAssignor;
   private readonly tasks: TaskManager;
@@ -122,8 +123,9 @@ export class StreamThread {
     });
   }
 
-  private newProducer(): Producer<Uint8Array, Uint8Array> {
+  private newProducer(): Producer<Uint8Array, Uint8Array | string> {
     return new Producer(this.config.transport, {
+      valueSerde: wireSerde,
       transactionalId: this.exactlyOnce ? `${this.config.applicationId}-${this.instanceId}` : undefined,
       transactionTimeoutMs: this.config.transactionTimeoutMs,
       idempotent: true,

@@ -5,7 +5,7 @@ import { openTaskStore, type StoreEnvironment } from '../state/open-task-store.t
 import type { StoreSpec } from '../state/store-spec.ts';
 import type { TaskStore } from '../state/task-store.ts';
 import { actionFor, deadLetterRecord, type FailurePolicy, RecordFailureError } from '../runtime/failure-policy.ts';
-import type { OutputRecord, RecordCollector } from '../runtime/record-collector.ts';
+import { type OutputRecord, type RecordCollector, valueBytes } from '../runtime/record-collector.ts';
 import { type RecordFailure, Task } from '../runtime/task.ts';
 import type { Topology } from '../topology/topology.ts';
 import type { TopicRef } from '../topology/topology-nodes.ts';
@@ -120,7 +120,7 @@ export class TopologyTestDriver {
       await Promise.all(this.tasks.map((t) => t.drained()));
       const next = this.internalQueue.shift();
       if (next !== undefined) {
-        this.feed(next.topic, next.key, next.value, next.timestamp, next.headers);
+        this.feed(next.topic, next.key, valueBytes(next.value), next.timestamp, next.headers);
         continue;
       }
       for (const task of this.tasks) task.prepareCommit();
@@ -213,7 +213,7 @@ export class TestOutputTopic<K, V> {
 
   /** Every record written since the last read, in order. */
   readRecords(): TestRecord<K, V>[] {
-    return this.take().map((r) => ({ key: this.decode(this.serdes.key, r.key), value: this.decode(this.serdes.value, r.value), timestamp: r.timestamp, headers: r.headers }));
+    return this.take().map((r) => ({ key: this.decode(this.serdes.key, r.key), value: this.decode(this.serdes.value, valueBytes(r.value)), timestamp: r.timestamp, headers: r.headers }));
   }
 
   readKeyValues(): [K, V][] {

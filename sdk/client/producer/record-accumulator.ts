@@ -46,9 +46,10 @@ export function estimateRecordBytes(record: RecordInput): number {
   return estimateBytes(record.key, record.value, record.headers);
 }
 
+/** A text value counts one byte per UTF-16 unit: exact for ASCII, a third of it at worst, which the bound tolerates. */
 export function estimateBytes(
   key: Uint8Array | null | undefined,
-  value: Uint8Array | null | undefined,
+  value: Uint8Array | string | null | undefined,
   headers: readonly RecordHeader[] | undefined,
 ): number {
   let size = RECORD_OVERHEAD_BYTES + (key?.length ?? 0) + (value?.length ?? 0);

@@ -10,7 +10,7 @@ import {
   TopologyError,
   type ValueAndTimestamp,
 } from '../../../streams/mod.ts';
-import type { OutputRecord } from '../../../streams/runtime/record-collector.ts';
+import { type OutputRecord, valueBytes } from '../../../streams/runtime/record-collector.ts';
 import { testDriver, testTask } from './helpers/test-driver.ts';
 
 const text = { key: stringSerde, value: stringSerde };
@@ -230,7 +230,7 @@ describe('grouped stream aggregations through the test driver', () => {
     accept('b', 'b1');
     accept('a', 'a2');
     accept('b', 'b2');
-    const outputs = () => sent.filter((r) => r.topic === 'out').map((r) => `${decoder.decode(r.key!)}=${decoder.decode(r.value!)}`);
+    const outputs = () => sent.filter((r) => r.topic === 'out').map((r) => `${decoder.decode(r.key!)}=${decoder.decode(valueBytes(r.value)!)}`);
     expect(outputs()).toEqual(['b=b1', 'b=b1b2']);
     gates.get('a1')!.open();
     await task.drained();

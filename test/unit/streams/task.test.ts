@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { stringSerde } from '../../../sdk/mod.ts';
 import { StreamsBuilder, type Topology } from '../../../streams/mod.ts';
-import type { OutputRecord } from '../../../streams/runtime/record-collector.ts';
+import { type OutputRecord, valueBytes } from '../../../streams/runtime/record-collector.ts';
 import { type RecordFailure, Task } from '../../../streams/runtime/task.ts';
 
 const encoder = new TextEncoder();
@@ -36,7 +36,7 @@ function taskOf(topology: Topology, maxInFlightRecords = 100) {
   let offset = 0;
   const accept = (key: string, value: string, timestamp = offset) =>
     task.accept({ topic: 'in', partition: 3, offset: offset++, timestamp, key: encoder.encode(key), value: encoder.encode(value), headers: [] });
-  const values = () => sent.map((r) => decoder.decode(r.value!));
+  const values = () => sent.map((r) => decoder.decode(valueBytes(r.value)!));
   return { task, accept, values, failures };
 }
 

@@ -17,7 +17,8 @@ export const wideTimestamp = fc.oneof(
 
 export const recordInput: fc.Arbitrary<RecordInput> = fc.record({
   key: bytesOrNull,
-  value: bytesOrNull,
+  // Text values (written as UTF-8 straight into the batch), lone surrogates included.
+  value: fc.oneof(bytesOrNull, fc.string({ unit: 'grapheme', maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 20 })),
   headers: fc.array(header, { maxLength: 4 }),
   timestamp: wideTimestamp,
 });

@@ -29,7 +29,7 @@ function expected(inputs: RecordInput[], baseOffset = 0): Record[] {
     offset: baseOffset + i,
     timestamp: input.timestamp!,
     key: input.key ?? null,
-    value: input.value ?? null,
+    value: typeof input.value === 'string' ? new TextEncoder().encode(input.value) : (input.value ?? null),
     headers: (input.headers ?? []).map((h) => ({ key: Buffer.from(h.key, 'utf8').toString('utf8'), value: h.value })),
   }));
 }
