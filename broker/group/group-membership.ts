@@ -190,9 +190,8 @@ export class GroupMembership {
       // Still inside the initial delay: each newcomer keeps the barrier open a little longer.
       if (nowMs < group.joinNotBeforeMs) {
         group.joinNotBeforeMs = Math.min(nowMs + this.options.initialRebalanceDelayMs, group.rebalanceDeadlineMs);
-        this.scheduleJoinCheck(group);
       }
-      this.tryCompleteJoin(group);
+      this.checkJoinBarrier(group);
     } else {
       this.prepareRebalance(group);
     }
@@ -203,7 +202,7 @@ export class GroupMembership {
   private rejoinDuringRebalance(group: ClassicGroup, member: GroupMember, input: JoinGroupInput): Promise<JoinGroupResult> {
     this.updateMember(member, input);
     const result = this.parkJoin(member);
-    this.tryCompleteJoin(group);
+    this.checkJoinBarrier(group);
     return result;
   }
 
@@ -264,39 +263,39 @@ export class GroupMembership {
     group.rebalanceDeadlineMs = nowMs + timeoutMs;
     group.joinNotBeforeMs = fromEmpty ? Math.min(nowMs + this.options.initialRebalanceDelayMs, group.rebalanceDeadlineMs) : nowMs;
     this.cancelRebalanceTimers(group);
-    group.rebalanceTimers.push(
-      this.scheduler.schedule(timeoutMs, () => {
-        if (this.registry.isLive(group) && group.is(GroupState.PreparingRebalance)) this.completeJoin(group);
-      }),
-    );
-    this.scheduleJoinCheck(group);
-    this.tryCompleteJoin(group);
+    group.cancelRebalanceTimeout = this.scheduler.schedule(timeoutMs, () => {
+      group.cancelRebalanceTimeout = undefined;
+      if (this.registry.isLive(group) && group.is(GroupState.PreparingRebalance)) this.completeJoin(group);
+    });
+    this.checkJoinBarrier(group);
   }
 
-  private scheduleJoinCheck(group: ClassicGroup): void {
-    const delayMs = group.joinNotBeforeMs - this.scheduler.nowMs();
-    if (delayMs > 0) {
-      group.rebalanceTimers.push(
-        this.scheduler.schedule(delayMs, () => {
-          if (!this.registry.isLive(group) || !group.is(GroupState.PreparingRebalance)) return;
-          // Timers run on a monotonic clock rounded to the loop's cached time, so one can fire a
-          // millisecond before the wall clock reaches the barrier; check again rather than wait
-          // for the rebalance timeout.
-          if (this.scheduler.nowMs() < group.joinNotBeforeMs) this.scheduleJoinCheck(group);
-          else this.tryCompleteJoin(group);
-        }),
-      );
+  /**
+   * Completes the join barrier once the initial delay is over and every member has rejoined.
+   * While the delay runs a timer is always pending to check again, so the barrier never waits
+   * for the rebalance timeout unless a member does. One clock read decides: timers run on the
+   * event loop's cached monotonic time, so one can fire a millisecond before this clock reaches
+   * the barrier, and a second read that has moved on must not leave the group with no check.
+   */
+  private checkJoinBarrier(group: ClassicGroup): void {
+    if (!this.registry.isLive(group) || !group.is(GroupState.PreparingRebalance)) return;
+    const waitMs = group.joinNotBeforeMs - this.scheduler.nowMs();
+    if (waitMs > 0) {
+      // The pending check is due no later than this one would be: the barrier only moves later.
+      group.cancelJoinCheck ??= this.scheduler.schedule(waitMs, () => {
+        group.cancelJoinCheck = undefined;
+        this.checkJoinBarrier(group);
+      });
+      return;
     }
+    if (group.allMembersJoined()) this.completeJoin(group);
   }
 
   private cancelRebalanceTimers(group: ClassicGroup): void {
-    for (const cancel of group.rebalanceTimers.splice(0)) cancel();
-  }
-
-  private tryCompleteJoin(group: ClassicGroup): void {
-    if (group.is(GroupState.PreparingRebalance) && group.allMembersJoined() && this.scheduler.nowMs() >= group.joinNotBeforeMs) {
-      this.completeJoin(group);
-    }
+    group.cancelRebalanceTimeout?.();
+    group.cancelRebalanceTimeout = undefined;
+    group.cancelJoinCheck?.();
+    group.cancelJoinCheck = undefined;
   }
 
   /** The join barrier: members that did not rejoin leave, the rest form the next generation. */
@@ -454,12 +453,12 @@ export class GroupMembership {
 
   private afterMembershipChange(group: ClassicGroup): void {
     if (group.is(GroupState.Stable) || group.is(GroupState.CompletingRebalance)) this.prepareRebalance(group);
-    else this.tryCompleteJoin(group);
+    else this.checkJoinBarrier(group);
   }
 
   private expirePendingMember(group: ClassicGroup, memberId: string): void {
     if (!this.registry.isLive(group) || !group.pendingMembers.delete(memberId)) return;
-    this.tryCompleteJoin(group);
+    this.checkJoinBarrier(group);
   }
 
   /** (Re)starts a member's session; called on every request that proves the member alive. */

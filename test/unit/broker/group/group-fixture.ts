@@ -6,18 +6,23 @@ import type { GroupCoordinatorOpenOptions } from '../../../../broker/group/group
 import type { JoinGroupInput, JoinGroupResult, ProtocolMetadata } from '../../../../broker/group/group-types.ts';
 import { encodeConsumerProtocolSubscription } from '../../../../sdk/protocol/messages/consumer-protocol-subscription.ts';
 import { Writer } from '../../../../sdk/protocol/writer.ts';
-import { ManualScheduler } from './manual-scheduler.ts';
+import { ManualScheduler, type ManualSchedulerOptions } from './manual-scheduler.ts';
 
 export const SESSION_MS = 1_000;
 export const REBALANCE_MS = 5_000;
 
 /** A broker in a fresh temp dir whose group coordinator runs on a manual clock. */
 export class GroupFixture {
-  readonly scheduler = new ManualScheduler();
+  readonly scheduler: ManualScheduler;
   readonly dataDir = mkdtempSync(join(tmpdir(), 'rill-groups-'));
   broker!: Broker;
 
-  constructor(readonly options: GroupCoordinatorOpenOptions = {}) {}
+  constructor(
+    readonly options: GroupCoordinatorOpenOptions = {},
+    schedulerOptions: ManualSchedulerOptions = {},
+  ) {
+    this.scheduler = new ManualScheduler(schedulerOptions);
+  }
 
   async open(options: GroupCoordinatorOpenOptions = {}): Promise<Broker> {
     this.broker = await Broker.open({

@@ -6,8 +6,8 @@ import { GroupFixture, isSettled, joinInput, protocols, REBALANCE_MS, SESSION_MS
 
 const fixtures: GroupFixture[] = [];
 
-async function open(options: ConstructorParameters<typeof GroupFixture>[0] = {}): Promise<GroupFixture> {
-  const fixture = new GroupFixture(options);
+async function open(...args: ConstructorParameters<typeof GroupFixture>): Promise<GroupFixture> {
+  const fixture = new GroupFixture(...args);
   fixtures.push(fixture);
   await fixture.open();
   return fixture;
@@ -113,6 +113,17 @@ describe('JoinGroup', () => {
     expect(a.generationId).toBe(1);
     expect(b.generationId).toBe(1);
     expect(a.members).toHaveLength(2);
+  });
+
+  it('completes the barrier when the initial delay ends although its timer fires before the clock gets there', async () => {
+    // Seen under load as joins parked until the rebalance timeout: the barrier timer fired a
+    // millisecond early, and the clock moved on between the check and the re-arming.
+    const f = await open({ initialRebalanceDelayMs: 3_000 }, { timersFireEarlyMs: 1 });
+    const aJoin = f.groups.joinGroup(joinInput('g', { clientId: 'a' }));
+    f.scheduler.advance(3_010);
+    expect(await isSettled(aJoin)).toBe(true);
+    const a = await aJoin;
+    expect(a).toMatchObject({ errorCode: ErrorCode.NONE, generationId: 1, leader: a.memberId });
   });
 
   it('elects the next member as leader when the leader leaves', async () => {
