@@ -24,6 +24,8 @@ interface InFlight {
  */
 export class TrackedKafkaListener {
   private readonly inFlight = new Map<string, InFlight>();
+  /** Errors that made the broker close a connection (a handler's broken invariant, an undecodable frame). */
+  readonly connectionErrors: string[] = [];
 
   private constructor(
     private readonly server: KafkaServer,
@@ -34,7 +36,13 @@ export class TrackedKafkaListener {
     let dispatcher: RequestDispatcher | undefined;
     let listener: TrackedKafkaListener | undefined;
     const handler: RequestHandler = (frame, connection) => listener!.track(frame, connection.id, () => dispatcher!.handle(frame, connection));
-    const server = await KafkaServer.listen({ ...defaultKafkaServerLimits, host: '127.0.0.1', port: 0, handler });
+    const server = await KafkaServer.listen({
+      ...defaultKafkaServerLimits,
+      host: '127.0.0.1',
+      port: 0,
+      handler,
+      onError: (error, remoteAddress) => listener?.connectionErrors.push(`${remoteAddress}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
+    });
     const created: RequestDispatcher = new RequestDispatcher({
       broker,
       advertised: { nodeId: broker.config.nodeId, host: '127.0.0.1', port: server.port },

@@ -356,11 +356,15 @@ export interface ChurnTarget {
  */
 export async function runScenario(target: ChurnTarget, scenario: ChurnScenario, stallMs: number): Promise<ScenarioOutcome> {
   const ctx = new ScenarioContext(target.listener.bootstrap);
-  await target.createTopic(ctx.topic, scenario.partitions);
   const startMs = Date.now();
+  try {
+    await target.createTopic(ctx.topic, scenario.partitions);
+  } catch (error) {
+    return { name: scenario.name, elapsedMs: Date.now() - startMs, failure: `creating its topic failed: ${String(error)}\n${describeState(target, ctx)}` };
+  }
   let timer: ReturnType<typeof setTimeout> | undefined;
   const stalled = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve(describeStall(target, ctx, stallMs)), stallMs);
+    timer = setTimeout(() => resolve(`stalled: not finished after ${stallMs} ms\n${describeState(target, ctx)}`), stallMs);
   });
   const finished = scenario.run(ctx).then(
     () => undefined,
@@ -370,11 +374,13 @@ export async function runScenario(target: ChurnTarget, scenario: ChurnScenario, 
   clearTimeout(timer);
   const elapsedMs = Date.now() - startMs;
   const disconnected = await ctx.disconnectAll();
-  const report = failure ?? (disconnected ? undefined : `clients did not disconnect within ${DISCONNECT_BOUND_MS} ms\n${describeStall(target, ctx, 0)}`);
+  let report = failure ?? (disconnected ? undefined : `clients did not disconnect within ${DISCONNECT_BOUND_MS} ms\n${describeState(target, ctx)}`);
+  if (failure !== undefined && !failure.startsWith('stalled')) report += `\n${describeState(target, ctx)}`;
   return { name: scenario.name, elapsedMs, failure: report };
 }
 
-function describeStall(target: ChurnTarget, ctx: ScenarioContext, stallMs: number): string {
+/** What the broker and the clients were doing: the group's state, requests not yet answered, errors, the clients' last log lines. */
+function describeState(target: ChurnTarget, ctx: ScenarioContext): string {
   let group: string;
   try {
     const g = target.broker.groups.describeGroup(ctx.groupId);
@@ -383,10 +389,11 @@ function describeStall(target: ChurnTarget, ctx: ScenarioContext, stallMs: numbe
     group = `group ${ctx.groupId}: ${error instanceof Error ? error.message : String(error)}`;
   }
   return [
-    `stalled: not finished after ${stallMs} ms`,
     group,
     'requests in flight for 1 s or more:',
     ...target.listener.describeInFlight(1_000).map((line) => `  ${line}`),
+    'connections the broker closed on an error:',
+    ...target.listener.connectionErrors.slice(-5).map((line) => `  ${line}`),
     'client log:',
     ...ctx.log.slice(-40).map((line) => `  ${line}`),
   ].join('\n');
