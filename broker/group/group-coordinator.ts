@@ -1,6 +1,6 @@
-import type { Broker } from '../broker.ts';
 import type { Clock } from '../log/clock.ts';
 import type { TxnOffsetSink } from '../txn/txn-offset-sink.ts';
+import type { GroupHost, TopicOffsetsView } from './group-host.ts';
 import { GroupMembership } from './group-membership.ts';
 import { GroupOffsets } from './group-offsets.ts';
 import { defaultGroupCoordinatorOptions, type GroupCoordinatorOpenOptions, type GroupCoordinatorOptions } from './group-options.ts';
@@ -45,29 +45,31 @@ export class GroupCoordinator {
       this.offsets.checkTxnMember(groupId, generationId, memberId, groupInstanceId),
     commitOffsets: (groupId, offsets) => this.offsets.commitTxnOffsets(groupId, offsets),
   };
+  private readonly topics: TopicOffsetsView;
   private retentionTimer: CancelTimer | undefined;
   private retentionRun: Promise<unknown> = Promise.resolve();
   private closed = false;
 
   private constructor(
-    private readonly broker: Broker,
+    host: GroupHost,
     private readonly scheduler: Scheduler,
     options: GroupCoordinatorOptions,
   ) {
     this.options = options;
+    this.topics = host.topics;
     this.registry = new GroupRegistry(options.maxGroups, () => scheduler.nowMs());
     this.membership = new GroupMembership(this.registry, scheduler, options);
-    const topic = new OffsetsTopic(broker, options.offsetsTopicPartitions, () => scheduler.nowMs());
-    this.offsets = new GroupOffsets(this.registry, topic, broker, this.membership, scheduler, options);
+    const topic = new OffsetsTopic(host.internalTopics, options.offsetsTopicPartitions, () => scheduler.nowMs());
+    this.offsets = new GroupOffsets(this.registry, topic, host.topics, this.membership, scheduler, options);
   }
 
   /**
    * Rebuilds committed offsets from `__consumer_offsets` and starts the retention check. Timers
    * come from `scheduler`, or real timers reading `clock` (the broker's).
    */
-  static async open(broker: Broker, options: GroupCoordinatorOpenOptions & { clock?: Clock } = {}): Promise<GroupCoordinator> {
+  static async open(host: GroupHost, options: GroupCoordinatorOpenOptions & { clock?: Clock } = {}): Promise<GroupCoordinator> {
     const { scheduler, clock, ...overrides } = options;
-    const coordinator = new GroupCoordinator(broker, scheduler ?? timerScheduler(clock), { ...defaultGroupCoordinatorOptions, ...overrides });
+    const coordinator = new GroupCoordinator(host, scheduler ?? timerScheduler(clock), { ...defaultGroupCoordinatorOptions, ...overrides });
     await coordinator.offsets.load();
     coordinator.scheduleRetention();
     return coordinator;
@@ -127,7 +129,7 @@ export class GroupCoordinator {
 
   /** For the CLI and HTTP API: members, committed offsets and lag. Throws GROUP_ID_NOT_FOUND. */
   describeGroup(groupId: string): GroupDescription {
-    return describeGroupWithLag(this.registry, this.broker, groupId);
+    return describeGroupWithLag(this.registry, this.topics, groupId);
   }
 
   /**

@@ -1,9 +1,8 @@
 import { ErrorCode } from '../../sdk/protocol/error-codes.ts';
 import { isKafkaError, KafkaError } from '../../sdk/protocol/kafka-error.ts';
-import type { Broker } from '../broker.ts';
-import { ListOffsetsTimestamp } from '../list-offsets.ts';
 import type { ClassicGroup, CommittedOffset } from './classic-group.ts';
 import { subscribedTopics } from './consumer-subscription.ts';
+import type { TopicOffsetsView } from './group-host.ts';
 import type { GroupMembership } from './group-membership.ts';
 import type { GroupCoordinatorOptions } from './group-options.ts';
 import type { GroupRegistry } from './group-registry.ts';
@@ -40,13 +39,12 @@ function writeErrorCode(error: unknown): number {
 export class GroupOffsets {
   /** Orders writes: when two writes of one key overlap, only the later-issued one is applied. */
   private writeSequence = 0;
-  private readonly inFlight = new Set<Promise<unknown>>();
   private closed = false;
 
   constructor(
     private readonly registry: GroupRegistry,
     private readonly topic: OffsetsTopic,
-    private readonly broker: Broker,
+    private readonly topics: TopicOffsetsView,
     private readonly membership: GroupMembership,
     private readonly scheduler: Scheduler,
     private readonly options: GroupCoordinatorOptions,
@@ -61,19 +59,12 @@ export class GroupOffsets {
     for (const group of [...this.registry.values()]) if (group.offsetCount() === 0) this.registry.remove(group);
   }
 
-  private track<T>(promise: Promise<T>): Promise<T> {
-    this.inFlight.add(promise);
-    const done = () => this.inFlight.delete(promise);
-    promise.then(done, done);
-    return promise;
-  }
-
   private async writeOffsets(group: ClassicGroup, changes: readonly { topic: string; partition: number; value: CommittedOffset | null }[]): Promise<void> {
     const sequence = ++this.writeSequence;
     for (const c of changes) group.latestWrites.set(offsetKey(c.topic, c.partition), sequence);
     const writes: OffsetWrite[] = changes.map((c) => ({ key: { groupId: group.groupId, topic: c.topic, partition: c.partition }, value: c.value }));
     try {
-      await this.track(this.topic.write(group.groupId, writes));
+      await this.topic.write(group.groupId, writes);
       for (const c of changes) {
         if (group.latestWrites.get(offsetKey(c.topic, c.partition)) === sequence) group.setOffset(c.topic, c.partition, c.value);
       }
@@ -86,7 +77,7 @@ export class GroupOffsets {
   }
 
   private partitionExists(topic: string, partition: number): boolean {
-    return this.broker.hasTopic(topic) && Number.isInteger(partition) && partition >= 0 && partition < this.broker.describeTopic(topic).partitions.length;
+    return Number.isInteger(partition) && partition >= 0 && partition < (this.topics.partitionCount(topic) ?? 0);
   }
 
   /** The group a commit may write to, or the error every partition of the commit gets. */
@@ -274,7 +265,7 @@ export class GroupOffsets {
     // land after them in the log.
     this.registry.remove(group);
     try {
-      await this.track(this.topic.write(groupId, writes));
+      await this.topic.write(groupId, writes);
       return ErrorCode.NONE;
     } catch (error) {
       return writeErrorCode(error);
@@ -327,7 +318,7 @@ export class GroupOffsets {
     if (existing !== undefined && (!existing.is(GroupState.Empty) || existing.size > 0)) {
       throw new KafkaError('NON_EMPTY_GROUP', `group "${groupId}" has active members; stop its consumers before resetting offsets`);
     }
-    const partitions = this.broker.describeTopic(topic).partitions;
+    const partitions = this.topics.partitionOffsets(topic);
     let offsets: { partition: number; offset: number }[];
     if (target === 'earliest') offsets = partitions.map((p) => ({ partition: p.partition, offset: p.logStartOffset }));
     else if (target === 'latest') offsets = partitions.map((p) => ({ partition: p.partition, offset: p.highWatermark }));
@@ -336,8 +327,8 @@ export class GroupOffsets {
         throw new KafkaError('INVALID_REQUEST', `reset timestamp must be a non-negative integer (ms), got ${target.timestamp}`);
       }
       offsets = partitions.map((p) => {
-        const found = this.broker.listOffsets(topic, p.partition, target.timestamp).offset;
-        return { partition: p.partition, offset: found >= 0 ? found : this.broker.listOffsets(topic, p.partition, ListOffsetsTimestamp.latest).offset };
+        const found = this.topics.offsetForTimestamp(topic, p.partition, target.timestamp);
+        return { partition: p.partition, offset: found >= 0 ? found : p.highWatermark };
       });
     } else {
       offsets = [...target.offsets].map(([partition, offset]) => {
@@ -361,6 +352,6 @@ export class GroupOffsets {
   /** Refuses new work and waits for the writes already issued. */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.allSettled([...this.inFlight]);
+    await this.topic.settled();
   }
 }
