@@ -16,6 +16,7 @@ import type {
   SyncGroupResult,
 } from './group-types.ts';
 import type { Scheduler } from './scheduler.ts';
+import { groupWriteErrorCode } from './write-error-code.ts';
 
 function joinError(errorCode: number, memberId: string): JoinGroupResult {
   return { errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId, members: [] };
@@ -43,7 +44,10 @@ function sameProtocols(a: readonly ProtocolMetadata[], b: readonly ProtocolMetad
  * timers remove members that stop heartbeating and trigger a rebalance.
  *
  * Everything here is synchronous state change; requests that must wait (join, sync) get a promise
- * resolved by a later request or timer. Parked requests are bounded by the members of each group.
+ * resolved by a later request, timer or write. Parked requests are bounded by the members of each
+ * group. A group's metadata is written through `persist` (acknowledged once fsynced) when a
+ * generation completes, when a static member is replaced and when the group becomes Empty, so a
+ * restarted broker still knows its members and generation.
  */
 export class GroupMembership {
   private closed = false;
@@ -52,6 +56,7 @@ export class GroupMembership {
     private readonly registry: GroupRegistry,
     private readonly scheduler: Scheduler,
     private readonly options: GroupCoordinatorOptions,
+    private readonly persist: (group: ClassicGroup) => Promise<void>,
   ) {}
 
   join(input: JoinGroupInput): Promise<JoinGroupResult> {
@@ -156,13 +161,31 @@ export class GroupMembership {
         if (input.protocolType === group.protocolType && sameProtocols(previous.protocols, input.protocols)) {
           this.updateMember(member, input);
           this.touchSession(group, member);
-          return Promise.resolve(this.joinResult(group, member));
+          // While CompletingRebalance the leader's SyncGroup writes the group, new member id included.
+          if (group.is(GroupState.CompletingRebalance)) return Promise.resolve(this.joinResult(group, member));
+          return this.persistReplacement(group, member);
         }
         return this.rejoinWithRebalance(group, member, input);
       }
       default:
         throw new Error(`invariant: group "${group.groupId}" has members in state ${group.state}`);
     }
+  }
+
+  /**
+   * A static member replaced in a Stable group is answered once the group, with its new member id,
+   * is durable: otherwise a restart would bring back the fenced member id and not this one. When
+   * the write fails the member gets the error and the group rebalances, which writes it again.
+   */
+  private persistReplacement(group: ClassicGroup, member: GroupMember): Promise<JoinGroupResult> {
+    return this.persist(group).then(
+      () => (group.members.get(member.memberId) === member ? this.joinResult(group, member) : joinError(ErrorCode.UNKNOWN_MEMBER_ID, member.memberId)),
+      (error: unknown) => {
+        const errorCode = groupWriteErrorCode(error);
+        if (!this.closed && this.registry.isLive(group) && group.is(GroupState.Stable)) this.prepareRebalance(group);
+        return joinError(errorCode, member.memberId);
+      },
+    );
   }
 
   private addMemberAndRebalance(group: ClassicGroup, memberId: string, input: JoinGroupInput): Promise<JoinGroupResult> {
@@ -309,6 +332,9 @@ export class GroupMembership {
     if (group.members.size === 0) {
       group.protocolName = null;
       group.transitionTo(GroupState.Empty, nowMs);
+      // Nobody waits on it: a failed write leaves the previous generation stored, whose members
+      // a restart would restore only to expire them after a session.
+      this.persist(group).catch((error: unknown) => groupWriteErrorCode(error));
       return;
     }
     group.protocolName = group.selectProtocol();
@@ -360,11 +386,7 @@ export class GroupMembership {
           for (const m of group.members.values()) m.assignment = given.get(m.memberId) ?? EMPTY_BYTES;
           group.cancelSyncTimer?.();
           group.cancelSyncTimer = undefined;
-          group.transitionTo(GroupState.Stable, this.scheduler.nowMs());
-          for (const m of group.members.values()) {
-            if (m.syncWaiter !== undefined) this.touchSession(group, m);
-            this.resolveSync(m, this.syncResult(group, m));
-          }
+          this.completeGeneration(group);
         }
         return result;
       }
@@ -374,6 +396,38 @@ export class GroupMembership {
       default:
         return fail(ErrorCode.UNKNOWN_MEMBER_ID);
     }
+  }
+
+  /**
+   * The leader's assignments complete the generation once the group's metadata holding them is
+   * durable, as in Kafka: no member acts on an assignment a restart could forget. Until then the
+   * group stays CompletingRebalance and members wait in SyncGroup. A failed write sends every
+   * waiting member the error and starts a rebalance.
+   */
+  private completeGeneration(group: ClassicGroup): void {
+    const generationId = group.generationId;
+    const unchanged = () => !this.closed && this.registry.isLive(group) && group.is(GroupState.CompletingRebalance) && group.generationId === generationId;
+    const answer = (result: (member: GroupMember) => SyncGroupResult): void => {
+      for (const m of group.members.values()) {
+        // A member just answered gets a full session to act on the answer.
+        if (m.syncWaiter !== undefined) this.touchSession(group, m);
+        this.resolveSync(m, result(m));
+      }
+    };
+    this.persist(group).then(
+      () => {
+        if (!unchanged()) return;
+        group.transitionTo(GroupState.Stable, this.scheduler.nowMs());
+        answer((m) => this.syncResult(group, m));
+      },
+      (error: unknown) => {
+        const errorCode = groupWriteErrorCode(error);
+        if (!unchanged()) return;
+        for (const m of group.members.values()) m.assignment = EMPTY_BYTES;
+        answer(() => syncError(errorCode));
+        this.prepareRebalance(group);
+      },
+    );
   }
 
   private syncResult(group: ClassicGroup, member: GroupMember): SyncGroupResult {

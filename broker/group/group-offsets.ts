@@ -15,20 +15,14 @@ import type {
   TopicPartitionErrors,
   TopicPartitions,
 } from './group-types.ts';
-import type { OffsetsTopic, OffsetWrite } from './offsets-topic.ts';
+import type { OffsetsTopic, OffsetsTopicWrite } from './offsets-topic.ts';
 import type { Scheduler } from './scheduler.ts';
+import { groupWriteErrorCode, offsetWriteErrorCode } from './write-error-code.ts';
 
 const encoder = new TextEncoder();
 
 function offsetKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
-}
-
-/** The error a commit gets when its write to `__consumer_offsets` fails (Kafka's mapping). */
-function writeErrorCode(error: unknown): number {
-  if (!isKafkaError(error)) throw error;
-  if (error.errorName === 'MESSAGE_TOO_LARGE' || error.errorName === 'RECORD_LIST_TOO_LARGE') return ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
-  return ErrorCode.COORDINATOR_NOT_AVAILABLE;
 }
 
 /**
@@ -50,19 +44,10 @@ export class GroupOffsets {
     private readonly options: GroupCoordinatorOptions,
   ) {}
 
-  /** Rebuilds every group's offsets from `__consumer_offsets`: last write per key wins, tombstones delete. */
-  async load(): Promise<void> {
-    await this.topic.replay(({ key, value }) => {
-      const group = this.registry.getOrCreate(key.groupId, { force: true });
-      group.setOffset(key.topic, key.partition, value);
-    });
-    for (const group of [...this.registry.values()]) if (group.offsetCount() === 0) this.registry.remove(group);
-  }
-
   private async writeOffsets(group: ClassicGroup, changes: readonly { topic: string; partition: number; value: CommittedOffset | null }[]): Promise<void> {
     const sequence = ++this.writeSequence;
     for (const c of changes) group.latestWrites.set(offsetKey(c.topic, c.partition), sequence);
-    const writes: OffsetWrite[] = changes.map((c) => ({ key: { groupId: group.groupId, topic: c.topic, partition: c.partition }, value: c.value }));
+    const writes: OffsetsTopicWrite[] = changes.map((c) => ({ key: { groupId: group.groupId, topic: c.topic, partition: c.partition }, value: c.value }));
     try {
       await this.topic.write(group.groupId, writes);
       for (const c of changes) {
@@ -136,7 +121,7 @@ export class GroupOffsets {
     try {
       await this.writeOffsets(target, changes);
     } catch (error) {
-      const errorCode = writeErrorCode(error);
+      const errorCode = offsetWriteErrorCode(error);
       for (const result of written) result.errorCode = errorCode;
     }
     return results;
@@ -238,7 +223,7 @@ export class GroupOffsets {
     try {
       await this.writeOffsets(group, changes);
     } catch (error) {
-      const errorCode = writeErrorCode(error);
+      const errorCode = offsetWriteErrorCode(error);
       for (const result of written) result.errorCode = errorCode;
     }
     return { errorCode: ErrorCode.NONE, topics: results };
@@ -257,18 +242,19 @@ export class GroupOffsets {
     if (!group.is(GroupState.Empty) || group.members.size > 0) return ErrorCode.NON_EMPTY_GROUP;
     for (const cancel of group.pendingMembers.values()) cancel();
     group.pendingMembers.clear();
-    const writes: OffsetWrite[] = [];
+    const writes: OffsetsTopicWrite[] = [];
     for (const [topic, partitions] of group.offsets) {
       for (const partition of partitions.keys()) writes.push({ key: { groupId, topic, partition }, value: null });
     }
-    // Dead before the tombstones are written: a later commit creates a new group whose records
-    // land after them in the log.
+    if (group.protocolType !== null) writes.push({ groupId, group: null });
+    // Dead before the tombstones are written: a later commit or join creates a new group whose
+    // records land after them in the log.
     this.registry.remove(group);
     try {
       await this.topic.write(groupId, writes);
       return ErrorCode.NONE;
     } catch (error) {
-      return writeErrorCode(error);
+      return offsetWriteErrorCode(error);
     }
   }
 
@@ -295,9 +281,12 @@ export class GroupOffsets {
       }
       expired += changes.length;
       writes.push(
-        this.writeOffsets(group, changes).then(() => {
+        this.writeOffsets(group, changes).then(async () => {
           const unused = group.offsetCount() === 0 && group.size === 0 && group.latestWrites.size === 0;
-          if (unused && group.is(GroupState.Empty) && this.registry.isLive(group)) this.registry.remove(group);
+          if (!unused || !group.is(GroupState.Empty) || !this.registry.isLive(group)) return;
+          this.registry.remove(group);
+          // A failed tombstone leaves the Empty group stored; the next load restores it and the next check removes it again.
+          if (group.protocolType !== null) await this.topic.write(group.groupId, [{ groupId: group.groupId, group: null }]).catch(groupWriteErrorCode);
         }),
       );
     }
