@@ -54,6 +54,11 @@ export class TrackedKafkaListener {
     return listener;
   }
 
+  /** Connections open right now. */
+  get connectionCount(): number {
+    return this.server.connectionCount;
+  }
+
   get bootstrap(): string {
     return `127.0.0.1:${this.port}`;
   }

@@ -92,7 +92,7 @@ describe.runIf(soak)('short-lived kafkajs groups, soak (RILL_GROUPS_SOAK=1)', ()
         onOutcome: (outcome) => {
           done++;
           if (outcome.failure !== undefined) console.log(`FAILED ${outcome.name} after ${outcome.elapsedMs} ms\n${outcome.failure}`);
-          if (done % 100 === 0) console.log(`${done} runs, ${failures([outcome]).length > 0 ? 'last failed' : 'last ok'}, ${Math.round((Date.now() - startMs) / 1000)} s`);
+          if (done % 100 === 0) console.log(`${done} runs, ${harness.listener.connectionCount} connections open, ${Math.round((Date.now() - startMs) / 1000)} s`);
         },
       });
       const failed = failures(outcomes);
