@@ -73,6 +73,12 @@ export class Broker {
   /** Topic names by topic id, for requests that name topics by id (Fetch v13+, Metadata by id). */
   private readonly topicNamesById = new Map<string, string>();
   private readonly admin = new SerialQueue();
+  /**
+   * Recovery checkpoint writes, one at a time: topic changes write it from the admin queue and a
+   * timer writes it periodically, and two writers of its one temp file would rename it from
+   * under each other.
+   */
+  private readonly checkpointWrites = new SerialQueue();
   private readonly parking: FetchParking;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private closed = false;
@@ -513,12 +519,14 @@ export class Broker {
     return deleted;
   }
 
-  private async writeRecoveryCheckpoint(): Promise<void> {
-    const entries = new Map<string, number>();
-    for (const topic of this.topics.values()) {
-      topic.partitions.forEach((log, p) => entries.set(partitionDirName(topic.name, p), log.recoveryPoint));
-    }
-    await writeCheckpoint(this.fs, join(this.config.dataDir, RECOVERY_CHECKPOINT_FILE), entries);
+  private writeRecoveryCheckpoint(): Promise<void> {
+    return this.checkpointWrites.run(async () => {
+      const entries = new Map<string, number>();
+      for (const topic of this.topics.values()) {
+        topic.partitions.forEach((log, p) => entries.set(partitionDirName(topic.name, p), log.recoveryPoint));
+      }
+      await writeCheckpoint(this.fs, join(this.config.dataDir, RECOVERY_CHECKPOINT_FILE), entries);
+    });
   }
 
   /** Flushes every partition, writes the recovery checkpoint and releases the data directory. */

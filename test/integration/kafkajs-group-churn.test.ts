@@ -81,7 +81,9 @@ describe.runIf(soak)('short-lived kafkajs groups, soak (RILL_GROUPS_SOAK=1)', ()
     const rounds = Number(process.env.RILL_GROUPS_SOAK_ROUNDS ?? 20);
     const lanes = Number(process.env.RILL_GROUPS_SOAK_LANES ?? 6);
     const delay = process.env.RILL_GROUPS_SOAK_DELAY_MS;
-    const harness = await startHarness(delay === undefined ? {} : { initialRebalanceDelayMs: Number(delay) });
+    // Every run leaves a group holding its committed offsets; the broker's bound on groups must fit them all.
+    const maxGroups = rounds * lanes * churnScenarios.length + 1_000;
+    const harness = await startHarness({ maxGroups, ...(delay === undefined ? {} : { initialRebalanceDelayMs: Number(delay) }) });
     try {
       const startMs = Date.now();
       let done = 0;
