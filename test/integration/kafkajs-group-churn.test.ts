@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Broker } from '../../broker/broker.ts';
 import type { GroupCoordinatorOpenOptions } from '../../broker/group/group-options.ts';
 import { TrackedKafkaListener } from '../helpers/tracked-kafka-listener.ts';
-import { type ChurnTarget, churnScenarios, runLanes, runScenario, type ScenarioOutcome } from './consumer-groups/kafkajs-churn.ts';
+import { churnScenarios } from './consumer-groups/kafkajs-churn-scenarios.ts';
+import { type ChurnTarget, runLanes, runScenario, type ScenarioOutcome } from './consumer-groups/kafkajs-churn.ts';
 
 /*
  * Many short-lived kafkajs groups against one broker, the way kafkajs's own consumer suite runs:
