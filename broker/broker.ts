@@ -21,7 +21,10 @@ import { isInternalTopic, validateTopicName } from './topic/topic-name.ts';
 import { loadTopicMetadata, saveTopicMetadata, type TopicRecord } from './topic/topic-metadata-store.ts';
 import { partitionDirName, type TopicState } from './topic/topic-state.ts';
 import { SerialQueue } from './serial-queue.ts';
+import { BrokerInternalTopics } from './broker-internal-topics.ts';
+import type { InternalTopics } from './internal-topics.ts';
 import { GroupCoordinator } from './group/group-coordinator.ts';
+import type { TopicOffsetsView } from './group/group-host.ts';
 import type { GroupCoordinatorOpenOptions } from './group/group-options.ts';
 import { buildControlBatch, type ControlRecordTypeName } from '../sdk/record/control-record.ts';
 import { BatchAttribute, BatchOffset } from '../sdk/record/batch-header.ts';
@@ -92,6 +95,18 @@ export class Broker {
   private txnConfig: TxnConfig = defaultTxnConfig;
   /** Compacts the partitions of topics whose cleanup.policy includes compact (Kafka's log cleaner). */
   readonly logCleaner: LogCleaner;
+  /**
+   * The internal topics' owners (the coordinators, the HTTP API's stores) create, append to and
+   * replay their topics through this, never through the broker itself.
+   */
+  readonly internalTopics: InternalTopics = new BrokerInternalTopics(this);
+  /** What the group coordinator reads of the topics whose offsets it keeps. */
+  private readonly topicOffsets: TopicOffsetsView = {
+    partitionCount: (topic) => this.topics.get(topic)?.partitions.length,
+    partitionOffsets: (topic) =>
+      this.topic(topic).partitions.map((log, partition) => ({ partition, logStartOffset: log.logStartOffset, highWatermark: log.highWatermark })),
+    offsetForTimestamp: (topic, partition, timestampMs) => this.listOffsets(topic, partition, timestampMs).offset,
+  };
 
   private constructor(
     config: BrokerConfig,
@@ -133,8 +148,8 @@ export class Broker {
     const broker = new Broker(config, fs, clock, lock);
     try {
       await broker.load();
-      // After the topics load, so committed offsets are rebuilt from `__consumer_offsets`.
-      broker.groupCoordinator = await GroupCoordinator.open(broker, { clock, ...options.groups });
+      // After the topics load, so groups and their offsets are rebuilt from `__consumer_offsets`.
+      broker.groupCoordinator = await GroupCoordinator.open({ internalTopics: broker.internalTopics, topics: broker.topicOffsets }, { clock, ...options.groups });
       await broker.openTransactions({ ...defaultTxnConfig, ...options.transactions });
     } catch (error) {
       lock?.release();
@@ -171,7 +186,7 @@ export class Broker {
         partitionExists: (topic, partition) => this.topics.get(topic)?.partitions[partition] !== undefined,
         writeMarker: (topic, partition, producerId, producerEpoch, type) => this.appendMarker(topic, partition, producerId, producerEpoch, type),
       },
-      new TxnLog(this, () => this.clock.nowMs()),
+      new TxnLog(this.internalTopics, () => this.clock.nowMs()),
       config,
       () => this.groupCoordinator?.txnOffsetSink,
     );

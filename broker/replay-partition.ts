@@ -1,9 +1,15 @@
 import type { Record } from '../sdk/record/record.ts';
 import { type RecordBatchView, readRecordBatches } from '../sdk/record/record-batch-reader.ts';
-import type { Broker } from './broker.ts';
+import type { FetchPartitionResult, FetchRequest } from './fetch/fetch-types.ts';
 import { ListOffsetsTimestamp } from './list-offsets.ts';
 
 const REPLAY_FETCH_BYTES = 1024 * 1024;
+
+/** The reads a replay needs: the partition's bounds and fetches that answer at once. */
+export interface ReplaySource {
+  listOffsets(topic: string, partition: number, timestamp: number): { offset: number };
+  fetch(request: FetchRequest): Promise<FetchPartitionResult[]>;
+}
 
 /**
  * Calls `visit` with every record of `topic`-`partition`, from its log start to the high watermark
@@ -11,15 +17,15 @@ const REPLAY_FETCH_BYTES = 1024 * 1024;
  * internal topics (`__consumer_offsets`, `__transaction_state`, the HTTP layer's) rebuild from it.
  */
 export async function replayPartition(
-  broker: Broker,
+  source: ReplaySource,
   topic: string,
   partition: number,
   visit: (record: Record, batch: RecordBatchView) => void,
 ): Promise<void> {
-  let fetchOffset = broker.listOffsets(topic, partition, ListOffsetsTimestamp.earliest).offset;
-  const end = broker.listOffsets(topic, partition, ListOffsetsTimestamp.latest).offset;
+  let fetchOffset = source.listOffsets(topic, partition, ListOffsetsTimestamp.earliest).offset;
+  const end = source.listOffsets(topic, partition, ListOffsetsTimestamp.latest).offset;
   while (fetchOffset < end) {
-    const [result] = await broker.fetch({
+    const [result] = await source.fetch({
       partitions: [{ topic, partition, fetchOffset, partitionMaxBytes: REPLAY_FETCH_BYTES }],
       maxWaitMs: 0,
       minBytes: 0,

@@ -45,7 +45,10 @@ export class ClassicGroup {
   /** The join barrier completes no earlier than this (the initial rebalance delay). */
   joinNotBeforeMs = 0;
   rebalanceDeadlineMs = 0;
-  readonly rebalanceTimers: CancelTimer[] = [];
+  /** Completes the join barrier at the rebalance deadline, whoever has not rejoined. */
+  cancelRebalanceTimeout: CancelTimer | undefined;
+  /** Checks the join barrier again when the initial delay ends; at most one pending. */
+  cancelJoinCheck: CancelTimer | undefined;
   cancelSyncTimer: CancelTimer | undefined;
 
   constructor(

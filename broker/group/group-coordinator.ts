@@ -1,7 +1,9 @@
-import type { Broker } from '../broker.ts';
 import type { Clock } from '../log/clock.ts';
 import type { TxnOffsetSink } from '../txn/txn-offset-sink.ts';
+import type { GroupHost, TopicOffsetsView } from './group-host.ts';
+import { loadGroups } from './group-loader.ts';
 import { GroupMembership } from './group-membership.ts';
+import { groupMetadataOf } from './group-metadata.ts';
 import { GroupOffsets } from './group-offsets.ts';
 import { defaultGroupCoordinatorOptions, type GroupCoordinatorOpenOptions, type GroupCoordinatorOptions } from './group-options.ts';
 import { describeGroups, describeGroupWithLag, listGroups } from './group-queries.ts';
@@ -28,8 +30,9 @@ import { OffsetsTopic } from './offsets-topic.ts';
 import { type CancelTimer, type Scheduler, timerScheduler } from './scheduler.ts';
 
 /**
- * Kafka's group coordinator for this single node: the classic consumer-group protocol and
- * committed offsets kept in `__consumer_offsets`. Every transport reaches it as `broker.groups`.
+ * Kafka's group coordinator for this single node: the classic consumer-group protocol, with
+ * committed offsets and group metadata kept in `__consumer_offsets`. Every transport reaches it
+ * as `broker.groups`.
  */
 export class GroupCoordinator {
   readonly options: Readonly<GroupCoordinatorOptions>;
@@ -45,30 +48,37 @@ export class GroupCoordinator {
       this.offsets.checkTxnMember(groupId, generationId, memberId, groupInstanceId),
     commitOffsets: (groupId, offsets) => this.offsets.commitTxnOffsets(groupId, offsets),
   };
+  private readonly topic: OffsetsTopic;
+  private readonly topics: TopicOffsetsView;
   private retentionTimer: CancelTimer | undefined;
   private retentionRun: Promise<unknown> = Promise.resolve();
   private closed = false;
 
   private constructor(
-    private readonly broker: Broker,
+    host: GroupHost,
     private readonly scheduler: Scheduler,
     options: GroupCoordinatorOptions,
   ) {
     this.options = options;
+    this.topics = host.topics;
     this.registry = new GroupRegistry(options.maxGroups, () => scheduler.nowMs());
-    this.membership = new GroupMembership(this.registry, scheduler, options);
-    const topic = new OffsetsTopic(broker, options.offsetsTopicPartitions, () => scheduler.nowMs());
-    this.offsets = new GroupOffsets(this.registry, topic, broker, this.membership, scheduler, options);
+    const topic = new OffsetsTopic(host.internalTopics, options.offsetsTopicPartitions, () => scheduler.nowMs());
+    this.topic = topic;
+    this.membership = new GroupMembership(this.registry, scheduler, options, (group) =>
+      topic.write(group.groupId, [{ groupId: group.groupId, group: groupMetadataOf(group) }]),
+    );
+    this.offsets = new GroupOffsets(this.registry, topic, host.topics, this.membership, scheduler, options);
   }
 
   /**
-   * Rebuilds committed offsets from `__consumer_offsets` and starts the retention check. Timers
-   * come from `scheduler`, or real timers reading `clock` (the broker's).
+   * Rebuilds the groups (committed offsets, generations, members) from `__consumer_offsets`,
+   * starts a fresh session for every restored member and starts the retention check. Timers come
+   * from `scheduler`, or real timers reading `clock` (the broker's).
    */
-  static async open(broker: Broker, options: GroupCoordinatorOpenOptions & { clock?: Clock } = {}): Promise<GroupCoordinator> {
+  static async open(host: GroupHost, options: GroupCoordinatorOpenOptions & { clock?: Clock } = {}): Promise<GroupCoordinator> {
     const { scheduler, clock, ...overrides } = options;
-    const coordinator = new GroupCoordinator(broker, scheduler ?? timerScheduler(clock), { ...defaultGroupCoordinatorOptions, ...overrides });
-    await coordinator.offsets.load();
+    const coordinator = new GroupCoordinator(host, scheduler ?? timerScheduler(clock), { ...defaultGroupCoordinatorOptions, ...overrides });
+    for (const { group, member } of await loadGroups(coordinator.topic, coordinator.registry)) coordinator.membership.touchSession(group, member);
     coordinator.scheduleRetention();
     return coordinator;
   }
@@ -127,7 +137,7 @@ export class GroupCoordinator {
 
   /** For the CLI and HTTP API: members, committed offsets and lag. Throws GROUP_ID_NOT_FOUND. */
   describeGroup(groupId: string): GroupDescription {
-    return describeGroupWithLag(this.registry, this.broker, groupId);
+    return describeGroupWithLag(this.registry, this.topics, groupId);
   }
 
   /**

@@ -16,6 +16,7 @@ import type {
   SyncGroupResult,
 } from './group-types.ts';
 import type { Scheduler } from './scheduler.ts';
+import { groupWriteErrorCode } from './write-error-code.ts';
 
 function joinError(errorCode: number, memberId: string): JoinGroupResult {
   return { errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId, members: [] };
@@ -43,7 +44,10 @@ function sameProtocols(a: readonly ProtocolMetadata[], b: readonly ProtocolMetad
  * timers remove members that stop heartbeating and trigger a rebalance.
  *
  * Everything here is synchronous state change; requests that must wait (join, sync) get a promise
- * resolved by a later request or timer. Parked requests are bounded by the members of each group.
+ * resolved by a later request, timer or write. Parked requests are bounded by the members of each
+ * group. A group's metadata is written through `persist` (acknowledged once fsynced) when a
+ * generation completes, when a static member is replaced and when the group becomes Empty, so a
+ * restarted broker still knows its members and generation.
  */
 export class GroupMembership {
   private closed = false;
@@ -52,6 +56,7 @@ export class GroupMembership {
     private readonly registry: GroupRegistry,
     private readonly scheduler: Scheduler,
     private readonly options: GroupCoordinatorOptions,
+    private readonly persist: (group: ClassicGroup) => Promise<void>,
   ) {}
 
   join(input: JoinGroupInput): Promise<JoinGroupResult> {
@@ -156,13 +161,31 @@ export class GroupMembership {
         if (input.protocolType === group.protocolType && sameProtocols(previous.protocols, input.protocols)) {
           this.updateMember(member, input);
           this.touchSession(group, member);
-          return Promise.resolve(this.joinResult(group, member));
+          // While CompletingRebalance the leader's SyncGroup writes the group, new member id included.
+          if (group.is(GroupState.CompletingRebalance)) return Promise.resolve(this.joinResult(group, member));
+          return this.persistReplacement(group, member);
         }
         return this.rejoinWithRebalance(group, member, input);
       }
       default:
         throw new Error(`invariant: group "${group.groupId}" has members in state ${group.state}`);
     }
+  }
+
+  /**
+   * A static member replaced in a Stable group is answered once the group, with its new member id,
+   * is durable: otherwise a restart would bring back the fenced member id and not this one. When
+   * the write fails the member gets the error and the group rebalances, which writes it again.
+   */
+  private persistReplacement(group: ClassicGroup, member: GroupMember): Promise<JoinGroupResult> {
+    return this.persist(group).then(
+      () => (group.members.get(member.memberId) === member ? this.joinResult(group, member) : joinError(ErrorCode.UNKNOWN_MEMBER_ID, member.memberId)),
+      (error: unknown) => {
+        const errorCode = groupWriteErrorCode(error);
+        if (!this.closed && this.registry.isLive(group) && group.is(GroupState.Stable)) this.prepareRebalance(group);
+        return joinError(errorCode, member.memberId);
+      },
+    );
   }
 
   private addMemberAndRebalance(group: ClassicGroup, memberId: string, input: JoinGroupInput): Promise<JoinGroupResult> {
@@ -190,9 +213,8 @@ export class GroupMembership {
       // Still inside the initial delay: each newcomer keeps the barrier open a little longer.
       if (nowMs < group.joinNotBeforeMs) {
         group.joinNotBeforeMs = Math.min(nowMs + this.options.initialRebalanceDelayMs, group.rebalanceDeadlineMs);
-        this.scheduleJoinCheck(group);
       }
-      this.tryCompleteJoin(group);
+      this.checkJoinBarrier(group);
     } else {
       this.prepareRebalance(group);
     }
@@ -203,7 +225,7 @@ export class GroupMembership {
   private rejoinDuringRebalance(group: ClassicGroup, member: GroupMember, input: JoinGroupInput): Promise<JoinGroupResult> {
     this.updateMember(member, input);
     const result = this.parkJoin(member);
-    this.tryCompleteJoin(group);
+    this.checkJoinBarrier(group);
     return result;
   }
 
@@ -264,39 +286,39 @@ export class GroupMembership {
     group.rebalanceDeadlineMs = nowMs + timeoutMs;
     group.joinNotBeforeMs = fromEmpty ? Math.min(nowMs + this.options.initialRebalanceDelayMs, group.rebalanceDeadlineMs) : nowMs;
     this.cancelRebalanceTimers(group);
-    group.rebalanceTimers.push(
-      this.scheduler.schedule(timeoutMs, () => {
-        if (this.registry.isLive(group) && group.is(GroupState.PreparingRebalance)) this.completeJoin(group);
-      }),
-    );
-    this.scheduleJoinCheck(group);
-    this.tryCompleteJoin(group);
+    group.cancelRebalanceTimeout = this.scheduler.schedule(timeoutMs, () => {
+      group.cancelRebalanceTimeout = undefined;
+      if (this.registry.isLive(group) && group.is(GroupState.PreparingRebalance)) this.completeJoin(group);
+    });
+    this.checkJoinBarrier(group);
   }
 
-  private scheduleJoinCheck(group: ClassicGroup): void {
-    const delayMs = group.joinNotBeforeMs - this.scheduler.nowMs();
-    if (delayMs > 0) {
-      group.rebalanceTimers.push(
-        this.scheduler.schedule(delayMs, () => {
-          if (!this.registry.isLive(group) || !group.is(GroupState.PreparingRebalance)) return;
-          // Timers run on a monotonic clock rounded to the loop's cached time, so one can fire a
-          // millisecond before the wall clock reaches the barrier; check again rather than wait
-          // for the rebalance timeout.
-          if (this.scheduler.nowMs() < group.joinNotBeforeMs) this.scheduleJoinCheck(group);
-          else this.tryCompleteJoin(group);
-        }),
-      );
+  /**
+   * Completes the join barrier once the initial delay is over and every member has rejoined.
+   * While the delay runs a timer is always pending to check again, so the barrier never waits
+   * for the rebalance timeout unless a member does. One clock read decides: timers run on the
+   * event loop's cached monotonic time, so one can fire a millisecond before this clock reaches
+   * the barrier, and a second read that has moved on must not leave the group with no check.
+   */
+  private checkJoinBarrier(group: ClassicGroup): void {
+    if (!this.registry.isLive(group) || !group.is(GroupState.PreparingRebalance)) return;
+    const waitMs = group.joinNotBeforeMs - this.scheduler.nowMs();
+    if (waitMs > 0) {
+      // The pending check is due no later than this one would be: the barrier only moves later.
+      group.cancelJoinCheck ??= this.scheduler.schedule(waitMs, () => {
+        group.cancelJoinCheck = undefined;
+        this.checkJoinBarrier(group);
+      });
+      return;
     }
+    if (group.allMembersJoined()) this.completeJoin(group);
   }
 
   private cancelRebalanceTimers(group: ClassicGroup): void {
-    for (const cancel of group.rebalanceTimers.splice(0)) cancel();
-  }
-
-  private tryCompleteJoin(group: ClassicGroup): void {
-    if (group.is(GroupState.PreparingRebalance) && group.allMembersJoined() && this.scheduler.nowMs() >= group.joinNotBeforeMs) {
-      this.completeJoin(group);
-    }
+    group.cancelRebalanceTimeout?.();
+    group.cancelRebalanceTimeout = undefined;
+    group.cancelJoinCheck?.();
+    group.cancelJoinCheck = undefined;
   }
 
   /** The join barrier: members that did not rejoin leave, the rest form the next generation. */
@@ -310,6 +332,9 @@ export class GroupMembership {
     if (group.members.size === 0) {
       group.protocolName = null;
       group.transitionTo(GroupState.Empty, nowMs);
+      // Nobody waits on it: a failed write leaves the previous generation stored, whose members
+      // a restart would restore only to expire them after a session.
+      this.persist(group).catch((error: unknown) => groupWriteErrorCode(error));
       return;
     }
     group.protocolName = group.selectProtocol();
@@ -361,11 +386,7 @@ export class GroupMembership {
           for (const m of group.members.values()) m.assignment = given.get(m.memberId) ?? EMPTY_BYTES;
           group.cancelSyncTimer?.();
           group.cancelSyncTimer = undefined;
-          group.transitionTo(GroupState.Stable, this.scheduler.nowMs());
-          for (const m of group.members.values()) {
-            if (m.syncWaiter !== undefined) this.touchSession(group, m);
-            this.resolveSync(m, this.syncResult(group, m));
-          }
+          this.completeGeneration(group);
         }
         return result;
       }
@@ -375,6 +396,38 @@ export class GroupMembership {
       default:
         return fail(ErrorCode.UNKNOWN_MEMBER_ID);
     }
+  }
+
+  /**
+   * The leader's assignments complete the generation once the group's metadata holding them is
+   * durable, as in Kafka: no member acts on an assignment a restart could forget. Until then the
+   * group stays CompletingRebalance and members wait in SyncGroup. A failed write sends every
+   * waiting member the error and starts a rebalance.
+   */
+  private completeGeneration(group: ClassicGroup): void {
+    const generationId = group.generationId;
+    const unchanged = () => !this.closed && this.registry.isLive(group) && group.is(GroupState.CompletingRebalance) && group.generationId === generationId;
+    const answer = (result: (member: GroupMember) => SyncGroupResult): void => {
+      for (const m of group.members.values()) {
+        // A member just answered gets a full session to act on the answer.
+        if (m.syncWaiter !== undefined) this.touchSession(group, m);
+        this.resolveSync(m, result(m));
+      }
+    };
+    this.persist(group).then(
+      () => {
+        if (!unchanged()) return;
+        group.transitionTo(GroupState.Stable, this.scheduler.nowMs());
+        answer((m) => this.syncResult(group, m));
+      },
+      (error: unknown) => {
+        const errorCode = groupWriteErrorCode(error);
+        if (!unchanged()) return;
+        for (const m of group.members.values()) m.assignment = EMPTY_BYTES;
+        answer(() => syncError(errorCode));
+        this.prepareRebalance(group);
+      },
+    );
   }
 
   private syncResult(group: ClassicGroup, member: GroupMember): SyncGroupResult {
@@ -454,12 +507,12 @@ export class GroupMembership {
 
   private afterMembershipChange(group: ClassicGroup): void {
     if (group.is(GroupState.Stable) || group.is(GroupState.CompletingRebalance)) this.prepareRebalance(group);
-    else this.tryCompleteJoin(group);
+    else this.checkJoinBarrier(group);
   }
 
   private expirePendingMember(group: ClassicGroup, memberId: string): void {
     if (!this.registry.isLive(group) || !group.pendingMembers.delete(memberId)) return;
-    this.tryCompleteJoin(group);
+    this.checkJoinBarrier(group);
   }
 
   /** (Re)starts a member's session; called on every request that proves the member alive. */

@@ -1,9 +1,8 @@
 import { ErrorCode } from '../../sdk/protocol/error-codes.ts';
 import { isKafkaError, KafkaError } from '../../sdk/protocol/kafka-error.ts';
-import type { Broker } from '../broker.ts';
-import { ListOffsetsTimestamp } from '../list-offsets.ts';
 import type { ClassicGroup, CommittedOffset } from './classic-group.ts';
 import { subscribedTopics } from './consumer-subscription.ts';
+import type { TopicOffsetsView } from './group-host.ts';
 import type { GroupMembership } from './group-membership.ts';
 import type { GroupCoordinatorOptions } from './group-options.ts';
 import type { GroupRegistry } from './group-registry.ts';
@@ -16,20 +15,14 @@ import type {
   TopicPartitionErrors,
   TopicPartitions,
 } from './group-types.ts';
-import type { OffsetsTopic, OffsetWrite } from './offsets-topic.ts';
+import type { OffsetsTopic, OffsetsTopicWrite } from './offsets-topic.ts';
 import type { Scheduler } from './scheduler.ts';
+import { groupWriteErrorCode, offsetWriteErrorCode } from './write-error-code.ts';
 
 const encoder = new TextEncoder();
 
 function offsetKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
-}
-
-/** The error a commit gets when its write to `__consumer_offsets` fails (Kafka's mapping). */
-function writeErrorCode(error: unknown): number {
-  if (!isKafkaError(error)) throw error;
-  if (error.errorName === 'MESSAGE_TOO_LARGE' || error.errorName === 'RECORD_LIST_TOO_LARGE') return ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
-  return ErrorCode.COORDINATOR_NOT_AVAILABLE;
 }
 
 /**
@@ -40,40 +33,23 @@ function writeErrorCode(error: unknown): number {
 export class GroupOffsets {
   /** Orders writes: when two writes of one key overlap, only the later-issued one is applied. */
   private writeSequence = 0;
-  private readonly inFlight = new Set<Promise<unknown>>();
   private closed = false;
 
   constructor(
     private readonly registry: GroupRegistry,
     private readonly topic: OffsetsTopic,
-    private readonly broker: Broker,
+    private readonly topics: TopicOffsetsView,
     private readonly membership: GroupMembership,
     private readonly scheduler: Scheduler,
     private readonly options: GroupCoordinatorOptions,
   ) {}
 
-  /** Rebuilds every group's offsets from `__consumer_offsets`: last write per key wins, tombstones delete. */
-  async load(): Promise<void> {
-    await this.topic.replay(({ key, value }) => {
-      const group = this.registry.getOrCreate(key.groupId, { force: true });
-      group.setOffset(key.topic, key.partition, value);
-    });
-    for (const group of [...this.registry.values()]) if (group.offsetCount() === 0) this.registry.remove(group);
-  }
-
-  private track<T>(promise: Promise<T>): Promise<T> {
-    this.inFlight.add(promise);
-    const done = () => this.inFlight.delete(promise);
-    promise.then(done, done);
-    return promise;
-  }
-
   private async writeOffsets(group: ClassicGroup, changes: readonly { topic: string; partition: number; value: CommittedOffset | null }[]): Promise<void> {
     const sequence = ++this.writeSequence;
     for (const c of changes) group.latestWrites.set(offsetKey(c.topic, c.partition), sequence);
-    const writes: OffsetWrite[] = changes.map((c) => ({ key: { groupId: group.groupId, topic: c.topic, partition: c.partition }, value: c.value }));
+    const writes: OffsetsTopicWrite[] = changes.map((c) => ({ key: { groupId: group.groupId, topic: c.topic, partition: c.partition }, value: c.value }));
     try {
-      await this.track(this.topic.write(group.groupId, writes));
+      await this.topic.write(group.groupId, writes);
       for (const c of changes) {
         if (group.latestWrites.get(offsetKey(c.topic, c.partition)) === sequence) group.setOffset(c.topic, c.partition, c.value);
       }
@@ -86,7 +62,7 @@ export class GroupOffsets {
   }
 
   private partitionExists(topic: string, partition: number): boolean {
-    return this.broker.hasTopic(topic) && Number.isInteger(partition) && partition >= 0 && partition < this.broker.describeTopic(topic).partitions.length;
+    return Number.isInteger(partition) && partition >= 0 && partition < (this.topics.partitionCount(topic) ?? 0);
   }
 
   /** The group a commit may write to, or the error every partition of the commit gets. */
@@ -145,7 +121,7 @@ export class GroupOffsets {
     try {
       await this.writeOffsets(target, changes);
     } catch (error) {
-      const errorCode = writeErrorCode(error);
+      const errorCode = offsetWriteErrorCode(error);
       for (const result of written) result.errorCode = errorCode;
     }
     return results;
@@ -247,7 +223,7 @@ export class GroupOffsets {
     try {
       await this.writeOffsets(group, changes);
     } catch (error) {
-      const errorCode = writeErrorCode(error);
+      const errorCode = offsetWriteErrorCode(error);
       for (const result of written) result.errorCode = errorCode;
     }
     return { errorCode: ErrorCode.NONE, topics: results };
@@ -266,18 +242,19 @@ export class GroupOffsets {
     if (!group.is(GroupState.Empty) || group.members.size > 0) return ErrorCode.NON_EMPTY_GROUP;
     for (const cancel of group.pendingMembers.values()) cancel();
     group.pendingMembers.clear();
-    const writes: OffsetWrite[] = [];
+    const writes: OffsetsTopicWrite[] = [];
     for (const [topic, partitions] of group.offsets) {
       for (const partition of partitions.keys()) writes.push({ key: { groupId, topic, partition }, value: null });
     }
-    // Dead before the tombstones are written: a later commit creates a new group whose records
-    // land after them in the log.
+    if (group.protocolType !== null) writes.push({ groupId, group: null });
+    // Dead before the tombstones are written: a later commit or join creates a new group whose
+    // records land after them in the log.
     this.registry.remove(group);
     try {
-      await this.track(this.topic.write(groupId, writes));
+      await this.topic.write(groupId, writes);
       return ErrorCode.NONE;
     } catch (error) {
-      return writeErrorCode(error);
+      return offsetWriteErrorCode(error);
     }
   }
 
@@ -304,9 +281,12 @@ export class GroupOffsets {
       }
       expired += changes.length;
       writes.push(
-        this.writeOffsets(group, changes).then(() => {
+        this.writeOffsets(group, changes).then(async () => {
           const unused = group.offsetCount() === 0 && group.size === 0 && group.latestWrites.size === 0;
-          if (unused && group.is(GroupState.Empty) && this.registry.isLive(group)) this.registry.remove(group);
+          if (!unused || !group.is(GroupState.Empty) || !this.registry.isLive(group)) return;
+          this.registry.remove(group);
+          // A failed tombstone leaves the Empty group stored; the next load restores it and the next check removes it again.
+          if (group.protocolType !== null) await this.topic.write(group.groupId, [{ groupId: group.groupId, group: null }]).catch(groupWriteErrorCode);
         }),
       );
     }
@@ -327,7 +307,7 @@ export class GroupOffsets {
     if (existing !== undefined && (!existing.is(GroupState.Empty) || existing.size > 0)) {
       throw new KafkaError('NON_EMPTY_GROUP', `group "${groupId}" has active members; stop its consumers before resetting offsets`);
     }
-    const partitions = this.broker.describeTopic(topic).partitions;
+    const partitions = this.topics.partitionOffsets(topic);
     let offsets: { partition: number; offset: number }[];
     if (target === 'earliest') offsets = partitions.map((p) => ({ partition: p.partition, offset: p.logStartOffset }));
     else if (target === 'latest') offsets = partitions.map((p) => ({ partition: p.partition, offset: p.highWatermark }));
@@ -336,8 +316,8 @@ export class GroupOffsets {
         throw new KafkaError('INVALID_REQUEST', `reset timestamp must be a non-negative integer (ms), got ${target.timestamp}`);
       }
       offsets = partitions.map((p) => {
-        const found = this.broker.listOffsets(topic, p.partition, target.timestamp).offset;
-        return { partition: p.partition, offset: found >= 0 ? found : this.broker.listOffsets(topic, p.partition, ListOffsetsTimestamp.latest).offset };
+        const found = this.topics.offsetForTimestamp(topic, p.partition, target.timestamp);
+        return { partition: p.partition, offset: found >= 0 ? found : p.highWatermark };
       });
     } else {
       offsets = [...target.offsets].map(([partition, offset]) => {
@@ -361,6 +341,6 @@ export class GroupOffsets {
   /** Refuses new work and waits for the writes already issued. */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.allSettled([...this.inFlight]);
+    await this.topic.settled();
   }
 }

@@ -1,7 +1,7 @@
 import { ErrorCode } from '../../sdk/protocol/error-codes.ts';
 import { KafkaError } from '../../sdk/protocol/kafka-error.ts';
-import type { Broker } from '../broker.ts';
 import { EMPTY_BYTES } from './classic-group.ts';
+import type { TopicOffsetsView } from './group-host.ts';
 import type { GroupRegistry } from './group-registry.ts';
 import { GroupState, parseGroupState } from './group-state.ts';
 import type { DescribedGroup, GroupDescription, ListedGroup, PartitionLag } from './group-types.ts';
@@ -44,12 +44,12 @@ export function listGroups(registry: GroupRegistry, statesFilter: readonly strin
 }
 
 /** A group with its committed offsets and their lag behind each partition's high watermark. */
-export function describeGroupWithLag(registry: GroupRegistry, broker: Broker, groupId: string): GroupDescription {
+export function describeGroupWithLag(registry: GroupRegistry, topics: TopicOffsetsView, groupId: string): GroupDescription {
   const group = registry.get(groupId);
   if (group === undefined) throw new KafkaError('GROUP_ID_NOT_FOUND', `group "${groupId}" does not exist`);
   const offsets: PartitionLag[] = [];
   for (const [topic, partitions] of group.offsets) {
-    const described = broker.hasTopic(topic) ? broker.describeTopic(topic).partitions : [];
+    const described = topics.partitionCount(topic) === undefined ? [] : topics.partitionOffsets(topic);
     for (const [partition, c] of partitions) {
       const highWatermark = described[partition]?.highWatermark ?? -1;
       offsets.push({

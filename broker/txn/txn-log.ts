@@ -1,8 +1,6 @@
 import { RecordBatchBuilder } from '../../sdk/record/record-batch-builder.ts';
-import type { Broker } from '../broker.ts';
-import { Acks } from '../log/acks.ts';
+import { INTERNAL_TOPIC_CONFIG, type InternalTopics } from '../internal-topics.ts';
 import { decodeTxnKey, decodeTxnValue, encodeTxnKey, encodeTxnValue, type TxnRecordValue } from './txn-record.ts';
-import { replayPartition } from '../replay-partition.ts';
 
 export const TRANSACTION_STATE_TOPIC = '__transaction_state';
 
@@ -12,20 +10,13 @@ export const TRANSACTION_STATE_TOPIC = '__transaction_state';
  * before the coordinator acts on it, so a restart resumes from the last durable state.
  */
 export class TxnLog {
-  private creating: Promise<void> | undefined;
-
   constructor(
-    private readonly broker: Broker,
+    private readonly topics: InternalTopics,
     private readonly nowMs: () => number,
   ) {}
 
-  private ensureTopic(): Promise<void> {
-    if (this.broker.hasTopic(TRANSACTION_STATE_TOPIC)) return Promise.resolve();
-    this.creating ??= this.broker
-      .createTopic(TRANSACTION_STATE_TOPIC, { partitions: 1, config: { 'cleanup.policy': 'compact' } })
-      .then(() => undefined)
-      .finally(() => (this.creating = undefined));
-    return this.creating;
+  private async ensureTopic(): Promise<void> {
+    await this.topics.create(TRANSACTION_STATE_TOPIC, { partitions: 1, config: INTERNAL_TOPIC_CONFIG });
   }
 
   /** Appends one id's new state (null: forget it), resolving once it is fsynced. */
@@ -33,14 +24,14 @@ export class TxnLog {
     await this.ensureTopic();
     const builder = new RecordBatchBuilder({ clock: this.nowMs });
     builder.append({ key: encodeTxnKey(transactionalId), value: value === null ? null : encodeTxnValue(value) });
-    await this.broker.append(TRANSACTION_STATE_TOPIC, 0, builder.seal(), Acks.all);
+    await this.topics.append(TRANSACTION_STATE_TOPIC, 0, builder.seal());
   }
 
   /** Every id's last state in log order; later records replace earlier ones, tombstones delete. */
   async replay(): Promise<Map<string, TxnRecordValue>> {
     const states = new Map<string, TxnRecordValue>();
-    if (!this.broker.hasTopic(TRANSACTION_STATE_TOPIC)) return states;
-    await replayPartition(this.broker, TRANSACTION_STATE_TOPIC, 0, (record) => {
+    if (this.topics.partitionCount(TRANSACTION_STATE_TOPIC) === undefined) return states;
+    await this.topics.replay(TRANSACTION_STATE_TOPIC, 0, (record) => {
       const id = record.key === null ? undefined : decodeTxnKey(record.key);
       if (id === undefined) return;
       if (record.value === null) states.delete(id);

@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Acks, Broker, type BrokerOptions } from '../../../broker/mod.ts';
+import { Acks, Broker, type BrokerOptions, nodeFileSystem } from '../../../broker/mod.ts';
+import { FaultInjectingFileSystem } from '../../../broker/log/fault-injecting-file-system.ts';
 import { KafkaError, RecordBatchBuilder, readRecordBatches } from '../../../sdk/mod.ts';
 
 const dirs: string[] = [];
@@ -131,6 +132,15 @@ describe('topics', () => {
     const error = await expectKafkaError(Broker.open({ config: { dataDir } }), 'KAFKA_STORAGE_ERROR');
     expect(error.message).toMatch(/live-0.*no topics\.json/);
     expect(readdirSync(dataDir)).toContain('live-0');
+  });
+
+  it('writes the recovery checkpoint one writer at a time while topic changes and the periodic checkpoint overlap', async () => {
+    // Fsyncs finish on a later macrotask, so each checkpoint write stays open across several of
+    // the 1 ms periodic writes; two writers of the one temp file would rename it from under each other.
+    const fs = new FaultInjectingFileSystem(nodeFileSystem);
+    const broker = await openBroker(tempDir(), { fs, config: { checkpointIntervalMs: 1 } });
+    for (let i = 0; i < 30; i++) await broker.createTopic(`t${i}`, { partitions: 2 });
+    expect(broker.listTopics()).toHaveLength(30);
   });
 
   it('reports an unreadable catalogue instead of starting empty', async () => {

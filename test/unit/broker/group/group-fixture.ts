@@ -1,27 +1,39 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { Broker } from '../../../../broker/broker.ts';
+import type { GroupCoordinator } from '../../../../broker/group/group-coordinator.ts';
 import type { GroupCoordinatorOpenOptions } from '../../../../broker/group/group-options.ts';
+import type { FileSystem } from '../../../../broker/log/file-system.ts';
 import type { JoinGroupInput, JoinGroupResult, ProtocolMetadata } from '../../../../broker/group/group-types.ts';
+import { ErrorCode } from '../../../../sdk/protocol/error-codes.ts';
 import { encodeConsumerProtocolSubscription } from '../../../../sdk/protocol/messages/consumer-protocol-subscription.ts';
 import { Writer } from '../../../../sdk/protocol/writer.ts';
-import { ManualScheduler } from './manual-scheduler.ts';
+import { ManualScheduler, type ManualSchedulerOptions } from './manual-scheduler.ts';
 
 export const SESSION_MS = 1_000;
 export const REBALANCE_MS = 5_000;
 
 /** A broker in a fresh temp dir whose group coordinator runs on a manual clock. */
 export class GroupFixture {
-  readonly scheduler = new ManualScheduler();
+  readonly scheduler: ManualScheduler;
   readonly dataDir = mkdtempSync(join(tmpdir(), 'rill-groups-'));
   broker!: Broker;
+  /** The filesystem the next open uses; the real one when undefined. */
+  fs: FileSystem | undefined;
 
-  constructor(readonly options: GroupCoordinatorOpenOptions = {}) {}
+  constructor(
+    readonly options: GroupCoordinatorOpenOptions = {},
+    schedulerOptions: ManualSchedulerOptions = {},
+  ) {
+    this.scheduler = new ManualScheduler(schedulerOptions);
+  }
 
   async open(options: GroupCoordinatorOpenOptions = {}): Promise<Broker> {
     this.broker = await Broker.open({
       config: { dataDir: this.dataDir },
+      ...(this.fs === undefined ? {} : { fs: this.fs }),
       clock: { nowMs: () => this.scheduler.nowMs() },
       groups: { scheduler: this.scheduler, minSessionTimeoutMs: 100, initialRebalanceDelayMs: 0, ...this.options, ...options },
     });
@@ -83,3 +95,46 @@ export async function isSettled(promise: Promise<unknown>): Promise<boolean> {
 }
 
 export type Join = Promise<JoinGroupResult>;
+
+export const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+/** Joins a new member into `groupId` and waits for it to be part of a settled (Stable) generation alone or with others. */
+export async function joinAlone(groups: GroupCoordinator, groupId: string, overrides: Partial<JoinGroupInput> = {}): Promise<JoinGroupResult> {
+  const result = await groups.joinGroup(joinInput(groupId, overrides));
+  expect(result.errorCode).toBe(ErrorCode.NONE);
+  return result;
+}
+
+export function heartbeat(groups: GroupCoordinator, groupId: string, r: JoinGroupResult, instanceId: string | null = null): number {
+  return groups.heartbeat({ groupId, generationId: r.generationId, memberId: r.memberId, groupInstanceId: instanceId });
+}
+
+export async function sync(groups: GroupCoordinator, groupId: string, r: JoinGroupResult, assignments: { memberId: string; assignment: Uint8Array }[] = []) {
+  return groups.syncGroup({
+    groupId,
+    generationId: r.generationId,
+    memberId: r.memberId,
+    groupInstanceId: null,
+    protocolType: null,
+    protocolName: null,
+    assignments,
+  });
+}
+
+/** Two members A (leader) and B in a Stable generation. */
+export async function stablePair(f: GroupFixture, groupId = 'g') {
+  const groups = f.groups;
+  const a1 = await joinAlone(groups, groupId, { clientId: 'a' });
+  const bJoin = groups.joinGroup(joinInput(groupId, { clientId: 'b' }));
+  expect(heartbeat(groups, groupId, a1)).toBe(ErrorCode.REBALANCE_IN_PROGRESS);
+  const aJoin = groups.joinGroup(joinInput(groupId, { clientId: 'a', memberId: a1.memberId }));
+  const [a, b] = await Promise.all([aJoin, bJoin]);
+  const aSync = sync(groups, groupId, a, [
+    { memberId: a.memberId, assignment: bytes('A') },
+    { memberId: b.memberId, assignment: bytes('B') },
+  ]);
+  const bSync = sync(groups, groupId, b);
+  await Promise.all([aSync, bSync]);
+  expect(groups.describeGroups([groupId])[0]!.groupState).toBe('Stable');
+  return { a, b };
+}
