@@ -1,4 +1,5 @@
 import type { RecordHeader } from '../../sdk/record/record.ts';
+import type { Serde } from '../../sdk/serde/serde.ts';
 import type { RecordMetadata } from '../topology/stream-record.ts';
 
 /**
@@ -19,6 +20,12 @@ export class Job implements RecordMetadata {
   holdsLane = false;
   /** Still inside its synchronous processing, which may start asynchronous steps. */
   private running = true;
+  /**
+   * The input key as its source deserialized it, and the serde that did: a sink writing the same
+   * key with the same serde reuses `rawKey` instead of serializing the key again.
+   */
+  key: unknown = undefined;
+  keySerde: Serde<unknown> | undefined = undefined;
 
   constructor(
     readonly topic: string,

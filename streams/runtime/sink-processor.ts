@@ -2,7 +2,20 @@ import { isTextSerde } from '../../sdk/serde/serde.ts';
 import type { Processor } from '../topology/processor.ts';
 import type { StreamRecord } from '../topology/stream-record.ts';
 import type { SinkNode, TopicRef } from '../topology/topology-nodes.ts';
+import { Job } from './job.ts';
 import type { RecordCollector } from './record-collector.ts';
+
+/**
+ * The key's bytes: the input record's own when the key is the input's (a primitive, so equal means
+ * unchanged; an object could have been changed in place) and the serde is the input's; else serialized.
+ */
+function keyBytes(node: SinkNode, record: StreamRecord<unknown, unknown>): Uint8Array | null {
+  const key = record.key;
+  if (key === null || key === undefined) return null;
+  const origin = record.metadata;
+  if (typeof key !== 'object' && origin instanceof Job && origin.keySerde === node.keySerde && origin.key === key) return origin.rawKey;
+  return node.keySerde.serialize(key);
+}
 
 /** Serializes records and hands them to the collector, to a fixed topic or one chosen per record. */
 export function sinkProcessor(node: SinkNode, collector: RecordCollector, topicName: (ref: TopicRef) => string): Processor<unknown, unknown> {
@@ -25,7 +38,7 @@ export function sinkProcessor(node: SinkNode, collector: RecordCollector, topicN
       collector.send({
         topic,
         partition,
-        key: record.key === null || record.key === undefined ? null : node.keySerde.serialize(record.key),
+        key: keyBytes(node, record),
         value: record.value === null || record.value === undefined ? null : wireValue(record.value),
         timestamp: record.timestamp,
         headers: record.headers,

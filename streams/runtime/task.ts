@@ -149,13 +149,10 @@ export class Task {
     const job = new Job(input.topic, input.partition, input.offset, input.timestamp, input.key, input.value, input.headers, (j) => this.settled(j));
     let record: StreamRecord<unknown, unknown>;
     try {
-      record = new StreamRecord(
-        deserialize(source.keySerde, input.key, 'key'),
-        deserialize(source.valueSerde, input.value, 'value'),
-        input.timestamp,
-        input.headers,
-        job,
-      );
+      const key = deserialize(source.keySerde, input.key, 'key');
+      record = new StreamRecord(key, deserialize(source.valueSerde, input.value, 'value'), input.timestamp, input.headers, job);
+      job.key = key;
+      job.keySerde = source.keySerde;
     } catch (error) {
       this.host.onFailure({ kind: 'deserialization', taskId: this.id, job, error });
       return;

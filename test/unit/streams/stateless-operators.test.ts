@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Effect } from 'effect';
 import { jsonSerde, stringSerde } from '../../../sdk/mod.ts';
-import { DeadLetterHeader, StreamsBuilder, TopologyError, TopologyTestDriver } from '../../../streams/mod.ts';
+import { DeadLetterHeader, type ProcessorContext, StreamsBuilder, TopologyError, TopologyTestDriver } from '../../../streams/mod.ts';
 
 interface Order {
   id: string;
@@ -99,5 +99,31 @@ describe('stateless operators through the test driver', () => {
     expect(() => s.to('out')).toThrow(/needs a value serde/);
     builder.stream('other', { name: 'src' });
     expect(() => builder.stream('third', { name: 'src' })).toThrow(/used twice/);
+  });
+
+  it('writes an unchanged key with its input bytes only under the same serde, and re-serializes a key object changed in place', async () => {
+    const builder = new StreamsBuilder();
+    const input = builder.stream('in', { key: stringSerde, value: stringSerde });
+    input.to('same');
+    input.to('other-serde', { key: jsonSerde<string>() });
+    builder
+      .stream('objects', { key: jsonSerde<{ id: number }>(), value: stringSerde })
+      .process<{ id: number }, string>(() => {
+        let ctx!: ProcessorContext<{ id: number }, string>;
+        return {
+          init: (c) => void (ctx = c),
+          process: (record) => {
+            record.key.id += 1;
+            ctx.forward(record);
+          },
+        };
+      }, { key: jsonSerde<{ id: number }>(), value: stringSerde })
+      .to('objects-out');
+    const driver = new TopologyTestDriver(builder.build());
+    await driver.inputTopic('in', { key: stringSerde, value: stringSerde }).pipe('k', 'v');
+    await driver.inputTopic('objects', { key: jsonSerde<{ id: number }>(), value: stringSerde }).pipe({ id: 1 }, 'v');
+    expect(driver.outputTopic('same').readRecords().map((r) => decoder.decode(r.key as Uint8Array))).toEqual(['k']);
+    expect(driver.outputTopic('other-serde').readRecords().map((r) => decoder.decode(r.key as Uint8Array))).toEqual(['"k"']);
+    expect(driver.outputTopic('objects-out', { key: jsonSerde<{ id: number }>() }).readKeyValues().map(([k]) => k)).toEqual([{ id: 2 }]);
   });
 });
