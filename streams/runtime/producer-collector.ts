@@ -7,8 +7,8 @@ const DISPATCH_RECORDS = 2048;
 const MAX_PENDING_DISPATCHES = 1024;
 
 /**
- * The runtime's collector: records go to the producer in batches (one `sendBatch` per dispatch,
- * not a promise per record). The first failed send is kept and reported by `flush`, which a
+ * The runtime's collector: records go to the producer in batches (one `sendAll` per dispatch, not
+ * a promise or an answer object per record). The first failed send is kept and reported by `flush`, which a
  * commit awaits before it sends offsets, so a transaction never commits around a lost record.
  * It also remembers, per changelog partition, the offset after the last record this transaction
  * wrote there: the changelog offset a store's committed state covers.
@@ -41,13 +41,14 @@ export class ProducerCollector implements RecordCollector {
     const records = this.pending;
     this.pending = [];
     this.dispatches.push(
-      this.producer.sendBatch(records).then(
-        (sent) => {
-          for (let i = 0; i < sent.length; i++) {
-            const meta = sent[i]!;
-            if (!this.isChangelog(meta.topic)) continue;
-            const key = `${meta.topic}\u0000${meta.partition}`;
-            if (meta.offset + 1 > (this.changelogEnds.get(key) ?? -1)) this.changelogEnds.set(key, meta.offset + 1);
+      this.producer.sendAll(records).then(
+        (ends) => {
+          for (const [topic, partitions] of ends) {
+            if (!this.isChangelog(topic)) continue;
+            for (const [partition, end] of partitions) {
+              const key = `${topic}\u0000${partition}`;
+              if (end > (this.changelogEnds.get(key) ?? -1)) this.changelogEnds.set(key, end);
+            }
           }
         },
         (error: unknown) => {

@@ -65,6 +65,8 @@ export class Task {
   private readonly positions = new Map<string, { topic: string; partition: number; offset: number }>();
   private streamTime = -1;
   private closed = false;
+  /** One callback for every job (not a closure per record). */
+  private readonly onSettled = (job: Job): void => this.settled(job);
 
   constructor(
     readonly id: TaskId,
@@ -146,7 +148,7 @@ export class Task {
     if (source === undefined) throw new Error(`invariant: task ${this.id.subtopology}_${this.id.partition} reads no topic "${input.topic}"`);
     this.positions.set(`${input.topic}\u0000${input.partition}`, { topic: input.topic, partition: input.partition, offset: input.offset + 1 });
     if (input.timestamp > this.streamTime) this.streamTime = input.timestamp;
-    const job = new Job(input.topic, input.partition, input.offset, input.timestamp, input.key, input.value, input.headers, (j) => this.settled(j));
+    const job = new Job(input.topic, input.partition, input.offset, input.timestamp, input.key, input.value, input.headers, this.onSettled);
     let record: StreamRecord<unknown, unknown>;
     try {
       const key = deserialize(source.keySerde, input.key, 'key');

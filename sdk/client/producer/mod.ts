@@ -1,4 +1,5 @@
 export { Producer, type Transaction } from './producer.ts';
+export type { PartitionEndOffsets } from './producer-batch.ts';
 export type { ProducerOptions } from './producer-options.ts';
 export {
   Acks,

@@ -12,11 +12,18 @@ function capture(resolve: (metadata: RecordMetadata) => void, reject: (error: un
   capturedReject = reject;
 }
 
+/** Where the records of one `sendBatch` or `sendAll` call report as their batches are answered. */
+export interface BatchSink {
+  /** A record was acknowledged at `offset` (-1 without an answer); `slot` is its index in the call. */
+  settleRecord(topic: string, partition: number, offset: number, timestamp: number, slot: number): void;
+  fail(error: unknown): void;
+}
+
 /**
  * Collects the offsets of one `sendBatch` call's records, which may land in many batches, and
  * settles its promise once: with every record's metadata, or with the first failure.
  */
-export class RecordSink {
+export class RecordSink implements BatchSink {
   readonly done: Promise<RecordMetadata[]>;
   private readonly results: RecordMetadata[];
   private remaining: number;
@@ -34,9 +41,47 @@ export class RecordSink {
     if (count === 0) this.resolve(this.results);
   }
 
-  settle(slot: number, metadata: RecordMetadata): void {
-    this.results[slot] = metadata;
+  settleRecord(topic: string, partition: number, offset: number, timestamp: number, slot: number): void {
+    this.results[slot] = { topic, partition, offset, timestamp };
     if (--this.remaining === 0 && !this.failed) this.resolve(this.results);
+  }
+
+  fail(error: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.reject(error);
+  }
+}
+
+/** The offset after the last record a `sendAll` call wrote to each partition (topic → partition → offset). */
+export type PartitionEndOffsets = ReadonlyMap<string, ReadonlyMap<number, number>>;
+
+/**
+ * Settles one `sendAll` call once every record is acknowledged, keeping only each partition's end
+ * offset: no object per record, for callers that send many and need no per-record answer.
+ */
+export class EndOffsetsSink implements BatchSink {
+  readonly done: Promise<PartitionEndOffsets>;
+  private readonly ends = new Map<string, Map<number, number>>();
+  private remaining: number;
+  private resolve!: (ends: PartitionEndOffsets) => void;
+  private reject!: (error: unknown) => void;
+  private failed = false;
+
+  constructor(count: number) {
+    this.remaining = count;
+    this.done = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    if (count === 0) this.resolve(this.ends);
+  }
+
+  settleRecord(topic: string, partition: number, offset: number): void {
+    let partitions = this.ends.get(topic);
+    if (partitions === undefined) this.ends.set(topic, (partitions = new Map()));
+    if (offset + 1 > (partitions.get(partition) ?? -1)) partitions.set(partition, offset + 1);
+    if (--this.remaining === 0 && !this.failed) this.resolve(this.ends);
   }
 
   fail(error: unknown): void {
@@ -54,7 +99,7 @@ export class RecordSink {
 export class ProducerBatch {
   private readonly builder: RecordBatchBuilder;
   /** Per record: the resolver of its own promise (`send`), or the sink of its `sendBatch` call. */
-  private readonly resolvers: (((metadata: RecordMetadata) => void) | RecordSink)[] = [];
+  private readonly resolvers: (((metadata: RecordMetadata) => void) | BatchSink)[] = [];
   /** Per record: the rejecter of its own promise, or its index in its sink. */
   private readonly rejecters: (((error: unknown) => void) | number)[] = [];
   /** Each record's create time, for its RecordMetadata. */
@@ -98,7 +143,7 @@ export class ProducerBatch {
   }
 
   /** Like `add`, but the record's metadata goes to `sink` at `slot` instead of a promise of its own. */
-  addToSink(record: RecordInput & { timestamp: number }, sizeBytes: number, sink: RecordSink, slot: number): void {
+  addToSink(record: RecordInput & { timestamp: number }, sizeBytes: number, sink: BatchSink, slot: number): void {
     this.builder.append(record);
     this.timestamps.push(record.timestamp);
     this.sizeBytes += sizeBytes;
@@ -122,15 +167,11 @@ export class ProducerBatch {
   complete(baseOffset: number, logAppendTimeMs: number): void {
     const { topic, partition, resolvers, rejecters, timestamps } = this;
     for (let i = 0; i < resolvers.length; i++) {
-      const metadata: RecordMetadata = {
-        topic,
-        partition,
-        offset: baseOffset < 0 ? -1 : baseOffset + i,
-        timestamp: logAppendTimeMs >= 0 ? logAppendTimeMs : timestamps[i]!,
-      };
+      const offset = baseOffset < 0 ? -1 : baseOffset + i;
+      const timestamp = logAppendTimeMs >= 0 ? logAppendTimeMs : timestamps[i]!;
       const resolver = resolvers[i]!;
-      if (typeof resolver === 'function') resolver(metadata);
-      else resolver.settle(rejecters[i] as number, metadata);
+      if (typeof resolver === 'function') resolver({ topic, partition, offset, timestamp });
+      else resolver.settleRecord(topic, partition, offset, timestamp, rejecters[i] as number);
     }
   }
 

@@ -9,7 +9,7 @@ import { Signal } from '../signal.ts';
 import { jumpHashPartitioner, murmur2Partitioner, type Partitioner } from './partitioner.ts';
 import type { ProducerOptions } from './producer-options.ts';
 import type { AcksValue, ConsumerGroupMetadata, HeaderInput, OffsetToCommit, ProducerRecord, RecordMetadata } from './producer-types.ts';
-import { RecordSink } from './producer-batch.ts';
+import { type BatchSink, EndOffsetsSink, type PartitionEndOffsets, RecordSink } from './producer-batch.ts';
 import { estimateBytes, RecordAccumulator } from './record-accumulator.ts';
 import { Sender } from './sender.ts';
 import { TransactionManager } from './transaction-manager.ts';
@@ -81,7 +81,7 @@ export class Producer<K = Uint8Array, V = Uint8Array> {
    * Sends between their call and their append, in call order: flush and commit wait for them too.
    * Their records stay the caller's until appended; awaiting the returned promises bounds them.
    */
-  private readonly waiting: { records: readonly ProducerRecord<K, V>[]; next: number; sink: RecordSink }[] = [];
+  private readonly waiting: { records: readonly ProducerRecord<K, V>[]; next: number; sink: BatchSink }[] = [];
   private readonly appended = new Signal();
   private closed = false;
 
@@ -202,6 +202,24 @@ export class Producer<K = Uint8Array, V = Uint8Array> {
   sendBatch(records: readonly ProducerRecord<K, V>[]): Promise<RecordMetadata[]> {
     if (this.closed) return Promise.reject(new KafkaError('INVALID_TXN_STATE', 'the producer is closed'));
     const sink = new RecordSink(records.length);
+    this.sendInto(records, sink);
+    return sink.done;
+  }
+
+  /**
+   * Sends records in order and resolves once every one is acknowledged, with the offset after the
+   * last record written to each partition, or rejects with the first failure. The cheapest way to
+   * send many records: no object per record for the answer.
+   */
+  sendAll(records: readonly ProducerRecord<K, V>[]): Promise<PartitionEndOffsets> {
+    if (this.closed) return Promise.reject(new KafkaError('INVALID_TXN_STATE', 'the producer is closed'));
+    const sink = new EndOffsetsSink(records.length);
+    this.sendInto(records, sink);
+    return sink.done;
+  }
+
+  /** Appends what can be appended now and queues the rest behind earlier waiting sends. */
+  private sendInto(records: readonly ProducerRecord<K, V>[], sink: BatchSink): void {
     let i = 0;
     if (this.waiting.length === 0) {
       // One clock reading for the call: its records are sent together, and Date.now() per record
@@ -220,11 +238,10 @@ export class Producer<K = Uint8Array, V = Uint8Array> {
       }
     }
     if (i < records.length) this.enqueue(records, i, sink);
-    return sink.done;
   }
 
   /** Queues the rest of a send that could not append at once; one loop appends the queue in call order. */
-  private enqueue(records: readonly ProducerRecord<K, V>[], from: number, sink: RecordSink): void {
+  private enqueue(records: readonly ProducerRecord<K, V>[], from: number, sink: BatchSink): void {
     this.waiting.push({ records, next: from, sink });
     if (this.waiting.length === 1) void this.appendWaiting();
   }
@@ -288,8 +305,8 @@ export class Producer<K = Uint8Array, V = Uint8Array> {
 
   /** Encodes a record whose buffer memory is reserved into its partition's open batch (giving the memory back if that fails). */
   private appendPrepared(topic: string, prepared: PreparedRecord, nowMs: number): Promise<RecordMetadata>;
-  private appendPrepared(topic: string, prepared: PreparedRecord, nowMs: number, sink: RecordSink, slot: number): undefined;
-  private appendPrepared(topic: string, prepared: PreparedRecord, nowMs: number, sink?: RecordSink, slot = 0): Promise<RecordMetadata> | undefined {
+  private appendPrepared(topic: string, prepared: PreparedRecord, nowMs: number, sink: BatchSink, slot: number): undefined;
+  private appendPrepared(topic: string, prepared: PreparedRecord, nowMs: number, sink?: BatchSink, slot = 0): Promise<RecordMetadata> | undefined {
     const queue = this.accumulator.queue(topic, prepared.partition);
     const opensBatch = queue.open === undefined;
     let done: Promise<RecordMetadata> | undefined;

@@ -1,7 +1,7 @@
 import { KafkaError } from '../../protocol/kafka-error.ts';
 import type { CompressionName } from '../../record/compression.ts';
 import type { RecordHeader, RecordInput } from '../../record/record.ts';
-import { ProducerBatch, type RecordSink } from './producer-batch.ts';
+import { type BatchSink, ProducerBatch } from './producer-batch.ts';
 import type { RecordMetadata } from './producer-types.ts';
 
 /** One partition's batches: the open one taking records, then closed ones in send order. */
@@ -137,13 +137,13 @@ export class RecordAccumulator {
    * Throws (adding nothing) when the record cannot be encoded.
    */
   append(queue: PartitionQueue, record: RecordInput & { timestamp: number }, sizeBytes: number, nowMs: number): Promise<RecordMetadata>;
-  append(queue: PartitionQueue, record: RecordInput & { timestamp: number }, sizeBytes: number, nowMs: number, sink: RecordSink, slot: number): undefined;
+  append(queue: PartitionQueue, record: RecordInput & { timestamp: number }, sizeBytes: number, nowMs: number, sink: BatchSink, slot: number): undefined;
   append(
     queue: PartitionQueue,
     record: RecordInput & { timestamp: number },
     sizeBytes: number,
     nowMs: number,
-    sink?: RecordSink,
+    sink?: BatchSink,
     slot = 0,
   ): Promise<RecordMetadata> | undefined {
     let batch = queue.open;
