@@ -1,4 +1,5 @@
 import { KafkaError } from '../protocol/kafka-error.ts';
+import { readInt64BE, writeInt64BE } from './int64.ts';
 import type { Serde, TextSerde } from './serde.ts';
 
 const encoder = new TextEncoder();
@@ -65,15 +66,12 @@ export const longSerde: Serde<number> = {
   serialize: (value) => {
     if (!Number.isSafeInteger(value)) throw new KafkaError('INVALID_RECORD', `${value} is not a safe integer for a 64-bit long`);
     const bytes = new Uint8Array(8);
-    const view = new DataView(bytes.buffer);
-    view.setInt32(0, Math.floor(value / 0x1_0000_0000));
-    view.setUint32(4, value >>> 0);
+    writeInt64BE(bytes, 0, value);
     return bytes;
   },
   deserialize: (bytes) => {
     if (bytes.length !== 8) throw new KafkaError('CORRUPT_MESSAGE', `a long is 8 bytes, not ${bytes.length}`);
-    const view = new DataView(bytes.buffer, bytes.byteOffset, 8);
-    const value = view.getInt32(0) * 0x1_0000_0000 + view.getUint32(4);
+    const value = readInt64BE(bytes, 0);
     if (!Number.isSafeInteger(value)) throw new KafkaError('CORRUPT_MESSAGE', 'the long does not fit a safe integer');
     return value;
   },

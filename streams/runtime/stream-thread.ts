@@ -138,12 +138,15 @@ export class StreamThread {
       applicationId: this.config.applicationId,
       collector: this.collector,
       topicName: (ref) => this.layout.topicName(ref),
-      openStore: (spec) =>
-        openTaskStore(spec, {
+      openStore: (spec) => {
+        const changelog = this.layout.changelogTopic(spec.name);
+        return openTaskStore(spec, {
           partition: id.partition,
-          writeChangelog: (record) => this.collector.send({ ...record, topic: this.layout.changelogTopic(spec.name), partition: id.partition }),
+          writeChangelog: (record) =>
+            this.collector.send({ topic: changelog, partition: id.partition, key: record.key, value: record.value, timestamp: record.timestamp, headers: record.headers }),
           changelogTimestampMs: () => Math.max(0, streamTimeMs()),
-        }),
+        });
+      },
       onFailure: (failure) => this.onRecordFailure(failure),
       nowMs: () => Date.now(),
     };

@@ -6,7 +6,7 @@ import { isTextSerde, type Serde } from '../../serde/serde.ts';
 import type { Transport } from '../../transport/transport.ts';
 import { ClusterMetadata } from '../cluster-metadata.ts';
 import { Signal } from '../signal.ts';
-import { jumpHashPartitioner, murmur2Partitioner, type Partitioner } from './partitioner.ts';
+import { jumpHashPartitioner, murmur2, murmur2Partitioner, type Partitioner } from './partitioner.ts';
 import type { ProducerOptions } from './producer-options.ts';
 import type { AcksValue, ConsumerGroupMetadata, HeaderInput, OffsetToCommit, ProducerRecord, RecordMetadata } from './producer-types.ts';
 import { type BatchSink, EndOffsetsSink, type PartitionEndOffsets, RecordSink } from './producer-batch.ts';
@@ -70,6 +70,8 @@ export class Producer<K = Uint8Array, V = Uint8Array> {
    * encoded once, in place, instead of through a byte copy per value.
    */
   private readonly valueWire: (value: V) => Uint8Array | string;
+  /** Keys and values go to batches as they are (bytes key, bytes or wire value). */
+  private readonly passThrough: boolean;
   private readonly partitioner: Partitioner;
   private readonly sticky = new Map<string, number>();
   private readonly idempotent: boolean;
@@ -103,6 +105,7 @@ export class Producer<K = Uint8Array, V = Uint8Array> {
     this.keySerde = options.keySerde ?? (bytesSerde as unknown as Serde<K>);
     this.valueSerde = options.valueSerde ?? (bytesSerde as unknown as Serde<V>);
     const valueSerde = this.valueSerde;
+    this.passThrough = (this.keySerde as Serde<unknown>) === bytesSerde && ((valueSerde as Serde<unknown>) === bytesSerde || (valueSerde as Serde<unknown>) === wireSerde);
     if ((valueSerde as Serde<unknown>) === wireSerde) this.valueWire = (value) => value as Uint8Array | string;
     else if (isTextSerde(valueSerde)) this.valueWire = (value) => valueSerde.toText(value);
     else this.valueWire = (value) => valueSerde.serialize(value);
@@ -286,21 +289,31 @@ export class Producer<K = Uint8Array, V = Uint8Array> {
     this.knownPartitions.set(topic, { count: metadata.leaders.length, checkedMs: Date.now() });
   }
 
-  /** Serializes the record and picks its partition. */
+  /**
+   * Serializes the record and picks its partition. A record already in wire form (bytes key, bytes
+   * or wire value, a header array and a timestamp) is its own batch input: no copy per record.
+   */
   private prepare(record: ProducerRecord<K, V>, partitionCount: number, nowMs: number): PreparedRecord {
-    const key = record.key === undefined || record.key === null ? null : this.keySerde.serialize(record.key);
-    const value = record.value === null ? null : this.valueWire(record.value);
-    const headers = toHeaders(record.headers);
-    const input = { key, value, headers, timestamp: record.timestamp ?? nowMs };
+    let input: RecordInput & { timestamp: number };
+    if (this.passThrough && record.timestamp !== undefined && record.key !== undefined && Array.isArray(record.headers)) {
+      input = record as unknown as RecordInput & { timestamp: number };
+    } else {
+      const key = record.key === undefined || record.key === null ? null : this.keySerde.serialize(record.key);
+      const value = record.value === null ? null : this.valueWire(record.value);
+      input = { key, value, headers: toHeaders(record.headers), timestamp: record.timestamp ?? nowMs };
+    }
+    const key = input.key ?? null;
     let partition = record.partition;
-    if (partition === undefined && (key !== null || !KEYLESS_STICKY.has(this.partitioner))) {
+    if (partition === undefined && key !== null) {
+      partition = this.partitioner === murmur2Partitioner ? (murmur2(key) & 0x7fffffff) % partitionCount : this.partitioner.partition({ topic: record.topic, key, partitionCount });
+    } else if (partition === undefined && !KEYLESS_STICKY.has(this.partitioner)) {
       partition = this.partitioner.partition({ topic: record.topic, key, partitionCount });
     }
     if (partition === undefined) partition = this.stickyPartition(record.topic, partitionCount);
     if (!Number.isInteger(partition) || partition < 0 || partition >= partitionCount) {
       throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `${record.topic} has ${partitionCount} partitions; partition ${partition} does not exist`);
     }
-    return { input, partition, sizeBytes: estimateBytes(key, value, headers) };
+    return { input, partition, sizeBytes: estimateBytes(key, input.value, input.headers) };
   }
 
   /** Encodes a record whose buffer memory is reserved into its partition's open batch (giving the memory back if that fails). */
