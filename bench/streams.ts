@@ -176,9 +176,6 @@ async function rillJob(setup: Setup, kind: 'stateless' | 'stateful', stateDir: s
     await app.start();
     return async () => {
       const m = app.metrics();
-      const { TRACE } = await import('../streams/runtime/stream-thread.ts');
-      const sum = TRACE.reduce((a, r) => a.map((x, i) => x + r[i]!), [0, 0, 0, 0, 0]);
-      console.log('phases ms (drain, flush, offsets, endtxn, between):', sum.map((x) => Math.round(x)).join(' '), 'n', TRACE.length);
       console.log(`${applicationId}: ${m.commits} commits (last ${m.lastCommitLatencyMs} ms, max ${m.maxCommitLatencyMs} ms), ${m.rebalances} rebalances`);
       await app.close();
     };

@@ -35,8 +35,6 @@ export interface TaskSnapshots {
   finish(tasks: readonly Task[]): Promise<void>;
 }
 
-export const TRACE: number[][] = [];
-const LAST = { end: performance.now() };
 /**
  * Send and commit errors after which this process cannot go on: the record or the request will
  * fail again however often it is retried.
@@ -271,19 +269,12 @@ export class StreamThread {
     const startedMs = Date.now();
     const tasks = this.tasks.running();
     try {
-      const t0 = performance.now();
       await this.drainAndFlush(tasks);
-      const t1 = performance.now();
       await this.collector.flush();
-      const t2 = performance.now();
       const offsets = tasks.flatMap((t) => t.committableOffsets());
       if (this.exactlyOnce) {
         if (offsets.length > 0) await this.producer.sendOffsets(offsets, this.generation ?? this.consumer.groupMetadata());
-        const t3 = performance.now();
         await this.producer.commitTransaction();
-        const t4 = performance.now();
-        TRACE.push([t1 - t0, t2 - t1, t3 - t2, t4 - t3, t0 - LAST.end]);
-        LAST.end = t4;
         this.inTransaction = false;
       } else if (offsets.length > 0) {
         await this.consumer.commit(offsets);
