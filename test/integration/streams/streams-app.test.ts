@@ -1,33 +1,58 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Broker, EmbeddedTransport } from '../../../broker/mod.ts';
-import { Admin, Consumer, longSerde, Producer, stringSerde } from '../../../sdk/mod.ts';
+import { Admin, Consumer, longSerde, Producer, stringSerde, TcpTransport, type Transport } from '../../../sdk/mod.ts';
 import { Effect } from 'effect';
 import { AppState, StreamsApp, StreamsBuilder, streamsApp } from '../../../streams/mod.ts';
+import { type BrokerProcess, startBrokerProcess } from '../../helpers/broker-process.ts';
 
-const cleanup: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
+/**
+ * The same jobs against the broker in this process (EmbeddedTransport) and against a `rill start`
+ * process over TCP: one broker per setup, each test with its own topics and application id.
+ */
+interface Setup {
+  readonly name: string;
+  open(): Promise<Transport>;
+  close(): Promise<void>;
+}
 
-async function embeddedBroker(): Promise<{ broker: Broker; transport: EmbeddedTransport; stateDir: string }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'rill-streams-broker-'));
-  const stateDir = mkdtempSync(join(tmpdir(), 'rill-streams-state-'));
-  const broker = await Broker.open({ config: { dataDir }, groups: { initialRebalanceDelayMs: 0 } });
-  const transport = new EmbeddedTransport(broker);
-  cleanup.push(async () => {
-    await transport.close();
-    await broker.close();
-    rmSync(dataDir, { recursive: true, force: true });
-    rmSync(stateDir, { recursive: true, force: true });
-  });
-  return { broker, transport, stateDir };
+function embeddedSetup(): Setup {
+  let broker: Broker | undefined;
+  let dataDir = '';
+  return {
+    name: 'the embedded broker',
+    async open() {
+      if (broker === undefined) {
+        dataDir = mkdtempSync(join(tmpdir(), 'rill-streams-broker-'));
+        broker = await Broker.open({ config: { dataDir }, groups: { initialRebalanceDelayMs: 0 } });
+      }
+      return new EmbeddedTransport(broker);
+    },
+    async close() {
+      await broker?.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function tcpSetup(): Setup {
+  let broker: BrokerProcess | undefined;
+  return {
+    name: 'TCP to a rill start process',
+    async open() {
+      broker ??= await startBrokerProcess();
+      return new TcpTransport({ bootstrapServers: [broker.bootstrap] });
+    },
+    async close() {
+      await broker?.dispose();
+    },
+  };
 }
 
 /** Reads `count` records of `topic` (read_committed) from the beginning. */
-async function readCommitted(transport: EmbeddedTransport, topic: string, count: number): Promise<[string, string][]> {
+async function readCommitted(transport: Transport, topic: string, count: number): Promise<[string, string][]> {
   const consumer = new Consumer(transport, { keySerde: stringSerde, valueSerde: stringSerde, autoOffsetReset: 'earliest' });
   const admin = new Admin(transport);
   const [info] = await admin.describeTopics([topic]);
@@ -45,7 +70,7 @@ async function readCommitted(transport: EmbeddedTransport, topic: string, count:
 }
 
 /** Every committed record of `topic` up to its current read_committed end. */
-async function readAllCommitted(transport: EmbeddedTransport, topic: string): Promise<[string, string][]> {
+async function readAllCommitted(transport: Transport, topic: string): Promise<[string, string][]> {
   const admin = new Admin(transport);
   const ends = await admin.topicOffsets(topic, 1);
   const consumer = new Consumer(transport, { keySerde: stringSerde, valueSerde: stringSerde, autoOffsetReset: 'earliest' });
@@ -66,9 +91,26 @@ async function readAllCommitted(transport: EmbeddedTransport, topic: string): Pr
   return out;
 }
 
-describe('StreamsApp over the embedded broker', () => {
+describe.each([embeddedSetup(), tcpSetup()])('StreamsApp over $name', (setup) => {
+  const cleanup: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  });
+  afterAll(() => setup.close());
+  beforeAll(() => setup.open().then((t) => t.close()));
+
+  async function openSetup(): Promise<{ transport: Transport; stateDir: string }> {
+    const stateDir = mkdtempSync(join(tmpdir(), 'rill-streams-state-'));
+    const transport = await setup.open();
+    cleanup.push(async () => {
+      await transport.close();
+      rmSync(stateDir, { recursive: true, force: true });
+    });
+    return { transport, stateDir };
+  }
+
   it('runs a stateless job exactly once: outputs and input offsets commit together', async () => {
-    const { transport, stateDir } = await embeddedBroker();
+    const { transport, stateDir } = await openSetup();
     const admin = new Admin(transport);
     await admin.createTopics([{ name: 'words', numPartitions: 3 }, { name: 'upper', numPartitions: 2 }]);
     const producer = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde });
@@ -98,7 +140,7 @@ describe('StreamsApp over the embedded broker', () => {
   });
 
   it('spreads tasks over two instances, and hands them all to one when the other closes, each record once', async () => {
-    const { transport, stateDir } = await embeddedBroker();
+    const { transport, stateDir } = await openSetup();
     const admin = new Admin(transport);
     await admin.createTopics([{ name: 'in', numPartitions: 4 }, { name: 'out', numPartitions: 1 }]);
     const producer = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde });
@@ -130,7 +172,7 @@ describe('StreamsApp over the embedded broker', () => {
   });
 
   it('runs as a scoped Effect: started on acquire, closed with its scope', async () => {
-    const { transport, stateDir } = await embeddedBroker();
+    const { transport, stateDir } = await openSetup();
     await new Admin(transport).createTopics([{ name: 'e-in', numPartitions: 1 }, { name: 'e-out', numPartitions: 1 }]);
     const builder = new StreamsBuilder();
     builder.stream('e-in', { key: stringSerde, value: stringSerde }).mapValues((v) => Effect.succeed(`${v}!`), { value: stringSerde }).to('e-out');
@@ -151,7 +193,7 @@ describe('StreamsApp over the embedded broker', () => {
   });
 
   it('dead-letters failing records inside the transaction, and stops with ERROR when the policy says fail (its partial output never commits)', async () => {
-    const { transport, stateDir } = await embeddedBroker();
+    const { transport, stateDir } = await openSetup();
     const admin = new Admin(transport);
     await admin.createTopics([{ name: 'f-in', numPartitions: 1 }, { name: 'f-out', numPartitions: 1 }]);
     const producer = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde });
@@ -186,7 +228,7 @@ describe('StreamsApp over the embedded broker', () => {
   });
 
   it('runs at-least-once without transactions: outputs flushed before offsets are committed', async () => {
-    const { transport, stateDir } = await embeddedBroker();
+    const { transport, stateDir } = await openSetup();
     const admin = new Admin(transport);
     await admin.createTopics([{ name: 'a-in', numPartitions: 2 }, { name: 'a-out', numPartitions: 2 }]);
     const producer = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde });
@@ -202,7 +244,7 @@ describe('StreamsApp over the embedded broker', () => {
   });
 
   it('keeps counts in a changelogged store through a restart: snapshot at close, nothing replayed, then counts on', async () => {
-    const { transport, stateDir } = await embeddedBroker();
+    const { transport, stateDir } = await openSetup();
     const admin = new Admin(transport);
     await admin.createTopics([{ name: 'clicks', numPartitions: 2 }, { name: 'click-counts', numPartitions: 2 }]);
     const producer = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde });
