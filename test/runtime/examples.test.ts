@@ -19,4 +19,13 @@ describe.each(runtimes)('examples on %s', (runtime) => {
     expect(exit.stdout).toMatch(/sent o-3 to partition \d at offset \d/);
     expect(exit.stdout).toMatch(/read 4 orders, total 71/);
   });
+
+  it('streams-orders runs a stateful job exactly once and reads the per-customer totals it committed', async () => {
+    const [command, args] = runtimeCommand(runtime, 'examples/streams-orders.ts');
+    const exit = await new ManagedProcess(command, args).exit();
+    expect(exit.code, exit.stderr).toBe(0);
+    expect(exit.stdout).toMatch(/Sub-topology: 1\n {4}Source: customer-totals-store-repartition-source/);
+    expect(exit.stdout).toMatch(/ada: 3 orders, 70\.00 EUR\nbob: 2 orders, 90\.00 EUR/);
+    expect(exit.stdout).toMatch(/job NOT_RUNNING: 10 records in/);
+  });
 });
