@@ -3,7 +3,8 @@ import { Admin, Producer, stringSerde, TcpTransport } from '../../sdk/mod.ts';
 import { type BrokerProcess, startBrokerProcess } from '../helpers/broker-process.ts';
 import { interopValues, readOverHttp, readWithSdk, storedCompressions, storedRecordsPrefix } from '../helpers/compression-interop.ts';
 import { librdkafkaVersion, missingLibrdkafkaTools, PYTHON, run, SKIP_LIBRDKAFKA } from '../helpers/librdkafka-tools.ts';
-import { ProduceV0Proxy } from '../helpers/produce-v0-proxy.ts';
+import type { KafkaFrameProxy } from '../helpers/kafka-frame-proxy.ts';
+import { startProduceV0Proxy } from '../helpers/produce-v0-proxy.ts';
 
 const CODECS = [
   ['gzip', 1],
@@ -56,15 +57,15 @@ c.close()
 
 let proc: BrokerProcess;
 let transport: TcpTransport;
-/** librdkafka writes through it; see ProduceV0Proxy for why. */
-let proxy: ProduceV0Proxy;
+/** librdkafka writes through it; see startProduceV0Proxy for why. */
+let proxy: KafkaFrameProxy;
 
 describe.skipIf(SKIP_LIBRDKAFKA)('compressed batches between librdkafka (kcat, confluent-kafka) and Rill', () => {
   beforeAll(async () => {
     const missing = missingLibrdkafkaTools();
     if (missing !== undefined) throw new Error(missing);
     proc = await startBrokerProcess();
-    proxy = await ProduceV0Proxy.start(proc.port);
+    proxy = await startProduceV0Proxy(proc.port);
     transport = new TcpTransport({ bootstrapServers: [proc.bootstrap] });
     await new Admin(transport).createTopics(
       CODECS.flatMap(([name]) => ['kcat', 'python', 'rill'].map((from) => ({ name: `${from}-${name}`, numPartitions: 1 }))),
