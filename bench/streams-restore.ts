@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Admin, Producer, stringSerde, TcpTransport } from '../sdk/mod.ts';
 import { printTable, runtimeName } from './report.ts';
-import { ServerProcess } from './peers/server-process.ts';
+import { startRillBroker } from './peers/rill-broker-process.ts';
 
 const { values } = parseArgs({
   options: {
@@ -68,13 +68,7 @@ function snapshotOffsets(stateDir: string): number[] {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'rill-bench-restore-'));
-const server = await ServerProcess.start({
-  name: 'rill broker',
-  command: process.execPath,
-  args: [join(ROOT, 'dist', 'broker', 'cli', 'main.js'), 'start', '--data-dir', join(dir, 'broker'), '--host', '127.0.0.1', '--kafka-port', '0', '--http-port', '0'],
-  ready: /kafka listening on \S+:\d+[\s\S]*broker ready/,
-});
-const bootstrap = `127.0.0.1:${/kafka listening on \S+:(\d+)/.exec(server.output())![1]}`;
+const { server, bootstrap } = await startRillBroker(join(dir, 'broker'));
 const transport = new TcpTransport({ bootstrapServers: [bootstrap] });
 const stateDir = join(dir, 'state');
 let job: Job | undefined;

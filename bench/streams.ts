@@ -28,7 +28,7 @@ import { KafkaListener } from '../broker/kafka/kafka-listener.ts';
 import { Admin, Producer, stringSerde, TcpTransport, type Transport } from '../sdk/mod.ts';
 import { StreamsApp, StreamsBuilder } from '../streams/mod.ts';
 import { printTable, runtimeName } from './report.ts';
-import { ServerProcess } from './peers/server-process.ts';
+import { startRillBroker } from './peers/rill-broker-process.ts';
 
 const { values } = parseArgs({
   options: {
@@ -81,13 +81,7 @@ async function embeddedSetup(dir: string): Promise<Setup> {
 }
 
 async function tcpSetup(dir: string): Promise<Setup> {
-  const server = await ServerProcess.start({
-    name: 'rill broker',
-    command: process.execPath,
-    args: [join(ROOT, 'dist', 'broker', 'cli', 'main.js'), 'start', '--data-dir', join(dir, 'broker'), '--host', '127.0.0.1', '--kafka-port', '0', '--http-port', '0'],
-    ready: /kafka listening on \S+:\d+[\s\S]*broker ready/,
-  });
-  const bootstrap = `127.0.0.1:${/kafka listening on \S+:(\d+)/.exec(server.output())![1]}`;
+  const { server, bootstrap } = await startRillBroker(join(dir, 'broker'));
   const transport = new TcpTransport({ bootstrapServers: [bootstrap] });
   return {
     name: 'tcp',

@@ -1,10 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Admin, type CompressionName, Consumer, Producer, TcpTransport } from '../../sdk/mod.ts';
 import { type PeerDriver, type PeerSession, windowed } from './peer.ts';
-import { ServerProcess } from './server-process.ts';
+import { startRillBroker } from './rill-broker-process.ts';
 
 export interface RillOptions {
   partitions: number;
@@ -24,13 +23,6 @@ export interface RillOptions {
   valuePool?: readonly Uint8Array[];
 }
 
-/** The broker's compiled CLI: the benchmark runs from dist/bench/, the broker from dist/broker/. */
-function brokerMain(): string {
-  const compiled = import.meta.url.endsWith('.js');
-  const root = fileURLToPath(new URL(compiled ? '../../../' : '../../', import.meta.url));
-  return join(root, 'dist', 'broker', 'cli', 'main.js');
-}
-
 /** Rill: the SDK client over TCP against the broker CLI as a separate Node process. */
 export function rillDriver(options: RillOptions): PeerDriver {
   return {
@@ -41,20 +33,15 @@ export function rillDriver(options: RillOptions): PeerDriver {
     unavailable: async () => undefined,
     open: async (): Promise<PeerSession> => {
       const dataDir = mkdtempSync(join(tmpdir(), 'rill-bench-client-'));
-      let server: ServerProcess | undefined;
+      let started: Awaited<ReturnType<typeof startRillBroker>>;
       try {
-        server = await ServerProcess.start({
-          name: 'rill broker',
-          command: process.execPath,
-          args: [...options.brokerNodeArgs, brokerMain(), 'start', '--data-dir', dataDir, '--host', '127.0.0.1', '--kafka-port', '0', '--http-port', '0'],
-          ready: /kafka listening on \S+:\d+[\s\S]*broker ready/,
-        });
+        started = await startRillBroker(dataDir, options.brokerNodeArgs);
       } catch (error) {
         rmSync(dataDir, { recursive: true, force: true });
         throw error;
       }
-      const port = Number(/kafka listening on \S+:(\d+)/.exec(server.output())![1]);
-      const bootstrapServers = [`127.0.0.1:${port}`];
+      const { server } = started;
+      const bootstrapServers = [started.bootstrap];
       // Separate connections for producing and consuming: a consumer's long-poll fetch must not
       // hold up produce answers queued behind it on the same connection.
       const producerTransport = new TcpTransport({ bootstrapServers, clientId: 'bench-producer' });
