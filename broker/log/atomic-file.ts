@@ -7,15 +7,20 @@ import type { FileSystem } from './file-system.ts';
  */
 export async function writeFileAtomic(fs: FileSystem, path: string, bytes: Uint8Array): Promise<void> {
   const tempPath = `${path}.tmp`;
-  const fd = fs.openSync(tempPath, 'create');
+  await writeFileSynced(fs, tempPath, bytes);
+  await fs.rename(tempPath, path);
+  await fs.fsyncDir(dirname(path));
+}
+
+/** Writes `bytes` as the whole of `path` (created or truncated) and fsyncs it; no rename, so a crash may leave it torn. */
+export async function writeFileSynced(fs: FileSystem, path: string, bytes: Uint8Array): Promise<void> {
+  const fd = fs.openSync(path, 'create');
   try {
     fs.writeSync(fd, bytes, 0);
     await fs.fsync(fd);
   } finally {
     fs.closeSync(fd);
   }
-  await fs.rename(tempPath, path);
-  await fs.fsyncDir(dirname(path));
 }
 
 /** The whole content of `path`, or `undefined` if it does not exist. */

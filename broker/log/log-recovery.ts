@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { KafkaError } from '../../sdk/protocol/kafka-error.ts';
 import type { Clock } from './clock.ts';
+import { writeFileSynced } from './atomic-file.ts';
 import type { FileSystem } from './file-system.ts';
 import type { LogConfig } from './log-config.ts';
 import { INDEX_SUFFIX, LOG_SUFFIX, LogSegment, parseSegmentFileName, TIME_INDEX_SUFFIX } from './log-segment.ts';
@@ -43,13 +44,7 @@ export async function writeSegmentIndexes(fs: FileSystem, segment: LogSegment): 
     [segment.timeIndexPath, segment.timeIndex?.encode()],
   ] as const) {
     if (!bytes) throw new Error(`segment ${segment.logPath} has no in-memory indexes to write`);
-    const fd = fs.openSync(path, 'create');
-    try {
-      fs.writeSync(fd, bytes, 0);
-      await fs.fsync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    await writeFileSynced(fs, path, bytes);
   }
   segment.seal();
 }

@@ -2,6 +2,7 @@ import { dirname } from 'node:path';
 import { BatchAttribute, BatchOffset } from '../../../sdk/record/batch-header.ts';
 import { int64At } from '../batch-validation.ts';
 import type { FileSystem } from '../file-system.ts';
+import { writeFileSynced } from '../atomic-file.ts';
 import { LogSegment } from '../log-segment.ts';
 import { encodeTxnIndex } from '../transaction-index.ts';
 import { controlTypeOf, deleteHorizonOf, emptyBatchHeader, rebuildBatch, recordBytesOf } from './batch-rewrite.ts';
@@ -119,16 +120,6 @@ function cleanBatch(batch: Uint8Array, ctx: PassContext): Uint8Array | undefined
   return rebuildBatch(batch, data, spans, keep, newHorizon);
 }
 
-async function writeWholeFile(fs: FileSystem, path: string, bytes: Uint8Array): Promise<void> {
-  const fd = fs.openSync(path, 'create');
-  try {
-    fs.writeSync(fd, bytes, 0);
-    await fs.fsync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 /**
  * Cleans `group` (consecutive sealed segments ending where the segment at `groupEndOffset`
  * starts) into one new segment with the first one's base offset, written beside them as
@@ -192,9 +183,9 @@ export async function rewriteSegments(ctx: PassContext, group: readonly LogSegme
       ...ctx.txns.retainedAbortedTxns.slice(retainedBefore),
       ...group.flatMap((s) => s.abortedTxns.filter((t) => t.lastOffset >= ctx.endOffset)),
     ];
-    await writeWholeFile(fs, cleaned.indexPath + CLEANED_SUFFIX, indexBytes);
-    await writeWholeFile(fs, cleaned.timeIndexPath + CLEANED_SUFFIX, timeIndexBytes);
-    if (cleaned.abortedTxns.length > 0) await writeWholeFile(fs, cleaned.txnIndexPath + CLEANED_SUFFIX, encodeTxnIndex(cleaned.abortedTxns));
+    await writeFileSynced(fs, cleaned.indexPath + CLEANED_SUFFIX, indexBytes);
+    await writeFileSynced(fs, cleaned.timeIndexPath + CLEANED_SUFFIX, timeIndexBytes);
+    if (cleaned.abortedTxns.length > 0) await writeFileSynced(fs, cleaned.txnIndexPath + CLEANED_SUFFIX, encodeTxnIndex(cleaned.abortedTxns));
     return cleaned;
   } catch (error) {
     await removeCleaned(fs, cleaned).catch(() => undefined);
