@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Effect } from 'effect';
 import { jsonSerde, stringSerde } from '../../../sdk/mod.ts';
-import { DeadLetterHeader, type ProcessorContext, StreamsBuilder, TopologyError, TopologyTestDriver } from '../../../streams/mod.ts';
+import { DeadLetterHeader, type KeyValueStore, type ProcessorContext, StreamsBuilder, TopologyError, TopologyTestDriver } from '../../../streams/mod.ts';
 
 interface Order {
   id: string;
@@ -37,6 +37,81 @@ describe('stateless operators through the test driver', () => {
       ['c1', 11],
       ['c2', 0],
       ['c2', 1],
+    ]);
+  });
+
+  it('filterNot, map, flatMap, peek and merge, and to() choosing the topic per record', async () => {
+    const builder = new StreamsBuilder();
+    const orders = builder.stream('orders', serdes);
+    const seen: string[] = [];
+    const big = orders.filterNot((_key, order) => order.total < 100);
+    const small = orders
+      .filterNot((_key, order) => order.total >= 100)
+      .map((key, order) => [`small-${key}`, { ...order, total: order.total * 10 }] as const, { key: stringSerde })
+      .peek((key) => {
+        seen.push(key);
+      });
+    big
+      .merge(small)
+      .flatMap((key, order) => [[order.customer, `${key}=${order.total}`] as const, [order.customer, 'done'] as const], { key: stringSerde, value: stringSerde })
+      .to((record) => (record.value === 'done' ? 'done' : `totals-${record.key}`));
+    const driver = new TopologyTestDriver(builder.build());
+    const input = driver.inputTopic('orders', serdes);
+    await input.pipe('o1', { id: 'o1', customer: 'c1', total: 150 }, { timestamp: 5 });
+    await input.pipe('o2', { id: 'o2', customer: 'c2', total: 7 }, { timestamp: 3 });
+    const text = { key: stringSerde, value: stringSerde };
+    expect(driver.outputTopic('totals-c1', text).readRecords()).toEqual([{ key: 'c1', value: 'o1=150', timestamp: 5, headers: [] }]);
+    expect(driver.outputTopic('totals-c2', text).readRecords()).toEqual([{ key: 'c2', value: 'small-o2=70', timestamp: 3, headers: [] }]);
+    expect(driver.outputTopic('done', text).readKeyValues()).toEqual([
+      ['c1', 'done'],
+      ['c2', 'done'],
+    ]);
+    expect(seen).toEqual(['small-o2']);
+  });
+
+  it('process() reads the record context and a named store (with a prefix scan) and forwards with an explicit timestamp', async () => {
+    const builder = new StreamsBuilder();
+    builder.addStateStore({ name: 'totals-by-id', key: stringSerde, value: jsonSerde<number>() });
+    builder
+      .stream('orders', serdes)
+      .process<string, string>(
+        () => {
+          let context!: ProcessorContext<string, string>;
+          let store!: KeyValueStore<string, number>;
+          return {
+            init(c) {
+              context = c;
+              store = c.getStateStore('totals-by-id');
+            },
+            process(record) {
+              store.put(record.key, record.value.total);
+              const sameCustomer = [...store.prefixScan(`${record.value.customer}/`)].map(([id, total]) => `${id}:${total}`);
+              const where = `${record.metadata?.topic}-${record.metadata?.partition}@${record.metadata?.offset}`;
+              const trace = record.headers.find((h) => h.key === 'trace')?.value;
+              context.forward(
+                record
+                  .with(record.value.customer, `${where} ${sameCustomer.join(',')} trace=${trace === undefined || trace === null ? '-' : decoder.decode(trace)}`)
+                  .withTimestamp(record.timestamp + 1_000),
+              );
+            },
+          };
+        },
+        { stores: ['totals-by-id'], key: stringSerde, value: stringSerde },
+      )
+      .to('processed');
+    const driver = new TopologyTestDriver(builder.build());
+    const input = driver.inputTopic('orders', serdes);
+    await input.pipe('c1/o1', { id: 'o1', customer: 'c1', total: 10 }, { timestamp: 5, headers: [{ key: 'trace', value: new TextEncoder().encode('t-1') }] });
+    await input.pipe('c2/o2', { id: 'o2', customer: 'c2', total: 20 }, { timestamp: 6 });
+    await input.pipe('c1/o3', { id: 'o3', customer: 'c1', total: 30 }, { timestamp: 7 });
+    expect(driver.outputTopic('processed', { key: stringSerde, value: stringSerde }).readRecords()).toEqual([
+      { key: 'c1', value: 'orders-0@0 c1/o1:10 trace=t-1', timestamp: 1_005, headers: [{ key: 'trace', value: new TextEncoder().encode('t-1') }] },
+      { key: 'c2', value: 'orders-0@1 c2/o2:20 trace=-', timestamp: 1_006, headers: [] },
+      { key: 'c1', value: 'orders-0@2 c1/o1:10,c1/o3:30 trace=-', timestamp: 1_007, headers: [] },
+    ]);
+    expect([...driver.store<KeyValueStore<string, number>>('totals-by-id').range('c1/', 'c2/')]).toEqual([
+      ['c1/o1', 10],
+      ['c1/o3', 30],
     ]);
   });
 
