@@ -219,9 +219,12 @@ async function librdkafkaLoop(setup: Setup, run: number): Promise<number> {
   await new Admin(setup.transport).createTopics([{ name: output, numPartitions: PARTITIONS }]);
   return timed(setup, group, async () => {
     const child = spawn('/usr/bin/python3', [join(ROOT, 'bench', 'peers', 'confluent-ctp.py'), setup.bootstrap, INPUT, output, group, String(RECORDS)], { stdio: 'ignore' });
+    // Listened for from the start: the loop exits by itself once it has committed every record,
+    // possibly before the bench sees its group caught up.
+    const closed = new Promise((resolve) => child.once('close', resolve));
     return async () => {
       child.kill('SIGKILL');
-      await new Promise((resolve) => child.once('close', resolve));
+      await closed;
     };
   });
 }
