@@ -18,6 +18,11 @@ type TimestampedWindowStore<K, V> = WindowStore<K, ValueAndTimestamp<V>> & Flush
  * by policy) and changes nothing. Records with a null key or value, or a negative timestamp, are
  * skipped, as the non-windowed aggregations skip null keys and values.
  *
+ * A task starts with no stream time; a task whose store was restored (after a crash, a rebalance,
+ * a restart) would take its first records as on time even for windows that closed before. So the
+ * stream time is at least the latest record timestamp in the store, found once at the task's
+ * first record (a scan of the live windows): windows that closed before the restore stay closed.
+ *
  * Each window's aggregate is timestamped with the largest timestamp of its records. Updates go
  * downstream as `Change`s keyed by `Windowed<K>`: per commit and window from the store's flush
  * with caching, per update without. Windows of one record are updated in start order, each step
@@ -27,6 +32,7 @@ export function windowAggregateProcessor<K, V, VA>(storeName: string, windows: T
   return () => {
     let ctx: ProcessorContext<Windowed<K>, Change<VA>>;
     let store: TimestampedWindowStore<K, VA>;
+    let restoredStreamTimeMs: number | undefined;
     return {
       init: (context) => {
         ctx = context;
@@ -42,7 +48,8 @@ export function windowAggregateProcessor<K, V, VA>(storeName: string, windows: T
       process: (record) => {
         const { key, value, timestamp } = record;
         if (key === null || key === undefined || value === null || value === undefined || timestamp < 0) return undefined;
-        const streamTimeMs = ctx.currentStreamTimeMs();
+        restoredStreamTimeMs ??= latestTimestamp(store);
+        const streamTimeMs = Math.max(ctx.currentStreamTimeMs(), restoredStreamTimeMs);
         const open = windows.windowStartsFor(timestamp).filter((startMs) => !windows.isClosed(startMs, streamTimeMs));
         if (open.length === 0) {
           ctx.dropLateRecord(record, `a record at ${timestamp} ms is later than the grace period of its windows allows (stream time ${streamTimeMs} ms, window size ${windows.sizeMs} ms, grace ${windows.graceMs} ms): every window holding it has closed`);
@@ -67,4 +74,11 @@ export function windowAggregateProcessor<K, V, VA>(storeName: string, windows: T
       },
     };
   };
+}
+
+/** The largest timestamp among the store's live windows, -1 when it has none. */
+function latestTimestamp<K, V>(store: TimestampedWindowStore<K, V>): number {
+  let latest = -1;
+  for (const [, { timestamp }] of store.all()) if (timestamp > latest) latest = timestamp;
+  return latest;
 }

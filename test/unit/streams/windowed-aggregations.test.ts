@@ -12,6 +12,9 @@ import {
   type ValueAndTimestamp,
   type Windowed,
 } from '../../../streams/mod.ts';
+import { openTaskStore } from '../../../streams/state/open-task-store.ts';
+import type { OutputRecord } from '../../../streams/runtime/record-collector.ts';
+import { type RecordFailure, Task } from '../../../streams/runtime/task.ts';
 import { testDriver } from './helpers/test-driver.ts';
 
 const text = { key: stringSerde, value: stringSerde };
@@ -219,5 +222,45 @@ describe('windowed aggregations through the test driver', () => {
     expect(() => TimeWindows.ofSizeWithNoGrace(10).advanceBy(0)).toThrow(TopologyError);
     expect(TimeWindows.ofSizeWithNoGrace(10).advanceBy(5).windowStartsFor(12)).toEqual([5, 10]);
     expect(TimeWindows.ofSizeWithNoGrace(10).advanceBy(3).windowStartsFor(4)).toEqual([0, 3]);
+  });
+  it('keeps windows that closed before a restore closed: a task restored from the changelog starts from the latest timestamp in its store', async () => {
+    const topology = windowedCount(TimeWindows.ofSizeAndGrace(10, 5), { cached: false });
+    const sent: OutputRecord[] = [];
+    const failures: RecordFailure[] = [];
+    const newTask = (): Task => {
+      const task: Task = new Task({ subtopology: 0, partition: 0 }, topology.subtopologies[0]!, (name) => topology.childrenOf(name), {
+        applicationId: 'app',
+        collector: { send: (r) => void sent.push(r), partitionCount: () => 1 },
+        topicName: (ref) => ref.name,
+        openStore: (spec, taskId) =>
+          openTaskStore(spec, {
+            partition: taskId.partition,
+            writeChangelog: (r) => void sent.push({ ...r, topic: 'changelog', partition: 0 }),
+            changelogTimestampMs: () => Math.max(0, task.streamTimeMs),
+          }),
+        onFailure: (failure) => void failures.push(failure),
+        nowMs: () => 0,
+      }, { maxInFlightRecords: 10 });
+      return task;
+    };
+    let offset = 0;
+    const accept = (task: Task, timestamp: number): void =>
+      task.accept({ topic: 'events', partition: 0, offset: offset++, timestamp, key: new TextEncoder().encode('a'), value: new TextEncoder().encode('x'), headers: [] });
+    const first = newTask();
+    for (const timestamp of [1, 12, 26]) accept(first, timestamp);
+    first.prepareCommit();
+    first.commitSucceeded();
+    first.close();
+    // At stream time 26, [10, 20) has closed (20 + 5 <= 26) but is still in the store (retention 15 past start 20).
+    const changelog = sent.filter((r) => r.topic === 'changelog').map((r, i) => ({ offset: i, key: r.key!, value: r.value as Uint8Array | null }));
+    sent.length = 0;
+    const second = newTask();
+    second.taskStore('counts').restore(changelog, changelog.length);
+    accept(second, 13);
+    accept(second, 27);
+    expect(failures.map((f) => [f.kind, f.job.timestamp])).toEqual([['late', 13]]);
+    const counts = sent.filter((r) => r.topic === 'counts').map((r) => timeWindowedSerde(stringSerde, 10).deserialize(r.key!).window.startMs);
+    expect(counts).toEqual([20]);
+    second.close();
   });
 });
