@@ -5,6 +5,16 @@ import { timeWindow, type Windowed } from './windowed.ts';
 
 const START_BYTES = 8;
 
+/** A time-windowed key serde, which knows its inner serde (a sink partitions windowed keys by the inner key's bytes). */
+export interface TimeWindowedSerde<K> extends Serde<Windowed<K>> {
+  readonly inner: Serde<K>;
+  readonly sizeMs: number;
+}
+
+export function isTimeWindowedSerde(serde: Serde<unknown>): serde is TimeWindowedSerde<unknown> {
+  return typeof (serde as Partial<TimeWindowedSerde<unknown>>).sizeMs === 'number' && typeof (serde as Partial<TimeWindowedSerde<unknown>>).inner === 'object';
+}
+
 /**
  * The serde of a time-windowed key on a topic, the layout of Kafka Streams' TimeWindowedSerializer
  * (WindowKeySchema.toBinary) so that its TimeWindowedDeserializer reads what we write and back:
@@ -15,9 +25,11 @@ const START_BYTES = 8;
  * The window end is not written: a reader gets it from the window size it is given (`sizeMs`
  * here, `windowSize` in Kafka Streams), start + size, saturating at the largest safe integer.
  */
-export function timeWindowedSerde<K>(inner: Serde<K>, sizeMs: number): Serde<Windowed<K>> {
+export function timeWindowedSerde<K>(inner: Serde<K>, sizeMs: number): TimeWindowedSerde<K> {
   if (!Number.isSafeInteger(sizeMs) || sizeMs <= 0) throw new RangeError(`a window size must be a positive integer of milliseconds, got ${sizeMs}`);
   return {
+    inner,
+    sizeMs,
     serialize: ({ key, window }) => {
       const keyBytes = inner.serialize(key);
       const bytes = new Uint8Array(keyBytes.length + START_BYTES);

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Broker, EmbeddedTransport } from '../../../broker/mod.ts';
 import { Admin, Consumer, longSerde, Producer, stringSerde, TcpTransport, type Transport } from '../../../sdk/mod.ts';
 import { Effect } from 'effect';
+import { murmur2Partitioner } from '../../../sdk/client/producer/partitioner.ts';
 import { AppState, StreamsApp, StreamsBuilder, streamsApp, TimeWindows, timeWindowedSerde } from '../../../streams/mod.ts';
 import { type BrokerProcess, startBrokerProcess } from '../../helpers/broker-process.ts';
 
@@ -317,6 +318,8 @@ describe.each([embeddedSetup(), tcpSetup()])('StreamsApp over $name', (setup) =>
       try {
         for await (const r of consumer) {
           expect(r.key!.window.endMs - r.key!.window.startMs).toBe(sizeMs);
+          // Windows go to their inner key's partition, as Kafka Streams' WindowedStreamPartitioner puts them.
+          expect(r.partition).toBe(murmur2Partitioner.partition({ topic: 'window-counts', key: stringSerde.serialize(r.key!.key), partitionCount: 2 }));
           latest.set(`${r.key!.key}@${r.key!.window.startMs}`, r.value!);
           if (done()) return;
         }

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { jsonSerde, longSerde, stringSerde } from '../../../sdk/mod.ts';
+import { murmur2Partitioner } from '../../../sdk/client/producer/partitioner.ts';
 import {
   DeadLetterHeader,
   nullable,
   type ProcessorContext,
+  StreamRecord,
   type ReadOnlyWindowStore,
   StreamsBuilder,
   TimeWindows,
@@ -262,5 +264,23 @@ describe('windowed aggregations through the test driver', () => {
     const counts = sent.filter((r) => r.topic === 'counts').map((r) => timeWindowedSerde(stringSerde, 10).deserialize(r.key!).window.startMs);
     expect(counts).toEqual([20]);
     second.close();
+  });
+  it("partitions windowed keys by their inner key, as Kafka Streams' WindowedStreamPartitioner does, unless given a partitioner", () => {
+    const topology = windowedCount(TimeWindows.ofSizeWithNoGrace(10));
+    const sink = topology.subtopologies[0]!.sinks[0]!;
+    const partitionOf = (key: string, startMs: number) => sink.partitioner!(new StreamRecord<unknown, unknown>({ key, window: { startMs, endMs: startMs + 10 } }, 1, 0), 16);
+    for (const key of ['a', 'order-17', 'é']) {
+      const expected = murmur2Partitioner.partition({ topic: 'counts', key: stringSerde.serialize(key), partitionCount: 16 });
+      expect([0, 10, 1_000_000].map((start) => partitionOf(key, start))).toEqual([expected, expected, expected]);
+    }
+    const builder = new StreamsBuilder();
+    builder
+      .stream('events', text)
+      .groupByKey()
+      .windowedBy(TimeWindows.ofSizeWithNoGrace(10))
+      .count()
+      .toStream()
+      .to('counts', { partitioner: () => 3 });
+    expect(builder.build().subtopologies[0]!.sinks[0]!.partitioner!(new StreamRecord<unknown, unknown>(null, 1, 0), 16)).toBe(3);
   });
 });
