@@ -18,7 +18,9 @@ type TimestampedWindowStore<K, V> = WindowStore<K, ValueAndTimestamp<V>> & Flush
  * by policy) and changes nothing. Records with a null key or value, or a negative timestamp, are
  * skipped, as the non-windowed aggregations skip null keys and values.
  *
- * A task starts with no stream time; a task whose store was restored (after a crash, a rebalance,
+ * Stream time is the task's as the record arrived (`RecordMetadata.streamTimeMs`), so a record
+ * that waited behind an asynchronous record of its key is judged as in input order, not by the
+ * records of other keys that went past it. A task starts with no stream time; a task whose store was restored (after a crash, a rebalance,
  * a restart) would take its first records as on time even for windows that closed before. So the
  * stream time is at least the latest record timestamp in the store, found once at the task's
  * first record (a scan of the live windows): windows that closed before the restore stay closed.
@@ -49,7 +51,7 @@ export function windowAggregateProcessor<K, V, VA>(storeName: string, windows: T
         const { key, value, timestamp } = record;
         if (key === null || key === undefined || value === null || value === undefined || timestamp < 0) return undefined;
         restoredStreamTimeMs ??= latestTimestamp(store);
-        const streamTimeMs = Math.max(ctx.currentStreamTimeMs(), restoredStreamTimeMs);
+        const streamTimeMs = Math.max(record.metadata?.streamTimeMs ?? ctx.currentStreamTimeMs(), restoredStreamTimeMs);
         const open = windows.windowStartsFor(timestamp).filter((startMs) => !windows.isClosed(startMs, streamTimeMs));
         if (open.length === 0) {
           ctx.dropLateRecord(record, `a record at ${timestamp} ms is later than the grace period of its windows allows (stream time ${streamTimeMs} ms, window size ${windows.sizeMs} ms, grace ${windows.graceMs} ms): every window holding it has closed`);

@@ -154,6 +154,7 @@ export class Task {
     this.positions.set(`${input.topic}\u0000${input.partition}`, { topic: input.topic, partition: input.partition, offset: input.offset + 1 });
     if (input.timestamp > this.streamTime) this.streamTime = input.timestamp;
     const job = new Job(input.topic, input.partition, input.offset, input.timestamp, input.key, input.value, input.headers, this.onSettled);
+    job.streamTimeMs = this.streamTime;
     let record: StreamRecord<unknown, unknown>;
     try {
       const key = deserialize(source.keySerde, input.key, 'key');

@@ -3,8 +3,8 @@ import type { Windowed } from './windowed.ts';
 
 /**
  * Reads of a window store: one value per (key, window start). A window is kept until stream time
- * (the largest window start written) passes its start by the store's retention; reads never return
- * a window past retention, even before its segment is dropped. Values and iterators follow the
+ * (the largest window start written) passes its start by the store's retention; from the commit
+ * that saw it pass, reads never return it, even before its segment is dropped. Values and iterators follow the
  * key-value store's rules (streams/state/key-value-store.ts): committed values are decoded copies,
  * iterators see the store as it was when made and are valid while one record is processed.
  */
@@ -23,7 +23,7 @@ export interface ReadOnlyWindowStore<K, V> extends StateStore {
 export interface WindowStore<K, V> extends ReadOnlyWindowStore<K, V> {
   /**
    * Sets `key`'s window starting at `windowStartMs`; undefined or null deletes it. A write to a
-   * window already past retention is dropped, as Kafka Streams' window stores drop it.
+   * window past retention as of the last commit is dropped, as Kafka Streams' window stores drop it.
    */
   put(key: K, value: V | undefined, windowStartMs: number): void;
 }

@@ -23,8 +23,9 @@ const ALL: ScanBounds = { low: undefined, high: undefined, highInclusive: true, 
  *
  * Retention (Kafka Streams' segmented stores): the store's stream time is the largest window start
  * written; a window starting at or before stream time - `retentionMs` is expired: reads skip it and
- * writes to it are dropped. At each flush, the segments whose windows all expired are dropped: a
- * tombstone per window goes to the changelog, and the commit then drops the segment in one step.
+ * writes to it are dropped, from the commit on (see `minLiveStartMs`). At each flush, the segments
+ * whose windows all expired are dropped: a tombstone per window goes to the changelog, and the
+ * commit then drops the segment in one step.
  *
  * Why tombstones for expired windows (Kafka Streams writes none and relies on `cleanup.policy=
  * compact,delete` with a time retention instead): the changelog then holds only live windows once
@@ -84,8 +85,14 @@ export class WindowTaskStore<K, V> implements WindowStore<K, V>, FlushListenable
     return this.committedOffset;
   }
 
-  /** The earliest window start still live at `streamTimeMs` (Kafka Streams' `observedStreamTime - retention + 1`). */
-  private minLiveStartMs(streamTimeMs = this.streamTimeMs): number {
+  /**
+   * The earliest window start still live at `streamTimeMs` (Kafka Streams' `observedStreamTime -
+   * retention + 1`). Reads and writes go by the committed stream time: within a task, records of
+   * different keys may finish out of input order (asynchronous steps), and a later record's write
+   * must not expire a window that an earlier record, still in flight, is about to update. Expiry
+   * takes effect at the next flush, once the commit drained every record in flight.
+   */
+  private minLiveStartMs(streamTimeMs = this.committedStreamTimeMs): number {
     return Math.max(0, streamTimeMs - this.retentionMs + 1);
   }
 
@@ -101,7 +108,7 @@ export class WindowTaskStore<K, V> implements WindowStore<K, V>, FlushListenable
   put(key: K, value: V | undefined, windowStartMs: number): void {
     if (!Number.isSafeInteger(windowStartMs) || windowStartMs < 0) throw new RangeError(`store "${this.name}": a window start must be a non-negative integer, got ${windowStartMs}`);
     if (windowStartMs > this.streamTimeMs) this.streamTimeMs = windowStartMs;
-    if (windowStartMs < this.minLiveStartMs()) return;
+    if (windowStartMs < this.minLiveStartMs() || this.droppingSegments.has(this.committed.segmentIdOf(windowStartMs))) return;
     const windowKey = windowKeyOf(this.keys.encode(key), windowStartMs);
     this.cache.write(windowKey, { key, window: timeWindow(windowStartMs, this.windowSizeMs) }, value ?? undefined);
     this.cacheSegments.add(this.committed.segmentIdOf(windowStartMs));
@@ -202,7 +209,7 @@ export class WindowTaskStore<K, V> implements WindowStore<K, V>, FlushListenable
    * segment per commit; the work is proportional to the windows dropped, never to the live ones.
    */
   private dropExpiredSegments(): void {
-    const minLive = this.minLiveStartMs();
+    const minLive = this.minLiveStartMs(this.streamTimeMs);
     const expired = new Set<number>();
     for (const id of this.committed.expiredSegmentIds(minLive)) if (!this.droppingSegments.has(id)) expired.add(id);
     for (const id of this.cacheSegments) if ((id + 1) * this.committed.segmentIntervalMs <= minLive && !this.droppingSegments.has(id)) expired.add(id);

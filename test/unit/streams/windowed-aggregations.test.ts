@@ -5,6 +5,7 @@ import {
   DeadLetterHeader,
   nullable,
   type ProcessorContext,
+  type Topology,
   StreamRecord,
   type ReadOnlyWindowStore,
   StreamsBuilder,
@@ -37,6 +38,35 @@ function windowedCount(windows: TimeWindows, options: { cached?: boolean } = {})
     .toStream()
     .to('counts', { key: timeWindowedSerde(stringSerde, windows.sizeMs) });
   return builder.build();
+}
+
+/** Tasks of the topology's only sub-topology (partition 0), writing outputs and changelog records to `sent` and collecting failures. */
+function tasksOf(topology: Topology) {
+  const sent: OutputRecord[] = [];
+  const failures: RecordFailure[] = [];
+  const newTask = (): Task => {
+    const task: Task = new Task(
+      { subtopology: 0, partition: 0 },
+      topology.subtopologies[0]!,
+      (name) => topology.childrenOf(name),
+      {
+        applicationId: 'app',
+        collector: { send: (r) => void sent.push(r), partitionCount: () => 1 },
+        topicName: (ref) => ref.name,
+        openStore: (spec, taskId) =>
+          openTaskStore(spec, {
+            partition: taskId.partition,
+            writeChangelog: (r) => void sent.push({ ...r, topic: 'changelog', partition: 0 }),
+            changelogTimestampMs: () => Math.max(0, task.streamTimeMs),
+          }),
+        onFailure: (failure) => void failures.push(failure),
+        nowMs: () => 0,
+      },
+      { maxInFlightRecords: 10 },
+    );
+    return task;
+  };
+  return { sent, failures, newTask };
 }
 
 describe('windowed aggregations through the test driver', () => {
@@ -190,8 +220,9 @@ describe('windowed aggregations through the test driver', () => {
     await input.pipe('b', 'x', { timestamp: 1 });
     await input.pipe('a', 'x', { timestamp: 12 });
     await input.pipe('b', 'x', { timestamp: 15 });
-    // Once a window starts at 10, b's window [0,10) is past retention (size 10, no grace) and no read returns it.
-    expect(driver.outputTopic('views', text).readValues()).toEqual(['0:1 | b@0:1', '10:1 | a@10:1', '10:1 | a@10:1,b@10:1']);
+    // Once a window starts at 10, b's window [0,10) is past retention (size 10, no grace): reads still
+    // see it until the commit after the record that moved the store's stream time, and never after.
+    expect(driver.outputTopic('views', text).readValues()).toEqual(['0:1 | b@0:1', '10:1 | a@10:1,b@0:1', '10:1 | a@10:1,b@10:1']);
   });
 
   it('needs a value serde for a windowed reduce whose value type changed, as reduce does', () => {
@@ -227,24 +258,7 @@ describe('windowed aggregations through the test driver', () => {
   });
   it('keeps windows that closed before a restore closed: a task restored from the changelog starts from the latest timestamp in its store', async () => {
     const topology = windowedCount(TimeWindows.ofSizeAndGrace(10, 5), { cached: false });
-    const sent: OutputRecord[] = [];
-    const failures: RecordFailure[] = [];
-    const newTask = (): Task => {
-      const task: Task = new Task({ subtopology: 0, partition: 0 }, topology.subtopologies[0]!, (name) => topology.childrenOf(name), {
-        applicationId: 'app',
-        collector: { send: (r) => void sent.push(r), partitionCount: () => 1 },
-        topicName: (ref) => ref.name,
-        openStore: (spec, taskId) =>
-          openTaskStore(spec, {
-            partition: taskId.partition,
-            writeChangelog: (r) => void sent.push({ ...r, topic: 'changelog', partition: 0 }),
-            changelogTimestampMs: () => Math.max(0, task.streamTimeMs),
-          }),
-        onFailure: (failure) => void failures.push(failure),
-        nowMs: () => 0,
-      }, { maxInFlightRecords: 10 });
-      return task;
-    };
+    const { sent, failures, newTask } = tasksOf(topology);
     let offset = 0;
     const accept = (task: Task, timestamp: number): void =>
       task.accept({ topic: 'events', partition: 0, offset: offset++, timestamp, key: new TextEncoder().encode('a'), value: new TextEncoder().encode('x'), headers: [] });
@@ -282,5 +296,38 @@ describe('windowed aggregations through the test driver', () => {
       .toStream()
       .to('counts', { partitioner: () => 3 });
     expect(builder.build().subtopologies[0]!.sinks[0]!.partitioner!(new StreamRecord<unknown, unknown>(null, 1, 0), 16)).toBe(3);
+  });
+  it('judges a record that waited behind an asynchronous one of its key by the stream time it arrived at, not by the keys that went past it', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const builder = new StreamsBuilder();
+    builder
+      .stream('events', text)
+      .groupByKey()
+      .windowedBy(TimeWindows.ofSizeWithNoGrace(10))
+      .aggregate(() => 0, async (_key, value, sum) => {
+        if (value === 'slow') await gate;
+        return sum + 1;
+      }, { name: 'counts', value: longSerde, cached: false })
+      .toStream()
+      .to('counts');
+    const { sent, failures, newTask } = tasksOf(builder.build());
+    const task = newTask();
+    const encode = (text: string) => new TextEncoder().encode(text);
+    let offset = 0;
+    const accept = (key: string, value: string, timestamp: number): void => task.accept({ topic: 'events', partition: 0, offset: offset++, timestamp, key: encode(key), value: encode(value), headers: [] });
+    accept('a', 'slow', 5);
+    accept('a', 'x', 8);
+    accept('b', 'x', 30);
+    open();
+    await task.drained();
+    expect(failures).toEqual([]);
+    const serde = timeWindowedSerde(stringSerde, 10);
+    expect(sent.filter((r) => r.topic === 'counts').map((r) => `${serde.deserialize(r.key!).key}@${serde.deserialize(r.key!).window.startMs}=${longSerde.deserialize(r.value as Uint8Array)}`)).toEqual([
+      'b@30=1',
+      'a@0=1',
+      'a@0=2',
+    ]);
+    task.close();
   });
 });

@@ -103,21 +103,25 @@ describe('WindowTaskStore: retention, cache and commits', () => {
     expect(changelogText(changelog)).toEqual(['a@0=1', 'b@3=2', 'a@7=3', 'a@12=4']);
     let seen = changelog.length;
     store.put('a', 5, 20);
-    // Expired windows are invisible at once, before their segment is dropped.
-    expect(listed(store.all())).toEqual(['a@12-22=4', 'a@20-30=5']);
+    // Expiry takes effect at the commit: until then the committed stream time (12) rules, so 3 and up are live.
+    expect(listed(store.all())).toEqual(['a@7-17=3', 'a@12-22=4', 'a@20-30=5', 'b@3-13=2']);
     store.put('a', 6, 4);
-    expect(store.get('a', 4)).toBeUndefined();
+    expect(store.get('a', 4)).toBe(6);
     commit();
-    expect(changelogText(changelog.slice(seen))).toEqual(['a@20=5', 'a@0=null', 'b@3=null', 'a@7=null']);
+    expect(changelogText(changelog.slice(seen))).toEqual(['a@20=5', 'a@4=6', 'a@0=null', 'b@3=null', 'a@7=null', 'a@4=null']);
     expect(listed(store.all())).toEqual(['a@12-22=4', 'a@20-30=5']);
+    store.put('a', 7, 4);
+    expect(store.get('a', 4)).toBeUndefined();
+    store.put('a', 8, 10);
+    expect(store.get('a', 10)).toBeUndefined();
     // At 23 the segment [10, 15) may still hold live windows (14 is live), so it stays; at 24 it goes.
     seen = changelog.length;
     store.put('b', 7, 23);
     commit();
     expect(listed(store.all())).toEqual(['a@20-30=5', 'b@23-33=7']);
-    store.put('b', 8, 24);
+    store.put('b', 9, 24);
     commit();
-    expect(changelogText(changelog.slice(seen))).toEqual(['b@23=7', 'b@24=8', 'a@12=null']);
+    expect(changelogText(changelog.slice(seen))).toEqual(['b@23=7', 'b@24=9', 'a@12=null']);
   });
 
   it('tombstones a window written and expired within one commit', () => {
