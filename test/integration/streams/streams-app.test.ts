@@ -285,7 +285,7 @@ describe.each([embeddedSetup(), tcpSetup()])('StreamsApp over $name', (setup) =>
     expect(restored).toBe(0);
     await producer.close();
   });
-  it('counts per tumbling window, dead-letters a late record, and restores the window store from its changelog on a fresh state directory', async () => {
+  it('counts per tumbling window, dead-letters a late record, and restores the window store from its changelog, and from a snapshot plus the changelog after it', async () => {
     const { transport, stateDir } = await openSetup();
     const admin = new Admin(transport);
     await admin.createTopics([{ name: 'events', numPartitions: 2 }, { name: 'window-counts', numPartitions: 2 }]);
@@ -348,6 +348,18 @@ describe.each([embeddedSetup(), tcpSetup()])('StreamsApp over $name', (setup) =>
     await converged();
     expect(second.metrics().tasks.reduce((sum, t) => sum + t.restoredRecords, 0)).toBeGreaterThan(0);
     await second.close();
+
+    // The first state directory holds the snapshot the first app wrote at close: the third app loads
+    // it and replays only the changelog the second app wrote after it.
+    await send(Array.from({ length: 8 }, (_, i) => 4_500 + i * 100));
+    const third = new StreamsApp(topology(), { applicationId: 'windows', transport, stateDir, commitIntervalMs: 50 });
+    await third.start();
+    await converged();
+    const replayed = third.metrics().tasks.reduce((sum, t) => sum + t.restoredRecords, 0);
+    expect(replayed).toBeGreaterThan(0);
+    const changelogEnd = (await admin.topicOffsets('windows-window-count-changelog', 1)).reduce((sum, o) => sum + o.latest, 0);
+    expect(replayed).toBeLessThan(changelogEnd);
+    await third.close();
     await producer.close();
   });
 });
