@@ -115,29 +115,28 @@ export class WindowTaskStore<K, V> implements WindowStore<K, V>, FlushListenable
   }
 
   fetch(key: K, fromMs: number, toMs: number): IterableIterator<[number, V]> {
-    const from = Math.max(fromMs, this.minLiveStartMs());
-    if (from > toMs) return [][Symbol.iterator]();
+    const from = Math.max(Math.ceil(fromMs), this.minLiveStartMs());
+    const to = Math.min(Math.floor(toMs), Number.MAX_SAFE_INTEGER);
+    if (!(from <= to)) return [][Symbol.iterator]();
     const binaryKey = this.keys.encode(key);
-    const bounds: ScanBounds = { low: windowKeyOf(binaryKey, from), high: windowKeyOf(binaryKey, Math.min(toMs, Number.MAX_SAFE_INTEGER)), highInclusive: true, reverse: false };
+    const bounds: ScanBounds = { low: windowKeyOf(binaryKey, from), high: windowKeyOf(binaryKey, to), highInclusive: true, reverse: false };
     const ofKey = (windowKey: BinaryString): boolean => isWindowOf(windowKey, binaryKey);
     const cached = this.cache.size === 0 ? [] : cachedItems(this.cache.sorted(), bounds).filter((item) => ofKey(item.binaryKey));
-    const segments = this.committed.segmentsFor(from, toMs);
-    const committed = filtered(
-      chain(segments.map((segment) => committedEntries(segment.ordered(), bounds))),
-      ofKey,
-    );
+    const segments = this.committed.segmentsFor(from, to);
+    const committed = filtered(chain(segments.map((segment) => committedEntries(segment.ordered(), bounds))), ofKey);
     return startsOf(this.scan(cached, committed));
   }
 
   fetchAll(fromMs: number, toMs: number): IterableIterator<[Windowed<K>, V]> {
-    const from = Math.max(fromMs, this.minLiveStartMs());
-    if (from > toMs) return [][Symbol.iterator]();
+    const from = Math.max(Math.ceil(fromMs), this.minLiveStartMs());
+    const to = Math.min(Math.floor(toMs), Number.MAX_SAFE_INTEGER);
+    if (!(from <= to)) return [][Symbol.iterator]();
     const inRange = (windowKey: BinaryString): boolean => {
       const start = startOfWindowKey(windowKey);
-      return start >= from && start <= toMs;
+      return start >= from && start <= to;
     };
     const cached = this.cache.size === 0 ? [] : cachedItems(this.cache.sorted(), ALL).filter((item) => inRange(item.binaryKey));
-    const segments = this.committed.segmentsFor(from, toMs);
+    const segments = this.committed.segmentsFor(from, to);
     const committed = filtered(mergeOrdered(segments.map((segment) => committedEntries(segment.ordered(), ALL))), inRange);
     return this.scan(cached, committed);
   }
