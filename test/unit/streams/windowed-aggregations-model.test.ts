@@ -4,7 +4,8 @@ import { jsonSerde, longSerde, stringSerde } from '../../../sdk/mod.ts';
 import { type ReadOnlyWindowStore, StreamsBuilder, TimeWindows, timeWindowedSerde, type ValueAndTimestamp } from '../../../streams/mod.ts';
 import { openTaskStore } from '../../../streams/state/open-task-store.ts';
 import { startOfWindowKey } from '../../../streams/state/window-key.ts';
-import { valueBytes } from '../../../streams/runtime/record-collector.ts';
+import { type OutputRecord, valueBytes } from '../../../streams/runtime/record-collector.ts';
+import { Task } from '../../../streams/runtime/task.ts';
 import { testDriver } from './helpers/test-driver.ts';
 
 interface Event {
@@ -30,6 +31,7 @@ function reference(events: readonly Event[], { sizeMs, advanceMs, graceMs }: Spe
   let late = 0;
   const windows = new Map<string, { key: string; startMs: number; count: number; timestamp: number }>();
   const emitted: string[] = [];
+  const updates: { key: string; startMs: number; line: string }[] = [];
   for (const { key, timestamp } of events) {
     streamTimeMs = Math.max(streamTimeMs, timestamp);
     const open: number[] = [];
@@ -46,10 +48,12 @@ function reference(events: readonly Event[], { sizeMs, advanceMs, graceMs }: Spe
       const window = { key, startMs, count: (old?.count ?? 0) + 1, timestamp: Math.max(timestamp, old?.timestamp ?? timestamp) };
       windows.set(id, window);
       maxStartMs = Math.max(maxStartMs, startMs);
-      emitted.push(`${key}@[${startMs},${startMs + sizeMs})=${window.count} ts${window.timestamp}`);
+      const line = `${key}@[${startMs},${startMs + sizeMs})=${window.count} ts${window.timestamp}`;
+      emitted.push(line);
+      updates.push({ key, startMs, line });
     }
   }
-  return { emitted, windows: [...windows.values()], maxStartMs, late };
+  return { emitted, updates, windows: [...windows.values()], maxStartMs, late };
 }
 
 const eventsArb = fc.array(
@@ -146,6 +150,83 @@ describe('windowed count against a brute-force model', () => {
         driver.close();
       }),
       { numRuns: 100 },
+    );
+  });
+  it('with commits at random points: a cached table emits each changed window once per commit (its last value), an uncached one every update, and the state is the same', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ key: fc.constantFrom('a', 'b', 'c'), timestamp: fc.integer({ min: 0, max: 80 }), commitAfter: fc.boolean() }), { minLength: 1, maxLength: 40 }),
+        specArb,
+        fc.boolean(),
+        async (events, spec, cached) => {
+          const windows = TimeWindows.ofSizeAndGrace(spec.sizeMs, spec.graceMs).advanceBy(spec.advanceMs);
+          const builder = new StreamsBuilder();
+          builder
+            .stream('events', { key: stringSerde, value: stringSerde })
+            .groupByKey()
+            .windowedBy(windows)
+            .count({ name: 'counts', cached })
+            .toStream()
+            .to('counts');
+          const topology = builder.build();
+          const sent: OutputRecord[] = [];
+          const task: Task = new Task({ subtopology: 0, partition: 0 }, topology.subtopologies[0]!, (name) => topology.childrenOf(name), {
+            applicationId: 'app',
+            collector: { send: (r) => void sent.push(r), partitionCount: () => 1 },
+            topicName: (ref) => ref.name,
+            openStore: (storeSpec, taskId) =>
+              openTaskStore(storeSpec, { partition: taskId.partition, writeChangelog: (r) => void sent.push({ ...r, topic: 'changelog', partition: 0 }), changelogTimestampMs: () => 0 }),
+            onFailure: () => undefined,
+            nowMs: () => 0,
+          }, { maxInFlightRecords: 10 });
+          const commit = (): void => {
+            task.prepareCommit();
+            task.commitSucceeded();
+          };
+          // The expected emissions: per commit, each window changed since the last one, last value, in key then start order.
+          const expected: string[] = [];
+          let group = new Map<string, { key: string; startMs: number; line: string }>();
+          const flushGroup = (): void => {
+            const inStoreOrder = [...group.values()].sort((a, b) => (a.key === b.key ? a.startMs - b.startMs : a.key < b.key ? -1 : 1));
+            if (cached) expected.push(...inStoreOrder.map((u) => u.line));
+            group = new Map();
+          };
+          const encoder = new TextEncoder();
+          const seen: Event[] = [];
+          for (const [offset, event] of events.entries()) {
+            task.accept({ topic: 'events', partition: 0, offset, timestamp: event.timestamp, key: encoder.encode(event.key), value: encoder.encode('x'), headers: [] });
+            const before = reference(seen, spec).updates.length;
+            seen.push(event);
+            const updates = reference(seen, spec).updates.slice(before);
+            if (!cached) expected.push(...updates.map((u) => u.line));
+            for (const update of updates) group.set(`${update.key}@${update.startMs}`, update);
+            if (event.commitAfter) {
+              commit();
+              flushGroup();
+            }
+          }
+          commit();
+          flushGroup();
+          const serde = timeWindowedSerde(stringSerde, spec.sizeMs);
+          const emitted = sent
+            .filter((r) => r.topic === 'counts')
+            .map((r) => {
+              const { key, window } = serde.deserialize(r.key!);
+              return `${key}@[${window.startMs},${window.endMs})=${longSerde.deserialize(r.value as Uint8Array)} ts${r.timestamp}`;
+            });
+          expect(emitted).toEqual(expected);
+          const final = reference(seen, spec);
+          const minLiveStartMs = final.maxStartMs - windows.retentionMs + 1;
+          const live = final.windows
+            .filter((w) => w.startMs >= minLiveStartMs)
+            .sort((a, b) => (a.key === b.key ? a.startMs - b.startMs : a.key < b.key ? -1 : 1))
+            .map((w) => `${w.key}@${w.startMs}=${w.count}`);
+          const store = task.store('counts') as ReadOnlyWindowStore<string, ValueAndTimestamp<number>>;
+          expect([...store.all()].map(([w, v]) => `${w.key}@${w.window.startMs}=${v.value}`)).toEqual(live);
+          task.close();
+        },
+      ),
+      { numRuns: 150 },
     );
   });
 });
