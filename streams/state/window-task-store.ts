@@ -3,7 +3,7 @@ import { arraysOf } from './array-snapshot.ts';
 import { type BinaryCodec, binaryCodec } from './binary-codec.ts';
 import { type BinaryString, binaryOf, bytesOfBinary } from './binary-string.ts';
 import type { FlushedChange, FlushListenable } from './key-value-store.ts';
-import { cachedItems, committedEntries, mergeScan, type ScanBounds } from './merged-range.ts';
+import { type CachedItem, cachedItems, committedEntries, mergeScan, type ScanBounds } from './merged-range.ts';
 import type { StoreEnvironment } from './open-task-store.ts';
 import type { WindowStoreSpec } from './store-spec.ts';
 import type { ChangelogRecord, StoreSnapshot, TaskStore } from './task-store.ts';
@@ -145,7 +145,7 @@ export class WindowTaskStore<K, V> implements WindowStore<K, V>, FlushListenable
     return this.fetchAll(0, Number.MAX_SAFE_INTEGER);
   }
 
-  private scan(cached: ReturnType<typeof cachedItems<Windowed<K>, V>>, committed: Iterator<[BinaryString, BinaryString]>): Generator<[Windowed<K>, V]> {
+  private scan(cached: readonly CachedItem<Windowed<K>, V>[], committed: Iterator<[BinaryString, BinaryString]>): Generator<[Windowed<K>, V]> {
     const version = this.committedVersion;
     const stillValid = (): void => {
       if (this.committedVersion !== version) {
