@@ -7,6 +7,8 @@ import type { DslContext } from './dsl-context.ts';
 import type { KStream } from './kstream.ts';
 import { alwaysSendsOldValues, KTable } from './ktable.ts';
 import { type MaterializedOptions, tableStoreSpec } from './materialized.ts';
+import { TimeWindowedKStream } from './time-windowed-kstream.ts';
+import type { TimeWindows } from './time-windows.ts';
 import type { UserResult } from './user-result.ts';
 
 /**
@@ -65,16 +67,32 @@ export class KGroupedStream<K, V> {
 
   private aggregateWith<VA>(what: string, prefix: string, step: AggregateStep<K, V, VA>, options: MaterializedOptions<K, VA> & { value: Serde<VA> }): KTable<K, VA, never> {
     const storeName = this.ctx.name(options.name, `${prefix}-STATE-STORE`);
-    const base = this.grouped.name ?? storeName;
-    if (this.stream.keyChanged && this.repartitioned === undefined) this.stream.serdesFor(`${what}: the repartition topic "${base}-repartition"`, this.grouped);
-    const key = options.key ?? this.grouped.key ?? this.stream.keySerde;
-    if (key === undefined) throw new Error('invariant: a stream whose key did not change since its source has the key serde of its source');
+    const { key, input } = this.aggregationInput(what, storeName, options.key);
     const spec = tableStoreSpec(storeName, key, options.value, options);
     this.ctx.topology.addStore(spec);
-    const input = this.input(base);
     const name = this.ctx.nextName(prefix);
-    this.ctx.topology.addProcessor(name, streamAggregateProcessor(storeName, spec.cached, step) as ProcessorSupplier<unknown, unknown, unknown, unknown>, [input.nodeName], [storeName]);
+    this.ctx.topology.addProcessor(name, streamAggregateProcessor(storeName, spec.cached, step) as ProcessorSupplier<unknown, unknown, unknown, unknown>, [input], [storeName]);
     return new KTable<K, VA, never>(this.ctx, name, key, options.value, storeName, alwaysSendsOldValues);
+  }
+
+  /**
+   * Windows the grouped stream for a windowed aggregation (Kafka Streams' `windowedBy`): each
+   * record counts in every window holding its timestamp, late records beyond the grace are dropped.
+   */
+  windowedBy(windows: TimeWindows): TimeWindowedKStream<K, V> {
+    return new TimeWindowedKStream(this.ctx, windows, this.grouped.value ?? this.stream.valueSerde, (what, storeName, key) => this.aggregationInput(what, storeName, key));
+  }
+
+  /**
+   * @internal What an aggregation into `storeName` reads: the node its processor follows (through
+   * the repartition topic when the key changed) and the key serde of its store.
+   */
+  aggregationInput(what: string, storeName: string, keySerde: Serde<K> | undefined): { key: Serde<K>; input: string } {
+    const base = this.grouped.name ?? storeName;
+    if (this.stream.keyChanged && this.repartitioned === undefined) this.stream.serdesFor(`${what}: the repartition topic "${base}-repartition"`, this.grouped);
+    const key = keySerde ?? this.grouped.key ?? this.stream.keySerde;
+    if (key === undefined) throw new Error('invariant: a stream whose key did not change since its source has the key serde of its source');
+    return { key, input: this.input(base).nodeName };
   }
 
   /** The stream the aggregation reads: this one, or its copy through `<base>-repartition` when the key changed. */

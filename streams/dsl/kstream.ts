@@ -3,6 +3,7 @@ import type { ProcessorSupplier } from '../topology/processor.ts';
 import type { StreamRecord } from '../topology/stream-record.ts';
 import { TopologyError } from '../topology/topology.ts';
 import type { SinkPartitioner } from '../topology/topology-nodes.ts';
+import { isTimeWindowedSerde } from '../state/time-windowed-serde.ts';
 import type { DslContext } from './dsl-context.ts';
 import { type GroupedOptions, KGroupedStream } from './kgrouped-stream.ts';
 import {
@@ -17,6 +18,7 @@ import {
   selectKeyProcessor,
 } from './stateless-processors.ts';
 import type { UserResult } from './user-result.ts';
+import { windowedPartitioner } from './windowed-partitioner.ts';
 
 /** Names a DSL node (Kafka Streams' `Named`); generated when absent. */
 export interface Named {
@@ -169,13 +171,17 @@ export class KStream<K, V> {
     return this.selectKey(selector, { key: options.key }).groupByKey(options);
   }
 
-  /** Writes the stream to `topic`, or to the topic a function picks per record. */
+  /**
+   * Writes the stream to `topic`, or to the topic a function picks per record. Time-windowed keys
+   * (`timeWindowedSerde`) go, unless a partitioner is given, to the partition of their inner key.
+   */
   to(topic: string | ((record: StreamRecord<K, V>) => string), options?: ProducedOptions<K, V>): void {
     const name = this.ctx.name(options?.name, 'KSTREAM-SINK');
     const serdes = this.serdesFor(`to(${typeof topic === 'string' ? `"${topic}"` : 'a topic chooser'})`, options);
+    const partitioner = options?.partitioner ?? (isTimeWindowedSerde(serdes.key) ? windowedPartitioner(serdes.key) : undefined);
     this.ctx.topology.addSink(name, typeof topic === 'string' ? topic : (topic as (r: StreamRecord<unknown, unknown>) => string), [this.nodeName], {
       ...serdes,
-      ...(options?.partitioner === undefined ? {} : { partitioner: options.partitioner as SinkPartitioner }),
+      ...(partitioner === undefined ? {} : { partitioner: partitioner as SinkPartitioner }),
     });
   }
 

@@ -1,5 +1,5 @@
 import type { Serde } from '../../sdk/serde/serde.ts';
-import type { StoreSpec } from '../state/store-spec.ts';
+import type { KeyValueStoreSpec, WindowStoreSpec } from '../state/store-spec.ts';
 import { timestampedSerde } from '../state/value-and-timestamp.ts';
 
 /**
@@ -20,12 +20,36 @@ export interface MaterializedOptions<K, V> {
 }
 
 /** The spec of a table's store: keys by `key`, values as `{ value, timestamp }` in the timestamped format. */
-export function tableStoreSpec<K, V>(name: string, key: Serde<K>, value: Serde<V>, options: MaterializedOptions<K, V> | undefined): StoreSpec {
+export function tableStoreSpec<K, V>(name: string, key: Serde<K>, value: Serde<V>, options: MaterializedOptions<K, V> | undefined): KeyValueStoreSpec {
   return {
     name,
     kind: 'keyValue',
     keySerde: key as Serde<unknown>,
     valueSerde: timestampedSerde(value) as Serde<unknown>,
+    logged: options?.logged ?? true,
+    cached: options?.cached ?? true,
+    changelogConfig: options?.changelogConfig ?? {},
+  };
+}
+
+/**
+ * The spec of a windowed table's store: windows of `windowSizeMs` by key and start, values as
+ * `{ value, timestamp }` in the timestamped format, kept for `retentionMs` after their start.
+ */
+export function windowedTableStoreSpec<K, V>(
+  name: string,
+  key: Serde<K>,
+  value: Serde<V>,
+  window: { windowSizeMs: number; retentionMs: number },
+  options: MaterializedOptions<K, V> | undefined,
+): WindowStoreSpec {
+  return {
+    name,
+    kind: 'window',
+    keySerde: key as Serde<unknown>,
+    valueSerde: timestampedSerde(value) as Serde<unknown>,
+    windowSizeMs: window.windowSizeMs,
+    retentionMs: window.retentionMs,
     logged: options?.logged ?? true,
     cached: options?.cached ?? true,
     changelogConfig: options?.changelogConfig ?? {},

@@ -6,11 +6,16 @@ import type { RecordFailure } from './task.ts';
 /** What happens to a record whose deserialization or processing failed. */
 export type FailureAction = 'dlq' | 'skip' | 'fail';
 
+/** What happens to a record dropped for arriving after its windows closed: it is always counted (the task's late-records metric). */
+export type LateRecordAction = 'drop' | 'dlq';
+
 export interface FailurePolicy {
   /** Default 'fail'. */
   deserialization?: FailureAction;
   /** Default 'fail'. */
   processing?: FailureAction;
+  /** Default 'drop'. */
+  lateRecords?: LateRecordAction;
 }
 
 /** The dead-letter topic of an application. */
@@ -62,7 +67,14 @@ export function deadLetterRecord(applicationId: string, failure: RecordFailure):
   return { topic: deadLetterTopic(applicationId), partition: undefined, key: job.rawKey, value: job.rawValue, timestamp: job.timestamp, headers };
 }
 
-/** The action the policy prescribes for a failure's kind. */
-export function actionFor(policy: FailurePolicy, failure: RecordFailure): FailureAction {
-  return (failure.kind === 'deserialization' ? policy.deserialization : policy.processing) ?? 'fail';
+/** The action the policy prescribes for a failure's kind; 'drop' only for late records. */
+export function actionFor(policy: FailurePolicy, failure: RecordFailure): FailureAction | 'drop' {
+  switch (failure.kind) {
+    case 'deserialization':
+      return policy.deserialization ?? 'fail';
+    case 'processing':
+      return policy.processing ?? 'fail';
+    case 'late':
+      return policy.lateRecords ?? 'drop';
+  }
 }

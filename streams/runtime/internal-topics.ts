@@ -53,6 +53,18 @@ export async function prepareTopics(admin: Admin, topology: Topology, applicatio
     if (found === undefined) throw new StreamsError(StreamsErrorCode.topicMismatch, `source topic "${name}" does not exist; create it before starting the application`);
     partitions.set(name, found);
   }
+  // A sink with a partitioner (a user's, or the windowed-key default) needs its topic's partition count.
+  const partitionedSinks = [
+    ...new Set(
+      topology.subtopologies.flatMap((s) => s.sinks.flatMap((n) => (n.partitioner !== undefined && typeof n.topic !== 'function' && !n.topic.internal ? [n.topic.name] : []))),
+    ),
+  ].filter((name) => !partitions.has(name));
+  const sinkCounts = await describeExisting(admin, partitionedSinks);
+  for (const name of partitionedSinks) {
+    const found = sinkCounts.get(name);
+    if (found === undefined) throw new StreamsError(StreamsErrorCode.topicMismatch, `sink topic "${name}" does not exist, and its sink's partitioner needs its partition count; create it before starting the application`);
+    partitions.set(name, found);
+  }
 
   const taskCounts = new Map<number, number>();
   const writers = repartitionWriters(topology);

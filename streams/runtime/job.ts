@@ -26,6 +26,8 @@ export class Job implements RecordMetadata {
    */
   key: unknown = undefined;
   keySerde: Serde<unknown> | undefined = undefined;
+  /** The task's stream time when the record was accepted (RecordMetadata.streamTimeMs). */
+  streamTimeMs = -1;
 
   constructor(
     readonly topic: string,

@@ -12,6 +12,8 @@ export interface NodeEnvironment {
   nowMs(): number;
   /** Asynchronous work of a record that descends from no input (a punctuator's, a cache flush's). */
   trackDetached(work: PromiseLike<unknown>): void;
+  /** A record dropped for arriving after its windows closed. */
+  lateRecord(record: StreamRecord<unknown, unknown>, reason: string): void;
 }
 
 /**
@@ -78,5 +80,9 @@ export class NodeRunner implements ProcessorContext<unknown, unknown> {
 
   currentSystemTimeMs(): number {
     return this.env.nowMs();
+  }
+
+  dropLateRecord(record: StreamRecord<unknown, unknown>, reason: string): void {
+    this.env.lateRecord(record, reason);
   }
 }

@@ -151,13 +151,14 @@ export class StreamThread {
   }
 
   private onRecordFailure(failure: RecordFailure): void {
+    if (failure.kind === 'late') this.metrics.task(failure.taskId).lateRecordsDropped++;
     const action = actionFor(this.config.failures, failure);
     if (action === 'dlq') {
       this.collector.send(deadLetterRecord(this.config.applicationId, failure));
       this.metrics.recordsDeadLettered++;
     } else if (action === 'skip') {
       this.metrics.recordsSkipped++;
-    } else {
+    } else if (action === 'fail') {
       this.fail(new RecordFailureError(failure));
     }
   }

@@ -9,6 +9,8 @@ export interface TaskMetrics {
   /** Changelog records replayed by the last restore, and those left (0 once running). */
   restoredRecords: number;
   restoreRemaining: number;
+  /** Records dropped because every window they belong to had closed (dead-lettered or not). */
+  lateRecordsDropped: number;
 }
 
 /** A snapshot of the application's figures, for callers and the Prometheus text. */
@@ -44,7 +46,7 @@ export class StreamsMetrics {
     const key = taskIdText(id);
     let metrics = this.tasks.get(key);
     if (metrics === undefined) {
-      metrics = { taskId: key, recordsProcessed: 0, lag: 0, restoredRecords: 0, restoreRemaining: 0 };
+      metrics = { taskId: key, recordsProcessed: 0, lag: 0, restoredRecords: 0, restoreRemaining: 0, lateRecordsDropped: 0 };
       this.tasks.set(key, metrics);
     }
     return metrics;
@@ -96,6 +98,7 @@ export class StreamsMetrics {
     metric('rill_streams_task_records_processed_total', 'counter', 'Input records a task processed.', perTask((t) => t.recordsProcessed));
     metric('rill_streams_task_lag_records', 'gauge', 'Records between a task\'s positions and its inputs\' high watermarks.', perTask((t) => t.lag));
     metric('rill_streams_task_restore_remaining_records', 'gauge', 'Changelog records left for a restoring task.', perTask((t) => t.restoreRemaining));
+    metric('rill_streams_task_late_records_dropped_total', 'counter', 'Records a task dropped because every window they belong to had closed.', perTask((t) => t.lateRecordsDropped));
     return `${lines.join('\n')}\n`;
   }
 }

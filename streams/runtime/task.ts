@@ -18,7 +18,8 @@ export type InputRecord = ConsumerRecord<Uint8Array, Uint8Array>;
 
 /** An input record the task could not process: its bytes are still in the job, for the dead-letter topic. */
 export interface RecordFailure {
-  readonly kind: 'deserialization' | 'processing';
+  /** 'late': not a failure of the record but a drop (its windows closed), routed the same way so the policy can dead-letter it. */
+  readonly kind: 'deserialization' | 'processing' | 'late';
   readonly taskId: TaskId;
   readonly job: Job;
   readonly error: unknown;
@@ -82,6 +83,10 @@ export class Task {
       streamTimeMs: () => this.streamTime,
       nowMs: () => host.nowMs(),
       trackDetached: (work) => this.trackDetached(work),
+      lateRecord: (record, reason) => {
+        const job = record.metadata instanceof Job ? record.metadata : detachedJob(id, new Error(reason));
+        this.host.onFailure({ kind: 'late', taskId: id, job, error: new Error(reason) });
+      },
     };
     for (const spec of subtopology.stores) this.stores.set(spec.name, host.openStore(spec, id));
     const byName = new Map<string, NodeRunner>();
@@ -149,6 +154,7 @@ export class Task {
     this.positions.set(`${input.topic}\u0000${input.partition}`, { topic: input.topic, partition: input.partition, offset: input.offset + 1 });
     if (input.timestamp > this.streamTime) this.streamTime = input.timestamp;
     const job = new Job(input.topic, input.partition, input.offset, input.timestamp, input.key, input.value, input.headers, this.onSettled);
+    job.streamTimeMs = this.streamTime;
     let record: StreamRecord<unknown, unknown>;
     try {
       const key = deserialize(source.keySerde, input.key, 'key');

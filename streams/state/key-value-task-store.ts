@@ -1,18 +1,14 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Serde } from '../../sdk/serde/serde.ts';
-import { ArraySnapshot } from './array-snapshot.ts';
+import { arraysOf } from './array-snapshot.ts';
 import { type BinaryCodec, binaryCodec } from './binary-codec.ts';
 import { type BinaryString, binaryOf, bytesOfBinary, prefixEnd } from './binary-string.ts';
 import { CommittedState } from './committed-state.ts';
 import type { FlushedChange, FlushListenable, KeyValueStore } from './key-value-store.ts';
 import { cachedItems, committedEntries, mergeScan, type ScanBounds } from './merged-range.ts';
 import type { StoreEnvironment } from './open-task-store.ts';
-import type { StoreSpec } from './store-spec.ts';
+import type { KeyValueStoreSpec } from './store-spec.ts';
 import type { ChangelogRecord, StoreSnapshot, TaskStore } from './task-store.ts';
-import { byBinaryKey, type CacheEntry, WriteCache } from './write-cache.ts';
-
-/** Snapshot entries taken between two yields to the event loop while loading. */
-const LOAD_ENTRIES_PER_TURN = 1 << 15;
+import { byBinaryKey, type CacheEntry, currentValue, WriteCache } from './write-cache.ts';
 
 /**
  * A key-value store as one task holds it: committed state (serialized keys and values as binary
@@ -40,7 +36,7 @@ export class KeyValueTaskStore<K, V> implements KeyValueStore<K, V>, FlushListen
   private loading = false;
 
   constructor(
-    private readonly spec: StoreSpec,
+    private readonly spec: KeyValueStoreSpec,
     private readonly env: StoreEnvironment,
   ) {
     this.name = spec.name;
@@ -228,7 +224,7 @@ export class KeyValueTaskStore<K, V> implements KeyValueStore<K, V>, FlushListen
     this.assertRestorable();
     this.loading = true;
     try {
-      const { keys, values } = snapshot instanceof ArraySnapshot ? snapshot : await collect(snapshot);
+      const { keys, values } = await arraysOf(snapshot);
       if (keys.length !== snapshot.entryCount) throw new Error(`invariant: snapshot of store "${this.name}" holds ${keys.length} entries, its header says ${snapshot.entryCount}`);
       await this.committed.load(keys, values);
       this.committedOffset = snapshot.changelogOffset;
@@ -277,20 +273,3 @@ export class KeyValueTaskStore<K, V> implements KeyValueStore<K, V>, FlushListen
     if (this.cache.size > 0) throw new Error(`invariant: store "${this.name}" restored with ${this.cache.size} uncommitted writes`);
   }
 }
-
-async function collect(snapshot: StoreSnapshot): Promise<{ keys: BinaryString[]; values: BinaryString[] }> {
-  const keys: BinaryString[] = [];
-  const values: BinaryString[] = [];
-  for (const [key, value] of snapshot.entries()) {
-    if (keys.length > 0 && keys.length % LOAD_ENTRIES_PER_TURN === 0) await nextTurn();
-    keys.push(key);
-    values.push(value);
-  }
-  return { keys, values };
-}
-
-function currentValue<K, V>(entry: CacheEntry<K, V>, values: BinaryCodec<V>): V | undefined {
-  if (entry.dirty) return entry.value;
-  return entry.flushed === null || entry.flushed === undefined ? undefined : values.decode(entry.flushed);
-}
-

@@ -12,7 +12,7 @@ export interface ScanBounds {
 }
 
 /** A cache entry as it was when the scan started (the entry itself changes with later writes). */
-interface CachedItem<K, V> {
+export interface CachedItem<K, V> {
   readonly binaryKey: BinaryString;
   readonly key: K;
   readonly present: boolean;

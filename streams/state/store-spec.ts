@@ -1,9 +1,8 @@
 import type { Serde } from '../../sdk/serde/serde.ts';
 
-/** A key-value store: ordered by serialized key bytes, backed by a compacted changelog topic unless `logged` is false. */
-export interface StoreSpec {
+/** What every store spec holds, whatever its kind. */
+interface BaseStoreSpec {
   readonly name: string;
-  readonly kind: 'keyValue';
   readonly keySerde: Serde<unknown>;
   readonly valueSerde: Serde<unknown>;
   readonly logged: boolean;
@@ -16,3 +15,21 @@ export interface StoreSpec {
   /** Topic configs for the changelog beyond `cleanup.policy=compact`. */
   readonly changelogConfig: Readonly<Record<string, string>>;
 }
+
+/** A key-value store: ordered by serialized key bytes, backed by a compacted changelog topic unless `logged` is false. */
+export interface KeyValueStoreSpec extends BaseStoreSpec {
+  readonly kind: 'keyValue';
+}
+
+/**
+ * A window store: one value per (key, window start), ordered by the serialized key followed by the
+ * window start (streams/state/window-key.ts), keeping each window until stream time passes its start
+ * by `retentionMs` (window size + grace for an aggregation).
+ */
+export interface WindowStoreSpec extends BaseStoreSpec {
+  readonly kind: 'window';
+  readonly windowSizeMs: number;
+  readonly retentionMs: number;
+}
+
+export type StoreSpec = KeyValueStoreSpec | WindowStoreSpec;

@@ -1,3 +1,4 @@
+import type { BinaryCodec } from './binary-codec.ts';
 import { type BinaryString, compareBinary } from './binary-string.ts';
 import { emptyTree, type SortedTree } from './sorted-tree.ts';
 
@@ -90,3 +91,10 @@ export class WriteCache<K, V> {
 export function byBinaryKey(a: { readonly binaryKey: BinaryString }, b: { readonly binaryKey: BinaryString }): number {
   return compareBinary(a.binaryKey, b.binaryKey);
 }
+
+/** The key's state as of now: the object last put while dirty, else what the last flush wrote, decoded. */
+export function currentValue<K, V>(entry: CacheEntry<K, V>, values: BinaryCodec<V>): V | undefined {
+  if (entry.dirty) return entry.value;
+  return entry.flushed === null || entry.flushed === undefined ? undefined : values.decode(entry.flushed);
+}
+

@@ -6,6 +6,7 @@ import type { StoreSpec } from '../state/store-spec.ts';
 import type { TaskStore } from '../state/task-store.ts';
 import { actionFor, deadLetterRecord, type FailurePolicy, RecordFailureError } from '../runtime/failure-policy.ts';
 import { type OutputRecord, type RecordCollector, valueBytes } from '../runtime/record-collector.ts';
+import { type StreamsMetricsSnapshot, StreamsMetrics } from '../runtime/streams-metrics.ts';
 import { type RecordFailure, Task } from '../runtime/task.ts';
 import type { Topology } from '../topology/topology.ts';
 import type { TopicRef } from '../topology/topology-nodes.ts';
@@ -43,6 +44,7 @@ export class TopologyTestDriver {
   private readonly offsets = new Map<string, number>();
   private readonly internalQueue: OutputRecord[] = [];
   private readonly failures: FailurePolicy;
+  private readonly counters: StreamsMetrics;
   private readonly internalTopics: ReadonlySet<string>;
   private fatal: RecordFailureError | undefined;
   private wallClockMs: number;
@@ -52,6 +54,7 @@ export class TopologyTestDriver {
     this.applicationId = options.applicationId ?? 'test-driver';
     this.wallClockMs = options.wallClockMs ?? 0;
     this.failures = options.failures ?? {};
+    this.counters = new StreamsMetrics(this.applicationId);
     const openStore = options.openStore ?? openTaskStore;
     const collector: RecordCollector = {
       send: (record) => this.collect(record),
@@ -79,6 +82,7 @@ export class TopologyTestDriver {
         { maxInFlightRecords: options.maxInFlightRecords ?? 1000 },
       );
       this.tasks.push(task);
+      this.counters.task(task.id);
       for (const ref of subtopology.sourceTopics) this.taskByTopic.set(this.topicName(ref), task);
     }
   }
@@ -98,9 +102,21 @@ export class TopologyTestDriver {
   }
 
   private onFailure(failure: RecordFailure): void {
+    if (failure.kind === 'late') this.counters.task(failure.taskId).lateRecordsDropped++;
     const action = actionFor(this.failures, failure);
-    if (action === 'dlq') this.collect(deadLetterRecord(this.applicationId, failure));
-    else if (action === 'fail') this.fatal ??= new RecordFailureError(failure);
+    if (action === 'dlq') {
+      this.collect(deadLetterRecord(this.applicationId, failure));
+      this.counters.recordsDeadLettered++;
+    } else if (action === 'skip') {
+      this.counters.recordsSkipped++;
+    } else if (action === 'fail') {
+      this.fatal ??= new RecordFailureError(failure);
+    }
+  }
+
+  /** The figures the runtime would report for failed and late records (dead-lettered, skipped, late per task). */
+  metrics(): StreamsMetricsSnapshot {
+    return this.counters.snapshot();
   }
 
   /**

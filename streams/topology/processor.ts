@@ -35,6 +35,13 @@ export interface ProcessorContext<KOut, VOut> {
   /** The largest record timestamp the task has seen, -1 before its first record. */
   currentStreamTimeMs(): number;
   currentSystemTimeMs(): number;
+  /**
+   * Drops `record` because every window it belongs to has closed (it came later than the grace
+   * period allows): the task counts it in its late-records metric and, when the application's
+   * failure policy says `lateRecords: 'dlq'`, writes its input record to the dead-letter topic
+   * with `reason`. For records an operator leaves out entirely, never for ones it used.
+   */
+  dropLateRecord(record: StreamRecord<unknown, unknown>, reason: string): void;
 }
 
 /**

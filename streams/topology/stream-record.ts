@@ -5,6 +5,12 @@ export interface RecordMetadata {
   readonly topic: string;
   readonly partition: number;
   readonly offset: number;
+  /**
+   * The task's stream time when the input record arrived, its own timestamp included: what stream
+   * time is for this record in input order, even when it waited behind an asynchronous record of
+   * its key while later records moved the task's stream time on.
+   */
+  readonly streamTimeMs?: number;
 }
 
 const NO_HEADERS: readonly RecordHeader[] = Object.freeze([]);

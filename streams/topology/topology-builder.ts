@@ -64,6 +64,12 @@ export class TopologyBuilder {
 
   addStore(spec: StoreSpec): this {
     if (this.stores.has(spec.name)) throw new TopologyError(`the store name "${spec.name}" is used twice`);
+    if (spec.kind === 'window') {
+      if (!Number.isSafeInteger(spec.windowSizeMs) || spec.windowSizeMs <= 0) throw new TopologyError(`window store "${spec.name}": the window size must be a positive integer of milliseconds, got ${spec.windowSizeMs}`);
+      if (!Number.isSafeInteger(spec.retentionMs) || spec.retentionMs < spec.windowSizeMs) {
+        throw new TopologyError(`window store "${spec.name}": the retention must be an integer of milliseconds no shorter than the window size (${spec.windowSizeMs}), got ${spec.retentionMs}`);
+      }
+    }
     this.stores.set(spec.name, spec);
     return this;
   }

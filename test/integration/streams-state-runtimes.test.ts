@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ManagedProcess, runtimeCommand } from '../helpers/child-process.ts';
 import { runStateStoreScenario } from '../runtime/state-store-scenario.ts';
 
-const CHECKS = 13;
+const CHECKS = 15;
 
 describe('state store scenario on Node, Bun and Deno', () => {
   it('passes on Node', async () => {

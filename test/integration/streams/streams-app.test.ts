@@ -5,7 +5,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Broker, EmbeddedTransport } from '../../../broker/mod.ts';
 import { Admin, Consumer, longSerde, Producer, stringSerde, TcpTransport, type Transport } from '../../../sdk/mod.ts';
 import { Effect } from 'effect';
-import { AppState, StreamsApp, StreamsBuilder, streamsApp } from '../../../streams/mod.ts';
+import { murmur2Partitioner } from '../../../sdk/client/producer/partitioner.ts';
+import { AppState, StreamsApp, StreamsBuilder, streamsApp, TimeWindows, timeWindowedSerde } from '../../../streams/mod.ts';
 import { type BrokerProcess, startBrokerProcess } from '../../helpers/broker-process.ts';
 
 /**
@@ -282,6 +283,83 @@ describe.each([embeddedSetup(), tcpSetup()])('StreamsApp over $name', (setup) =>
     const restored = second.metrics().tasks.reduce((sum, t) => sum + t.restoredRecords, 0);
     await second.close();
     expect(restored).toBe(0);
+    await producer.close();
+  });
+  it('counts per tumbling window, dead-letters a late record, and restores the window store from its changelog, and from a snapshot plus the changelog after it', async () => {
+    const { transport, stateDir } = await openSetup();
+    const admin = new Admin(transport);
+    await admin.createTopics([{ name: 'events', numPartitions: 2 }, { name: 'window-counts', numPartitions: 2 }]);
+    const producer = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde });
+    const sizeMs = 1_000;
+    const base = Math.floor(Date.now() / sizeMs) * sizeMs;
+    const expected = new Map<string, number>();
+    const send = async (offsets: readonly number[]): Promise<void> => {
+      const records = offsets.map((at, i) => ({ topic: 'events', key: `k${i % 4}`, value: 'x', timestamp: base + at }));
+      for (const r of records) expected.set(`${r.key}@${Math.floor(r.timestamp / sizeMs) * sizeMs}`, (expected.get(`${r.key}@${Math.floor(r.timestamp / sizeMs) * sizeMs}`) ?? 0) + 1);
+      await producer.sendBatch(records);
+    };
+    const topology = () => {
+      const builder = new StreamsBuilder();
+      builder
+        .stream('events', { key: stringSerde, value: stringSerde })
+        .groupByKey()
+        .windowedBy(TimeWindows.ofSizeWithNoGrace(sizeMs))
+        .count({ name: 'window-count' })
+        .toStream()
+        .to('window-counts', { key: timeWindowedSerde(stringSerde, sizeMs), value: longSerde });
+      return builder.build();
+    };
+    /** Reads the output until every window's latest count is the expected one. */
+    const converged = async (): Promise<void> => {
+      const consumer = new Consumer(transport, { keySerde: timeWindowedSerde(stringSerde, sizeMs), valueSerde: longSerde, autoOffsetReset: 'earliest' });
+      consumer.assign([0, 1].map((partition) => ({ topic: 'window-counts', partition })));
+      const latest = new Map<string, number>();
+      const done = (): boolean => [...expected].every(([window, count]) => latest.get(window) === count);
+      try {
+        for await (const r of consumer) {
+          expect(r.key!.window.endMs - r.key!.window.startMs).toBe(sizeMs);
+          // Windows go to their inner key's partition, as Kafka Streams' WindowedStreamPartitioner puts them.
+          expect(r.partition).toBe(murmur2Partitioner.partition({ topic: 'window-counts', key: stringSerde.serialize(r.key!.key), partitionCount: 2 }));
+          latest.set(`${r.key!.key}@${r.key!.window.startMs}`, r.value!);
+          if (done()) return;
+        }
+      } finally {
+        await consumer.close();
+      }
+    };
+
+    await send(Array.from({ length: 40 }, (_, i) => i * 100));
+    const first = new StreamsApp(topology(), { applicationId: 'windows', transport, stateDir, commitIntervalMs: 50, failures: { lateRecords: 'dlq' } });
+    await first.start();
+    await converged();
+    // k0's task has seen 3,600 ms: the window [0, 1,000) has closed, so this record is dropped and dead-lettered.
+    await producer.sendBatch([{ topic: 'events', key: 'k0', value: 'late', timestamp: base + 10 }]);
+    const [dead] = await readCommitted(transport, 'windows-dlq', 1);
+    expect(dead).toEqual(['k0', 'late']);
+    expect(first.metrics().tasks.reduce((sum, t) => sum + t.lateRecordsDropped, 0)).toBe(1);
+    expect(first.metricsText()).toMatch(/rill_streams_task_late_records_dropped_total\{application_id="windows",task_id="0_\d"\} 1/);
+    await first.close();
+
+    await send(Array.from({ length: 20 }, (_, i) => 3_000 + i * 100));
+    const freshStateDir = mkdtempSync(join(tmpdir(), 'rill-streams-state-'));
+    cleanup.push(() => rmSync(freshStateDir, { recursive: true, force: true }));
+    const second = new StreamsApp(topology(), { applicationId: 'windows', transport, stateDir: freshStateDir, commitIntervalMs: 50 });
+    await second.start();
+    await converged();
+    expect(second.metrics().tasks.reduce((sum, t) => sum + t.restoredRecords, 0)).toBeGreaterThan(0);
+    await second.close();
+
+    // The first state directory holds the snapshot the first app wrote at close: the third app loads
+    // it and replays only the changelog the second app wrote after it.
+    await send(Array.from({ length: 8 }, (_, i) => 4_500 + i * 100));
+    const third = new StreamsApp(topology(), { applicationId: 'windows', transport, stateDir, commitIntervalMs: 50 });
+    await third.start();
+    await converged();
+    const replayed = third.metrics().tasks.reduce((sum, t) => sum + t.restoredRecords, 0);
+    expect(replayed).toBeGreaterThan(0);
+    const changelogEnd = (await admin.topicOffsets('windows-window-count-changelog', 1)).reduce((sum, o) => sum + o.latest, 0);
+    expect(replayed).toBeLessThan(changelogEnd);
+    await third.close();
     await producer.close();
   });
 });

@@ -1,7 +1,7 @@
 import type { JSONSchemaType } from 'ajv';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { jsonSchemaSerde, jsonSerde, longSerde, stringSerde } from '../../../sdk/mod.ts';
-import { type KGroupedStream, type KStream, type KTable, StreamsBuilder } from '../../../streams/mod.ts';
+import { type KGroupedStream, type KStream, type KTable, StreamsBuilder, type TimeWindowedKStream, TimeWindows, timeWindowedSerde, type Windowed } from '../../../streams/mod.ts';
 import { testDriver } from './helpers/test-driver.ts';
 
 // Type tests: `npm run typecheck` fails when an operator stops inferring its output types (the
@@ -89,6 +89,21 @@ describe('the DSL’s types', () => {
     expectTypeOf(orders.mapValues((o) => o.total).groupByKey({ value: longSerde })).toEqualTypeOf<KGroupedStream<string, number>>();
   });
 
+  it('infers windowed tables keyed by Windowed<K>', () => {
+    const builder = new StreamsBuilder();
+    const orders = builder.stream('orders', { key: stringSerde, value: jsonSerde<Order>() });
+    const windowed = orders.groupBy((_key, order) => order.customer, { key: stringSerde }).windowedBy(TimeWindows.ofSizeAndGrace(60_000, 1_000));
+    expectTypeOf(windowed).toEqualTypeOf<TimeWindowedKStream<string, Order>>();
+    const counts = windowed.count();
+    expectTypeOf(counts).toEqualTypeOf<KTable<Windowed<string>, number, never>>();
+    expectTypeOf(counts.toStream()).toEqualTypeOf<KStream<Windowed<string>, number>>();
+    expectTypeOf(windowed.reduce((a, b) => ({ ...a, total: a.total + b.total }))).toEqualTypeOf<KTable<Windowed<string>, Order, never>>();
+    const totals = windowed.aggregate(() => ({ count: 0, total: 0 }), (_c, order, agg) => ({ count: agg.count + 1, total: agg.total + order.total }), { value: jsonSerde<Totals>() });
+    expectTypeOf(totals).toEqualTypeOf<KTable<Windowed<string>, Totals, never>>();
+    expectTypeOf(counts.toStream().map((w, n) => [w.key, { start: w.window.startMs, n }] as const)).toEqualTypeOf<KStream<string, { readonly start: number; readonly n: number }>>();
+    counts.toStream().to('counts', { key: timeWindowedSerde(stringSerde, 60_000) });
+  });
+
   it('makes a wrong chain a compile error', () => {
     const builder = new StreamsBuilder();
     const orders = builder.stream('orders', { key: stringSerde, value: jsonSerde<Order>() });
@@ -113,10 +128,18 @@ describe('the DSL’s types', () => {
       () => customers.toStream().mapValues((customer) => customer.name),
       // @ts-expect-error the sink's serde does not fit the values
       () => grouped.count().toStream().to('counts', { value: stringSerde }),
+      // @ts-expect-error a windowed table's keys need a windowed serde
+      () => grouped.windowedBy(TimeWindows.ofSizeWithNoGrace(10)).count().toStream().to('counts', { key: stringSerde }),
+      // @ts-expect-error the windowed serde's inner key does not fit the key
+      () => grouped.windowedBy(TimeWindows.ofSizeWithNoGrace(10)).count().toStream().to('counts', { key: timeWindowedSerde(longSerde, 10) }),
+      // @ts-expect-error windowedBy takes TimeWindows, not a number of milliseconds
+      () => grouped.windowedBy(10),
+      // @ts-expect-error the windowed aggregator's result is not of the serde's type
+      () => grouped.windowedBy(TimeWindows.ofSizeWithNoGrace(10)).aggregate(() => ({ count: 0, total: 0 }), (_c, _order, agg) => ({ count: agg.count + 1 }), { value: jsonSerde<Totals>() }),
     ];
     // @ts-expect-error a table that deletes is not one that never does
     const neverDeletes: KTable<string, Customer, never> = customers;
-    expect(wrong).toHaveLength(9);
+    expect(wrong).toHaveLength(13);
     expect(neverDeletes).toBe(customers);
   });
 });

@@ -23,6 +23,17 @@ function buildError(build: () => unknown): TopologyError {
 }
 
 describe('topology validation', () => {
+  it('refuses a window store whose size or retention makes no sense', () => {
+    const spec = { name: 'w', kind: 'window' as const, keySerde: stringSerde, valueSerde: stringSerde, logged: true, cached: true, changelogConfig: {} } as const;
+    expect(buildError(() => new TopologyBuilder().addStore({ ...spec, windowSizeMs: 0, retentionMs: 10 })).message).toBe(
+      'window store "w": the window size must be a positive integer of milliseconds, got 0',
+    );
+    expect(buildError(() => new TopologyBuilder().addStore({ ...spec, windowSizeMs: 10, retentionMs: 9 })).message).toBe(
+      'window store "w": the retention must be an integer of milliseconds no shorter than the window size (10), got 9',
+    );
+    expect(() => new TopologyBuilder().addStore({ ...spec, windowSizeMs: 10, retentionMs: 10 })).not.toThrow();
+  });
+
   it('refuses a processor that names an unknown store', () => {
     const builder = new StreamsBuilder();
     const stream = builder.stream('in', text);
