@@ -1,5 +1,6 @@
 import type { StateStore } from '../state/state-store.ts';
 import { isPromiseLike, type Processor, type ProcessorContext, type TaskId } from '../topology/processor.ts';
+import type { Cancellable, Punctuator, PunctuationTypeValue } from '../topology/punctuation.ts';
 import type { StreamRecord } from '../topology/stream-record.ts';
 import { Job } from './job.ts';
 
@@ -12,6 +13,7 @@ export interface NodeEnvironment {
   nowMs(): number;
   /** Asynchronous work of a record that descends from no input (a punctuator's, a cache flush's). */
   trackDetached(work: PromiseLike<unknown>): void;
+  schedule(node: string, intervalMs: number, type: PunctuationTypeValue, punctuator: Punctuator): Cancellable;
 }
 
 /**
@@ -78,5 +80,9 @@ export class NodeRunner implements ProcessorContext<unknown, unknown> {
 
   currentSystemTimeMs(): number {
     return this.env.nowMs();
+  }
+
+  schedule(intervalMs: number, type: PunctuationTypeValue, punctuator: Punctuator): Cancellable {
+    return this.env.schedule(this.name, intervalMs, type, punctuator);
   }
 }

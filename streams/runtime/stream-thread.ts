@@ -7,6 +7,7 @@ import type { ConsumerGroupMetadata } from '../../sdk/client/producer/producer-t
 import { isKafkaError } from '../../sdk/protocol/kafka-error.ts';
 import { openTaskStore } from '../state/open-task-store.ts';
 import type { TaskId } from '../topology/processor.ts';
+import { PunctuationType } from '../topology/punctuation.ts';
 import type { Topology } from '../topology/topology.ts';
 import { ChangelogRestorer } from './changelog-restorer.ts';
 import { actionFor, deadLetterRecord, RecordFailureError } from './failure-policy.ts';
@@ -117,7 +118,11 @@ export class StreamThread {
         if (targets.length > 0) await this.restorer.restore(targets, onProgress, signal);
       },
       onRestoreFailed: (error) => void this.fail(error),
-      onAllRunning: () => this.events.running(),
+      onAllRunning: () => {
+        this.events.running();
+        // The loop's wait may be longer than the new tasks' first wall-clock punctuation.
+        this.wake?.();
+      },
     });
   }
 
@@ -192,13 +197,14 @@ export class StreamThread {
     try {
       while (!this.stopping && this.fatal === undefined) {
         next ??= iterator.next();
-        const waitMs = Math.max(0, this.lastCommitMs + this.config.commitIntervalMs - Date.now());
+        const waitMs = Math.max(0, Math.min(this.lastCommitMs + this.config.commitIntervalMs, this.nextWallClockPunctuationMs()) - Date.now());
         const result = await this.waitFor(next, waitMs);
         if (result !== undefined) {
           next = undefined;
           if (result.done === true) break;
           await this.exclusive(() => this.process(result.value));
         }
+        if (this.fatal === undefined && this.nextWallClockPunctuationMs() <= Date.now()) await this.exclusive(() => this.punctuateWallClock());
         if (this.fatal === undefined && (Date.now() - this.lastCommitMs >= this.config.commitIntervalMs || this.overBounds())) {
           await this.exclusive(() => this.commit());
         }
@@ -213,15 +219,35 @@ export class StreamThread {
     }
   }
 
-  /** The next batch, or undefined once `waitMs` passed or the thread was woken (stop, failure). */
+  /** The next batch, or undefined once `waitMs` passed or the thread was woken (stop, failure, new tasks running). */
   private waitFor<T>(next: Promise<T>, waitMs: number): Promise<T | undefined> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
     return new Promise<T | undefined>((resolve, reject) => {
-      const timer = setTimeout(() => resolve(undefined), waitMs);
+      timer = setTimeout(() => resolve(undefined), waitMs);
       this.wake = () => resolve(undefined);
-      next.then(resolve, reject).finally(() => clearTimeout(timer));
+      next.then(resolve, reject);
     }).finally(() => {
+      clearTimeout(timer);
       this.wake = undefined;
     });
+  }
+
+  /** When the earliest wall-clock punctuation of a running task is due, Infinity without one. */
+  private nextWallClockPunctuationMs(): number {
+    let next = Infinity;
+    for (const task of this.tasks.running()) next = Math.min(next, task.nextWallClockPunctuationMs);
+    return next;
+  }
+
+  /** Fires the due wall-clock punctuations of each running task, once its records in flight finished. */
+  private async punctuateWallClock(): Promise<void> {
+    for (const task of this.tasks.running()) {
+      if (task.nextWallClockPunctuationMs > Date.now()) continue;
+      await task.drained();
+      if (this.fatal !== undefined || !this.tasks.running().includes(task)) return;
+      if (task.punctuate(PunctuationType.WALL_CLOCK_TIME, Date.now())) this.dirty = true;
+    }
+    this.collector.dispatch();
   }
 
   private overBounds(): boolean {
@@ -245,6 +271,12 @@ export class StreamThread {
         if (this.tasks.taskFor(batch.topic, batch.partition) !== task) return;
       }
       task.accept(records[i]!);
+      if (task.streamTimePunctuationDue) {
+        this.collector.dispatch();
+        await task.drained();
+        if (this.tasks.taskFor(batch.topic, batch.partition) !== task) return;
+        task.punctuate(PunctuationType.STREAM_TIME, task.streamTimeMs);
+      }
     }
     this.metrics.recordsIn += records.length;
     this.metrics.task(task.id).recordsProcessed += records.length;
