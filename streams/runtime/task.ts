@@ -257,10 +257,9 @@ export class Task {
    * every record before it; its asynchronous work then keeps the task full until it finished.
    */
   punctuate(type: PunctuationTypeValue, timestampMs: number): boolean {
-    if (this.closed) return false;
-    const due = this.punctuations.takeDue(type, timestampMs);
-    if (due.length === 0) return false;
+    if (this.closed || this.punctuations.nextDueMs(type) > timestampMs) return false;
     if (this.inFlight > 0) throw new Error('invariant: a task punctuates only when drained');
+    const due = this.punctuations.takeDue(type, timestampMs);
     for (const schedule of due) {
       if (schedule.cancelled) continue;
       const origin: PunctuationOrigin = { node: schedule.node, type, timestampMs };
