@@ -348,4 +348,37 @@ describe.each([embeddedSetup(), tcpSetup()])('StreamsApp over $name', (setup) =>
     expect((await admin.groupLag('punctuating', ['p-amounts'])).reduce((sum, p) => sum + p.lag, 0)).toBe(0);
     await producer.close();
   });
+
+  it('processes a task reading two topics in timestamp order across them, waiting maxTaskIdleMs for one that is merely late', async () => {
+    const { transport, stateDir } = await openSetup();
+    await new Admin(transport).createTopics(['m-left', 'm-right', 'm-out'].map((name) => ({ name, numPartitions: 1 })));
+    const producer = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde });
+    const send = (topic: string, timestamps: number[]) => producer.sendBatch(timestamps.map((timestamp) => ({ topic, key: 'k', value: `${topic.slice(2)}@${timestamp}`, timestamp })));
+    const topology = () => {
+      const builder = new StreamsBuilder();
+      const text = { key: stringSerde, value: stringSerde };
+      builder.stream('m-left', text).merge(builder.stream('m-right', text)).to('m-out');
+      return builder.build();
+    };
+    const outputs = (count: number) => readCommitted(transport, 'm-out', count).then((read) => read.map(([, v]) => v));
+    await send('m-left', [1, 3, 5]);
+    await send('m-right', [2, 4, 6]);
+    // Both topics hold their records: the task takes them in timestamp order, not topic by topic.
+    const ordered = new StreamsApp(topology(), { applicationId: 'merge-ordered', transport, stateDir: join(stateDir, 'a'), commitIntervalMs: 50 });
+    await ordered.start();
+    expect(await outputs(6)).toEqual(['left@1', 'right@2', 'left@3', 'right@4', 'left@5', 'right@6']);
+    await ordered.close();
+
+    // "right" has nothing beyond 6 yet: the task waits for it (up to a minute) instead of running
+    // ahead on "left", so the record sent late to "right" still goes before left's later one (and
+    // right@10 then waits for "left").
+    await send('m-left', [7, 9]);
+    const waiting = new StreamsApp(topology(), { applicationId: 'merge-ordered', transport, stateDir: join(stateDir, 'b'), commitIntervalMs: 50, maxTaskIdleMs: 60_000 });
+    await waiting.start();
+    await waiting.waitFor(AppState.running);
+    await send('m-right', [8, 10]);
+    expect((await outputs(9)).slice(6)).toEqual(['left@7', 'right@8', 'left@9']);
+    await waiting.close();
+    await producer.close();
+  });
 });
