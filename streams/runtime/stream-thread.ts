@@ -284,7 +284,8 @@ export class StreamThread {
       return;
     }
     for (let i = 0; i < records.length; i++) {
-      if (!(await this.accept(task, records[i]!))) return;
+      const accepted = this.accept(task, records[i]!);
+      if (accepted !== true && !(await accepted)) return;
     }
     this.metrics.recordsIn += records.length;
     this.metrics.task(task.id).recordsProcessed += records.length;
@@ -292,20 +293,30 @@ export class StreamThread {
     this.collector.dispatch();
   }
 
-  /** Hands one record to its task, after room and before the stream-time punctuations it made due; false once the task is gone. */
-  private async accept(task: Task, record: InputRecord): Promise<boolean> {
-    if (task.isFull) {
-      this.collector.dispatch();
-      await task.whenNotFull();
-      if (this.tasks.taskFor(record.topic, record.partition) !== task) return false;
-    }
+  /**
+   * Hands one record to its task once it has room, then fires the stream-time punctuations the
+   * record made due; false once the task is gone. Synchronous (true) unless it has to wait, so
+   * the common path costs no promise per record.
+   */
+  private accept(task: Task, record: InputRecord): true | Promise<boolean> {
+    if (task.isFull) return this.acceptWhenNotFull(task, record);
     task.accept(record);
-    if (task.streamTimePunctuationDue) {
-      this.collector.dispatch();
-      await task.drained();
-      if (this.tasks.taskFor(record.topic, record.partition) !== task) return false;
-      task.punctuate(PunctuationType.STREAM_TIME, task.streamTimeMs);
-    }
+    return task.streamTimePunctuationDue ? this.punctuateStreamTime(task, record) : true;
+  }
+
+  private async acceptWhenNotFull(task: Task, record: InputRecord): Promise<boolean> {
+    this.collector.dispatch();
+    await task.whenNotFull();
+    if (this.tasks.taskFor(record.topic, record.partition) !== task) return false;
+    task.accept(record);
+    return task.streamTimePunctuationDue ? this.punctuateStreamTime(task, record) : true;
+  }
+
+  private async punctuateStreamTime(task: Task, record: InputRecord): Promise<boolean> {
+    this.collector.dispatch();
+    await task.drained();
+    if (this.tasks.taskFor(record.topic, record.partition) !== task) return false;
+    task.punctuate(PunctuationType.STREAM_TIME, task.streamTimeMs);
     return true;
   }
 
@@ -325,7 +336,8 @@ export class StreamThread {
   private async processBuffered(task: Task, group: PartitionGroup): Promise<void> {
     let accepted = 0;
     for (let next = group.next(Date.now(), this.lagOf); next !== undefined; next = group.next(Date.now(), this.lagOf)) {
-      if (!(await this.accept(task, next.record))) return;
+      const done = this.accept(task, next.record);
+      if (done !== true && !(await done)) return;
       accepted++;
     }
     const resumable = group.resumable();
