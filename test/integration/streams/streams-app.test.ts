@@ -349,6 +349,35 @@ describe.each([embeddedSetup(), tcpSetup()])('StreamsApp over $name', (setup) =>
     await producer.close();
   });
 
+  it('fires a stream-time punctuator once per interval that records move stream time past', async () => {
+    const { transport, stateDir } = await openSetup();
+    await new Admin(transport).createTopics([{ name: 's-in', numPartitions: 1 }, { name: 's-ticks', numPartitions: 1 }]);
+    const producer = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde });
+    // Stream time jumps from 41 to 95: one punctuation for it, not five.
+    const timestamps = [...Array.from({ length: 42 }, (_, i) => i), 95, 96, 120];
+    await producer.sendBatch(timestamps.map((timestamp) => ({ topic: 's-in', key: 'k', value: 'v', timestamp })));
+    const builder = new StreamsBuilder();
+    builder
+      .stream('s-in', { key: stringSerde, value: stringSerde })
+      .process<string, string>(
+        () => ({
+          init(context) {
+            context.schedule(10, PunctuationType.STREAM_TIME, (timestampMs) => context.forward(new StreamRecord('tick', String(timestampMs), timestampMs)));
+          },
+          process: () => undefined,
+        }),
+        { key: stringSerde, value: stringSerde },
+      )
+      .to('s-ticks');
+    const app = new StreamsApp(builder.build(), { applicationId: 'stream-ticks', transport, stateDir, commitIntervalMs: 50 });
+    await app.start();
+    const expected = ['0', '10', '20', '30', '40', '95', '120'];
+    expect((await readCommitted(transport, 's-ticks', expected.length)).map(([, v]) => v)).toEqual(expected);
+    await app.close();
+    expect((await readAllCommitted(transport, 's-ticks')).map(([, v]) => v)).toEqual(expected);
+    await producer.close();
+  });
+
   it('processes a task reading two topics in timestamp order across them, waiting maxTaskIdleMs for one that is merely late', async () => {
     const { transport, stateDir } = await openSetup();
     await new Admin(transport).createTopics(['m-left', 'm-right', 'm-out'].map((name) => ({ name, numPartitions: 1 })));
