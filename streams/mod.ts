@@ -10,6 +10,7 @@ export type { UserResult } from './dsl/user-result.ts';
 export { nullable } from './topology/nullable-serde.ts';
 export { StreamRecord, type RecordMetadata } from './topology/stream-record.ts';
 export { taskIdText, type Processor, type ProcessorContext, type ProcessorSupplier, type ProcessResult, type TaskId } from './topology/processor.ts';
+export { PunctuationType, type Cancellable, type Punctuator, type PunctuationTypeValue } from './topology/punctuation.ts';
 export { Topology, TopologyError, type CopartitionGroup, type InternalTopic, type Subtopology } from './topology/topology.ts';
 export type { TopologyDescription } from './topology/topology-description.ts';
 export { TopologyBuilder } from './topology/topology-builder.ts';

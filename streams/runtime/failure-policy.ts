@@ -34,6 +34,8 @@ export const DeadLetterHeader = {
   partition: 'rill.source.partition',
   offset: 'rill.source.offset',
   task: 'rill.task',
+  /** For a failed punctuation (which has no input record): the processor whose punctuator failed. */
+  punctuator: 'rill.punctuator',
 } as const;
 
 /** Stops the application: a record failed and the policy for its kind is 'fail'. */
@@ -41,8 +43,9 @@ export class RecordFailureError extends Error {
   override readonly name = 'RecordFailureError';
 
   constructor(readonly failure: RecordFailure) {
-    const { job } = failure;
-    super(`${failure.kind} of ${job.topic}-${job.partition} at offset ${job.offset} failed in task ${taskIdText(failure.taskId)}: ${messageOf(failure.error)}`, { cause: failure.error });
+    const { job, punctuation } = failure;
+    const what = punctuation === undefined ? `${failure.kind} of ${job.topic}-${job.partition} at offset ${job.offset}` : `punctuation of processor "${punctuation.node}" (${punctuation.type} ${punctuation.timestampMs})`;
+    super(`${what} failed in task ${taskIdText(failure.taskId)}: ${messageOf(failure.error)}`, { cause: failure.error });
   }
 }
 
@@ -52,9 +55,22 @@ function messageOf(error: unknown): string {
 
 const encoder = new TextEncoder();
 
-/** The dead-letter record for a failure: the input's key, value and headers, plus the failure headers. */
+/**
+ * The dead-letter record for a failure: the input's key, value and headers, plus the failure
+ * headers. A failed punctuation has no input: its record has no key or value, the punctuation's
+ * timestamp, and names the processor instead of a source.
+ */
 export function deadLetterRecord(applicationId: string, failure: RecordFailure): OutputRecord {
-  const { job } = failure;
+  const { job, punctuation } = failure;
+  if (punctuation !== undefined) {
+    const headers: RecordHeader[] = [
+      { key: DeadLetterHeader.error, value: encoder.encode(messageOf(failure.error)) },
+      { key: DeadLetterHeader.errorKind, value: encoder.encode(failure.kind) },
+      { key: DeadLetterHeader.punctuator, value: encoder.encode(punctuation.node) },
+      { key: DeadLetterHeader.task, value: encoder.encode(taskIdText(failure.taskId)) },
+    ];
+    return { topic: deadLetterTopic(applicationId), partition: undefined, key: null, value: null, timestamp: Math.max(0, punctuation.timestampMs), headers };
+  }
   const headers: RecordHeader[] = [
     ...job.headers,
     { key: DeadLetterHeader.error, value: encoder.encode(messageOf(failure.error)) },

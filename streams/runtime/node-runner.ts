@@ -1,5 +1,6 @@
 import type { StateStore } from '../state/state-store.ts';
 import { isPromiseLike, type Processor, type ProcessorContext, type TaskId } from '../topology/processor.ts';
+import type { Cancellable, Punctuator, PunctuationTypeValue } from '../topology/punctuation.ts';
 import type { StreamRecord } from '../topology/stream-record.ts';
 import { Job } from './job.ts';
 
@@ -14,6 +15,7 @@ export interface NodeEnvironment {
   trackDetached(work: PromiseLike<unknown>): void;
   /** A record dropped for arriving after its windows closed. */
   lateRecord(record: StreamRecord<unknown, unknown>, reason: string): void;
+  schedule(node: string, intervalMs: number, type: PunctuationTypeValue, punctuator: Punctuator): Cancellable;
 }
 
 /**
@@ -84,5 +86,9 @@ export class NodeRunner implements ProcessorContext<unknown, unknown> {
 
   dropLateRecord(record: StreamRecord<unknown, unknown>, reason: string): void {
     this.env.lateRecord(record, reason);
+  }
+
+  schedule(intervalMs: number, type: PunctuationTypeValue, punctuator: Punctuator): Cancellable {
+    return this.env.schedule(this.name, intervalMs, type, punctuator);
   }
 }

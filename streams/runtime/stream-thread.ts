@@ -7,6 +7,8 @@ import type { ConsumerGroupMetadata } from '../../sdk/client/producer/producer-t
 import { isKafkaError } from '../../sdk/protocol/kafka-error.ts';
 import { openTaskStore } from '../state/open-task-store.ts';
 import type { TaskId } from '../topology/processor.ts';
+import { PunctuationType } from '../topology/punctuation.ts';
+import { PartitionGroup } from './partition-group.ts';
 import type { Topology } from '../topology/topology.ts';
 import { ChangelogRestorer } from './changelog-restorer.ts';
 import { actionFor, deadLetterRecord, RecordFailureError } from './failure-policy.ts';
@@ -15,7 +17,7 @@ import { ProducerCollector } from './producer-collector.ts';
 import type { ResolvedStreamsConfig } from './streams-config.ts';
 import { StreamsAssignor } from './streams-assignor.ts';
 import type { StreamsMetrics } from './streams-metrics.ts';
-import { FlushFailureError, type RecordFailure, type Task, type TaskHost } from './task.ts';
+import { FlushFailureError, type InputRecord, type RecordFailure, type Task, type TaskHost } from './task.ts';
 import { TaskManager } from './task-manager.ts';
 import { retrying } from '../../sdk/client/retry.ts';
 import { TRANSIENT_RETRY } from './transient-retry.ts';
@@ -76,6 +78,8 @@ export class StreamThread {
   private fatal: unknown = undefined;
   private wake: (() => void) | undefined;
   private inTransaction = false;
+  /** Input buffers of the running tasks that read several partitions, ordering their records by timestamp. */
+  private readonly groups = new Map<Task, PartitionGroup>();
 
   constructor(
     private readonly topology: Topology,
@@ -117,7 +121,11 @@ export class StreamThread {
         if (targets.length > 0) await this.restorer.restore(targets, onProgress, signal);
       },
       onRestoreFailed: (error) => void this.fail(error),
-      onAllRunning: () => this.events.running(),
+      onAllRunning: () => {
+        this.events.running();
+        // The loop's wait may be longer than the new tasks' first wall-clock punctuation.
+        this.wake?.();
+      },
     });
   }
 
@@ -193,13 +201,15 @@ export class StreamThread {
     try {
       while (!this.stopping && this.fatal === undefined) {
         next ??= iterator.next();
-        const waitMs = Math.max(0, this.lastCommitMs + this.config.commitIntervalMs - Date.now());
+        const waitMs = Math.max(0, Math.min(this.lastCommitMs + this.config.commitIntervalMs, this.nextWallClockPunctuationMs(), this.idleDeadlineMs()) - Date.now());
         const result = await this.waitFor(next, waitMs);
         if (result !== undefined) {
           next = undefined;
           if (result.done === true) break;
           await this.exclusive(() => this.process(result.value));
         }
+        if (this.fatal === undefined && this.groups.size > 0) await this.exclusive(() => this.processAllBuffered());
+        if (this.fatal === undefined && this.nextWallClockPunctuationMs() <= Date.now()) await this.exclusive(() => this.punctuateWallClock());
         if (this.fatal === undefined && (Date.now() - this.lastCommitMs >= this.config.commitIntervalMs || this.overBounds())) {
           await this.exclusive(() => this.commit());
         }
@@ -214,15 +224,42 @@ export class StreamThread {
     }
   }
 
-  /** The next batch, or undefined once `waitMs` passed or the thread was woken (stop, failure). */
+  /** The next batch, or undefined once `waitMs` passed or the thread was woken (stop, failure, new tasks running). */
   private waitFor<T>(next: Promise<T>, waitMs: number): Promise<T | undefined> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
     return new Promise<T | undefined>((resolve, reject) => {
-      const timer = setTimeout(() => resolve(undefined), waitMs);
+      timer = setTimeout(() => resolve(undefined), waitMs);
       this.wake = () => resolve(undefined);
-      next.then(resolve, reject).finally(() => clearTimeout(timer));
+      next.then(resolve, reject);
     }).finally(() => {
+      clearTimeout(timer);
       this.wake = undefined;
     });
+  }
+
+  /** When the earliest wait of a task on its empty input partitions runs out (`maxTaskIdleMs`), Infinity without one. */
+  private idleDeadlineMs(): number {
+    let next = Infinity;
+    for (const group of this.groups.values()) next = Math.min(next, group.idleDeadlineMs);
+    return next;
+  }
+
+  /** When the earliest wall-clock punctuation of a running task is due, Infinity without one. */
+  private nextWallClockPunctuationMs(): number {
+    let next = Infinity;
+    for (const task of this.tasks.running()) next = Math.min(next, task.nextWallClockPunctuationMs);
+    return next;
+  }
+
+  /** Fires the due wall-clock punctuations of each running task, once its records in flight finished. */
+  private async punctuateWallClock(): Promise<void> {
+    for (const task of this.tasks.running()) {
+      if (task.nextWallClockPunctuationMs > Date.now()) continue;
+      await task.drained();
+      if (this.fatal !== undefined || !this.tasks.running().includes(task)) return;
+      if (task.punctuate(PunctuationType.WALL_CLOCK_TIME, Date.now())) this.dirty = true;
+    }
+    this.collector.dispatch();
   }
 
   private overBounds(): boolean {
@@ -239,20 +276,93 @@ export class StreamThread {
       return;
     }
     const records = batch.records;
+    const last = records[records.length - 1];
+    if (last !== undefined) this.metrics.task(task.id).lag = Math.max(0, batch.highWatermark - last.offset - 1);
+    const group = this.groupOf(task);
+    if (group !== undefined) {
+      if (group.add(batch.topic, batch.partition, records)) this.consumer.pause([{ topic: batch.topic, partition: batch.partition }]);
+      await this.processBuffered(task, group);
+      return;
+    }
     for (let i = 0; i < records.length; i++) {
-      if (task.isFull) {
-        this.collector.dispatch();
-        await task.whenNotFull();
-        if (this.tasks.taskFor(batch.topic, batch.partition) !== task) return;
-      }
-      task.accept(records[i]!);
+      const accepted = this.accept(task, records[i]!);
+      if (accepted !== true && !(await accepted)) return;
     }
     this.metrics.recordsIn += records.length;
     this.metrics.task(task.id).recordsProcessed += records.length;
-    const last = records[records.length - 1];
-    if (last !== undefined) this.metrics.task(task.id).lag = Math.max(0, batch.highWatermark - last.offset - 1);
     this.dirty = true;
     this.collector.dispatch();
+  }
+
+  /**
+   * Hands one record to its task once it has room, then fires the stream-time punctuations the
+   * record made due; false once the task is gone. Synchronous (true) unless it has to wait, so
+   * the common path costs no promise per record.
+   */
+  private accept(task: Task, record: InputRecord): true | Promise<boolean> {
+    if (task.isFull) return this.acceptWhenNotFull(task, record);
+    task.accept(record);
+    return task.streamTimePunctuationDue ? this.punctuateStreamTime(task, record) : true;
+  }
+
+  private async acceptWhenNotFull(task: Task, record: InputRecord): Promise<boolean> {
+    this.collector.dispatch();
+    await task.whenNotFull();
+    if (this.tasks.taskFor(record.topic, record.partition) !== task) return false;
+    task.accept(record);
+    return task.streamTimePunctuationDue ? this.punctuateStreamTime(task, record) : true;
+  }
+
+  private async punctuateStreamTime(task: Task, record: InputRecord): Promise<boolean> {
+    this.collector.dispatch();
+    await task.drained();
+    if (this.tasks.taskFor(record.topic, record.partition) !== task) return false;
+    task.punctuate(PunctuationType.STREAM_TIME, task.streamTimeMs);
+    return true;
+  }
+
+  /** The input buffers of a task with several input partitions (undefined for one: its records go straight in). */
+  private groupOf(task: Task): PartitionGroup | undefined {
+    let group = this.groups.get(task);
+    if (group === undefined) {
+      const topics = this.topology.subtopologies[task.id.subtopology]!.sourceTopics;
+      if (topics.length < 2) return undefined;
+      group = new PartitionGroup(topics.map((ref) => ({ topic: this.layout.topicName(ref), partition: task.id.partition })), this.config.maxTaskIdleMs);
+      this.groups.set(task, group);
+    }
+    return group;
+  }
+
+  /** Processes a task's buffered records in timestamp order for as long as it need not wait; resumes partitions it paused. */
+  private async processBuffered(task: Task, group: PartitionGroup): Promise<void> {
+    let accepted = 0;
+    for (let next = group.next(Date.now(), this.lagOf); next !== undefined; next = group.next(Date.now(), this.lagOf)) {
+      const done = this.accept(task, next.record);
+      if (done !== true && !(await done)) return;
+      accepted++;
+    }
+    const resumable = group.resumable();
+    if (resumable.length > 0) this.consumer.resume(resumable);
+    if (accepted === 0) return;
+    this.metrics.recordsIn += accepted;
+    this.metrics.task(task.id).recordsProcessed += accepted;
+    this.dirty = true;
+    this.collector.dispatch();
+  }
+
+  private readonly lagOf = (tp: TopicPartition): number | undefined => this.consumer.currentLag(tp);
+
+  /** Runs the tasks whose buffered records no longer wait (their idle time ran out, or a fetch showed a partition caught up). */
+  private async processAllBuffered(): Promise<void> {
+    for (const [task, group] of this.groups) {
+      if (!group.isEmpty && this.tasks.running().includes(task)) await this.processBuffered(task, group);
+    }
+  }
+
+  /** Buffered records are dropped when tasks are rewound or suspended: the consumer reads them again from the committed offsets. */
+  private clearGroups(): void {
+    for (const group of this.groups.values()) group.clear();
+    this.groups.clear();
   }
 
   /** Drains every running task and flushes their stores until nothing more is in flight or held back. */
@@ -312,6 +422,7 @@ export class StreamThread {
     await this.abortTransaction();
     for (const task of this.tasks.running()) task.commitFailed();
     this.dirty = false;
+    this.clearGroups();
     this.tasks.rewindAll();
     if (this.exactlyOnce) await this.beginTransaction().catch((e: unknown) => this.fail(e));
   }
@@ -340,6 +451,7 @@ export class StreamThread {
   private async onRevoked(): Promise<void> {
     this.events.rebalancing();
     await this.commit();
+    this.clearGroups();
     this.tasks.suspendAll();
   }
 
@@ -349,6 +461,7 @@ export class StreamThread {
     await this.abortTransaction();
     for (const task of this.tasks.running()) task.commitFailed();
     this.dirty = false;
+    this.clearGroups();
     this.tasks.suspendAll();
     if (this.exactlyOnce) await this.beginTransaction();
   }
@@ -356,6 +469,7 @@ export class StreamThread {
   private onAssigned(): void {
     this.metrics.rebalances++;
     this.generation = this.consumer.groupMetadata();
+    this.clearGroups();
     this.tasks.assign(this.assignor.assignedTasks);
   }
 

@@ -48,6 +48,13 @@ export interface StreamsConfig {
   deadLetterPartitions?: number;
   /** Bytes of fetched and not yet processed records the consumer holds (default 64 MiB). */
   maxPrefetchBytes?: number;
+  /**
+   * Kafka Streams' `max.task.idle.ms` (KIP-695), for a task reading several partitions (a merge or
+   * join of topics): records go in timestamp order across them, and while one has nothing buffered
+   * the task waits for the records the broker holds of it, then this long for new ones, before it
+   * goes on without it. Default 0 (wait only for records already on the broker); -1 never waits.
+   */
+  maxTaskIdleMs?: number;
 }
 
 export type ResolvedStreamsConfig = Required<Omit<StreamsConfig, 'instanceId'>> & { instanceId: string | undefined };
@@ -72,6 +79,7 @@ export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConf
     snapshotMinChangelogRecords: 10_000,
     deadLetterPartitions: 1,
     maxPrefetchBytes: 64 * 1024 * 1024,
+    maxTaskIdleMs: 0,
     ...config,
     instanceId: config.instanceId,
   };
@@ -79,6 +87,7 @@ export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConf
     const value = resolved[key];
     if (!Number.isInteger(value) || value < 1) throw new StreamsError(StreamsErrorCode.invalidConfig, `${key} must be a positive integer, got ${value}`);
   }
+  if (!Number.isInteger(resolved.maxTaskIdleMs) || resolved.maxTaskIdleMs < -1) throw new StreamsError(StreamsErrorCode.invalidConfig, `maxTaskIdleMs must be an integer of -1 or more, got ${resolved.maxTaskIdleMs}`);
   if (resolved.guarantee !== 'exactly_once' && resolved.guarantee !== 'at_least_once') {
     throw new StreamsError(StreamsErrorCode.invalidConfig, `guarantee must be exactly_once or at_least_once, got ${String(resolved.guarantee)}`);
   }

@@ -3,7 +3,8 @@ import type { Serde } from '../../sdk/serde/serde.ts';
 import type { StateStore } from '../state/state-store.ts';
 import type { TaskStore } from '../state/task-store.ts';
 import { acceptsNull } from '../topology/nullable-serde.ts';
-import type { Processor, TaskId } from '../topology/processor.ts';
+import { isPromiseLike, type Processor, type TaskId } from '../topology/processor.ts';
+import { PunctuationType, type PunctuationTypeValue } from '../topology/punctuation.ts';
 import { StreamRecord } from '../topology/stream-record.ts';
 import type { Subtopology } from '../topology/topology.ts';
 import type { StoreSpec } from '../state/store-spec.ts';
@@ -11,6 +12,7 @@ import type { TopicRef } from '../topology/topology-nodes.ts';
 import { Job, laneOf } from './job.ts';
 import { NodeRunner, type NodeEnvironment } from './node-runner.ts';
 import type { RecordCollector } from './record-collector.ts';
+import { PunctuationQueue } from './punctuation-queue.ts';
 import { sinkProcessor } from './sink-processor.ts';
 
 /** An input record as the consumer hands it over: bytes, deserialized by the task's source. */
@@ -23,6 +25,15 @@ export interface RecordFailure {
   readonly taskId: TaskId;
   readonly job: Job;
   readonly error: unknown;
+  /** Set when a punctuator failed (its job then stands for no input record). */
+  readonly punctuation?: PunctuationOrigin;
+}
+
+/** Which punctuation a failure comes from. */
+export interface PunctuationOrigin {
+  readonly node: string;
+  readonly type: PunctuationTypeValue;
+  readonly timestampMs: number;
 }
 
 /** What a task needs from whoever runs it (the runtime, or the test driver). */
@@ -65,6 +76,11 @@ export class Task {
   /** Next offset to commit per input topic-partition (`topic\0partition`). */
   private readonly positions = new Map<string, { topic: string; partition: number; offset: number }>();
   private streamTime = -1;
+  private committedStreamTime = -1;
+  private readonly punctuations = new PunctuationQueue();
+  /** The punctuator running now, and the last one fired while its work is in flight (failures are blamed on them). */
+  private firing: PunctuationOrigin | undefined;
+  private lastFired: PunctuationOrigin | undefined;
   private closed = false;
   /** One callback for every job (not a closure per record). */
   private readonly onSettled = (job: Job): void => this.settled(job);
@@ -84,8 +100,12 @@ export class Task {
       nowMs: () => host.nowMs(),
       trackDetached: (work) => this.trackDetached(work),
       lateRecord: (record, reason) => {
-        const job = record.metadata instanceof Job ? record.metadata : detachedJob(id, new Error(reason));
+        const job = record.metadata instanceof Job ? record.metadata : detachedJob(id, record.timestamp, new Error(reason));
         this.host.onFailure({ kind: 'late', taskId: id, job, error: new Error(reason) });
+      },
+      schedule: (node, intervalMs, type, punctuator) => {
+        if (this.closed) throw new Error(`processor "${node}" scheduled a punctuation on a closed task`);
+        return this.punctuations.add(node, intervalMs, type, punctuator, host.nowMs());
       },
     };
     for (const spec of subtopology.stores) this.stores.set(spec.name, host.openStore(spec, id));
@@ -112,13 +132,14 @@ export class Task {
     return this.streamTime;
   }
 
-  /** Input records accepted and not finished. */
+  /** Input records accepted and not finished, plus work that descends from no input record (punctuations', flushes'). */
   get inFlight(): number {
     return this.unfinished + this.detached;
   }
 
+  /** No room for another input record: the bound is reached, or a punctuation's work is in flight (it is a barrier). */
   get isFull(): boolean {
-    return this.unfinished >= this.options.maxInFlightRecords;
+    return this.unfinished >= this.options.maxInFlightRecords || this.detached > 0;
   }
 
   /** Writes held back in the task's stores since the last commit. */
@@ -209,15 +230,58 @@ export class Task {
   }
 
   private trackDetached(work: PromiseLike<unknown>): void {
+    const punctuation = this.firing ?? this.lastFired;
     this.detached++;
     const done = (): void => {
-      this.detached--;
+      if (--this.detached === 0) this.lastFired = undefined;
       this.wakeWaiters();
     };
     work.then(done, (error: unknown) => {
       done();
-      this.host.onFailure({ kind: 'processing', taskId: this.id, job: detachedJob(this.id, error), error });
+      this.failDetached(error, punctuation);
     });
+  }
+
+  private failDetached(error: unknown, punctuation: PunctuationOrigin | undefined): void {
+    const job = detachedJob(this.id, punctuation?.timestampMs ?? -1, error);
+    this.host.onFailure(punctuation === undefined ? { kind: 'processing', taskId: this.id, job, error } : { kind: 'processing', taskId: this.id, job, error, punctuation });
+  }
+
+  /** Whether a record moved stream time to a stream-time schedule's due time. */
+  get streamTimePunctuationDue(): boolean {
+    return this.punctuations.nextDueMs(PunctuationType.STREAM_TIME) <= this.streamTime;
+  }
+
+  /** When the earliest wall-clock schedule is due, Infinity without one. */
+  get nextWallClockPunctuationMs(): number {
+    return this.punctuations.nextDueMs(PunctuationType.WALL_CLOCK_TIME);
+  }
+
+  /**
+   * Fires the schedules of `type` due at `timestampMs` (the stream time, or the wall clock), each
+   * once; returns whether any fired. Needs a drained task, so a punctuator sees the effects of
+   * every record before it; its asynchronous work then keeps the task full until it finished.
+   */
+  punctuate(type: PunctuationTypeValue, timestampMs: number): boolean {
+    if (this.closed || this.punctuations.nextDueMs(type) > timestampMs) return false;
+    if (this.inFlight > 0) throw new Error('invariant: a task punctuates only when drained');
+    const due = this.punctuations.takeDue(type, timestampMs);
+    for (const schedule of due) {
+      if (schedule.cancelled) continue;
+      const origin: PunctuationOrigin = { node: schedule.node, type, timestampMs };
+      this.firing = origin;
+      this.lastFired = origin;
+      try {
+        const result = schedule.punctuator(timestampMs);
+        if (isPromiseLike(result)) this.trackDetached(result);
+      } catch (error) {
+        this.failDetached(error, origin);
+      } finally {
+        this.firing = undefined;
+      }
+    }
+    if (this.detached === 0) this.lastFired = undefined;
+    return true;
   }
 
   private wakeWaiters(): void {
@@ -257,17 +321,22 @@ export class Task {
   /** The commit holding the stores' flushed writes succeeded; `changelogEnd` gives each store's new changelog offset. */
   commitSucceeded(changelogEnd: (store: string) => number | undefined = () => undefined): void {
     for (const [name, store] of this.stores) store.commit(changelogEnd(name));
+    this.committedStreamTime = this.streamTime;
+    this.punctuations.commit();
   }
 
   /** Back to the last committed state: stores drop their writes, positions are forgotten (the caller rewinds the consumer). */
   commitFailed(): void {
     for (const store of this.stores.values()) store.abort();
     this.positions.clear();
+    this.streamTime = this.committedStreamTime;
+    this.punctuations.rollback();
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.punctuations.cancelAll();
     for (const runner of this.runners) runner.close();
     for (const store of this.stores.values()) store.close();
   }
@@ -301,8 +370,9 @@ function deserialize(serde: Serde<unknown>, bytes: Uint8Array | null, what: 'key
   return serde.deserialize(bytes);
 }
 
-function detachedJob(taskId: TaskId, error: unknown): Job {
-  const job = new Job('', taskId.partition, -1, -1, null, null, [], () => undefined);
+/** The job a failure of work with no input record stands on (a punctuation's, a cache flush's). */
+function detachedJob(taskId: TaskId, timestamp: number, error: unknown): Job {
+  const job = new Job('', taskId.partition, -1, timestamp, null, null, [], () => undefined);
   job.fail(error);
   return job;
 }

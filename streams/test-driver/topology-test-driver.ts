@@ -8,6 +8,7 @@ import { actionFor, deadLetterRecord, type FailurePolicy, RecordFailureError } f
 import { type OutputRecord, type RecordCollector, valueBytes } from '../runtime/record-collector.ts';
 import { type StreamsMetricsSnapshot, StreamsMetrics } from '../runtime/streams-metrics.ts';
 import { type RecordFailure, Task } from '../runtime/task.ts';
+import { PunctuationType } from '../topology/punctuation.ts';
 import type { Topology } from '../topology/topology.ts';
 import type { TopicRef } from '../topology/topology-nodes.ts';
 
@@ -33,8 +34,9 @@ export interface TestRecord<K, V> {
 /**
  * Runs a topology without a broker: one task per sub-topology (partition 0), records piped in
  * one at a time, each processed to the end (its asynchronous stages awaited, its repartitioned
- * records processed downstream) and committed before `pipe` resolves, so a test never races its
- * own topology. The tasks, operators and stores are the runtime's own.
+ * records processed downstream, the stream-time punctuations it made due fired) and committed
+ * before `pipe` resolves, so a test never races its own topology. Wall-clock punctuations fire
+ * from `advanceWallClockTime`. The tasks, operators and stores are the runtime's own.
  */
 export class TopologyTestDriver {
   readonly applicationId: string;
@@ -49,6 +51,8 @@ export class TopologyTestDriver {
   private fatal: RecordFailureError | undefined;
   private wallClockMs: number;
   private piping: Promise<void> = Promise.resolve();
+  /** Steps (pipes, clock advances) started and not finished: a step starts at once only when none is. */
+  private pendingSteps = 0;
 
   constructor(topology: Topology, options: TestDriverOptions = {}) {
     this.applicationId = options.applicationId ?? 'test-driver';
@@ -124,16 +128,31 @@ export class TopologyTestDriver {
    * topics), then commits. Rejects with the failure when a record fails under the 'fail' policy.
    */
   pipe(topic: string, key: Uint8Array | null, value: Uint8Array | null, options: { timestamp?: number; headers?: readonly RecordHeader[] } = {}): Promise<void> {
-    const run = this.piping.then(() => this.process(topic, key, value, options.timestamp ?? this.wallClockMs, options.headers ?? []));
-    this.piping = run.catch(() => undefined);
+    return this.step(() => this.process(topic, key, value, options.timestamp ?? this.wallClockMs, options.headers ?? []));
+  }
+
+  /** Runs `step` after the steps before it, or at once (synchronously up to its first wait) when there are none. */
+  private step(step: () => Promise<void>): Promise<void> {
+    const run = this.pendingSteps === 0 ? step() : this.piping.then(step);
+    this.pendingSteps++;
+    const finished = (): void => {
+      this.pendingSteps--;
+    };
+    this.piping = run.then(finished, finished);
     return run;
   }
 
   private async process(topic: string, key: Uint8Array | null, value: Uint8Array | null, timestamp: number, headers: readonly RecordHeader[]): Promise<void> {
     if (this.fatal !== undefined) throw this.fatal;
     this.feed(topic, key, value, timestamp, headers);
+    await this.complete();
+  }
+
+  /** Processes everything started to the end (repartitioned records, stream-time punctuations), then commits. */
+  private async complete(): Promise<void> {
     for (;;) {
       await Promise.all(this.tasks.map((t) => t.drained()));
+      if (this.tasks.some((t) => t.punctuate(PunctuationType.STREAM_TIME, t.streamTimeMs))) continue;
       const next = this.internalQueue.shift();
       if (next !== undefined) {
         this.feed(next.topic, next.key, valueBytes(next.value), next.timestamp, next.headers);
@@ -181,8 +200,19 @@ export class TopologyTestDriver {
     throw new Error(`no task of the topology has a store named "${name}"`);
   }
 
-  advanceWallClockTime(ms: number): void {
-    this.wallClockMs += ms;
+  /**
+   * Moves the wall clock on by `ms` (after the steps before it) and fires the wall-clock
+   * punctuations now due, each once, as Kafka Streams' driver does: synchronously when no pipe is
+   * pending. Resolves once their work is processed and committed; rejects as `pipe` does.
+   */
+  advanceWallClockTime(ms: number): Promise<void> {
+    if (!Number.isFinite(ms) || ms < 0) throw new Error(`the wall clock only moves forward, got ${ms} ms`);
+    return this.step(async () => {
+      if (this.fatal !== undefined) throw this.fatal;
+      this.wallClockMs += ms;
+      for (const task of this.tasks) task.punctuate(PunctuationType.WALL_CLOCK_TIME, this.wallClockMs);
+      await this.complete();
+    });
   }
 
   close(): void {

@@ -1,4 +1,5 @@
 import type { StateStore } from '../state/state-store.ts';
+import type { Cancellable, Punctuator, PunctuationTypeValue } from './punctuation.ts';
 import type { StreamRecord } from './stream-record.ts';
 
 /**
@@ -42,6 +43,15 @@ export interface ProcessorContext<KOut, VOut> {
    * with `reason`. For records an operator leaves out entirely, never for ones it used.
    */
   dropLateRecord(record: StreamRecord<unknown, unknown>, reason: string): void;
+  /**
+   * Calls `punctuator` every `intervalMs` of stream time or wall-clock time (Kafka Streams'
+   * semantics): a stream-time schedule is aligned to 0 and fires when a record moves stream time
+   * to or past its due time, a wall-clock one is due `intervalMs` after scheduling; either fires
+   * once however far time jumped, then is due at the next multiple of the interval after now.
+   * A punctuation waits for the task's records in flight, and the task takes its next record once
+   * the punctuation's work finished. Schedule in `init()`: schedules end when the task closes.
+   */
+  schedule(intervalMs: number, type: PunctuationTypeValue, punctuator: Punctuator): Cancellable;
 }
 
 /**

@@ -160,6 +160,18 @@ export class Consumer<K = Uint8Array, V = Uint8Array> {
     return state.reset === undefined && state.position >= 0 ? state.position : undefined;
   }
 
+  /**
+   * Records of `tp` the broker holds beyond `position` (Kafka's `Consumer#currentLag`, KIP-695), up
+   * to the last stable offset under read_committed, as of the latest fetch answer; undefined before
+   * the first answer or while a reset is pending. Records fetched and not yet handed out count.
+   */
+  currentLag(tp: TopicPartition): number | undefined {
+    const state = this.state(tp);
+    const end = this.isolationLevel === IsolationLevel.readCommitted ? state.lastStableOffset : state.highWatermark;
+    if (state.reset !== undefined || state.position < 0 || end < 0) return undefined;
+    return Math.max(0, end - state.position);
+  }
+
   /** Fetched items of partitions still assigned at their epoch, in arrival order; ends when the consumer closes. */
   private async *items(): AsyncGenerator<Prefetched, void, undefined> {
     if (this.iterating) throw new Error('invariant: a consumer has one iterator at a time');

@@ -6,7 +6,7 @@ import { Broker, EmbeddedTransport } from '../../../broker/mod.ts';
 import { Admin, Consumer, longSerde, Producer, stringSerde, TcpTransport, type Transport } from '../../../sdk/mod.ts';
 import { Effect } from 'effect';
 import { murmur2Partitioner } from '../../../sdk/client/producer/partitioner.ts';
-import { AppState, StreamsApp, StreamsBuilder, streamsApp, TimeWindows, timeWindowedSerde } from '../../../streams/mod.ts';
+import { AppState, type KeyValueStore, PunctuationType, StreamRecord, StreamsApp, StreamsBuilder, streamsApp, TimeWindows, timeWindowedSerde } from '../../../streams/mod.ts';
 import { type BrokerProcess, startBrokerProcess } from '../../helpers/broker-process.ts';
 
 /**
@@ -285,6 +285,133 @@ describe.each([embeddedSetup(), tcpSetup()])('StreamsApp over $name', (setup) =>
     expect(restored).toBe(0);
     await producer.close();
   });
+
+  it('emits per-key totals from a store on a wall-clock punctuator, committed with the inputs (read_committed)', async () => {
+    const { transport, stateDir } = await openSetup();
+    const admin = new Admin(transport);
+    await admin.createTopics([{ name: 'p-amounts', numPartitions: 2 }, { name: 'p-totals', numPartitions: 1 }]);
+    const producer = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde });
+    const keys = ['a', 'b', 'c', 'd', 'e'];
+    const send = (from: number, count: number) => producer.sendBatch(Array.from({ length: count }, (_, i) => ({ topic: 'p-amounts', key: keys[(from + i) % keys.length]!, value: '1' })));
+    const builder = new StreamsBuilder();
+    builder.addStateStore({ name: 'p-sums', key: stringSerde, value: longSerde });
+    builder
+      .stream('p-amounts', { key: stringSerde, value: stringSerde })
+      .process<string, string>(
+        () => {
+          let sums!: KeyValueStore<string, number>;
+          return {
+            init(context) {
+              sums = context.getStateStore('p-sums');
+              context.schedule(30, PunctuationType.WALL_CLOCK_TIME, (timestampMs) => {
+                for (const [key, total] of sums.all()) context.forward(new StreamRecord(key, String(total), timestampMs));
+              });
+            },
+            process(record) {
+              sums.put(record.key, (sums.get(record.key) ?? 0) + Number(record.value));
+            },
+          };
+        },
+        { stores: ['p-sums'], key: stringSerde, value: stringSerde },
+      )
+      .to('p-totals');
+    /** Reads p-totals (read_committed) from the beginning until every key's total reached `expected`; returns what it read. */
+    const totalsUntil = async (expected: number): Promise<[string, string][]> => {
+      const consumer = new Consumer(transport, { keySerde: stringSerde, valueSerde: stringSerde, autoOffsetReset: 'earliest' });
+      consumer.assign([{ topic: 'p-totals', partition: 0 }]);
+      const read: [string, string][] = [];
+      const reached = new Set<string>();
+      try {
+        for await (const record of consumer) {
+          read.push([record.key!, record.value!]);
+          if (Number(record.value) === expected) reached.add(record.key!);
+          if (reached.size === keys.length) break;
+        }
+      } finally {
+        await consumer.close();
+      }
+      return read;
+    };
+    await send(0, 100);
+    const app = new StreamsApp(builder.build(), { applicationId: 'punctuating', transport, stateDir, commitIntervalMs: 50 });
+    await app.start();
+    const first = await totalsUntil(20);
+    await send(100, 50);
+    const second = await totalsUntil(30);
+    await app.close();
+    // Totals only grow, never past what was sent: each punctuation saw a committed prefix of the
+    // inputs per partition, and nothing was emitted twice from state counted twice.
+    for (const key of keys) {
+      const seen = second.filter(([k]) => k === key).map(([, v]) => Number(v));
+      expect(seen.every((v, i) => v >= 1 && v <= 30 && (i === 0 || v >= seen[i - 1]!))).toBe(true);
+    }
+    expect(second.slice(0, first.length)).toEqual(first);
+    expect((await admin.groupLag('punctuating', ['p-amounts'])).reduce((sum, p) => sum + p.lag, 0)).toBe(0);
+    await producer.close();
+  });
+
+  it('fires a stream-time punctuator once per interval that records move stream time past', async () => {
+    const { transport, stateDir } = await openSetup();
+    await new Admin(transport).createTopics([{ name: 's-in', numPartitions: 1 }, { name: 's-ticks', numPartitions: 1 }]);
+    const producer = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde });
+    // Stream time jumps from 41 to 95: one punctuation for it, not five.
+    const timestamps = [...Array.from({ length: 42 }, (_, i) => i), 95, 96, 120];
+    await producer.sendBatch(timestamps.map((timestamp) => ({ topic: 's-in', key: 'k', value: 'v', timestamp })));
+    const builder = new StreamsBuilder();
+    builder
+      .stream('s-in', { key: stringSerde, value: stringSerde })
+      .process<string, string>(
+        () => ({
+          init(context) {
+            context.schedule(10, PunctuationType.STREAM_TIME, (timestampMs) => context.forward(new StreamRecord('tick', String(timestampMs), timestampMs)));
+          },
+          process: () => undefined,
+        }),
+        { key: stringSerde, value: stringSerde },
+      )
+      .to('s-ticks');
+    const app = new StreamsApp(builder.build(), { applicationId: 'stream-ticks', transport, stateDir, commitIntervalMs: 50 });
+    await app.start();
+    const expected = ['0', '10', '20', '30', '40', '95', '120'];
+    expect((await readCommitted(transport, 's-ticks', expected.length)).map(([, v]) => v)).toEqual(expected);
+    await app.close();
+    expect((await readAllCommitted(transport, 's-ticks')).map(([, v]) => v)).toEqual(expected);
+    await producer.close();
+  });
+
+  it('processes a task reading two topics in timestamp order across them, waiting maxTaskIdleMs for one that is merely late', async () => {
+    const { transport, stateDir } = await openSetup();
+    await new Admin(transport).createTopics(['m-left', 'm-right', 'm-out'].map((name) => ({ name, numPartitions: 1 })));
+    const producer = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde });
+    const send = (topic: string, timestamps: number[]) => producer.sendBatch(timestamps.map((timestamp) => ({ topic, key: 'k', value: `${topic.slice(2)}@${timestamp}`, timestamp })));
+    const topology = () => {
+      const builder = new StreamsBuilder();
+      const text = { key: stringSerde, value: stringSerde };
+      builder.stream('m-left', text).merge(builder.stream('m-right', text)).to('m-out');
+      return builder.build();
+    };
+    const outputs = (count: number) => readCommitted(transport, 'm-out', count).then((read) => read.map(([, v]) => v));
+    await send('m-left', [1, 3, 5]);
+    await send('m-right', [2, 4, 6]);
+    // Both topics hold their records: the task takes them in timestamp order, not topic by topic.
+    const ordered = new StreamsApp(topology(), { applicationId: 'merge-ordered', transport, stateDir: join(stateDir, 'a'), commitIntervalMs: 50 });
+    await ordered.start();
+    expect(await outputs(6)).toEqual(['left@1', 'right@2', 'left@3', 'right@4', 'left@5', 'right@6']);
+    await ordered.close();
+
+    // "right" has nothing beyond 6 yet: the task waits for it (up to a minute) instead of running
+    // ahead on "left", so the record sent late to "right" still goes before left's later one (and
+    // right@10 then waits for "left").
+    await send('m-left', [7, 9]);
+    const waiting = new StreamsApp(topology(), { applicationId: 'merge-ordered', transport, stateDir: join(stateDir, 'b'), commitIntervalMs: 50, maxTaskIdleMs: 60_000 });
+    await waiting.start();
+    await waiting.waitFor(AppState.running);
+    await send('m-right', [8, 10]);
+    expect((await outputs(9)).slice(6)).toEqual(['left@7', 'right@8', 'left@9']);
+    await waiting.close();
+    await producer.close();
+  });
+
   it('counts per tumbling window, dead-letters a late record, and restores the window store from its changelog, and from a snapshot plus the changelog after it', async () => {
     const { transport, stateDir } = await openSetup();
     const admin = new Admin(transport);

@@ -1,7 +1,20 @@
 import type { JSONSchemaType } from 'ajv';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { jsonSchemaSerde, jsonSerde, longSerde, stringSerde } from '../../../sdk/mod.ts';
-import { type KGroupedStream, type KStream, type KTable, StreamsBuilder, type TimeWindowedKStream, TimeWindows, timeWindowedSerde, type Windowed } from '../../../streams/mod.ts';
+import {
+  type Cancellable,
+  type KGroupedStream,
+  type KStream,
+  type KTable,
+  type ProcessorContext,
+  PunctuationType,
+  StreamRecord,
+  StreamsBuilder,
+  type TimeWindowedKStream,
+  TimeWindows,
+  timeWindowedSerde,
+  type Windowed,
+} from '../../../streams/mod.ts';
 import { testDriver } from './helpers/test-driver.ts';
 
 // Type tests: `npm run typecheck` fails when an operator stops inferring its output types (the
@@ -141,5 +154,23 @@ describe('the DSL’s types', () => {
     const neverDeletes: KTable<string, Customer, never> = customers;
     expect(wrong).toHaveLength(13);
     expect(neverDeletes).toBe(customers);
+  });
+
+  it('types punctuators: the clock is one of the two types, and a punctuator forwards what its processor declares', () => {
+    const check = (context: ProcessorContext<string, number>) => {
+      const handle = context.schedule(1_000, PunctuationType.WALL_CLOCK_TIME, (timestampMs) => context.forward(new StreamRecord('k', timestampMs, timestampMs)));
+      expectTypeOf(handle).toEqualTypeOf<Cancellable>();
+      expectTypeOf(PunctuationType.STREAM_TIME).toEqualTypeOf<'STREAM_TIME'>();
+      const wrong: (() => unknown)[] = [
+        // @ts-expect-error not a punctuation type
+        () => context.schedule(1_000, 'stream-time', () => undefined),
+        // @ts-expect-error the processor forwards numbers, not text
+        () => context.schedule(1_000, PunctuationType.STREAM_TIME, (timestampMs) => context.forward(new StreamRecord('k', `${timestampMs}`, timestampMs))),
+        // @ts-expect-error a punctuator gets the timestamp as a number
+        () => context.schedule(1_000, PunctuationType.STREAM_TIME, (timestamp: string) => void timestamp),
+      ];
+      return wrong;
+    };
+    expect(check).toBeTypeOf('function');
   });
 });
