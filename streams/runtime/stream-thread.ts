@@ -197,16 +197,31 @@ export class StreamThread {
     });
     this.events.rebalancing();
     const iterator = this.consumer.batches();
-    let next: Promise<IteratorResult<ConsumerBatch<Uint8Array, Uint8Array>>> | undefined;
+    // One pending next() at a time, listened to once: the loop passes many times while no batch
+    // comes, and a listener per pass would pile up on the same promise.
+    let next: Promise<unknown> | undefined;
+    let arrived: { result: IteratorResult<ConsumerBatch<Uint8Array, Uint8Array>> } | { error: unknown } | undefined;
     try {
       while (!this.stopping && this.fatal === undefined) {
-        next ??= iterator.next();
+        next ??= iterator.next().then(
+          (result) => {
+            arrived = { result };
+            this.wake?.();
+          },
+          (error: unknown) => {
+            arrived = { error };
+            this.wake?.();
+          },
+        );
         const waitMs = Math.max(0, Math.min(this.lastCommitMs + this.config.commitIntervalMs, this.nextWallClockPunctuationMs(), this.idleDeadlineMs()) - Date.now());
-        const result = await this.waitFor(next, waitMs);
-        if (result !== undefined) {
+        if (arrived === undefined) await this.waitFor(waitMs);
+        const settled = arrived;
+        if (settled !== undefined) {
           next = undefined;
-          if (result.done === true) break;
-          await this.exclusive(() => this.process(result.value));
+          arrived = undefined;
+          if ('error' in settled) throw settled.error;
+          if (settled.result.done === true) break;
+          await this.exclusive(() => this.process(settled.result.value));
         }
         if (this.fatal === undefined && this.groups.size > 0) await this.exclusive(() => this.processAllBuffered());
         if (this.fatal === undefined && this.nextWallClockPunctuationMs() <= Date.now()) await this.exclusive(() => this.punctuateWallClock());
@@ -224,13 +239,12 @@ export class StreamThread {
     }
   }
 
-  /** The next batch, or undefined once `waitMs` passed or the thread was woken (stop, failure, new tasks running). */
-  private waitFor<T>(next: Promise<T>, waitMs: number): Promise<T | undefined> {
+  /** Resolves once `waitMs` passed or the thread was woken (a batch arrived, stop, failure, new tasks running). */
+  private waitFor(waitMs: number): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    return new Promise<T | undefined>((resolve, reject) => {
-      timer = setTimeout(() => resolve(undefined), waitMs);
-      this.wake = () => resolve(undefined);
-      next.then(resolve, reject);
+    return new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, waitMs);
+      this.wake = resolve;
     }).finally(() => {
       clearTimeout(timer);
       this.wake = undefined;
