@@ -16,6 +16,7 @@ import { Acks, Broker } from '../broker/mod.ts';
 import { RecordBatchBuilder } from '../sdk/mod.ts';
 import { printTable, runtimeName } from './report.ts';
 import { RssSampler } from './rss-sampler.ts';
+import { percentile } from './peers/latency.ts';
 
 const { values } = parseArgs({
   options: {
@@ -51,10 +52,6 @@ function keyedBatch(): { bytes: Uint8Array; records: number } {
     n++;
   }
   return { bytes: builder.seal(), records: n };
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 /** acks=all appends of one small batch from `producers` concurrent producers until `done` resolves; latencies in ms. */
@@ -137,15 +134,15 @@ try {
     records_removed: last.recordsRemoved,
     records_read: last.recordsRead,
     produce_idle_count: idle.length,
-    produce_idle_p50_ms: +percentile(idle, 50).toFixed(2),
-    produce_idle_p99_ms: +percentile(idle, 99).toFixed(2),
+    produce_idle_p50_ms: +percentile(idle, 0.5).toFixed(2),
+    produce_idle_p99_ms: +percentile(idle, 0.99).toFixed(2),
     produce_cleaning_count: busy.length,
-    produce_cleaning_p50_ms: +percentile(busy, 50).toFixed(2),
-    produce_cleaning_p99_ms: +percentile(busy, 99).toFixed(2),
+    produce_cleaning_p50_ms: +percentile(busy, 0.5).toFixed(2),
+    produce_cleaning_p99_ms: +percentile(busy, 0.99).toFixed(2),
     produce_cleaning_max_ms: +(busy.at(-1) ?? 0).toFixed(2),
-    loop_lag_idle_p99_ms: +percentile(idleLags, 99).toFixed(2),
-    loop_lag_cleaning_p50_ms: +percentile(busyLags, 50).toFixed(2),
-    loop_lag_cleaning_p99_ms: +percentile(busyLags, 99).toFixed(2),
+    loop_lag_idle_p99_ms: +percentile(idleLags, 0.99).toFixed(2),
+    loop_lag_cleaning_p50_ms: +percentile(busyLags, 0.5).toFixed(2),
+    loop_lag_cleaning_p99_ms: +percentile(busyLags, 0.99).toFixed(2),
     loop_lag_cleaning_max_ms: +(busyLags.at(-1) ?? 0).toFixed(2),
     rss_max_mb: +rss.maxMb.toFixed(1),
   };

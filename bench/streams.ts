@@ -28,6 +28,7 @@ import { KafkaListener } from '../broker/kafka/kafka-listener.ts';
 import { Admin, Producer, stringSerde, TcpTransport, type Transport } from '../sdk/mod.ts';
 import { StreamsApp, StreamsBuilder } from '../streams/mod.ts';
 import { printTable, runtimeName } from './report.ts';
+import { percentile } from './peers/latency.ts';
 import { startRillBroker } from './peers/rill-broker-process.ts';
 
 const { values } = parseArgs({
@@ -230,9 +231,7 @@ async function librdkafkaLoop(setup: Setup, run: number): Promise<number> {
 }
 
 function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return percentile(Float64Array.from(values).sort(), 0.5);
 }
 
 const figures: Record<string, number | string> = { bench: 'streams', runtime: runtimeName(), records: RECORDS, keys: KEYS, partitions: PARTITIONS, value_bytes: VALUE_BYTES };

@@ -17,7 +17,8 @@ export interface LatencyResult {
 /** Byte offset of the send time (float64, performance.now() in ms) inside each record's payload. */
 const STAMP_AT = 0;
 
-export function percentile(sorted: Float64Array, q: number): number {
+/** The nearest-rank `q` quantile (0..1) of ascending `sorted`; NaN when it is empty. */
+export function percentile(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 }
