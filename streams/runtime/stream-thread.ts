@@ -18,7 +18,7 @@ import type { ResolvedStreamsConfig } from './streams-config.ts';
 import { StreamsAssignor } from './streams-assignor.ts';
 import type { StreamsMetrics } from './streams-metrics.ts';
 import { FlushFailureError, type InputRecord, type RecordFailure, type Task, type TaskHost } from './task.ts';
-import { TaskManager } from './task-manager.ts';
+import { type CommittedOffset, TaskManager } from './task-manager.ts';
 import { retrying } from '../../sdk/client/retry.ts';
 import { TRANSIENT_RETRY } from './transient-retry.ts';
 
@@ -115,7 +115,8 @@ export class StreamThread {
     this.tasks = new TaskManager(topology, layout, (id, streamTimeMs) => this.taskHost(id, streamTimeMs), { maxInFlightRecords: config.maxInFlightRecordsPerTask }, metrics, {
       pause: (partitions) => this.consumer.pause(partitions),
       resume: (partitions) => this.consumer.resume(partitions),
-      seekToCommitted: (partitions) => this.seekToCommitted(partitions),
+      committed: (partitions) => this.consumer.committed(partitions),
+      seekTo: (committed) => this.seekTo(committed),
       loadSnapshots: (task, id) => this.snapshots.load(task, id),
       restore: async (targets, onProgress, signal) => {
         if (targets.length > 0) await this.restorer.restore(targets, onProgress, signal);
@@ -455,8 +456,8 @@ export class StreamThread {
     this.collector.reset(this.producer);
   }
 
-  private async seekToCommitted(partitions: TopicPartition[]): Promise<void> {
-    for (const c of await this.consumer.committed(partitions)) {
+  private seekTo(committed: readonly CommittedOffset[]): void {
+    for (const c of committed) {
       if (c.offset >= 0) this.consumer.seek(c, c.offset);
       else this.consumer.seekToBeginning([c]);
     }

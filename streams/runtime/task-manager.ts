@@ -6,14 +6,17 @@ import type { TopologyLayout } from './internal-topics.ts';
 import type { StreamsMetrics } from './streams-metrics.ts';
 import { retrying } from '../../sdk/client/retry.ts';
 import { TRANSIENT_RETRY } from './transient-retry.ts';
+import { decodeStreamTime } from './stream-time-metadata.ts';
 import { Task, type TaskHost, type TaskOptions } from './task.ts';
 
 /** What the task manager needs from the thread: the consumer's flow control, restores and snapshots. */
 export interface TaskManagerHost {
   pause(partitions: TopicPartition[]): void;
   resume(partitions: TopicPartition[]): void;
-  /** Moves the consumer to the group's committed offsets of these partitions (after a failed commit). */
-  seekToCommitted(partitions: TopicPartition[]): Promise<void>;
+  /** The group's committed offsets of these partitions (-1: none) with their metadata. */
+  committed(partitions: TopicPartition[]): Promise<CommittedOffset[]>;
+  /** Moves the consumer to these committed offsets (after a failed commit); -1 means the beginning. */
+  seekTo(committed: readonly CommittedOffset[]): void;
   /** Loads a new task's stores from their newest valid snapshots, if any. */
   loadSnapshots(task: Task, taskId: TaskId): Promise<void>;
   restore(targets: readonly RestoreTarget[], onProgress: (p: RestoreProgress) => void, signal: AbortSignal): Promise<void>;
@@ -34,7 +37,11 @@ interface ManagedTask {
   rewind: boolean;
   /** Its stores were loaded from their snapshots (done once, when the task is new to this process). */
   snapshotsLoaded: boolean;
+  /** It resumed the stream time committed with its offsets (done once, when the task is new to this process). */
+  streamTimeResumed: boolean;
 }
+
+export type CommittedOffset = TopicPartition & { offset: number; metadata: string | null };
 
 /**
  * The tasks of this process: created or resumed as the group assigns them, restored (stores
@@ -119,6 +126,7 @@ export class TaskManager {
       state: 'restoring',
       rewind: false,
       snapshotsLoaded: false,
+      streamTimeResumed: false,
     };
     return m;
   }
@@ -164,9 +172,16 @@ export class TaskManager {
           );
           metrics.restoreRemaining = 0;
           if (signal.aborted || m.state !== 'restoring') return;
-          if (m.rewind) {
-            await this.host.seekToCommitted(m.partitions);
-            m.rewind = false;
+          if (m.rewind || !m.streamTimeResumed) {
+            const committed = await this.host.committed(m.partitions);
+            if (!m.streamTimeResumed) {
+              m.task.resumeStreamTime(Math.max(-1, ...committed.map((c) => decodeStreamTime(c.metadata) ?? -1)));
+              m.streamTimeResumed = true;
+            }
+            if (m.rewind) {
+              this.host.seekTo(committed);
+              m.rewind = false;
+            }
           }
         }, { ...TRANSIENT_RETRY, signal });
         if (signal.aborted || m.state !== 'restoring') return;

@@ -14,6 +14,7 @@ import { NodeRunner, type NodeEnvironment } from './node-runner.ts';
 import type { RecordCollector } from './record-collector.ts';
 import { PunctuationQueue } from './punctuation-queue.ts';
 import { sinkProcessor } from './sink-processor.ts';
+import { encodeStreamTime } from './stream-time-metadata.ts';
 
 /** An input record as the consumer hands it over: bytes, deserialized by the task's source. */
 export type InputRecord = ConsumerRecord<Uint8Array, Uint8Array>;
@@ -301,9 +302,20 @@ export class Task {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Next offsets to commit for the input partitions this task has read from. */
-  committableOffsets(): { topic: string; partition: number; offset: number }[] {
-    return [...this.positions.values()];
+  /** Next offsets to commit for the input partitions this task has read from, each with the task's stream time as its metadata. */
+  committableOffsets(): { topic: string; partition: number; offset: number; metadata: string }[] {
+    const metadata = encodeStreamTime(this.streamTime);
+    return [...this.positions.values()].map((p) => ({ ...p, metadata }));
+  }
+
+  /**
+   * A task new to this process resumes the stream time it committed (read from its committed
+   * offsets' metadata), unless it already saw later records.
+   */
+  resumeStreamTime(committedStreamTimeMs: number): void {
+    if (committedStreamTimeMs <= this.committedStreamTime) return;
+    this.committedStreamTime = committedStreamTimeMs;
+    if (committedStreamTimeMs > this.streamTime) this.streamTime = committedStreamTimeMs;
   }
 
   /** Flushes the stores' held-back writes to their changelogs (and cached tables downstream). Needs a drained task. */

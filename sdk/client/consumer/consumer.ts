@@ -390,11 +390,14 @@ export class Consumer<K = Uint8Array, V = Uint8Array> {
     }
   }
 
-  /** The group's committed offsets for `partitions` (-1: none). */
-  async committed(partitions: readonly TopicPartition[] = this.assignment()): Promise<(TopicPartition & { offset: number })[]> {
+  /** The group's committed offsets for `partitions` (-1: none), with the metadata committed beside each (null: none). */
+  async committed(partitions: readonly TopicPartition[] = this.assignment()): Promise<(TopicPartition & { offset: number; metadata: string | null })[]> {
     const group = this.groupMetadataOrAnonymous();
     const found = await fetchCommittedOffsets(this.metadata, group.groupId, partitions);
-    return partitions.map((tp) => ({ topic: tp.topic, partition: tp.partition, offset: found.get(tpKey(tp.topic, tp.partition))?.offset ?? -1 }));
+    return partitions.map((tp) => {
+      const c = found.get(tpKey(tp.topic, tp.partition));
+      return { topic: tp.topic, partition: tp.partition, offset: c?.offset ?? -1, metadata: c?.metadata ?? null };
+    });
   }
 
   private groupMetadataOrAnonymous(): ConsumerGroupMetadata {

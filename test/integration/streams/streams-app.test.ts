@@ -6,7 +6,7 @@ import { Broker, EmbeddedTransport } from '../../../broker/mod.ts';
 import { Admin, Consumer, longSerde, Producer, stringSerde, TcpTransport, type Transport } from '../../../sdk/mod.ts';
 import { Effect } from 'effect';
 import { murmur2Partitioner } from '../../../sdk/client/producer/partitioner.ts';
-import { AppState, type KeyValueStore, PunctuationType, StreamRecord, StreamsApp, StreamsBuilder, streamsApp, TimeWindows, timeWindowedSerde } from '../../../streams/mod.ts';
+import { AppState, type KeyValueStore, type ProcessorContext, PunctuationType, StreamRecord, StreamsApp, StreamsBuilder, streamsApp, TimeWindows, timeWindowedSerde } from '../../../streams/mod.ts';
 import { type BrokerProcess, startBrokerProcess } from '../../helpers/broker-process.ts';
 
 /**
@@ -376,6 +376,40 @@ describe.each([embeddedSetup(), tcpSetup()])('StreamsApp over $name', (setup) =>
     expect((await readCommitted(transport, 's-ticks', expected.length)).map(([, v]) => v)).toEqual(expected);
     await app.close();
     expect((await readAllCommitted(transport, 's-ticks')).map(([, v]) => v)).toEqual(expected);
+    await producer.close();
+  });
+
+  it('commits its stream time with the input offsets: a task resumed in another process starts from it, not from its next record', async () => {
+    const { transport, stateDir } = await openSetup();
+    await new Admin(transport).createTopics([{ name: 'st-in', numPartitions: 1 }, { name: 'st-out', numPartitions: 1 }]);
+    const producer = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde });
+    const topology = () => {
+      const builder = new StreamsBuilder();
+      builder
+        .stream('st-in', { key: stringSerde, value: stringSerde })
+        .process<string, string>(
+          () => {
+            let context: ProcessorContext<string, string>;
+            return {
+              init: (c) => void (context = c),
+              process: (record) => context.forward(record.withValue(`${record.value}@${context.currentStreamTimeMs()}`)),
+            };
+          },
+          { key: stringSerde, value: stringSerde },
+        )
+        .to('st-out');
+      return builder.build();
+    };
+    await producer.sendBatch([5_000, 9_000, 7_000].map((timestamp, i) => ({ topic: 'st-in', key: 'k', value: `a${i}`, timestamp })));
+    const first = new StreamsApp(topology(), { applicationId: 'stream-time', transport, stateDir: join(stateDir, 'first'), commitIntervalMs: 50 });
+    await first.start();
+    expect((await readCommitted(transport, 'st-out', 3)).map(([, v]) => v)).toEqual(['a0@5000', 'a1@9000', 'a2@9000']);
+    await first.close();
+    await producer.sendBatch([{ topic: 'st-in', key: 'k', value: 'b0', timestamp: 8_000 }]);
+    const second = new StreamsApp(topology(), { applicationId: 'stream-time', transport, stateDir: join(stateDir, 'second'), commitIntervalMs: 50 });
+    await second.start();
+    expect((await readCommitted(transport, 'st-out', 4)).map(([, v]) => v)).toEqual(['a0@5000', 'a1@9000', 'a2@9000', 'b0@9000']);
+    await second.close();
     await producer.close();
   });
 

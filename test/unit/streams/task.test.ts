@@ -3,6 +3,7 @@ import { stringSerde } from '../../../sdk/mod.ts';
 import { StreamsBuilder, type Topology } from '../../../streams/mod.ts';
 import { type OutputRecord, valueBytes } from '../../../streams/runtime/record-collector.ts';
 import { type RecordFailure, Task } from '../../../streams/runtime/task.ts';
+import { encodeStreamTime } from '../../../streams/runtime/stream-time-metadata.ts';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -68,7 +69,7 @@ describe('Task', () => {
     gates.get('a1')!.open();
     await task.drained();
     expect(values()).toEqual(['b1', 'c1', 'b2', 'b3', 'a1', 'a2']);
-    expect(task.committableOffsets()).toEqual([{ topic: 'in', partition: 3, offset: 6 }]);
+    expect(task.committableOffsets()).toEqual([{ topic: 'in', partition: 3, offset: 6, metadata: encodeStreamTime(5) }]);
     expect(task.streamTimeMs).toBe(5);
   });
 

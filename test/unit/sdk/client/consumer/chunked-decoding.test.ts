@@ -302,7 +302,7 @@ describe('chunked decoding: position and commit at chunk boundaries', () => {
     const first = await nextValue(it, 'the first chunk');
     expect(a.position(TP)).toBe(2200);
     await a.commit();
-    expect(await a.committed([TP])).toEqual([{ ...TP, offset: 2200 }]);
+    expect(await a.committed([TP])).toEqual([{ ...TP, offset: 2200, metadata: '' }]);
     // Take one more chunk without committing it.
     const second = await nextValue(it, 'the second chunk');
     expect(second.records[0]!.offset).toBe(2200);
