@@ -186,6 +186,7 @@ export class TaskManager {
         }, { ...TRANSIENT_RETRY, signal });
         if (signal.aborted || m.state !== 'restoring') return;
         m.state = 'running';
+        m.task.initialize();
         for (const p of m.partitions) this.byPartition.set(tpKey(p.topic, p.partition), m.task);
         this.host.resume(m.partitions);
         if ([...this.tasks.values()].every((t) => t.state === 'running')) this.host.onAllRunning();

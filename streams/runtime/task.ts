@@ -83,6 +83,7 @@ export class Task {
   private firing: PunctuationOrigin | undefined;
   private lastFired: PunctuationOrigin | undefined;
   private closed = false;
+  private initialized = false;
   /** One callback for every job (not a closure per record). */
   private readonly onSettled = (job: Job): void => this.settled(job);
 
@@ -125,6 +126,17 @@ export class Task {
       this.runners.push(runner);
     }
     for (const runner of this.runners) for (const child of childrenOf(runner.name)) runner.children.push(byName.get(child)!);
+  }
+
+  /**
+   * Runs the processors' `init()`, once, after the stores were restored (as Kafka Streams does), so
+   * a processor that reads its stores in `init()` sees their committed contents. The task manager
+   * calls it when the task's restore finished; a task driven directly (unit tests) initializes at
+   * its first record at the latest.
+   */
+  initialize(): void {
+    if (this.initialized) return;
+    this.initialized = true;
     for (const runner of this.runners) runner.init();
   }
 
@@ -171,6 +183,7 @@ export class Task {
   /** Takes one input record (of a topic this task's sources read); returns once it is started or queued behind its key. */
   accept(input: InputRecord): void {
     if (this.closed) throw new Error('invariant: a record reached a closed task');
+    if (!this.initialized) this.initialize();
     const source = this.sources.get(input.topic);
     if (source === undefined) throw new Error(`invariant: task ${this.id.subtopology}_${this.id.partition} reads no topic "${input.topic}"`);
     this.positions.set(`${input.topic}\u0000${input.partition}`, { topic: input.topic, partition: input.partition, offset: input.offset + 1 });

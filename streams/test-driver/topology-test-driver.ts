@@ -85,6 +85,7 @@ export class TopologyTestDriver {
         },
         { maxInFlightRecords: options.maxInFlightRecords ?? 1000 },
       );
+      task.initialize();
       this.tasks.push(task);
       this.counters.task(task.id);
       for (const ref of subtopology.sourceTopics) this.taskByTopic.set(this.topicName(ref), task);

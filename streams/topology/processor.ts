@@ -60,6 +60,7 @@ export interface ProcessorContext<KOut, VOut> {
  * input order, records with other keys concurrently up to the task's bound.
  */
 export interface Processor<KIn, VIn, KOut = never, VOut = never> {
+  /** Runs once per task before its first record, after the task's stores were restored: they hold their committed contents. */
   init?(context: ProcessorContext<KOut, VOut>): void;
   process(record: StreamRecord<KIn, VIn>): ProcessResult;
   close?(): void;

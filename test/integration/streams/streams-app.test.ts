@@ -379,23 +379,33 @@ describe.each([embeddedSetup(), tcpSetup()])('StreamsApp over $name', (setup) =>
     await producer.close();
   });
 
-  it('commits its stream time with the input offsets: a task resumed in another process starts from it, not from its next record', async () => {
+  it('resumes a task in another process with its committed stream time, and its stores restored before processors init()', async () => {
     const { transport, stateDir } = await openSetup();
     await new Admin(transport).createTopics([{ name: 'st-in', numPartitions: 1 }, { name: 'st-out', numPartitions: 1 }]);
     const producer = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde });
     const topology = () => {
       const builder = new StreamsBuilder();
+      builder.addStateStore({ name: 'seen', key: stringSerde, value: stringSerde });
       builder
         .stream('st-in', { key: stringSerde, value: stringSerde })
         .process<string, string>(
           () => {
             let context: ProcessorContext<string, string>;
+            let store: KeyValueStore<string, string>;
+            let seenAtInit = 0;
             return {
-              init: (c) => void (context = c),
-              process: (record) => context.forward(record.withValue(`${record.value}@${context.currentStreamTimeMs()}`)),
+              init: (c) => {
+                context = c;
+                store = c.getStateStore<KeyValueStore<string, string>>('seen');
+                for (const _ of store.all()) seenAtInit++;
+              },
+              process: (record) => {
+                store.put(record.value, record.key);
+                context.forward(record.withValue(`${record.value}@${context.currentStreamTimeMs()}#${seenAtInit}`));
+              },
             };
           },
-          { key: stringSerde, value: stringSerde },
+          { key: stringSerde, value: stringSerde, stores: ['seen'] },
         )
         .to('st-out');
       return builder.build();
@@ -403,12 +413,13 @@ describe.each([embeddedSetup(), tcpSetup()])('StreamsApp over $name', (setup) =>
     await producer.sendBatch([5_000, 9_000, 7_000].map((timestamp, i) => ({ topic: 'st-in', key: 'k', value: `a${i}`, timestamp })));
     const first = new StreamsApp(topology(), { applicationId: 'stream-time', transport, stateDir: join(stateDir, 'first'), commitIntervalMs: 50 });
     await first.start();
-    expect((await readCommitted(transport, 'st-out', 3)).map(([, v]) => v)).toEqual(['a0@5000', 'a1@9000', 'a2@9000']);
+    expect((await readCommitted(transport, 'st-out', 3)).map(([, v]) => v)).toEqual(['a0@5000#0', 'a1@9000#0', 'a2@9000#0']);
     await first.close();
+    // The second process has no local state: the store comes back from its changelog, stream time from the offsets' metadata.
     await producer.sendBatch([{ topic: 'st-in', key: 'k', value: 'b0', timestamp: 8_000 }]);
     const second = new StreamsApp(topology(), { applicationId: 'stream-time', transport, stateDir: join(stateDir, 'second'), commitIntervalMs: 50 });
     await second.start();
-    expect((await readCommitted(transport, 'st-out', 4)).map(([, v]) => v)).toEqual(['a0@5000', 'a1@9000', 'a2@9000', 'b0@9000']);
+    expect((await readCommitted(transport, 'st-out', 4)).map(([, v]) => v)).toEqual(['a0@5000#0', 'a1@9000#0', 'a2@9000#0', 'b0@9000#3']);
     await second.close();
     await producer.close();
   });
