@@ -94,12 +94,20 @@ export function streamStreamJoinProcessor<K, VL, VR, VOut>(spec: StreamStreamJoi
     const unmatched = (side: JoinSide, key: K, value: unknown, timestampMs: number): Output<K, VL, VR> =>
       side === 'left' ? { key, left: value as VL, right: null, timestampMs } : { key, left: null, right: value as VR, timestampMs };
 
-    /** Takes the waiting records whose windows closed by `streamTimeMs` out of the outer store. */
-    const takeClosed = (store: OuterStore<K, VL, VR>, streamTimeMs: number): Output<K, VL, VR>[] => {
+    /**
+     * Takes the waiting records whose windows closed as stream time moved from `previousMs` to
+     * `streamTimeMs` out of the outer store. Those that closed by `previousMs` were taken when
+     * stream time got there (in the same commit as the record that moved it, so also after an
+     * abort or a restore), and a record that waits is never closed when it starts to: the scan
+     * covers only the timestamps that closed now, each side's range once over the join's life.
+     */
+    const takeClosed = (store: OuterStore<K, VL, VR>, previousMs: number, streamTimeMs: number): Output<K, VL, VR>[] => {
       const closed: [JoinSideKey<K>, JoinSideValues<VL, VR>][] = [];
       for (const side of ['left', 'right'] as const) {
-        if (!emitsUnmatched(side)) continue;
-        for (const entry of store.range({ side, timestampMs: 0 }, { side, timestampMs: Number.MAX_SAFE_INTEGER })) {
+        const closedBelowMs = streamTimeMs - reachMs[side] - graceMs;
+        if (!emitsUnmatched(side) || closedBelowMs <= 0) continue;
+        const fromMs = Math.max(0, previousMs - reachMs[side] - graceMs);
+        for (const entry of store.range({ side, timestampMs: fromMs }, { side, timestampMs: closedBelowMs })) {
           if (!isClosed(side, entry[0].timestampMs, streamTimeMs)) break;
           closed.push(entry);
         }
@@ -149,7 +157,7 @@ export function streamStreamJoinProcessor<K, VL, VR, VOut>(spec: StreamStreamJoi
         const thisStore = windowStores[side] as JoinWindowStore<K, unknown>;
         thisStore.put(key, [...(thisStore.get(key, timestamp) ?? []), value], timestamp);
 
-        const outputs = outerStore !== undefined && streamTimeMs > previousStreamTimeMs ? takeClosed(outerStore, streamTimeMs) : [];
+        const outputs = outerStore !== undefined && streamTimeMs > previousStreamTimeMs ? takeClosed(outerStore, previousStreamTimeMs, streamTimeMs) : [];
         const other = OTHER[side];
         const [fromMs, toMs] = side === 'left' ? [timestamp - beforeMs, timestamp + afterMs] : [timestamp - afterMs, timestamp + beforeMs];
         let matched = false;
