@@ -179,6 +179,45 @@ describe('KStream-KStream windowed joins through the test driver', () => {
     driver.close();
   });
 
+  it('dead-letters a late record when the policy says so, and joins a stream with itself', async () => {
+    const builder = new StreamsBuilder();
+    builder
+      .stream('left', text)
+      .join(builder.stream('right', text), (l, r) => `${l}+${r}`, JoinWindows.ofTimeDifferenceWithNoGrace(10))
+      .to('out', text);
+    const driver = testDriver(builder.build(), { applicationId: 'app', failures: { lateRecords: 'dlq' } });
+    await pipeAll(driver, [
+      ['L', 'a', 'A1', 50],
+      ['R', 'a', 'late', 45],
+    ]);
+    expect(driver.outputTopic('app-dlq', text).readKeyValues()).toEqual([['a', 'late']]);
+    expect(outputs(driver)).toEqual([]);
+    driver.close();
+
+    const self = new StreamsBuilder();
+    const events = self.stream('events', text);
+    events.join(events, (l, r) => `${l}+${r}`, JoinWindows.ofTimeDifferenceWithNoGrace(5)).to('out', text);
+    const selfDriver = testDriver(self.build(), { applicationId: 'app' });
+    const input = selfDriver.inputTopic('events', text);
+    await input.pipe('a', 'x', { timestamp: 1 });
+    await input.pipe('a', 'y', { timestamp: 3 });
+    // Each record goes in as a left record (joining the right records before it), then as a right
+    // one (joining the left records so far, itself included): y pairs with x both ways.
+    expect(outputs(selfDriver)).toEqual(['a:x+x@1', 'a:y+x@3', 'a:x+y@3', 'a:y+y@3']);
+    selfDriver.close();
+  });
+
+  it('checks before start that both sides are co-partitioned, naming both topics', () => {
+    const builder = new StreamsBuilder();
+    builder
+      .stream('clicks', text)
+      .join(builder.stream('views', text), (l, r) => `${l}${r}`, JoinWindows.ofTimeDifferenceWithNoGrace(5))
+      .to('out', text);
+    const topology = builder.build();
+    expect(() => topology.checkCopartitioning((topic) => (topic.name === 'clicks' ? 3 : 2))).toThrow(/"clicks" has 3, "views" has 2/);
+    expect(() => topology.checkCopartitioning(() => 4)).not.toThrow();
+  });
+
   it('names stores after storeName, and asks for serdes a changed value type lost', () => {
     const builder = new StreamsBuilder();
     const left = builder.stream('left', text);
