@@ -70,7 +70,8 @@ export function joinSideProcessor<K, V>(side: JoinSide): ProcessorSupplier<K, V,
  * - Left and outer joins: a record of an outer side that joined nothing waits in the shared outer
  *   store; a later match deletes it there. Once stream time passes its window's close, the first
  *   record that moves stream time on emits it with a null other side, at its own timestamp
- *   (those of both sides in timestamp order, left first at one timestamp), before its own results.
+ *   (those of both sides in timestamp order, left first at one timestamp), before its own results,
+ *   with that record's headers (as Kafka Streams).
  *   A record whose window is already closed when it arrives (a negative `afterMs`/`beforeMs`) is
  *   emitted at once.
  * - A record with a null value, or a negative timestamp, is skipped. A record with a null key is
