@@ -3,6 +3,8 @@ export { KStream, type BranchSpec, type Named, type ProducedOptions, type Repart
 export { KGroupedStream, type GroupedOptions } from './dsl/kgrouped-stream.ts';
 export { TimeWindowedKStream } from './dsl/time-windowed-kstream.ts';
 export { TimeWindows } from './dsl/time-windows.ts';
+export { JoinWindows } from './dsl/join-windows.ts';
+export type { StreamJoinedOptions } from './dsl/stream-stream-join.ts';
 export { KTable } from './dsl/ktable.ts';
 export type { Change } from './dsl/change.ts';
 export type { MaterializedOptions } from './dsl/materialized.ts';

@@ -19,6 +19,9 @@ import {
 } from './stateless-processors.ts';
 import type { UserResult } from './user-result.ts';
 import { windowedPartitioner } from './windowed-partitioner.ts';
+import type { JoinWindows } from './join-windows.ts';
+import { streamStreamJoin, type StreamJoinedOptions } from './stream-stream-join.ts';
+import type { JoinKindValue, ValueJoiner } from './stream-stream-join-processor.ts';
 
 /** Names a DSL node (Kafka Streams' `Named`); generated when absent. */
 export interface Named {
@@ -206,6 +209,40 @@ export class KStream<K, V> {
     });
     this.ctx.topology.addSource(`${base}-repartition-source`, [topic], serdes);
     return new KStream<K, V>(this.ctx, `${base}-repartition-source`, serdes.key as Serde<K>, serdes.value as Serde<V>, false);
+  }
+
+  /**
+   * A windowed inner join with `other` (Kafka Streams' KStream#join(KStream)): each record joins
+   * every record of the other stream with its key whose timestamp is within `windows` of its own,
+   * whichever arrives first; a result is `joiner(value, otherValue, key)` at the larger of the two
+   * timestamps. Records with a null key or value are skipped; a record more than the grace behind
+   * the join's stream time is late and dropped. See `JoinWindows` for the bounds and
+   * `streamStreamJoinProcessor` for the rules. A stream whose key changed goes through a
+   * repartition topic first, so both sides are co-partitioned; the results' value serde is unset.
+   */
+  join<VO, VR>(other: KStream<K, VO>, joiner: (value: V, otherValue: VO, key: K) => UserResult<VR>, windows: JoinWindows, options?: StreamJoinedOptions<K, V, VO>): KStream<K, VR> {
+    return this.streamJoin('inner', other, joiner as ValueJoiner<K, V | null, VO | null, VR>, windows, options);
+  }
+
+  /**
+   * As `join`, and a record of this stream that joined nothing is emitted as
+   * `joiner(value, null, key)` at its own timestamp, once its window has closed (stream time past
+   * its timestamp + after + grace), never eagerly: results for records that find a match later
+   * are never retracted because none are emitted early (Kafka Streams 3.1+). A record with a null
+   * key is emitted that way at once.
+   */
+  leftJoin<VO, VR>(other: KStream<K, VO>, joiner: (value: V, otherValue: VO | null, key: K) => UserResult<VR>, windows: JoinWindows, options?: StreamJoinedOptions<K, V, VO>): KStream<K, VR> {
+    return this.streamJoin('left', other, joiner as ValueJoiner<K, V | null, VO | null, VR>, windows, options);
+  }
+
+  /** As `leftJoin`, for the records of both streams: one that joined nothing is emitted with null for the other side once its window closed. */
+  outerJoin<VO, VR>(other: KStream<K, VO>, joiner: (value: V | null, otherValue: VO | null, key: K) => UserResult<VR>, windows: JoinWindows, options?: StreamJoinedOptions<K, V, VO>): KStream<K, VR> {
+    return this.streamJoin('outer', other, joiner, windows, options);
+  }
+
+  private streamJoin<VO, VR>(kind: JoinKindValue, other: KStream<K, VO>, joiner: ValueJoiner<K, V | null, VO | null, VR>, windows: JoinWindows, options?: StreamJoinedOptions<K, V, VO>): KStream<K, VR> {
+    const { nodeName, keySerde } = streamStreamJoin(this.ctx, kind, this, other, joiner, windows, options ?? {});
+    return new KStream<K, VR>(this.ctx, nodeName, keySerde, undefined, false);
   }
 
   /** @internal The serdes a sink uses: the given ones, else the stream's; a missing one is a topology error. */

@@ -86,6 +86,15 @@ export class WindowTaskStore<K, V> implements WindowStore<K, V>, FlushListenable
   }
 
   /**
+   * The largest window start written, committed or not (-1 before any); an aborted commit takes it
+   * back with the writes. A stream-stream join, which writes each record at its timestamp, takes
+   * its stream time from it.
+   */
+  get observedStreamTimeMs(): number {
+    return this.streamTimeMs;
+  }
+
+  /**
    * The earliest window start still live at `streamTimeMs` (Kafka Streams' `observedStreamTime -
    * retention + 1`). Reads and writes go by the committed stream time: within a task, records of
    * different keys may finish out of input order (asynchronous steps), and a later record's write
