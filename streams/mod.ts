@@ -3,6 +3,10 @@ export { KStream, type BranchSpec, type Named, type ProducedOptions, type Repart
 export { KGroupedStream, type GroupedOptions } from './dsl/kgrouped-stream.ts';
 export { TimeWindowedKStream } from './dsl/time-windowed-kstream.ts';
 export { TimeWindows } from './dsl/time-windows.ts';
+export { SlidingWindowedKStream } from './dsl/sliding-windowed-kstream.ts';
+export { SlidingWindows } from './dsl/sliding-windows.ts';
+export { SessionWindowedKStream } from './dsl/session-windowed-kstream.ts';
+export { SessionWindows } from './dsl/session-windows.ts';
 export { KTable } from './dsl/ktable.ts';
 export type { Change } from './dsl/change.ts';
 export type { MaterializedOptions } from './dsl/materialized.ts';
@@ -19,6 +23,8 @@ export type { KeyValueStore, ReadOnlyKeyValueStore } from './state/key-value-sto
 export type { ReadOnlyWindowStore, WindowStore } from './state/window-store.ts';
 export type { TimeWindow, Windowed } from './state/windowed.ts';
 export { timeWindowedSerde } from './state/time-windowed-serde.ts';
+export type { ReadOnlySessionStore, SessionStore } from './state/session-store.ts';
+export { sessionWindowedSerde } from './state/session-windowed-serde.ts';
 export { timestampedSerde, type ValueAndTimestamp } from './state/value-and-timestamp.ts';
 export { DeadLetterHeader, deadLetterTopic, RecordFailureError, type FailureAction, type FailurePolicy, type LateRecordAction } from './runtime/failure-policy.ts';
 export { TopologyTestDriver, TestInputTopic, TestOutputTopic, type TestDriverOptions, type TestRecord } from './test-driver/topology-test-driver.ts';
