@@ -35,6 +35,8 @@ type WindowWrite<VA> =
  * grace < stream time: every window that could hold it is closed. Otherwise its writes to closed
  * windows (end + grace < stream time) are skipped and the others made. Kafka Streams also counts
  * each such skipped window in its dropped-records metric; here only whole records are counted.
+ * When the record before t is at t - d - 1, its right window is t's left window [t - d, t]: Kafka
+ * Streams writes (and without caching forwards) that window twice with the same value, here once.
  *
  * Stream time and restores as for time windows (window-aggregate-processor.ts). A window's
  * aggregate is timestamped with the largest timestamp of its records. Updates go downstream as
@@ -131,7 +133,11 @@ function writesFor<K, VA>(store: TimestampedWindowStore<K, VA>, key: K, t: numbe
   }
   if (previousTimestamp !== undefined) {
     const previousRightStartMs = previousTimestamp + 1;
-    if (!starts.has(previousRightStartMs) && previousRightStartMs + d >= t) writes.push({ kind: 'aggregate', startMs: previousRightStartMs, from: undefined, old: undefined });
+    if (!starts.has(previousRightStartMs) && previousRightStartMs + d >= t) {
+      writes.push({ kind: 'aggregate', startMs: previousRightStartMs, from: undefined, old: undefined });
+      // The previous record at t - d - 1: its right window is t's left window, which holds t alone.
+      if (previousRightStartMs === t - d) leftCreated = true;
+    }
   }
   if (!leftCreated) {
     const from = previousTimestamp !== undefined && leftAggregate !== undefined && t - d <= previousTimestamp ? { value: leftAggregate.value, timestamp: t } : undefined;
