@@ -1,8 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { jsonSerde, longSerde, stringSerde } from '../../../sdk/mod.ts';
 import { murmur2Partitioner } from '../../../sdk/client/producer/partitioner.ts';
 import {
   DeadLetterHeader,
+  type KStream,
+  type KTable,
+  type SessionWindowedKStream,
+  type SlidingWindowedKStream,
   type ReadOnlySessionStore,
   type ReadOnlyWindowStore,
   SessionWindows,
@@ -15,6 +19,10 @@ import {
   type ValueAndTimestamp,
   type Windowed,
 } from '../../../streams/mod.ts';
+import { openTaskStore } from '../../../streams/state/open-task-store.ts';
+import type { OutputRecord } from '../../../streams/runtime/record-collector.ts';
+import { type RecordFailure, Task } from '../../../streams/runtime/task.ts';
+import type { Topology } from '../../../streams/topology/topology.ts';
 import { testDriver } from './helpers/test-driver.ts';
 
 const text = { key: stringSerde, value: stringSerde };
@@ -274,3 +282,124 @@ describe('session windows through the test driver', () => {
     expect(() => SessionWindows.ofInactivityGapAndGrace(0, 1)).toThrow(TopologyError);
   });
 });
+
+describe('sliding and session windows: types, asynchronous steps, restores', () => {
+  it('infers the windowed stream of each kind of windows and tables that delete only for sessions', () => {
+    const builder = new StreamsBuilder();
+    const grouped = builder.stream('events', { key: stringSerde, value: jsonSerde<number>() }).groupByKey();
+    const sliding = grouped.windowedBy(SlidingWindows.ofTimeDifferenceWithNoGrace(10));
+    expectTypeOf(sliding).toEqualTypeOf<SlidingWindowedKStream<string, number>>();
+    expectTypeOf(sliding.count()).toEqualTypeOf<KTable<Windowed<string>, number, never>>();
+    const sessions = grouped.windowedBy(SessionWindows.ofInactivityGapWithNoGrace(10));
+    expectTypeOf(sessions).toEqualTypeOf<SessionWindowedKStream<string, number>>();
+    expectTypeOf(sessions.reduce((a, b) => a + b).toStream()).toEqualTypeOf<KStream<Windowed<string>, number | null>>();
+    // @ts-expect-error a session aggregate needs a merger
+    expect(() => sessions.aggregate(() => 0, (_k, v, a) => a + v, { value: longSerde })).toThrow();
+  });
+
+  it('awaits asynchronous aggregators and mergers, each step reading what the one before wrote', async () => {
+    const builder = new StreamsBuilder();
+    const grouped = builder.stream('events', { key: stringSerde, value: jsonSerde<number>() }).groupByKey();
+    grouped
+      .windowedBy(SlidingWindows.ofTimeDifferenceWithNoGrace(5))
+      .aggregate(() => [] as number[], async (_key, value, list) => [...list, value], { name: 'sliding', value: jsonSerde<number[]>(), cached: false })
+      .toStream()
+      .to('sliding');
+    grouped
+      .windowedBy(SessionWindows.ofInactivityGapAndGrace(10, 30))
+      .aggregate(
+        () => [] as number[],
+        async (_key, value, list) => [...list, value],
+        async (_key, list, session) => [...list, ...session],
+        { name: 'sessions', value: jsonSerde<number[]>(), cached: false },
+      )
+      .toStream()
+      .to('sessions');
+    const driver = testDriver(builder.build());
+    const input = driver.inputTopic('events', { key: stringSerde, value: jsonSerde<number>() });
+    for (const timestamp of [10, 13, 16, 30, 20]) await input.pipe('k', timestamp, { timestamp });
+    expect(rendered(driver.outputTopic('sliding', { key: timeWindowedSerde(stringSerde, 5), value: jsonSerde<number[]>() }).readRecords())).toEqual([
+      'k@[5,10]=[10] ts10',
+      'k@[11,16]=[13] ts13',
+      'k@[8,13]=[10,13] ts13',
+      'k@[11,16]=[13,16] ts16',
+      'k@[14,19]=[16] ts16',
+      'k@[25,30]=[30] ts30',
+    ]);
+    // 20 arrived at stream time 30: late for every sliding window (20 + 5 < 30), on time for its session (grace 30).
+    expect(rendered(driver.outputTopic('sessions', { key: sessionWindowedSerde(stringSerde), value: jsonSerde<number[]>() }).readRecords())).toEqual([
+      'k@[10,10]=[10] ts10',
+      'k@[10,10]=null ts10',
+      'k@[10,13]=[10,13] ts13',
+      'k@[10,13]=null ts13',
+      'k@[10,16]=[10,13,16] ts16',
+      'k@[30,30]=[30] ts30',
+      'k@[10,16]=null ts16',
+      'k@[30,30]=null ts30',
+      'k@[10,30]=[10,13,16,30,20] ts30',
+    ]);
+    driver.close();
+  });
+
+  it('keeps sessions and sliding windows that closed before a restore closed: a restored task starts from the latest time in its store', async () => {
+    const builder = new StreamsBuilder();
+    const grouped = builder.stream('events', text).groupByKey();
+    grouped.windowedBy(SessionWindows.ofInactivityGapAndGrace(5, 5)).count({ name: 'sessions', cached: false }).toStream().to('sessions');
+    grouped.windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(5, 5)).count({ name: 'sliding', cached: false }).toStream().to('sliding');
+    const topology = builder.build();
+    const { sent, failures, newTask } = tasksOf(topology);
+    let offset = 0;
+    const accept = (task: Task, timestamp: number): void =>
+      task.accept({ topic: 'events', partition: 0, offset: offset++, timestamp, key: new TextEncoder().encode('a'), value: new TextEncoder().encode('x'), headers: [] });
+    const first = newTask();
+    for (const timestamp of [1, 30]) accept(first, timestamp);
+    first.prepareCommit();
+    first.commitSucceeded();
+    first.close();
+    const changelogs = new Map<string, { offset: number; key: Uint8Array; value: Uint8Array | null }[]>();
+    for (const r of sent) if (r.topic.endsWith('-changelog')) changelogs.set(r.topic, [...(changelogs.get(r.topic) ?? []), { offset: changelogs.get(r.topic)?.length ?? 0, key: r.key!, value: r.value as Uint8Array | null }]);
+    sent.length = 0;
+    const second = newTask();
+    for (const store of ['sessions', 'sliding']) {
+      const records = changelogs.get(`app-${store}-changelog`)!;
+      second.taskStore(store).restore(records, records.length);
+    }
+    // A fresh task has no stream time: without the store's, 3 would be on time for both.
+    accept(second, 3);
+    expect(failures.map((f) => [f.kind, f.job.timestamp])).toEqual([
+      ['late', 3],
+      ['late', 3],
+    ]);
+    expect(sent.filter((r) => r.topic === 'sessions' || r.topic === 'sliding')).toEqual([]);
+    second.close();
+  });
+});
+
+/** Tasks of the topology's only sub-topology (partition 0), writing outputs and changelog records to `sent` and collecting failures. */
+function tasksOf(topology: Topology) {
+  const sent: OutputRecord[] = [];
+  const failures: RecordFailure[] = [];
+  const newTask = (): Task => {
+    const task: Task = new Task(
+      { subtopology: 0, partition: 0 },
+      topology.subtopologies[0]!,
+      (name) => topology.childrenOf(name),
+      {
+        applicationId: 'app',
+        collector: { send: (r) => void sent.push(r), partitionCount: () => 1 },
+        topicName: (ref) => (ref.internal ? `app-${ref.name}` : ref.name),
+        openStore: (spec, taskId) =>
+          openTaskStore(spec, {
+            partition: taskId.partition,
+            writeChangelog: (r) => void sent.push({ ...r, topic: `app-${spec.name}-changelog`, partition: 0 }),
+            changelogTimestampMs: () => Math.max(0, task.streamTimeMs),
+          }),
+        onFailure: (failure) => void failures.push(failure),
+        nowMs: () => 0,
+      },
+      { maxInFlightRecords: 10 },
+    );
+    return task;
+  };
+  return { sent, failures, newTask };
+}
