@@ -7,7 +7,8 @@ import type { Windowed } from './windowed.ts';
  * Entries are ordered by the serialized key, then the session's end, then its start
  * (streams/state/session-key.ts). A session is kept until stream time (the largest session end
  * written) passes its end by the store's retention (the inactivity gap plus the grace for a
- * session aggregation); from the commit that saw it pass, reads never return it. Values and
+ * session aggregation); from the write that made it pass, reads never return it (as in Kafka
+ * Streams, so the sessions a record merges with do not depend on commit timing). Values and
  * iterators follow the key-value store's rules (streams/state/key-value-store.ts).
  */
 export interface ReadOnlySessionStore<K, V> extends StateStore {

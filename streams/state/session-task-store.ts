@@ -22,8 +22,9 @@ const ALL: ScanBounds = { low: undefined, high: undefined, highInclusive: true, 
  * entries keyed by (key, end, start) (streams/state/session-key.ts), committed state in segments
  * by session end (Kafka Streams segments session stores by end), and stream time the largest
  * session end written. A session ending at or before stream time - `retentionMs` is expired: reads
- * skip it and writes to it are dropped from the commit on; at each flush the segments whose
- * sessions all expired are dropped, a tombstone per session going to the changelog.
+ * skip it at once, writes to it are dropped from the commit on (see `minLiveEndMs`); at each flush
+ * the segments whose sessions all expired are dropped, a tombstone per session going to the
+ * changelog.
  */
 export class SessionTaskStore<K, V> implements SessionStore<K, V>, FlushListenable<Windowed<K>, V>, TaskStore {
   readonly name: string;
@@ -71,8 +72,14 @@ export class SessionTaskStore<K, V> implements SessionStore<K, V>, FlushListenab
     return this.committedOffset;
   }
 
-  /** The earliest session end still live at `streamTimeMs`; by the committed stream time, for the window store's reasons. */
-  private minLiveEndMs(streamTimeMs = this.committedStreamTimeMs): number {
+  /**
+   * The earliest session end still live at `streamTimeMs` (Kafka Streams' `observedStreamTime -
+   * retention + 1`). Reads go by the stream time as of now, as Kafka Streams' session stores do:
+   * which sessions a record merges with must not depend on when the task last committed. Writes go
+   * by the committed stream time, for the window store's reason: a record in flight (an asynchronous
+   * step) may still write a session that a later record's write expired for reads.
+   */
+  private minLiveEndMs(streamTimeMs = this.streamTimeMs): number {
     return Math.max(0, streamTimeMs - this.retentionMs + 1);
   }
 
@@ -91,7 +98,7 @@ export class SessionTaskStore<K, V> implements SessionStore<K, V>, FlushListenab
       throw new RangeError(`store "${this.name}": a session must start and end at non-negative integers, the end no earlier than the start, got [${startMs}, ${endMs}]`);
     }
     if (endMs > this.streamTimeMs) this.streamTimeMs = endMs;
-    if (endMs < this.minLiveEndMs() || this.droppingSegments.has(this.committed.segmentIdOf(endMs))) return;
+    if (endMs < this.minLiveEndMs(this.committedStreamTimeMs) || this.droppingSegments.has(this.committed.segmentIdOf(endMs))) return;
     const sessionKey = sessionKeyOf(this.keys.encode(session.key), startMs, endMs);
     this.cache.write(sessionKey, { key: session.key, window: { startMs, endMs } }, value ?? undefined);
     this.cacheSegments.add(this.committed.segmentIdOf(endMs));

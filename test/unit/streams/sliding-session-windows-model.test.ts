@@ -12,7 +12,8 @@ import {
   type ValueAndTimestamp,
 } from '../../../streams/mod.ts';
 import { openTaskStore } from '../../../streams/state/open-task-store.ts';
-import { valueBytes } from '../../../streams/runtime/record-collector.ts';
+import { type OutputRecord, valueBytes } from '../../../streams/runtime/record-collector.ts';
+import { Task } from '../../../streams/runtime/task.ts';
 import { testDriver } from './helpers/test-driver.ts';
 
 interface Event {
@@ -288,6 +289,78 @@ describe('session-windowed aggregation against sessions on plain arrays', () => 
         driver.close();
       }),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe('session-windowed count with commits at random points', () => {
+  it('a cached table forwards per commit each session changed since the last (its last change), none made and merged away within the commit; an uncached one every change', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ key: fc.constantFrom('a', 'b'), timestamp: fc.integer({ min: 0, max: 60 }), commitAfter: fc.boolean() }), { minLength: 1, maxLength: 30 }),
+        fc.integer({ min: 1, max: 10 }),
+        fc.integer({ min: 0, max: 15 }),
+        fc.boolean(),
+        async (events, gapMs, graceMs, cached) => {
+          const builder = new StreamsBuilder();
+          builder
+            .stream('events', { key: stringSerde, value: jsonSerde<number>() })
+            .groupByKey()
+            .windowedBy(SessionWindows.ofInactivityGapAndGrace(gapMs, graceMs))
+            .aggregate(() => [] as number[], (_key, value, list) => [...list, value], (_key, list, session) => [...list, ...session], { name: 'sessions', value: jsonSerde<number[]>(), cached })
+            .toStream()
+            .to('sessions');
+          const topology = builder.build();
+          const sent: OutputRecord[] = [];
+          const task: Task = new Task({ subtopology: 0, partition: 0 }, topology.subtopologies[0]!, (name) => topology.childrenOf(name), {
+            applicationId: 'app',
+            collector: { send: (r) => void sent.push(r), partitionCount: () => 1 },
+            topicName: (ref) => ref.name,
+            openStore: (spec, taskId) => openTaskStore(spec, { partition: taskId.partition, writeChangelog: () => undefined, changelogTimestampMs: () => 0 }),
+            onFailure: () => undefined,
+            nowMs: () => 0,
+          }, { maxInFlightRecords: 10 });
+          const reference = sessionReference(events, gapMs, graceMs);
+          const expected: string[] = [];
+          const live = new Set<string>();
+          let committedLive = new Set<string>();
+          let group = new Map<string, { key: string; startMs: number; endMs: number; line: string }>();
+          const commit = (): void => {
+            task.prepareCommit();
+            task.commitSucceeded();
+            const changed = [...group.entries()].filter(([id]) => committedLive.has(id) || live.has(id)).map(([, change]) => change);
+            if (cached) expected.push(...cachedChanges(changed));
+            group = new Map();
+            committedLive = new Set(live);
+          };
+          const encoder = new TextEncoder();
+          for (const [offset, event] of events.entries()) {
+            task.accept({ topic: 'events', partition: 0, offset, timestamp: event.timestamp, key: encoder.encode(event.key), value: encoder.encode(String(event.timestamp)), headers: [] });
+            for (const change of reference.perRecord[offset]!) {
+              const id = `${change.key}@${change.startMs},${change.endMs}`;
+              if (change.line.includes('=null')) live.delete(id);
+              else live.add(id);
+              group.set(id, change);
+              if (!cached) expected.push(change.line);
+            }
+            if (event.commitAfter) commit();
+          }
+          commit();
+          const serde = sessionWindowedSerde(stringSerde);
+          const emitted = sent.map((r) => {
+            const { key, window } = serde.deserialize(r.key!);
+            const value = valueBytes(r.value as Uint8Array | null);
+            return `${key}@[${window.startMs},${window.endMs}]=${value === null ? 'null' : JSON.stringify(jsonSerde<number[]>().deserialize(value))} ts${r.timestamp}`;
+          });
+          expect(emitted).toEqual(expected);
+          const store = task.store('sessions') as ReadOnlySessionStore<string, number[]>;
+          expect([...store.all()].map(([s, v]) => `${s.key}@[${s.window.startMs},${s.window.endMs}]=${JSON.stringify(v)}`)).toEqual(
+            reference.live.map((s) => `${s.key}@[${s.startMs},${s.endMs}]=${JSON.stringify(s.values)}`),
+          );
+          task.close();
+        },
+      ),
+      { numRuns: 150 },
     );
   });
 });

@@ -164,6 +164,18 @@ describe('SessionTaskStore: retention, cache and commits', () => {
     expect(openSessionStore({ cached: false }).store.setFlushListener(() => undefined)).toBe(false);
   });
 
+  it('hides sessions from reads as soon as a write expires them, before any commit, and shows them again when the write is aborted', () => {
+    const { store, task, commit } = openSessionStore({ retentionMs: 10 });
+    store.put(session('a', 0, 3), 1);
+    commit();
+    store.put(session('a', 20, 20), 2);
+    // Stream time 20: ends from 11 on are live, for reads at once, as in Kafka Streams.
+    expect(listed(store.findSessions('a', 0, 100))).toEqual(['a@[20,20]=2']);
+    expect(store.fetchSession('a', 0, 3)).toBeUndefined();
+    task.abort();
+    expect(listed(store.findSessions('a', 0, 100))).toEqual(['a@[0,3]=1']);
+  });
+
   it('writes nothing before prepareCommit, and on abort forgets the writes and the stream time they advanced', () => {
     const { store, task, changelog, commit } = openSessionStore({ retentionMs: 10 });
     store.put(session('a', 5, 5), 1);
