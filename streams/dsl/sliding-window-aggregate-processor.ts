@@ -10,7 +10,10 @@ import type { SlidingWindows } from './sliding-windows.ts';
 import { withResult } from './user-result.ts';
 import { latestTimestamp } from './window-aggregate-processor.ts';
 
-type TimestampedWindowStore<K, V> = WindowStore<K, ValueAndTimestamp<V>> & FlushListenable<Windowed<K>, ValueAndTimestamp<V>>;
+type TimestampedWindowStore<K, V> = WindowStore<K, ValueAndTimestamp<V>> & FlushListenable<Windowed<K>, ValueAndTimestamp<V>> & { readonly observedStreamTimeMs?: number };
+
+/** The record's key's windows starting in [fromMs, toMs], by start, read before any write. */
+type WindowFetch<VA> = (fromMs: number, toMs: number) => [number, ValueAndTimestamp<VA>][];
 
 /**
  * One write a record makes to a window: `aggregate` folds the record into `from` (undefined: a new
@@ -38,7 +41,10 @@ type WindowWrite<VA> =
  * When the record before t is at t - d - 1, its right window is t's left window [t - d, t]: Kafka
  * Streams writes (and without caching forwards) that window twice with the same value, here once.
  *
- * Stream time and restores as for time windows (window-aggregate-processor.ts). A window's
+ * The windows a record finds are those Kafka Streams' store would hold: starting after its
+ * observed stream time (the largest start written, this commit's writes included) minus the
+ * retention, whenever the task last committed. Stream time and restores as for time windows
+ * (window-aggregate-processor.ts). A window's
  * aggregate is timestamped with the largest timestamp of its records. Updates go downstream as
  * `Change`s keyed by `Windowed<K>` (end = start + d): per commit and window from the store's flush
  * with caching, per write without, in Kafka Streams' order (windows holding t by descending start,
@@ -72,7 +78,10 @@ export function slidingWindowAggregateProcessor<K, V, VA>(storeName: string, win
           ctx.dropLateRecord(record, `a record at ${timestamp} ms is later than the grace period of its windows allows (stream time ${streamTimeMs} ms, time difference ${d} ms, grace ${windows.graceMs} ms): every window holding it has closed`);
           return undefined;
         }
-        const writes = timestamp < d ? earlyWrites(store, key, timestamp, d) : writesFor(store, key, timestamp, d);
+        // Windows Kafka Streams' store would have expired (start before its observed stream time - retention + 1) stay out, whenever the task last committed.
+        const minLiveStartMs = store.observedStreamTimeMs === undefined ? 0 : store.observedStreamTimeMs - windows.retentionMs + 1;
+        const fetch = (fromMs: number, toMs: number): [number, ValueAndTimestamp<VA>][] => [...store.fetch(key, Math.max(fromMs, minLiveStartMs), toMs)];
+        const writes = timestamp < d ? earlyWrites(fetch, timestamp, d) : writesFor(fetch, timestamp, d);
         const forward = (startMs: number, newValue: VA, oldValue: VA | undefined, newTimestamp: number): void => {
           if (cached) return;
           const windowed: Windowed<K> = { key, window: timeWindow(startMs, d) };
@@ -102,7 +111,7 @@ export function slidingWindowAggregateProcessor<K, V, VA>(storeName: string, win
 }
 
 /** The writes of a record at `t` >= d (Kafka Streams' `processReverse` and `createWindows`). */
-function writesFor<K, VA>(store: TimestampedWindowStore<K, VA>, key: K, t: number, d: number): WindowWrite<VA>[] {
+function writesFor<VA>(fetch: WindowFetch<VA>, t: number, d: number): WindowWrite<VA>[] {
   const writes: WindowWrite<VA>[] = [];
   const starts = new Set<number>();
   let leftAggregate: ValueAndTimestamp<VA> | undefined;
@@ -110,7 +119,7 @@ function writesFor<K, VA>(store: TimestampedWindowStore<K, VA>, key: K, t: numbe
   let leftCreated = false;
   let rightCreated = false;
   let previousTimestamp: number | undefined;
-  const existing = [...store.fetch(key, Math.max(0, t - 2 * d), t + 1)].reverse();
+  const existing = fetch(Math.max(0, t - 2 * d), t + 1).reverse();
   for (const [startMs, window] of existing) {
     starts.add(startMs);
     const endMs = startMs + d;
@@ -151,14 +160,14 @@ function writesFor<K, VA>(store: TimestampedWindowStore<K, VA>, key: K, t: numbe
  * The writes of a record at `t` < d (Kafka Streams' `processEarly`): its left window would start
  * before 0, so the window [0, d] holds it instead, with every other record before d.
  */
-function earlyWrites<K, VA>(store: TimestampedWindowStore<K, VA>, key: K, t: number, d: number): WindowWrite<VA>[] {
+function earlyWrites<VA>(fetch: WindowFetch<VA>, t: number, d: number): WindowWrite<VA>[] {
   const writes: WindowWrite<VA>[] = [];
   const starts = new Set<number>();
   let combined: ValueAndTimestamp<VA> | undefined;
   let rightAggregate: ValueAndTimestamp<VA> | undefined;
   let rightCreated = false;
   let previousTimestamp: number | undefined;
-  for (const [startMs, window] of store.fetch(key, 0, t + 1)) {
+  for (const [startMs, window] of fetch(0, t + 1)) {
     starts.add(startMs);
     if (startMs === 0) {
       combined = window;

@@ -86,6 +86,15 @@ export class WindowTaskStore<K, V> implements WindowStore<K, V>, FlushListenable
   }
 
   /**
+   * The largest window start written, uncommitted writes included (Kafka Streams' observed stream
+   * time): a processor that reads every window it needs before its first asynchronous step can
+   * expire windows by it, as Kafka Streams' stores do, whenever the task last committed.
+   */
+  get observedStreamTimeMs(): number {
+    return this.streamTimeMs;
+  }
+
+  /**
    * The earliest window start still live at `streamTimeMs` (Kafka Streams' `observedStreamTime -
    * retention + 1`). Reads and writes go by the committed stream time: within a task, records of
    * different keys may finish out of input order (asynchronous steps), and a later record's write

@@ -248,6 +248,50 @@ describe('sliding-windowed count with records late for some of their windows', (
   });
 });
 
+describe('sliding-windowed count with commits at random points', () => {
+  it('forwards the same updates as with a commit after every record: which windows a record finds does not depend on commit timing', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ key: fc.constantFrom('a', 'b'), timestamp: fc.integer({ min: 0, max: 60 }), commitAfter: fc.boolean() }), { minLength: 1, maxLength: 30 }),
+        fc.integer({ min: 1, max: 10 }),
+        fc.integer({ min: 0, max: 15 }),
+        async (events, d, graceMs) => {
+          const run = (commitAfterEach: boolean): string[] => {
+            const builder = new StreamsBuilder();
+            builder.stream('events', { key: stringSerde, value: stringSerde }).groupByKey().windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(d, graceMs)).count({ name: 'counts', cached: false }).toStream().to('counts');
+            const topology = builder.build();
+            const sent: OutputRecord[] = [];
+            const task: Task = new Task({ subtopology: 0, partition: 0 }, topology.subtopologies[0]!, (name) => topology.childrenOf(name), {
+              applicationId: 'app',
+              collector: { send: (r) => void sent.push(r), partitionCount: () => 1 },
+              topicName: (ref) => ref.name,
+              openStore: (spec, taskId) => openTaskStore(spec, { partition: taskId.partition, writeChangelog: () => undefined, changelogTimestampMs: () => 0 }),
+              onFailure: () => undefined,
+              nowMs: () => 0,
+            }, { maxInFlightRecords: 10 });
+            const encoder = new TextEncoder();
+            for (const [offset, event] of events.entries()) {
+              task.accept({ topic: 'events', partition: 0, offset, timestamp: event.timestamp, key: encoder.encode(event.key), value: encoder.encode('x'), headers: [] });
+              if (commitAfterEach || event.commitAfter) {
+                task.prepareCommit();
+                task.commitSucceeded();
+              }
+            }
+            task.close();
+            const serde = timeWindowedSerde(stringSerde, d);
+            return sent.map((r) => {
+              const { key, window } = serde.deserialize(r.key!);
+              return `${key}@${window.startMs}=${longSerde.deserialize(r.value as Uint8Array)} ts${r.timestamp}`;
+            });
+          };
+          expect(run(false)).toEqual(run(true));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
 describe('session-windowed aggregation against sessions on plain arrays', () => {
   it('forwards the same changes (tombstones for merged sessions), keeps the same live sessions, counts the same late records, and restores them from its changelog', async () => {
     await fc.assert(
