@@ -48,9 +48,17 @@ type WindowWrite<VA> =
  * aggregate is timestamped with the largest timestamp of its records. Updates go downstream as
  * `Change`s keyed by `Windowed<K>` (end = start + d): per commit and window from the store's flush
  * with caching, per write without, in Kafka Streams' order (windows holding t by descending start,
- * then the windows created). A new window's change has no old value.
+ * then the windows created). A new window's change has no old value. A window made from another
+ * window's aggregate gets a copy of it (`clone`, through the value serde), so an aggregator that
+ * changes its aggregate in place changes one window only.
  */
-export function slidingWindowAggregateProcessor<K, V, VA>(storeName: string, windows: SlidingWindows, cached: boolean, step: AggregateStep<K, V, VA>): ProcessorSupplier<K, V, Windowed<K>, Change<VA>> {
+export function slidingWindowAggregateProcessor<K, V, VA>(
+  storeName: string,
+  windows: SlidingWindows,
+  cached: boolean,
+  step: AggregateStep<K, V, VA>,
+  clone: (aggregate: VA) => VA,
+): ProcessorSupplier<K, V, Windowed<K>, Change<VA>> {
   const d = windows.timeDifferenceMs;
   return () => {
     let ctx: ProcessorContext<Windowed<K>, Change<VA>>;
@@ -81,7 +89,7 @@ export function slidingWindowAggregateProcessor<K, V, VA>(storeName: string, win
         // Windows Kafka Streams' store would have expired (start before its observed stream time - retention + 1) stay out, whenever the task last committed.
         const minLiveStartMs = store.observedStreamTimeMs === undefined ? 0 : store.observedStreamTimeMs - windows.retentionMs + 1;
         const fetch = (fromMs: number, toMs: number): [number, ValueAndTimestamp<VA>][] => [...store.fetch(key, Math.max(fromMs, minLiveStartMs), toMs)];
-        const writes = timestamp < d ? earlyWrites(fetch, timestamp, d) : writesFor(fetch, timestamp, d);
+        const writes = timestamp < d ? earlyWrites(fetch, clone, timestamp, d) : writesFor(fetch, clone, timestamp, d);
         const forward = (startMs: number, newValue: VA, oldValue: VA | undefined, newTimestamp: number): void => {
           if (cached) return;
           const windowed: Windowed<K> = { key, window: timeWindow(startMs, d) };
@@ -111,7 +119,7 @@ export function slidingWindowAggregateProcessor<K, V, VA>(storeName: string, win
 }
 
 /** The writes of a record at `t` >= d (Kafka Streams' `processReverse` and `createWindows`). */
-function writesFor<VA>(fetch: WindowFetch<VA>, t: number, d: number): WindowWrite<VA>[] {
+function writesFor<VA>(fetch: WindowFetch<VA>, clone: (aggregate: VA) => VA, t: number, d: number): WindowWrite<VA>[] {
   const writes: WindowWrite<VA>[] = [];
   const starts = new Set<number>();
   let leftAggregate: ValueAndTimestamp<VA> | undefined;
@@ -149,10 +157,10 @@ function writesFor<VA>(fetch: WindowFetch<VA>, t: number, d: number): WindowWrit
     }
   }
   if (!leftCreated) {
-    const from = previousTimestamp !== undefined && leftAggregate !== undefined && t - d <= previousTimestamp ? { value: leftAggregate.value, timestamp: t } : undefined;
+    const from = previousTimestamp !== undefined && leftAggregate !== undefined && t - d <= previousTimestamp ? { value: clone(leftAggregate.value), timestamp: t } : undefined;
     writes.push({ kind: 'aggregate', startMs: t - d, from, old: undefined });
   }
-  if (!rightCreated && rightAggregate !== undefined && rightAggregate.timestamp > t) writes.push({ kind: 'copy', startMs: t + 1, from: rightAggregate });
+  if (!rightCreated && rightAggregate !== undefined && rightAggregate.timestamp > t) writes.push({ kind: 'copy', startMs: t + 1, from: { value: clone(rightAggregate.value), timestamp: rightAggregate.timestamp } });
   return writes;
 }
 
@@ -160,7 +168,7 @@ function writesFor<VA>(fetch: WindowFetch<VA>, t: number, d: number): WindowWrit
  * The writes of a record at `t` < d (Kafka Streams' `processEarly`): its left window would start
  * before 0, so the window [0, d] holds it instead, with every other record before d.
  */
-function earlyWrites<VA>(fetch: WindowFetch<VA>, t: number, d: number): WindowWrite<VA>[] {
+function earlyWrites<VA>(fetch: WindowFetch<VA>, clone: (aggregate: VA) => VA, t: number, d: number): WindowWrite<VA>[] {
   const writes: WindowWrite<VA>[] = [];
   const starts = new Set<number>();
   let combined: ValueAndTimestamp<VA> | undefined;
@@ -181,7 +189,7 @@ function earlyWrites<VA>(fetch: WindowFetch<VA>, t: number, d: number): WindowWr
   }
   // Without a later window, [0, d]'s records after t are exactly those of t's right window.
   if (rightAggregate === undefined && combined !== undefined && combined.timestamp > t) rightAggregate = combined;
-  if (!rightCreated && rightAggregate !== undefined && rightAggregate.timestamp > t) writes.push({ kind: 'copy', startMs: t + 1, from: rightAggregate });
+  if (!rightCreated && rightAggregate !== undefined && rightAggregate.timestamp > t) writes.push({ kind: 'copy', startMs: t + 1, from: { value: clone(rightAggregate.value), timestamp: rightAggregate.timestamp } });
   if (previousTimestamp !== undefined && !starts.has(previousTimestamp + 1)) writes.push({ kind: 'aggregate', startMs: previousTimestamp + 1, from: undefined, old: undefined });
   writes.push({ kind: 'aggregate', startMs: 0, from: combined, old: combined?.value });
   return writes;

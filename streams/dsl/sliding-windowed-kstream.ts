@@ -57,7 +57,7 @@ export class SlidingWindowedKStream<K, V> {
     const spec = windowedTableStoreSpec(storeName, key, options.value, { windowSizeMs: this.windows.timeDifferenceMs, retentionMs: this.windows.retentionMs }, options);
     this.ctx.topology.addStore(spec);
     const name = this.ctx.nextName(prefix);
-    this.ctx.topology.addProcessor(name, slidingWindowAggregateProcessor(storeName, this.windows, spec.cached, step) as ProcessorSupplier<unknown, unknown, unknown, unknown>, [input], [storeName]);
+    this.ctx.topology.addProcessor(name, slidingWindowAggregateProcessor(storeName, this.windows, spec.cached, step, (aggregate) => options.value.deserialize(options.value.serialize(aggregate))) as ProcessorSupplier<unknown, unknown, unknown, unknown>, [input], [storeName]);
     return new KTable<Windowed<K>, VA, never>(this.ctx, name, timeWindowedSerde(key, this.windows.timeDifferenceMs), options.value, storeName, alwaysSendsOldValues);
   }
 }

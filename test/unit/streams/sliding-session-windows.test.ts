@@ -341,6 +341,28 @@ describe('sliding and session windows: types, asynchronous steps, restores', () 
     driver.close();
   });
 
+  it('gives a sliding window made from another window a copy of its aggregate: an aggregator changing its list in place changes one window', async () => {
+    const builder = new StreamsBuilder();
+    const grouped = builder.stream('events', { key: stringSerde, value: jsonSerde<number>() }).groupByKey();
+    const windows = SlidingWindows.ofTimeDifferenceAndGrace(10, 5);
+    grouped.windowedBy(windows).aggregate(() => [] as number[], (_key, value, list) => [...list, value], { name: 'copied', value: jsonSerde<number[]>() });
+    grouped.windowedBy(windows).aggregate(
+      () => [] as number[],
+      (_key, value, list) => {
+        list.push(value);
+        return list;
+      },
+      { name: 'in-place', value: jsonSerde<number[]>() },
+    );
+    const driver = testDriver(builder.build());
+    const input = driver.inputTopic('events', { key: stringSerde, value: jsonSerde<number>() });
+    for (const timestamp of [20, 25, 32, 22, 3, 1]) await input.pipe('a', timestamp, { timestamp });
+    const listed = (name: string) => [...driver.store<ReadOnlyWindowStore<string, ValueAndTimestamp<number[]>>>(name).all()].map(([w, v]) => `${w.window.startMs}=${JSON.stringify(v.value)}`);
+    expect(listed('in-place')).toEqual(listed('copied'));
+    expect(listed('copied')).toContain('23=[25,32]');
+    driver.close();
+  });
+
   it('keeps sessions and sliding windows that closed before a restore closed: a restored task starts from the latest time in its store', async () => {
     const builder = new StreamsBuilder();
     const grouped = builder.stream('events', text).groupByKey();
