@@ -7,7 +7,11 @@ import type { DslContext } from './dsl-context.ts';
 import type { KStream } from './kstream.ts';
 import { alwaysSendsOldValues, KTable } from './ktable.ts';
 import { type MaterializedOptions, tableStoreSpec } from './materialized.ts';
-import { TimeWindowedKStream } from './time-windowed-kstream.ts';
+import { type AggregationInput, TimeWindowedKStream } from './time-windowed-kstream.ts';
+import { SessionWindowedKStream } from './session-windowed-kstream.ts';
+import { SessionWindows } from './session-windows.ts';
+import { SlidingWindowedKStream } from './sliding-windowed-kstream.ts';
+import { SlidingWindows } from './sliding-windows.ts';
 import type { TimeWindows } from './time-windows.ts';
 import type { UserResult } from './user-result.ts';
 
@@ -78,9 +82,17 @@ export class KGroupedStream<K, V> {
   /**
    * Windows the grouped stream for a windowed aggregation (Kafka Streams' `windowedBy`): each
    * record counts in every window holding its timestamp, late records beyond the grace are dropped.
+   * Time windows (tumbling, hopping), sliding windows (`SlidingWindows`) or sessions (`SessionWindows`).
    */
-  windowedBy(windows: TimeWindows): TimeWindowedKStream<K, V> {
-    return new TimeWindowedKStream(this.ctx, windows, this.grouped.value ?? this.stream.valueSerde, (what, storeName, key) => this.aggregationInput(what, storeName, key));
+  windowedBy(windows: TimeWindows): TimeWindowedKStream<K, V>;
+  windowedBy(windows: SlidingWindows): SlidingWindowedKStream<K, V>;
+  windowedBy(windows: SessionWindows): SessionWindowedKStream<K, V>;
+  windowedBy(windows: TimeWindows | SlidingWindows | SessionWindows): TimeWindowedKStream<K, V> | SlidingWindowedKStream<K, V> | SessionWindowedKStream<K, V> {
+    const input: AggregationInput<K> = (what, storeName, key) => this.aggregationInput(what, storeName, key);
+    const valueSerde = this.grouped.value ?? this.stream.valueSerde;
+    if (windows instanceof SlidingWindows) return new SlidingWindowedKStream(this.ctx, windows, valueSerde, input);
+    if (windows instanceof SessionWindows) return new SessionWindowedKStream(this.ctx, windows, valueSerde, input);
+    return new TimeWindowedKStream(this.ctx, windows, valueSerde, input);
   }
 
   /**

@@ -4,6 +4,7 @@ import type { StreamRecord } from '../topology/stream-record.ts';
 import { TopologyError } from '../topology/topology.ts';
 import type { SinkPartitioner } from '../topology/topology-nodes.ts';
 import { isTimeWindowedSerde } from '../state/time-windowed-serde.ts';
+import { isSessionWindowedSerde } from '../state/session-windowed-serde.ts';
 import type { DslContext } from './dsl-context.ts';
 import { type GroupedOptions, KGroupedStream } from './kgrouped-stream.ts';
 import {
@@ -176,12 +177,13 @@ export class KStream<K, V> {
 
   /**
    * Writes the stream to `topic`, or to the topic a function picks per record. Time-windowed keys
-   * (`timeWindowedSerde`) go, unless a partitioner is given, to the partition of their inner key.
+   * (`timeWindowedSerde`) and session-windowed keys (`sessionWindowedSerde`) go, unless a
+   * partitioner is given, to the partition of their inner key.
    */
   to(topic: string | ((record: StreamRecord<K, V>) => string), options?: ProducedOptions<K, V>): void {
     const name = this.ctx.name(options?.name, 'KSTREAM-SINK');
     const serdes = this.serdesFor(`to(${typeof topic === 'string' ? `"${topic}"` : 'a topic chooser'})`, options);
-    const partitioner = options?.partitioner ?? (isTimeWindowedSerde(serdes.key) ? windowedPartitioner(serdes.key) : undefined);
+    const partitioner = options?.partitioner ?? (isTimeWindowedSerde(serdes.key) || isSessionWindowedSerde(serdes.key) ? windowedPartitioner(serdes.key) : undefined);
     this.ctx.topology.addSink(name, typeof topic === 'string' ? topic : (topic as (r: StreamRecord<unknown, unknown>) => string), [this.nodeName], {
       ...serdes,
       ...(partitioner === undefined ? {} : { partitioner: partitioner as SinkPartitioner }),

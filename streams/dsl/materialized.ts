@@ -1,5 +1,5 @@
 import type { Serde } from '../../sdk/serde/serde.ts';
-import type { KeyValueStoreSpec, WindowStoreSpec } from '../state/store-spec.ts';
+import type { KeyValueStoreSpec, SessionStoreSpec, WindowStoreSpec } from '../state/store-spec.ts';
 import { timestampedSerde } from '../state/value-and-timestamp.ts';
 
 /**
@@ -50,6 +50,24 @@ export function windowedTableStoreSpec<K, V>(
     valueSerde: timestampedSerde(value) as Serde<unknown>,
     windowSizeMs: window.windowSizeMs,
     retentionMs: window.retentionMs,
+    logged: options?.logged ?? true,
+    cached: options?.cached ?? true,
+    changelogConfig: options?.changelogConfig ?? {},
+  };
+}
+
+/**
+ * The spec of a session-windowed table's store: sessions by key, end and start, values in `value`'s
+ * format (no timestamp: a session's updates are timestamped with its end), kept for `retentionMs`
+ * after their end.
+ */
+export function sessionTableStoreSpec<K, V>(name: string, key: Serde<K>, value: Serde<V>, retentionMs: number, options: MaterializedOptions<K, V> | undefined): SessionStoreSpec {
+  return {
+    name,
+    kind: 'session',
+    keySerde: key as Serde<unknown>,
+    valueSerde: value as Serde<unknown>,
+    retentionMs,
     logged: options?.logged ?? true,
     cached: options?.cached ?? true,
     changelogConfig: options?.changelogConfig ?? {},

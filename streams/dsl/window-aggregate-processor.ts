@@ -79,7 +79,7 @@ export function windowAggregateProcessor<K, V, VA>(storeName: string, windows: T
 }
 
 /** The largest timestamp among the store's live windows, -1 when it has none. */
-function latestTimestamp<K, V>(store: TimestampedWindowStore<K, V>): number {
+export function latestTimestamp<K, V>(store: TimestampedWindowStore<K, V>): number {
   let latest = -1;
   for (const [, { timestamp }] of store.all()) if (timestamp > latest) latest = timestamp;
   return latest;

@@ -2,6 +2,7 @@ import { KeyValueTaskStore } from './key-value-task-store.ts';
 import type { StoreSpec } from './store-spec.ts';
 import type { TaskStore } from './task-store.ts';
 import { WindowTaskStore } from './window-task-store.ts';
+import { SessionTaskStore } from './session-task-store.ts';
 
 /** A changelog record a store writes at commit: the key's new value, null when it was deleted. */
 export interface ChangelogWrite {
@@ -35,5 +36,7 @@ export function openTaskStore(spec: StoreSpec, env: StoreEnvironment): TaskStore
       return new KeyValueTaskStore(spec, env);
     case 'window':
       return new WindowTaskStore(spec, env);
+    case 'session':
+      return new SessionTaskStore(spec, env);
   }
 }

@@ -32,4 +32,15 @@ export interface WindowStoreSpec extends BaseStoreSpec {
   readonly retentionMs: number;
 }
 
-export type StoreSpec = KeyValueStoreSpec | WindowStoreSpec;
+/**
+ * A session store: one value per (key, session), ordered by the serialized key, then the session's
+ * end, then its start (streams/state/session-key.ts), keeping each session until stream time (the
+ * largest session end written) passes its end by `retentionMs` (inactivity gap + grace for a
+ * session aggregation).
+ */
+export interface SessionStoreSpec extends BaseStoreSpec {
+  readonly kind: 'session';
+  readonly retentionMs: number;
+}
+
+export type StoreSpec = KeyValueStoreSpec | WindowStoreSpec | SessionStoreSpec;

@@ -12,7 +12,14 @@ import { startOfWindowKey } from './window-key.ts';
 export class WindowSegments {
   private readonly segments = new Map<number, CommittedState>();
 
-  constructor(readonly segmentIntervalMs: number) {
+  /**
+   * `timeOf` is the time of an entry's key that places it in a segment: the window start of a window
+   * key by default, the end of a session key for a session store (Kafka Streams segments sessions by end).
+   */
+  constructor(
+    readonly segmentIntervalMs: number,
+    private readonly timeOf: (key: BinaryString) => number = startOfWindowKey,
+  ) {
     if (!Number.isSafeInteger(segmentIntervalMs) || segmentIntervalMs <= 0) throw new Error(`invariant: a segment interval must be a positive integer, got ${segmentIntervalMs}`);
   }
 
@@ -27,15 +34,15 @@ export class WindowSegments {
   }
 
   get(windowKey: BinaryString): BinaryString | undefined {
-    return this.segments.get(this.segmentIdOf(startOfWindowKey(windowKey)))?.get(windowKey);
+    return this.segments.get(this.segmentIdOf(this.timeOf(windowKey)))?.get(windowKey);
   }
 
   has(windowKey: BinaryString): boolean {
-    return this.segments.get(this.segmentIdOf(startOfWindowKey(windowKey)))?.has(windowKey) ?? false;
+    return this.segments.get(this.segmentIdOf(this.timeOf(windowKey)))?.has(windowKey) ?? false;
   }
 
   set(windowKey: BinaryString, value: BinaryString): void {
-    const id = this.segmentIdOf(startOfWindowKey(windowKey));
+    const id = this.segmentIdOf(this.timeOf(windowKey));
     let segment = this.segments.get(id);
     if (segment === undefined) {
       segment = new CommittedState();
@@ -45,7 +52,7 @@ export class WindowSegments {
   }
 
   delete(windowKey: BinaryString): void {
-    const id = this.segmentIdOf(startOfWindowKey(windowKey));
+    const id = this.segmentIdOf(this.timeOf(windowKey));
     const segment = this.segments.get(id);
     if (segment === undefined) return;
     segment.delete(windowKey);
@@ -92,7 +99,7 @@ export class WindowSegments {
   async load(keys: readonly BinaryString[], values: readonly BinaryString[]): Promise<void> {
     const groups = new Map<number, { keys: BinaryString[]; values: BinaryString[] }>();
     for (let i = 0; i < keys.length; i++) {
-      const id = this.segmentIdOf(startOfWindowKey(keys[i]!));
+      const id = this.segmentIdOf(this.timeOf(keys[i]!));
       let group = groups.get(id);
       if (group === undefined) {
         group = { keys: [], values: [] };

@@ -86,9 +86,11 @@ export class WindowTaskStore<K, V> implements WindowStore<K, V>, FlushListenable
   }
 
   /**
-   * The largest window start written, committed or not (-1 before any); an aborted commit takes it
-   * back with the writes. A stream-stream join, which writes each record at its timestamp, takes
-   * its stream time from it.
+   * The largest window start written, uncommitted writes included (Kafka Streams' observed stream
+   * time; -1 before any); an aborted commit takes it back with the writes. A processor that reads
+   * every window it needs before its first asynchronous step can expire windows by it, as Kafka
+   * Streams' stores do, whenever the task last committed; a stream-stream join, which writes each
+   * record at its timestamp, takes its stream time from it.
    */
   get observedStreamTimeMs(): number {
     return this.streamTimeMs;

@@ -70,6 +70,9 @@ export class TopologyBuilder {
         throw new TopologyError(`window store "${spec.name}": the retention must be an integer of milliseconds no shorter than the window size (${spec.windowSizeMs}), got ${spec.retentionMs}`);
       }
     }
+    if (spec.kind === 'session' && (!Number.isSafeInteger(spec.retentionMs) || spec.retentionMs <= 0)) {
+      throw new TopologyError(`session store "${spec.name}": the retention must be a positive integer of milliseconds, got ${spec.retentionMs}`);
+    }
     this.stores.set(spec.name, spec);
     return this;
   }

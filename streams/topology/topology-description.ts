@@ -28,7 +28,8 @@ export class TopologyDescription {
       lines.push('', 'Stores:');
       for (const store of stores) {
         const owner = this.topology.subtopologies.find((s) => s.stores.includes(store));
-        const kind = store.kind === 'window' ? `window (size ${store.windowSizeMs} ms, retention ${store.retentionMs} ms)` : 'key-value';
+        const kind =
+          store.kind === 'window' ? `window (size ${store.windowSizeMs} ms, retention ${store.retentionMs} ms)` : store.kind === 'session' ? `session (retention ${store.retentionMs} ms)` : 'key-value';
         const traits = [kind, store.cached ? 'cached' : 'not cached', store.logged ? `changelog ${store.name}-changelog` : 'not logged'];
         lines.push(`    ${store.name} (${traits.join(', ')}) ${owner === undefined ? 'used by no processor' : `in sub-topology ${owner.id}`}`);
       }
