@@ -19,8 +19,9 @@ export const alwaysSendsOldValues: OldValues = { enable: () => undefined };
  * and `mapValues` derive tables computed on the fly from their parent's changes (see `Change`).
  *
  * `Deleted` is `null` when keys can be deleted from the table (a table read from a topic, a
- * filtered table), so `toStream()` has null values (tombstones) for deletes; an aggregation's table
- * never deletes, so it is `never` there and `toStream()` has no nulls.
+ * filtered table, a session-windowed aggregation whose merged sessions are deleted), so
+ * `toStream()` has null values (tombstones) for deletes; other aggregations' tables never delete,
+ * so it is `never` there and `toStream()` has no nulls.
  */
 export class KTable<K, V, Deleted extends null = null> {
   /** @internal */
