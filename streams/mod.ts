@@ -4,6 +4,7 @@ export { KGroupedStream, type GroupedOptions } from './dsl/kgrouped-stream.ts';
 export { TimeWindowedKStream } from './dsl/time-windowed-kstream.ts';
 export { TimeWindows } from './dsl/time-windows.ts';
 export { KTable } from './dsl/ktable.ts';
+export { GlobalKTable } from './dsl/global-ktable.ts';
 export type { Change } from './dsl/change.ts';
 export type { MaterializedOptions } from './dsl/materialized.ts';
 export type { UserResult } from './dsl/user-result.ts';

@@ -19,6 +19,8 @@ import {
 } from './stateless-processors.ts';
 import type { UserResult } from './user-result.ts';
 import { windowedPartitioner } from './windowed-partitioner.ts';
+import type { GlobalKTable } from './global-ktable.ts';
+import { globalJoinProcessor } from './global-join-processor.ts';
 
 /** Names a DSL node (Kafka Streams' `Named`); generated when absent. */
 export interface Named {
@@ -206,6 +208,37 @@ export class KStream<K, V> {
     });
     this.ctx.topology.addSource(`${base}-repartition-source`, [topic], serdes);
     return new KStream<K, V>(this.ctx, `${base}-repartition-source`, serdes.key as Serde<K>, serdes.value as Serde<V>, false);
+  }
+
+  /**
+   * Joins each record with a global table (inner): the record's lookup key is
+   * `keySelector(key, value)`, and the result `joiner(value, tableValue, key)` keeps the record's key,
+   * timestamp and headers. A record with a null value, a null or undefined lookup key, or a lookup
+   * key absent from the table produces nothing. The table's value is the one this process has read
+   * when the record is processed (see GlobalKTable); no repartitioning, whatever the keys.
+   */
+  join<GK, GV, VR>(
+    globalTable: GlobalKTable<GK, GV>,
+    keySelector: (key: K, value: V) => UserResult<GK | null | undefined>,
+    joiner: (value: V, tableValue: GV, key: K) => UserResult<VR>,
+    options?: Named & { value?: Serde<VR> },
+  ): KStream<K, VR> {
+    const supplier = globalJoinProcessor(globalTable.queryableStoreName, keySelector, joiner as (value: V, tableValue: GV | null, key: K) => UserResult<VR>, false);
+    return this.derive('KSTREAM-JOIN', options, supplier, this.keySerde, options?.value, this.keyChanged);
+  }
+
+  /**
+   * As `join`, but a record whose lookup key is null, undefined or absent from the table is joined
+   * with null (`joiner(value, null, key)`); a record with a null value still produces nothing.
+   */
+  leftJoin<GK, GV, VR>(
+    globalTable: GlobalKTable<GK, GV>,
+    keySelector: (key: K, value: V) => UserResult<GK | null | undefined>,
+    joiner: (value: V, tableValue: GV | null, key: K) => UserResult<VR>,
+    options?: Named & { value?: Serde<VR> },
+  ): KStream<K, VR> {
+    const supplier = globalJoinProcessor(globalTable.queryableStoreName, keySelector, joiner, true);
+    return this.derive('KSTREAM-LEFTJOIN', options, supplier, this.keySerde, options?.value, this.keyChanged);
   }
 
   /** @internal The serdes a sink uses: the given ones, else the stream's; a missing one is a topology error. */
