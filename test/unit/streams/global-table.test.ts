@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { jsonSerde, stringSerde } from '../../../sdk/mod.ts';
 import { nullable, type ProcessorContext, type ReadOnlyKeyValueStore, StreamsBuilder, StreamsError, TopologyError } from '../../../streams/mod.ts';
@@ -235,5 +236,62 @@ describe('GlobalKeyValueStore', () => {
     store.apply(encoder.encode('k'), encoder.encode('1'));
     expect(() => store.apply(encoder.encode('k'), encoder.encode('nope'))).toThrow();
     expect(store.get('k')).toBe(1);
+  });
+});
+
+type Step = { kind: 'table'; key: string; value: string | null } | { kind: 'stream'; key: string; lookup: string | null; timestamp: number };
+
+/** The join done the obvious way: a Map for the table, each stream record looked up when it comes. */
+function referenceJoin(steps: readonly Step[], left: boolean): { outputs: string[]; table: [string, string][] } {
+  const table = new Map<string, string>();
+  const outputs: string[] = [];
+  for (const step of steps) {
+    if (step.kind === 'table') {
+      if (step.value === null) table.delete(step.key);
+      else table.set(step.key, step.value);
+      continue;
+    }
+    const found = step.lookup === null ? undefined : table.get(step.lookup);
+    if (found !== undefined || left) outputs.push(`${step.key}=${step.lookup}:${found ?? null}@${step.timestamp}`);
+  }
+  return { outputs, table: [...table].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) };
+}
+
+describe('KStream–GlobalKTable join against a reference model (fast-check)', () => {
+  const keys = fc.constantFrom('a', 'b', 'c', 'd');
+  const step: fc.Arbitrary<Step> = fc.oneof(
+    fc.record({ kind: fc.constant('table' as const), key: keys, value: fc.option(fc.constantFrom('x', 'y', 'z'), { nil: null }) }),
+    fc.record({ kind: fc.constant('stream' as const), key: fc.constantFrom('s1', 's2'), lookup: fc.option(keys, { nil: null }), timestamp: fc.nat(1_000) }),
+  );
+
+  it.each([false, true])('left=%s: same outputs (key, value, timestamp) in the same order, same final table', async (left) => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { maxLength: 40 }), async (steps) => {
+        const builder = new StreamsBuilder();
+        const table = builder.globalTable('table', { ...text, name: 'table' });
+        const stream = builder.stream('stream', { key: stringSerde, value: nullable(stringSerde) });
+        const joiner = (lookup: string | null, found: string | null) => `${lookup}:${found}`;
+        const selector = (_k: string, lookup: string | null) => (lookup === '' ? null : lookup);
+        (left ? stream.leftJoin(table, selector, joiner) : stream.join(table, selector, joiner)).to('out', { key: stringSerde, value: stringSerde });
+        const driver = testDriver(builder.build());
+        const tableTopic = driver.inputTopic('table', { key: stringSerde, value: nullable(stringSerde) });
+        const streamTopic = driver.inputTopic('stream', { key: stringSerde, value: nullable(stringSerde) });
+        // A null lookup key travels as the stream value "", which the selector maps to null (a null value would be dropped before it).
+        for (const s of steps) {
+          if (s.kind === 'table') await tableTopic.pipe(s.key, s.value);
+          else await streamTopic.pipe(s.key, s.lookup ?? '', { timestamp: s.timestamp });
+        }
+        const expected = referenceJoin(steps, left);
+        const outputs = driver
+          .outputTopic('out', text)
+          .readRecords()
+          .map((r) => `${r.key}=${r.value}@${r.timestamp}`.replace('=:', '=null:'));
+        const store = driver.store<ReadOnlyKeyValueStore<string, string>>('table');
+        driver.close();
+        expect(outputs).toEqual(expected.outputs);
+        expect([...store.all()]).toEqual(expected.table);
+      }),
+      { numRuns: 100 },
+    );
   });
 });
