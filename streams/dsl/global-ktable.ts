@@ -11,6 +11,8 @@ import type { Serde } from '../../sdk/serde/serde.ts';
  *   record; then it keeps applying new records as they arrive, independently of the tasks.
  * - The topic is the table's changelog: no changelog topic is created, and nothing is written back.
  *   Use a compacted topic. A record with a null value deletes its key; one with a null key is skipped.
+ *   A local snapshot with the positions it covers spares a restart most of the reading (see
+ *   streams/README.md, "Global tables").
  * - No time synchronization: a stream record joins the table as this process has read it when the
  *   record is processed (Kafka Streams' semantics), so which version of a row a join sees depends
  *   on how far the table's reader has come; exactly-once covers the stream side, not this timing.

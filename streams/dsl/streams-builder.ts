@@ -81,7 +81,8 @@ export class StreamsBuilder {
    * A table of the latest value per key of every partition of `topic`, kept whole by every process
    * of the application in a global store (`name`, default `<topic>-STATE-STORE-<n>`); see
    * GlobalKTable for when it is read. A null value deletes its key; a null key is skipped. No
-   * changelog topic: the topic itself is read back on every start, so make it compacted.
+   * changelog topic: the topic itself is read back (from a local snapshot's positions when there is
+   * one), so make it compacted.
    */
   globalTable<K, V>(topic: string, options: { key: Serde<K>; value: Serde<V>; name?: string }): GlobalKTable<NonNullable<K>, NonNullable<V>> {
     const storeName = this.ctx.name(options.name, `${topic}-STATE-STORE`);

@@ -53,9 +53,10 @@ export class GlobalStores {
     return this.byName.get(name);
   }
 
-  /** Empties the store of `topic` (it is about to be read again from the start). */
-  clear(topic: string): void {
-    this.byTopic.get(topic)?.clear();
+  storeOfTopic(topic: string): GlobalKeyValueStore<unknown, unknown> {
+    const store = this.byTopic.get(topic);
+    if (store === undefined) throw new Error(`invariant: no global store reads topic "${topic}"`);
+    return store;
   }
 
   apply(record: GlobalRecord): void {

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Admin } from '../../sdk/client/admin/admin.ts';
 import { retrying } from '../../sdk/client/retry.ts';
 import type { Topology } from '../topology/topology.ts';
@@ -102,7 +103,11 @@ export class StreamsApp {
       const snapshots = new FileTaskSnapshots(this.stateDir, layout, admin, this.config);
       const globals = new GlobalStores(this.topology.globalStores.values(), this.config.failures, () => this.metricsCounters.recordsSkipped++);
       if (globals.size > 0) {
-        const global = new GlobalStateReader(globals, this.config.transport, admin, this.config.maxPrefetchBytes);
+        const global = new GlobalStateReader(globals, this.config.transport, admin, this.config.maxPrefetchBytes, {
+          dir: join(this.stateDir.path, 'global'),
+          intervalMs: this.config.snapshotIntervalMs,
+          minRecords: this.config.snapshotMinChangelogRecords,
+        });
         await retrying(() => global.prepare(), TRANSIENT_RETRY);
         this.global = global;
       }

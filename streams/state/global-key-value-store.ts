@@ -4,6 +4,7 @@ import { type BinaryString, binaryOf, prefixEnd } from './binary-string.ts';
 import { CommittedState } from './committed-state.ts';
 import type { GlobalStoreSpec } from './global-store-spec.ts';
 import type { ReadOnlyKeyValueStore } from './key-value-store.ts';
+import type { SortedTree } from './sorted-tree.ts';
 import { committedEntries, mergeScan, type ScanBounds } from './merged-range.ts';
 
 /**
@@ -46,6 +47,16 @@ export class GlobalKeyValueStore<K, V> implements ReadOnlyKeyValueStore<K, V> {
   /** Empties the store (before it is rebuilt from the start of its topic). */
   clear(): void {
     this.state.clear();
+  }
+
+  /** Replaces the state with a snapshot's (`keys` strictly ascending). */
+  load(keys: readonly BinaryString[], values: readonly BinaryString[]): Promise<void> {
+    return this.state.load(keys, values);
+  }
+
+  /** The state as of now, in key order: a copy-on-write clone, cheap to take and unchanged by later applies. */
+  ordered(): SortedTree<BinaryString> {
+    return this.state.ordered().clone();
   }
 
   get(key: K): V | undefined {

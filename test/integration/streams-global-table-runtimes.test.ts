@@ -9,6 +9,6 @@ describe('GlobalKTable scenario on Bun and Deno', () => {
     expect(exit.stderr).not.toMatch(/scenario failed/);
     expect(exit.code, exit.stderr).toBe(0);
     const report = JSON.parse(exit.stdout.trim().split('\n').at(-1)!) as { ok: boolean; checks: number };
-    expect(report).toEqual({ ok: true, checks: 9 });
+    expect(report).toEqual({ ok: true, checks: 10 });
   });
 });

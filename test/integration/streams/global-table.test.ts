@@ -66,7 +66,7 @@ describe.each([embeddedSetup(), tcpSetup()])('GlobalKTable over $name', (setup) 
 
   it('replicates the whole table to two instances splitting the stream, follows updates, and restores before processing on restart', async () => {
     await withTransport(async (transport, stateDir) => {
-      expect(await runGlobalTableScenario(transport, stateDir, 'gt-')).toHaveLength(9);
+      expect(await runGlobalTableScenario(transport, stateDir, 'gt-')).toHaveLength(10);
     });
   });
 
