@@ -149,6 +149,7 @@ describe('KStream–GlobalKTable join (test driver)', () => {
     expect(topology.subtopologies[0]!.stores).toHaveLength(0);
     expect(topology.internalTopics).toHaveLength(0);
     expect([...topology.globalStores.values()].map((s) => s.topic)).toEqual(['customers']);
+    expect(topology.describe().toString()).toContain('Global stores (each process reads every partition of the topic; any processor may read them):\n    customers-STATE-STORE-0000000000 from topic customers\n');
   });
 
   it('any processor reads a global store by name without being connected to it', async () => {
