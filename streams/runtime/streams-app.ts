@@ -108,8 +108,8 @@ export class StreamsApp {
           intervalMs: this.config.snapshotIntervalMs,
           minRecords: this.config.snapshotMinChangelogRecords,
         });
-        await retrying(() => global.prepare(), TRANSIENT_RETRY);
         this.global = global;
+        await retrying(() => global.prepare(), TRANSIENT_RETRY);
       }
       this.thread = new StreamThread(this.topology, this.config, layout, admin, this.stateDir.instanceId, this.metricsCounters, snapshots, {
         rebalancing: () => {
@@ -120,6 +120,7 @@ export class StreamsApp {
         },
       }, globals.size > 0 ? (name) => globals.store(name) : undefined);
     } catch (error) {
+      await this.global?.stop();
       this.stateDir?.close();
       this.failure = error;
       this.moveTo(AppState.pendingError);
