@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Broker, EmbeddedTransport } from '../../../broker/mod.ts';
-import { Admin, Producer, stringSerde, TcpTransport, type Transport } from '../../../sdk/mod.ts';
+import { Admin, Consumer, Producer, stringSerde, TcpTransport, type Transport } from '../../../sdk/mod.ts';
 import { AppState, StreamsApp, StreamsBuilder, StreamsError } from '../../../streams/mod.ts';
 import { KafkaListener } from '../../../broker/kafka/kafka-listener.ts';
 import { ApiKey } from '../../../sdk/protocol/mod.ts';
@@ -67,6 +67,46 @@ describe.each([embeddedSetup(), tcpSetup()])('GlobalKTable over $name', (setup) 
   it('replicates the whole table to two instances splitting the stream, follows updates, and restores before processing on restart', async () => {
     await withTransport(async (transport, stateDir) => {
       expect(await runGlobalTableScenario(transport, stateDir, 'gt-')).toHaveLength(10);
+    });
+  });
+
+  it('reads the global topic read_committed: aborted records never join, and an open transaction does not hold the restore', async () => {
+    await withTransport(async (transport, stateDir) => {
+      const admin = new Admin(transport);
+      await admin.createTopics([{ name: 'gt-txn-table', numPartitions: 2 }, { name: 'gt-txn-in', numPartitions: 1 }, { name: 'gt-txn-out', numPartitions: 1 }]);
+      const txn = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde, transactionalId: 'gt-txn-writer' });
+      await txn.beginTransaction();
+      await txn.send({ topic: 'gt-txn-table', partition: 1, key: 'k', value: 'committed' });
+      await txn.commitTransaction();
+      await txn.beginTransaction();
+      await txn.send({ topic: 'gt-txn-table', partition: 1, key: 'k', value: 'aborted' });
+      await txn.abortTransaction();
+      await txn.beginTransaction();
+      await txn.send({ topic: 'gt-txn-table', partition: 0, key: 'k', value: 'pending' });
+      const builder = new StreamsBuilder();
+      const table = builder.globalTable('gt-txn-table', { key: stringSerde, value: stringSerde });
+      builder.stream('gt-txn-in', { key: stringSerde, value: stringSerde }).leftJoin(table, (_k, v) => v, (v, t) => `${v}=${t}`, { value: stringSerde }).to('gt-txn-out');
+      const app = new StreamsApp(builder.build(), { applicationId: 'gt-txn-app', transport, stateDir, commitIntervalMs: 50 });
+      await app.start();
+      await app.waitFor(AppState.running);
+      const plain = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde });
+      await plain.send({ topic: 'gt-txn-in', key: 'r1', value: 'k' });
+      const consumer = new Consumer(transport, { keySerde: stringSerde, valueSerde: stringSerde, autoOffsetReset: 'earliest' });
+      consumer.assign([{ topic: 'gt-txn-out', partition: 0 }]);
+      const outputs = consumer[Symbol.asyncIterator]();
+      expect((await outputs.next()).value?.value).toBe('k=committed');
+      await txn.commitTransaction();
+      // Once the pending transaction committed, its record reaches the table; probe until it shows.
+      let seen = 'k=committed';
+      for (let probe = 0; seen !== 'k=pending' && probe < 200; probe++) {
+        await plain.send({ topic: 'gt-txn-in', key: `p${probe}`, value: 'k' });
+        seen = (await outputs.next()).value!.value!;
+        expect(['k=committed', 'k=pending']).toContain(seen);
+      }
+      expect(seen).toBe('k=pending');
+      await consumer.close();
+      await app.close();
+      await Promise.all([txn.close(), plain.close()]);
     });
   });
 
