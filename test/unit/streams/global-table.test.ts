@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { jsonSerde, stringSerde } from '../../../sdk/mod.ts';
-import { nullable, type ProcessorContext, type ReadOnlyKeyValueStore, StreamsBuilder, StreamsError, TopologyError } from '../../../streams/mod.ts';
+import { type GlobalKTable, type KStream, nullable, type ProcessorContext, type ReadOnlyKeyValueStore, StreamsBuilder, StreamsError, TopologyError } from '../../../streams/mod.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -331,5 +331,28 @@ describe('global store snapshots', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('GlobalKTable types', () => {
+  it('infer the joined stream and the table value (non-null for join, nullable for leftJoin)', () => {
+    const builder = new StreamsBuilder();
+    const customers = builder.globalTable('customers', { key: stringSerde, value: jsonSerde<{ name: string }>() });
+    expectTypeOf(customers).toEqualTypeOf<GlobalKTable<string, { name: string }>>();
+    const orders = builder.stream('orders', orderSerdes);
+    const inner = orders.join(customers, (_id, o) => o.customer, (o, c, id) => {
+      expectTypeOf(c).toEqualTypeOf<{ name: string }>();
+      expectTypeOf(id).toEqualTypeOf<string>();
+      return { amount: o.amount, name: c.name };
+    });
+    expectTypeOf(inner).toEqualTypeOf<KStream<string, { amount: number; name: string }>>();
+    const left = orders.leftJoin(customers, (_id, o) => o.customer, (o, c) => {
+      expectTypeOf(c).toEqualTypeOf<{ name: string } | null>();
+      return c?.name ?? 'unknown';
+    });
+    expectTypeOf(left).toEqualTypeOf<KStream<string, string>>();
+    // @ts-expect-error the lookup key must be the table's key type
+    orders.join(customers, (_id, o) => o.amount, (o) => o);
+    expect(builder.build().globalStores.size).toBe(1);
   });
 });
