@@ -10,6 +10,7 @@ export { SlidingWindows } from './dsl/sliding-windows.ts';
 export { SessionWindowedKStream } from './dsl/session-windowed-kstream.ts';
 export { SessionWindows } from './dsl/session-windows.ts';
 export { KTable } from './dsl/ktable.ts';
+export { GlobalKTable } from './dsl/global-ktable.ts';
 export type { Change } from './dsl/change.ts';
 export type { MaterializedOptions } from './dsl/materialized.ts';
 export type { UserResult } from './dsl/user-result.ts';

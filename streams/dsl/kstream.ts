@@ -23,6 +23,12 @@ import { windowedPartitioner } from './windowed-partitioner.ts';
 import type { JoinWindows } from './join-windows.ts';
 import { streamStreamJoin, type StreamJoinedOptions } from './stream-stream-join.ts';
 import type { JoinKindValue, ValueJoiner } from './stream-stream-join-processor.ts';
+import { GlobalKTable } from './global-ktable.ts';
+import { globalJoinProcessor } from './global-join-processor.ts';
+
+/** A global-table join's lookup key and joiner, as the overloads' implementation sees them. */
+type GlobalKeySelector<K, V> = (key: K, value: V) => UserResult<unknown>;
+type GlobalJoiner<K, V> = (value: V, tableValue: unknown, key: K) => UserResult<unknown>;
 
 /** Names a DSL node (Kafka Streams' `Named`); generated when absent. */
 export interface Named {
@@ -214,30 +220,58 @@ export class KStream<K, V> {
   }
 
   /**
-   * A windowed inner join with `other` (Kafka Streams' KStream#join(KStream)): each record joins
-   * every record of the other stream with its key whose timestamp is within `windows` of its own,
-   * whichever arrives first; a result is `joiner(value, otherValue, key)` at the larger of the two
-   * timestamps. Records with a null key or value are skipped; a record more than the grace behind
-   * the join's stream time is late and dropped. See `JoinWindows` for the bounds and
+   * A windowed inner join with another stream (Kafka Streams' KStream#join(KStream)): each record
+   * joins every record of the other stream with its key whose timestamp is within `windows` of its
+   * own, whichever arrives first; a result is `joiner(value, otherValue, key)` at the larger of the
+   * two timestamps. Records with a null key or value are skipped; a record more than the grace
+   * behind the join's stream time is late and dropped. See `JoinWindows` for the bounds and
    * `streamStreamJoinProcessor` for the rules. A stream whose key changed goes through a
    * repartition topic first, so both sides are co-partitioned; the results' value serde is unset.
    */
-  join<VO, VR>(other: KStream<K, VO>, joiner: (value: V, otherValue: VO, key: K) => UserResult<VR>, windows: JoinWindows, options?: StreamJoinedOptions<K, V, VO>): KStream<K, VR> {
-    return this.streamJoin('inner', other, joiner as ValueJoiner<K, V | null, VO | null, VR>, windows, options);
+  join<VO, VR>(other: KStream<K, VO>, joiner: (value: V, otherValue: VO, key: K) => UserResult<VR>, windows: JoinWindows, options?: StreamJoinedOptions<K, V, VO>): KStream<K, VR>;
+  /**
+   * Joins each record with a global table (inner): the record's lookup key is
+   * `keySelector(key, value)`, and the result `joiner(value, tableValue, key)` keeps the record's key,
+   * timestamp and headers. A record with a null value, a null or undefined lookup key, or a lookup
+   * key absent from the table produces nothing. The table's value is the one this process has read
+   * when the record is processed (see GlobalKTable); no repartitioning, whatever the keys.
+   */
+  join<GK, GV, VR>(
+    globalTable: GlobalKTable<GK, GV>,
+    keySelector: (key: K, value: V) => UserResult<GK | null | undefined>,
+    joiner: (value: V, tableValue: GV, key: K) => UserResult<VR>,
+    options?: Named & { value?: Serde<VR> },
+  ): KStream<K, VR>;
+  join(other: KStream<K, unknown> | GlobalKTable<unknown, unknown>, second: unknown, third: unknown, options?: unknown): KStream<K, unknown> {
+    if (other instanceof GlobalKTable) return this.globalJoin(false, other, second as GlobalKeySelector<K, V>, third as GlobalJoiner<K, V>, options as Named & { value?: Serde<unknown> });
+    return this.streamJoin('inner', other, second as ValueJoiner<K, V | null, unknown, unknown>, third as JoinWindows, options as StreamJoinedOptions<K, V, unknown>);
   }
 
   /**
-   * As `join`, and a record of this stream that joined nothing is emitted as
+   * As the windowed `join`, and a record of this stream that joined nothing is emitted as
    * `joiner(value, null, key)` at its own timestamp, once its window has closed (stream time past
    * its timestamp + after + grace), never eagerly: results for records that find a match later
    * are never retracted because none are emitted early (Kafka Streams 3.1+). A record with a null
    * key is emitted that way at once.
    */
-  leftJoin<VO, VR>(other: KStream<K, VO>, joiner: (value: V, otherValue: VO | null, key: K) => UserResult<VR>, windows: JoinWindows, options?: StreamJoinedOptions<K, V, VO>): KStream<K, VR> {
-    return this.streamJoin('left', other, joiner as ValueJoiner<K, V | null, VO | null, VR>, windows, options);
+  leftJoin<VO, VR>(other: KStream<K, VO>, joiner: (value: V, otherValue: VO | null, key: K) => UserResult<VR>, windows: JoinWindows, options?: StreamJoinedOptions<K, V, VO>): KStream<K, VR>;
+  /**
+   * As the global-table `join`, but a record whose lookup key is null, undefined or absent from the
+   * table is joined with null (`joiner(value, null, key)`); a record with a null value still
+   * produces nothing.
+   */
+  leftJoin<GK, GV, VR>(
+    globalTable: GlobalKTable<GK, GV>,
+    keySelector: (key: K, value: V) => UserResult<GK | null | undefined>,
+    joiner: (value: V, tableValue: GV | null, key: K) => UserResult<VR>,
+    options?: Named & { value?: Serde<VR> },
+  ): KStream<K, VR>;
+  leftJoin(other: KStream<K, unknown> | GlobalKTable<unknown, unknown>, second: unknown, third: unknown, options?: unknown): KStream<K, unknown> {
+    if (other instanceof GlobalKTable) return this.globalJoin(true, other, second as GlobalKeySelector<K, V>, third as GlobalJoiner<K, V>, options as Named & { value?: Serde<unknown> });
+    return this.streamJoin('left', other, second as ValueJoiner<K, V | null, unknown, unknown>, third as JoinWindows, options as StreamJoinedOptions<K, V, unknown>);
   }
 
-  /** As `leftJoin`, for the records of both streams: one that joined nothing is emitted with null for the other side once its window closed. */
+  /** As the windowed `leftJoin`, for the records of both streams: one that joined nothing is emitted with null for the other side once its window closed. */
   outerJoin<VO, VR>(other: KStream<K, VO>, joiner: (value: V | null, otherValue: VO | null, key: K) => UserResult<VR>, windows: JoinWindows, options?: StreamJoinedOptions<K, V, VO>): KStream<K, VR> {
     return this.streamJoin('outer', other, joiner, windows, options);
   }
@@ -245,6 +279,11 @@ export class KStream<K, V> {
   private streamJoin<VO, VR>(kind: JoinKindValue, other: KStream<K, VO>, joiner: ValueJoiner<K, V | null, VO | null, VR>, windows: JoinWindows, options?: StreamJoinedOptions<K, V, VO>): KStream<K, VR> {
     const { nodeName, keySerde } = streamStreamJoin(this.ctx, kind, this, other, joiner, windows, options ?? {});
     return new KStream<K, VR>(this.ctx, nodeName, keySerde, undefined, false);
+  }
+
+  private globalJoin(left: boolean, table: GlobalKTable<unknown, unknown>, keySelector: GlobalKeySelector<K, V>, joiner: GlobalJoiner<K, V>, options: (Named & { value?: Serde<unknown> }) | undefined): KStream<K, unknown> {
+    const supplier = globalJoinProcessor(table.queryableStoreName, keySelector, joiner, left);
+    return this.derive(left ? 'KSTREAM-LEFTJOIN' : 'KSTREAM-JOIN', options, supplier, this.keySerde, options?.value, this.keyChanged);
   }
 
   /** @internal The serdes a sink uses: the given ones, else the stream's; a missing one is a topology error. */

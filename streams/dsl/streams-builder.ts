@@ -7,6 +7,7 @@ import { KStream, type Named } from './kstream.ts';
 import { alwaysSendsOldValues, KTable } from './ktable.ts';
 import { type MaterializedOptions, tableStoreSpec } from './materialized.ts';
 import { tableSourceProcessor } from './table-processors.ts';
+import { GlobalKTable } from './global-ktable.ts';
 
 /** How a source reads its topic: serdes for keys and values (raw bytes, null allowed, when absent). */
 export interface ConsumedOptions<K, V> extends Named {
@@ -74,6 +75,19 @@ export class StreamsBuilder {
       storeName,
       alwaysSendsOldValues,
     );
+  }
+
+  /**
+   * A table of the latest value per key of every partition of `topic`, kept whole by every process
+   * of the application in a global store (`name`, default `<topic>-STATE-STORE-<n>`); see
+   * GlobalKTable for when it is read. A null value deletes its key; a null key is skipped. No
+   * changelog topic: the topic itself is read back (from a local snapshot's positions when there is
+   * one), so make it compacted.
+   */
+  globalTable<K, V>(topic: string, options: { key: Serde<K>; value: Serde<V>; name?: string }): GlobalKTable<NonNullable<K>, NonNullable<V>> {
+    const storeName = this.ctx.name(options.name, `${topic}-STATE-STORE`);
+    this.ctx.topology.addGlobalStore({ name: storeName, topic, keySerde: options.key as Serde<unknown>, valueSerde: options.value as Serde<unknown> });
+    return new GlobalKTable(storeName, options.key as Serde<NonNullable<K>>, options.value as Serde<NonNullable<V>>);
   }
 
   /** Adds a key-value store that processors name in `process(..., { stores })` (Kafka Streams' `addStateStore`). */

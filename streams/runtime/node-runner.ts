@@ -9,6 +9,8 @@ export interface NodeEnvironment {
   readonly applicationId: string;
   readonly taskId: TaskId;
   store(name: string): StateStore;
+  /** A global store of the process, which every processor may read without being connected to it. */
+  globalStore?(name: string): StateStore | undefined;
   streamTimeMs(): number;
   nowMs(): number;
   /** Asynchronous work of a record that descends from no input (a punctuator's, a cache flush's). */
@@ -72,7 +74,11 @@ export class NodeRunner implements ProcessorContext<unknown, unknown> {
   }
 
   getStateStore<S extends StateStore>(name: string): S {
-    if (!this.allowedStores.has(name)) throw new Error(`processor "${this.name}" is not connected to a store named "${name}"`);
+    if (!this.allowedStores.has(name)) {
+      const global = this.env.globalStore?.(name);
+      if (global !== undefined) return global as S;
+      throw new Error(`processor "${this.name}" is not connected to a store named "${name}"`);
+    }
     return this.env.store(name) as S;
   }
 

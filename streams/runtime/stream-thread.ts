@@ -6,6 +6,7 @@ import { wireSerde } from '../../sdk/serde/basic-serdes.ts';
 import type { ConsumerGroupMetadata } from '../../sdk/client/producer/producer-types.ts';
 import { isKafkaError } from '../../sdk/protocol/kafka-error.ts';
 import { openTaskStore } from '../state/open-task-store.ts';
+import type { StateStore } from '../state/state-store.ts';
 import type { TaskId } from '../topology/processor.ts';
 import { PunctuationType } from '../topology/punctuation.ts';
 import { PartitionGroup } from './partition-group.ts';
@@ -90,6 +91,8 @@ export class StreamThread {
     private readonly metrics: StreamsMetrics,
     private readonly snapshots: TaskSnapshots,
     private readonly events: ThreadEvents,
+    /** The process's global stores, which every task's processors may read. */
+    private readonly globalStore?: (name: string) => StateStore | undefined,
   ) {
     this.exactlyOnce = config.guarantee === 'exactly_once';
     const subtopologies = topology.subtopologies.map((s) => ({ id: s.id, sourceTopics: s.sourceTopics.map((ref) => layout.topicName(ref)) }));
@@ -154,6 +157,7 @@ export class StreamThread {
           changelogTimestampMs: () => Math.max(0, streamTimeMs()),
         });
       },
+      globalStore: (name) => this.globalStore?.(name),
       onFailure: (failure) => this.onRecordFailure(failure),
       nowMs: () => Date.now(),
     };

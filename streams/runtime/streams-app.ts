@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Admin } from '../../sdk/client/admin/admin.ts';
 import { retrying } from '../../sdk/client/retry.ts';
 import type { Topology } from '../topology/topology.ts';
@@ -10,6 +11,8 @@ import { StreamsError, StreamsErrorCode } from './streams-error.ts';
 import { StreamsMetrics, type StreamsMetricsSnapshot } from './streams-metrics.ts';
 import { FileTaskSnapshots } from './task-snapshots.ts';
 import { TRANSIENT_RETRY } from './transient-retry.ts';
+import { GlobalStateReader } from './global-state-reader.ts';
+import { GlobalStores } from './global-stores.ts';
 
 export type StateListener = (newState: AppStateValue, oldState: AppStateValue) => void;
 
@@ -30,6 +33,8 @@ export class StreamsApp {
   private readonly listeners = new Set<StateListener>();
   private readonly metricsCounters: StreamsMetrics;
   private thread: StreamThread | undefined;
+  private global: GlobalStateReader | undefined;
+  private closeRequested = false;
   private stateDir: StateDirectory | undefined;
   private runLoop: Promise<void> | undefined;
   private failure: unknown = undefined;
@@ -96,6 +101,16 @@ export class StreamsApp {
       const admin = new Admin(this.config.transport);
       const layout = await retrying(() => prepareTopics(admin, this.topology, this.config.applicationId, this.config.deadLetterPartitions), TRANSIENT_RETRY);
       const snapshots = new FileTaskSnapshots(this.stateDir, layout, admin, this.config);
+      const globals = new GlobalStores(this.topology.globalStores.values(), this.config.failures, () => this.metricsCounters.recordsSkipped++);
+      if (globals.size > 0) {
+        const global = new GlobalStateReader(globals, this.config.transport, admin, this.config.maxPrefetchBytes, {
+          dir: join(this.stateDir.path, 'global'),
+          intervalMs: this.config.snapshotIntervalMs,
+          minRecords: this.config.snapshotMinChangelogRecords,
+        });
+        this.global = global;
+        await retrying(() => global.prepare(), TRANSIENT_RETRY);
+      }
       this.thread = new StreamThread(this.topology, this.config, layout, admin, this.stateDir.instanceId, this.metricsCounters, snapshots, {
         rebalancing: () => {
           if (this.holder.state === AppState.created || this.holder.state === AppState.running) this.moveTo(AppState.rebalancing);
@@ -103,8 +118,9 @@ export class StreamsApp {
         running: () => {
           if (this.holder.state === AppState.rebalancing) this.moveTo(AppState.running);
         },
-      });
+      }, globals.size > 0 ? (name) => globals.store(name) : undefined);
     } catch (error) {
+      await this.global?.stop();
       this.stateDir?.close();
       this.failure = error;
       this.moveTo(AppState.pendingError);
@@ -112,10 +128,41 @@ export class StreamsApp {
       this.settled.reject(error);
       throw error;
     }
-    this.runLoop = this.thread.run().then(
+    this.runLoop = this.run(this.thread).then(
       () => undefined,
       (error: unknown) => this.stopWithError(error),
     );
+  }
+
+  /**
+   * Runs the stream thread; with global tables, only once they are restored (the application is
+   * REBALANCING meanwhile, as under Kafka Streams' global stream thread), and while their reader
+   * keeps them up to date. The reader failing stops the thread (after its last commit) and the
+   * application with the reader's error.
+   */
+  private async run(thread: StreamThread): Promise<void> {
+    const global = this.global;
+    if (global === undefined) return thread.run();
+    this.moveTo(AppState.rebalancing);
+    let failure: { error: unknown } | undefined;
+    let reading!: Promise<void>;
+    const restored = await new Promise<boolean>((resolve) => {
+      reading = global.run(() => resolve(true)).then(
+        () => resolve(false),
+        (error: unknown) => {
+          failure = { error };
+          thread.stop();
+          resolve(false);
+        },
+      );
+    });
+    try {
+      if (restored && !this.closeRequested) await thread.run();
+    } finally {
+      await global.stop();
+      await reading;
+    }
+    if (failure !== undefined) throw failure.error;
   }
 
   private async stopWithError(error: unknown): Promise<void> {
@@ -129,6 +176,7 @@ export class StreamsApp {
   }
 
   private async shutDown(): Promise<void> {
+    await this.global?.stop();
     await this.thread?.close();
     this.stateDir?.close();
   }
@@ -143,7 +191,9 @@ export class StreamsApp {
       return;
     }
     this.moveTo(AppState.pendingShutdown);
+    this.closeRequested = true;
     this.thread?.stop();
+    void this.global?.stop();
     this.closing = (async () => {
       await this.runLoop;
       await this.shutDown();

@@ -45,6 +45,8 @@ export interface TaskHost {
   topicName(ref: TopicRef): string;
   /** This task's instance of a store, at its committed state. */
   openStore(spec: StoreSpec, taskId: TaskId): TaskStore;
+  /** The process's global store named `name` (shared by every task), if the topology has one. */
+  globalStore?(name: string): StateStore | undefined;
   /** Reports a record that failed; the host writes it to the dead-letter topic, counts it, or stops. */
   onFailure(failure: RecordFailure): void;
   nowMs(): number;
@@ -98,6 +100,7 @@ export class Task {
       applicationId: host.applicationId,
       taskId: id,
       store: (name) => this.store(name),
+      globalStore: (name) => host.globalStore?.(name),
       streamTimeMs: () => this.streamTime,
       nowMs: () => host.nowMs(),
       trackDetached: (work) => this.trackDetached(work),

@@ -8,6 +8,7 @@ import { actionFor, deadLetterRecord, type FailurePolicy, RecordFailureError } f
 import { type OutputRecord, type RecordCollector, valueBytes } from '../runtime/record-collector.ts';
 import { type StreamsMetricsSnapshot, StreamsMetrics } from '../runtime/streams-metrics.ts';
 import { type RecordFailure, Task } from '../runtime/task.ts';
+import { GlobalStores } from '../runtime/global-stores.ts';
 import { PunctuationType } from '../topology/punctuation.ts';
 import type { Topology } from '../topology/topology.ts';
 import type { TopicRef } from '../topology/topology-nodes.ts';
@@ -49,6 +50,7 @@ export class TopologyTestDriver {
   private readonly counters: StreamsMetrics;
   private readonly internalTopics: ReadonlySet<string>;
   private fatal: RecordFailureError | undefined;
+  private readonly globals: GlobalStores;
   private wallClockMs: number;
   private piping: Promise<void> = Promise.resolve();
   /** Steps (pipes, clock advances) started and not finished: a step starts at once only when none is. */
@@ -65,6 +67,7 @@ export class TopologyTestDriver {
       partitionCount: () => 1,
     };
     this.internalTopics = new Set([...topology.repartitionTopics.keys()].map((name) => this.topicName({ name, internal: true })));
+    this.globals = new GlobalStores(topology.globalStores.values(), this.failures, () => this.counters.recordsSkipped++);
     for (const subtopology of topology.subtopologies) {
       const task: Task = new Task(
         { subtopology: subtopology.id, partition: 0 },
@@ -80,6 +83,7 @@ export class TopologyTestDriver {
               writeChangelog: (record) => this.collect({ ...record, topic: `${this.applicationId}-${spec.name}-changelog`, partition: taskId.partition }),
               changelogTimestampMs: () => Math.max(0, task.streamTimeMs),
             }),
+          globalStore: (name) => this.globals.store(name),
           onFailure: (failure) => this.onFailure(failure),
           nowMs: () => this.wallClockMs,
         },
@@ -145,6 +149,13 @@ export class TopologyTestDriver {
 
   private async process(topic: string, key: Uint8Array | null, value: Uint8Array | null, timestamp: number, headers: readonly RecordHeader[]): Promise<void> {
     if (this.fatal !== undefined) throw this.fatal;
+    if (this.globals.reads(topic)) {
+      // A global table's topic updates the table at once; later records of any topic see the change.
+      const offset = this.offsets.get(topic) ?? 0;
+      this.offsets.set(topic, offset + 1);
+      this.globals.apply({ topic, partition: 0, offset, key, value });
+      return;
+    }
     this.feed(topic, key, value, timestamp, headers);
     await this.complete();
   }
@@ -189,8 +200,10 @@ export class TopologyTestDriver {
     }, serdes);
   }
 
-  /** The store named `name` of the task that owns it. */
+  /** The store named `name` of the task that owns it, or the global store of that name. */
   store<S extends StateStore>(name: string): S {
+    const global = this.globals.store(name);
+    if (global !== undefined) return global as unknown as S;
     for (const task of this.tasks) {
       try {
         return task.store(name) as S;

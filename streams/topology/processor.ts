@@ -31,7 +31,7 @@ export interface ProcessorContext<KOut, VOut> {
    * only while processing it (before the promise `process` returned settles).
    */
   forward(record: StreamRecord<KOut, VOut>, childName?: string): void;
-  /** A store this processor was connected to when the topology was built. */
+  /** A store this processor was connected to when the topology was built, or any global store (read-only) by its name. */
   getStateStore<S extends StateStore>(name: string): S;
   /** The largest record timestamp the task has seen, -1 before its first record. */
   currentStreamTimeMs(): number;

@@ -2,6 +2,7 @@ import type { Serde } from '../../sdk/serde/serde.ts';
 import type { ProcessorSupplier } from './processor.ts';
 import { Topology, TopologyError } from './topology.ts';
 import type { StoreSpec } from '../state/store-spec.ts';
+import type { GlobalStoreSpec } from '../state/global-store-spec.ts';
 import type { RepartitionTopicSpec, SinkPartitioner, TopicChooser, TopicRef, TopologyNode } from './topology-nodes.ts';
 
 /**
@@ -13,6 +14,7 @@ export class TopologyBuilder {
   private readonly nodes = new Map<string, TopologyNode>();
   private readonly stores = new Map<string, StoreSpec>();
   private readonly repartitionTopics = new Map<string, RepartitionTopicSpec>();
+  private readonly globalStores = new Map<string, GlobalStoreSpec>();
 
   private checkName(name: string): void {
     if (name === '') throw new TopologyError('a node name must not be empty');
@@ -36,6 +38,9 @@ export class TopologyBuilder {
       if (node.kind !== 'source') continue;
       const shared = node.topics.find((a) => refs.some((b) => a.name === b.name && a.internal === b.internal));
       if (shared !== undefined) throw new TopologyError(`topic "${shared.name}" is read by two sources, "${node.name}" and "${name}"`);
+    }
+    for (const global of this.globalStores.values()) {
+      if (refs.some((r) => !r.internal && r.name === global.topic)) throw new TopologyError(`topic "${global.topic}" is read by the global store "${global.name}" and by the source "${name}"`);
     }
     this.nodes.set(name, { kind: 'source', name, topics: refs, keySerde: serdes.key, valueSerde: serdes.value });
     return this;
@@ -63,7 +68,7 @@ export class TopologyBuilder {
   }
 
   addStore(spec: StoreSpec): this {
-    if (this.stores.has(spec.name)) throw new TopologyError(`the store name "${spec.name}" is used twice`);
+    if (this.stores.has(spec.name) || this.globalStores.has(spec.name)) throw new TopologyError(`the store name "${spec.name}" is used twice`);
     if (spec.kind === 'window') {
       if (!Number.isSafeInteger(spec.windowSizeMs) || spec.windowSizeMs <= 0) throw new TopologyError(`window store "${spec.name}": the window size must be a positive integer of milliseconds, got ${spec.windowSizeMs}`);
       if (!Number.isSafeInteger(spec.retentionMs) || spec.retentionMs < spec.windowSizeMs) {
@@ -84,7 +89,25 @@ export class TopologyBuilder {
     return this;
   }
 
+  /**
+   * Adds a global store: every process keeps the whole of `spec.topic` in it, and any processor
+   * reads it by name (`getStateStore`) without being connected to it. The topic is read by no source.
+   */
+  addGlobalStore(spec: GlobalStoreSpec): this {
+    if (this.stores.has(spec.name) || this.globalStores.has(spec.name)) throw new TopologyError(`the store name "${spec.name}" is used twice`);
+    for (const global of this.globalStores.values()) {
+      if (global.topic === spec.topic) throw new TopologyError(`topic "${spec.topic}" is read by two global stores, "${global.name}" and "${spec.name}"`);
+    }
+    for (const node of this.nodes.values()) {
+      if (node.kind === 'source' && node.topics.some((t) => !t.internal && t.name === spec.topic)) {
+        throw new TopologyError(`topic "${spec.topic}" is read by the source "${node.name}" and by the global store "${spec.name}"`);
+      }
+    }
+    this.globalStores.set(spec.name, spec);
+    return this;
+  }
+
   build(): Topology {
-    return new Topology(new Map(this.nodes), new Map(this.stores), new Map(this.repartitionTopics));
+    return new Topology(new Map(this.nodes), new Map(this.stores), new Map(this.repartitionTopics), new Map(this.globalStores));
   }
 }

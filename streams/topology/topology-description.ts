@@ -34,6 +34,10 @@ export class TopologyDescription {
         lines.push(`    ${store.name} (${traits.join(', ')}) ${owner === undefined ? 'used by no processor' : `in sub-topology ${owner.id}`}`);
       }
     }
+    if (this.topology.globalStores.size > 0) {
+      lines.push('', 'Global stores (each process reads every partition of the topic; any processor may read them):');
+      for (const store of this.topology.globalStores.values()) lines.push(`    ${store.name} from topic ${store.topic}`);
+    }
     if (this.topology.internalTopics.length > 0) {
       lines.push('', 'Internal topics (created as <applicationId>-<name>):');
       for (const topic of this.topology.internalTopics) {

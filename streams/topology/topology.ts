@@ -1,4 +1,5 @@
 import type { StoreSpec } from '../state/store-spec.ts';
+import type { GlobalStoreSpec } from '../state/global-store-spec.ts';
 import { splitSubtopologies } from './subtopologies.ts';
 import { TopologyError } from './topology-error.ts';
 import { TopologyDescription } from './topology-description.ts';
@@ -66,6 +67,8 @@ export class Topology {
     readonly nodes: ReadonlyMap<string, TopologyNode>,
     readonly stores: ReadonlyMap<string, StoreSpec>,
     readonly repartitionTopics: ReadonlyMap<string, RepartitionTopicSpec>,
+    /** Stores every process keeps whole, each filled from its own topic (`TopologyBuilder.addGlobalStore`). */
+    readonly globalStores: ReadonlyMap<string, GlobalStoreSpec> = new Map(),
   ) {
     for (const node of nodes.values()) {
       const refs = node.kind === 'source' ? node.topics : node.kind === 'sink' && typeof node.topic !== 'function' ? [node.topic] : [];
