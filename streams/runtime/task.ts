@@ -14,6 +14,7 @@ import { NodeRunner, type NodeEnvironment } from './node-runner.ts';
 import type { RecordCollector } from './record-collector.ts';
 import { PunctuationQueue } from './punctuation-queue.ts';
 import { sinkProcessor } from './sink-processor.ts';
+import { StreamsError } from './streams-error.ts';
 
 /** An input record as the consumer hands it over: bytes, deserialized by the task's source. */
 export type InputRecord = ConsumerRecord<Uint8Array, Uint8Array>;
@@ -313,6 +314,7 @@ export class Task {
       try {
         store.prepareCommit();
       } catch (error) {
+        if (error instanceof StreamsError) throw error;
         throw new FlushFailureError(this.id, name, error);
       }
     }

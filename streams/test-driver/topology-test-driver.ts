@@ -7,6 +7,7 @@ import type { TaskStore } from '../state/task-store.ts';
 import { actionFor, deadLetterRecord, type FailurePolicy, RecordFailureError } from '../runtime/failure-policy.ts';
 import { type OutputRecord, type RecordCollector, valueBytes } from '../runtime/record-collector.ts';
 import { type StreamsMetricsSnapshot, StreamsMetrics } from '../runtime/streams-metrics.ts';
+import { StreamsError } from '../runtime/streams-error.ts';
 import { type RecordFailure, Task } from '../runtime/task.ts';
 import { PunctuationType } from '../topology/punctuation.ts';
 import type { Topology } from '../topology/topology.ts';
@@ -48,7 +49,7 @@ export class TopologyTestDriver {
   private readonly failures: FailurePolicy;
   private readonly counters: StreamsMetrics;
   private readonly internalTopics: ReadonlySet<string>;
-  private fatal: RecordFailureError | undefined;
+  private fatal: RecordFailureError | StreamsError | undefined;
   private wallClockMs: number;
   private piping: Promise<void> = Promise.resolve();
   /** Steps (pipes, clock advances) started and not finished: a step starts at once only when none is. */
@@ -107,6 +108,10 @@ export class TopologyTestDriver {
 
   private onFailure(failure: RecordFailure): void {
     if (failure.kind === 'late') this.counters.task(failure.taskId).lateRecordsDropped++;
+    if (failure.error instanceof StreamsError) {
+      this.fatal ??= failure.error;
+      return;
+    }
     const action = actionFor(this.failures, failure);
     if (action === 'dlq') {
       this.collect(deadLetterRecord(this.applicationId, failure));
