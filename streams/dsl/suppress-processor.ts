@@ -41,19 +41,28 @@ function bound(max: number): string {
   return Number.isFinite(max) ? String(max) : 'unbounded';
 }
 
+/** A store that tells a listener when a commit starts flushing it (`KeyValueTaskStore`). */
+interface PrepareCommitListenable {
+  setPrepareCommitListener(listener: () => void): void;
+}
+
 /**
  * `KTable.suppress(...)` (Kafka Streams' KTableSuppressProcessor). Each change is held in the
- * buffer under its key (a later change of a held key replaces its value and keeps its buffer
- * time), then every held key whose buffer time is at least `suppressDurationMs` behind stream
- * time goes downstream, oldest first, as a change from its prior value (what downstream last saw)
- * to its latest value, with the timestamp and headers of the latest update. Then the bounds: over
- * them, `emitEarly` emits the oldest keys until within, `shutDown` stops the application.
+ * buffer under its key (a later change of a held key replaces its value, timestamp and headers
+ * and keeps its buffer time and prior value). When the task commits, once every operator before
+ * this one flushed its changes (a cached table forwards its changes then) and with no record in
+ * flight, every held key whose buffer time is at least `suppressDurationMs` behind the task's
+ * stream time goes downstream, oldest first, as a change from its prior value (what downstream
+ * last saw) to its latest value, with the timestamp and headers of its latest update. Then the
+ * bounds: over them, `emitEarly` emits the oldest keys until within, `shutDown` stops the
+ * application. The emits and the buffer's deletes go in the same transaction.
  *
- * Stream time is the task's as the change's input record arrived (`RecordMetadata.streamTimeMs`),
- * or the task's now for a change a cached store flushes at commit (the task is drained then, so
- * no record still to come is judged by an earlier time). It is at least the change's timestamp.
- * The operator acts only when a change reaches it, as in Kafka Streams: a window whose end passed
- * goes out with the next change of the task's table after stream time reached its end + grace.
+ * Acting at the commit rather than per change is what makes a final result final: a change still
+ * on its way (a later change in the same cache flush, an asynchronous step of an earlier record)
+ * can no longer be overtaken by the decision that its window closed. As in Kafka Streams, the
+ * operator acts only in a commit in which a change reached it; bounds are enforced then too, so
+ * between commits the buffer may exceed them by what one commit adds (which the runtime bounds
+ * with `maxPendingWritesPerTask`).
  *
  * A change to a deleted key: `untilWindowCloses` drops it when it is due (a windowed aggregation
  * never deletes); `untilTimeLimit` emits it as a delete, unless downstream never saw the key (a
@@ -65,31 +74,33 @@ export function suppressProcessor<K, V>(plan: SuppressPlan<K>, valueSerde: Serde
     let buffer: SuppressionBuffer;
     const serialize = (value: V | undefined): Uint8Array | null => (value === undefined ? null : valueSerde.serialize(value));
     const deserialize = (bytes: Uint8Array | null): V | undefined => (bytes === null ? undefined : valueSerde.deserialize(bytes));
-    const emit = (entries: readonly BufferedEntry[], cause: StreamRecord<K, Change<V>>): void => {
+    const emit = (entries: readonly BufferedEntry[]): void => {
       for (const entry of entries) {
         if (entry.newValue === null && (plan.dropsDeletes || entry.priorValue === null)) continue;
         const change: Change<V> = { newValue: deserialize(entry.newValue), oldValue: deserialize(entry.priorValue) };
-        ctx.forward(new StreamRecord(plan.keySerde.deserialize(entry.key), change, entry.timestamp, entry.headers, cause.metadata));
+        ctx.forward(new StreamRecord(plan.keySerde.deserialize(entry.key), change, entry.timestamp, entry.headers));
       }
     };
     const overCapacity = (size: BufferSize): boolean => size.records > plan.maxRecords || size.bytes > plan.maxBytes;
+    const enforce = (): void => {
+      const expiryMs = ctx.currentStreamTimeMs() - plan.suppressDurationMs;
+      emit(buffer.evictWhile((entry) => entry.bufferTimeMs <= expiryMs));
+      const size = buffer.size();
+      if (!overCapacity(size)) return;
+      if (plan.whenFull === BufferFullPolicy.shutDown) throw new SuppressionBufferFullError(plan as SuppressPlan<unknown>, size);
+      emit(buffer.evictWhile((_entry, now) => overCapacity(now)));
+    };
     return {
       init: (context) => {
         ctx = context;
-        buffer = new SuppressionBuffer(ctx.getStateStore<KeyValueStore<Uint8Array, Uint8Array>>(plan.storeName));
+        const store = ctx.getStateStore<KeyValueStore<Uint8Array, Uint8Array> & PrepareCommitListenable>(plan.storeName);
+        buffer = new SuppressionBuffer(store);
+        store.setPrepareCommitListener(enforce);
       },
       process: (record) => {
         const { newValue, oldValue } = record.value;
         if (newValue === undefined && oldValue === undefined) return;
-        const timestamp = record.timestamp;
-        buffer.put(plan.keySerde.serialize(record.key), Math.max(0, plan.bufferTimeOf(record.key, timestamp)), serialize(newValue), serialize(oldValue), timestamp, record.headers);
-        const streamTimeMs = Math.max(record.metadata?.streamTimeMs ?? ctx.currentStreamTimeMs(), timestamp);
-        const expiryMs = streamTimeMs - plan.suppressDurationMs;
-        emit(buffer.evictWhile((entry) => entry.bufferTimeMs <= expiryMs), record);
-        const size = buffer.size();
-        if (!overCapacity(size)) return;
-        if (plan.whenFull === BufferFullPolicy.shutDown) throw new SuppressionBufferFullError(plan as SuppressPlan<unknown>, size);
-        emit(buffer.evictWhile((_entry, now) => overCapacity(now)), record);
+        buffer.put(plan.keySerde.serialize(record.key), Math.max(0, plan.bufferTimeOf(record.key, record.timestamp)), serialize(newValue), serialize(oldValue), record.timestamp, record.headers);
       },
     };
   };

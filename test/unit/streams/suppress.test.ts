@@ -79,7 +79,7 @@ describe('KTable.suppress(untilWindowCloses) through the test driver', () => {
       .filterNot((_key, count) => count >= 2)
       .suppress(Suppressed.untilWindowCloses(BufferConfig.unbounded()))
       .toStream()
-      .to('finals', { key: timeWindowedSerde(stringSerde, 10), value: nullable(longSerde) });
+      .to('finals', { key: timeWindowedSerde(stringSerde, 10), value: longSerde });
     const driver = testDriver(builder.build(), { applicationId: 'app' });
     const input = driver.inputTopic('events', text);
     for (const [key, timestamp] of [['a', 1], ['a', 2], ['b', 3], ['c', 25]] as const) await input.pipe(key, 'x', { timestamp });
