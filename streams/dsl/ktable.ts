@@ -4,6 +4,7 @@ import type { DslContext } from './dsl-context.ts';
 import { KStream, type Named } from './kstream.ts';
 import { suppressTable, type SuppressOptions } from './suppress.ts';
 import type { UntilTimeLimit, UntilWindowCloses } from './suppressed.ts';
+import type { Windowed } from '../state/windowed.ts';
 import { tableFilterProcessor, tableMapValuesProcessor, toStreamProcessor } from './table-processors.ts';
 import type { UserResult } from './user-result.ts';
 
@@ -88,7 +89,7 @@ export class KTable<K, V, Deleted extends null = null> {
    * emitted once, also across crashes: the emit and the removal from the buffer commit together.
    * The buffer serializes keys and values: pass `key`/`value` serdes when the table has none.
    */
-  suppress(suppressed: UntilWindowCloses, options?: SuppressOptions<K, V>): KTable<K, V, never>;
+  suppress(this: KTable<K & Windowed<unknown>, V, Deleted>, suppressed: UntilWindowCloses, options?: SuppressOptions<K, V>): KTable<K, V, never>;
   suppress(suppressed: UntilTimeLimit, options?: SuppressOptions<K, V>): KTable<K, V, Deleted>;
   suppress(suppressed: UntilWindowCloses | UntilTimeLimit, options?: SuppressOptions<K, V>): KTable<K, V, Deleted> {
     this.oldValues.enable();

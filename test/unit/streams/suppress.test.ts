@@ -90,7 +90,10 @@ describe('KTable.suppress(untilWindowCloses) through the test driver', () => {
   it('refuses a table that is not windowed and a buffer that would emit early', () => {
     const builder = new StreamsBuilder();
     const table = builder.stream('events', text).groupByKey().count();
+    // @ts-expect-error untilWindowCloses is for tables keyed by Windowed<K>
     expect(() => table.suppress(Suppressed.untilWindowCloses(BufferConfig.unbounded()))).toThrow(TopologyError);
+    const windowedKeys = builder.table('windows', { key: timeWindowedSerde(stringSerde, 10), value: longSerde });
+    expect(() => windowedKeys.suppress(Suppressed.untilWindowCloses(BufferConfig.unbounded()))).toThrow(/needs a windowed table/);
     const windowed = builder.stream('more', text).groupByKey().windowedBy(TimeWindows.ofSizeWithNoGrace(10)).count();
     const eager = BufferConfig.maxRecords(3) as unknown as ReturnType<typeof BufferConfig.unbounded>;
     expect(() => windowed.suppress(Suppressed.untilWindowCloses(eager))).toThrow(/strict buffer/);
