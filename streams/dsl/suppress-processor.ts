@@ -83,8 +83,10 @@ export function suppressProcessor<K, V>(plan: SuppressPlan<K>, valueSerde: Serde
     };
     const overCapacity = (size: BufferSize): boolean => size.records > plan.maxRecords || size.bytes > plan.maxBytes;
     const enforce = (): void => {
-      const expiryMs = ctx.currentStreamTimeMs() - plan.suppressDurationMs;
+      const streamTimeMs = ctx.currentStreamTimeMs();
+      const expiryMs = streamTimeMs - plan.suppressDurationMs;
       emit(buffer.evictWhile((entry) => entry.bufferTimeMs <= expiryMs));
+      if (plan.dropsDeletes) buffer.setEmittedThrough(streamTimeMs);
       const size = buffer.size();
       if (!overCapacity(size)) return;
       if (plan.whenFull === BufferFullPolicy.shutDown) throw new SuppressionBufferFullError(plan as SuppressPlan<unknown>, size);
@@ -100,7 +102,12 @@ export function suppressProcessor<K, V>(plan: SuppressPlan<K>, valueSerde: Serde
       process: (record) => {
         const { newValue, oldValue } = record.value;
         if (newValue === undefined && oldValue === undefined) return;
-        buffer.put(plan.keySerde.serialize(record.key), Math.max(0, plan.bufferTimeOf(record.key, record.timestamp)), serialize(newValue), serialize(oldValue), record.timestamp, record.headers);
+        const bufferTimeMs = Math.max(0, plan.bufferTimeOf(record.key, record.timestamp));
+        // A change of a window that closed at an earlier commit: its final result went already. An
+        // aggregation drops the records of closed windows, but after a restore its stream time is only
+        // what its store shows, which can be behind the task's (records that went elsewhere moved it).
+        if (plan.dropsDeletes && bufferTimeMs + plan.suppressDurationMs <= buffer.emittedThroughMs()) return;
+        buffer.put(plan.keySerde.serialize(record.key), bufferTimeMs, serialize(newValue), serialize(oldValue), record.timestamp, record.headers);
       },
     };
   };

@@ -28,8 +28,8 @@ export interface BufferSize {
 
 const INDEX = 0;
 const ENTRY = 1;
-const SIZE = 2;
-const SIZE_KEY = Uint8Array.of(SIZE);
+const META = 2;
+const META_KEY = Uint8Array.of(META);
 const ENTRY_PREFIX = Uint8Array.of(ENTRY);
 const TIME_BYTES = 8;
 const NULL_LENGTH = -1;
@@ -46,11 +46,12 @@ const decoder = new TextDecoder();
  *
  *   index  0x00 ‖ key                         → int64 bufferTime
  *   entry  0x01 ‖ int64 bufferTime ‖ key      → entry value (below)
- *   size   0x02                               → int64 records ‖ int64 bytes
+ *   meta   0x02                               → int64 records ‖ int64 bytes ‖ int64 emittedThroughMs
  *
  * Entries sort by buffer time (non-negative, so byte order is numeric order), then key: the due
  * entries are a prefix of the entry range. The index finds a key's entry, whose buffer time is
- * kept when the key is updated again (Kafka Streams' "non-resetting" buffer).
+ * kept when the key is updated again (Kafka Streams' "non-resetting" buffer). `emittedThroughMs` is
+ * the stream time of the last eviction (-1 before the first), kept once the buffer is empty too.
  *
  * Entry value:
  *
@@ -63,9 +64,19 @@ export class SuppressionBuffer {
   constructor(private readonly store: KeyValueStore<Uint8Array, Uint8Array>) {}
 
   size(): BufferSize {
-    const bytes = this.store.get(SIZE_KEY);
+    const bytes = this.store.get(META_KEY);
     if (bytes === undefined) return { records: 0, bytes: 0 };
     return { records: readInt64BE(bytes, 0), bytes: readInt64BE(bytes, TIME_BYTES) };
+  }
+
+  /** The stream time the last eviction ran at (committed with it), -1 before the first. */
+  emittedThroughMs(): number {
+    const bytes = this.store.get(META_KEY);
+    return bytes === undefined ? -1 : readInt64BE(bytes, 2 * TIME_BYTES);
+  }
+
+  setEmittedThrough(streamTimeMs: number): void {
+    if (streamTimeMs !== this.emittedThroughMs()) this.setMeta(this.size(), streamTimeMs);
   }
 
   /**
@@ -93,7 +104,7 @@ export class SuppressionBuffer {
     }
     const value = encodeEntry(entry);
     this.store.put(entryKey(entry.bufferTimeMs, key), value);
-    this.setSize({ records: size.records, bytes: size.bytes + entryBytes(key, value) });
+    this.setMeta({ records: size.records, bytes: size.bytes + entryBytes(key, value) }, this.emittedThroughMs());
   }
 
   /** The held entries, oldest buffer time first, while `take(entry)` says so; they are removed. */
@@ -113,19 +124,16 @@ export class SuppressionBuffer {
       this.store.delete(entryKey(entry.bufferTimeMs, entry.key));
       this.store.delete(prefixed(INDEX, entry.key));
     }
-    if (evicted.length > 0) this.setSize(size);
+    if (evicted.length > 0) this.setMeta(size, this.emittedThroughMs());
     return evicted;
   }
 
-  private setSize(size: BufferSize): void {
-    if (size.records === 0) {
-      this.store.delete(SIZE_KEY);
-      return;
-    }
-    const bytes = new Uint8Array(2 * TIME_BYTES);
+  private setMeta(size: BufferSize, emittedThroughMs: number): void {
+    const bytes = new Uint8Array(3 * TIME_BYTES);
     writeInt64BE(bytes, 0, size.records);
     writeInt64BE(bytes, TIME_BYTES, size.bytes);
-    this.store.put(SIZE_KEY, bytes);
+    writeInt64BE(bytes, 2 * TIME_BYTES, emittedThroughMs);
+    this.store.put(META_KEY, bytes);
   }
 }
 
