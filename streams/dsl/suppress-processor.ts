@@ -64,6 +64,9 @@ interface PrepareCommitListenable {
  * between commits the buffer may exceed them by what one commit adds (which the runtime bounds
  * with `maxPendingWritesPerTask`).
  *
+ * `untilWindowCloses` drops a change of a window that had closed at an earlier emitting commit
+ * (the buffer keeps that commit's stream time): its final result went already.
+ *
  * A change to a deleted key: `untilWindowCloses` drops it when it is due (a windowed aggregation
  * never deletes); `untilTimeLimit` emits it as a delete, unless downstream never saw the key (a
  * key added and deleted while held emits nothing).
