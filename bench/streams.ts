@@ -3,6 +3,8 @@
  * input topic from the start under its own group:
  *   rill stateless   filter + mapValues, to an output topic (Rill's StreamsApp)
  *   rill stateful    groupByKey + count, changelogged store, toStream to an output topic
+ *   rill windowed    groupByKey + tumbling windows of 1 s + count, changelogged window store, toStream
+ *   rill windowed-final  the same, suppressed until each window closes (not run by default)
  *   kafkajs loop     kafkajs 2.2.4, eachBatch, one transaction per batch with sendOffsets
  *   librdkafka loop  python3-confluent-kafka, one transaction per polled batch (when installed)
  * A job's rate is the input records over the time from its start until its group's committed
@@ -13,7 +15,7 @@
  * TCP). Prints a table per setup and one JSON line with every figure.
  *
  *   npm run build && node dist/bench/streams.js [--records 1000000] [--keys 10000] [--partitions 4]
- *        [--value-bytes 100] [--setups embedded,tcp] [--jobs stateless,stateful,kafkajs,librdkafka]
+ *        [--value-bytes 100] [--setups embedded,tcp] [--jobs stateless,stateful,windowed,kafkajs,librdkafka]
  *        [--commit-interval-ms 100] [--cpu-profile DIR] [--repeat 1]
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -26,7 +28,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Broker, EmbeddedTransport } from '../broker/mod.ts';
 import { KafkaListener } from '../broker/kafka/kafka-listener.ts';
 import { Admin, Producer, stringSerde, TcpTransport, type Transport } from '../sdk/mod.ts';
-import { StreamsApp, StreamsBuilder } from '../streams/mod.ts';
+import { BufferConfig, StreamsApp, StreamsBuilder, Suppressed, TimeWindows } from '../streams/mod.ts';
 import { printTable, runtimeName } from './report.ts';
 import { percentile } from './peers/latency.ts';
 import { startRillBroker } from './peers/rill-broker-process.ts';
@@ -38,7 +40,7 @@ const { values } = parseArgs({
     partitions: { type: 'string', default: '4' },
     'value-bytes': { type: 'string', default: '100' },
     setups: { type: 'string', default: 'embedded,tcp' },
-    jobs: { type: 'string', default: 'stateless,stateful,kafkajs,librdkafka' },
+    jobs: { type: 'string', default: 'stateless,stateful,windowed,kafkajs,librdkafka' },
     'commit-interval-ms': { type: 'string', default: '100' },
     'cpu-profile': { type: 'string' },
     repeat: { type: 'string', default: '1' },
@@ -147,7 +149,10 @@ async function timed(setup: Setup, group: string, start: () => Promise<() => Pro
   return RECORDS / (elapsedMs / 1000);
 }
 
-async function rillJob(setup: Setup, kind: 'stateless' | 'stateful', stateDir: string, run: number): Promise<number> {
+type RillJob = 'stateless' | 'stateful' | 'windowed' | 'windowed-final';
+const rillJobs: readonly string[] = ['stateless', 'stateful', 'windowed', 'windowed-final'] satisfies readonly RillJob[];
+
+async function rillJob(setup: Setup, kind: RillJob, stateDir: string, run: number): Promise<number> {
   const builder = new StreamsBuilder();
   const input = builder.stream(INPUT, { key: stringSerde, value: stringSerde });
   if (kind === 'stateless') {
@@ -155,13 +160,21 @@ async function rillJob(setup: Setup, kind: 'stateless' | 'stateful', stateDir: s
       .filter((_k, v) => v.length > 0)
       .mapValues((v) => v.toUpperCase(), { value: stringSerde })
       .to(`out-stateless-${setup.name}-${run}`);
-  } else {
+  } else if (kind === 'stateful') {
     input
       .groupByKey()
       .count({ name: 'counts' })
       .toStream()
       .mapValues((n) => String(n), { value: stringSerde })
       .to(`out-stateful-${setup.name}-${run}`);
+  } else {
+    // The input's timestamps are the seeding's wall clock: each key gets a window per second of it.
+    const counts = input.groupByKey().windowedBy(TimeWindows.ofSizeWithNoGrace(1_000)).count({ name: 'window-counts' });
+    const changes = kind === 'windowed' ? counts : counts.suppress(Suppressed.untilWindowCloses(BufferConfig.unbounded(), { name: 'window-finals' }));
+    changes
+      .toStream()
+      .mapValues((n) => String(n), { value: stringSerde })
+      .to(`out-${kind}-${setup.name}-${run}`);
   }
   const applicationId = `bench-${kind}-${setup.name}-${run}`;
   const admin = new Admin(setup.transport);
@@ -247,7 +260,7 @@ for (const name of SETUPS) {
       const runs: number[] = [];
       for (let run = 0; run < REPEAT; run++) {
         let r: number | undefined;
-        if (job === 'stateless' || job === 'stateful') r = await rillJob(setup, job, join(dir, `state-${job}-${run}`), run);
+        if (rillJobs.includes(job)) r = await rillJob(setup, job as RillJob, join(dir, `state-${job}-${run}`), run);
         else if (job === 'kafkajs') r = await kafkajsLoop(setup, run);
         else if (job === 'librdkafka') r = librdkafkaAvailable() ? await librdkafkaLoop(setup, run) : undefined;
         if (r !== undefined) runs.push(r);

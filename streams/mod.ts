@@ -37,3 +37,6 @@ export { StreamsError, StreamsErrorCode, type StreamsErrorCodeValue } from './ru
 export { AppState, type AppStateValue } from './runtime/app-state.ts';
 export type { StreamsMetricsSnapshot, TaskMetrics } from './runtime/streams-metrics.ts';
 export { awaitStreamsApp, streamsApp } from './runtime/streams-app-effect.ts';
+export { BufferConfig, BufferFullPolicy, EagerBufferConfig, StrictBufferConfig, Suppressed, type BufferFullPolicyValue, type UntilTimeLimit, type UntilWindowCloses } from './dsl/suppressed.ts';
+export type { SuppressOptions } from './dsl/suppress.ts';
+export { SuppressionBufferFullError } from './dsl/suppress-processor.ts';

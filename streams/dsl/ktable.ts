@@ -2,6 +2,9 @@ import type { Serde } from '../../sdk/serde/serde.ts';
 import type { ProcessorSupplier } from '../topology/processor.ts';
 import type { DslContext } from './dsl-context.ts';
 import { KStream, type Named } from './kstream.ts';
+import { suppressTable, type SuppressOptions } from './suppress.ts';
+import type { UntilTimeLimit, UntilWindowCloses } from './suppressed.ts';
+import type { Windowed } from '../state/windowed.ts';
 import { tableFilterProcessor, tableMapValuesProcessor, toStreamProcessor } from './table-processors.ts';
 import type { UserResult } from './user-result.ts';
 
@@ -37,12 +40,14 @@ export class KTable<K, V, Deleted extends null = null> {
     readonly queryableStoreName: string | undefined,
     /** @internal */
     readonly oldValues: OldValues,
+    /** @internal The grace of the windows that built this table (keyed by `Windowed<K>`), for `suppress(untilWindowCloses)`. */
+    readonly windowGraceMs?: number,
   ) {}
 
   private derive<VR, D extends null>(prefix: string, named: Named | undefined, supplier: ProcessorSupplier<K, unknown, K, unknown>, valueSerde: Serde<VR> | undefined, oldValues: OldValues): KTable<K, VR, D> {
     const name = this.ctx.name(named?.name, prefix);
     this.ctx.topology.addProcessor(name, supplier, [this.nodeName]);
-    return new KTable<K, VR, D>(this.ctx, name, this.keySerde, valueSerde, undefined, oldValues);
+    return new KTable<K, VR, D>(this.ctx, name, this.keySerde, valueSerde, undefined, oldValues, this.windowGraceMs);
   }
 
   /** The keys whose value matches; a key that stops matching is deleted from the result. */
@@ -75,5 +80,21 @@ export class KTable<K, V, Deleted extends null = null> {
     const name = this.ctx.name(named?.name, 'KTABLE-TOSTREAM');
     this.ctx.topology.addProcessor(name, toStreamProcessor<K, V>(), [this.nodeName]);
     return new KStream<K, V | Deleted>(this.ctx, name, this.keySerde, this.valueSerde as Serde<V | Deleted> | undefined, false);
+  }
+
+  /**
+   * Holds the table's updates back (Kafka Streams' `suppress`), see `Suppressed`:
+   * `untilWindowCloses` emits one final result per window of a windowed table once the window
+   * closes, `untilTimeLimit` at most one update per key per time limit. Held updates live in a
+   * changelogged store (`<name>-store`, or a generated name), so under exactly-once an update is
+   * emitted once, also across crashes: the emit and the removal from the buffer commit together.
+   * The buffer serializes keys and values: pass `key`/`value` serdes when the table has none.
+   */
+  suppress(this: KTable<K & Windowed<unknown>, V, Deleted>, suppressed: UntilWindowCloses, options?: SuppressOptions<K, V>): KTable<K, V, never>;
+  suppress(suppressed: UntilTimeLimit, options?: SuppressOptions<K, V>): KTable<K, V, Deleted>;
+  suppress(suppressed: UntilWindowCloses | UntilTimeLimit, options?: SuppressOptions<K, V>): KTable<K, V, Deleted> {
+    this.oldValues.enable();
+    const { name, keySerde, valueSerde } = suppressTable(this.ctx, this, suppressed, options);
+    return new KTable<K, V, Deleted>(this.ctx, name, keySerde, valueSerde, undefined, alwaysSendsOldValues, this.windowGraceMs);
   }
 }

@@ -58,6 +58,6 @@ export class SlidingWindowedKStream<K, V> {
     this.ctx.topology.addStore(spec);
     const name = this.ctx.nextName(prefix);
     this.ctx.topology.addProcessor(name, slidingWindowAggregateProcessor(storeName, this.windows, spec.cached, step, (aggregate) => options.value.deserialize(options.value.serialize(aggregate))) as ProcessorSupplier<unknown, unknown, unknown, unknown>, [input], [storeName]);
-    return new KTable<Windowed<K>, VA, never>(this.ctx, name, timeWindowedSerde(key, this.windows.timeDifferenceMs), options.value, storeName, alwaysSendsOldValues);
+    return new KTable<Windowed<K>, VA, never>(this.ctx, name, timeWindowedSerde(key, this.windows.timeDifferenceMs), options.value, storeName, alwaysSendsOldValues, this.windows.graceMs);
   }
 }

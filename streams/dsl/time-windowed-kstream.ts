@@ -60,6 +60,6 @@ export class TimeWindowedKStream<K, V> {
     this.ctx.topology.addStore(spec);
     const name = this.ctx.nextName(prefix);
     this.ctx.topology.addProcessor(name, windowAggregateProcessor(storeName, this.windows, spec.cached, step) as ProcessorSupplier<unknown, unknown, unknown, unknown>, [input], [storeName]);
-    return new KTable<Windowed<K>, VA, never>(this.ctx, name, timeWindowedSerde(key, this.windows.sizeMs), options.value, storeName, alwaysSendsOldValues);
+    return new KTable<Windowed<K>, VA, never>(this.ctx, name, timeWindowedSerde(key, this.windows.sizeMs), options.value, storeName, alwaysSendsOldValues, this.windows.graceMs);
   }
 }

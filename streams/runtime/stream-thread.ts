@@ -13,6 +13,7 @@ import { PartitionGroup } from './partition-group.ts';
 import type { Topology } from '../topology/topology.ts';
 import { ChangelogRestorer } from './changelog-restorer.ts';
 import { actionFor, deadLetterRecord, RecordFailureError } from './failure-policy.ts';
+import { StreamsError } from './streams-error.ts';
 import type { TopologyLayout } from './internal-topics.ts';
 import { ProducerCollector } from './producer-collector.ts';
 import type { ResolvedStreamsConfig } from './streams-config.ts';
@@ -45,7 +46,7 @@ export interface TaskSnapshots {
 const FATAL_ERRORS = ['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'TOPIC_AUTHORIZATION_FAILED', 'GROUP_AUTHORIZATION_FAILED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'UNSUPPORTED_VERSION', 'INVALID_CONFIG'] as const;
 
 function isFatal(error: unknown): boolean {
-  return error instanceof RecordFailureError || error instanceof FlushFailureError || FATAL_ERRORS.some((name) => isKafkaError(error, name));
+  return error instanceof RecordFailureError || error instanceof FlushFailureError || error instanceof StreamsError || FATAL_ERRORS.some((name) => isKafkaError(error, name));
 }
 
 /**
@@ -165,6 +166,8 @@ export class StreamThread {
 
   private onRecordFailure(failure: RecordFailure): void {
     if (failure.kind === 'late') this.metrics.task(failure.taskId).lateRecordsDropped++;
+    // An operator's StreamsError (a full suppression buffer) is the application's condition, not the record's: no policy skips it.
+    if (failure.error instanceof StreamsError) return this.fail(failure.error);
     const action = actionFor(this.config.failures, failure);
     if (action === 'dlq') {
       this.collector.send(deadLetterRecord(this.config.applicationId, failure));

@@ -10,6 +10,8 @@ export const StreamsErrorCode = {
   recordFailed: 'RECORD_FAILED',
   /** The broker or the group failed in a way the runtime cannot recover from. */
   fatal: 'FATAL',
+  /** A `suppress(...)` buffer set to `shutDownWhenFull()` outgrew its bounds. */
+  suppressionBufferFull: 'SUPPRESSION_BUFFER_FULL',
 } as const;
 export type StreamsErrorCodeValue = (typeof StreamsErrorCode)[keyof typeof StreamsErrorCode];
 

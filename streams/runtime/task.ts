@@ -15,6 +15,7 @@ import type { RecordCollector } from './record-collector.ts';
 import { PunctuationQueue } from './punctuation-queue.ts';
 import { sinkProcessor } from './sink-processor.ts';
 import { encodeStreamTime } from './stream-time-metadata.ts';
+import { StreamsError } from './streams-error.ts';
 
 /** An input record as the consumer hands it over: bytes, deserialized by the task's source. */
 export type InputRecord = ConsumerRecord<Uint8Array, Uint8Array>;
@@ -341,6 +342,7 @@ export class Task {
       try {
         store.prepareCommit();
       } catch (error) {
+        if (error instanceof StreamsError) throw error;
         throw new FlushFailureError(this.id, name, error);
       }
     }

@@ -29,6 +29,7 @@ export class KeyValueTaskStore<K, V> implements KeyValueStore<K, V>, FlushListen
   private readonly committed = new CommittedState();
   private readonly cache = new WriteCache<K, V>();
   private flushListener: ((change: FlushedChange<K, V>) => void) | undefined;
+  private prepareCommitListener: (() => void) | undefined;
   private committedOffset = 0;
   /** Bumped whenever committed state changes, so an iterator over the old state refuses to go on. */
   private committedVersion = 0;
@@ -151,9 +152,20 @@ export class KeyValueTaskStore<K, V> implements KeyValueStore<K, V>, FlushListen
     return true;
   }
 
+  /**
+   * Calls `listener` at the start of every `prepareCommit` that has writes to flush, before it
+   * flushes them: a processor that gathers a commit's changes acts on them there, once the
+   * operators before it flushed theirs (stores flush in topological order), and what it writes
+   * goes with this flush. A suppression emits what is due this way.
+   */
+  setPrepareCommitListener(listener: () => void): void {
+    this.prepareCommitListener = listener;
+  }
+
   prepareCommit(): void {
     this.assertOpen();
     if (this.cache.dirtyCount === 0) return;
+    this.prepareCommitListener?.();
     const batch = this.cache.takeDirty();
     const listener = this.flushListener;
     if (listener !== undefined) batch.sort(byBinaryKey);

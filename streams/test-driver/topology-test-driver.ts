@@ -7,6 +7,7 @@ import type { TaskStore } from '../state/task-store.ts';
 import { actionFor, deadLetterRecord, type FailurePolicy, RecordFailureError } from '../runtime/failure-policy.ts';
 import { type OutputRecord, type RecordCollector, valueBytes } from '../runtime/record-collector.ts';
 import { type StreamsMetricsSnapshot, StreamsMetrics } from '../runtime/streams-metrics.ts';
+import { StreamsError } from '../runtime/streams-error.ts';
 import { type RecordFailure, Task } from '../runtime/task.ts';
 import { GlobalStores } from '../runtime/global-stores.ts';
 import { PunctuationType } from '../topology/punctuation.ts';
@@ -49,7 +50,7 @@ export class TopologyTestDriver {
   private readonly failures: FailurePolicy;
   private readonly counters: StreamsMetrics;
   private readonly internalTopics: ReadonlySet<string>;
-  private fatal: RecordFailureError | undefined;
+  private fatal: RecordFailureError | StreamsError | undefined;
   private readonly globals: GlobalStores;
   private wallClockMs: number;
   private piping: Promise<void> = Promise.resolve();
@@ -112,6 +113,10 @@ export class TopologyTestDriver {
 
   private onFailure(failure: RecordFailure): void {
     if (failure.kind === 'late') this.counters.task(failure.taskId).lateRecordsDropped++;
+    if (failure.error instanceof StreamsError) {
+      this.fatal ??= failure.error;
+      return;
+    }
     const action = actionFor(this.failures, failure);
     if (action === 'dlq') {
       this.collect(deadLetterRecord(this.applicationId, failure));

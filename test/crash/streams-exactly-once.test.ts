@@ -3,15 +3,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Admin, Consumer, longSerde, Producer, stringSerde, TcpTransport } from '../../sdk/mod.ts';
+import { timeWindowedSerde } from '../../streams/mod.ts';
 import { type BrokerProcess, startBrokerProcess } from '../helpers/broker-process.ts';
 import { ManagedProcess, type Runtime, runtimeCommand, runtimes } from '../helpers/child-process.ts';
 
 /**
  * The streams runtime's exactly-once promise under crashes: `examples/streams-totals.ts` (a
- * stateless transform and per-group sums behind a repartition) runs as 3 processes while one of
- * them is SIGKILLed and restarted every few seconds and the broker process is SIGKILLed and
- * restarted mid-run. At the end the read_committed outputs hold every input exactly once and every
- * group's last total equals the sum computed from the input.
+ * stateless transform, per-group sums behind a repartition, and per-key tumbling-window counts
+ * suppressed until each window closes) runs as 3 processes while one of them is SIGKILLed and
+ * restarted every few seconds and the broker process is SIGKILLed and restarted mid-run. At the end
+ * the read_committed outputs hold every input exactly once, every group's last total equals the
+ * sum computed from the input, and every window has exactly one final count, the one computed from
+ * the input.
+ *
+ * Input record n has key `k<n % KEYS>` and timestamp BASE + n less a jitter below the grace period
+ * (out of order, never late), so windows close as the run goes; after the data, one record per
+ * partition far ahead (value `end`, not a number) closes the last windows.
  *
  * RILL_CRASH_FULL=1: 1,000,000 records, ≥ 15 worker kills and 2 broker kills, on Node, Bun and
  * Deno. Otherwise a short tier on Node. RILL_CRASH_SEED replays a run.
@@ -21,6 +28,13 @@ const RECORDS = FULL ? 1_000_000 : 30_000;
 const PARTITIONS = 6;
 const WORKERS = 3;
 const GROUPS = 100;
+const KEYS = 60;
+/** The example's windows: tumbling, 1,000 ms, grace 100 ms. */
+const WINDOW_MS = 1_000;
+const GRACE_MS = 100;
+const BASE_MS = Math.floor((Date.now() - 86_400_000) / WINDOW_MS) * WINDOW_MS;
+const timestampOf = (n: number): number => BASE_MS + n - ((n * 7919) % 50);
+const windowedKey = timeWindowedSerde(stringSerde, WINDOW_MS);
 const WORKER_KILLS = FULL ? 16 : 3;
 const BROKER_KILLS_AT: readonly number[] = FULL ? [5, 11] : [2];
 /**
@@ -37,6 +51,16 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
+/** Each (key, window start)'s count, as `k<i>@<start>`. */
+function expectedWindowCounts(): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (let n = 0; n < RECORDS; n++) {
+    const id = `k${n % KEYS}@${Math.floor(timestampOf(n) / WINDOW_MS) * WINDOW_MS}`;
+    counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  return counts;
+}
+
 function expectedTotals(): Map<string, number> {
   const totals = new Map<string, number>();
   for (let n = 0; n < RECORDS; n++) totals.set(`g${n % GROUPS}`, (totals.get(`g${n % GROUPS}`) ?? 0) + n);
@@ -50,6 +74,11 @@ class OutputWatch {
   strays: string[] = [];
   readonly totals = new Map<string, number>();
   private readonly expected = expectedTotals();
+  /** Final window counts seen, and those seen again (a duplicate final result). */
+  readonly windowCounts = new Map<string, number>();
+  readonly windowDuplicates: string[] = [];
+  private readonly expectedWindows = expectedWindowCounts();
+  private windowsComplete = 0;
   private readonly consumers: Consumer<Uint8Array, Uint8Array>[] = [];
   private done!: () => void;
   readonly complete = new Promise<void>((resolve) => (this.done = resolve));
@@ -70,18 +99,17 @@ class OutputWatch {
       w.resolve();
       return false;
     });
-    if (this.distinct < RECORDS) return;
+    if (this.distinct < RECORDS || this.windowsComplete < this.expectedWindows.size) return;
     for (const [group, sum] of this.expected) if (this.totals.get(group) !== sum) return;
     this.done();
   }
 
-  async follow(topic: string, onRecord: (key: string, value: Uint8Array) => void): Promise<void> {
+  async follow(topic: string, onRecord: (key: Uint8Array, value: Uint8Array) => void): Promise<void> {
     const consumer = new Consumer(this.transport, { autoOffsetReset: 'earliest', maxWaitMs: 200 });
     this.consumers.push(consumer);
     consumer.assign(Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition })));
-    const decoder = new TextDecoder();
     for await (const batch of consumer.batches()) {
-      for (const r of batch.records) onRecord(decoder.decode(r.key!), r.value!);
+      for (const r of batch.records) onRecord(r.key!, r.value!);
       this.check();
     }
   }
@@ -97,7 +125,15 @@ class OutputWatch {
         else this.distinct++;
         this.seen[n] = 1;
       }),
-      this.follow('totals', (key, value) => void this.totals.set(key, longSerde.deserialize(value))),
+      this.follow('totals', (key, value) => void this.totals.set(decoder.decode(key), longSerde.deserialize(value))),
+      this.follow('window-counts', (key, value) => {
+        const { key: inner, window } = windowedKey.deserialize(key);
+        if (inner.startsWith('end-')) return;
+        const id = `${inner}@${window.startMs}`;
+        if (this.windowCounts.has(id)) this.windowDuplicates.push(`${id}=${longSerde.deserialize(value)}`);
+        else if (this.expectedWindows.has(id)) this.windowsComplete++;
+        this.windowCounts.set(id, longSerde.deserialize(value));
+      }),
     ];
   }
 
@@ -108,6 +144,13 @@ class OutputWatch {
 
   mismatchedTotals(): string[] {
     return [...this.expected].filter(([g, sum]) => this.totals.get(g) !== sum).map(([g, sum]) => `${g}: ${this.totals.get(g)} != ${sum}`);
+  }
+
+  /** Windows whose final count differs from the input's, is missing, or that the input does not have. */
+  mismatchedWindows(): string[] {
+    const wrong = [...this.expectedWindows].filter(([id, count]) => this.windowCounts.get(id) !== count).map(([id, count]) => `${id}: ${this.windowCounts.get(id)} != ${count}`);
+    const extra = [...this.windowCounts.keys()].filter((id) => !this.expectedWindows.has(id)).map((id) => `${id}: not in the input`);
+    return [...wrong, ...extra];
   }
 }
 
@@ -144,11 +187,14 @@ describe.each(tiers)(`streams exactly-once on %s: ${RECORDS} records, ${WORKER_K
         { name: 'numbers', numPartitions: PARTITIONS },
         { name: 'numbers-out', numPartitions: PARTITIONS },
         { name: 'totals', numPartitions: PARTITIONS },
+        { name: 'window-counts', numPartitions: PARTITIONS },
       ]);
       const producer = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde, lingerMs: 5 });
       for (let from = 0; from < RECORDS; from += 50_000) {
-        await producer.sendBatch(Array.from({ length: Math.min(50_000, RECORDS - from) }, (_, i) => ({ topic: 'numbers', key: String(from + i), value: String(from + i) })));
+        await producer.sendBatch(Array.from({ length: Math.min(50_000, RECORDS - from) }, (_, i) => ({ topic: 'numbers', key: `k${(from + i) % KEYS}`, value: String(from + i), timestamp: timestampOf(from + i) })));
       }
+      const endMs = timestampOf(RECORDS) + 50 + WINDOW_MS + GRACE_MS;
+      await producer.sendBatch(Array.from({ length: PARTITIONS }, (_, partition) => ({ topic: 'numbers', partition, key: `end-${partition}`, value: 'end', timestamp: endMs })));
       await producer.close();
 
       const watch = new OutputWatch(transport);
@@ -181,11 +227,13 @@ describe.each(tiers)(`streams exactly-once on %s: ${RECORDS} records, ${WORKER_K
       await Promise.all(following);
       console.log(
         `streams-exactly-once ${runtime}: seed ${SEED}, ${RECORDS} records, ${WORKER_KILLS} worker kills, ${brokerKills} broker kills, ` +
-          `complete after ${processedMs} ms, ${exits.length} exits on error${exits.length > 0 ? `:\n  ${exits.join('\n  ')}` : ''}`,
+          `${watch.windowCounts.size} final window counts, complete after ${processedMs} ms, ${exits.length} exits on error${exits.length > 0 ? `:\n  ${exits.join('\n  ')}` : ''}`,
       );
       expect(watch.strays.slice(0, 10), `records that are no transformed input (seed ${SEED})`).toEqual([]);
       expect(watch.duplicates, `inputs duplicated in numbers-out (seed ${SEED})`).toBe(0);
       expect(watch.mismatchedTotals(), `totals that differ from the input's sums (seed ${SEED})`).toEqual([]);
+      expect(watch.windowDuplicates.slice(0, 10), `windows with more than one final count (seed ${SEED})`).toEqual([]);
+      expect(watch.mismatchedWindows().slice(0, 10), `window counts that differ from the input's (seed ${SEED})`).toEqual([]);
       expect(exits, `workers exited on their own (seed ${SEED})`).toEqual([]);
     } finally {
       for (const w of workers) await w?.stop('SIGKILL');
