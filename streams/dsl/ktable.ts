@@ -40,7 +40,11 @@ export class KTable<K, V, Deleted extends null = null> {
     readonly queryableStoreName: string | undefined,
     /** @internal */
     readonly oldValues: OldValues,
-    /** @internal The grace of the windows that built this table (keyed by `Windowed<K>`), for `suppress(untilWindowCloses)`. */
+    /**
+     * @internal How long after a window's end a record may still change it, for `suppress(untilWindowCloses)`: the grace
+     * of the windows that built this table (keyed by `Windowed<K>`), plus the inactivity gap for sessions (a record
+     * within the gap extends a session), as Kafka Streams counts it.
+     */
     readonly windowGraceMs?: number,
   ) {}
 

@@ -79,6 +79,6 @@ export class SessionWindowedKStream<K, V> {
     this.ctx.topology.addStore(spec);
     const name = this.ctx.nextName(prefix);
     this.ctx.topology.addProcessor(name, sessionWindowAggregateProcessor(storeName, this.windows, spec.cached, steps) as ProcessorSupplier<unknown, unknown, unknown, unknown>, [input], [storeName]);
-    return new KTable<Windowed<K>, VA, null>(this.ctx, name, sessionWindowedSerde(key), options.value, storeName, alwaysSendsOldValues, this.windows.graceMs);
+    return new KTable<Windowed<K>, VA, null>(this.ctx, name, sessionWindowedSerde(key), options.value, storeName, alwaysSendsOldValues, this.windows.inactivityGapMs + this.windows.graceMs);
   }
 }

@@ -129,7 +129,8 @@ export type SuppressedConfig = UntilWindowCloses | UntilTimeLimit;
  *
  * - `untilWindowCloses(bufferConfig)`, on a windowed table (from `windowedBy(...).count/reduce/
  *   aggregate`): each window's result goes downstream once, when the window closes (stream time
- *   reaches its end plus the grace of the windows that built the table), and never again; nothing
+ *   reaches its end plus the grace of the windows that built the table, plus the inactivity gap
+ *   for session windows, which a record within the gap extends), and never again; nothing
  *   for a window still open. Takes a strict buffer only (`unbounded()` or `...shutDownWhenFull()`),
  *   since emitting early would break the promise of one final result.
  * - `untilTimeLimit(timeToWaitMs, bufferConfig)`, on any table: a key's updates are held until its

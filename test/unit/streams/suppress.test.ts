@@ -3,6 +3,8 @@ import { longSerde, stringSerde } from '../../../sdk/mod.ts';
 import {
   BufferConfig,
   nullable,
+  sessionWindowedSerde,
+  SessionWindows,
   type StreamsError,
   StreamsBuilder,
   StreamsErrorCode,
@@ -58,6 +60,36 @@ describe('KTable.suppress(untilWindowCloses) through the test driver', () => {
       expect(rendered(output.readRecords()), `cached ${cached}`).toEqual(['a@[10,20)=2 ts14', 'b@[10,20)=1 ts15', 'a@[20,30)=1 ts24']);
       expect(driver.metrics().tasks.map((t) => t.lateRecordsDropped)).toEqual([1]);
     }
+  });
+
+  it('emits one final result per session once no record can extend it (end + gap + grace, as Kafka Streams); merged-away sessions never go out', async () => {
+    const builder = new StreamsBuilder();
+    builder
+      .stream('events', text)
+      .groupByKey()
+      .windowedBy(SessionWindows.ofInactivityGapAndGrace(10, 5))
+      .count()
+      .suppress(Suppressed.untilWindowCloses(BufferConfig.unbounded()))
+      .toStream()
+      .to('finals', { key: sessionWindowedSerde(stringSerde), value: longSerde });
+    const driver = testDriver(builder.build(), { applicationId: 'app' });
+    const input = driver.inputTopic('events', text);
+    const output = driver.outputTopic('finals', { key: sessionWindowedSerde(stringSerde), value: longSerde });
+    const render = () => output.readRecords().map((r) => `${r.key.key}@[${r.key.window.startMs},${r.key.window.endMs}]=${r.value}`);
+    for (const [key, timestamp] of [['a', 0], ['a', 8], ['b', 9], ['a', 18], ['a', 30]] as const) await input.pipe(key, 'x', { timestamp });
+    // Stream time 30: b's [9,9] is final (9 + 10 + 5 < 30); a's [0,18] is not: a record at 20 could still extend it.
+    expect(render()).toEqual(['b@[9,9]=1']);
+    // 20 bridges [0,18] and [30,30]; 35 extends the result. The merged-away sessions never go out.
+    await input.pipe('a', 'x', { timestamp: 20 });
+    await input.pipe('a', 'x', { timestamp: 35 });
+    expect(render()).toEqual([]);
+    await input.pipe('a', 'x', { timestamp: 100 });
+    expect(render()).toEqual(['a@[0,35]=6']);
+    // 80 would make a session ending at 80 < 100 - 5: late, dropped, never a second result.
+    await input.pipe('a', 'x', { timestamp: 80 });
+    await input.pipe('a', 'x', { timestamp: 200 });
+    expect(render()).toEqual(['a@[100,100]=1']);
+    expect(driver.metrics().tasks.map((t) => t.lateRecordsDropped)).toEqual([1]);
   });
 
   it('emits the final result of every hopping window, with no grace', async () => {
