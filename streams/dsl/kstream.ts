@@ -6,6 +6,8 @@ import type { SinkPartitioner } from '../topology/topology-nodes.ts';
 import { isTimeWindowedSerde } from '../state/time-windowed-serde.ts';
 import type { DslContext } from './dsl-context.ts';
 import { type GroupedOptions, KGroupedStream } from './kgrouped-stream.ts';
+import type { KTable } from './ktable.ts';
+import { type JoinedOptions, streamTableJoin } from './stream-table-join.ts';
 import {
   branchProcessor,
   filterProcessor,
@@ -206,6 +208,24 @@ export class KStream<K, V> {
     });
     this.ctx.topology.addSource(`${base}-repartition-source`, [topic], serdes);
     return new KStream<K, V>(this.ctx, `${base}-repartition-source`, serdes.key as Serde<K>, serdes.value as Serde<V>, false);
+  }
+
+  /**
+   * Joins each record with the table's current value of its key (Kafka Streams' KStream-KTable
+   * join): `joiner(value, tableValue, key)`, emitted with the record's key and timestamp; records
+   * whose key the table lacks, with a null key or a null value are dropped. Table updates emit
+   * nothing. Repartitions first when the key changed; see `streamTableJoin` for the details.
+   */
+  join<VT, VR, D extends null>(table: KTable<K, VT, D>, joiner: (value: V, tableValue: VT, key: K) => UserResult<VR>, options?: JoinedOptions<K, V, VR>): KStream<K, VR> {
+    return streamTableJoin(this.ctx, this, table, joiner as (value: V, tableValue: VT | null, key: K) => UserResult<VR>, options, false);
+  }
+
+  /**
+   * As `join`, but a record whose key the table lacks (or whose key is null) is joined with null:
+   * every record with a value gives one result.
+   */
+  leftJoin<VT, VR, D extends null>(table: KTable<K, VT, D>, joiner: (value: V, tableValue: VT | null, key: K) => UserResult<VR>, options?: JoinedOptions<K, V, VR>): KStream<K, VR> {
+    return streamTableJoin(this.ctx, this, table, joiner, options, true);
   }
 
   /** @internal The serdes a sink uses: the given ones, else the stream's; a missing one is a topology error. */

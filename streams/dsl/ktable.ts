@@ -3,7 +3,10 @@ import type { ProcessorSupplier } from '../topology/processor.ts';
 import type { DslContext } from './dsl-context.ts';
 import { KStream, type Named } from './kstream.ts';
 import { tableFilterProcessor, tableMapValuesProcessor, toStreamProcessor } from './table-processors.ts';
+import { TableJoinKind, type TableJoinedOptions, type TableJoiner, tableTableJoin } from './table-table-join.ts';
+import { filterValueGetter, mapValuesValueGetter, storeValueGetter, type TableValueGetterSupplier } from './table-value-getter.ts';
 import type { UserResult } from './user-result.ts';
+import { TopologyError } from '../topology/topology.ts';
 
 /** @internal Tells the operator above a table that an operator below needs its old values. */
 export interface OldValues {
@@ -36,24 +39,43 @@ export class KTable<K, V, Deleted extends null = null> {
     readonly queryableStoreName: string | undefined,
     /** @internal */
     readonly oldValues: OldValues,
+    /** @internal How a join reads this table's value by key; tables with a store read it (see `valueGetter`). */
+    private readonly valueGetterSupplier?: TableValueGetterSupplier<K, V>,
   ) {}
 
-  private derive<VR, D extends null>(prefix: string, named: Named | undefined, supplier: ProcessorSupplier<K, unknown, K, unknown>, valueSerde: Serde<VR> | undefined, oldValues: OldValues): KTable<K, VR, D> {
+  private derive<VR, D extends null>(
+    prefix: string,
+    named: Named | undefined,
+    supplier: ProcessorSupplier<K, unknown, K, unknown>,
+    valueSerde: Serde<VR> | undefined,
+    oldValues: OldValues,
+    valueGetter?: TableValueGetterSupplier<K, VR>,
+  ): KTable<K, VR, D> {
     const name = this.ctx.name(named?.name, prefix);
     this.ctx.topology.addProcessor(name, supplier, [this.nodeName]);
-    return new KTable<K, VR, D>(this.ctx, name, this.keySerde, valueSerde, undefined, oldValues);
+    return new KTable<K, VR, D>(this.ctx, name, this.keySerde, valueSerde, undefined, oldValues, valueGetter);
+  }
+
+  /**
+   * @internal How a processor joined with this table reads its current value by key: the table's
+   * store, or its parent's value through this table's operators (filter, mapValues, a join).
+   */
+  valueGetter(what: string): TableValueGetterSupplier<K, V> {
+    if (this.valueGetterSupplier !== undefined) return this.valueGetterSupplier;
+    if (this.queryableStoreName !== undefined) return storeValueGetter(this.queryableStoreName);
+    throw new TopologyError(`${what}: the table "${this.nodeName}" cannot be read by key (it has no store and no way to compute its value); read it from a topic with builder.table(...) first`);
   }
 
   /** The keys whose value matches; a key that stops matching is deleted from the result. */
   filter(predicate: (key: K, value: V) => UserResult<boolean>, named?: Named): KTable<K, V, null> {
     this.oldValues.enable();
-    return this.derive('KTABLE-FILTER', named, tableFilterProcessor(predicate, true) as ProcessorSupplier<K, unknown, K, unknown>, this.valueSerde, alwaysSendsOldValues);
+    return this.derive('KTABLE-FILTER', named, tableFilterProcessor(predicate, true) as ProcessorSupplier<K, unknown, K, unknown>, this.valueSerde, alwaysSendsOldValues, this.lazyGetter((parent) => filterValueGetter(parent, predicate, true)));
   }
 
   /** The keys whose value does not match; a key that starts matching is deleted from the result. */
   filterNot(predicate: (key: K, value: V) => UserResult<boolean>, named?: Named): KTable<K, V, null> {
     this.oldValues.enable();
-    return this.derive('KTABLE-FILTER', named, tableFilterProcessor(predicate, false) as ProcessorSupplier<K, unknown, K, unknown>, this.valueSerde, alwaysSendsOldValues);
+    return this.derive('KTABLE-FILTER', named, tableFilterProcessor(predicate, false) as ProcessorSupplier<K, unknown, K, unknown>, this.valueSerde, alwaysSendsOldValues, this.lazyGetter((parent) => filterValueGetter(parent, predicate, false)));
   }
 
   /** Each key's value mapped; deletes stay deletes. */
@@ -66,7 +88,19 @@ export class KTable<K, V, Deleted extends null = null> {
         this.oldValues.enable();
       },
     };
-    return this.derive('KTABLE-MAPVALUES', options, tableMapValuesProcessor(mapper, flag) as ProcessorSupplier<K, unknown, K, unknown>, options?.value, oldValues);
+    return this.derive('KTABLE-MAPVALUES', options, tableMapValuesProcessor(mapper, flag) as ProcessorSupplier<K, unknown, K, unknown>, options?.value, oldValues, this.lazyGetter((parent) => mapValuesValueGetter(parent, mapper)));
+  }
+
+  /** A derived table's getter, made from this table's only when a join asks (so tables that are never joined need no getter). */
+  private lazyGetter<VR>(make: (parent: TableValueGetterSupplier<K, V>) => TableValueGetterSupplier<K, VR>): TableValueGetterSupplier<K, VR> {
+    let made: TableValueGetterSupplier<K, VR> | undefined;
+    const get = (): TableValueGetterSupplier<K, VR> => (made ??= make(this.valueGetter('a join')));
+    return {
+      get storeNames() {
+        return get().storeNames;
+      },
+      init: (ctx) => get().init(ctx),
+    };
   }
 
   /** The table's changes as a record stream: each update's new value, null for a delete. */
@@ -74,5 +108,24 @@ export class KTable<K, V, Deleted extends null = null> {
     const name = this.ctx.name(named?.name, 'KTABLE-TOSTREAM');
     this.ctx.topology.addProcessor(name, toStreamProcessor<K, V>(), [this.nodeName]);
     return new KStream<K, V | Deleted>(this.ctx, name, this.keySerde, this.valueSerde as Serde<V | Deleted> | undefined, false);
+  }
+
+  /**
+   * A table of `joiner(value, otherValue, key)` for the keys both tables hold (Kafka Streams'
+   * KTable-KTable inner join), updated when either side changes; a key leaving either side is
+   * deleted from it. Its timestamps are the larger of the two sides' (see `tableTableJoin`).
+   */
+  join<VO, VR, DO extends null>(other: KTable<K, VO, DO>, joiner: (value: V, otherValue: VO, key: K) => UserResult<VR>, options?: TableJoinedOptions<VR>): KTable<K, VR, null> {
+    return tableTableJoin(this.ctx, this, other, joiner as TableJoiner<K, V, VO, VR>, options, TableJoinKind.inner);
+  }
+
+  /** As `join`, for every key of this table: `otherValue` is null while `other` lacks the key. */
+  leftJoin<VO, VR, DO extends null>(other: KTable<K, VO, DO>, joiner: (value: V, otherValue: VO | null, key: K) => UserResult<VR>, options?: TableJoinedOptions<VR>): KTable<K, VR, null> {
+    return tableTableJoin(this.ctx, this, other, joiner as TableJoiner<K, V, VO, VR>, options, TableJoinKind.left);
+  }
+
+  /** As `join`, for every key of either table: the side lacking the key is null. */
+  outerJoin<VO, VR, DO extends null>(other: KTable<K, VO, DO>, joiner: (value: V | null, otherValue: VO | null, key: K) => UserResult<VR>, options?: TableJoinedOptions<VR>): KTable<K, VR, null> {
+    return tableTableJoin(this.ctx, this, other, joiner, options, TableJoinKind.outer);
   }
 }
