@@ -216,7 +216,7 @@ export class KStream<K, V> {
    * whose key the table lacks, with a null key or a null value are dropped. Table updates emit
    * nothing. Repartitions first when the key changed; see `streamTableJoin` for the details.
    */
-  join<VT, VR, D extends null>(table: KTable<K, VT, D>, joiner: (value: V, tableValue: VT, key: K) => UserResult<VR>, options?: JoinedOptions<K, V, VR>): KStream<K, VR> {
+  join<VT, VR, D extends null>(table: KTable<NonNullable<K>, VT, D>, joiner: (value: V, tableValue: VT, key: K) => UserResult<VR>, options?: JoinedOptions<K, V, VR>): KStream<K, VR> {
     return streamTableJoin(this.ctx, this, table, joiner as (value: V, tableValue: VT | null, key: K) => UserResult<VR>, options, false);
   }
 
@@ -224,7 +224,7 @@ export class KStream<K, V> {
    * As `join`, but a record whose key the table lacks (or whose key is null) is joined with null:
    * every record with a value gives one result.
    */
-  leftJoin<VT, VR, D extends null>(table: KTable<K, VT, D>, joiner: (value: V, tableValue: VT | null, key: K) => UserResult<VR>, options?: JoinedOptions<K, V, VR>): KStream<K, VR> {
+  leftJoin<VT, VR, D extends null>(table: KTable<NonNullable<K>, VT, D>, joiner: (value: V, tableValue: VT | null, key: K) => UserResult<VR>, options?: JoinedOptions<K, V, VR>): KStream<K, VR> {
     return streamTableJoin(this.ctx, this, table, joiner, options, true);
   }
 

@@ -39,7 +39,7 @@ const repartitionedForJoin = new WeakMap<object, Map<string, unknown>>();
 export function streamTableJoin<K, V, VT, VR, D extends null>(
   ctx: DslContext,
   stream: KStream<K, V>,
-  table: KTable<K, VT, D>,
+  table: KTable<NonNullable<K>, VT, D>,
   joiner: (value: V, tableValue: VT | null, key: K) => UserResult<VR>,
   options: JoinedOptions<K, V, VR> | undefined,
   leftJoin: boolean,
@@ -66,13 +66,13 @@ function repartition<K, V, VR>(stream: KStream<K, V>, base: string, options: Joi
 }
 
 function streamTableJoinProcessor<K, V, VT, VR>(
-  getter: TableValueGetterSupplier<K, VT>,
+  getter: TableValueGetterSupplier<NonNullable<K>, VT>,
   joiner: (value: V, tableValue: VT | null, key: K) => UserResult<VR>,
   leftJoin: boolean,
 ): ProcessorSupplier<K, V, K, VR> {
   return () => {
     let ctx: ProcessorContext<K, VR>;
-    let get: TableValueGetter<K, VT>;
+    let get: TableValueGetter<NonNullable<K>, VT>;
     return {
       init: (context) => {
         ctx = context;
