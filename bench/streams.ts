@@ -3,6 +3,8 @@
  * input topic from the start under its own group:
  *   rill stateless   filter + mapValues, to an output topic (Rill's StreamsApp)
  *   rill stateful    groupByKey + count, changelogged store, toStream to an output topic
+ *   rill join        stream-table join: each input record looks up its key in a table read from
+ *                    a co-partitioned topic of --keys rows (changelogged store), to an output topic
  *   kafkajs loop     kafkajs 2.2.4, eachBatch, one transaction per batch with sendOffsets
  *   librdkafka loop  python3-confluent-kafka, one transaction per polled batch (when installed)
  * A job's rate is the input records over the time from its start until its group's committed
@@ -13,7 +15,7 @@
  * TCP). Prints a table per setup and one JSON line with every figure.
  *
  *   npm run build && node dist/bench/streams.js [--records 1000000] [--keys 10000] [--partitions 4]
- *        [--value-bytes 100] [--setups embedded,tcp] [--jobs stateless,stateful,kafkajs,librdkafka]
+ *        [--value-bytes 100] [--setups embedded,tcp] [--jobs stateless,stateful,join,kafkajs,librdkafka]
  *        [--commit-interval-ms 100] [--cpu-profile DIR] [--repeat 1]
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -38,7 +40,7 @@ const { values } = parseArgs({
     partitions: { type: 'string', default: '4' },
     'value-bytes': { type: 'string', default: '100' },
     setups: { type: 'string', default: 'embedded,tcp' },
-    jobs: { type: 'string', default: 'stateless,stateful,kafkajs,librdkafka' },
+    jobs: { type: 'string', default: 'stateless,stateful,join,kafkajs,librdkafka' },
     'commit-interval-ms': { type: 'string', default: '100' },
     'cpu-profile': { type: 'string' },
     repeat: { type: 'string', default: '1' },
@@ -177,6 +179,37 @@ async function rillJob(setup: Setup, kind: 'stateless' | 'stateful', stateDir: s
   });
 }
 
+/** The table the join job looks up: one row per input key, in a topic co-partitioned with the input. */
+const JOIN_TABLE = 'bench-join-table';
+
+async function rillJoinJob(setup: Setup, stateDir: string, run: number): Promise<number> {
+  const admin = new Admin(setup.transport);
+  if (!(await admin.listTopics()).includes(JOIN_TABLE)) {
+    await admin.createTopics([{ name: JOIN_TABLE, numPartitions: PARTITIONS }]);
+    const producer = new Producer(setup.transport, { keySerde: stringSerde, valueSerde: stringSerde, lingerMs: 5 });
+    await producer.sendBatch(Array.from({ length: KEYS }, (_, i) => ({ topic: JOIN_TABLE, key: `k${i}`, value: `row-${i}` })));
+    await producer.close();
+  }
+  const output = `out-join-${setup.name}-${run}`;
+  await admin.createTopics([{ name: output, numPartitions: PARTITIONS }]);
+  const builder = new StreamsBuilder();
+  const table = builder.table(JOIN_TABLE, { key: stringSerde, value: stringSerde, name: 'rows' });
+  builder
+    .stream(INPUT, { key: stringSerde, value: stringSerde })
+    .join(table, (v, row) => `${row}:${v}`, { value: stringSerde })
+    .to(output);
+  const applicationId = `bench-join-${setup.name}-${run}`;
+  return timed(setup, applicationId, async () => {
+    const app = new StreamsApp(builder.build(), { applicationId, transport: setup.transport, stateDir, commitIntervalMs: COMMIT_INTERVAL_MS });
+    await app.start();
+    return async () => {
+      const m = app.metrics();
+      console.log(`${applicationId}: ${m.commits} commits (last ${m.lastCommitLatencyMs} ms, max ${m.maxCommitLatencyMs} ms), ${m.rebalances} rebalances`);
+      await app.close();
+    };
+  });
+}
+
 async function kafkajsLoop(setup: Setup, run: number): Promise<number> {
   const group = `bench-kafkajs-${setup.name}-${run}`;
   const output = `out-kafkajs-${setup.name}-${run}`;
@@ -248,6 +281,7 @@ for (const name of SETUPS) {
       for (let run = 0; run < REPEAT; run++) {
         let r: number | undefined;
         if (job === 'stateless' || job === 'stateful') r = await rillJob(setup, job, join(dir, `state-${job}-${run}`), run);
+        else if (job === 'join') r = await rillJoinJob(setup, join(dir, `state-${job}-${run}`), run);
         else if (job === 'kafkajs') r = await kafkajsLoop(setup, run);
         else if (job === 'librdkafka') r = librdkafkaAvailable() ? await librdkafkaLoop(setup, run) : undefined;
         if (r !== undefined) runs.push(r);
