@@ -4,6 +4,7 @@ import type { DslContext } from './dsl-context.ts';
 import { KStream, type Named } from './kstream.ts';
 import { tableFilterProcessor, tableMapValuesProcessor, toStreamProcessor } from './table-processors.ts';
 import { TableJoinKind, type TableJoinedOptions, type TableJoiner, tableTableJoin } from './table-table-join.ts';
+import { foreignKeyJoin, type ForeignKeyJoinedOptions } from './foreign-key-join.ts';
 import { filterValueGetter, mapValuesValueGetter, storeValueGetter, type TableValueGetterSupplier } from './table-value-getter.ts';
 import type { UserResult } from './user-result.ts';
 import { TopologyError } from '../topology/topology.ts';
@@ -114,14 +115,45 @@ export class KTable<K, V, Deleted extends null = null> {
    * A table of `joiner(value, otherValue, key)` for the keys both tables hold (Kafka Streams'
    * KTable-KTable inner join), updated when either side changes; a key leaving either side is
    * deleted from it. Its timestamps are the larger of the two sides' (see `tableTableJoin`).
+   *
+   * With a `foreignKeyExtractor`: a foreign-key join (KIP-213), each row of this table joined with
+   * the row of `other` whose key the extractor takes from its value; the tables need not be
+   * co-partitioned (see `foreignKeyJoin`).
    */
-  join<VO, VR, DO extends null>(other: KTable<K, VO, DO>, joiner: (value: V, otherValue: VO, key: K) => UserResult<VR>, options?: TableJoinedOptions<VR>): KTable<K, VR, null> {
-    return tableTableJoin(this.ctx, this, other, joiner as TableJoiner<K, V, VO, VR>, options, TableJoinKind.inner);
+  join<VO, VR, DO extends null>(other: KTable<K, VO, DO>, joiner: (value: V, otherValue: VO, key: K) => UserResult<VR>, options?: TableJoinedOptions<VR>): KTable<K, VR, null>;
+  join<KO, VO, VR, DO extends null>(
+    other: KTable<KO, VO, DO>,
+    foreignKeyExtractor: (value: V) => KO | null | undefined,
+    joiner: (value: V, foreignValue: VO, key: K) => UserResult<VR>,
+    options: ForeignKeyJoinedOptions<VR>,
+  ): KTable<K, VR, null>;
+  join<KO, VO, VR, DO extends null>(other: KTable<KO, VO, DO>, first: (...args: never[]) => unknown, second?: unknown, third?: unknown): KTable<K, VR, null> {
+    return this.joinWith(other, first, second, third, false);
   }
 
-  /** As `join`, for every key of this table: `otherValue` is null while `other` lacks the key. */
-  leftJoin<VO, VR, DO extends null>(other: KTable<K, VO, DO>, joiner: (value: V, otherValue: VO | null, key: K) => UserResult<VR>, options?: TableJoinedOptions<VR>): KTable<K, VR, null> {
-    return tableTableJoin(this.ctx, this, other, joiner as TableJoiner<K, V, VO, VR>, options, TableJoinKind.left);
+  /**
+   * As `join`, for every key of this table: `otherValue` is null while `other` lacks the key (or,
+   * in a foreign-key join, lacks the foreign key, or the foreign key is null).
+   */
+  leftJoin<VO, VR, DO extends null>(other: KTable<K, VO, DO>, joiner: (value: V, otherValue: VO | null, key: K) => UserResult<VR>, options?: TableJoinedOptions<VR>): KTable<K, VR, null>;
+  leftJoin<KO, VO, VR, DO extends null>(
+    other: KTable<KO, VO, DO>,
+    foreignKeyExtractor: (value: V) => KO | null | undefined,
+    joiner: (value: V, foreignValue: VO | null, key: K) => UserResult<VR>,
+    options: ForeignKeyJoinedOptions<VR>,
+  ): KTable<K, VR, null>;
+  leftJoin<KO, VO, VR, DO extends null>(other: KTable<KO, VO, DO>, first: (...args: never[]) => unknown, second?: unknown, third?: unknown): KTable<K, VR, null> {
+    return this.joinWith(other, first, second, third, true);
+  }
+
+  /** A foreign-key join when a joiner follows the first function, else a key join. */
+  private joinWith<KO, VO, VR, DO extends null>(other: KTable<KO, VO, DO>, first: (...args: never[]) => unknown, second: unknown, third: unknown, leftJoin: boolean): KTable<K, VR, null> {
+    if (typeof second === 'function') {
+      const joiner = second as (value: V, foreignValue: VO | null, key: K) => UserResult<VR>;
+      return foreignKeyJoin(this.ctx, this, other, first as (value: V) => KO | null | undefined, joiner, third as ForeignKeyJoinedOptions<VR>, leftJoin);
+    }
+    const joiner = first as TableJoiner<K, V, VO, VR>;
+    return tableTableJoin(this.ctx, this, other as unknown as KTable<K, VO, DO>, joiner, second as TableJoinedOptions<VR> | undefined, leftJoin ? TableJoinKind.left : TableJoinKind.inner);
   }
 
   /** As `join`, for every key of either table: the side lacking the key is null. */
