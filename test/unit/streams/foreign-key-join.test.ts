@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { jsonSerde, stringSerde } from '../../../sdk/mod.ts';
 import { nullable, StreamsBuilder, type Topology } from '../../../streams/mod.ts';
@@ -132,6 +133,107 @@ describe('foreign-key KTable-KTable join', () => {
     for (const response of responses) deliver(left, response);
     const results = take('out').map((r) => [new TextDecoder().decode(r.key!), r.value === null ? null : new TextDecoder().decode(valueBytes(r.value)!)]);
     expect(results).toEqual([['o1', '2 x Ink']]);
+  });
+});
+
+type Action =
+  | { kind: 'order'; key: string; product: string | null; qty: number; deleted: boolean }
+  | { kind: 'product'; key: string; name: string | null }
+  | { kind: 'registration'; pick: number }
+  | { kind: 'response' };
+
+const actionArb: fc.Arbitrary<Action> = fc.oneof(
+  fc.record({ kind: fc.constant('order' as const), key: fc.constantFrom('o1', 'o2', 'o3'), product: fc.constantFrom('p1', 'p2', 'p3', null), qty: fc.integer({ min: 0, max: 3 }), deleted: fc.boolean() }),
+  fc.record({ kind: fc.constant('product' as const), key: fc.constantFrom('p1', 'p2', 'p3'), name: fc.constantFrom('A', 'B', null) }),
+  fc.record({ kind: fc.constant('registration' as const), pick: fc.nat() }),
+  fc.record({ kind: fc.constant('response' as const) }),
+);
+
+describe('foreign-key join against a brute-force model', () => {
+  it('ends with the join of the final tables, whatever the order subscriptions to different foreign keys and their responses arrive in', () => {
+    fc.assert(
+      fc.property(fc.array(actionArb, { minLength: 1, maxLength: 60 }), fc.array(fc.nat(), { minLength: 1, maxLength: 8 }), fc.boolean(), fc.boolean(), (actions, drainPicks, leftJoin, cached) => {
+        const builder = new StreamsBuilder();
+        const orders = builder.table('orders', { key: stringSerde, value: orderSerde, name: 'orders', cached });
+        const products = builder.table('products', { key: stringSerde, value: stringSerde, name: 'products', cached });
+        const joiner = (order: Order, name: string | null) => `${order.qty} x ${name}`;
+        const options = { name: 'fk', value: stringSerde, cached };
+        (leftJoin ? orders.leftJoin(products, (o) => o.product, joiner, options) : orders.join(products, (o) => o.product, joiner, options)).toStream().to('out', out);
+        const topology = builder.build();
+        const sent: OutputRecord[] = [];
+        const [left, right] = topology.subtopologies.map((s) => task(topology, s.id, sent)) as [Task, Task];
+        const encoder = new TextEncoder();
+        const decoder = new TextDecoder();
+        let offset = 0;
+        /** The registration topic with one partition per foreign key: order is kept per key only. */
+        const registrations = new Map<string, OutputRecord[]>();
+        const responses: OutputRecord[] = [];
+        const result = new Map<string, string>();
+        const commitAndRoute = () => {
+          for (const t of [left, right]) {
+            t.prepareCommit();
+            t.commitSucceeded();
+          }
+          for (const record of sent.splice(0)) {
+            if (record.topic === 'app-fk-subscription-registration-topic') {
+              const fk = record.key === null ? '' : decoder.decode(record.key);
+              registrations.set(fk, [...(registrations.get(fk) ?? []), record]);
+            } else if (record.topic === 'app-fk-subscription-response-topic') responses.push(record);
+            else if (record.topic === 'out') {
+              const key = decoder.decode(record.key!);
+              const value = valueBytes(record.value);
+              if (value === null) result.delete(key);
+              else result.set(key, decoder.decode(value));
+            }
+          }
+        };
+        const deliver = (t: Task, record: OutputRecord) => t.accept({ ...record, partition: 0, offset: offset++, value: valueBytes(record.value) });
+        const deliverRegistration = (pick: number) => {
+          const queues = [...registrations.values()].filter((q) => q.length > 0);
+          if (queues.length === 0) return false;
+          deliver(right, queues[pick % queues.length]!.shift()!);
+          return true;
+        };
+        const ordersNow = new Map<string, Order>();
+        const productsNow = new Map<string, string>();
+        for (const action of actions) {
+          if (action.kind === 'order') {
+            const value = action.deleted ? null : { product: action.product, qty: action.qty };
+            if (value === null) ordersNow.delete(action.key);
+            else ordersNow.set(action.key, value);
+            left.accept({ topic: 'orders', partition: 0, offset: offset++, timestamp: offset, key: encoder.encode(action.key), value: value === null ? null : orderSerde.serialize(value), headers: [] });
+          } else if (action.kind === 'product') {
+            if (action.name === null) productsNow.delete(action.key);
+            else productsNow.set(action.key, action.name);
+            right.accept({ topic: 'products', partition: 0, offset: offset++, timestamp: offset, key: encoder.encode(action.key), value: action.name === null ? null : encoder.encode(action.name), headers: [] });
+          } else if (action.kind === 'registration') {
+            deliverRegistration(action.pick);
+          } else {
+            const next = responses.shift();
+            if (next !== undefined) deliver(left, next);
+          }
+          commitAndRoute();
+        }
+        for (let i = 0; ; i++) {
+          if (!deliverRegistration(drainPicks[i % drainPicks.length]!)) {
+            const next = responses.shift();
+            if (next === undefined) break;
+            deliver(left, next);
+          }
+          commitAndRoute();
+        }
+        const expected = new Map<string, string>();
+        for (const [key, order] of ordersNow) {
+          const name = order.product === null ? undefined : productsNow.get(order.product);
+          if (name !== undefined) expected.set(key, `${order.qty} x ${name}`);
+          else if (leftJoin) expected.set(key, `${order.qty} x null`);
+        }
+        expect(result).toEqual(expected);
+        left.close();
+        right.close();
+      }),
+      { numRuns: 400 },
+    );
   });
 });
 
