@@ -62,6 +62,7 @@ export function foreignKeyJoin<K, V, KO, VO, VR, DL extends null, DR extends nul
   leftJoin: boolean,
 ): KTable<K, VR, null> {
   const what = `a foreign-key ${leftJoin ? 'leftJoin' : 'join'}()`;
+  if (options?.value === undefined) throw new TopologyError(`${what} needs { value } options: the serde of its result table's store`);
   const serdes = {
     leftKey: left.keySerde,
     leftValue: left.valueSerde,

@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { jsonSerde, stringSerde } from '../../../sdk/mod.ts';
-import { nullable, StreamsBuilder } from '../../../streams/mod.ts';
+import { type KStream, type KTable, nullable, StreamsBuilder } from '../../../streams/mod.ts';
 import { testDriver } from './helpers/test-driver.ts';
 
 const text = { key: stringSerde, value: stringSerde };
@@ -186,5 +186,26 @@ describe('KTable-KTable join', () => {
     expect(topology.subtopologies).toHaveLength(1);
     expect(topology.copartitionGroups).toEqual([{ subtopology: 0, topics: [{ name: 'left', internal: false }, { name: 'right', internal: false }] }]);
     expect([...topology.nodes.keys()]).toContain('lr-join-this');
+  });
+});
+
+describe('join types', () => {
+  it('infers joined types, null only where the join kind allows an absent side', () => {
+    const builder = new StreamsBuilder();
+    const users = builder.table('users', { key: stringSerde, value: jsonSerde<{ name: string; team: string }>() });
+    const teams = builder.table('teams', { key: stringSerde, value: jsonSerde<{ title: string }>() });
+    const clicks = builder.stream('clicks', { key: stringSerde, value: jsonSerde<{ page: string }>() });
+    expectTypeOf(clicks.join(users, (click, user) => `${click.page}${user.name}`)).toEqualTypeOf<KStream<string, string>>();
+    expectTypeOf(clicks.leftJoin(users, (_click, user) => user?.name.length ?? 0)).toEqualTypeOf<KStream<string, number>>();
+    expectTypeOf(users.outerJoin(users, (a, b) => [a?.name, b?.name])).toEqualTypeOf<KTable<string, (string | undefined)[], null>>();
+    const byTeam = users.join(teams, (user) => user.team, (user, team) => ({ user: user.name, title: team.title }), { value: jsonSerde<{ user: string; title: string }>() });
+    expectTypeOf(byTeam).toEqualTypeOf<KTable<string, { user: string; title: string }, null>>();
+    // @ts-expect-error: a left join's foreign value may be null
+    users.leftJoin(teams, (user) => user.team, (_user, team) => team.title, { value: stringSerde });
+    // @ts-expect-error: a foreign-key join needs the result's value serde for its store
+    expect(() => users.join(teams, (user) => user.team, (user) => user.name)).toThrow(/needs \{ value \} options/);
+    // @ts-expect-error: a stream joins a table with its own key type
+    builder.stream('numbers', { key: jsonSerde<number>(), value: stringSerde }).join(users, (v) => v, { name: 'numbers-users' });
+    expect(byTeam.queryableStoreName).toMatch(/^KTABLE-FK-JOIN-OUTPUT-STATE-STORE-/);
   });
 });
