@@ -187,7 +187,8 @@ async function rillJoinJob(setup: Setup, stateDir: string, run: number): Promise
   if (!(await admin.listTopics()).includes(JOIN_TABLE)) {
     await admin.createTopics([{ name: JOIN_TABLE, numPartitions: PARTITIONS }]);
     const producer = new Producer(setup.transport, { keySerde: stringSerde, valueSerde: stringSerde, lingerMs: 5 });
-    await producer.sendBatch(Array.from({ length: KEYS }, (_, i) => ({ topic: JOIN_TABLE, key: `k${i}`, value: `row-${i}` })));
+    // Timestamp 0: the join task takes its inputs in timestamp order, so the rows come before every input record.
+    await producer.sendBatch(Array.from({ length: KEYS }, (_, i) => ({ topic: JOIN_TABLE, key: `k${i}`, value: `row-${i}`, timestamp: 0 })));
     await producer.close();
   }
   const output = `out-join-${setup.name}-${run}`;
@@ -196,10 +197,18 @@ async function rillJoinJob(setup: Setup, stateDir: string, run: number): Promise
   const table = builder.table(JOIN_TABLE, { key: stringSerde, value: stringSerde, name: 'rows' });
   builder
     .stream(INPUT, { key: stringSerde, value: stringSerde })
-    .join(table, (v, row) => `${row}:${v}`, { value: stringSerde })
+    .join(
+      table,
+      (v, row) => {
+        joined++;
+        return `${row}:${v}`;
+      },
+      { value: stringSerde },
+    )
     .to(output);
+  let joined = 0;
   const applicationId = `bench-join-${setup.name}-${run}`;
-  return timed(setup, applicationId, async () => {
+  const rate = await timed(setup, applicationId, async () => {
     const app = new StreamsApp(builder.build(), { applicationId, transport: setup.transport, stateDir, commitIntervalMs: COMMIT_INTERVAL_MS });
     await app.start();
     return async () => {
@@ -208,6 +217,8 @@ async function rillJoinJob(setup: Setup, stateDir: string, run: number): Promise
       await app.close();
     };
   });
+  if (joined !== RECORDS) throw new Error(`the join job joined ${joined} of ${RECORDS} records: some found no table row`);
+  return rate;
 }
 
 async function kafkajsLoop(setup: Setup, run: number): Promise<number> {
