@@ -5,6 +5,8 @@
  *   rill stateful    groupByKey + count, changelogged store, toStream to an output topic
  *   rill windowed    groupByKey + tumbling windows of 1 s + count, changelogged window store, toStream
  *   rill windowed-final  the same, suppressed until each window closes (not run by default)
+ *   rill join        stream-table join: each input record looks up its key in a table read from
+ *                    a co-partitioned topic of --keys rows (changelogged store), to an output topic
  *   kafkajs loop     kafkajs 2.2.4, eachBatch, one transaction per batch with sendOffsets
  *   librdkafka loop  python3-confluent-kafka, one transaction per polled batch (when installed)
  * A job's rate is the input records over the time from its start until its group's committed
@@ -15,7 +17,7 @@
  * TCP). Prints a table per setup and one JSON line with every figure.
  *
  *   npm run build && node dist/bench/streams.js [--records 1000000] [--keys 10000] [--partitions 4]
- *        [--value-bytes 100] [--setups embedded,tcp] [--jobs stateless,stateful,windowed,kafkajs,librdkafka]
+ *        [--value-bytes 100] [--setups embedded,tcp] [--jobs stateless,stateful,windowed,join,kafkajs,librdkafka]
  *        [--commit-interval-ms 100] [--cpu-profile DIR] [--repeat 1]
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -40,7 +42,7 @@ const { values } = parseArgs({
     partitions: { type: 'string', default: '4' },
     'value-bytes': { type: 'string', default: '100' },
     setups: { type: 'string', default: 'embedded,tcp' },
-    jobs: { type: 'string', default: 'stateless,stateful,windowed,kafkajs,librdkafka' },
+    jobs: { type: 'string', default: 'stateless,stateful,windowed,join,kafkajs,librdkafka' },
     'commit-interval-ms': { type: 'string', default: '100' },
     'cpu-profile': { type: 'string' },
     repeat: { type: 'string', default: '1' },
@@ -190,6 +192,48 @@ async function rillJob(setup: Setup, kind: RillJob, stateDir: string, run: numbe
   });
 }
 
+/** The table the join job looks up: one row per input key, in a topic co-partitioned with the input. */
+const JOIN_TABLE = 'bench-join-table';
+
+async function rillJoinJob(setup: Setup, stateDir: string, run: number): Promise<number> {
+  const admin = new Admin(setup.transport);
+  if (!(await admin.listTopics()).includes(JOIN_TABLE)) {
+    await admin.createTopics([{ name: JOIN_TABLE, numPartitions: PARTITIONS }]);
+    const producer = new Producer(setup.transport, { keySerde: stringSerde, valueSerde: stringSerde, lingerMs: 5 });
+    // Timestamp 0: the join task takes its inputs in timestamp order, so the rows come before every input record.
+    await producer.sendBatch(Array.from({ length: KEYS }, (_, i) => ({ topic: JOIN_TABLE, key: `k${i}`, value: `row-${i}`, timestamp: 0 })));
+    await producer.close();
+  }
+  const output = `out-join-${setup.name}-${run}`;
+  await admin.createTopics([{ name: output, numPartitions: PARTITIONS }]);
+  const builder = new StreamsBuilder();
+  const table = builder.table(JOIN_TABLE, { key: stringSerde, value: stringSerde, name: 'rows' });
+  builder
+    .stream(INPUT, { key: stringSerde, value: stringSerde })
+    .join(
+      table,
+      (v, row) => {
+        joined++;
+        return `${row}:${v}`;
+      },
+      { value: stringSerde },
+    )
+    .to(output);
+  let joined = 0;
+  const applicationId = `bench-join-${setup.name}-${run}`;
+  const rate = await timed(setup, applicationId, async () => {
+    const app = new StreamsApp(builder.build(), { applicationId, transport: setup.transport, stateDir, commitIntervalMs: COMMIT_INTERVAL_MS });
+    await app.start();
+    return async () => {
+      const m = app.metrics();
+      console.log(`${applicationId}: ${m.commits} commits (last ${m.lastCommitLatencyMs} ms, max ${m.maxCommitLatencyMs} ms), ${m.rebalances} rebalances`);
+      await app.close();
+    };
+  });
+  if (joined !== RECORDS) throw new Error(`the join job joined ${joined} of ${RECORDS} records: some found no table row`);
+  return rate;
+}
+
 async function kafkajsLoop(setup: Setup, run: number): Promise<number> {
   const group = `bench-kafkajs-${setup.name}-${run}`;
   const output = `out-kafkajs-${setup.name}-${run}`;
@@ -261,6 +305,7 @@ for (const name of SETUPS) {
       for (let run = 0; run < REPEAT; run++) {
         let r: number | undefined;
         if (rillJobs.includes(job)) r = await rillJob(setup, job as RillJob, join(dir, `state-${job}-${run}`), run);
+        else if (job === 'join') r = await rillJoinJob(setup, join(dir, `state-${job}-${run}`), run);
         else if (job === 'kafkajs') r = await kafkajsLoop(setup, run);
         else if (job === 'librdkafka') r = librdkafkaAvailable() ? await librdkafkaLoop(setup, run) : undefined;
         if (r !== undefined) runs.push(r);

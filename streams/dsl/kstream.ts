@@ -7,6 +7,8 @@ import { isTimeWindowedSerde } from '../state/time-windowed-serde.ts';
 import { isSessionWindowedSerde } from '../state/session-windowed-serde.ts';
 import type { DslContext } from './dsl-context.ts';
 import { type GroupedOptions, KGroupedStream } from './kgrouped-stream.ts';
+import type { KTable } from './ktable.ts';
+import { type JoinedOptions, streamTableJoin } from './stream-table-join.ts';
 import {
   branchProcessor,
   filterProcessor,
@@ -230,6 +232,13 @@ export class KStream<K, V> {
    */
   join<VO, VR>(other: KStream<K, VO>, joiner: (value: V, otherValue: VO, key: K) => UserResult<VR>, windows: JoinWindows, options?: StreamJoinedOptions<K, V, VO>): KStream<K, VR>;
   /**
+   * Joins each record with the table's current value of its key (Kafka Streams' KStream-KTable
+   * join): `joiner(value, tableValue, key)`, emitted with the record's key and timestamp; records
+   * whose key the table lacks, with a null key or a null value are dropped. Table updates emit
+   * nothing. Repartitions first when the key changed; see `streamTableJoin` for the details.
+   */
+  join<VT, VR, D extends null>(table: KTable<NonNullable<K>, VT, D>, joiner: (value: V, tableValue: VT, key: K) => UserResult<VR>, options?: JoinedOptions<K, V, VR>): KStream<K, VR>;
+  /**
    * Joins each record with a global table (inner): the record's lookup key is
    * `keySelector(key, value)`, and the result `joiner(value, tableValue, key)` keeps the record's key,
    * timestamp and headers. A record with a null value, a null or undefined lookup key, or a lookup
@@ -242,9 +251,8 @@ export class KStream<K, V> {
     joiner: (value: V, tableValue: GV, key: K) => UserResult<VR>,
     options?: Named & { value?: Serde<VR> },
   ): KStream<K, VR>;
-  join(other: KStream<K, unknown> | GlobalKTable<unknown, unknown>, second: unknown, third: unknown, options?: unknown): KStream<K, unknown> {
-    if (other instanceof GlobalKTable) return this.globalJoin(false, other, second as GlobalKeySelector<K, V>, third as GlobalJoiner<K, V>, options as Named & { value?: Serde<unknown> });
-    return this.streamJoin('inner', other, second as ValueJoiner<K, V | null, unknown, unknown>, third as JoinWindows, options as StreamJoinedOptions<K, V, unknown>);
+  join(other: KStream<K, unknown> | KTable<NonNullable<K>, unknown, null> | GlobalKTable<unknown, unknown>, second: unknown, third?: unknown, options?: unknown): KStream<K, unknown> {
+    return this.joinWith(false, other, second, third, options);
   }
 
   /**
@@ -256,6 +264,11 @@ export class KStream<K, V> {
    */
   leftJoin<VO, VR>(other: KStream<K, VO>, joiner: (value: V, otherValue: VO | null, key: K) => UserResult<VR>, windows: JoinWindows, options?: StreamJoinedOptions<K, V, VO>): KStream<K, VR>;
   /**
+   * As the table `join`, but a record whose key the table lacks (or whose key is null) is joined
+   * with null: every record with a value gives one result.
+   */
+  leftJoin<VT, VR, D extends null>(table: KTable<NonNullable<K>, VT, D>, joiner: (value: V, tableValue: VT | null, key: K) => UserResult<VR>, options?: JoinedOptions<K, V, VR>): KStream<K, VR>;
+  /**
    * As the global-table `join`, but a record whose lookup key is null, undefined or absent from the
    * table is joined with null (`joiner(value, null, key)`); a record with a null value still
    * produces nothing.
@@ -266,9 +279,15 @@ export class KStream<K, V> {
     joiner: (value: V, tableValue: GV | null, key: K) => UserResult<VR>,
     options?: Named & { value?: Serde<VR> },
   ): KStream<K, VR>;
-  leftJoin(other: KStream<K, unknown> | GlobalKTable<unknown, unknown>, second: unknown, third: unknown, options?: unknown): KStream<K, unknown> {
-    if (other instanceof GlobalKTable) return this.globalJoin(true, other, second as GlobalKeySelector<K, V>, third as GlobalJoiner<K, V>, options as Named & { value?: Serde<unknown> });
-    return this.streamJoin('left', other, second as ValueJoiner<K, V | null, unknown, unknown>, third as JoinWindows, options as StreamJoinedOptions<K, V, unknown>);
+  leftJoin(other: KStream<K, unknown> | KTable<NonNullable<K>, unknown, null> | GlobalKTable<unknown, unknown>, second: unknown, third?: unknown, options?: unknown): KStream<K, unknown> {
+    return this.joinWith(true, other, second, third, options);
+  }
+
+  /** The join the overloads of `join` / `leftJoin` name: with a stream (windowed), a global table, or a table. */
+  private joinWith(left: boolean, other: KStream<K, unknown> | KTable<NonNullable<K>, unknown, null> | GlobalKTable<unknown, unknown>, second: unknown, third: unknown, options: unknown): KStream<K, unknown> {
+    if (other instanceof KStream) return this.streamJoin(left ? 'left' : 'inner', other, second as ValueJoiner<K, V | null, unknown, unknown>, third as JoinWindows, options as StreamJoinedOptions<K, V, unknown>);
+    if (other instanceof GlobalKTable) return this.globalJoin(left, other, second as GlobalKeySelector<K, V>, third as GlobalJoiner<K, V>, options as Named & { value?: Serde<unknown> });
+    return streamTableJoin(this.ctx, this, other, second as (value: V, tableValue: unknown, key: K) => UserResult<unknown>, third as JoinedOptions<K, V, unknown> | undefined, left);
   }
 
   /** As the windowed `leftJoin`, for the records of both streams: one that joined nothing is emitted with null for the other side once its window closed. */

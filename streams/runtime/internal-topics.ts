@@ -73,7 +73,7 @@ export async function prepareTopics(admin: Admin, topology: Topology, applicatio
     const ready = pending.findIndex((s) => s.sourceTopics.every((t) => !t.internal || repartitionCount(t.name) !== undefined));
     if (ready < 0) throw new StreamsError(StreamsErrorCode.topicMismatch, 'the repartition topics of the topology depend on each other in a cycle');
     const subtopology = pending.splice(ready, 1)[0]!;
-    taskCounts.set(subtopology.id, coPartitionedCount(subtopology, (ref) => (ref.internal ? repartitionCount(ref.name)! : partitions.get(ref.name)!)));
+    taskCounts.set(subtopology.id, coPartitionedCount(subtopology, topicName, (ref) => (ref.internal ? repartitionCount(ref.name)! : partitions.get(ref.name)!)));
   }
 
   function repartitionCount(suffix: string): number | undefined {
@@ -146,17 +146,23 @@ function repartitionWriters(topology: Topology): Map<string, number[]> {
   return writers;
 }
 
-function coPartitionedCount(subtopology: Subtopology, countOf: (ref: TopicRef) => number): number {
-  const counts = subtopology.sourceTopics.map((ref) => [ref.name, countOf(ref)] as const);
-  const first = counts[0]![1];
-  const differing = counts.find(([, c]) => c !== first);
+/**
+ * Task `p` of a sub-topology reads partition `p` of each of its source topics (a join's two
+ * sides, a table and the stream looking it up), so they must have equal partition counts.
+ */
+function coPartitionedCount(subtopology: Subtopology, topicName: (ref: TopicRef) => string, countOf: (ref: TopicRef) => number): number {
+  const counts = subtopology.sourceTopics.map((ref) => [topicName(ref), countOf(ref)] as const);
+  const first = counts[0]!;
+  const differing = counts.find(([, c]) => c !== first[1]);
   if (differing !== undefined) {
     throw new StreamsError(
       StreamsErrorCode.topicMismatch,
-      `sub-topology ${subtopology.id} reads topics that must be co-partitioned but have different partition counts: ${counts.map(([n, c]) => `"${n}" ${c}`).join(', ')}`,
+      `topics "${first[0]}" (${first[1]} partitions) and "${differing[0]}" (${differing[1]} partitions) must be co-partitioned: sub-topology ${subtopology.id} reads them together (a join, or processors sharing a store) ` +
+        `(task p reads partition p of each; it reads ${counts.map(([n, c]) => `"${n}" ${c}`).join(', ')}); give them the same partition count, or repartition one side ` +
+        '(stream.repartition({ partitions }) before the join)',
     );
   }
-  return first;
+  return first[1];
 }
 
 async function describeExisting(admin: Admin, names: readonly string[]): Promise<Map<string, number>> {

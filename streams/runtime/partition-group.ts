@@ -58,6 +58,11 @@ export class PartitionGroup {
     return true;
   }
 
+  /** Whether the partition holds as much as it may (`add` said so, and it is not below the bound again). */
+  holdsTooMuch(topic: string, partition: number): boolean {
+    return this.queue(topic, partition).paused;
+  }
+
   /** The partitions `add` asked to pause that are below the bound again (the caller resumes them). */
   resumable(): TopicPartition[] {
     const out: TopicPartition[] = [];

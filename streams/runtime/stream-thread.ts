@@ -302,8 +302,11 @@ export class StreamThread {
     if (last !== undefined) this.metrics.task(task.id).lag = Math.max(0, batch.highWatermark - last.offset - 1);
     const group = this.groupOf(task);
     if (group !== undefined) {
-      if (group.add(batch.topic, batch.partition, records)) this.consumer.pause([{ topic: batch.topic, partition: batch.partition }]);
+      const full = group.add(batch.topic, batch.partition, records);
       await this.processBuffered(task, group);
+      // Paused only when its records stay buffered (the task waits for another input): a pause
+      // drops what the consumer fetched ahead, which it would otherwise fetch again.
+      if (full && group.holdsTooMuch(batch.topic, batch.partition)) this.consumer.pause([{ topic: batch.topic, partition: batch.partition }]);
       return;
     }
     for (let i = 0; i < records.length; i++) {

@@ -104,17 +104,19 @@ class TopicGraph {
  * Refused: a store whose processors a topic separates (one side writes what the other reads, so
  * they would be two sub-topologies and the store would live in both), a cycle through repartition
  * topics, a cycle of nodes, nodes without a source. Loops through user topics are allowed, as in
- * Kafka Streams (a retry topic the application reads back, say).
+ * Kafka Streams (a retry topic the application reads back, say), and so are `feedback` topics
+ * (a foreign-key join's responses), which both checks leave out.
  */
 export function splitSubtopologies(
   nodes: ReadonlyMap<string, TopologyNode>,
   stores: ReadonlyMap<string, StoreSpec>,
   childrenOf: (name: string) => readonly string[],
+  feedback: (ref: TopicRef) => boolean = () => false,
 ): Subtopology[] {
   const components = new Components(nodes.keys());
   for (const node of nodes.values()) if (node.kind !== 'source') for (const parent of node.parents) components.union(parent, node.name);
 
-  const byEdges = new TopicGraph(nodes.values(), (name) => components.find(name), () => true);
+  const byEdges = new TopicGraph(nodes.values(), (name) => components.find(name), (ref) => !feedback(ref));
   const firstUser = new Map<string, string>();
   for (const node of nodes.values()) {
     if (node.kind !== 'processor') continue;
@@ -139,7 +141,7 @@ export function splitSubtopologies(
   }
 
   const roots = new Set([...nodes.keys()].map((name) => components.find(name)));
-  const internal = new TopicGraph(nodes.values(), (name) => components.find(name), (ref) => ref.internal);
+  const internal = new TopicGraph(nodes.values(), (name) => components.find(name), (ref) => ref.internal && !feedback(ref));
   const cycle = internal.cycle(roots);
   if (cycle !== undefined) {
     throw new TopologyError(`the topology has a cycle through ${cycle.map(topicText).join(', then ')}, back to where it started: records would loop forever`);

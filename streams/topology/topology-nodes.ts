@@ -51,4 +51,10 @@ export type TopologyNode = SourceNode | ProcessorNode | SinkNode;
 export interface RepartitionTopicSpec {
   readonly name: string;
   readonly partitions: number | undefined;
+  /**
+   * Carries answers back to the sub-topology that sent the requests (a foreign-key join's response
+   * topic): it closes a cycle between sub-topologies that records never go round (an answer makes
+   * no new request), so the cycle and store-separation checks leave it out.
+   */
+  readonly feedback?: boolean;
 }

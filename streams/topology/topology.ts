@@ -89,7 +89,7 @@ export class Topology {
     for (const node of nodes.values()) {
       if (node.kind === 'sink' && this.children.has(node.name)) throw new TopologyError(`sink "${node.name}" cannot have children`);
     }
-    this.subtopologies = splitSubtopologies(nodes, stores, (name) => this.childrenOf(name));
+    this.subtopologies = splitSubtopologies(nodes, stores, (name) => this.childrenOf(name), (ref) => ref.internal && repartitionTopics.get(ref.name)?.feedback === true);
     this.copartitionGroups = this.subtopologies.filter((s) => s.sourceTopics.length > 1).map((s) => ({ subtopology: s.id, topics: s.sourceTopics }));
     for (const group of this.copartitionGroups) this.checkSetPartitions(group);
     this.internalTopics = this.listInternalTopics();
