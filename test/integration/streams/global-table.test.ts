@@ -7,48 +7,9 @@ import { Admin, Consumer, Producer, stringSerde, TcpTransport, type Transport } 
 import { AppState, StreamsApp, StreamsBuilder, StreamsError } from '../../../streams/mod.ts';
 import { KafkaListener } from '../../../broker/kafka/kafka-listener.ts';
 import { ApiKey } from '../../../sdk/protocol/mod.ts';
-import { type BrokerProcess, startBrokerProcess } from '../../helpers/broker-process.ts';
 import { DroppingProxy } from '../../helpers/dropping-proxy.ts';
 import { runGlobalTableScenario } from '../../runtime/global-table-scenario.ts';
-
-interface Setup {
-  readonly name: string;
-  open(): Promise<Transport>;
-  close(): Promise<void>;
-}
-
-function embeddedSetup(): Setup {
-  let broker: Broker | undefined;
-  let dataDir = '';
-  return {
-    name: 'the embedded broker',
-    async open() {
-      if (broker === undefined) {
-        dataDir = mkdtempSync(join(tmpdir(), 'rill-global-broker-'));
-        broker = await Broker.open({ config: { dataDir }, groups: { initialRebalanceDelayMs: 0 } });
-      }
-      return new EmbeddedTransport(broker);
-    },
-    async close() {
-      await broker?.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-function tcpSetup(): Setup {
-  let broker: BrokerProcess | undefined;
-  return {
-    name: 'TCP to a rill start process',
-    async open() {
-      broker ??= await startBrokerProcess();
-      return new TcpTransport({ bootstrapServers: [broker.bootstrap] });
-    },
-    async close() {
-      await broker?.dispose();
-    },
-  };
-}
+import { embeddedSetup, tcpSetup } from '../../helpers/streams-setups.ts';
 
 describe.each([embeddedSetup(), tcpSetup()])('GlobalKTable over $name', (setup) => {
   afterAll(() => setup.close());

@@ -2,51 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { Broker, EmbeddedTransport } from '../../../broker/mod.ts';
 import { murmur2Partitioner } from '../../../sdk/client/producer/partitioner.ts';
-import { Admin, Consumer, Producer, stringSerde, TcpTransport, type Transport } from '../../../sdk/mod.ts';
+import { Admin, Consumer, Producer, stringSerde, type Transport } from '../../../sdk/mod.ts';
 import { JoinWindows, StreamsApp, StreamsBuilder } from '../../../streams/mod.ts';
-import { type BrokerProcess, startBrokerProcess } from '../../helpers/broker-process.ts';
-
-/** One broker per setup (in this process, or a `rill start` process over TCP); each test has its own topics and application id. */
-interface Setup {
-  readonly name: string;
-  open(): Promise<Transport>;
-  close(): Promise<void>;
-}
-
-function embeddedSetup(): Setup {
-  let broker: Broker | undefined;
-  let dataDir = '';
-  return {
-    name: 'the embedded broker',
-    async open() {
-      if (broker === undefined) {
-        dataDir = mkdtempSync(join(tmpdir(), 'rill-join-broker-'));
-        broker = await Broker.open({ config: { dataDir }, groups: { initialRebalanceDelayMs: 0 } });
-      }
-      return new EmbeddedTransport(broker);
-    },
-    async close() {
-      await broker?.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-function tcpSetup(): Setup {
-  let broker: BrokerProcess | undefined;
-  return {
-    name: 'TCP to a rill start process',
-    async open() {
-      broker ??= await startBrokerProcess();
-      return new TcpTransport({ bootstrapServers: [broker.bootstrap] });
-    },
-    async close() {
-      await broker?.dispose();
-    },
-  };
-}
+import { embeddedSetup, tcpSetup } from '../../helpers/streams-setups.ts';
 
 /** Reads `topic` (read_committed, every partition) from the beginning until it holds `count` records. */
 async function readCommitted(transport: Transport, topic: string, count: number): Promise<string[]> {

@@ -1,56 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Broker, EmbeddedTransport } from '../../../broker/mod.ts';
-import { Admin, Consumer, longSerde, Producer, stringSerde, TcpTransport, type Transport } from '../../../sdk/mod.ts';
+import { describe, expect, it } from 'vitest';
+import { Admin, Consumer, longSerde, Producer, stringSerde, type Transport } from '../../../sdk/mod.ts';
 import { Effect } from 'effect';
 import { murmur2Partitioner } from '../../../sdk/client/producer/partitioner.ts';
 import { AppState, type KeyValueStore, type ProcessorContext, PunctuationType, StreamRecord, StreamsApp, StreamsBuilder, streamsApp, TimeWindows, timeWindowedSerde } from '../../../streams/mod.ts';
-import { type BrokerProcess, startBrokerProcess } from '../../helpers/broker-process.ts';
-
-/**
- * The same jobs against the broker in this process (EmbeddedTransport) and against a `rill start`
- * process over TCP: one broker per setup, each test with its own topics and application id.
- */
-interface Setup {
-  readonly name: string;
-  open(): Promise<Transport>;
-  close(): Promise<void>;
-}
-
-function embeddedSetup(): Setup {
-  let broker: Broker | undefined;
-  let dataDir = '';
-  return {
-    name: 'the embedded broker',
-    async open() {
-      if (broker === undefined) {
-        dataDir = mkdtempSync(join(tmpdir(), 'rill-streams-broker-'));
-        broker = await Broker.open({ config: { dataDir }, groups: { initialRebalanceDelayMs: 0 } });
-      }
-      return new EmbeddedTransport(broker);
-    },
-    async close() {
-      await broker?.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-function tcpSetup(): Setup {
-  let broker: BrokerProcess | undefined;
-  return {
-    name: 'TCP to a rill start process',
-    async open() {
-      broker ??= await startBrokerProcess();
-      return new TcpTransport({ bootstrapServers: [broker.bootstrap] });
-    },
-    async close() {
-      await broker?.dispose();
-    },
-  };
-}
+import { embeddedSetup, setupHooks, tcpSetup } from '../../helpers/streams-setups.ts';
 
 /** Reads `count` records of `topic` (read_committed) from the beginning. */
 async function readCommitted(transport: Transport, topic: string, count: number): Promise<[string, string][]> {
@@ -93,22 +49,7 @@ async function readAllCommitted(transport: Transport, topic: string): Promise<[s
 }
 
 describe.each([embeddedSetup(), tcpSetup()])('StreamsApp over $name', (setup) => {
-  const cleanup: (() => Promise<void> | void)[] = [];
-  afterEach(async () => {
-    for (const step of cleanup.splice(0).reverse()) await step();
-  });
-  afterAll(() => setup.close());
-  beforeAll(() => setup.open().then((t) => t.close()));
-
-  async function openSetup(): Promise<{ transport: Transport; stateDir: string }> {
-    const stateDir = mkdtempSync(join(tmpdir(), 'rill-streams-state-'));
-    const transport = await setup.open();
-    cleanup.push(async () => {
-      await transport.close();
-      rmSync(stateDir, { recursive: true, force: true });
-    });
-    return { transport, stateDir };
-  }
+  const { openSetup, cleanup } = setupHooks(setup);
 
   it('runs a stateless job exactly once: outputs and input offsets commit together', async () => {
     const { transport, stateDir } = await openSetup();

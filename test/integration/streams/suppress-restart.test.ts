@@ -1,55 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { Broker, EmbeddedTransport } from '../../../broker/mod.ts';
-import { Admin, Consumer, longSerde, Producer, stringSerde, TcpTransport, type Transport } from '../../../sdk/mod.ts';
+import { describe, expect, it } from 'vitest';
+import { Admin, Consumer, longSerde, Producer, stringSerde, type Transport } from '../../../sdk/mod.ts';
 import { AppState, BufferConfig, StreamsApp, StreamsBuilder, StreamsError, StreamsErrorCode, Suppressed, TimeWindows, timeWindowedSerde } from '../../../streams/mod.ts';
-import { type BrokerProcess, startBrokerProcess } from '../../helpers/broker-process.ts';
-
-/**
- * suppress(untilWindowCloses) in the real runtime under exactly-once: one final result per window
- * across a failure that aborts a transaction holding emitted finals, and a restart that restores
- * the suppression buffer; a full strict buffer stops the application with a typed error.
- */
-interface Setup {
-  readonly name: string;
-  open(): Promise<Transport>;
-  close(): Promise<void>;
-}
-
-function embeddedSetup(): Setup {
-  let broker: Broker | undefined;
-  let dataDir = '';
-  return {
-    name: 'the embedded broker',
-    async open() {
-      if (broker === undefined) {
-        dataDir = mkdtempSync(join(tmpdir(), 'rill-suppress-broker-'));
-        broker = await Broker.open({ config: { dataDir }, groups: { initialRebalanceDelayMs: 0 } });
-      }
-      return new EmbeddedTransport(broker);
-    },
-    async close() {
-      await broker?.close();
-      if (dataDir !== '') rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-function tcpSetup(): Setup {
-  let broker: BrokerProcess | undefined;
-  return {
-    name: 'TCP to a rill start process',
-    async open() {
-      broker ??= await startBrokerProcess();
-      return new TcpTransport({ bootstrapServers: [broker.bootstrap] });
-    },
-    async close() {
-      await broker?.dispose();
-    },
-  };
-}
+import { embeddedSetup, setupHooks, tcpSetup } from '../../helpers/streams-setups.ts';
 
 const SIZE_MS = 1_000;
 const PARTITIONS = 2;
@@ -77,21 +29,7 @@ async function readAll(transport: Transport): Promise<string[]> {
 }
 
 describe.each([embeddedSetup(), tcpSetup()])('suppress(untilWindowCloses) over $name', (setup) => {
-  const cleanup: (() => Promise<void> | void)[] = [];
-  afterEach(async () => {
-    for (const step of cleanup.splice(0).reverse()) await step();
-  });
-  afterAll(() => setup.close());
-
-  async function openSetup(): Promise<{ transport: Transport; stateDir: string }> {
-    const stateDir = mkdtempSync(join(tmpdir(), 'rill-suppress-state-'));
-    const transport = await setup.open();
-    cleanup.push(async () => {
-      await transport.close();
-      rmSync(stateDir, { recursive: true, force: true });
-    });
-    return { transport, stateDir };
-  }
+  const { openSetup, cleanup } = setupHooks(setup);
 
   /** Follows `finals` (read_committed) into `seen`: every final result as `key@start=count`, duplicates kept. */
   function follow(transport: Transport, seen: string[]): { until(count: number): Promise<void>; stop(): Promise<void> } {

@@ -1,51 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Broker, EmbeddedTransport } from '../../../broker/mod.ts';
-import { Admin, Consumer, jsonSerde, Producer, stringSerde, TcpTransport, type Transport } from '../../../sdk/mod.ts';
+import { describe, expect, it } from 'vitest';
+import { Admin, Consumer, jsonSerde, Producer, stringSerde, type Transport } from '../../../sdk/mod.ts';
 import { AppState, nullable, StreamsApp, StreamsBuilder, StreamsError } from '../../../streams/mod.ts';
-import { type BrokerProcess, startBrokerProcess } from '../../helpers/broker-process.ts';
-
-/** The broker in this process, and a `rill start` process over TCP (as in streams-app.test.ts). */
-interface Setup {
-  readonly name: string;
-  open(): Promise<Transport>;
-  close(): Promise<void>;
-}
-
-function embeddedSetup(): Setup {
-  let broker: Broker | undefined;
-  let dataDir = '';
-  return {
-    name: 'the embedded broker',
-    async open() {
-      if (broker === undefined) {
-        dataDir = mkdtempSync(join(tmpdir(), 'rill-joins-broker-'));
-        broker = await Broker.open({ config: { dataDir }, groups: { initialRebalanceDelayMs: 0 } });
-      }
-      return new EmbeddedTransport(broker);
-    },
-    async close() {
-      await broker?.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-function tcpSetup(): Setup {
-  let broker: BrokerProcess | undefined;
-  return {
-    name: 'TCP to a rill start process',
-    async open() {
-      broker ??= await startBrokerProcess();
-      return new TcpTransport({ bootstrapServers: [broker.bootstrap] });
-    },
-    async close() {
-      await broker?.dispose();
-    },
-  };
-}
+import { embeddedSetup, setupHooks, tcpSetup } from '../../helpers/streams-setups.ts';
 
 interface Order {
   product: string;
@@ -73,22 +30,7 @@ async function untilTable(transport: Transport, topic: string, expected: Readonl
 }
 
 describe.each([embeddedSetup(), tcpSetup()])('table joins over $name', (setup) => {
-  const cleanup: (() => Promise<void> | void)[] = [];
-  afterEach(async () => {
-    for (const step of cleanup.splice(0).reverse()) await step();
-  });
-  afterAll(() => setup.close());
-  beforeAll(() => setup.open().then((t) => t.close()));
-
-  async function openSetup(): Promise<{ transport: Transport; stateDir: string }> {
-    const stateDir = mkdtempSync(join(tmpdir(), 'rill-joins-state-'));
-    const transport = await setup.open();
-    cleanup.push(async () => {
-      await transport.close();
-      rmSync(stateDir, { recursive: true, force: true });
-    });
-    return { transport, stateDir };
-  }
+  const { openSetup, cleanup } = setupHooks(setup);
 
   it('joins orders with products by foreign key across tables with different partition counts, through its subscription topics, on key changes and deletes', async () => {
     const { transport, stateDir } = await openSetup();
