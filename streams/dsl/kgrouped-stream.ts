@@ -1,8 +1,7 @@
 import type { Serde } from '../../sdk/serde/serde.ts';
-import { longSerde } from '../../sdk/serde/basic-serdes.ts';
 import type { ProcessorSupplier } from '../topology/processor.ts';
-import { TopologyError } from '../topology/topology.ts';
 import { type AggregateStep, streamAggregateProcessor } from './aggregate-processor.ts';
+import { Aggregations } from './aggregations.ts';
 import type { DslContext } from './dsl-context.ts';
 import type { KStream } from './kstream.ts';
 import { alwaysSendsOldValues, KTable } from './ktable.ts';
@@ -13,7 +12,6 @@ import { SessionWindows } from './session-windows.ts';
 import { SlidingWindowedKStream } from './sliding-windowed-kstream.ts';
 import { SlidingWindows } from './sliding-windows.ts';
 import type { TimeWindows } from './time-windows.ts';
-import type { UserResult } from './user-result.ts';
 
 /**
  * How a stream is grouped (Kafka Streams' `Grouped`): the serdes of the repartition topic, when the
@@ -34,7 +32,7 @@ export interface GroupedOptions<K, V> {
  * with a null key or value are dropped before it), so each task sees every record of its keys;
  * later aggregations of the same grouped stream share it.
  */
-export class KGroupedStream<K, V> {
+export class KGroupedStream<K, V> extends Aggregations<K, V, K> {
   private repartitioned: KStream<K, V> | undefined;
 
   /** @internal */
@@ -42,34 +40,17 @@ export class KGroupedStream<K, V> {
     private readonly ctx: DslContext,
     private readonly stream: KStream<K, V>,
     private readonly grouped: GroupedOptions<K, V>,
-  ) {}
-
-  /** The number of records per key, a KTable of longs (`longSerde` unless `value` says otherwise). */
-  count(options?: MaterializedOptions<K, number>): KTable<K, number, never> {
-    const value = options?.value ?? longSerde;
-    return this.aggregateWith('count()', 'KSTREAM-AGGREGATE', (_key, _value, count: number | undefined) => (count ?? 0) + 1, { ...options, value });
+  ) {
+    super();
   }
 
-  /** Combines each key's values: the first value as it is, then `reducer(aggregate, value)` per record. */
-  reduce(reducer: (aggregate: V, value: V) => UserResult<V>, options?: MaterializedOptions<K, V>): KTable<K, V, never> {
-    const value = options?.value ?? this.grouped.value ?? this.stream.valueSerde;
-    if (value === undefined) throw new TopologyError(`reduce() needs a value serde for its store: the stream's value type changed since its last serde; pass { value: ... }`);
-    return this.aggregateWith('reduce()', 'KSTREAM-REDUCE', (_key, next: V, aggregate: V | undefined) => (aggregate === undefined ? next : reducer(aggregate, next)), { ...options, value });
+  protected readonly kind = '';
+
+  protected reduceValueSerde(): Serde<V> | undefined {
+    return this.grouped.value ?? this.stream.valueSerde;
   }
 
-  /**
-   * Folds each key's values into an aggregate of the type `value`'s serde declares: starting from
-   * `initializer()`, then `aggregator(key, value, aggregate)` per record.
-   */
-  aggregate<VA>(
-    initializer: () => NoInfer<VA>,
-    aggregator: (key: K, value: V, aggregate: NoInfer<VA>) => UserResult<NoInfer<VA>>,
-    options: MaterializedOptions<K, VA> & { value: Serde<VA> },
-  ): KTable<K, VA, never> {
-    return this.aggregateWith('aggregate()', 'KSTREAM-AGGREGATE', (key, next, aggregate: VA | undefined) => aggregator(key, next, aggregate === undefined ? initializer() : aggregate), options);
-  }
-
-  private aggregateWith<VA>(what: string, prefix: string, step: AggregateStep<K, V, VA>, options: MaterializedOptions<K, VA> & { value: Serde<VA> }): KTable<K, VA, never> {
+  protected aggregateWith<VA>(what: string, prefix: string, step: AggregateStep<K, V, VA>, options: MaterializedOptions<K, VA> & { value: Serde<VA> }): KTable<K, VA, never> {
     const storeName = this.ctx.name(options.name, `${prefix}-STATE-STORE`);
     const { key, input } = this.aggregationInput(what, storeName, options.key);
     const spec = tableStoreSpec(storeName, key, options.value, options);

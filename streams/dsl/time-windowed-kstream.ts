@@ -1,15 +1,13 @@
 import type { Serde } from '../../sdk/serde/serde.ts';
-import { longSerde } from '../../sdk/serde/basic-serdes.ts';
 import { timeWindowedSerde } from '../state/time-windowed-serde.ts';
 import type { Windowed } from '../state/windowed.ts';
 import type { ProcessorSupplier } from '../topology/processor.ts';
-import { TopologyError } from '../topology/topology.ts';
 import type { AggregateStep } from './aggregate-processor.ts';
+import { Aggregations } from './aggregations.ts';
 import type { DslContext } from './dsl-context.ts';
 import { alwaysSendsOldValues, KTable } from './ktable.ts';
 import { type MaterializedOptions, windowedTableStoreSpec } from './materialized.ts';
 import type { TimeWindows } from './time-windows.ts';
-import type { UserResult } from './user-result.ts';
 import { windowAggregateProcessor } from './window-aggregate-processor.ts';
 
 /** How a windowed aggregation finds its input: the grouped stream's node (repartitioned when the key changed) and its key serde. */
@@ -22,38 +20,24 @@ export type AggregationInput<K> = (what: string, storeName: string, key: Serde<K
  * `timeWindowedSerde(key, sizeMs)`, the layout Kafka Streams' TimeWindowedSerde reads, so
  * `toStream().to(topic)` needs no key serde.
  */
-export class TimeWindowedKStream<K, V> {
+export class TimeWindowedKStream<K, V> extends Aggregations<K, V, Windowed<K>> {
   /** @internal */
   constructor(
     private readonly ctx: DslContext,
     private readonly windows: TimeWindows,
     private readonly valueSerde: Serde<V> | undefined,
     private readonly aggregationInput: AggregationInput<K>,
-  ) {}
-
-  /** The number of records per key and window (`longSerde` unless `value` says otherwise). */
-  count(options?: MaterializedOptions<K, number>): KTable<Windowed<K>, number, never> {
-    const value = options?.value ?? longSerde;
-    return this.aggregateWith('count()', 'KSTREAM-AGGREGATE', (_key, _value, count: number | undefined) => (count ?? 0) + 1, { ...options, value });
+  ) {
+    super();
   }
 
-  /** Combines each key's values per window: the first value as it is, then `reducer(aggregate, value)` per record. */
-  reduce(reducer: (aggregate: V, value: V) => UserResult<V>, options?: MaterializedOptions<K, V>): KTable<Windowed<K>, V, never> {
-    const value = options?.value ?? this.valueSerde;
-    if (value === undefined) throw new TopologyError(`windowed reduce() needs a value serde for its store: the stream's value type changed since its last serde; pass { value: ... }`);
-    return this.aggregateWith('reduce()', 'KSTREAM-REDUCE', (_key, next: V, aggregate: V | undefined) => (aggregate === undefined ? next : reducer(aggregate, next)), { ...options, value });
+  protected readonly kind = 'windowed ';
+
+  protected reduceValueSerde(): Serde<V> | undefined {
+    return this.valueSerde;
   }
 
-  /** Folds each key's values per window, from `initializer()`, with `aggregator(key, value, aggregate)` per record. */
-  aggregate<VA>(
-    initializer: () => NoInfer<VA>,
-    aggregator: (key: K, value: V, aggregate: NoInfer<VA>) => UserResult<NoInfer<VA>>,
-    options: MaterializedOptions<K, VA> & { value: Serde<VA> },
-  ): KTable<Windowed<K>, VA, never> {
-    return this.aggregateWith('aggregate()', 'KSTREAM-AGGREGATE', (key, next, aggregate: VA | undefined) => aggregator(key, next, aggregate === undefined ? initializer() : aggregate), options);
-  }
-
-  private aggregateWith<VA>(what: string, prefix: string, step: AggregateStep<K, V, VA>, options: MaterializedOptions<K, VA> & { value: Serde<VA> }): KTable<Windowed<K>, VA, never> {
+  protected aggregateWith<VA>(what: string, prefix: string, step: AggregateStep<K, V, VA>, options: MaterializedOptions<K, VA> & { value: Serde<VA> }): KTable<Windowed<K>, VA, never> {
     const storeName = this.ctx.name(options.name, `${prefix}-STATE-STORE`);
     const { key, input } = this.aggregationInput(`windowed ${what}`, storeName, options.key);
     const spec = windowedTableStoreSpec(storeName, key, options.value, { windowSizeMs: this.windows.sizeMs, retentionMs: this.windows.retentionMs }, options);
