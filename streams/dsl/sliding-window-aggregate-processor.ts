@@ -1,6 +1,4 @@
-import type { FlushListenable } from '../state/key-value-store.ts';
 import type { ValueAndTimestamp } from '../state/value-and-timestamp.ts';
-import type { WindowStore } from '../state/window-store.ts';
 import { timeWindow, type Windowed } from '../state/windowed.ts';
 import type { ProcessorContext, ProcessorSupplier, ProcessResult } from '../topology/processor.ts';
 import { StreamRecord } from '../topology/stream-record.ts';
@@ -8,9 +6,7 @@ import type { AggregateStep } from './aggregate-processor.ts';
 import type { Change } from './change.ts';
 import type { SlidingWindows } from './sliding-windows.ts';
 import { withResult } from './user-result.ts';
-import { latestTimestamp } from './window-aggregate-processor.ts';
-
-type TimestampedWindowStore<K, V> = WindowStore<K, ValueAndTimestamp<V>> & FlushListenable<Windowed<K>, ValueAndTimestamp<V>> & { readonly observedStreamTimeMs?: number };
+import { latestTimestamp, openWindowAggregateStore, type TimestampedWindowStore } from './window-aggregate-processor.ts';
 
 /** The record's key's windows starting in [fromMs, toMs], by start, read before any write. */
 type WindowFetch<VA> = (fromMs: number, toMs: number) => [number, ValueAndTimestamp<VA>][];
@@ -67,14 +63,7 @@ export function slidingWindowAggregateProcessor<K, V, VA>(
     return {
       init: (context) => {
         ctx = context;
-        store = ctx.getStateStore<TimestampedWindowStore<K, VA>>(storeName);
-        if (!cached) return;
-        if (!store.setFlushListener(({ key, newValue, oldValue }) => {
-          if (newValue === undefined) throw new Error(`invariant: the sliding-window aggregation store "${storeName}" never deletes`);
-          ctx.forward(new StreamRecord<Windowed<K>, Change<VA>>(key, { newValue: newValue.value, oldValue: oldValue?.value }, newValue.timestamp));
-        })) {
-          throw new Error(`invariant: the cached store "${storeName}" has no flush listener`);
-        }
+        store = openWindowAggregateStore(ctx, storeName, cached);
       },
       process: (record) => {
         const { key, value, timestamp } = record;

@@ -9,7 +9,8 @@ import type { Change } from './change.ts';
 import type { TimeWindows } from './time-windows.ts';
 import { withResult } from './user-result.ts';
 
-type TimestampedWindowStore<K, V> = WindowStore<K, ValueAndTimestamp<V>> & FlushListenable<Windowed<K>, ValueAndTimestamp<V>>;
+/** A window aggregation's store: timestamped values, flushes to a listener, and (sliding windows) the store's observed stream time. */
+export type TimestampedWindowStore<K, V> = WindowStore<K, ValueAndTimestamp<V>> & FlushListenable<Windowed<K>, ValueAndTimestamp<V>> & { readonly observedStreamTimeMs?: number };
 
 /**
  * count / reduce / aggregate of a time-windowed stream (Kafka Streams' KStreamWindowAggregate):
@@ -38,14 +39,7 @@ export function windowAggregateProcessor<K, V, VA>(storeName: string, windows: T
     return {
       init: (context) => {
         ctx = context;
-        store = ctx.getStateStore<TimestampedWindowStore<K, VA>>(storeName);
-        if (!cached) return;
-        if (!store.setFlushListener(({ key, newValue, oldValue }) => {
-          if (newValue === undefined) throw new Error(`invariant: the windowed aggregation store "${storeName}" never deletes`);
-          ctx.forward(new StreamRecord<Windowed<K>, Change<VA>>(key, { newValue: newValue.value, oldValue: oldValue?.value }, newValue.timestamp));
-        })) {
-          throw new Error(`invariant: the cached store "${storeName}" has no flush listener`);
-        }
+        store = openWindowAggregateStore(ctx, storeName, cached);
       },
       process: (record) => {
         const { key, value, timestamp } = record;
@@ -76,6 +70,22 @@ export function windowAggregateProcessor<K, V, VA>(storeName: string, windows: T
       },
     };
   };
+}
+
+/**
+ * The store of a time or sliding window aggregation; with caching, its flushes go downstream as
+ * one change per window and commit, timestamped with the window's latest record.
+ */
+export function openWindowAggregateStore<K, VA>(ctx: ProcessorContext<Windowed<K>, Change<VA>>, storeName: string, cached: boolean): TimestampedWindowStore<K, VA> {
+  const store = ctx.getStateStore<TimestampedWindowStore<K, VA>>(storeName);
+  if (!cached) return store;
+  if (!store.setFlushListener(({ key, newValue, oldValue }) => {
+    if (newValue === undefined) throw new Error(`invariant: the window aggregation store "${storeName}" never deletes`);
+    ctx.forward(new StreamRecord<Windowed<K>, Change<VA>>(key, { newValue: newValue.value, oldValue: oldValue?.value }, newValue.timestamp));
+  })) {
+    throw new Error(`invariant: the cached store "${storeName}" has no flush listener`);
+  }
+  return store;
 }
 
 /** The largest timestamp among the store's live windows, -1 when it has none. */
