@@ -89,7 +89,7 @@ export function subscriptionReceiveProcessor<KO, K, VO>(
       init: (context) => {
         ctx = context;
         store = context.getStateStore(storeName);
-        getRight = rightGetter.init(context as ProcessorContext<unknown, unknown>);
+        getRight = rightGetter.init(context as ProcessorContext<unknown, unknown>, 'latest');
       },
       process: (record) => {
         const { instruction, hash, primaryKey, primaryPartition } = record.value;
@@ -165,7 +165,7 @@ export function responseJoinProcessor<K, V, VO, VR>(
     return {
       init: (context) => {
         ctx = context;
-        getLeft = leftGetter.init(context as ProcessorContext<unknown, unknown>);
+        getLeft = leftGetter.init(context as ProcessorContext<unknown, unknown>, 'latest');
       },
       process: (record) =>
         andThen(getLeft(record.key), (current) => {

@@ -110,7 +110,7 @@ export class KTable<K, V, Deleted extends null = null> {
       get storeNames() {
         return get().storeNames;
       },
-      init: (ctx) => get().init(ctx),
+      init: (ctx, view) => get().init(ctx, view),
     };
   }
 

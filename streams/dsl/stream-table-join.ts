@@ -76,7 +76,7 @@ function streamTableJoinProcessor<K, V, VT, VR>(
     return {
       init: (context) => {
         ctx = context;
-        get = getter.init(context as ProcessorContext<unknown, unknown>);
+        get = getter.init(context as ProcessorContext<unknown, unknown>, 'latest');
       },
       process: (record) => {
         const { key, value } = record;

@@ -107,7 +107,7 @@ function tableJoinSideProcessor<K, V, VO, VR>(
     return {
       init: (context) => {
         ctx = context;
-        getOther = otherGetter.init(context as ProcessorContext<unknown, unknown>);
+        getOther = otherGetter.init(context as ProcessorContext<unknown, unknown>, 'forwarded');
       },
       process: (record) => {
         const { key } = record;
@@ -139,9 +139,9 @@ function joinValueGetter<K, V, VO, VR>(
 ): TableValueGetterSupplier<K, VR> {
   return {
     storeNames: [...new Set([...left.storeNames, ...right.storeNames])],
-    init: (ctx) => {
-      const getLeft = left.init(ctx);
-      const getRight = right.init(ctx);
+    init: (ctx, view) => {
+      const getLeft = left.init(ctx, view);
+      const getRight = right.init(ctx, view);
       return (key) =>
         andThen(getLeft(key), (l) =>
           andThen(getRight(key), (r): Settling<ValueAndTimestamp<VR> | undefined> => {

@@ -32,6 +32,14 @@ export interface KeyValueStore<K, V> extends ReadOnlyKeyValueStore<K, V> {
   delete(key: K): V | undefined;
 }
 
+/**
+ * A store's value of a key as its writers' downstream has seen it: for a cached store, as of its
+ * last flush (writes since then are not forwarded yet), for an uncached one the current value.
+ */
+export interface ForwardedReadable<K, V> {
+  getForwarded(key: K): V | undefined;
+}
+
 /** What changed for one key between two commits, as a cached store reports it when it flushes. */
 export interface FlushedChange<K, V> {
   readonly key: K;

@@ -3,7 +3,7 @@ import { arraysOf } from './array-snapshot.ts';
 import { type BinaryCodec, binaryCodec } from './binary-codec.ts';
 import { type BinaryString, binaryOf, bytesOfBinary, prefixEnd } from './binary-string.ts';
 import { CommittedState } from './committed-state.ts';
-import type { FlushedChange, FlushListenable, KeyValueStore } from './key-value-store.ts';
+import type { FlushedChange, FlushListenable, ForwardedReadable, KeyValueStore } from './key-value-store.ts';
 import { cachedItems, committedEntries, mergeScan, type ScanBounds } from './merged-range.ts';
 import type { StoreEnvironment } from './open-task-store.ts';
 import type { KeyValueStoreSpec } from './store-spec.ts';
@@ -22,7 +22,7 @@ import { byBinaryKey, type CacheEntry, currentValue, WriteCache } from './write-
  *
  * `put(key, null | undefined)` deletes the key, as in Kafka Streams.
  */
-export class KeyValueTaskStore<K, V> implements KeyValueStore<K, V>, FlushListenable<K, V>, TaskStore {
+export class KeyValueTaskStore<K, V> implements KeyValueStore<K, V>, FlushListenable<K, V>, ForwardedReadable<K, V>, TaskStore {
   readonly name: string;
   private readonly keys: BinaryCodec<K>;
   private readonly values: BinaryCodec<V>;
@@ -62,6 +62,15 @@ export class KeyValueTaskStore<K, V> implements KeyValueStore<K, V>, FlushListen
     const entry = this.cache.get(binaryKey);
     if (entry !== undefined) return currentValue(entry, this.values);
     return this.committedValue(binaryKey);
+  }
+
+  /** As `ForwardedReadable`: a cached store's dirty writes left out, the commit's flushes and the committed state in. */
+  getForwarded(key: K): V | undefined {
+    if (!this.spec.cached) return this.get(key);
+    const binaryKey = this.keys.encode(key);
+    const flushed = this.cache.get(binaryKey)?.flushed;
+    if (flushed === undefined) return this.committedValue(binaryKey);
+    return flushed === null ? undefined : this.values.decode(flushed);
   }
 
   private committedValue(binaryKey: BinaryString): V | undefined {

@@ -181,7 +181,7 @@ describe('table joins against a brute-force model', () => {
         }
         task.close();
       }),
-      { numRuns: 150 },
+      { numRuns: 500 },
     );
   });
 });
