@@ -10,7 +10,7 @@ const RECORD_OVERHEAD_BYTES = 32;
 const encoder = new TextEncoder();
 // One encoder for all appends: `encode()` builds an Encoder (and its buffer) per call.
 const msgpack = new Encoder();
-const decoder = new TextDecoder();
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /**
  * A single-partition internal topic holding the HTTP layer's durable state (schemas, idempotency

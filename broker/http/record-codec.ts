@@ -32,7 +32,7 @@ export interface FieldError {
   message: string;
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 // Shared by all requests: a chunk is only ever filled forward, so views handed out stay valid, and
 // a chunk is freed once the requests holding views into it are done.
 const arena = new Utf8Arena();

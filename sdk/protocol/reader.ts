@@ -1,7 +1,8 @@
 import { type DecodeErrorName, ProtocolDecodeError } from './decode-error.ts';
 
 const MAX_STRING_BYTES = 0x7fff;
-const textDecoder = new TextDecoder();
+// Kafka strings are read as Java reads them: a leading U+FEFF is a character, not a byte-order mark to drop.
+const textDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const EMPTY_BYTES = new Uint8Array(0);
 

@@ -223,7 +223,8 @@ function readNullableBytes(c: ByteCursor, what: string): Uint8Array | null {
   return bytes;
 }
 
-const utf8Decoder = new TextDecoder();
+// A header key starting with U+FEFF keeps it (TextDecoder drops a leading BOM by default).
+const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 /** Shared by every record without headers; frozen, as records hand their headers out read-only. */
 const NO_HEADERS: readonly RecordHeader[] = Object.freeze([]);
 

@@ -3,7 +3,8 @@ import { readInt64BE, writeInt64BE } from './int64.ts';
 import type { Serde, TextSerde } from './serde.ts';
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a string starting with U+FEFF round-trips whole (TextDecoder drops a leading BOM by default).
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Bytes as they are, without copying. */
 export const bytesSerde: Serde<Uint8Array> = {
@@ -50,7 +51,9 @@ export function jsonSerde<T>(): TextSerde<T> {
     serialize: (value) => encoder.encode(JSON.stringify(value)),
     deserialize: (bytes) => {
       try {
-        return JSON.parse(stringSerde.deserialize(bytes)) as T;
+        const text = stringSerde.deserialize(bytes);
+        // A leading byte-order mark is not JSON; RFC 8259 lets a parser ignore it, as we do.
+        return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) as T;
       } catch (error) {
         throw new KafkaError('CORRUPT_MESSAGE', `record is not valid JSON: ${(error as Error).message}`, { cause: error });
       }

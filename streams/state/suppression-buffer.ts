@@ -34,7 +34,7 @@ const ENTRY_PREFIX = Uint8Array.of(ENTRY);
 const TIME_BYTES = 8;
 const NULL_LENGTH = -1;
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /**
  * A suppression's buffer over a key-value store of bytes, so it is changelogged, committed and

@@ -29,4 +29,9 @@ describe('text serdes', () => {
       expect((caught as Error).message).toMatch(/record is not valid JSON/);
     }
   });
+
+  it('keep a leading U+FEFF in a string (a character, as Java reads it), and parse JSON after a byte-order mark', () => {
+    for (const text of ['\uFEFF', '\uFEFFa', 'a\uFEFF']) expect(stringSerde.deserialize(stringSerde.serialize(text))).toBe(text);
+    expect(jsonSerde<{ a: number }>().deserialize(new TextEncoder().encode('\uFEFF{"a":1}'))).toEqual({ a: 1 });
+  });
 });
