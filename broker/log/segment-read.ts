@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { BatchOffset } from '../../sdk/record/batch-header.ts';
 import { batchSizeAt, int64At } from './batch-validation.ts';
 import type { FileSystem } from './file-system.ts';
@@ -14,6 +15,17 @@ export interface SegmentSource {
   endPosition: number;
   /** Where to start looking for `offset` (an index lookup): a batch start at or before it. */
   positionFor(offset: number): number;
+}
+
+/**
+ * A read buffer whose bytes are not zeroed first. A fetch's read allocates about a megabyte per
+ * partition, and a zeroed allocation of that size (`new Uint8Array`) costs page faults on fresh
+ * memory each time: reading into it was 15% of a stream job's time, where the same read into
+ * reused memory costs a tenth of that. Only bytes the read filled are ever handed out.
+ */
+function readBuffer(size: number): Uint8Array {
+  const bytes = Buffer.allocUnsafeSlow(size);
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, size);
 }
 
 function corruptRead(source: SegmentSource, position: number): Error {
@@ -36,13 +48,13 @@ export function readBatches(
   const { fs, fd, endPosition } = source;
   let pos = source.positionFor(offset);
   if (pos >= endPosition) return undefined;
-  let buffer = new Uint8Array(Math.min(endPosition - pos, maxBytes + slackBytes));
+  let buffer = readBuffer(Math.min(endPosition - pos, maxBytes + slackBytes));
   let dv = new DataView(buffer.buffer);
   let bufferStart = pos;
   let bufferEnd = pos + fs.readSync(fd, buffer, pos);
   const reload = (at: number, minBytes: number): void => {
     if (buffer.length < minBytes) {
-      buffer = new Uint8Array(minBytes);
+      buffer = readBuffer(minBytes);
       dv = new DataView(buffer.buffer);
     }
     bufferStart = at;

@@ -406,14 +406,21 @@ export class StreamThread {
     const tasks = this.tasks.running();
     try {
       await this.drainAndFlush(tasks);
-      await this.collector.flush();
+      // Drained, and no record is taken while this step runs: the positions are final.
       const offsets = tasks.flatMap((t) => t.committableOffsets());
       if (this.exactlyOnce) {
-        if (offsets.length > 0) await this.producer.sendOffsets(offsets, this.generation ?? this.consumer.groupMetadata());
+        // The offsets go into the transaction while its records are still being written, as Kafka's
+        // producer sends them: they count only if the transaction commits, and EndTxn goes out
+        // once both are done. Each waits for a durable write on the broker; one after the other,
+        // they stalled processing twice per commit.
+        const group = offsets.length > 0 ? (this.generation ?? this.consumer.groupMetadata()) : undefined;
+        await settleBoth(this.collector.flush(), group === undefined ? undefined : this.producer.sendOffsets(offsets, group));
         await this.producer.commitTransaction();
         this.inTransaction = false;
-      } else if (offsets.length > 0) {
-        await this.consumer.commit(offsets);
+      } else {
+        // At-least-once: offsets are committed only once every output they cover is written.
+        await this.collector.flush();
+        if (offsets.length > 0) await this.consumer.commit(offsets);
       }
     } catch (error) {
       await this.recover(error);
@@ -513,4 +520,11 @@ export class StreamThread {
     await this.tasks.restoresSettled();
     this.tasks.closeAll();
   }
+}
+
+/** Waits for both (neither left running behind a failure of the other), then throws the first failure. */
+async function settleBoth(first: Promise<void>, second: Promise<void> | undefined): Promise<void> {
+  const [a, b] = await Promise.allSettled([first, second]);
+  if (a.status === 'rejected') throw a.reason;
+  if (b.status === 'rejected') throw b.reason;
 }

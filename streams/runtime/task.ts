@@ -79,6 +79,8 @@ export class Task {
   private roomWaiters: (() => void)[] = [];
   /** Next offset to commit per input topic-partition (`topic\0partition`). */
   private readonly positions = new Map<string, { topic: string; partition: number; offset: number }>();
+  /** The entry of `positions` the last record moved (undefined after `positions` is cleared). */
+  private lastPosition: { readonly topic: string; readonly partition: number; offset: number } | undefined;
   private streamTime = -1;
   private committedStreamTime = -1;
   private readonly punctuations = new PunctuationQueue();
@@ -190,7 +192,7 @@ export class Task {
     if (!this.initialized) this.initialize();
     const source = this.sources.get(input.topic);
     if (source === undefined) throw new Error(`invariant: task ${this.id.subtopology}_${this.id.partition} reads no topic "${input.topic}"`);
-    this.positions.set(`${input.topic}\u0000${input.partition}`, { topic: input.topic, partition: input.partition, offset: input.offset + 1 });
+    this.advancePosition(input);
     if (input.timestamp > this.streamTime) this.streamTime = input.timestamp;
     const job = new Job(input.topic, input.partition, input.offset, input.timestamp, input.key, input.value, input.headers, this.onSettled);
     job.streamTimeMs = this.streamTime;
@@ -214,6 +216,25 @@ export class Task {
       }
     }
     this.run(job, source.runner, record);
+  }
+
+  /**
+   * Moves the input partition's next offset past `input`. Consecutive records almost always come
+   * from the same partition, so its entry is kept at hand and updated in place instead of a key
+   * string and an entry object per record (`committableOffsets` copies the entries).
+   */
+  private advancePosition(input: InputRecord): void {
+    let position = this.lastPosition;
+    if (position === undefined || position.topic !== input.topic || position.partition !== input.partition) {
+      const key = `${input.topic}\u0000${input.partition}`;
+      position = this.positions.get(key);
+      if (position === undefined) {
+        position = { topic: input.topic, partition: input.partition, offset: input.offset + 1 };
+        this.positions.set(key, position);
+      }
+      this.lastPosition = position;
+    }
+    position.offset = input.offset + 1;
   }
 
   private run(job: Job, runner: NodeRunner, record: StreamRecord<unknown, unknown>): void {
@@ -359,6 +380,7 @@ export class Task {
   commitFailed(): void {
     for (const store of this.stores.values()) store.abort();
     this.positions.clear();
+    this.lastPosition = undefined;
     this.streamTime = this.committedStreamTime;
     this.punctuations.rollback();
   }

@@ -8,13 +8,22 @@ export interface BinaryCodec<T> {
   decode(binary: BinaryString): T;
 }
 
+/** Where a serde keeps a binary codec of its own, giving the same binary strings as its bytes would, with fewer copies. */
+export const BINARY_CODEC: unique symbol = Symbol('rill.binaryCodec');
+
+export interface WithBinaryCodec<T> {
+  readonly [BINARY_CODEC]: BinaryCodec<T>;
+}
+
 /**
- * The codec of `serde`. A text serde (strings, JSON) goes through its text form, which for ASCII
+ * The codec of `serde`: its own (BINARY_CODEC) when it has one. A text serde (strings, JSON) goes through its text form, which for ASCII
  * text is its own binary string (UTF-8 bytes of ASCII are the char codes): no TextEncoder or
  * TextDecoder, no intermediate Uint8Array. A store encodes on every get and put and decodes on
  * every read of committed state, so this is most of what a read or write costs it.
  */
 export function binaryCodec<T>(serde: Serde<T>): BinaryCodec<T> {
+  const own = (serde as Partial<WithBinaryCodec<T>>)[BINARY_CODEC];
+  if (own !== undefined) return own;
   if (isTextSerde(serde)) {
     return {
       encode: (value) => binaryOfText(serde.toText(value)),

@@ -164,6 +164,16 @@ export class TransactionManager {
   async sendOffsets(offsets: readonly OffsetToCommit[], group: ConsumerGroupMetadata): Promise<void> {
     this.assertUsable();
     if (this.state !== TxnState.inTransaction) throw new KafkaError('INVALID_TXN_STATE', `sendOffsets needs an open transaction, not ${this.state}`);
+    // In line with AddPartitionsToTxn: the coordinator refuses a change to a transaction while
+    // another is in flight (CONCURRENT_TRANSACTIONS, then a retry after a backoff), and offsets may
+    // be sent while the transaction's batches are still being written.
+    const sent = this.pendingAdd.catch(() => undefined).then(() => this.offsetsToTxn(offsets, group));
+    this.pendingAdd = sent;
+    await sent;
+  }
+
+  /** AddOffsetsToTxn at the transaction coordinator, then TxnOffsetCommit at the group's. */
+  private async offsetsToTxn(offsets: readonly OffsetToCommit[], group: ConsumerGroupMetadata): Promise<void> {
     const transport = this.metadata.transport;
     const ids = { transactionalId: this.transactionalId!, producerId: BigInt(this.identity.producerId), producerEpoch: this.identity.producerEpoch };
     await retrying(async () => {
