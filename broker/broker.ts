@@ -15,7 +15,7 @@ import { FetchParking } from './fetch/fetch-parking.ts';
 import { readPartitions } from './fetch/read-partitions.ts';
 import type { FetchPartitionResult, FetchRequest } from './fetch/fetch-types.ts';
 import { offsetForTimestamp, offsetOfMaxTimestamp, type ListOffsetsResult, ListOffsetsTimestamp } from './list-offsets.ts';
-import { describeTopicConfig, isCompacted, isDeletedByRetention, resolveTopicConfig, type TopicConfig } from './topic/topic-config.ts';
+import { describeTopicConfig, effectiveTimestampBounds, isCompacted, isDeletedByRetention, resolveTopicConfig, type TopicConfig } from './topic/topic-config.ts';
 import type { CreateTopicOptions, TopicDescription } from './topic/topic-description.ts';
 import { isInternalTopic, validateTopicName } from './topic/topic-name.ts';
 import { loadTopicMetadata, saveTopicMetadata, type TopicRecord } from './topic/topic-metadata-store.ts';
@@ -52,6 +52,7 @@ const LOG_START_CHECKPOINT_FILE = 'log-start-offset-checkpoint';
 const PARTITION_DIR = /^.+-\d+$/;
 
 function toLogConfig(config: TopicConfig): LogConfig {
+  const bounds = effectiveTimestampBounds(config);
   return {
     segmentBytes: config.segmentBytes,
     segmentMs: config.segmentMs,
@@ -66,6 +67,10 @@ function toLogConfig(config: TopicConfig): LogConfig {
     minCompactionLagMs: config.minCompactionLagMs,
     maxCompactionLagMs: config.maxCompactionLagMs,
     minCleanableDirtyRatio: config.minCleanableDirtyRatio,
+    messageTimestampType: config.messageTimestampType,
+    messageTimestampBeforeMaxMs: bounds.beforeMaxMs,
+    messageTimestampAfterMaxMs: bounds.afterMaxMs,
+    minInsyncReplicas: config.minInsyncReplicas,
   };
 }
 

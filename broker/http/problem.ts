@@ -66,6 +66,7 @@ const kafkaErrorKinds: Readonly<Record<string, ProblemTypeName>> = {
   GROUP_ID_NOT_FOUND: 'notFound',
   TOPIC_ALREADY_EXISTS: 'conflict',
   MESSAGE_TOO_LARGE: 'payloadTooLarge',
+  INVALID_TIMESTAMP: 'validation',
   RECORD_LIST_TOO_LARGE: 'payloadTooLarge',
   INVALID_TOPIC_EXCEPTION: 'badRequest',
   INVALID_PARTITIONS: 'badRequest',

@@ -1,3 +1,5 @@
+import { MessageTimestampType, type MessageTimestampTypeValue } from './message-timestamps.ts';
+
 /** Per-partition log settings; Kafka's topic configs of the same meaning, in Kafka's units. */
 export interface LogConfig {
   /** `segment.bytes`: roll when the next append would make the active segment larger. */
@@ -26,6 +28,17 @@ export interface LogConfig {
   maxCompactionLagMs: number;
   /** `min.cleanable.dirty.ratio`: the dirty share of the log above which it is cleaned. */
   minCleanableDirtyRatio: number;
+  /** `message.timestamp.type`: LogAppendTime stamps every produced batch with the broker's clock. */
+  messageTimestampType: MessageTimestampTypeValue;
+  /** `message.timestamp.before.max.ms` (or the deprecated `difference.max.ms`): how old a CreateTime timestamp may be; MAX_SAFE_INTEGER unbounded. */
+  messageTimestampBeforeMaxMs: number;
+  /** `message.timestamp.after.max.ms` (or the deprecated `difference.max.ms`): how far in the future a CreateTime timestamp may be; MAX_SAFE_INTEGER unbounded. */
+  messageTimestampAfterMaxMs: number;
+  /**
+   * `min.insync.replicas`: a partition has one replica, always in sync, so a topic asking for more
+   * refuses acks=all produce with NOT_ENOUGH_REPLICAS, as a Kafka cluster with one live replica does.
+   */
+  minInsyncReplicas: number;
 }
 
 export const defaultLogConfig: LogConfig = {
@@ -42,6 +55,10 @@ export const defaultLogConfig: LogConfig = {
   minCompactionLagMs: 0,
   maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
   minCleanableDirtyRatio: 0.5,
+  messageTimestampType: MessageTimestampType.createTime,
+  messageTimestampBeforeMaxMs: Number.MAX_SAFE_INTEGER,
+  messageTimestampAfterMaxMs: Number.MAX_SAFE_INTEGER,
+  minInsyncReplicas: 1,
 };
 
 /**

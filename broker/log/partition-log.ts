@@ -6,6 +6,7 @@ import { batchSizeAt, int64At, setInt64At, validateBatches } from './batch-valid
 import type { Clock } from './clock.ts';
 import type { FileSystem } from './file-system.ts';
 import { type LogConfig, maxSegmentAgeMs } from './log-config.ts';
+import { assertTimestampsInBounds, MessageTimestampType, stampLogAppendTime } from './message-timestamps.ts';
 import { recoverLog } from './log-recovery.ts';
 import { commitSwap, finishSwap, removeCleaned, CLEANED_SUFFIX, SwapError } from './cleaner/segment-swap.ts';
 import { SealedHandles } from './sealed-handles.ts';
@@ -250,6 +251,7 @@ export class PartitionLog {
     try {
       this.assertUsable();
       validateBatches(batches, this.config.maxMessageBytes, this.topicPartition);
+      if (origin === AppendOrigin.client) this.assertClientAppendAllowed(batches, acks);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -271,8 +273,10 @@ export class PartitionLog {
         return Promise.reject(error);
       }
     }
+    const logAppendTimeMs = origin === AppendOrigin.client && this.config.messageTimestampType === MessageTimestampType.logAppendTime ? this.clock.nowMs() : -1;
     let segment = this.active;
     try {
+      if (logAppendTimeMs >= 0) stampLogAppendTime(batches, logAppendTimeMs);
       if (this.shouldRoll(segment, batches.length, nextOffset - 1)) segment = this.roll();
       for (let pos = 0, offset = baseOffset; pos < batches.length; pos += batchSizeAt(dv, pos)) {
         setInt64At(dv, pos + BatchOffset.baseOffset, offset);
@@ -295,7 +299,7 @@ export class PartitionLog {
       }
     }
     if (segment.firstAppendMs < 0) segment.firstAppendMs = this.clock.nowMs();
-    const result: AppendResult = { baseOffset, lastOffset: nextOffset - 1, logAppendTimeMs: -1, logStartOffset: this.logStartOffset };
+    const result: AppendResult = { baseOffset, lastOffset: nextOffset - 1, logAppendTimeMs, logStartOffset: this.logStartOffset };
     if (acks !== Acks.all) {
       this.startCommit();
       return Promise.resolve(result);
@@ -303,6 +307,24 @@ export class PartitionLog {
     const done = this.waitFor(nextOffset).then(() => result);
     this.startCommit();
     return done;
+  }
+
+  /** A producer's append against the topic's min.insync.replicas and CreateTime timestamp bounds. */
+  private assertClientAppendAllowed(batches: Uint8Array, acks: AcksValue): void {
+    if (acks === Acks.all && this.config.minInsyncReplicas > 1) {
+      throw new KafkaError(
+        'NOT_ENOUGH_REPLICAS',
+        `${this.topicPartition} has 1 in-sync replica, fewer than its min.insync.replicas ${this.config.minInsyncReplicas}: acks=all cannot be satisfied (acks=1 or 0 can)`,
+      );
+    }
+    if (this.config.messageTimestampType === MessageTimestampType.createTime) {
+      assertTimestampsInBounds(
+        batches,
+        { beforeMaxMs: this.config.messageTimestampBeforeMaxMs, afterMaxMs: this.config.messageTimestampAfterMaxMs },
+        this.clock.nowMs(),
+        this.topicPartition,
+      );
+    }
   }
 
   /** A retry of a batch already in the log: its original offsets, once they are as durable as `acks` asks. */

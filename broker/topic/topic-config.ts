@@ -1,4 +1,5 @@
 import { KafkaError } from '../../sdk/protocol/kafka-error.ts';
+import { MessageTimestampType, type MessageTimestampTypeValue } from '../log/message-timestamps.ts';
 
 /**
  * Per-topic configuration under Kafka's own config names. Values arrive as strings (that is how
@@ -43,10 +44,27 @@ export interface TopicConfig {
   maxCompactionLagMs: number;
   /** `min.cleanable.dirty.ratio`: the share of uncleaned bytes at which the cleaner takes the log. */
   minCleanableDirtyRatio: number;
+  /** `message.timestamp.type`: CreateTime keeps the producer's timestamps, LogAppendTime stamps batches with the broker's clock. */
+  messageTimestampType: MessageTimestampTypeValue;
+  /** `message.timestamp.difference.max.ms` (deprecated by Kafka 3.6): both bounds below, where they are unbounded. */
+  messageTimestampDifferenceMaxMs: number;
+  /** `message.timestamp.before.max.ms`: how far in the past a CreateTime timestamp may lie. */
+  messageTimestampBeforeMaxMs: number;
+  /** `message.timestamp.after.max.ms`: how far in the future a CreateTime timestamp may lie. */
+  messageTimestampAfterMaxMs: number;
+  /** `min.insync.replicas`: above 1, acks=all produce is refused (a partition has one replica). */
+  minInsyncReplicas: number;
+  /**
+   * `flush.messages` and `flush.ms`: how many records or how long may pass before an fsync. Held and
+   * described; any value is met, since the log syncs every append in its next group commit (and
+   * before answering acks=all), more often than either asks.
+   */
+  flushMessages: number;
+  flushMs: number;
 }
 
 interface NumericDefinition {
-  key: Exclude<keyof TopicConfig, 'cleanupPolicy' | 'compressionType'>;
+  key: Exclude<keyof TopicConfig, 'cleanupPolicy' | 'compressionType' | 'messageTimestampType'>;
   defaultValue: number;
   min: number;
   max: number;
@@ -80,16 +98,29 @@ const numeric: Readonly<Record<string, NumericDefinition>> = {
     longMaxMeansNever: true,
   },
   'min.cleanable.dirty.ratio': { key: 'minCleanableDirtyRatio', defaultValue: 0.5, min: 0, max: 1, decimal: true },
+  'message.timestamp.difference.max.ms': longMaxDefault('messageTimestampDifferenceMaxMs', 0),
+  'message.timestamp.before.max.ms': longMaxDefault('messageTimestampBeforeMaxMs', 0),
+  'message.timestamp.after.max.ms': longMaxDefault('messageTimestampAfterMaxMs', 0),
+  'min.insync.replicas': { key: 'minInsyncReplicas', defaultValue: 1, min: 1, max: INT32_MAX },
+  'flush.messages': longMaxDefault('flushMessages', 1),
+  'flush.ms': longMaxDefault('flushMs', 0),
 };
+
+/** A long config whose default, Long.MAX_VALUE, means unbounded. */
+function longMaxDefault(key: NumericDefinition['key'], min: number): NumericDefinition {
+  return { key, defaultValue: Number.MAX_SAFE_INTEGER, min, max: Number.MAX_SAFE_INTEGER, longMaxMeansNever: true };
+}
 
 const CLEANUP_POLICY = 'cleanup.policy';
 const COMPRESSION_TYPE = 'compression.type';
+const MESSAGE_TIMESTAMP_TYPE = 'message.timestamp.type';
 
-export const TOPIC_CONFIG_NAMES: readonly string[] = [CLEANUP_POLICY, COMPRESSION_TYPE, ...Object.keys(numeric)];
+export const TOPIC_CONFIG_NAMES: readonly string[] = [CLEANUP_POLICY, COMPRESSION_TYPE, MESSAGE_TIMESTAMP_TYPE, ...Object.keys(numeric)];
 
 export const defaultTopicConfig: Readonly<TopicConfig> = Object.freeze({
   cleanupPolicy: CleanupPolicy.delete,
   compressionType: TopicCompressionType.producer,
+  messageTimestampType: MessageTimestampType.createTime,
   ...Object.fromEntries(Object.values(numeric).map((d) => [d.key, d.defaultValue])),
 } as TopicConfig);
 
@@ -114,6 +145,12 @@ function parseCompressionType(value: string): TopicCompressionTypeValue {
   const trimmed = value.trim().toLowerCase();
   for (const type of Object.values(TopicCompressionType)) if (type === trimmed) return type;
   throw new KafkaError('INVALID_CONFIG', `compression.type must be one of ${Object.values(TopicCompressionType).join(', ')}, got "${value}"`);
+}
+
+function parseMessageTimestampType(value: string): MessageTimestampTypeValue {
+  const trimmed = value.trim();
+  for (const type of Object.values(MessageTimestampType)) if (type === trimmed) return type;
+  throw new KafkaError('INVALID_CONFIG', `message.timestamp.type must be "CreateTime" or "LogAppendTime", got "${value}"`);
 }
 
 function parseNumeric(name: string, definition: NumericDefinition, value: string): number {
@@ -154,6 +191,10 @@ export function resolveTopicConfig(
       config.compressionType = parseCompressionType(value);
       continue;
     }
+    if (name === MESSAGE_TIMESTAMP_TYPE) {
+      config.messageTimestampType = parseMessageTimestampType(value);
+      continue;
+    }
     const definition = numeric[name];
     if (definition === undefined) {
       throw new KafkaError('INVALID_CONFIG', `unknown topic config "${name}"; known: ${TOPIC_CONFIG_NAMES.join(', ')}`);
@@ -177,7 +218,23 @@ export function describeTopicConfig(
   const config = resolveTopicConfig(overrides, base);
   return TOPIC_CONFIG_NAMES.map((name) => {
     const definition = numeric[name];
-    const value = name === CLEANUP_POLICY ? config.cleanupPolicy : name === COMPRESSION_TYPE ? config.compressionType : formatNumeric(definition!, config[definition!.key]);
+    const value =
+      name === CLEANUP_POLICY
+        ? config.cleanupPolicy
+        : name === COMPRESSION_TYPE
+          ? config.compressionType
+          : name === MESSAGE_TIMESTAMP_TYPE
+            ? config.messageTimestampType
+            : formatNumeric(definition!, config[definition!.key]);
     return { name, value, isDefault: !(name in overrides) };
   });
+}
+
+/**
+ * The CreateTime bounds a topic enforces: `message.timestamp.before.max.ms` and `after.max.ms`, each
+ * falling back to the deprecated `difference.max.ms` while left unbounded (Kafka 3.6's rule).
+ */
+export function effectiveTimestampBounds(config: Readonly<TopicConfig>): { beforeMaxMs: number; afterMaxMs: number } {
+  const fallback = (bound: number): number => (bound < Number.MAX_SAFE_INTEGER ? bound : config.messageTimestampDifferenceMaxMs);
+  return { beforeMaxMs: fallback(config.messageTimestampBeforeMaxMs), afterMaxMs: fallback(config.messageTimestampAfterMaxMs) };
 }

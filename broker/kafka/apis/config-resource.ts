@@ -93,6 +93,41 @@ export const TOPIC_CONFIG_INFO: Readonly<Record<string, TopicConfigInfo>> = {
     brokerSynonym: 'log.cleaner.min.cleanable.ratio',
     documentation: 'The share of the log not yet compacted at which the cleaner compacts it.',
   },
+  'message.timestamp.type': {
+    type: ConfigType.string,
+    brokerSynonym: 'log.message.timestamp.type',
+    documentation: 'CreateTime keeps the timestamps producers set; LogAppendTime stamps every produced batch with the broker\'s clock.',
+  },
+  'message.timestamp.difference.max.ms': {
+    type: ConfigType.long,
+    brokerSynonym: 'log.message.timestamp.difference.max.ms',
+    documentation: 'Deprecated: the bound for both message.timestamp.before.max.ms and message.timestamp.after.max.ms where those are unbounded.',
+  },
+  'message.timestamp.before.max.ms': {
+    type: ConfigType.long,
+    brokerSynonym: 'log.message.timestamp.before.max.ms',
+    documentation: 'With CreateTime, how far before the broker\'s clock a record timestamp may lie; older records are refused with INVALID_TIMESTAMP.',
+  },
+  'message.timestamp.after.max.ms': {
+    type: ConfigType.long,
+    brokerSynonym: 'log.message.timestamp.after.max.ms',
+    documentation: 'With CreateTime, how far after the broker\'s clock a record timestamp may lie; later records are refused with INVALID_TIMESTAMP.',
+  },
+  'min.insync.replicas': {
+    type: ConfigType.int,
+    brokerSynonym: 'min.insync.replicas',
+    documentation: 'Replicas that must hold a record before acks=all answers; a partition here has one replica, so above 1 acks=all produce fails with NOT_ENOUGH_REPLICAS.',
+  },
+  'flush.messages': {
+    type: ConfigType.long,
+    brokerSynonym: 'log.flush.interval.messages',
+    documentation: 'Records between two fsyncs at most. Always met: every append is synced in the next group commit.',
+  },
+  'flush.ms': {
+    type: ConfigType.long,
+    brokerSynonym: 'log.flush.interval.ms',
+    documentation: 'Time between two fsyncs at most. Always met: every append is synced in the next group commit.',
+  },
 };
 
 /** Configs whose value is a comma-separated list, the only ones APPEND and SUBTRACT apply to. */

@@ -16,6 +16,16 @@ function endOffsets(topic = 'orders'): number[] {
 }
 
 describe('POST /v1/topics/{topic}/records', () => {
+  it('answers 422 for a record timestamp outside the topic\'s message.timestamp bounds, appending none of the request', async () => {
+    t = await openTestApp();
+    const created = await t.request('/v1/topics', { json: { name: 'bounded', partitions: 1, config: { 'message.timestamp.after.max.ms': '60000' } } });
+    expect(created.status).toBe(201);
+    const response = await t.request('/v1/topics/bounded/records', { json: { records: [{ value: 1 }, { value: 2, timestamp: Date.now() + 3_600_000 }] } });
+    const problem = await problemOf(response);
+    expect([problem.status, problem.detail]).toEqual([422, expect.stringMatching(/out of range.*message\.timestamp\.after\.max\.ms 60000/)]);
+    expect(endOffsets('bounded')).toEqual([0]);
+  });
+
   it('appends JSON records and returns partition and offset per record, in request order', async () => {
     await setup();
     const response = await t.request('/v1/topics/orders/records', {
