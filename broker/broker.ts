@@ -13,6 +13,7 @@ import { DirectoryLock } from '../sdk/platform/directory-lock.ts';
 import { loadMetaProperties } from './meta-properties.ts';
 import { FetchParking } from './fetch/fetch-parking.ts';
 import { readPartitions } from './fetch/read-partitions.ts';
+import { defaultFetchSessionCacheOptions, FetchSessionCache } from './fetch/fetch-session-cache.ts';
 import type { FetchPartitionResult, FetchRequest } from './fetch/fetch-types.ts';
 import { offsetForTimestamp, offsetOfMaxTimestamp, type ListOffsetsResult, ListOffsetsTimestamp } from './list-offsets.ts';
 import { describeTopicConfig, effectiveTimestampBounds, isCompacted, isDeletedByRetention, resolveTopicConfig, type TopicConfig } from './topic/topic-config.ts';
@@ -90,6 +91,8 @@ export class Broker {
   /** Checkpoint files are replaced through one temp file each, so their writes never overlap. */
   private readonly checkpointWrites = new SerialQueue();
   private readonly parking: FetchParking;
+  /** Kafka fetch sessions (KIP-227): the broker's, so a consumer that reconnects keeps its session. */
+  readonly fetchSessions: FetchSessionCache;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private closed = false;
   private identity = { clusterId: '', nodeId: 0 };
@@ -121,6 +124,7 @@ export class Broker {
   ) {
     this.config = config;
     this.parking = new FetchParking(config.maxParkedFetches);
+    this.fetchSessions = new FetchSessionCache(defaultFetchSessionCacheOptions, () => clock.nowMs());
     this.logCleaner = new LogCleaner({
       fs,
       clock,

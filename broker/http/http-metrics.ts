@@ -37,6 +37,8 @@ export function createHttpMetrics(broker: Broker) {
     cleanerLastPassBytesWritten: registry.gauge('rill_cleaner_last_pass_written_bytes', 'Bytes the last cleaning pass over a partition wrote.'),
     cleanerLastPassRecordsRemoved: registry.gauge('rill_cleaner_last_pass_removed_records', 'Records the last cleaning pass over a partition removed.'),
     cleanerLastPassBufferUtilization: registry.gauge('rill_cleaner_last_pass_buffer_utilization', 'Share of the offset map the last cleaning pass over a partition used.'),
+    fetchSessions: registry.gauge('rill_fetch_sessions', 'Kafka fetch sessions (KIP-227) the broker holds.'),
+    fetchSessionEvictions: registry.counter('rill_fetch_session_evictions_total', 'Fetch sessions evicted to make room for new ones since the broker started.'),
     transactionsBegun: registry.counter('rill_transactions_begun_total', 'Transactions begun (their first AddPartitionsToTxn or AddOffsetsToTxn) since the broker started.'),
     transactionsCommitted: registry.counter('rill_transactions_committed_total', 'Transactions committed (markers written) since the broker started.'),
     transactionsAborted: registry.counter('rill_transactions_aborted_total', 'Transactions aborted since the broker started, timed-out ones included.'),
@@ -84,6 +86,8 @@ export function createHttpMetrics(broker: Broker) {
         metrics.cleanerLastPassBufferUtilization.set(labels, last.bufferUtilization);
       }
     }
+    metrics.fetchSessions.set({}, broker.fetchSessions.size);
+    metrics.fetchSessionEvictions.setTotal({}, broker.fetchSessions.evictions);
     const txns = broker.transactions.stats;
     metrics.transactionsBegun.setTotal({}, txns.begun);
     metrics.transactionsCommitted.setTotal({}, txns.committed);

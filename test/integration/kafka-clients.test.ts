@@ -82,5 +82,8 @@ describe('Kafka clients against the broker process', () => {
     expect(exit.code, exit.stderr).toBe(0);
     const report = JSON.parse(exit.stdout.trim().split('\n').at(-1)!) as { byPartition: Record<string, string[]> };
     expect([0, 1, 2].map((p) => report.byPartition[p])).toEqual(expected);
+    // @platformatic/kafka opens a fetch session (KIP-227) when the broker offers one; kafkajs never does.
+    const metrics = await (await fetch(`${broker.httpUrl}/metrics`)).text();
+    expect(Number(/^rill_fetch_sessions (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
   });
 });
