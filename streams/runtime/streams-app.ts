@@ -224,6 +224,10 @@ export class StreamsApp {
     return this.metricsCounters.toPrometheus();
   }
 
+  get applicationId(): string {
+    return this.config.applicationId;
+  }
+
   /** The `host:port` this process advertises for interactive queries (`applicationServer`), if any. */
   get endpoint(): string | undefined {
     return this.applicationServer;
