@@ -102,17 +102,22 @@ async function pollWhile(base: string, stop: Promise<unknown>): Promise<number[]
  * read when the request is dispatched, so the probes see REBALANCING for certain): a plain query
  * and a `stale=true` one of a key it holds.
  */
-function probeRebalance(app: StreamsApp, ownKey: number): Promise<[Response, Response]> {
+function probeRebalance(app: StreamsApp, ownKey: number): Promise<Response[]> {
   const handler = createAppServer(app);
   return new Promise((resolve) => {
     const off = app.onStateChange((state) => {
       if (state !== AppState.rebalancing) return;
       off();
-      const plain = handler.fetch(new Request(`http://probe${userPath(ownKey)}`));
-      const stale = handler.fetch(new Request(`http://probe${userPath(ownKey)}?stale=true`));
-      void Promise.all([plain, stale]).then(resolve);
+      const paths = [userPath(ownKey), `${userPath(ownKey)}?stale=true`, '/health', '/metrics'];
+      void Promise.all(paths.map((path) => handler.fetch(new Request(`http://probe${path}`)))).then(resolve);
     });
   });
+}
+
+/** /health and /metrics taken mid-rebalance: a 200 that says REBALANCING, and the state gauge. */
+async function expectRebalancingHealth(health: Response, metrics: Response, applicationId: string): Promise<void> {
+  expect([health.status, await health.json()]).toEqual([200, { state: 'REBALANCING', applicationId, rebalancing: true }]);
+  expect(await metrics.text()).toContain(`rill_streams_state{application_id="${applicationId}",state="REBALANCING"} 1`);
 }
 
 async function expectUnavailable(response: Response): Promise<void> {
@@ -180,9 +185,10 @@ describe('interactive queries across processes', () => {
     })();
     const duringJoin = await pollWhile(a.server.url, joined);
     await joined;
-    const [plainJoin, staleJoin] = await joinProbes;
-    await expectUnavailable(plainJoin);
-    await expectStale(staleJoin);
+    const [plainJoin, staleJoin, healthJoin, metricsJoin] = await joinProbes;
+    await expectUnavailable(plainJoin!);
+    await expectStale(staleJoin!);
+    await expectRebalancingHealth(healthJoin!, metricsJoin!, `${PREFIX}iq-app`);
     expect(duringJoin.filter((s) => s !== 200 && s !== 503)).toEqual([]);
     for (const base of [a.server.url, workerUrl, c.server.url]) await checkEveryKey(base, c.app);
 
@@ -196,9 +202,10 @@ describe('interactive queries across processes', () => {
     })();
     const duringLeave = await pollWhile(c.server.url, left);
     await left;
-    const [plainLeave, staleLeave] = await leaveProbes;
-    await expectUnavailable(plainLeave);
-    if (ownKeyOfC !== undefined) await expectStale(staleLeave);
+    const [plainLeave, staleLeave, healthLeave, metricsLeave] = await leaveProbes;
+    await expectUnavailable(plainLeave!);
+    if (ownKeyOfC !== undefined) await expectStale(staleLeave!);
+    await expectRebalancingHealth(healthLeave!, metricsLeave!, `${PREFIX}iq-app`);
     expect(duringLeave.filter((s) => s !== 200 && s !== 503)).toEqual([]);
     for (const base of [a.server.url, c.server.url]) await checkEveryKey(base, a.app);
   });
