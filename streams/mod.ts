@@ -40,3 +40,7 @@ export { awaitStreamsApp, streamsApp } from './runtime/streams-app-effect.ts';
 export { BufferConfig, BufferFullPolicy, EagerBufferConfig, StrictBufferConfig, Suppressed, type BufferFullPolicyValue, type UntilTimeLimit, type UntilWindowCloses } from './dsl/suppressed.ts';
 export type { SuppressOptions } from './dsl/suppress.ts';
 export { SuppressionBufferFullError } from './dsl/suppress-processor.ts';
+export { type HostInfo } from './query/host-info.ts';
+export type { KeyQueryMetadata, QueryOptions, StreamsMetadata } from './query/interactive-queries.ts';
+export { DEFAULT_QUERY_LIMIT, KeyValueStoreQuery, MAX_QUERY_LIMIT, SessionStoreQuery, WindowStoreQuery, type KeyValueEntry, type SessionEntry, type WindowEntry } from './query/store-queries.ts';
+export { createAppServer, startAppServer, type AppServer, type AppServerOptions } from './server/app-server.ts';

@@ -101,6 +101,7 @@ export function foreignKeyJoin<K, V, KO, VO, VR, DL extends null, DR extends nul
     logged: true,
     cached: false,
     changelogConfig: {},
+    internal: true,
   });
   topology.addSource(`${base}-subscription-registration-source`, [{ name: registrationTopic, internal: true }], subscriptions);
   topology.addProcessor(

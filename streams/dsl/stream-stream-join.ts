@@ -90,6 +90,7 @@ export function streamStreamJoin<K, V, VO, VR>(
     logged: options.logged ?? true,
     cached: false,
     changelogConfig: options.changelogConfig ?? {},
+    internal: true,
   });
   const leftStore = windowStore(`${storeBase}-this-join-store`, valueSerde as Serde<unknown>);
   const rightStore = windowStore(`${storeBase}-other-join-store`, otherValueSerde as Serde<unknown>);
@@ -104,6 +105,7 @@ export function streamStreamJoin<K, V, VO, VR>(
           logged: options.logged ?? true,
           cached: false,
           changelogConfig: options.changelogConfig ?? {},
+          internal: true,
         };
   const stores = [leftStore, rightStore, ...(outerStore === undefined ? [] : [outerStore])];
   for (const store of stores) ctx.topology.addStore(store);

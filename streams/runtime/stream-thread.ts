@@ -18,6 +18,7 @@ import type { TopologyLayout } from './internal-topics.ts';
 import { ProducerCollector } from './producer-collector.ts';
 import type { ResolvedStreamsConfig } from './streams-config.ts';
 import { StreamsAssignor } from './streams-assignor.ts';
+import type { QueryView } from '../query/query-view.ts';
 import type { StreamsMetrics } from './streams-metrics.ts';
 import { FlushFailureError, type InputRecord, type RecordFailure, type Task, type TaskHost } from './task.ts';
 import { type CommittedOffset, TaskManager } from './task-manager.ts';
@@ -97,7 +98,7 @@ export class StreamThread {
   ) {
     this.exactlyOnce = config.guarantee === 'exactly_once';
     const subtopologies = topology.subtopologies.map((s) => ({ id: s.id, sourceTopics: s.sourceTopics.map((ref) => layout.topicName(ref)) }));
-    this.assignor = new StreamsAssignor(() => subtopologies, { instanceId, endpoint: null, ownedTasks: () => this.tasks.owned() });
+    this.assignor = new StreamsAssignor(() => subtopologies, { instanceId, endpoint: config.applicationServer ?? null, ownedTasks: () => this.tasks.owned() });
     this.consumer = new Consumer(config.transport, {
       groupId: config.applicationId,
       ...(config.staticMembership ? { groupInstanceId: instanceId } : {}),
@@ -503,6 +504,11 @@ export class StreamThread {
     this.generation = this.consumer.groupMetadata();
     this.clearGroups();
     this.tasks.assign(this.assignor.assignedTasks);
+  }
+
+  /** What interactive queries read: the tasks this process holds with their states, and every host's tasks. */
+  queryView(): QueryView {
+    return { tasks: this.tasks.held(), hosts: this.assignor.hostTasks };
   }
 
   /** Asks the loop to stop after a last commit. */

@@ -13,6 +13,10 @@ import { FileTaskSnapshots } from './task-snapshots.ts';
 import { TRANSIENT_RETRY } from './transient-retry.ts';
 import { GlobalStateReader } from './global-state-reader.ts';
 import { GlobalStores } from './global-stores.ts';
+import type { TopologyLayout } from './internal-topics.ts';
+import { InteractiveQueries, type KeyQueryMetadata, type QueryOptions, type StreamsMetadata } from '../query/interactive-queries.ts';
+import { KeyValueStoreQuery, SessionStoreQuery, WindowStoreQuery } from '../query/store-queries.ts';
+import { parseHostInfo } from '../query/host-info.ts';
 
 export type StateListener = (newState: AppStateValue, oldState: AppStateValue) => void;
 
@@ -40,6 +44,9 @@ export class StreamsApp {
   private failure: unknown = undefined;
   private closing: Promise<void> | undefined;
   private settled!: { resolve: () => void; reject: (error: unknown) => void };
+  private layout: TopologyLayout | undefined;
+  private applicationServer: string | undefined;
+  private readonly queries: InteractiveQueries;
   /** Settles when the application stopped: resolves after `close()`, rejects with what made it fail. */
   readonly stopped: Promise<void>;
 
@@ -49,6 +56,8 @@ export class StreamsApp {
   ) {
     this.config = resolveStreamsConfig(config);
     this.metricsCounters = new StreamsMetrics(this.config.applicationId);
+    this.applicationServer = this.config.applicationServer;
+    this.queries = new InteractiveQueries({ topology, state: () => this.holder.state, view: () => this.thread?.queryView(), layout: () => this.layout });
     this.stopped = new Promise<void>((resolve, reject) => (this.settled = { resolve, reject }));
     this.stopped.catch(() => undefined);
   }
@@ -100,6 +109,7 @@ export class StreamsApp {
       this.stateDir = StateDirectory.open(this.config.stateDir, this.config.applicationId, this.config.instanceId);
       const admin = new Admin(this.config.transport);
       const layout = await retrying(() => prepareTopics(admin, this.topology, this.config.applicationId, this.config.deadLetterPartitions), TRANSIENT_RETRY);
+      this.layout = layout;
       const snapshots = new FileTaskSnapshots(this.stateDir, layout, admin, this.config);
       const globals = new GlobalStores(this.topology.globalStores.values(), this.config.failures, () => this.metricsCounters.recordsSkipped++);
       if (globals.size > 0) {
@@ -111,7 +121,7 @@ export class StreamsApp {
         this.global = global;
         await retrying(() => global.prepare(), TRANSIENT_RETRY);
       }
-      this.thread = new StreamThread(this.topology, this.config, layout, admin, this.stateDir.instanceId, this.metricsCounters, snapshots, {
+      this.thread = new StreamThread(this.topology, { ...this.config, applicationServer: this.applicationServer }, layout, admin, this.stateDir.instanceId, this.metricsCounters, snapshots, {
         rebalancing: () => {
           if (this.holder.state === AppState.created || this.holder.state === AppState.running) this.moveTo(AppState.rebalancing);
         },
@@ -212,5 +222,73 @@ export class StreamsApp {
   /** The metrics in the Prometheus text format, to serve from an HTTP endpoint. */
   metricsText(): string {
     return this.metricsCounters.toPrometheus();
+  }
+
+  get applicationId(): string {
+    return this.config.applicationId;
+  }
+
+  /** The `host:port` this process advertises for interactive queries (`applicationServer`), if any. */
+  get endpoint(): string | undefined {
+    return this.applicationServer;
+  }
+
+  /**
+   * Sets `applicationServer` before `start()`, for a server whose port is known only once it
+   * listens (`startAppServer` on port 0 does this).
+   */
+  setApplicationServer(endpoint: string): void {
+    if (this.holder.state !== AppState.created) throw new StreamsError(StreamsErrorCode.invalidConfig, `the application server is set before start(); this application is ${this.holder.state}`);
+    this.applicationServer = parseHostInfo(endpoint).endpoint;
+  }
+
+  /** The names of the stores interactive queries may read: those the topology named (Kafka Streams' rule). */
+  queryableStoreNames(): string[] {
+    return this.queries.storeNames();
+  }
+
+  /**
+   * Read-only queries of the key-value store `name`, across the partitions this process runs.
+   * Throws UNKNOWN_STATE_STORE (listing the queryable stores) or WRONG_STORE_TYPE; each read may
+   * throw STORE_UNAVAILABLE (not RUNNING, or restoring: retry) or KEY_NOT_LOCAL. See
+   * streams/query/interactive-queries.ts for what reads see; `{ stale: true }` is KIP-535's opt-in.
+   */
+  keyValueStore<K, V>(name: string, options: QueryOptions = {}): KeyValueStoreQuery<K, V> {
+    return new KeyValueStoreQuery(this.queries, this.queries.store(name, 'keyValue'), options);
+  }
+
+  /** Read-only queries of the window store `name`; as `keyValueStore`. */
+  windowStore<K, V>(name: string, options: QueryOptions = {}): WindowStoreQuery<K, V> {
+    return new WindowStoreQuery(this.queries, this.queries.store(name, 'window'), options);
+  }
+
+  /** Read-only queries of the session store `name`; as `keyValueStore`. */
+  sessionStore<K, V>(name: string, options: QueryOptions = {}): SessionStoreQuery<K, V> {
+    return new SessionStoreQuery(this.queries, this.queries.store(name, 'session'), options);
+  }
+
+  /**
+   * Which instance holds `key` of store `storeName` (Kafka Streams' `queryMetadataForKey`): its
+   * partition by the default partitioner (murmur2 of the key in the store's key serde, as the
+   * producer and the repartition topics place keys) and the instance whose task holds it, as the
+   * last rebalance assigned it.
+   */
+  queryMetadataForKey<K>(storeName: string, key: K): KeyQueryMetadata {
+    return this.queries.queryMetadataForKey(storeName, key);
+  }
+
+  /** Every instance advertising an `applicationServer`, with its stores, partitions and tasks, as of the last rebalance. */
+  allMetadata(): StreamsMetadata[] {
+    return this.queries.allMetadata();
+  }
+
+  /** The instances holding partitions of `storeName`. */
+  allMetadataForStore(storeName: string): StreamsMetadata[] {
+    return this.queries.allMetadataForStore(storeName);
+  }
+
+  /** @internal The interactive queries of this application, for the app server. */
+  get interactiveQueries(): InteractiveQueries {
+    return this.queries;
   }
 }

@@ -10,12 +10,25 @@ export interface AssignorSubtopology {
 }
 
 const USER_DATA_VERSION = 1;
+/** Version 2 of the assignment userData adds the tasks by host; members read versions 1 and 2. */
+const ASSIGNMENT_VERSION = 2;
 
 /**
  * Subscription userData (msgpack): [version = 1, instanceId, [[subtopology, partition], ...] tasks
- * the member holds (running or suspended), endpoint or null].
- * Assignment userData (msgpack): [version = 1, [[subtopology, partition], ...] the member's tasks].
+ * the member holds (running or suspended), endpoint ("host:port", `applicationServer`) or null].
+ * Assignment userData (msgpack): [version = 2, [[subtopology, partition], ...] the member's tasks,
+ * [[endpoint, [[subtopology, partition], ...] active tasks, [[subtopology, partition], ...] standby
+ * tasks], ...] every member with an endpoint, by endpoint (Kafka Streams' AssignmentInfo
+ * `partitionsByHost`, as tasks: a task's partition is the same of each topic it reads)].
+ * Version 1 has no third element: its members know no hosts. This runtime keeps no standby
+ * tasks, so the standby lists are empty; the slot is there for when it does.
  */
+
+/** The tasks each instance with an endpoint holds, as the last assignment told every member. */
+export interface HostTasks {
+  readonly active: readonly TaskId[];
+  readonly standby: readonly TaskId[];
+}
 interface SubscriptionInfo {
   instanceId: string;
   ownedTasks: TaskId[];
@@ -58,6 +71,7 @@ export class StreamsAssignor implements Assignor<MemberAssignment> {
   readonly name = 'rill-streams';
   readonly protocol = 'eager' as const;
   private assigned: TaskId[] = [];
+  private hosts: ReadonlyMap<string, HostTasks> = new Map();
 
   constructor(
     private readonly subtopologies: () => readonly AssignorSubtopology[],
@@ -69,17 +83,29 @@ export class StreamsAssignor implements Assignor<MemberAssignment> {
     return this.assigned;
   }
 
+  /** Every member's tasks by its endpoint, from the last assignment (empty when none advertises one). */
+  get hostTasks(): ReadonlyMap<string, HostTasks> {
+    return this.hosts;
+  }
+
   subscriptionUserData(): Uint8Array {
     return encode([USER_DATA_VERSION, this.self.instanceId, encodeTasks(this.self.ownedTasks()), this.self.endpoint]);
   }
 
   onAssignment(assignment: MemberAssignment): void {
     let tasks: TaskId[] = [];
+    const hosts = new Map<string, HostTasks>();
     if (assignment.userData !== null) {
       const v = decode(assignment.userData);
-      if (Array.isArray(v) && v[0] === USER_DATA_VERSION) tasks = decodeTasks(v[1]);
+      if (Array.isArray(v) && (v[0] === USER_DATA_VERSION || v[0] === ASSIGNMENT_VERSION)) tasks = decodeTasks(v[1]);
+      if (Array.isArray(v) && v[0] === ASSIGNMENT_VERSION && Array.isArray(v[2])) {
+        for (const entry of v[2]) {
+          if (Array.isArray(entry) && typeof entry[0] === 'string') hosts.set(entry[0], { active: decodeTasks(entry[1]), standby: decodeTasks(entry[2]) });
+        }
+      }
     }
     this.assigned = tasks;
+    this.hosts = hosts;
   }
 
   assign(members: readonly MemberSubscription[], partitionCounts: ReadonlyMap<string, number>): Map<string, MemberAssignment> {
@@ -109,11 +135,18 @@ export class StreamsAssignor implements Assignor<MemberAssignment> {
       if (target !== undefined) load.get(target)!.push(id);
     }
     const topicsOf = new Map(tasks.map((t) => [taskKey(t.id), t.topics]));
+    for (const mine of load.values()) mine.sort((a, b) => a.subtopology - b.subtopology || a.partition - b.partition);
+    const byEndpoint = new Map<string, TaskId[]>();
+    for (const m of ordered) {
+      const endpoint = decodeSubscriptionInfo(m.userData)?.endpoint ?? null;
+      if (endpoint !== null) byEndpoint.set(endpoint, [...(byEndpoint.get(endpoint) ?? []), ...load.get(m.memberId)!]);
+    }
+    const hosts = [...byEndpoint].map(([endpoint, active]) => [endpoint, encodeTasks(active), []]);
     const result = new Map<string, MemberAssignment>();
     for (const m of ordered) {
-      const mine = load.get(m.memberId)!.sort((a, b) => a.subtopology - b.subtopology || a.partition - b.partition);
+      const mine = load.get(m.memberId)!;
       const partitions: TopicPartition[] = mine.flatMap((t) => topicsOf.get(taskKey(t))!.map((topic) => ({ topic, partition: t.partition })));
-      result.set(m.memberId, { partitions, userData: encode([USER_DATA_VERSION, encodeTasks(mine)]) });
+      result.set(m.memberId, { partitions, userData: encode([ASSIGNMENT_VERSION, encodeTasks(mine), hosts]) });
     }
     return result;
   }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Transport } from '../../sdk/transport/transport.ts';
 import type { FailurePolicy } from './failure-policy.ts';
 import { StreamsError, StreamsErrorCode } from './streams-error.ts';
+import { parseHostInfo } from '../query/host-info.ts';
 
 /**
  * `exactly_once` (Kafka Streams' exactly_once_v2): outputs, changelog records and input offsets
@@ -55,9 +56,15 @@ export interface StreamsConfig {
    * goes on without it. Default 0 (wait only for records already on the broker); -1 never waits.
    */
   maxTaskIdleMs?: number;
+  /**
+   * Kafka Streams' `application.server`: the `host:port` where this process serves interactive
+   * queries (`startAppServer`). It goes to the other members in the group's subscription, so each
+   * knows which instance holds which key (`queryMetadataForKey`, `allMetadata`). Default: none.
+   */
+  applicationServer?: string;
 }
 
-export type ResolvedStreamsConfig = Required<Omit<StreamsConfig, 'instanceId'>> & { instanceId: string | undefined };
+export type ResolvedStreamsConfig = Required<Omit<StreamsConfig, 'instanceId' | 'applicationServer'>> & { instanceId: string | undefined; applicationServer: string | undefined };
 
 export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConfig {
   if (!/^[a-zA-Z0-9._-]{1,200}$/.test(config.applicationId)) {
@@ -82,6 +89,7 @@ export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConf
     maxTaskIdleMs: 0,
     ...config,
     instanceId: config.instanceId,
+    applicationServer: config.applicationServer === undefined ? undefined : parseHostInfo(config.applicationServer).endpoint,
   };
   for (const key of ['commitIntervalMs', 'maxInFlightRecordsPerTask', 'maxPendingWritesPerTask', 'sessionTimeoutMs', 'heartbeatIntervalMs', 'rebalanceTimeoutMs', 'transactionTimeoutMs', 'snapshotIntervalMs', 'deadLetterPartitions', 'maxPrefetchBytes'] as const) {
     const value = resolved[key];

@@ -12,6 +12,16 @@ export const StreamsErrorCode = {
   fatal: 'FATAL',
   /** A `suppress(...)` buffer set to `shutDownWhenFull()` outgrew its bounds. */
   suppressionBufferFull: 'SUPPRESSION_BUFFER_FULL',
+  /** An interactive query named a store the topology does not make queryable. */
+  unknownStateStore: 'UNKNOWN_STATE_STORE',
+  /** An interactive query asked a store for what its kind does not hold (a window fetch of a key-value store). */
+  wrongStoreType: 'WRONG_STORE_TYPE',
+  /** The store cannot answer now: the application is rebalancing or starting, or the task holding the key restores. Retry. */
+  storeUnavailable: 'STORE_UNAVAILABLE',
+  /** The key (or its partition) belongs to another instance: `queryMetadataForKey` names it. */
+  keyNotLocal: 'KEY_NOT_LOCAL',
+  /** An interactive query's key or bounds cannot be read with the store's serdes, or a bound is out of range. */
+  invalidQuery: 'INVALID_QUERY',
 } as const;
 export type StreamsErrorCodeValue = (typeof StreamsErrorCode)[keyof typeof StreamsErrorCode];
 

@@ -25,6 +25,8 @@ export interface StreamsMetricsSnapshot {
   readonly maxCommitLatencyMs: number;
   readonly rebalances: number;
   readonly tasks: readonly TaskMetrics[];
+  /** The latencies of every successful commit, summed: with `commits`, their mean. */
+  readonly commitLatencyTotalMs: number;
 }
 
 /** Counters the runtime updates as it goes; read through `snapshot()` or `toPrometheus()`. */
@@ -38,6 +40,7 @@ export class StreamsMetrics {
   lastCommitLatencyMs = 0;
   maxCommitLatencyMs = 0;
   rebalances = 0;
+  commitLatencyTotalMs = 0;
   private readonly tasks = new Map<string, TaskMetrics>();
 
   constructor(private readonly applicationId: string) {}
@@ -59,6 +62,7 @@ export class StreamsMetrics {
   recordCommit(latencyMs: number): void {
     this.commits++;
     this.lastCommitLatencyMs = latencyMs;
+    this.commitLatencyTotalMs += latencyMs;
     if (latencyMs > this.maxCommitLatencyMs) this.maxCommitLatencyMs = latencyMs;
   }
 
@@ -74,6 +78,7 @@ export class StreamsMetrics {
       maxCommitLatencyMs: this.maxCommitLatencyMs,
       rebalances: this.rebalances,
       tasks: [...this.tasks.values()].map((t) => ({ ...t })).sort((a, b) => (a.taskId < b.taskId ? -1 : 1)),
+      commitLatencyTotalMs: this.commitLatencyTotalMs,
     };
   }
 
@@ -93,11 +98,14 @@ export class StreamsMetrics {
     metric('rill_streams_commits_failed_total', 'counter', 'Commits that failed and were recovered from.', [[app, this.commitsFailed]]);
     metric('rill_streams_commit_latency_ms', 'gauge', 'Latency of the last commit.', [[app, this.lastCommitLatencyMs]]);
     metric('rill_streams_rebalances_total', 'counter', 'Rebalances this process went through.', [[app, this.rebalances]]);
+    metric('rill_streams_commit_latency_ms_total', 'counter', 'Latencies of the successful commits, summed (divide by rill_streams_commits_total for the mean).', [[app, this.commitLatencyTotalMs]]);
+    metric('rill_streams_commit_latency_max_ms', 'gauge', 'Latency of the slowest commit.', [[app, this.maxCommitLatencyMs]]);
     const tasks = [...this.tasks.values()];
     const perTask = (pick: (t: TaskMetrics) => number): [string, number][] => tasks.map((t) => [`${app},task_id="${t.taskId}"`, pick(t)]);
     metric('rill_streams_task_records_processed_total', 'counter', 'Input records a task processed.', perTask((t) => t.recordsProcessed));
     metric('rill_streams_task_lag_records', 'gauge', 'Records between a task\'s positions and its inputs\' high watermarks.', perTask((t) => t.lag));
     metric('rill_streams_task_restore_remaining_records', 'gauge', 'Changelog records left for a restoring task.', perTask((t) => t.restoreRemaining));
+    metric('rill_streams_task_restored_records', 'gauge', 'Changelog records the task\'s last restore replayed.', perTask((t) => t.restoredRecords));
     metric('rill_streams_task_late_records_dropped_total', 'counter', 'Records a task dropped because every window they belong to had closed.', perTask((t) => t.lateRecordsDropped));
     return `${lines.join('\n')}\n`;
   }

@@ -8,6 +8,7 @@ import { retrying } from '../../sdk/client/retry.ts';
 import { TRANSIENT_RETRY } from './transient-retry.ts';
 import { decodeStreamTime } from './stream-time-metadata.ts';
 import { Task, type TaskHost, type TaskOptions } from './task.ts';
+import type { HeldTask } from '../query/query-view.ts';
 
 /** What the task manager needs from the thread: the consumer's flow control, restores and snapshots. */
 export interface TaskManagerHost {
@@ -77,6 +78,11 @@ export class TaskManager {
 
   running(): Task[] {
     return [...this.tasks.values()].filter((m) => m.state === 'running').map((m) => m.task);
+  }
+
+  /** Every task held, with its state and its store of each name, for interactive queries. */
+  held(): HeldTask[] {
+    return [...this.tasks.values()].map((m) => ({ id: m.id, state: m.state, store: (name: string) => m.task.taskStores().get(name)?.store }));
   }
 
   /** Tasks held (running, restoring or suspended), for the assignor's stickiness. */

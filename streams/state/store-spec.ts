@@ -14,6 +14,11 @@ interface BaseStoreSpec {
   readonly cached: boolean;
   /** Topic configs for the changelog beyond `cleanup.policy=compact`. */
   readonly changelogConfig: Readonly<Record<string, string>>;
+  /**
+   * A DSL operator's own store (join windows, foreign-key subscriptions, suppression buffers): its
+   * layout is the operator's business, so interactive queries never serve it.
+   */
+  readonly internal?: boolean;
 }
 
 /** A key-value store: ordered by serialized key bytes, backed by a compacted changelog topic unless `logged` is false. */

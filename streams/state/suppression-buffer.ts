@@ -139,7 +139,7 @@ export class SuppressionBuffer {
 
 /** The spec of a suppression buffer's store: bytes keys and values in the layout `SuppressionBuffer` documents. */
 export function suppressionBufferStoreSpec(name: string, logged: boolean, changelogConfig: Readonly<Record<string, string>>): KeyValueStoreSpec {
-  return { name, kind: 'keyValue', keySerde: bytesSerde as Serde<unknown>, valueSerde: bytesSerde as Serde<unknown>, logged, cached: false, changelogConfig };
+  return { name, kind: 'keyValue', keySerde: bytesSerde as Serde<unknown>, valueSerde: bytesSerde as Serde<unknown>, logged, cached: false, changelogConfig, internal: true };
 }
 
 /** What an entry counts for against `maxBytes`: its key and its value as stored. */

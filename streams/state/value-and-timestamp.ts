@@ -22,7 +22,7 @@ const TIMESTAMP_BYTES = 8;
  */
 export function timestampedSerde<V>(inner: Serde<V>): Serde<ValueAndTimestamp<V>> & WithBinaryCodec<ValueAndTimestamp<V>> {
   const innerCodec = binaryCodec(inner);
-  return {
+  const serde: Serde<ValueAndTimestamp<V>> & WithBinaryCodec<ValueAndTimestamp<V>> = {
     // Stores hold values as binary strings: the timestamp's 8 chars and the inner value's binary
     // string, with no byte arrays in between (a store decodes on every read of committed state
     // and encodes every flushed value).
@@ -45,6 +45,16 @@ export function timestampedSerde<V>(inner: Serde<V>): Serde<ValueAndTimestamp<V>
       return { value: inner.deserialize(bytes.subarray(TIMESTAMP_BYTES)), timestamp: readInt64BE(bytes, 0) };
     },
   };
+  TIMESTAMPED.set(serde, inner as Serde<unknown>);
+  return serde;
+}
+
+/** The timestamped serdes made here, with their inner serdes: interactive queries unwrap their values and render the inner type. */
+const TIMESTAMPED = new WeakMap<object, Serde<unknown>>();
+
+/** The inner serde of a serde `timestampedSerde` made, undefined for any other serde. */
+export function innerOfTimestampedSerde(serde: Serde<unknown>): Serde<unknown> | undefined {
+  return TIMESTAMPED.get(serde);
 }
 
 const TWO_32 = 0x1_0000_0000;
