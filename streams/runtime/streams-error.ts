@@ -12,6 +12,10 @@ export const StreamsErrorCode = {
   fatal: 'FATAL',
   /** A `suppress(...)` buffer set to `shutDownWhenFull()` outgrew its bounds. */
   suppressionBufferFull: 'SUPPRESSION_BUFFER_FULL',
+  /** A reset (streams/ops/application-reset.ts) found the application's group with active members. */
+  applicationActive: 'APPLICATION_ACTIVE',
+  /** An operation named an application with no consumer group, committed offsets or internal topics. */
+  unknownApplication: 'UNKNOWN_APPLICATION',
 } as const;
 export type StreamsErrorCodeValue = (typeof StreamsErrorCode)[keyof typeof StreamsErrorCode];
 
