@@ -7,6 +7,7 @@ import { DirectoryLock } from '../../sdk/platform/directory-lock.ts';
 import { isKafkaError } from '../../sdk/protocol/kafka-error.ts';
 import type { Transport } from '../../sdk/transport/transport.ts';
 import { deadLetterTopic } from '../runtime/failure-policy.ts';
+import { decodeStreamTime } from '../runtime/stream-time-metadata.ts';
 import { StreamsError, StreamsErrorCode } from '../runtime/streams-error.ts';
 
 /**
@@ -36,7 +37,7 @@ export interface InputPartitionReset extends TopicPartition {
   /** The committed offset before the reset, -1 when none. */
   fromOffset: number;
   toOffset: number;
-  /** The committed offset carried a stream time (offset metadata), which the reset clears. */
+  /** The committed offset carried a stream time (offset metadata, runtime/stream-time-metadata.ts); the reset commits without metadata, clearing it. */
   hadStreamTime: boolean;
 }
 
@@ -196,7 +197,7 @@ export async function resetApplication(transport: Transport, options: ResetAppli
         const found = byTime!.find((b) => b.partition === o.partition)!.offset;
         toOffset = found < 0 ? o.latest : found;
       }
-      inputs.push({ topic, partition: o.partition, fromOffset, toOffset, hadStreamTime: before !== undefined && before.metadata !== null && before.metadata !== '' });
+      inputs.push({ topic, partition: o.partition, fromOffset, toOffset, hadStreamTime: before !== undefined && decodeStreamTime(before.metadata) !== undefined });
     }
   }
 
