@@ -40,3 +40,6 @@ export { awaitStreamsApp, streamsApp } from './runtime/streams-app-effect.ts';
 export { BufferConfig, BufferFullPolicy, EagerBufferConfig, StrictBufferConfig, Suppressed, type BufferFullPolicyValue, type UntilTimeLimit, type UntilWindowCloses } from './dsl/suppressed.ts';
 export type { SuppressOptions } from './dsl/suppress.ts';
 export { SuppressionBufferFullError } from './dsl/suppress-processor.ts';
+export { ApplicationActiveError, applicationInternalTopics, formatResetPlan, resetApplication, type InputPartitionReset, type InternalTopicReset, type ResetApplicationOptions, type ResetPlan, type ResetTarget } from './ops/application-reset.ts';
+export { declaredFilter, describeFilter, replayTopic, type DeclaredFilter, type ReplayEnd, type ReplayOptions, type ReplayProgress, type ReplayResult, type ReplayStart } from './ops/topic-replay.ts';
+export { diffOutputs, diffToJson, formatOutputDiff, renderDiffValue, type DiffKind, type KeyDifference, type OutputDiff, type OutputDiffOptions } from './ops/output-diff.ts';
