@@ -44,3 +44,6 @@ export { type HostInfo } from './query/host-info.ts';
 export type { KeyQueryMetadata, QueryOptions, StreamsMetadata } from './query/interactive-queries.ts';
 export { DEFAULT_QUERY_LIMIT, KeyValueStoreQuery, MAX_QUERY_LIMIT, SessionStoreQuery, WindowStoreQuery, type KeyValueEntry, type SessionEntry, type WindowEntry } from './query/store-queries.ts';
 export { createAppServer, startAppServer, type AppServer, type AppServerOptions } from './server/app-server.ts';
+export { ApplicationActiveError, applicationInternalTopics, formatResetPlan, resetApplication, type InputPartitionReset, type InternalTopicReset, type ResetApplicationOptions, type ResetPlan, type ResetTarget } from './ops/application-reset.ts';
+export { declaredFilter, describeFilter, replayTopic, type DeclaredFilter, type ReplayEnd, type ReplayOptions, type ReplayProgress, type ReplayResult, type ReplayStart } from './ops/topic-replay.ts';
+export { diffOutputs, diffToJson, formatOutputDiff, renderDiffValue, type DiffKind, type KeyDifference, type OutputDiff, type OutputDiffOptions } from './ops/output-diff.ts';

@@ -2,7 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { KafkaError } from '../../sdk/protocol/kafka-error.ts';
 import { UsageError } from './parse-start-options.ts';
+import { replayCommand } from './replay-command.ts';
 import { startCommand, type CommandIo } from './start-command.ts';
+import { streamsCommand } from './streams-command.ts';
 import { USAGE } from './usage.ts';
 
 const io: CommandIo = {
@@ -27,6 +29,10 @@ async function main(argv: readonly string[]): Promise<number> {
   switch (command) {
     case 'start':
       return startCommand(rest, io);
+    case 'streams':
+      return streamsCommand(rest, io);
+    case 'replay':
+      return replayCommand(rest, io);
     case '--version':
     case 'version':
       io.out(version());

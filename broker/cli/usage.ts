@@ -2,6 +2,9 @@ export const USAGE = `Usage: rill <command> [options]
 
 Commands:
   start             open the broker and serve until SIGINT or SIGTERM
+  streams reset     reset a stopped streams application for reprocessing (--help for options)
+  streams diff      compare two output topics key by key (--help for options)
+  replay            copy a range of a topic into another, exactly once (--help for options)
 
 Options for start:
   --data-dir DIR    where topics and state are stored (default ./rill-data)

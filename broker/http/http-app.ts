@@ -12,6 +12,7 @@ import { ProducerPool } from './producer-pool.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { recordRoutes } from './record-routes.ts';
 import { SchemaRegistry } from './schema-registry.ts';
+import { streamsOpsRoutes } from './streams-ops-routes.ts';
 import { topicRoutes } from './topic-routes.ts';
 
 export interface HttpApp {
@@ -77,6 +78,7 @@ export async function createHttpApp(broker: Broker, overrides: Partial<HttpApiOp
   recordRoutes(app, ctx);
   topicRoutes(app, ctx);
   groupRoutes(app, ctx);
+  streamsOpsRoutes(app, ctx);
 
   app.get('/metrics', () => new Response(ctx.metrics.registry.render(), { headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } }));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));

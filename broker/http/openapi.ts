@@ -89,6 +89,35 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
     body: obj({ topic: { type: 'string' }, to: { oneOf: [{ enum: ['earliest', 'latest'] }, obj({ timestamp: { type: 'integer' } }, ['timestamp']), obj({ offsets: { type: 'object', additionalProperties: { type: 'integer' } } }, ['offsets'])] } }, ['topic', 'to']),
     ok: { status: 200, description: 'the new offsets', schema: obj({ group: { type: 'string' }, topic: { type: 'string' }, partitions: { type: 'array' } }) }, errors: [400, 401, 403, 404, 409, 413, 415],
   },
+  {
+    method: 'post', path: '/v1/streams/applications/{applicationId}/reset',
+    summary: "Reset a streams application for reprocessing (refused while its group has members): rewind its input offsets (clearing the stream time in their metadata), delete or truncate its internal topics. Local state is wiped on the application's host (rill streams reset --state-dir). With dryRun, only the plan.",
+    needs: 'admin',
+    body: obj({
+      to: { oneOf: [{ enum: ['earliest', 'latest'] }, obj({ timestampMs: { type: 'integer' } }, ['timestampMs']), obj({ durationAgoMs: { type: 'integer' } }, ['durationAgoMs']), obj({ offsets: { type: 'object', additionalProperties: { type: 'object', additionalProperties: { type: 'integer' } } } }, ['offsets'])] },
+      internalTopics: { enum: ['delete', 'truncate'] }, inputTopics: { type: 'array', items: { type: 'string' } }, dryRun: { type: 'boolean' },
+    }),
+    ok: { status: 200, description: 'the plan (done, or for a dry run to be done), with `text`, the plan as lines', schema: ref('ResetPlan') },
+    errors: [400, 401, 403, 404, 409, 413, 415],
+  },
+  {
+    method: 'post', path: '/v1/topics/{topic}/replay',
+    summary: 'Copy a range of the topic into a target topic exactly once, optionally filtered; answers when done. Interrupted (or with the same replayId again), it resumes from what it committed: nothing is copied twice.',
+    needs: 'read',
+    body: obj({
+      target: { type: 'string' }, from: {}, until: {}, partitions: { type: 'array', items: { type: 'integer' } },
+      filter: { oneOf: [obj({ keyEquals: { type: 'string' } }, ['keyEquals']), obj({ keyPrefix: { type: 'string' } }, ['keyPrefix']), obj({ header: { type: 'string' }, equals: { type: 'string' } }, ['header', 'equals'])] },
+      partitioning: { enum: ['keep', 'key'] }, replayId: { type: 'string' },
+    }, ['target']),
+    ok: { status: 200, description: 'records copied and filtered out, the range per partition', schema: ref('ReplayResult') },
+    errors: [400, 401, 403, 404, 413, 415],
+  },
+  {
+    method: 'post', path: '/v1/streams/diff', summary: 'Compare the latest value per key of two output topics (v1 and v2 of a job) in a key and time range: added, removed, changed, unchanged, and the differing keys (raw bytes; text when UTF-8, else base64:...).', needs: 'read',
+    body: obj({ topicA: { type: 'string' }, topicB: { type: 'string' }, fromKey: { type: 'string' }, toKey: { type: 'string' }, fromTimeMs: { type: 'integer' }, toTimeMs: { type: 'integer' }, limit: { type: 'integer' } }, ['topicA', 'topicB']),
+    ok: { status: 200, description: 'summary and differences', schema: ref('OutputDiff') },
+    errors: [400, 401, 403, 404, 413, 415],
+  },
   { method: 'get', path: '/metrics', summary: 'Prometheus metrics (text exposition format 0.0.4).', ok: { status: 200, description: 'metrics', contentType: 'text/plain', schema: { type: 'string' } }, errors: [] },
   { method: 'get', path: '/healthz', summary: 'Liveness: the process serves HTTP.', ok: { status: 200, description: 'ok', schema: obj({ status: { type: 'string' } }) }, errors: [] },
   { method: 'get', path: '/readyz', summary: 'Readiness: the broker is open and no partition is offline.', ok: { status: 200, description: 'ready', schema: obj({ status: { type: 'string' } }) }, errors: [503] },
@@ -108,6 +137,7 @@ function operation(route: RouteDoc): object {
   if (route.path.includes('{topic}')) params.push(topicName);
   if (route.path.includes('{partition}')) params.push(partitionNumber);
   if (route.path.includes('{group}')) params.push({ name: 'group', in: 'path', required: true, schema: { type: 'string' } });
+  if (route.path.includes('{applicationId}')) params.push({ name: 'applicationId', in: 'path', required: true, schema: { type: 'string' } });
   if (route.path.includes('{version}')) params.push({ name: 'version', in: 'path', required: true, schema: { type: 'string' } });
   for (const [name, description] of Object.entries(route.query ?? {})) params.push({ name, in: 'query', required: false, description, schema: { type: 'string' } });
   for (const [name, description] of Object.entries(route.headers ?? {})) params.push({ name, in: 'header', required: false, description, schema: { type: 'string' } });
@@ -151,6 +181,9 @@ export function openApiDocument(routes: readonly RouteDoc[] = ROUTE_DOCS): objec
         ReadResponse: obj({ records: { type: 'array', items: ref('ReadRecord') }, nextOffset: { type: 'integer' }, highWatermark: { type: 'integer' } }),
         TopicDescription: obj({ name: { type: 'string' }, topicId: { type: 'string' }, internal: { type: 'boolean' }, partitions: { type: 'array' }, configs: { type: 'array' } }),
         GroupDescription: obj({ groupId: { type: 'string' }, state: { type: 'string' }, members: { type: 'array' }, offsets: { type: 'array', items: obj({ topic: { type: 'string' }, partition: { type: 'integer' }, committedOffset: { type: 'integer' }, highWatermark: { type: 'integer' }, lag: { type: 'integer' } }) }, totalLag: { type: 'integer' } }),
+        ResetPlan: obj({ applicationId: { type: 'string' }, dryRun: { type: 'boolean' }, to: { type: 'string' }, inputs: { type: 'array' }, internalTopics: { type: 'array' }, stateDirectory: {}, kept: { type: 'array' }, warnings: { type: 'array' }, text: { type: 'string' } }),
+        ReplayResult: obj({ source: { type: 'string' }, target: { type: 'string' }, replayId: { type: 'string' }, copied: { type: 'integer' }, filteredOut: { type: 'integer' }, scannedOffsets: { type: 'integer' }, totalOffsets: { type: 'integer' }, partitions: { type: 'array' }, done: { type: 'boolean' } }),
+        OutputDiff: obj({ topicA: { type: 'string' }, topicB: { type: 'string' }, summary: { type: 'object' }, differences: { type: 'array', items: obj({ kind: { enum: ['added', 'removed', 'changed'] }, key: { type: ['string', 'null'] }, a: { type: ['string', 'null'] }, b: { type: ['string', 'null'] } }) }, truncated: { type: 'boolean' } }),
         SchemaVersion: obj({ version: { type: 'integer' }, schema: { type: 'object' }, createdMs: { type: 'integer' } }),
       },
     },

@@ -32,4 +32,5 @@ export const CLIENT_API_VERSIONS: Readonly<Partial<Record<ApiKey, VersionRange>>
   [ApiKey.DeleteGroups]: { minVersion: 0, maxVersion: 2 },
   [ApiKey.IncrementalAlterConfigs]: { minVersion: 0, maxVersion: 1 },
   [ApiKey.DeleteRecords]: { minVersion: 0, maxVersion: 2 },
+  [ApiKey.OffsetDelete]: { minVersion: 0, maxVersion: 0 },
 };

@@ -22,6 +22,10 @@ export const StreamsErrorCode = {
   keyNotLocal: 'KEY_NOT_LOCAL',
   /** An interactive query's key or bounds cannot be read with the store's serdes, or a bound is out of range. */
   invalidQuery: 'INVALID_QUERY',
+  /** A reset (streams/ops/application-reset.ts) found the application's group with active members. */
+  applicationActive: 'APPLICATION_ACTIVE',
+  /** An operation named an application with no consumer group, committed offsets or internal topics. */
+  unknownApplication: 'UNKNOWN_APPLICATION',
 } as const;
 export type StreamsErrorCodeValue = (typeof StreamsErrorCode)[keyof typeof StreamsErrorCode];
 

@@ -4,8 +4,10 @@ import type { Transport } from '../../transport/transport.ts';
 import { ClusterMetadata } from '../cluster-metadata.ts';
 import { type IsolationLevelValue, type TopicPartition, tpKey } from '../consumer/consumer-types.ts';
 import { listOffset } from '../consumer/fetcher.ts';
+import { fetchCommittedOffsets } from '../consumer/offset-committer.ts';
 import { throwIfError } from '../error-from-code.ts';
 import {
+  deleteGroupOffsets,
   deleteGroups,
   describeGroups,
   type GroupDescription,
@@ -210,5 +212,16 @@ export class Admin {
 
   deleteGroups(groupIds: readonly string[]): Promise<void> {
     return deleteGroups(this.metadata, groupIds);
+  }
+
+  /** Removes a group's committed offsets for `partitions` (OffsetDelete); refused for topics its members consume. */
+  deleteGroupOffsets(groupId: string, partitions: readonly TopicPartition[]): Promise<void> {
+    return deleteGroupOffsets(this.metadata, groupId, partitions);
+  }
+
+  /** The group's committed offset and metadata for every partition it has committed (or for `partitions`). */
+  async committedOffsets(groupId: string, partitions?: readonly TopicPartition[]): Promise<(TopicPartition & { offset: number; metadata: string | null })[]> {
+    const committed = await fetchCommittedOffsets(this.metadata, groupId, partitions ?? null);
+    return [...committed.values()].filter((c) => c.offset >= 0).sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
   }
 }

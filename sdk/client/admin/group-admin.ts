@@ -165,3 +165,25 @@ export async function deleteGroups(metadata: ClusterMetadata, groupIds: readonly
     for (const r of response.results) throwIfError(r.errorCode, `delete group ${r.groupId}`);
   }
 }
+
+/**
+ * Removes a group's committed offsets for some partitions (Kafka's OffsetDelete). The coordinator
+ * refuses (GROUP_SUBSCRIBED_TO_TOPIC) for topics the group's members consume; a partition without
+ * a committed offset is no error.
+ */
+export async function deleteGroupOffsets(metadata: ClusterMetadata, groupId: string, partitions: readonly TopicPartition[]): Promise<void> {
+  if (partitions.length === 0) return;
+  const transport = metadata.transport;
+  const topics = new Map<string, number[]>();
+  for (const p of partitions) topics.set(p.topic, [...(topics.get(p.topic) ?? []), p.partition]);
+  const nodeId = await coordinatorOf(metadata, groupId);
+  const version = await transport.apiVersion(ApiKey.OffsetDelete, nodeId);
+  const response = await transport.send(
+    ApiKey.OffsetDelete,
+    version,
+    { groupId, topics: [...topics].map(([name, list]) => ({ name, partitions: list.map((partitionIndex) => ({ partitionIndex })) })) },
+    { nodeId },
+  );
+  throwIfError(response.errorCode, `delete offsets of group ${groupId}`);
+  for (const t of response.topics) for (const p of t.partitions) throwIfError(p.errorCode, `delete offset of ${t.name}-${p.partitionIndex} in group ${groupId}`);
+}
