@@ -44,6 +44,8 @@ const problemKinds: Readonly<Record<StreamsErrorCodeValue, 'notFound' | 'badRequ
   RECORD_FAILED: 'internal',
   FATAL: 'internal',
   SUPPRESSION_BUFFER_FULL: 'internal',
+  APPLICATION_ACTIVE: 'internal',
+  UNKNOWN_APPLICATION: 'internal',
 };
 
 function toProblem(error: unknown): HttpProblem {
