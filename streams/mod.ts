@@ -40,3 +40,4 @@ export { awaitStreamsApp, streamsApp } from './runtime/streams-app-effect.ts';
 export { BufferConfig, BufferFullPolicy, EagerBufferConfig, StrictBufferConfig, Suppressed, type BufferFullPolicyValue, type UntilTimeLimit, type UntilWindowCloses } from './dsl/suppressed.ts';
 export type { SuppressOptions } from './dsl/suppress.ts';
 export { SuppressionBufferFullError } from './dsl/suppress-processor.ts';
+export { defineJob, type Job, type JobConfig, type JobDefinition, type JobTopic } from './runtime/job-definition.ts';

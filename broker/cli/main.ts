@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { KafkaError } from '../../sdk/protocol/kafka-error.ts';
 import { UsageError } from './parse-start-options.ts';
+import { runCommand } from './run-command.ts';
 import { startCommand, type CommandIo } from './start-command.ts';
 import { USAGE } from './usage.ts';
 
@@ -27,6 +28,8 @@ async function main(argv: readonly string[]): Promise<number> {
   switch (command) {
     case 'start':
       return startCommand(rest, io);
+    case 'run':
+      return runCommand(rest, io);
     case '--version':
     case 'version':
       io.out(version());
