@@ -1,0 +1,188 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Broker, EmbeddedTransport } from '../../broker/mod.ts';
+import { TcpTransport, type Transport } from '../../sdk/mod.ts';
+import { type BrokerProcess, startBrokerProcess } from '../helpers/broker-process.ts';
+import { ManagedProcess, type Runtime, runtimeCommand, runtimes } from '../helpers/child-process.ts';
+import { awaitCounts, finalCounts, produceLines, WORD_COUNT_ROUNDS, wordCountLag } from '../helpers/word-count-check.ts';
+
+const dirs: string[] = [];
+const processes: ManagedProcess[] = [];
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'rill-run-'));
+  dirs.push(dir);
+  return dir;
+}
+
+function rill(runtime: Runtime, args: string[]): ManagedProcess {
+  const [command, argv] = runtimeCommand(runtime, 'broker/cli/main.ts', args);
+  const proc = new ManagedProcess(command, argv);
+  processes.push(proc);
+  return proc;
+}
+
+/** The word-count example as each runtime runs it: Node from dist/ (it cannot import .ts), Bun and Deno from source. */
+function wordCountModule(runtime: Runtime): string {
+  return runtime === 'node' ? 'dist/examples/jobs/word-count.js' : 'examples/jobs/word-count.ts';
+}
+
+afterEach(async () => {
+  await Promise.all(processes.splice(0).map((p) => p.stop('SIGKILL')));
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * Where a run's broker lives: `args` point `rill run` at it, `live` reaches it while the run is up,
+ * `after` reaches it once the run stopped (the embedded broker's data directory is reopened here).
+ */
+interface Target {
+  args(): string[];
+  live(run: ManagedProcess): Promise<Transport>;
+  after<T>(read: (transport: Transport) => Promise<T>): Promise<T>;
+}
+
+function embeddedTarget(): Target {
+  const dataDir = tempDir();
+  return {
+    args: () => ['--embedded', '--data-dir', dataDir, '--kafka-port', '0'],
+    async live(run) {
+      const line = await run.waitForLine(/kafka listening on 127\.0\.0\.1:\d+/);
+      return new TcpTransport({ bootstrapServers: [`127.0.0.1:${/:(\d+)$/.exec(line)![1]}`] });
+    },
+    async after(read) {
+      const broker = await Broker.open({ config: { dataDir } });
+      const transport = new EmbeddedTransport(broker);
+      try {
+        return await read(transport);
+      } finally {
+        await transport.close();
+        await broker.close();
+      }
+    },
+  };
+}
+
+function tcpTarget(broker: BrokerProcess): Target {
+  return {
+    args: () => ['--bootstrap', broker.bootstrap],
+    live: async () => new TcpTransport({ bootstrapServers: [broker.bootstrap] }),
+    async after(read) {
+      const transport = new TcpTransport({ bootstrapServers: [broker.bootstrap] });
+      try {
+        return await read(transport);
+      } finally {
+        await transport.close();
+      }
+    },
+  };
+}
+
+/**
+ * Runs word count twice against one broker: each run counts its round's lines, stops on SIGTERM
+ * with exit 0 after its last commit (no lag left), and the second run starts where the first
+ * committed, so the counts are exact, not counted again.
+ */
+async function wordCountTwice(runtime: Runtime, target: Target, signal: NodeJS.Signals): Promise<void> {
+  const stateDir = tempDir();
+  for (const round of WORD_COUNT_ROUNDS) {
+    const run = rill(runtime, ['run', wordCountModule(runtime), ...target.args(), '--state-dir', stateDir]);
+    const transport = await target.live(run);
+    try {
+      await run.waitForLine(/word-count RUNNING/);
+      await produceLines(transport, round.lines);
+      expect(await awaitCounts(transport, round.counts)).toEqual(round.counts);
+    } finally {
+      await transport.close();
+    }
+    const exit = await run.stop(signal);
+    expect(exit.code, exit.stderr).toBe(0);
+    expect(exit.stdout).toMatch(new RegExp(`${signal} received, closing word-count`));
+    expect(exit.stdout).toMatch(/word-count stopped cleanly/);
+    await target.after(async (t) => {
+      expect(await wordCountLag(t)).toBe(0);
+      expect(await finalCounts(t)).toEqual(round.counts);
+    });
+  }
+}
+
+describe.each(runtimes)('rill run on %s', (runtime) => {
+  it('runs word count on an embedded broker, stops on SIGTERM after its last commit, and resumes exactly', async () => {
+    await wordCountTwice(runtime, embeddedTarget(), 'SIGTERM');
+  });
+
+  it('prints the topology with --describe, without a broker', async () => {
+    const exit = await rill(runtime, ['run', wordCountModule(runtime), '--describe']).exit();
+    expect(exit.code, exit.stderr).toBe(0);
+    expect(exit.stdout).toContain('Source: KSTREAM-SOURCE-0000000000 (topics: [lines])');
+    expect(exit.stdout).toContain('Sink: KSTREAM-SINK-0000000005 (topic: word-counts)');
+    expect(exit.stdout).toContain('word-counts-store (key-value, cached, changelog word-counts-store-changelog)');
+  });
+});
+
+describe('rill run against a broker over TCP', () => {
+  it.each(runtimes)('runs word count on %s, stops on SIGINT, and resumes exactly', async (runtime) => {
+    const broker = await startBrokerProcess();
+    try {
+      await wordCountTwice(runtime, tcpTarget(broker), 'SIGINT');
+    } finally {
+      await broker.dispose();
+    }
+  });
+});
+
+describe('rill run rejects bad input with one sentence', () => {
+  function writeModule(name: string, text: string): string {
+    const path = join(tempDir(), name);
+    writeFileSync(path, text);
+    return path;
+  }
+
+  it.each(runtimes)('on %s', async (runtime) => {
+    const missing = await rill(runtime, ['run', 'no/such/job.js', '--describe']).exit();
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trim()).toBe('rill: job module no/such/job.js not found');
+
+    const wrongShape = writeModule('shape.mjs', 'export default { applicationId: "x" };\n');
+    const shape = await rill(runtime, ['run', wrongShape, '--describe']).exit();
+    expect(shape.code).toBe(2);
+    expect(shape.stderr.trim()).toBe(`rill: job module ${wrongShape} is not a job: its default export has no topology function: topology: (builder) => { ... }`);
+
+    const noDefault = writeModule('none.mjs', 'export const job = 1;\n');
+    const none = await rill(runtime, ['run', noDefault, '--describe']).exit();
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/its default export is undefined, not a job/);
+
+    const throwing = writeModule('throws.mjs', 'throw new Error("no config for you");\n');
+    const threw = await rill(runtime, ['run', throwing, '--describe']).exit();
+    expect(threw.code).toBe(1);
+    expect(threw.stderr.trim()).toBe(`rill: job module ${throwing} failed to load: no config for you`);
+    const verbose = await rill(runtime, ['run', throwing, '--describe', '--verbose']).exit();
+    expect(verbose.code).toBe(1);
+    expect(verbose.stderr).toMatch(/throws\.mjs:1/);
+
+    const badTopology = writeModule('topology.mjs', 'export default { applicationId: "x", topology: (b) => { b.stream("in").to("in"); b.stream("in"); } };\n');
+    const invalid = await rill(runtime, ['run', badTopology, '--describe']).exit();
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toMatch(new RegExp(`^rill: job module ${badTopology} (declares an invalid topology|failed building its topology): `));
+    expect(invalid.stderr).not.toMatch(/\n\s+at /);
+
+    const noBroker = await rill(runtime, ['run', wordCountModule(runtime)]).exit();
+    expect(noBroker.code).toBe(2);
+    expect(noBroker.stderr).toMatch(/^rill: run needs a broker: --bootstrap host:port, or --embedded --data-dir DIR\n/);
+    const guarantee = await rill(runtime, ['run', wordCountModule(runtime), '--embedded', '--data-dir', tempDir(), '--guarantee', 'twice']).exit();
+    expect(guarantee.code).toBe(2);
+    expect(guarantee.stderr).toMatch(/--guarantee must be exactly_once or at_least_once, got "twice"/);
+    const both = await rill(runtime, ['run', wordCountModule(runtime), '--embedded', '--bootstrap', 'localhost:9092']).exit();
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/give either --bootstrap or --embedded, not both/);
+  });
+
+  it('tells Node 20 users to compile a TypeScript job or use Bun or Deno', async () => {
+    const exit = await rill('node', ['run', 'examples/jobs/word-count.ts', '--describe']).exit();
+    expect(exit.code).toBe(2);
+    expect(exit.stderr.trim()).toMatch(/^rill: Node [\d.]+ cannot import the TypeScript job module examples\/jobs\/word-count\.ts: compile it to JavaScript \(tsc\) and run the \.js file, or run rill with Bun or Deno, which import TypeScript$/);
+  });
+});
