@@ -140,44 +140,55 @@ describe('rill run rejects bad input with one sentence', () => {
     return path;
   }
 
-  it.each(runtimes)('on %s', async (runtime) => {
-    const missing = await rill(runtime, ['run', 'no/such/job.js', '--describe']).exit();
+  function throwingModule(): string {
+    return writeModule('throws.mjs', 'throw new Error("no config for you");\n');
+  }
+
+  it.each(runtimes)('on %s: a missing module, and one that throws while loading', async (runtime) => {
+    const [missing, threw] = await Promise.all([rill(runtime, ['run', 'no/such/job.js', '--describe']).exit(), rill(runtime, ['run', throwingModule(), '--describe']).exit()]);
     expect(missing.code).toBe(2);
     expect(missing.stderr.trim()).toBe('rill: job module no/such/job.js not found');
+    expect(threw.code).toBe(1);
+    expect(threw.stderr.trim()).toMatch(/^rill: job module \S+throws\.mjs failed to load: no config for you$/);
+  });
 
+  it('a module of the wrong shape, and a stack only with --verbose', async () => {
     const wrongShape = writeModule('shape.mjs', 'export default { applicationId: "x" };\n');
-    const shape = await rill(runtime, ['run', wrongShape, '--describe']).exit();
+    const noDefault = writeModule('none.mjs', 'export const job = 1;\n');
+    const badTopology = writeModule('topology.mjs', 'export default { applicationId: "x", topology: (b) => { b.stream("in").to("in"); b.stream("in"); } };\n');
+    const [shape, none, verbose, invalid] = await Promise.all([
+      rill('node', ['run', wrongShape, '--describe']).exit(),
+      rill('node', ['run', noDefault, '--describe']).exit(),
+      rill('node', ['run', throwingModule(), '--describe', '--verbose']).exit(),
+      rill('node', ['run', badTopology, '--describe']).exit(),
+    ]);
     expect(shape.code).toBe(2);
     expect(shape.stderr.trim()).toBe(`rill: job module ${wrongShape} is not a job: its default export has no topology function: topology: (builder) => { ... }`);
-
-    const noDefault = writeModule('none.mjs', 'export const job = 1;\n');
-    const none = await rill(runtime, ['run', noDefault, '--describe']).exit();
     expect(none.code).toBe(2);
-    expect(none.stderr).toMatch(/its default export is undefined, not a job/);
-
-    const throwing = writeModule('throws.mjs', 'throw new Error("no config for you");\n');
-    const threw = await rill(runtime, ['run', throwing, '--describe']).exit();
-    expect(threw.code).toBe(1);
-    expect(threw.stderr.trim()).toBe(`rill: job module ${throwing} failed to load: no config for you`);
-    const verbose = await rill(runtime, ['run', throwing, '--describe', '--verbose']).exit();
+    expect(none.stderr.trim()).toBe(`rill: job module ${noDefault} is not a job: its default export is undefined, not a job: export default defineJob({ applicationId, topology })`);
     expect(verbose.code).toBe(1);
     expect(verbose.stderr).toMatch(/throws\.mjs:1/);
-
-    const badTopology = writeModule('topology.mjs', 'export default { applicationId: "x", topology: (b) => { b.stream("in").to("in"); b.stream("in"); } };\n');
-    const invalid = await rill(runtime, ['run', badTopology, '--describe']).exit();
     expect(invalid.code).toBe(1);
     expect(invalid.stderr).toMatch(new RegExp(`^rill: job module ${badTopology} (declares an invalid topology|failed building its topology): `));
     expect(invalid.stderr).not.toMatch(/\n\s+at /);
+  });
 
-    const noBroker = await rill(runtime, ['run', wordCountModule(runtime)]).exit();
+  it('bad flags', async () => {
+    const module = wordCountModule('node');
+    const [noBroker, guarantee, both, dataDir] = await Promise.all([
+      rill('node', ['run', module]).exit(),
+      rill('node', ['run', module, '--embedded', '--data-dir', tempDir(), '--guarantee', 'twice']).exit(),
+      rill('node', ['run', module, '--embedded', '--bootstrap', 'localhost:9092']).exit(),
+      rill('node', ['run', module, '--bootstrap', 'localhost:9092', '--data-dir', tempDir()]).exit(),
+    ]);
     expect(noBroker.code).toBe(2);
     expect(noBroker.stderr).toMatch(/^rill: run needs a broker: --bootstrap host:port, or --embedded --data-dir DIR\n/);
-    const guarantee = await rill(runtime, ['run', wordCountModule(runtime), '--embedded', '--data-dir', tempDir(), '--guarantee', 'twice']).exit();
     expect(guarantee.code).toBe(2);
-    expect(guarantee.stderr).toMatch(/--guarantee must be exactly_once or at_least_once, got "twice"/);
-    const both = await rill(runtime, ['run', wordCountModule(runtime), '--embedded', '--bootstrap', 'localhost:9092']).exit();
+    expect(guarantee.stderr).toMatch(/^rill: --guarantee must be exactly_once or at_least_once, got "twice"\n/);
     expect(both.code).toBe(2);
-    expect(both.stderr).toMatch(/give either --bootstrap or --embedded, not both/);
+    expect(both.stderr).toMatch(/^rill: give either --bootstrap or --embedded, not both\n/);
+    expect(dataDir.code).toBe(2);
+    expect(dataDir.stderr).toMatch(/^rill: --data-dir is for the embedded broker: add --embedded\n/);
   });
 
   it('tells Node 20 users to compile a TypeScript job or use Bun or Deno', async () => {
