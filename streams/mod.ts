@@ -41,3 +41,4 @@ export { BufferConfig, BufferFullPolicy, EagerBufferConfig, StrictBufferConfig, 
 export type { SuppressOptions } from './dsl/suppress.ts';
 export { SuppressionBufferFullError } from './dsl/suppress-processor.ts';
 export { defineJob, type Job, type JobConfig, type JobDefinition, type JobTopic } from './runtime/job-definition.ts';
+export { jobTestDriver } from './test-driver/job-test-driver.ts';
