@@ -4,8 +4,9 @@ import { TcpTransport } from '../../sdk/transport/tcp-transport.ts';
 import type { Transport } from '../../sdk/transport/transport.ts';
 import { StreamsBuilder } from '../../streams/dsl/streams-builder.ts';
 import type { JobDefinition, JobTopic } from '../../streams/runtime/job-definition.ts';
+import { AppState } from '../../streams/runtime/app-state.ts';
 import { StreamsApp } from '../../streams/runtime/streams-app.ts';
-import { StreamsError } from '../../streams/runtime/streams-error.ts';
+import { StreamsError, StreamsErrorCode } from '../../streams/runtime/streams-error.ts';
 import { TopologyError } from '../../streams/topology/topology-error.ts';
 import type { Topology } from '../../streams/topology/topology.ts';
 import { Broker } from '../broker.ts';
@@ -124,7 +125,8 @@ export async function runCommand(args: readonly string[], io: CommandIo): Promis
     return await runJob(options, io);
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    const code = error instanceof JobModuleError ? error.exitCode : 1;
+    // A configuration the job or its flags got wrong is bad input, like a bad flag.
+    const code = error instanceof JobModuleError ? error.exitCode : error instanceof StreamsError && error.code === StreamsErrorCode.invalidConfig ? 2 : 1;
     const known = error instanceof JobModuleError || error instanceof StreamsError || error instanceof KafkaError;
     io.err(`rill: ${known || options.verbose ? '' : 'unexpected failure: '}${errorText(error, options.verbose)}`);
     return code;
@@ -158,7 +160,7 @@ async function runJob(options: ReturnType<typeof parseRunOptions>, io: CommandIo
     const outcome = await Promise.race([
       signal.received.then((name) => ({ signal: name })),
       app.stopped.then(
-        () => ({ error: new StreamsError('FATAL', 'the application stopped by itself') as unknown }),
+        () => ({ error: new StreamsError(StreamsErrorCode.fatal, 'the application stopped by itself') as unknown }),
         (error: unknown) => ({ error }),
       ),
     ]);
@@ -171,7 +173,8 @@ async function runJob(options: ReturnType<typeof parseRunOptions>, io: CommandIo
     return 0;
   } catch (error) {
     await http?.close();
-    await app?.close();
+    // An application that failed has shut itself down; close() is for one that has not.
+    if (app !== undefined && app.state !== AppState.error && app.state !== AppState.pendingError) await app.close();
     await connection.close();
     throw error;
   } finally {

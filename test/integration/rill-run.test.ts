@@ -191,6 +191,19 @@ describe('rill run rejects bad input with one sentence', () => {
     expect(dataDir.stderr).toMatch(/^rill: --data-dir is for the embedded broker: add --embedded\n/);
   });
 
+  it('a job that cannot start: exit 1 for a missing source topic, 2 for an invalid application id', async () => {
+    const lonely = writeModule('lonely.mjs', 'export default { applicationId: "lonely", topology: (b) => { b.stream("absent").to("elsewhere"); } };\n');
+    const [missingTopic, badId] = await Promise.all([
+      rill('node', ['run', lonely, '--embedded', '--data-dir', tempDir(), '--state-dir', tempDir()]).exit(),
+      rill('node', ['run', wordCountModule('node'), '--embedded', '--data-dir', tempDir(), '--application-id', 'word count']).exit(),
+    ]);
+    expect(missingTopic.code, missingTopic.stderr).toBe(1);
+    expect(missingTopic.stderr.trim().split('\n')).toHaveLength(1);
+    expect(missingTopic.stderr).toMatch(/^rill: .*absent/);
+    expect(badId.code, badId.stderr).toBe(2);
+    expect(badId.stderr.trim()).toBe('rill: applicationId must be 1 to 200 characters of [a-zA-Z0-9._-] (it names topics), got "word count"');
+  });
+
   it('tells Node 20 users to compile a TypeScript job or use Bun or Deno', async () => {
     const exit = await rill('node', ['run', 'examples/jobs/word-count.ts', '--describe']).exit();
     expect(exit.code).toBe(2);
