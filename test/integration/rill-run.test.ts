@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Broker, EmbeddedTransport } from '../../broker/mod.ts';
-import { TcpTransport, type Transport } from '../../sdk/mod.ts';
+import { Admin, Consumer, type ConsumerRecord, Producer, stringSerde, TcpTransport, type Transport } from '../../sdk/mod.ts';
 import { type BrokerProcess, startBrokerProcess } from '../helpers/broker-process.ts';
 import { ManagedProcess, type Runtime, runtimeCommand, runtimes } from '../helpers/child-process.ts';
 import { awaitCounts, finalCounts, produceLines, WORD_COUNT_ROUNDS, wordCountLag } from '../helpers/word-count-check.ts';
@@ -119,6 +119,54 @@ describe.each(runtimes)('rill run on %s', (runtime) => {
     expect(exit.stdout).toContain('Source: KSTREAM-SOURCE-0000000000 (topics: [lines])');
     expect(exit.stdout).toContain('Sink: KSTREAM-SINK-0000000005 (topic: word-counts)');
     expect(exit.stdout).toContain('word-counts-store (key-value, cached, changelog word-counts-store-changelog)');
+  });
+});
+
+/** Reads `count` records of `topic` (read_committed, every partition) from the start. */
+async function readRecords(transport: Transport, topic: string, count: number): Promise<ConsumerRecord<string, string>[]> {
+  const [info] = await new Admin(transport).describeTopics([topic]);
+  const consumer = new Consumer(transport, { keySerde: stringSerde, valueSerde: stringSerde, autoOffsetReset: 'earliest' });
+  consumer.assign(info!.partitions.map((p) => ({ topic, partition: p.partition })));
+  const out: ConsumerRecord<string, string>[] = [];
+  try {
+    for await (const record of consumer) {
+      out.push(record);
+      if (out.length >= count) break;
+    }
+  } finally {
+    await consumer.close();
+  }
+  return out;
+}
+
+describe('rill run of the fraud rule example on Bun, on an embedded broker', () => {
+  it('writes its alerts and dead-letters malformed payments', async () => {
+    const run = rill('bun', ['run', 'examples/jobs/fraud-rule.ts', '--embedded', '--data-dir', tempDir(), '--kafka-port', '0', '--state-dir', tempDir()]);
+    const line = await run.waitForLine(/kafka listening on 127\.0\.0\.1:\d+/);
+    await run.waitForLine(/fraud-rule RUNNING/);
+    const transport = new TcpTransport({ bootstrapServers: [`127.0.0.1:${/:(\d+)$/.exec(line)![1]}`] });
+    try {
+      const producer = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde });
+      await producer.sendBatch([
+        { topic: 'payments', key: 'card-1', value: JSON.stringify({ paymentId: 'p1', amountCents: 900_000, merchant: 'm' }), timestamp: 1_000 },
+        { topic: 'payments', key: 'card-2', value: '{ not json', timestamp: 2_000 },
+        { topic: 'payments', key: 'card-3', value: JSON.stringify({ paymentId: 'p3', amountCents: 0, merchant: 'm' }), timestamp: 3_000 },
+        { topic: 'payments', key: 'card-4', value: JSON.stringify({ paymentId: 'p4', amountCents: 100, merchant: 'm' }), timestamp: 4_000 },
+      ]);
+      await producer.close();
+      const alerts = await readRecords(transport, 'fraud-alerts', 1);
+      expect(alerts.map((r) => [r.key, JSON.parse(r.value!)])).toEqual([['card-1', { rule: 'over-limit', paymentId: 'p1', amountCents: 900_000 }]]);
+      const dead = await readRecords(transport, 'fraud-rule-dlq', 2);
+      const kind = (r: ConsumerRecord<string, string>) => new TextDecoder().decode(r.headers.find((h) => h.key === 'rill.error.kind')!.value!);
+      expect(dead.map((r) => [r.key, r.value, kind(r)]).sort()).toEqual([
+        ['card-2', '{ not json', 'deserialization'],
+        ['card-3', JSON.stringify({ paymentId: 'p3', amountCents: 0, merchant: 'm' }), 'processing'],
+      ]);
+    } finally {
+      await transport.close();
+    }
+    const exit = await run.stop('SIGTERM');
+    expect(exit.code, exit.stderr).toBe(0);
   });
 });
 
