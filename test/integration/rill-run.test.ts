@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Broker, EmbeddedTransport } from '../../broker/mod.ts';
 import { Admin, Consumer, type ConsumerRecord, Producer, stringSerde, TcpTransport, type Transport } from '../../sdk/mod.ts';
 import { type BrokerProcess, startBrokerProcess } from '../helpers/broker-process.ts';
-import { ManagedProcess, type Runtime, runtimeCommand, runtimes } from '../helpers/child-process.ts';
+import { ManagedProcess, repoRoot, type Runtime, runtimeCommand, runtimes } from '../helpers/child-process.ts';
 import { awaitCounts, finalCounts, produceLines, WORD_COUNT_ROUNDS, wordCountLag } from '../helpers/word-count-check.ts';
 
 const dirs: string[] = [];
@@ -250,6 +250,13 @@ describe('rill run rejects bad input with one sentence', () => {
     expect(missingTopic.stderr).toMatch(/^rill: .*absent/);
     expect(badId.code, badId.stderr).toBe(2);
     expect(badId.stderr.trim()).toBe('rill: applicationId must be 1 to 200 characters of [a-zA-Z0-9._-] (it names topics), got "word count"');
+  });
+
+  it('a job made with another copy of rill/streams than the CLI runs (Bun: CLI from source, job from dist/)', async () => {
+    const other = writeModule('other-copy.mjs', `import { defineJob } from ${JSON.stringify(join(repoRoot, 'dist/streams/mod.js'))};\nexport default defineJob({ applicationId: "x", topology: () => {} });\n`);
+    const exit = await rill('bun', ['run', other, '--describe']).exit();
+    expect(exit.code).toBe(2);
+    expect(exit.stderr).toMatch(/is not a job: it was made with another copy of rill\/streams \(file:.*dist\/streams\/runtime\/job-definition\.js\) than this rill CLI runs \(file:.*streams\/runtime\/job-definition\.ts\)/);
   });
 
   it('tells Node 20 users to compile a TypeScript job or use Bun or Deno', async () => {
