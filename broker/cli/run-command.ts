@@ -14,7 +14,7 @@ import { EmbeddedTransport } from '../embedded.ts';
 import { KafkaListener } from '../kafka/kafka-listener.ts';
 import { type JobHttpServer, startJobHttp } from './job-http.ts';
 import { JobModuleError, loadJob } from './load-job.ts';
-import { parseRunOptions, type RunTarget } from './parse-run-options.ts';
+import { parseRunOptions, type RunOptions, type RunTarget } from './parse-run-options.ts';
 import { UsageError } from './parse-start-options.ts';
 import type { CommandIo } from './start-command.ts';
 
@@ -133,7 +133,7 @@ export async function runCommand(args: readonly string[], io: CommandIo): Promis
   }
 }
 
-async function runJob(options: ReturnType<typeof parseRunOptions>, io: CommandIo): Promise<number> {
+async function runJob(options: RunOptions, io: CommandIo): Promise<number> {
   const job = await loadJob(options.modulePath);
   const topology = await buildTopology(job, options.modulePath);
   if (options.describe) {
@@ -142,9 +142,17 @@ async function runJob(options: ReturnType<typeof parseRunOptions>, io: CommandIo
   }
   const applicationId = options.applicationId ?? job.applicationId;
   const signal = signals(io);
-  const connection = await connect(options.target!, io);
+  let connection: Connection;
+  try {
+    connection = await connect(options.target!, io);
+  } catch (error) {
+    signal.dispose();
+    throw error;
+  }
   let app: StreamsApp | undefined;
   let http: JobHttpServer | undefined;
+  /** The signal that ended the run, or what made it fail. */
+  let outcome: { signal: string } | { error: unknown };
   try {
     await createMissingTopics(connection.transport, job.topics ?? []);
     app = new StreamsApp(topology, {
@@ -157,27 +165,26 @@ async function runJob(options: ReturnType<typeof parseRunOptions>, io: CommandIo
     app.onStateChange((state) => io.out(`rill: ${applicationId} ${state}`));
     await app.start();
     if (options.httpPort !== undefined) http = await startJobHttp(app, '127.0.0.1', options.httpPort);
-    const outcome = await Promise.race([
+    outcome = await Promise.race([
       signal.received.then((name) => ({ signal: name })),
       app.stopped.then(
         () => ({ error: new StreamsError(StreamsErrorCode.fatal, 'the application stopped by itself') as unknown }),
         (error: unknown) => ({ error }),
       ),
     ]);
-    if ('error' in outcome) throw outcome.error;
-    io.out(`rill: ${outcome.signal} received, closing ${applicationId}`);
-    await http?.close();
-    await app.close();
-    await connection.close();
-    io.out(`rill: ${applicationId} stopped cleanly`);
-    return 0;
   } catch (error) {
+    outcome = { error };
+  }
+  if ('signal' in outcome) io.out(`rill: ${outcome.signal} received, closing ${applicationId}`);
+  try {
     await http?.close();
     // An application that failed has shut itself down; close() is for one that has not.
     if (app !== undefined && app.state !== AppState.error && app.state !== AppState.pendingError) await app.close();
     await connection.close();
-    throw error;
   } finally {
     signal.dispose();
   }
+  if ('error' in outcome) throw outcome.error;
+  io.out(`rill: ${applicationId} stopped cleanly`);
+  return 0;
 }
