@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { KafkaError } from '../../sdk/protocol/kafka-error.ts';
 import { UsageError } from './parse-start-options.ts';
 import { replayCommand } from './replay-command.ts';
+import { runCommand } from './run-command.ts';
 import { startCommand, type CommandIo } from './start-command.ts';
 import { streamsCommand } from './streams-command.ts';
 import { USAGE } from './usage.ts';
@@ -33,6 +34,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return streamsCommand(rest, io);
     case 'replay':
       return replayCommand(rest, io);
+    case 'run':
+      return runCommand(rest, io);
     case '--version':
     case 'version':
       io.out(version());

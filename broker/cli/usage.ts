@@ -5,6 +5,7 @@ Commands:
   streams reset     reset a stopped streams application for reprocessing (--help for options)
   streams diff      compare two output topics key by key (--help for options)
   replay            copy a range of a topic into another, exactly once (--help for options)
+  run JOB           run a stream job module until SIGINT or SIGTERM
 
 Options for start:
   --data-dir DIR    where topics and state are stored (default ./rill-data)
@@ -18,6 +19,21 @@ Options for start:
                     limits, body limit, idempotency window
   --allow-unauthenticated
                     serve HTTP without tokens on a non-loopback address
+
+Options for run (JOB: a module whose default export is defineJob({...}) of rill/streams):
+  --bootstrap HOST:PORT[,HOST:PORT...]
+                    the Kafka-compatible broker(s) to run against, over TCP
+  --embedded        run against a broker opened in this process instead
+  --data-dir DIR    the embedded broker's data directory (required with --embedded)
+  --kafka-port N    also serve the embedded broker over Kafka on 127.0.0.1:N (0 picks one)
+  --application-id ID
+                    override the job's applicationId (the group, internal topic prefix)
+  --state-dir DIR   where task state is kept (overrides the job's config)
+  --guarantee exactly_once|at_least_once
+                    override the job's processing guarantee
+  --http-port N     serve the application's queries, /metrics and /health on 127.0.0.1:N
+  --describe        print the job's topology and exit, without connecting
+  --verbose         print stack traces of failures
 
   rill --help       this text
   rill --version    the version
