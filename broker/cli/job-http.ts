@@ -1,18 +1,19 @@
 import type { StreamsApp } from '../../streams/runtime/streams-app.ts';
-import { UsageError } from './parse-start-options.ts';
+import { startAppServer } from '../../streams/server/app-server.ts';
 
-/** The application's HTTP server as `rill run` holds it: its bound port, and a way to stop it. */
+/** The application's HTTP server as `rill run` holds it: its address, and a way to stop it. */
 export interface JobHttpServer {
+  readonly url: string;
   readonly port: number;
   close(): Promise<void>;
 }
 
 /**
- * Where `rill run --http-port N` starts the running application's HTTP server (interactive
- * queries, /metrics, /health), once the application started and before its ready line.
- * That server is built separately (issue 14, interactive queries); until it is wired in here,
- * asking for it is refused rather than silently ignored.
+ * Starts `rill run --http-port N`'s server for the application (interactive queries, /metrics,
+ * /health: streams/server/app-server.ts) before the application starts, so the application
+ * advertises it to the other instances in its group as its `application.server`.
  */
-export async function startJobHttp(_app: StreamsApp, _host: string, port: number): Promise<JobHttpServer> {
-  throw new UsageError(`--http-port ${port}: this rill build has no HTTP server for streams applications yet`);
+export async function startJobHttp(app: StreamsApp, host: string, port: number): Promise<JobHttpServer> {
+  const server = await startAppServer(app, { hostname: host, port });
+  return { url: server.url, port: server.port, close: () => server.close() };
 }

@@ -163,8 +163,11 @@ async function runJob(options: RunOptions, io: CommandIo): Promise<number> {
       ...(options.guarantee === undefined ? {} : { guarantee: options.guarantee }),
     });
     app.onStateChange((state) => io.out(`rill: ${applicationId} ${state}`));
+    if (options.httpPort !== undefined) {
+      http = await startJobHttp(app, '127.0.0.1', options.httpPort);
+      io.out(`rill: ${applicationId} serving queries, /metrics and /health on ${http.url}`);
+    }
     await app.start();
-    if (options.httpPort !== undefined) http = await startJobHttp(app, '127.0.0.1', options.httpPort);
     outcome = await Promise.race([
       signal.received.then((name) => ({ signal: name })),
       app.stopped.then(

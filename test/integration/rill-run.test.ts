@@ -139,6 +139,32 @@ async function readRecords(transport: Transport, topic: string, count: number): 
   return out;
 }
 
+describe.each(['node', 'deno'] as const)('rill run --http-port on %s', (runtime) => {
+  it('serves the running job\'s stores, /health and /metrics, and stops them with the job', async () => {
+    const run = rill(runtime, ['run', wordCountModule(runtime), '--embedded', '--data-dir', tempDir(), '--kafka-port', '0', '--state-dir', tempDir(), '--http-port', '0']);
+    const url = /on (http:\/\/127\.0\.0\.1:\d+)$/.exec(await run.waitForLine(/serving queries, \/metrics and \/health on http:/))![1]!;
+    const line = await run.waitForLine(/kafka listening on 127\.0\.0\.1:\d+/);
+    await run.waitForLine(/word-count RUNNING/);
+    const transport = new TcpTransport({ bootstrapServers: [`127.0.0.1:${/:(\d+)$/.exec(line)![1]}`] });
+    const [round] = WORD_COUNT_ROUNDS;
+    try {
+      await produceLines(transport, round.lines);
+      expect(await awaitCounts(transport, round.counts)).toEqual(round.counts);
+    } finally {
+      await transport.close();
+    }
+    // The outputs are committed, so the store (read with its write cache) holds at least as much.
+    const the = (await (await fetch(`${url}/stores/word-counts-store/keys/the`)).json()) as { key: string; value: number };
+    expect([the.key, the.value]).toEqual(['the', round.counts.the]);
+    const health = await fetch(`${url}/health`);
+    expect([health.status, ((await health.json()) as { state: string }).state]).toEqual([200, 'RUNNING']);
+    expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/^rill_streams_records_in_total\S* [1-9]/m);
+    const exit = await run.stop('SIGTERM');
+    expect(exit.code, exit.stderr).toBe(0);
+    await expect(fetch(`${url}/health`)).rejects.toThrow();
+  });
+});
+
 describe('rill run of the fraud rule example on Bun, on an embedded broker', () => {
   it('writes its alerts and dead-letters malformed payments', async () => {
     const run = rill('bun', ['run', 'examples/jobs/fraud-rule.ts', '--embedded', '--data-dir', tempDir(), '--kafka-port', '0', '--state-dir', tempDir()]);
