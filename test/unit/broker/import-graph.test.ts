@@ -44,7 +44,7 @@ function reachable(graph: ReadonlyMap<string, readonly string[]>, start: string)
 }
 
 describe('the broker’s import graph', () => {
-  const files = [...sources('broker'), ...sources('sdk')];
+  const files = [...sources('broker'), ...sources('sdk'), ...sources('streams')];
   const graph = importGraph(files);
 
   it('lets broker.ts compose the coordinators: nothing under broker/group or broker/txn reaches broker.ts', () => {
@@ -56,5 +56,12 @@ describe('the broker’s import graph', () => {
 
   it('keeps the wire contract independent of the broker: nothing under sdk/ imports broker/', () => {
     expect(files.filter((f) => f.startsWith('sdk/') && (graph.get(f) ?? []).some((t) => t.startsWith('broker/')))).toEqual([]);
+  });
+
+  it('keeps the broker core free of stream jobs: only the front doors that compose both (the CLI, the HTTP API and the package entry exporting it) reach streams/', () => {
+    const fronts = (f: string): boolean => f.startsWith('broker/cli/') || ['broker/http/streams-ops-routes.ts', 'broker/http/http-app.ts', 'broker/mod.ts'].includes(f);
+    const reachesStreams = (f: string): boolean => [...reachable(graph, f)].some((t) => t.startsWith('streams/'));
+    expect(reachesStreams('broker/cli/main.ts')).toBe(true);
+    expect(files.filter((f) => f.startsWith('broker/') && !fronts(f) && reachesStreams(f))).toEqual([]);
   });
 });
