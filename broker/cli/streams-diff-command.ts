@@ -1,3 +1,5 @@
+import { jsonSerde, longSerde, stringSerde } from '../../sdk/serde/basic-serdes.ts';
+import type { Serde } from '../../sdk/serde/serde.ts';
 import { diffOutputs, diffToJson, formatOutputDiff } from '../../streams/ops/output-diff.ts';
 import { BOOTSTRAP_FLAG, parseCount, parseFlags, parseTime, withBroker } from './cli-values.ts';
 import { UsageError } from './parse-start-options.ts';
@@ -14,8 +16,25 @@ Options:
   --from-time TIME        records at or after TIME (ISO 8601 or ms since the epoch)
   --to-time TIME          records before TIME
   --limit N               differences listed at most (default 100; the summary counts all)
+  --key-format FORMAT     how keys are decoded to compare and print: bytes (default), string, json, long
+  --value-format FORMAT   how values are decoded to compare and print: bytes (default), string, json, long
   --json                  print the diff as JSON
   --bootstrap HOST:PORT   the broker (default 127.0.0.1:9092)`;
+
+/** The serdes `--key-format` and `--value-format` name; bytes compares and prints raw bytes. */
+const FORMATS: Readonly<Record<string, Serde<unknown> | undefined>> = {
+  bytes: undefined,
+  string: stringSerde as Serde<unknown>,
+  json: jsonSerde<unknown>() as Serde<unknown>,
+  long: longSerde as Serde<unknown>,
+};
+
+function formatSerde<F extends 'keySerde' | 'valueSerde'>(field: F, flag: string, format: string | undefined): { [P in F]?: Serde<unknown> } {
+  if (format === undefined) return {};
+  if (!(format in FORMATS)) throw new UsageError(`--${flag} must be one of ${Object.keys(FORMATS).join(', ')}, got "${format}"`);
+  const serde = FORMATS[format];
+  return (serde === undefined ? {} : { [field]: serde }) as { [P in F]?: Serde<unknown> };
+}
 
 /** `rill streams diff`: the summary line and the differing keys. */
 export function streamsDiffCommand(args: readonly string[], io: CommandIo): Promise<number> {
@@ -25,6 +44,8 @@ export function streamsDiffCommand(args: readonly string[], io: CommandIo): Prom
     'from-time': { type: 'string' },
     'to-time': { type: 'string' },
     limit: { type: 'string' },
+    'key-format': { type: 'string' },
+    'value-format': { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean' },
     ...BOOTSTRAP_FLAG,
@@ -49,6 +70,8 @@ export function streamsDiffCommand(args: readonly string[], io: CommandIo): Prom
     ...(fromTime === undefined ? {} : { fromTimeMs: parseTime('from-time', fromTime) }),
     ...(toTime === undefined ? {} : { toTimeMs: parseTime('to-time', toTime) }),
     ...(limit === undefined ? {} : { limit: parseCount('limit', limit) }),
+    ...formatSerde('keySerde', 'key-format', str('key-format')),
+    ...formatSerde('valueSerde', 'value-format', str('value-format')),
   };
   return withBroker(io, values['bootstrap'], async (transport) => {
     const diff = await diffOutputs(transport, options);

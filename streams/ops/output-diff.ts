@@ -209,12 +209,16 @@ export function renderDiffValue(value: unknown): string | null {
   if (value === null || value === undefined) return null;
   if (value instanceof Uint8Array) {
     try {
-      return strictUtf8.decode(value);
+      const text = strictUtf8.decode(value);
+      // Bytes that decode but hold control characters (a serialized long, say) are not text to print.
+      if (!/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text)) return text;
     } catch {
-      let binary = '';
-      for (const byte of value) binary += String.fromCharCode(byte);
-      return `base64:${btoa(binary)}`;
+      // Not UTF-8: rendered as bytes below.
     }
+    if (value.length <= 32) return `0x${Array.from(value, (byte) => byte.toString(16).padStart(2, '0')).join('')}`;
+    let binary = '';
+    for (const byte of value) binary += String.fromCharCode(byte);
+    return `base64:${btoa(binary)}`;
   }
   if (typeof value === 'string') return value;
   return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
