@@ -1,4 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
+import { certificatePrincipal } from '../security/tls-config.ts';
 import { KafkaConnection, type ConnectionLimits, type RequestHandler } from './kafka-connection.ts';
 import { RequestMemoryPool } from './request-memory-pool.ts';
 
@@ -14,6 +16,8 @@ export interface KafkaServerOptions extends ConnectionLimits {
   /** Request bytes held across all connections before they stop reading (Kafka's `queued.max.request.bytes`). */
   queuedMaxRequestBytes: number;
   handler: RequestHandler;
+  /** Serve TLS with these options (see broker/security/tls-config.ts); plaintext without. */
+  tls?: TlsOptions;
   onError?: (error: unknown, remoteAddress: string) => void;
 }
 
@@ -52,9 +56,14 @@ export class KafkaServer {
   }
 
   static async listen(options: KafkaServerOptions): Promise<KafkaServer> {
-    const server = createServer({ noDelay: true });
+    const server = options.tls === undefined ? createServer({ noDelay: true }) : createTlsServer({ ...options.tls, noDelay: true });
     const kafka = new KafkaServer(server, options);
-    server.on('connection', (socket) => kafka.accept(socket));
+    // A TLS connection is served once its handshake is done; one that fails the handshake is dropped by node:tls.
+    server.on(options.tls === undefined ? 'connection' : 'secureConnection', (socket: Socket) => kafka.accept(socket));
+    if (options.tls !== undefined) server.on('tlsClientError', (error: Error, socket: TLSSocket) => {
+      options.onError?.(error, `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`);
+      socket.destroy();
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port, options.host, () => {
@@ -71,6 +80,15 @@ export class KafkaServer {
     const address = this.server.address();
     if (address === null || typeof address === 'string') throw new Error('invariant: the Kafka listener has no TCP address');
     return address.port;
+  }
+
+  /**
+   * Swaps in new certificate, key and CA for connections accepted from now on; open connections
+   * keep the session they negotiated.
+   */
+  reloadTls(options: TlsOptions): void {
+    if (this.options.tls === undefined) throw new Error('invariant: reloadTls on a plaintext listener');
+    (this.server as TlsServer).setSecureContext(options);
   }
 
   get connectionCount(): number {
@@ -91,6 +109,7 @@ export class KafkaServer {
       this.memory,
       (error, c) => this.options.onError?.(error, c.remoteAddress),
     );
+    if (this.options.tls !== undefined) connection.principal = certificatePrincipal(socket as TLSSocket) ?? connection.principal;
     this.connections.add(connection);
     socket.on('close', () => this.connections.delete(connection));
   }
