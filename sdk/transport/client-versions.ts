@@ -32,4 +32,8 @@ export const CLIENT_API_VERSIONS: Readonly<Partial<Record<ApiKey, VersionRange>>
   [ApiKey.DeleteGroups]: { minVersion: 0, maxVersion: 2 },
   [ApiKey.IncrementalAlterConfigs]: { minVersion: 0, maxVersion: 1 },
   [ApiKey.DeleteRecords]: { minVersion: 0, maxVersion: 2 },
+  [ApiKey.SaslHandshake]: { minVersion: 1, maxVersion: 1 },
+  [ApiKey.SaslAuthenticate]: { minVersion: 0, maxVersion: 2 },
+  [ApiKey.DescribeUserScramCredentials]: { minVersion: 0, maxVersion: 0 },
+  [ApiKey.AlterUserScramCredentials]: { minVersion: 0, maxVersion: 0 },
 };

@@ -16,6 +16,7 @@ import {
   type PartitionLag,
   resetGroupOffsets,
 } from './group-admin.ts';
+import { alterScramCredentials, describeScramCredentials, type ScramCredentialDescription, type ScramCredentialUpsert } from './scram-admin.ts';
 
 export interface NewTopic {
   name: string;
@@ -210,5 +211,14 @@ export class Admin {
 
   deleteGroups(groupIds: readonly string[]): Promise<void> {
     return deleteGroups(this.metadata, groupIds);
+  }
+
+  /** Creates or replaces SCRAM credentials and deletes others (Kafka's AlterUserScramCredentials); PLAIN logins verify against them too. */
+  alterScramCredentials(changes: Parameters<typeof alterScramCredentials>[1]): Promise<void> {
+    return alterScramCredentials(this.transport, changes);
+  }
+
+  describeScramCredentials(users?: readonly string[]): Promise<ScramCredentialDescription[]> {
+    return describeScramCredentials(this.transport, users);
   }
 }
