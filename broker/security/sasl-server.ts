@@ -146,7 +146,9 @@ class ScramServer implements SaslServerExchange {
       throw new SaslAuthenticationError('Invalid SCRAM client final message: expected c=,r=,p=');
     }
     if (c.value !== toBase64(utf8.encode(this.gs2Header))) throw new SaslAuthenticationError('Invalid SCRAM client final message: channel binding does not match');
-    if (r.value !== this.nonce) throw new SaslAuthenticationError('Invalid SCRAM client final message: nonce does not match');
+    // Kafka checks that the nonce ends with the server's, not that it equals it: librdkafka sends
+    // its own nonce again in front of the server's (which already begins with it).
+    if (!r.value.endsWith(this.nonce)) throw new SaslAuthenticationError('Invalid SCRAM client final message: nonce does not match');
     const proof = fromBase64(p.value);
     const credential = this.credential;
     if (proof === undefined || proof.length !== this.mechanism.keyBytes || credential === undefined) throw invalidCredentials(this.mechanism.name);
