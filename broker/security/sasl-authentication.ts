@@ -38,6 +38,8 @@ export class SaslAuthentication {
   private readonly sessions = new WeakMap<ConnectionInfo, SaslSession>();
   private readonly servers: SaslServerFactory;
   readonly failures: AuthFailureLimiter;
+  /** Completed authentications, re-authentications (KIP-368) and failures on this listener since it started. */
+  readonly stats = { authenticated: 0, reauthenticated: 0, failed: 0 };
 
   constructor(
     store: ScramCredentialStore,
@@ -136,6 +138,8 @@ export class SaslAuthentication {
       this.failures.recordFailure(address);
       throw new SaslAuthenticationError(`re-authentication as "${step.user}" on a connection authenticated as "${session.user}" is not allowed`);
     }
+    if (session.stage === SaslStage.Reauthenticate) this.stats.reauthenticated++;
+    else this.stats.authenticated++;
     transition(session, SaslStage.Authenticated);
     session.exchange = undefined;
     session.user = step.user;
@@ -147,6 +151,7 @@ export class SaslAuthentication {
 
   private failed(session: SaslSession, connection: ConnectionInfo, errorCode: number, message: string): SaslAuthenticateResponse {
     if (session.stage !== SaslStage.Failed) transition(session, SaslStage.Failed);
+    this.stats.failed++;
     session.exchange = undefined;
     connection.closeAfterResponses();
     return { errorCode, errorMessage: message, authBytes: EMPTY, sessionLifetimeMs: 0n };
@@ -159,6 +164,7 @@ export class SaslAuthentication {
       return [step.challenge];
     } catch (error) {
       if (session.stage !== SaslStage.Failed) transition(session, SaslStage.Failed);
+      this.stats.failed++;
       throw error;
     }
   }
