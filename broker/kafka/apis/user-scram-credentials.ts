@@ -1,4 +1,4 @@
-import { scramMechanismByKafkaType, credentialFromSaltedPassword, type ScramCredential, type ScramMechanismName } from '../../../sdk/auth/scram.ts';
+import { credentialFromSaltedPassword, type ScramCredential, type ScramMechanismName, ScramMechanisms, scramMechanismByKafkaType } from '../../../sdk/auth/scram.ts';
 import { ErrorCode } from '../../../sdk/protocol/error-codes.ts';
 import { isKafkaError, KafkaError } from '../../../sdk/protocol/kafka-error.ts';
 import { ApiKey } from '../../../sdk/protocol/mod.ts';
@@ -72,7 +72,7 @@ export const describeUserScramCredentialsHandler: ApiHandler<typeof ApiKey.Descr
       user: info.user,
       errorCode: 0,
       errorMessage: null,
-      credentialInfos: info.credentials.map((c) => ({ mechanism: c.mechanism === 'SCRAM-SHA-256' ? 1 : 2, iterations: c.iterations })),
+      credentialInfos: info.credentials.map((c) => ({ mechanism: ScramMechanisms[c.mechanism].kafkaType, iterations: c.iterations })),
     });
     if (request.users === null || request.users.length === 0) {
       return { throttleTimeMs: 0, errorCode: 0, errorMessage: null, results: store.describe().map(toInfo) };
