@@ -10,10 +10,11 @@ function check(report: SdkSaslReport): void {
   expect(report.authenticatedAfter).toBe(report.authenticatedBefore);
   // The wrong password is the only failure.
   expect(report.failed).toBe(1);
+  expect(report.mtlsPrincipal).toBe('User:CN=alice,OU=eng,O=acme,C=DE');
 }
 
 describe('the SDK TCP transport over TLS + SASL', () => {
-  it('authenticates with PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512, fails a wrong password, and re-authenticates before its session ends, on Node', async () => {
+  it('authenticates with PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512, fails a wrong password, and re-authenticates before its session ends; the listener names mTLS clients by certificate; on Node', async () => {
     check(await runSdkSaslScenario());
   });
 
