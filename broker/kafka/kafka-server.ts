@@ -30,7 +30,9 @@ export const defaultKafkaServerLimits = {
   shutdownGraceMs: 5_000,
 } as const;
 
-/** The `node:net` listener for the Kafka protocol: accepts connections, reaps idle ones, shuts down cleanly. */
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/** The `node:net` (or `node:tls`) listener for the Kafka protocol: accepts connections, reaps idle ones, shuts down cleanly. */
 export class KafkaServer {
   private readonly connections = new Set<KafkaConnection>();
   private nextConnectionId = 1;
@@ -56,7 +58,12 @@ export class KafkaServer {
   }
 
   static async listen(options: KafkaServerOptions): Promise<KafkaServer> {
-    const server = options.tls === undefined ? createServer({ noDelay: true }) : createTlsServer({ ...options.tls, noDelay: true });
+    // TLS connections count against maxConnections only once their handshake is done, so sockets
+    // still handshaking are bounded by the server's own limit and a handshake timeout.
+    const server =
+      options.tls === undefined
+        ? createServer({ noDelay: true })
+        : Object.assign(createTlsServer({ handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS, ...options.tls, noDelay: true }), { maxConnections: options.maxConnections });
     const kafka = new KafkaServer(server, options);
     // A TLS connection is served once its handshake is done; one that fails the handshake is dropped by node:tls.
     server.on(options.tls === undefined ? 'connection' : 'secureConnection', (socket: Socket) => kafka.accept(socket));
