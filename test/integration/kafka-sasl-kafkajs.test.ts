@@ -99,4 +99,34 @@ describe('kafkajs against SASL and TLS listeners', () => {
       await admin.disconnect();
     }
   });
+
+  it('re-authenticates on its open connection when the session lifetime nears its end (KIP-368), without reconnecting', async () => {
+    const listener = await secure.listen({ sasl: { mechanisms: ALL_MECHANISMS, connectionsMaxReauthMs: 60_000 } });
+    // kafkajs re-authenticates before a request once less than reauthenticationThreshold of the session remains: here after 100 ms.
+    const kafka = new Kafka({
+      clientId: 'reauth',
+      brokers: [`127.0.0.1:${listener.port}`],
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 0 },
+      reauthenticationThreshold: 59_900,
+      sasl: { mechanism: 'scram-sha-256', username: 'alice', password: 'alice-secret' },
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.listTopics();
+    const stats = listener.sasl!.stats;
+    const authenticated = stats.authenticated;
+    await expect
+      .poll(
+        async () => {
+          await admin.listTopics();
+          return stats.reauthenticated;
+        },
+        { timeout: 8_000, interval: 20 },
+      )
+      .toBeGreaterThan(0);
+    expect(stats.authenticated).toBe(authenticated);
+    expect(stats.failed).toBe(0);
+    await admin.disconnect();
+  });
 });
