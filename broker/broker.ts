@@ -35,6 +35,7 @@ import { defaultTxnConfig, type TxnConfig } from './txn/txn-config.ts';
 import { TxnCoordinator } from './txn/txn-coordinator.ts';
 import { TxnLog } from './txn/txn-log.ts';
 import { IsolationLevel, type IsolationLevelValue } from './fetch/fetch-types.ts';
+import { ScramCredentialStore } from './security/scram-credential-store.ts';
 
 export interface BrokerOptions {
   config?: Partial<BrokerConfig>;
@@ -101,6 +102,7 @@ export class Broker {
   private txnCoordinator: TxnCoordinator | undefined;
   private producerIds: ProducerIdAllocator | undefined;
   private txnConfig: TxnConfig = defaultTxnConfig;
+  private credentialStore: ScramCredentialStore | undefined;
   /** Compacts the partitions of topics whose cleanup.policy includes compact (Kafka's log cleaner). */
   readonly logCleaner: LogCleaner;
   /**
@@ -160,6 +162,7 @@ export class Broker {
       // After the topics load, so groups and their offsets are rebuilt from `__consumer_offsets`.
       broker.groupCoordinator = await GroupCoordinator.open({ internalTopics: broker.internalTopics, topics: broker.topicOffsets }, { clock, ...options.groups });
       await broker.openTransactions({ ...defaultTxnConfig, ...options.transactions });
+      broker.credentialStore = await ScramCredentialStore.open(fs, config.dataDir);
     } catch (error) {
       lock?.release();
       throw error;
@@ -172,6 +175,12 @@ export class Broker {
   get groups(): GroupCoordinator {
     if (this.groupCoordinator === undefined) throw new Error('invariant: the group coordinator is created in Broker.open');
     return this.groupCoordinator;
+  }
+
+  /** SASL/SCRAM credentials by user, in the data directory; PLAIN and SCRAM listeners verify against them. */
+  get scramCredentials(): ScramCredentialStore {
+    if (this.credentialStore === undefined) throw new Error('invariant: the SCRAM credential store is opened in Broker.open');
+    return this.credentialStore;
   }
 
   /** The transaction coordinator (KIP-98): InitProducerId, AddPartitionsToTxn, EndTxn and the rest. */

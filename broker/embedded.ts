@@ -7,6 +7,7 @@ import type { AdvertisedListener } from './kafka/api-handler.ts';
 import { allApiHandlers } from './kafka/apis/all-handlers.ts';
 import { apiVersionsHandler } from './kafka/apis/api-versions.ts';
 import type { ConnectionInfo } from './kafka/kafka-connection.ts';
+import { ANONYMOUS } from './security/kafka-principal.ts';
 import { RequestDispatcher } from './kafka/request-dispatcher.ts';
 
 export interface EmbeddedTransportOptions {
@@ -42,7 +43,13 @@ export class EmbeddedTransport implements Transport {
     this.dispatcher = dispatcher;
     this.versions = new NegotiatedVersions(dispatcher.advertisedVersions());
     this.node = { nodeId: advertised.nodeId, host: advertised.host, port: advertised.port };
-    this.connection = { id: -nextEmbeddedConnectionId++, remoteAddress: 'embedded', closed: this.abort.signal };
+    this.connection = {
+      id: -nextEmbeddedConnectionId++,
+      remoteAddress: 'embedded',
+      closed: this.abort.signal,
+      principal: ANONYMOUS,
+      closeAfterResponses: () => this.abort.abort(),
+    };
     this.clientId = options.clientId ?? 'rill';
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   }

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { BrokerConfig } from '../config.ts';
+import { KAFKA_SECURITY_FLAGS } from '../security/kafka-security-start-options.ts';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -29,6 +30,8 @@ export function parseStartOptions(args: readonly string[]): Partial<BrokerConfig
         // Read by the HTTP layer (broker/http/http-start-options.ts); accepted here so strict parsing allows them.
         'http-config': { type: 'string' },
         'allow-unauthenticated': { type: 'boolean' },
+        // Read by broker/security/kafka-security-start-options.ts.
+        ...KAFKA_SECURITY_FLAGS,
       },
       strict: true,
       allowPositionals: false,

@@ -3,6 +3,7 @@ import { createHttpApp, type HttpApp } from '../http/http-app.ts';
 import { httpStartOptions, isLoopbackHost } from '../http/http-start-options.ts';
 import { type HttpServer, serveHttp } from '../http/serve.ts';
 import { KafkaListener } from '../kafka/kafka-listener.ts';
+import { isAuthenticatedListener, type KafkaSecurityStartOptions, kafkaSecurityStartOptions } from '../security/kafka-security-start-options.ts';
 import { parseStartOptions, UsageError } from './parse-start-options.ts';
 
 export interface CommandIo {
@@ -28,11 +29,33 @@ export async function startCommand(args: readonly string[], io: CommandIo): Prom
       `refusing to serve HTTP on ${host} without authentication: give --http-config with "tokens", or --allow-unauthenticated`,
     );
   }
+  let security: KafkaSecurityStartOptions;
+  try {
+    security = kafkaSecurityStartOptions(args, process.env);
+  } catch (error) {
+    throw new UsageError(describeError(error));
+  }
+  if (!isAuthenticatedListener(security) && !http.allowUnauthenticated && !isLoopbackHost(host)) {
+    throw new UsageError(
+      `refusing to serve Kafka on ${host} without authentication: give --kafka-sasl-mechanisms (or --kafka-tls-client-auth required), or --allow-unauthenticated`,
+    );
+  }
   const broker = await Broker.open({ config });
-  return serveBroker(broker, http.api, io);
+  try {
+    const user = security.bootstrapUser;
+    if (user !== undefined && broker.scramCredentials.credentialsOf(user.name).length === 0) {
+      await broker.scramCredentials.setPassword(user.name, 'SCRAM-SHA-256', user.password);
+      await broker.scramCredentials.setPassword(user.name, 'SCRAM-SHA-512', user.password);
+      io.out(`rill: created SCRAM credentials for user ${user.name}`);
+    }
+  } catch (error) {
+    await broker.close();
+    throw error;
+  }
+  return serveBroker(broker, http.api, security, io);
 }
 
-async function serveBroker(broker: Broker, httpOptions: Parameters<typeof createHttpApp>[1], io: CommandIo): Promise<number> {
+async function serveBroker(broker: Broker, httpOptions: Parameters<typeof createHttpApp>[1], security: KafkaSecurityStartOptions, io: CommandIo): Promise<number> {
   const { config } = broker;
   let kafka: KafkaListener;
   let httpApp: HttpApp;
@@ -43,6 +66,8 @@ async function serveBroker(broker: Broker, httpOptions: Parameters<typeof create
       port: config.kafkaPort,
       limits: { onError: (error, remote) => io.err(`rill: closed connection from ${remote}: ${describeError(error)}`) },
       ...(config.advertisedHost === null ? {} : { advertisedHost: config.advertisedHost }),
+      ...(security.tls === undefined ? {} : { tls: security.tls }),
+      ...(security.sasl === undefined ? {} : { sasl: security.sasl }),
     });
   } catch (error) {
     await broker.close();
@@ -62,8 +87,18 @@ async function serveBroker(broker: Broker, httpOptions: Parameters<typeof create
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
+  const reloadTls = (): void => {
+    try {
+      kafka.reloadTls();
+      io.out('rill: SIGHUP received, reloaded the Kafka listener certificate and key');
+    } catch (error) {
+      io.err(`rill: SIGHUP received, kept the current certificate: ${describeError(error)}`);
+    }
+  };
+  if (security.tls !== undefined) process.on('SIGHUP', reloadTls);
   const topics = broker.listTopics({ includeInternal: true });
-  io.out(`rill: kafka listening on ${config.host}:${kafka.port} (advertised ${kafka.advertised.host}:${kafka.advertised.port})`);
+  const protocol = security.sasl === undefined ? (security.tls === undefined ? 'PLAINTEXT' : 'SSL') : security.tls === undefined ? 'SASL_PLAINTEXT' : 'SASL_SSL';
+  io.out(`rill: kafka listening on ${config.host}:${kafka.port} (advertised ${kafka.advertised.host}:${kafka.advertised.port}, ${protocol})`);
   io.out(`rill: http listening on ${config.host}:${httpServer.port}`);
   io.out(`rill: broker ready, data in ${config.dataDir} (${topics.length} topic${topics.length === 1 ? '' : 's'})`);
   const received = await signal;
@@ -73,6 +108,7 @@ async function serveBroker(broker: Broker, httpOptions: Parameters<typeof create
   };
   process.once('SIGINT', forceExit);
   process.once('SIGTERM', forceExit);
+  process.off('SIGHUP', reloadTls);
   io.out(`rill: ${received} received, shutting down`);
   httpApp.close();
   await httpServer.close();

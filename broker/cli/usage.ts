@@ -18,7 +18,22 @@ Options for start:
                     HTTP API settings (JSON): bearer tokens with per-topic ACLs, rate
                     limits, body limit, idempotency window
   --allow-unauthenticated
-                    serve HTTP without tokens on a non-loopback address
+                    serve HTTP without tokens, or Kafka without SASL or client
+                    certificates, on a non-loopback address
+  --kafka-tls-cert FILE --kafka-tls-key FILE
+                    serve Kafka over TLS (PEM files; SIGHUP reloads them)
+  --kafka-tls-ca FILE
+                    CA that client certificates must chain to (mTLS)
+  --kafka-tls-client-auth none|requested|required
+                    whether clients must present a certificate (default: required
+                    with --kafka-tls-ca, else none)
+  --kafka-sasl-mechanisms LIST
+                    SASL on the Kafka listener: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512
+  --kafka-max-reauth-ms N
+                    SASL session lifetime (connections.max.reauth.ms); 0 = unbounded
+  --kafka-sasl-user NAME
+                    give NAME SCRAM credentials at start if it has none; password
+                    from $RILL_KAFKA_SASL_PASSWORD
 
 Options for run (JOB: a module whose default export is defineJob({...}) of rill/streams):
   --bootstrap HOST:PORT[,HOST:PORT...]

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { ANONYMOUS, type KafkaPrincipal } from '../security/kafka-principal.ts';
 import { FrameSplitter } from './frame-splitter.ts';
 import type { RequestMemoryPool } from './request-memory-pool.ts';
 
@@ -15,6 +16,13 @@ export interface ConnectionInfo {
   readonly remoteAddress: string;
   /** Aborted when the connection closes, so parked requests (long-poll fetches) stop waiting. */
   readonly closed: AbortSignal;
+  /**
+   * Who the connection acts as: set by SASL authentication, else from the TLS client certificate,
+   * else ANONYMOUS. Authorization decisions read it; only authentication writes it.
+   */
+  principal: KafkaPrincipal;
+  /** Stops reading; answers the requests already read, then closes (after a failed authentication). */
+  closeAfterResponses(): void;
 }
 
 export interface ConnectionLimits {
@@ -36,6 +44,7 @@ interface Slot {
  */
 export class KafkaConnection implements ConnectionInfo {
   readonly remoteAddress: string;
+  principal: KafkaPrincipal = ANONYMOUS;
   lastActivityMs: number;
   private readonly splitter: FrameSplitter;
   private readonly slots: Slot[] = [];
@@ -179,6 +188,10 @@ export class KafkaConnection implements ConnectionInfo {
       this.socket.once('close', () => resolve());
       if (this.slots.length === 0) this.socket.end();
     });
+  }
+
+  closeAfterResponses(): void {
+    void this.closeGracefully();
   }
 
   destroy(): void {

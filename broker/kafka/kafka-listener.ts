@@ -1,4 +1,6 @@
 import type { Broker } from '../broker.ts';
+import { SaslAuthentication, type SaslListenerOptions } from '../security/sasl-authentication.ts';
+import { type KafkaTlsOptions, tlsServerOptions } from '../security/tls-config.ts';
 import type { AdvertisedListener } from './api-handler.ts';
 import { allApiHandlers } from './apis/all-handlers.ts';
 import { apiVersionsHandler } from './apis/api-versions.ts';
@@ -11,7 +13,11 @@ export interface KafkaListenerOptions {
   /** What Metadata tells clients to connect to; defaults to the bound address (127.0.0.1 for a wildcard bind). */
   advertisedHost?: string;
   advertisedPort?: number;
-  limits?: Partial<Omit<KafkaServerOptions, 'host' | 'port' | 'handler'>>;
+  limits?: Partial<Omit<KafkaServerOptions, 'host' | 'port' | 'handler' | 'tls'>>;
+  /** TLS on this listener (Kafka's SSL and SASL_SSL security protocols). */
+  tls?: KafkaTlsOptions;
+  /** SASL authentication on this listener (SASL_PLAINTEXT, or SASL_SSL with `tls`). */
+  sasl?: SaslListenerOptions;
 }
 
 const WILDCARDS: ReadonlySet<string> = new Set(['0.0.0.0', '::', '']);
@@ -21,6 +27,9 @@ export class KafkaListener {
   private constructor(
     private readonly server: KafkaServer,
     readonly advertised: AdvertisedListener,
+    private readonly tls: KafkaTlsOptions | undefined,
+    /** The listener's SASL state (failure counts), undefined without SASL. */
+    readonly sasl: SaslAuthentication | undefined,
   ) {}
 
   static async start(broker: Broker, options: KafkaListenerOptions): Promise<KafkaListener> {
@@ -29,7 +38,8 @@ export class KafkaListener {
       host: options.advertisedHost ?? (WILDCARDS.has(options.host) ? '127.0.0.1' : options.host),
       port: options.advertisedPort ?? options.port,
     };
-    const handlers = [...allApiHandlers];
+    const sasl = options.sasl === undefined ? undefined : new SaslAuthentication(broker.scramCredentials, options.sasl);
+    const handlers = [...allApiHandlers, ...(sasl?.handlers() ?? [])];
     const dispatcher: RequestDispatcher = new RequestDispatcher({
       broker,
       advertised,
@@ -41,10 +51,21 @@ export class KafkaListener {
       ...options.limits,
       host: options.host,
       port: options.port,
-      handler: dispatcher.handle,
+      handler: sasl === undefined ? dispatcher.handle : sasl.gate(dispatcher.handle),
+      ...(options.tls === undefined ? {} : { tls: tlsServerOptions(options.tls) }),
     });
     if (options.advertisedPort === undefined) advertised.port = server.port;
-    return new KafkaListener(server, advertised);
+    return new KafkaListener(server, advertised, options.tls, sasl);
+  }
+
+  /**
+   * Re-reads the certificate, key and CA files (after renewal; `rill start` calls this on SIGHUP).
+   * New connections get them; open connections stay up on the session they negotiated. A file
+   * that cannot be read or parsed throws and leaves the current certificate in place.
+   */
+  reloadTls(): void {
+    if (this.tls === undefined) throw new Error('this Kafka listener does not serve TLS');
+    this.server.reloadTls(tlsServerOptions(this.tls));
   }
 
   get port(): number {

@@ -1,4 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
+import { certificatePrincipal } from '../security/tls-config.ts';
 import { KafkaConnection, type ConnectionLimits, type RequestHandler } from './kafka-connection.ts';
 import { RequestMemoryPool } from './request-memory-pool.ts';
 
@@ -14,6 +16,8 @@ export interface KafkaServerOptions extends ConnectionLimits {
   /** Request bytes held across all connections before they stop reading (Kafka's `queued.max.request.bytes`). */
   queuedMaxRequestBytes: number;
   handler: RequestHandler;
+  /** Serve TLS with these options (see broker/security/tls-config.ts); plaintext without. */
+  tls?: TlsOptions;
   onError?: (error: unknown, remoteAddress: string) => void;
 }
 
@@ -26,7 +30,9 @@ export const defaultKafkaServerLimits = {
   shutdownGraceMs: 5_000,
 } as const;
 
-/** The `node:net` listener for the Kafka protocol: accepts connections, reaps idle ones, shuts down cleanly. */
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/** The `node:net` (or `node:tls`) listener for the Kafka protocol: accepts connections, reaps idle ones, shuts down cleanly. */
 export class KafkaServer {
   private readonly connections = new Set<KafkaConnection>();
   private nextConnectionId = 1;
@@ -52,9 +58,19 @@ export class KafkaServer {
   }
 
   static async listen(options: KafkaServerOptions): Promise<KafkaServer> {
-    const server = createServer({ noDelay: true });
+    // TLS connections count against maxConnections only once their handshake is done, so sockets
+    // still handshaking are bounded by the server's own limit and a handshake timeout.
+    const server =
+      options.tls === undefined
+        ? createServer({ noDelay: true })
+        : Object.assign(createTlsServer({ handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS, ...options.tls, noDelay: true }), { maxConnections: options.maxConnections });
     const kafka = new KafkaServer(server, options);
-    server.on('connection', (socket) => kafka.accept(socket));
+    // A TLS connection is served once its handshake is done; one that fails the handshake is dropped by node:tls.
+    server.on(options.tls === undefined ? 'connection' : 'secureConnection', (socket: Socket) => kafka.accept(socket));
+    if (options.tls !== undefined) server.on('tlsClientError', (error: Error, socket: TLSSocket) => {
+      options.onError?.(error, `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`);
+      socket.destroy();
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port, options.host, () => {
@@ -71,6 +87,15 @@ export class KafkaServer {
     const address = this.server.address();
     if (address === null || typeof address === 'string') throw new Error('invariant: the Kafka listener has no TCP address');
     return address.port;
+  }
+
+  /**
+   * Swaps in new certificate, key and CA for connections accepted from now on; open connections
+   * keep the session they negotiated.
+   */
+  reloadTls(options: TlsOptions): void {
+    if (this.options.tls === undefined) throw new Error('invariant: reloadTls on a plaintext listener');
+    (this.server as TlsServer).setSecureContext(options);
   }
 
   get connectionCount(): number {
@@ -91,6 +116,7 @@ export class KafkaServer {
       this.memory,
       (error, c) => this.options.onError?.(error, c.remoteAddress),
     );
+    if (this.options.tls !== undefined) connection.principal = certificatePrincipal(socket as TLSSocket) ?? connection.principal;
     this.connections.add(connection);
     socket.on('close', () => this.connections.delete(connection));
   }

@@ -33,4 +33,8 @@ export const CLIENT_API_VERSIONS: Readonly<Partial<Record<ApiKey, VersionRange>>
   [ApiKey.IncrementalAlterConfigs]: { minVersion: 0, maxVersion: 1 },
   [ApiKey.DeleteRecords]: { minVersion: 0, maxVersion: 2 },
   [ApiKey.OffsetDelete]: { minVersion: 0, maxVersion: 0 },
+  [ApiKey.SaslHandshake]: { minVersion: 1, maxVersion: 1 },
+  [ApiKey.SaslAuthenticate]: { minVersion: 0, maxVersion: 2 },
+  [ApiKey.DescribeUserScramCredentials]: { minVersion: 0, maxVersion: 0 },
+  [ApiKey.AlterUserScramCredentials]: { minVersion: 0, maxVersion: 0 },
 };

@@ -1,4 +1,4 @@
-import { connect as netConnect, type Socket } from 'node:net';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions as TlsOptions } from 'node:tls';
 import { type ApiKey, decodeResponse, encodeRequestParts, type RequestBodies, type ResponseBodies } from '../protocol/mod.ts';
 import { KafkaError } from '../protocol/kafka-error.ts';
@@ -31,6 +31,12 @@ interface Queued {
 }
 
 const INT32_MAX = 0x7fff_ffff;
+
+/** SNI names a host, never an address (RFC 6066 §3; Bun and Deno refuse one, Node warns): the certificate is still checked against the IP. */
+function serverName(options: TcpConnectionOptions): { servername?: string } {
+  const name = options.tls?.servername ?? options.host;
+  return isIP(name) === 0 ? { servername: name } : {};
+}
 
 /**
  * One TCP (or TLS) connection to one broker. Requests are pipelined: written in call order, each
@@ -66,7 +72,7 @@ export class TcpConnection {
       const socket =
         options.tls === undefined
           ? netConnect({ host: options.host, port: options.port, noDelay: true })
-          : tlsConnect({ ...options.tls, host: options.host, port: options.port, servername: options.tls.servername ?? options.host });
+          : tlsConnect({ ...options.tls, host: options.host, port: options.port, ...serverName(options) });
       const ready = options.tls === undefined ? 'connect' : 'secureConnect';
       const timer = setTimeout(() => {
         socket.destroy();

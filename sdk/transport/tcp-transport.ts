@@ -3,6 +3,7 @@ import { ApiKey, type ApiVersionsResponse, isProtocolDecodeError, type MetadataR
 import { KafkaError } from '../protocol/kafka-error.ts';
 import { type BackoffOptions, backoffMs, defaultBackoff, delay } from './backoff.ts';
 import { CLIENT_API_VERSIONS } from './client-versions.ts';
+import { reauthenticationDelayMs, type SaslCredentials, saslAuthenticate } from './sasl-client.ts';
 import { TcpConnection } from './tcp-connection.ts';
 import type { BrokerNode, SendOptions, Transport } from './transport.ts';
 import { NegotiatedVersions } from './version-negotiation.ts';
@@ -13,6 +14,8 @@ export interface TcpTransportOptions {
   clientId?: string;
   /** TLS via node:tls; `true` uses the system's trust store. */
   tls?: TlsOptions | true;
+  /** SASL authentication on every connection (SASL_PLAINTEXT, or SASL_SSL with `tls`), re-authenticated before the broker's session lifetime ends. */
+  sasl?: SaslCredentials;
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
   maxInFlightRequestsPerConnection?: number;
@@ -55,7 +58,7 @@ export class TcpTransport implements Transport {
   private readonly peers = new Map<number, Peer>();
   private readonly bootstrap: Peer[];
   private readonly abort = new AbortController();
-  private readonly options: Required<Omit<TcpTransportOptions, 'tls'>> & { tls: TlsOptions | undefined };
+  private readonly options: Required<Omit<TcpTransportOptions, 'tls' | 'sasl'>> & { tls: TlsOptions | undefined; sasl: SaslCredentials | undefined };
   private nextBootstrap = 0;
   /** Lane connections by `${lane}\n${nodeId}`; each is a Peer of its own so it reconnects alike. */
   private readonly lanes = new Map<string, Peer>();
@@ -72,6 +75,7 @@ export class TcpTransport implements Transport {
       reconnectBackoff: defaultBackoff,
       ...options,
       tls: options.tls === true ? {} : options.tls,
+      sasl: options.sasl,
     };
     this.bootstrap = options.bootstrapServers.map((server, i) => ({ node: { nodeId: -1 - i, ...parseServer(server) }, link: undefined, failures: 0 }));
   }
@@ -228,11 +232,30 @@ export class TcpTransport implements Transport {
       maxResponseBytes: this.options.maxResponseBytes,
     });
     try {
-      return { connection, versions: await this.negotiate(connection) };
+      const versions = await this.negotiate(connection);
+      if (this.options.sasl !== undefined) {
+        const lifetimeMs = await saslAuthenticate(connection, versions, this.options.sasl, this.options.requestTimeoutMs);
+        this.scheduleReauthentication(connection, versions, this.options.sasl, lifetimeMs);
+      }
+      return { connection, versions };
     } catch (error) {
       connection.close();
       throw error;
     }
+  }
+
+  /** KIP-368: re-authenticates before each session ends; a failed re-authentication closes the connection, which reconnects on next use. */
+  private scheduleReauthentication(connection: TcpConnection, versions: NegotiatedVersions, sasl: SaslCredentials, lifetimeMs: number): void {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const schedule = (sessionMs: number): void => {
+      if (sessionMs <= 0 || !connection.isOpen) return;
+      timer = setTimeout(() => {
+        saslAuthenticate(connection, versions, sasl, this.options.requestTimeoutMs).then(schedule, () => connection.close());
+      }, reauthenticationDelayMs(sessionMs));
+      (timer as { unref?: () => void }).unref?.();
+    };
+    connection.onClose(() => clearTimeout(timer));
+    schedule(lifetimeMs);
   }
 
   /**

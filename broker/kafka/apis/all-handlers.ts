@@ -6,6 +6,7 @@ import { listOffsetsHandler } from './list-offsets.ts';
 import { metadataHandler } from './metadata.ts';
 import { produceHandler } from './produce.ts';
 import { txnApiHandlers } from './txn-handlers.ts';
+import { alterUserScramCredentialsHandler, describeUserScramCredentialsHandler } from './user-scram-credentials.ts';
 
 /** Every API the broker serves besides ApiVersions, which the dispatcher derives from this list. */
 export const allApiHandlers: readonly AnyApiHandler[] = [
@@ -16,4 +17,6 @@ export const allApiHandlers: readonly AnyApiHandler[] = [
   ...adminApiHandlers,
   ...groupApiHandlers,
   ...txnApiHandlers,
+  alterUserScramCredentialsHandler,
+  describeUserScramCredentialsHandler,
 ];

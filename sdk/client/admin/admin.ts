@@ -18,6 +18,7 @@ import {
   type PartitionLag,
   resetGroupOffsets,
 } from './group-admin.ts';
+import { alterScramCredentials, describeScramCredentials, type ScramCredentialDescription, type ScramCredentialUpsert } from './scram-admin.ts';
 
 export interface NewTopic {
   name: string;
@@ -223,5 +224,14 @@ export class Admin {
   async committedOffsets(groupId: string, partitions?: readonly TopicPartition[]): Promise<(TopicPartition & { offset: number; metadata: string | null })[]> {
     const committed = await fetchCommittedOffsets(this.metadata, groupId, partitions ?? null);
     return [...committed.values()].filter((c) => c.offset >= 0).sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
+  }
+
+  /** Creates or replaces SCRAM credentials and deletes others (Kafka's AlterUserScramCredentials); PLAIN logins verify against them too. */
+  alterScramCredentials(changes: Parameters<typeof alterScramCredentials>[1]): Promise<void> {
+    return alterScramCredentials(this.transport, changes);
+  }
+
+  describeScramCredentials(users?: readonly string[]): Promise<ScramCredentialDescription[]> {
+    return describeScramCredentials(this.transport, users);
   }
 }

@@ -5,6 +5,7 @@ import { afterEach, expect } from 'vitest';
 import { Broker, type BrokerOptions } from '../../../../../broker/broker.ts';
 import type { ApiHandler, RequestContext } from '../../../../../broker/kafka/api-handler.ts';
 import { type FileSystem, nodeFileSystem } from '../../../../../broker/log/file-system.ts';
+import { ANONYMOUS } from '../../../../../broker/security/kafka-principal.ts';
 import {
   type ApiKey,
   decodeRequest,
@@ -66,7 +67,7 @@ export async function exchange<K extends ApiKey>(
     broker,
     apiVersion: decoded.apiVersion,
     header: decoded.header,
-    connection: { id: 1, remoteAddress: 'test', closed: new AbortController().signal },
+    connection: { id: 1, remoteAddress: 'test', closed: new AbortController().signal, principal: ANONYMOUS, closeAfterResponses: () => undefined },
     advertised: { nodeId: 0, host: '127.0.0.1', port: 9092 },
     clusterId: 'test',
   };

@@ -1,0 +1,72 @@
+import { parseArgs } from 'node:util';
+import type { SaslListenerOptions } from './sasl-authentication.ts';
+import { isSaslMechanismName, type SaslMechanismName } from './sasl-server.ts';
+import { CLIENT_AUTH_MODES, type ClientAuthMode, type KafkaTlsOptions } from './tls-config.ts';
+
+/** The environment variable holding `--kafka-sasl-user`'s password, so it stays out of `ps` and shell history. */
+export const SASL_PASSWORD_ENV = 'RILL_KAFKA_SASL_PASSWORD';
+
+export interface KafkaSecurityStartOptions {
+  tls?: KafkaTlsOptions;
+  sasl?: SaslListenerOptions;
+  /** A user given SCRAM credentials at start if it has none yet (Kafka's `kafka-storage format --add-scram`). */
+  bootstrapUser?: { name: string; password: string };
+}
+
+/** The `rill start` flags for Kafka listener security, with what they mean, for parse-start-options.ts. */
+export const KAFKA_SECURITY_FLAGS = {
+  'kafka-tls-cert': { type: 'string' },
+  'kafka-tls-key': { type: 'string' },
+  'kafka-tls-ca': { type: 'string' },
+  'kafka-tls-client-auth': { type: 'string' },
+  'kafka-sasl-mechanisms': { type: 'string' },
+  'kafka-max-reauth-ms': { type: 'string' },
+  'kafka-sasl-user': { type: 'string' },
+} as const;
+
+/** Reads the Kafka security flags; throws with a readable message on a bad combination. */
+export function kafkaSecurityStartOptions(args: readonly string[], env: Readonly<Record<string, string | undefined>>): KafkaSecurityStartOptions {
+  const { values } = parseArgs({ args: [...args], options: KAFKA_SECURITY_FLAGS, strict: false, allowPositionals: true });
+  const text = (name: keyof typeof KAFKA_SECURITY_FLAGS): string | undefined => {
+    const v = values[name];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || v.trim() === '') throw new Error(`--${name} needs a value`);
+    return v;
+  };
+  const options: KafkaSecurityStartOptions = {};
+  const certFile = text('kafka-tls-cert');
+  const keyFile = text('kafka-tls-key');
+  const caFile = text('kafka-tls-ca');
+  const clientAuth = text('kafka-tls-client-auth');
+  if ((certFile === undefined) !== (keyFile === undefined)) throw new Error('--kafka-tls-cert and --kafka-tls-key go together');
+  if (certFile === undefined && (caFile !== undefined || clientAuth !== undefined)) throw new Error('--kafka-tls-ca and --kafka-tls-client-auth need --kafka-tls-cert and --kafka-tls-key');
+  if (clientAuth !== undefined && !(CLIENT_AUTH_MODES as readonly string[]).includes(clientAuth)) {
+    throw new Error(`--kafka-tls-client-auth must be one of ${CLIENT_AUTH_MODES.join(', ')}, got "${clientAuth}"`);
+  }
+  if (certFile !== undefined && keyFile !== undefined) {
+    options.tls = { certFile, keyFile, ...(caFile === undefined ? {} : { caFile }), clientAuth: (clientAuth ?? (caFile === undefined ? 'none' : 'required')) as ClientAuthMode };
+  }
+  const mechanisms = text('kafka-sasl-mechanisms');
+  const reauth = text('kafka-max-reauth-ms');
+  if (mechanisms !== undefined) {
+    const names = mechanisms.split(',').map((m) => m.trim().toUpperCase());
+    for (const name of names) if (!isSaslMechanismName(name)) throw new Error(`--kafka-sasl-mechanisms: unknown mechanism "${name}" (known: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)`);
+    const connectionsMaxReauthMs = reauth === undefined ? 0 : /^\d+$/.test(reauth) ? Number(reauth) : Number.NaN;
+    if (!Number.isSafeInteger(connectionsMaxReauthMs)) throw new Error(`--kafka-max-reauth-ms must be a whole number of milliseconds, got "${reauth}"`);
+    options.sasl = { mechanisms: [...new Set(names as SaslMechanismName[])], connectionsMaxReauthMs };
+  } else if (reauth !== undefined) {
+    throw new Error('--kafka-max-reauth-ms needs --kafka-sasl-mechanisms');
+  }
+  const user = text('kafka-sasl-user');
+  if (user !== undefined) {
+    const password = env[SASL_PASSWORD_ENV];
+    if (password === undefined || password === '') throw new Error(`--kafka-sasl-user needs the password in the ${SASL_PASSWORD_ENV} environment variable`);
+    options.bootstrapUser = { name: user, password };
+  }
+  return options;
+}
+
+/** Whether the listener authenticates its clients: SASL, or TLS that requires a verified client certificate. */
+export function isAuthenticatedListener(options: KafkaSecurityStartOptions): boolean {
+  return options.sasl !== undefined || options.tls?.clientAuth === 'required';
+}
