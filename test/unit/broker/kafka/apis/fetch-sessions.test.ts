@@ -7,6 +7,8 @@ import { Acks } from '../../../../../broker/log/acks.ts';
 import { ErrorCode } from '../../../../../sdk/protocol/error-codes.ts';
 import type { FetchRequest, FetchResponse } from '../../../../../sdk/protocol/messages/fetch.ts';
 import { readRecordBatches, RecordBatchBuilder } from '../../../../../sdk/mod.ts';
+import { ZERO_UUID } from '../../../../../sdk/protocol/mod.ts';
+import { fetchPartitionsRequest } from '../../../../helpers/read-partition.ts';
 import { exchange, openBroker } from './admin-test-support.ts';
 
 const TOPIC = 'events';
@@ -19,37 +21,12 @@ interface Wanted {
 
 /** A Fetch request body: topics by name (v12) or by id (v13+). */
 function fetchBody(broker: Broker, version: number, sessionId: number, sessionEpoch: number, wanted: readonly Wanted[], forgotten: readonly number[] = []): FetchRequest {
-  const topicId = broker.describeTopic(TOPIC).topicId;
-  const topic = { topic: version >= 13 ? '' : TOPIC, topicId: version >= 13 ? topicId : '00000000-0000-0000-0000-000000000000' };
+  const body = fetchPartitionsRequest(TOPIC, wanted.map((w) => ({ partition: w.partition, fetchOffset: BigInt(w.fetchOffset) })), { sessionId, sessionEpoch });
+  const topic = version >= 13 ? { topic: '', topicId: broker.describeTopic(TOPIC).topicId } : { topic: TOPIC, topicId: ZERO_UUID };
   return {
-    clusterId: null,
-    replicaId: -1,
-    replicaState: { replicaId: -1, replicaEpoch: -1n },
-    maxWaitMs: 0,
-    minBytes: 0,
-    maxBytes: 1 << 20,
-    isolationLevel: 0,
-    sessionId,
-    sessionEpoch,
-    topics:
-      wanted.length === 0
-        ? []
-        : [
-            {
-              ...topic,
-              partitions: wanted.map((w) => ({
-                partition: w.partition,
-                currentLeaderEpoch: -1,
-                fetchOffset: BigInt(w.fetchOffset),
-                lastFetchedEpoch: -1,
-                logStartOffset: -1n,
-                partitionMaxBytes: 1 << 20,
-                replicaDirectoryId: '00000000-0000-0000-0000-000000000000',
-              })),
-            },
-          ],
+    ...body,
+    topics: wanted.length === 0 ? [] : [{ ...body.topics[0]!, ...topic }],
     forgottenTopicsData: forgotten.length === 0 ? [] : [{ ...topic, partitions: [...forgotten] }],
-    rackId: '',
   };
 }
 
