@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Admin, Consumer, longSerde, stringSerde, TcpTransport, type Transport } from '../../sdk/mod.ts';
+import { Admin, TcpTransport, type Transport } from '../../sdk/mod.ts';
+import { awaitLatestCounts } from '../helpers/latest-counts.ts';
 import { ManagedProcess, repoRoot } from '../helpers/child-process.ts';
 
 const run = promisify(execFile);
@@ -31,22 +32,10 @@ function expectedDiff(): string {
 const V1_COUNTS = { the: 3, quick: 1, brown: 1, fox: 2, jumps: 1, over: 1, lazy: 1, dog: 2, and: 1, a: 1 };
 const V2_COUNTS = { quick: 1, brown: 1, fox: 2, jumps: 1, lazy: 1, dog: 2 };
 
-/**
- * Reads `topic` (read_committed) from `from` (offsets per partition, default the start) until every
- * key's latest count since then is the expected one.
- */
+/** Waits until `topic`'s latest count per key since `from` is `expected`, with no other key. */
 async function awaitLatest(transport: Transport, topic: string, expected: Readonly<Record<string, number>>, from: readonly number[] = [0, 0]): Promise<void> {
-  const consumer = new Consumer(transport, { keySerde: stringSerde, valueSerde: longSerde, autoOffsetReset: 'earliest' });
-  consumer.assign(from.map((offset, partition) => ({ topic, partition, offset })));
-  const latest: Record<string, number> = {};
-  try {
-    for await (const record of consumer) {
-      latest[record.key!] = record.value!;
-      if (Object.entries(expected).every(([key, count]) => latest[key] === count) && Object.keys(latest).length === Object.keys(expected).length) return;
-    }
-  } finally {
-    await consumer.close();
-  }
+  const latest = await awaitLatestCounts(transport, topic, from, new Map(Object.entries(expected)));
+  expect(Object.fromEntries(latest)).toEqual(expected);
 }
 
 /**

@@ -1,11 +1,11 @@
 import { Admin } from '../../sdk/client/admin/admin.ts';
-import { Consumer } from '../../sdk/client/consumer/consumer.ts';
 import { Producer } from '../../sdk/client/producer/producer.ts';
 import { longSerde, stringSerde } from '../../sdk/serde/basic-serdes.ts';
 import { ApiKey } from '../../sdk/protocol/mod.ts';
 import type { Transport } from '../../sdk/transport/transport.ts';
 import { StreamsApp, StreamsBuilder } from '../../streams/mod.ts';
 import { resetApplication } from '../../streams/ops/application-reset.ts';
+import { awaitLatestCounts } from '../helpers/latest-counts.ts';
 import { declaredFilter, replayTopic } from '../../streams/ops/topic-replay.ts';
 import { diffOutputs } from '../../streams/ops/output-diff.ts';
 import { readCommittedTopic } from '../helpers/read-committed-topic.ts';
@@ -13,21 +13,6 @@ import { SeverableTransport } from '../helpers/severable-transport.ts';
 
 function fail(message: string): never {
   throw new Error(`streams ops scenario: ${message}`);
-}
-
-/** Latest count per word of `topic` from `from` per partition, once it equals `expected`. */
-async function counts(transport: Transport, topic: string, from: readonly number[], expected: ReadonlyMap<string, number>): Promise<void> {
-  const consumer = new Consumer(transport, { keySerde: stringSerde, valueSerde: longSerde, autoOffsetReset: 'earliest' });
-  consumer.assign(from.map((offset, partition) => ({ topic, partition, offset })));
-  const latest = new Map<string, number>();
-  try {
-    for await (const r of consumer) {
-      latest.set(r.key!, r.value!);
-      if ([...expected].every(([k, n]) => latest.get(k) === n)) return;
-    }
-  } finally {
-    await consumer.close();
-  }
 }
 
 /**
@@ -56,14 +41,14 @@ export async function runStreamsOpsScenario(open: () => Promise<Transport>, stat
     };
     const first = new StreamsApp(topology(), { applicationId: 'o-app', transport, stateDir, commitIntervalMs: 50 });
     await first.start();
-    await counts(transport, 'o-counts', [0, 0], expected);
+    await awaitLatestCounts(transport, 'o-counts', [0, 0], expected);
     await first.close();
     const outputEnd = (await admin.topicOffsets('o-counts', 1)).map((o) => o.latest);
     const plan = await resetApplication(transport, { applicationId: 'o-app', stateDir });
     if (plan.internalTopics.length !== 2 || plan.inputs.some((p) => p.toOffset !== 0)) fail(`unexpected reset plan ${JSON.stringify(plan)}`);
     const rerun = new StreamsApp(topology(), { applicationId: 'o-app', transport, stateDir, commitIntervalMs: 50 });
     await rerun.start();
-    await counts(transport, 'o-counts', outputEnd, expected);
+    await awaitLatestCounts(transport, 'o-counts', outputEnd, expected);
     await rerun.close();
     passed.push('reset then rerun reproduces the counts');
 

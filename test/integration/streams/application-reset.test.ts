@@ -1,10 +1,11 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Admin, Consumer, longSerde, Producer, stringSerde, type Transport } from '../../../sdk/mod.ts';
+import { Admin, longSerde, Producer, stringSerde } from '../../../sdk/mod.ts';
 import { AppState, StreamsApp, StreamsBuilder, StreamsError, StreamsErrorCode } from '../../../streams/mod.ts';
 import { ApplicationActiveError, applicationInternalTopics, formatResetPlan, resetApplication } from '../../../streams/ops/application-reset.ts';
 import { decodeStreamTime } from '../../../streams/runtime/stream-time-metadata.ts';
+import { awaitLatestCounts } from '../../helpers/latest-counts.ts';
 import { embeddedSetup, setupHooks, tcpSetup } from '../../helpers/streams-setups.ts';
 
 const WORDS = ['apple', 'banana', 'cherry', 'date', 'elder', 'fig'];
@@ -19,22 +20,6 @@ function wordCount(input: string, output: string) {
     .toStream()
     .to(output, { key: stringSerde, value: longSerde });
   return builder.build();
-}
-
-/** Reads `topic` from `from` (per partition) until every key's latest value is the expected one; returns how many records it read. */
-async function readUntil(transport: Transport, topic: string, from: readonly number[], expected: ReadonlyMap<string, number>): Promise<Map<string, number>> {
-  const consumer = new Consumer(transport, { keySerde: stringSerde, valueSerde: longSerde, autoOffsetReset: 'earliest' });
-  consumer.assign(from.map((offset, partition) => ({ topic, partition, offset })));
-  const latest = new Map<string, number>();
-  try {
-    for await (const r of consumer) {
-      latest.set(r.key!, r.value!);
-      if ([...expected].every(([k, v]) => latest.get(k) === v)) break;
-    }
-  } finally {
-    await consumer.close();
-  }
-  return latest;
 }
 
 async function ends(admin: Admin, topic: string): Promise<number[]> {
@@ -58,7 +43,7 @@ describe.each([embeddedSetup(), tcpSetup()])('application reset over $name', (se
     const app = new StreamsApp(wordCount('r-words', 'r-counts'), { applicationId: 'r-app', transport, stateDir, commitIntervalMs: 50 });
     await app.start();
     await app.waitFor(AppState.running);
-    expect(await readUntil(transport, 'r-counts', [0, 0], expected)).toEqual(expected);
+    expect(await awaitLatestCounts(transport, 'r-counts', [0, 0], expected)).toEqual(expected);
 
     const active = await resetApplication(transport, { applicationId: 'r-app', stateDir }).catch((e: unknown) => e);
     expect(active).toBeInstanceOf(ApplicationActiveError);
@@ -99,7 +84,7 @@ describe.each([embeddedSetup(), tcpSetup()])('application reset over $name', (se
     // Without the changelog and state wiped, the rerun's counts would start from the old ones.
     const rerun = new StreamsApp(wordCount('r-words', 'r-counts'), { applicationId: 'r-app', transport, stateDir, commitIntervalMs: 50 });
     await rerun.start();
-    expect(await readUntil(transport, 'r-counts', outputEnd, expected)).toEqual(expected);
+    expect(await awaitLatestCounts(transport, 'r-counts', outputEnd, expected)).toEqual(expected);
     await rerun.close();
   });
 });
