@@ -35,6 +35,7 @@ import { defaultTxnConfig, type TxnConfig } from './txn/txn-config.ts';
 import { TxnCoordinator } from './txn/txn-coordinator.ts';
 import { TxnLog } from './txn/txn-log.ts';
 import { IsolationLevel, type IsolationLevelValue } from './fetch/fetch-types.ts';
+import { AclAuthorizer, type AuthorizerOptions } from './auth/acl-authorizer.ts';
 
 export interface BrokerOptions {
   config?: Partial<BrokerConfig>;
@@ -45,6 +46,8 @@ export interface BrokerOptions {
   groups?: GroupCoordinatorOpenOptions;
   /** Transaction coordinator and producer-state settings. */
   transactions?: Partial<TxnConfig>;
+  /** Enables Kafka-style ACL authorization (broker/auth/); without it every request is allowed. */
+  authorizer?: Partial<AuthorizerOptions>;
 }
 
 const RECOVERY_CHECKPOINT_FILE = 'recovery-point-offset-checkpoint';
@@ -101,6 +104,8 @@ export class Broker {
   private txnCoordinator: TxnCoordinator | undefined;
   private producerIds: ProducerIdAllocator | undefined;
   private txnConfig: TxnConfig = defaultTxnConfig;
+  /** The ACL authorizer, when enabled by `BrokerOptions.authorizer`; undefined allows everything. */
+  authorizer: AclAuthorizer | undefined;
   /** Compacts the partitions of topics whose cleanup.policy includes compact (Kafka's log cleaner). */
   readonly logCleaner: LogCleaner;
   /**
@@ -160,6 +165,7 @@ export class Broker {
       // After the topics load, so groups and their offsets are rebuilt from `__consumer_offsets`.
       broker.groupCoordinator = await GroupCoordinator.open({ internalTopics: broker.internalTopics, topics: broker.topicOffsets }, { clock, ...options.groups });
       await broker.openTransactions({ ...defaultTxnConfig, ...options.transactions });
+      if (options.authorizer !== undefined) broker.authorizer = await AclAuthorizer.open(fs, config.dataDir, options.authorizer);
     } catch (error) {
       lock?.release();
       throw error;

@@ -15,6 +15,11 @@ export interface ConnectionInfo {
   readonly remoteAddress: string;
   /** Aborted when the connection closes, so parked requests (long-poll fetches) stop waiting. */
   readonly closed: AbortSignal;
+  /**
+   * Who the connection authenticated as (SASL, mTLS); absent means `User:ANONYMOUS`. Set by the
+   * authentication layer, read by the authorizer (broker/auth/).
+   */
+  principal?: { type: string; name: string };
 }
 
 export interface ConnectionLimits {

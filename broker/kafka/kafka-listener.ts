@@ -1,4 +1,5 @@
 import type { Broker } from '../broker.ts';
+import { authorizeHandlers, type PrincipalResolver } from '../auth/authorize-handlers.ts';
 import type { AdvertisedListener } from './api-handler.ts';
 import { allApiHandlers } from './apis/all-handlers.ts';
 import { apiVersionsHandler } from './apis/api-versions.ts';
@@ -12,6 +13,8 @@ export interface KafkaListenerOptions {
   advertisedHost?: string;
   advertisedPort?: number;
   limits?: Partial<Omit<KafkaServerOptions, 'host' | 'port' | 'handler'>>;
+  /** Who a request comes from when its connection has no authenticated principal (tests, embedders); see broker/auth/. */
+  principalResolver?: PrincipalResolver;
 }
 
 const WILDCARDS: ReadonlySet<string> = new Set(['0.0.0.0', '::', '']);
@@ -34,7 +37,8 @@ export class KafkaListener {
       broker,
       advertised,
       clusterId: broker.clusterId,
-      handlers: [...handlers, apiVersionsHandler(() => dispatcher.advertisedVersions())],
+      // Guarded always: the guards check only while the broker has an authorizer.
+      handlers: authorizeHandlers([...handlers, apiVersionsHandler(() => dispatcher.advertisedVersions())], options.principalResolver),
     });
     const server = await KafkaServer.listen({
       ...defaultKafkaServerLimits,
