@@ -54,15 +54,13 @@ function configResourceAllowed(access: RequestAccess, resource: { resourceType: 
 export const kafkaApiGuards: GuardTable = {
   [ApiKey.ApiVersions]: (request) => pass(request),
 
-  [ApiKey.Produce]: (request, access, { broker }) => {
+  [ApiKey.Produce]: (request, access) => {
     const txnDenied = request.transactionalId !== null && !access.allowed(R.TRANSACTIONAL_ID, request.transactionalId, Op.WRITE);
     const denied = new Map<string, { partitions: number[]; errorCode: number }>();
     const topicData = request.topicData.filter((topic) => {
       let errorCode: number = ErrorCode.NONE;
       if (txnDenied) errorCode = TXN_DENIED;
       else if (!access.allowed(R.TOPIC, topic.name, Op.WRITE)) errorCode = TOPIC_DENIED;
-      // Produce auto-creates a missing topic; without Create the topic stays unknown, as in Kafka.
-      else if (!broker.hasTopic(topic.name) && !access.mayCreateTopic(topic.name)) errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
       if (errorCode === ErrorCode.NONE) return true;
       denied.set(topic.name, { partitions: topic.partitionData.map((p) => p.index), errorCode });
       return false;
@@ -276,8 +274,9 @@ export const kafkaApiGuards: GuardTable = {
       return errorCode === ErrorCode.NONE;
     });
     const deniedEntries = denied.map((d) => ({ ...d, nodeId: -1, host: '', port: -1, errorMessage: 'Authorization failed.' }));
+    // v4+: the top-level node fields are not on the wire and must keep their defaults.
     if (coordinatorKeys.length === 0) {
-      return deny({ throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null, nodeId: -1, host: '', port: -1, coordinators: deniedEntries });
+      return deny({ throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null, nodeId: 0, host: '', port: 0, coordinators: deniedEntries });
     }
     return pass({ ...request, coordinatorKeys }, (response) => ({ ...response, coordinators: [...response.coordinators, ...deniedEntries] }));
   },
@@ -290,7 +289,8 @@ export const kafkaApiGuards: GuardTable = {
           errorCode: GROUP_DENIED,
           generationId: -1,
           protocolType: null,
-          protocolName: null,
+          // Not nullable before v7.
+          protocolName: '',
           leader: '',
           skipAssignment: false,
           memberId: request.memberId,
