@@ -32,4 +32,8 @@ export const CLIENT_API_VERSIONS: Readonly<Partial<Record<ApiKey, VersionRange>>
   [ApiKey.DeleteGroups]: { minVersion: 0, maxVersion: 2 },
   [ApiKey.IncrementalAlterConfigs]: { minVersion: 0, maxVersion: 1 },
   [ApiKey.DeleteRecords]: { minVersion: 0, maxVersion: 2 },
+  // v1 is the first with prefixed patterns.
+  [ApiKey.DescribeAcls]: { minVersion: 1, maxVersion: 3 },
+  [ApiKey.CreateAcls]: { minVersion: 1, maxVersion: 3 },
+  [ApiKey.DeleteAcls]: { minVersion: 1, maxVersion: 3 },
 };

@@ -9,6 +9,7 @@ import { KafkaListener } from '../../broker/kafka/kafka-listener.ts';
 import { ApiKey, type ProduceRequest, ZERO_UUID } from '../../sdk/protocol/mod.ts';
 import { ErrorCode } from '../../sdk/protocol/error-codes.ts';
 import { RecordBatchBuilder } from '../../sdk/record/mod.ts';
+import { AclOperation, AclPermission, Admin as SdkAdmin, isKafkaError, PatternType, ResourceType, TcpTransport } from '../../sdk/mod.ts';
 import { RawKafkaClient } from '../helpers/raw-kafka-client.ts';
 import { fetchRequest } from '../helpers/read-partition.ts';
 
@@ -306,6 +307,42 @@ describe('ACL authorization over the Kafka wire', () => {
     const removed = await admin.deleteAcls({ filters: [{ ...anyAclFilter, principal: 'User:carol' }] });
     expect(removed.filterResponses[0]!.matchingAcls.map((a) => [a.resourceName, a.principal])).toEqual([['temp', 'User:carol']]);
     expect((await admin.describeAcls({ ...anyAclFilter, principal: 'User:carol' })).resources).toEqual([]);
+  });
+
+  it('the SDK admin client creates, describes and deletes ACLs, and surfaces the broker\'s errors', async () => {
+    const transports: TcpTransport[] = [];
+    const sdkAdmin = (clientId: string) => {
+      const transport = new TcpTransport({ bootstrapServers: [`127.0.0.1:${listener.port}`], clientId });
+      transports.push(transport);
+      return new SdkAdmin(transport);
+    };
+    try {
+      const root = sdkAdmin('admin');
+      const entry = {
+        resourceType: ResourceType.GROUP,
+        resourceName: 'sdk-',
+        patternType: PatternType.PREFIXED,
+        principal: 'User:dora',
+        host: '*',
+        operation: AclOperation.READ,
+        permission: AclPermission.ALLOW,
+      } as const;
+      await root.createAcls([entry]);
+      expect(await root.describeAcls({ principal: 'User:dora' })).toEqual([entry]);
+      expect(await root.describeAcls({ resourceType: ResourceType.GROUP, resourceName: 'sdk-group', patternType: PatternType.MATCH, principal: 'User:dora' })).toEqual([entry]);
+      const dora = await as('dora');
+      const heartbeat = await dora.request(ApiKey.Heartbeat, 3, { groupId: 'sdk-group', generationId: 1, memberId: 'm', groupInstanceId: null });
+      expect(heartbeat.errorCode).not.toBe(ErrorCode.GROUP_AUTHORIZATION_FAILED);
+      const refused = await sdkAdmin('bob').createAcls([entry]).then(
+        () => expect.unreachable('bob may not alter the cluster'),
+        (error: unknown) => error,
+      );
+      expect(isKafkaError(refused, 'CLUSTER_AUTHORIZATION_FAILED')).toBe(true);
+      expect(await root.deleteAcls([{ principal: 'User:dora' }])).toEqual([entry]);
+      expect(await root.describeAcls({ principal: 'User:dora' })).toEqual([]);
+    } finally {
+      for (const t of transports) await t.close();
+    }
   });
 
   it('writes denials to the audit log', () => {

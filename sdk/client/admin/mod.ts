@@ -1,2 +1,4 @@
 export { Admin, type NewTopic, type TopicInfo } from './admin.ts';
 export type { GroupDescription, GroupListing, GroupMemberDescription, OffsetResetSpec, PartitionLag } from './group-admin.ts';
+export type { AclEntry, AclFilter } from './acl-admin.ts';
+export { AclOperation, AclPermission, PatternType, ResourceType } from '../../protocol/acl-codes.ts';
