@@ -29,6 +29,10 @@ export function parseStartOptions(args: readonly string[]): Partial<BrokerConfig
         // Read by the HTTP layer (broker/http/http-start-options.ts); accepted here so strict parsing allows them.
         'http-config': { type: 'string' },
         'allow-unauthenticated': { type: 'boolean' },
+        // Read by broker/cli/authorizer-start-options.ts.
+        authorizer: { type: 'boolean' },
+        'super-users': { type: 'string' },
+        'allow-everyone-if-no-acl-found': { type: 'boolean' },
       },
       strict: true,
       allowPositionals: false,

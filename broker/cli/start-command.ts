@@ -4,6 +4,7 @@ import { httpStartOptions, isLoopbackHost } from '../http/http-start-options.ts'
 import { type HttpServer, serveHttp } from '../http/serve.ts';
 import { KafkaListener } from '../kafka/kafka-listener.ts';
 import { parseStartOptions, UsageError } from './parse-start-options.ts';
+import { authorizerStartOptions } from './authorizer-start-options.ts';
 
 export interface CommandIo {
   out(line: string): void;
@@ -28,7 +29,8 @@ export async function startCommand(args: readonly string[], io: CommandIo): Prom
       `refusing to serve HTTP on ${host} without authentication: give --http-config with "tokens", or --allow-unauthenticated`,
     );
   }
-  const broker = await Broker.open({ config });
+  const authorizer = authorizerStartOptions(args);
+  const broker = await Broker.open(authorizer === undefined ? { config } : { config, authorizer });
   return serveBroker(broker, http.api, io);
 }
 

@@ -15,6 +15,11 @@ Options for start:
                     limits, body limit, idempotency window
   --allow-unauthenticated
                     serve HTTP without tokens on a non-loopback address
+  --authorizer      enforce Kafka ACLs (stored in DIR/acls.json) on the Kafka and HTTP APIs
+  --super-users User:a,User:b
+                    principals allowed everything (with --authorizer)
+  --allow-everyone-if-no-acl-found
+                    a resource no ACL names is open to everyone (with --authorizer)
 
   rill --help       this text
   rill --version    the version
