@@ -257,12 +257,13 @@ export const kafkaApiGuards: GuardTable = {
     }));
   },
 
-  [ApiKey.FindCoordinator]: (request, access) => {
+  [ApiKey.FindCoordinator]: (request, access, { apiVersion }) => {
     const keyAllowed = (key: string): number => {
       if (request.keyType === 1) return access.allowed(R.TRANSACTIONAL_ID, key, Op.DESCRIBE) ? ErrorCode.NONE : TXN_DENIED;
       return access.allowed(R.GROUP, key, Op.DESCRIBE) ? ErrorCode.NONE : GROUP_DENIED;
     };
-    if (request.coordinatorKeys.length === 0) {
+    // v0-v3 carry one key; v4+ a list of them.
+    if (apiVersion < 4) {
       const errorCode = keyAllowed(request.key);
       if (errorCode === ErrorCode.NONE) return pass(request);
       return deny({ throttleTimeMs: 0, errorCode, errorMessage: 'Authorization failed.', nodeId: -1, host: '', port: -1, coordinators: [] });
