@@ -101,6 +101,30 @@ export class AclAuthorizer {
     return allowed || (!anyAclOnResource && this.options.allowEveryoneIfNoAclFound);
   }
 
+  /**
+   * Kafka's authorizeByResourceType: whether some ACL lets the principal perform `operation` on at
+   * least one resource of the type (an idempotent producer needs Write on any topic, KIP-679),
+   * unless a DENY on every resource of the type (`*`) forbids it.
+   */
+  authorizeAny(request: Omit<AuthorizationRequest, 'resourceName'>): boolean {
+    const principal = formatPrincipal(request.principal);
+    if (this.superUsers.has(principal)) return true;
+    const wildcardPrincipal = `${request.principal.type}:*`;
+    let allowed = false;
+    for (const acl of this.acls) {
+      if (acl.resourceType !== request.resourceType) continue;
+      if (acl.principal !== principal && acl.principal !== wildcardPrincipal) continue;
+      if (acl.host !== WILDCARD_HOST && acl.host !== request.host) continue;
+      if (acl.operation !== AclOperation.ALL && acl.operation !== request.operation) continue;
+      if (acl.permissionType === AclPermission.DENY) {
+        if (acl.patternType === PatternType.LITERAL && acl.resourceName === WILDCARD_RESOURCE) return false;
+        continue;
+      }
+      allowed = true;
+    }
+    return allowed;
+  }
+
   /** Adds bindings (an existing identical binding is not duplicated) and persists before resolving. */
   createAcls(bindings: readonly AclBinding[]): Promise<void> {
     return this.writes.run(async () => {

@@ -383,8 +383,11 @@ export const kafkaApiGuards: GuardTable = {
   },
 
   [ApiKey.InitProducerId]: (request, access) => {
+    // An idempotent producer without a transactional id: Cluster IdempotentWrite, or Write on any topic (KIP-679).
     const allowed =
-      request.transactionalId === null ? access.cluster(Op.IDEMPOTENT_WRITE) : access.allowed(R.TRANSACTIONAL_ID, request.transactionalId, Op.WRITE);
+      request.transactionalId === null
+        ? access.mayWriteSomeTopic() || access.cluster(Op.IDEMPOTENT_WRITE)
+        : access.allowed(R.TRANSACTIONAL_ID, request.transactionalId, Op.WRITE);
     if (allowed) return pass(request);
     return deny({ throttleTimeMs: 0, errorCode: request.transactionalId === null ? CLUSTER_DENIED : TXN_DENIED, producerId: -1n, producerEpoch: -1 });
   },

@@ -36,6 +36,11 @@ export class RequestAccess {
     return this.allowed(ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME, operation);
   }
 
+  /** Whether the principal may write to some topic (what Kafka 3 accepts in place of Cluster IdempotentWrite). */
+  mayWriteSomeTopic(): boolean {
+    return this.authorizer.authorizeAny({ principal: this.principal, host: this.host, resourceType: ResourceType.TOPIC, operation: AclOperation.WRITE });
+  }
+
   /** Kafka's rule for creating a topic: Create on the cluster, or on the topic itself. */
   mayCreateTopic(name: string): boolean {
     return this.visible(ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME, AclOperation.CREATE) || this.allowed(ResourceType.TOPIC, name, AclOperation.CREATE);

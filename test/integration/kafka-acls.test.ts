@@ -259,6 +259,8 @@ describe('ACL authorization over the Kafka wire', () => {
       c.request(ApiKey.InitProducerId, 3, { transactionalId, transactionTimeoutMs: 10_000, producerId: -1n, producerEpoch: -1 });
     expect((await init(bob, 'tx-alice')).errorCode).toBe(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
     expect((await init(bob, null)).errorCode).toBe(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+    // Write on some topic is enough for an idempotent producer (KIP-679).
+    expect((await init(alice, null)).errorCode).toBe(0);
     const granted = await init(alice, 'tx-alice');
     expect(granted.errorCode).toBe(0);
     const end = await bob.request(ApiKey.EndTxn, 3, { transactionalId: 'tx-alice', producerId: granted.producerId, producerEpoch: granted.producerEpoch, committed: true });

@@ -71,6 +71,19 @@ describe('AclAuthorizer', () => {
     expect(can(closed, 'bob', ResourceType.TOPIC, 'unowned', Op.WRITE)).toBe(false);
   });
 
+  it('authorizeAny: some ALLOW on the resource type, unless a DENY covers every resource', async () => {
+    const authorizer = await AclAuthorizer.open(nodeFileSystem, dir);
+    await authorizer.createAcls([
+      allow('User:alice', ResourceType.TOPIC, 'app-', Op.WRITE, { patternType: PatternType.PREFIXED }),
+      allow('User:bob', ResourceType.TOPIC, 'b', Op.WRITE),
+      { ...allow('User:bob', ResourceType.TOPIC, '*', Op.WRITE), permissionType: AclPermission.DENY },
+    ]);
+    const any = (name: string) => authorizer.authorizeAny({ principal: { type: 'User', name }, host: '127.0.0.1', resourceType: ResourceType.TOPIC, operation: Op.WRITE });
+    expect(any('alice')).toBe(true);
+    expect(any('bob')).toBe(false);
+    expect(any('carol')).toBe(false);
+  });
+
   it('persists creations and deletions in acls.json across reopen', async () => {
     const first = await AclAuthorizer.open(nodeFileSystem, dir);
     const a = allow('User:alice', ResourceType.TOPIC, 'orders', Op.WRITE);
