@@ -53,6 +53,9 @@ function configResourceAllowed(access: RequestAccess, resource: { resourceType: 
 
 export const kafkaApiGuards: GuardTable = {
   [ApiKey.ApiVersions]: (request) => pass(request),
+  // Authentication happens before there is a principal to authorize.
+  [ApiKey.SaslHandshake]: (request) => pass(request),
+  [ApiKey.SaslAuthenticate]: (request) => pass(request),
 
   [ApiKey.Produce]: (request, access) => {
     const txnDenied = request.transactionalId !== null && !access.allowed(R.TRANSACTIONAL_ID, request.transactionalId, Op.WRITE);
