@@ -27,13 +27,11 @@ it('answers every API and version for an unauthorized principal without closing 
     const topicsBefore = broker.listTopics({ includeInternal: false });
     let answered = 0;
     for (const seed of seeds) {
-      const view = new DataView(seed.frame.buffer, seed.frame.byteOffset);
-      // Produce with acks=0 gets no response; the seeds use acks -1 or 1, which this checks.
+      // Every seed expects a response (no Produce seed uses acks=0), so each frame is awaited.
       const response = await client.sendFrame(seed.frame).catch((error: unknown) => {
         throw new Error(`api ${seed.apiKey} v${seed.apiVersion}: ${String(error)}; broker: ${errors.join('; ')}`);
       });
       expect(() => decodeResponse(seed.apiKey as ApiKey, seed.apiVersion, response), `api ${seed.apiKey} v${seed.apiVersion}`).not.toThrow();
-      expect(view.getInt16(0)).toBe(seed.apiKey);
       answered++;
     }
     expect(answered).toBe(seeds.length);
