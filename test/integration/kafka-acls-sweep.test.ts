@@ -22,7 +22,7 @@ it('answers every API and version for an unauthorized principal without closing 
   try {
     await broker.createTopic('sweep-target', { partitions: 2 });
     const versions = await client.request(ApiKey.ApiVersions, 3, { clientSoftwareName: 'sweep', clientSoftwareVersion: '1' });
-    const { seeds, missing } = buildSeedFrames(versions.apiKeys, { target: 'sweep-target', targetPartitions: 2, scratchPrefix: 'sweep-scratch-' }, 2);
+    const { seeds, missing } = buildSeedFrames(versions.apiKeys, { target: 'sweep-target', targetPartitions: 2, scratchPrefix: 'sweep-scratch-' }, 1);
     expect(missing).toEqual([]);
     const topicsBefore = broker.listTopics({ includeInternal: false });
     let answered = 0;
