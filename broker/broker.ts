@@ -36,6 +36,8 @@ import { TxnCoordinator } from './txn/txn-coordinator.ts';
 import { TxnLog } from './txn/txn-log.ts';
 import { IsolationLevel, type IsolationLevelValue } from './fetch/fetch-types.ts';
 import { ScramCredentialStore } from './security/scram-credential-store.ts';
+import { AclAuthorizer, type AuthorizerOptions, defaultAuthorizerOptions } from './auth/acl-authorizer.ts';
+import { AuditLog } from './auth/audit-log.ts';
 
 export interface BrokerOptions {
   config?: Partial<BrokerConfig>;
@@ -46,6 +48,8 @@ export interface BrokerOptions {
   groups?: GroupCoordinatorOpenOptions;
   /** Transaction coordinator and producer-state settings. */
   transactions?: Partial<TxnConfig>;
+  /** Enables Kafka-style ACL authorization (broker/auth/); without it every request is allowed. */
+  authorizer?: Partial<AuthorizerOptions>;
 }
 
 const RECOVERY_CHECKPOINT_FILE = 'recovery-point-offset-checkpoint';
@@ -103,6 +107,10 @@ export class Broker {
   private producerIds: ProducerIdAllocator | undefined;
   private txnConfig: TxnConfig = defaultTxnConfig;
   private credentialStore: ScramCredentialStore | undefined;
+  /** The ACL authorizer, when enabled by `BrokerOptions.authorizer`; undefined allows everything. */
+  authorizer: AclAuthorizer | undefined;
+  /** `<dataDir>/audit.log` (bounded, rotated): failed authentications, and denied operations when the authorizer is on. */
+  audit!: AuditLog;
   /** Compacts the partitions of topics whose cleanup.policy includes compact (Kafka's log cleaner). */
   readonly logCleaner: LogCleaner;
   /**
@@ -163,6 +171,9 @@ export class Broker {
       broker.groupCoordinator = await GroupCoordinator.open({ internalTopics: broker.internalTopics, topics: broker.topicOffsets }, { clock, ...options.groups });
       await broker.openTransactions({ ...defaultTxnConfig, ...options.transactions });
       broker.credentialStore = await ScramCredentialStore.open(fs, config.dataDir);
+      const auditLimits = { ...defaultAuthorizerOptions, ...options.authorizer };
+      broker.audit = new AuditLog({ dir: config.dataDir, maxBytes: auditLimits.auditLogMaxBytes, maxLinesPerSecond: auditLimits.auditLogMaxLinesPerSecond });
+      if (options.authorizer !== undefined) broker.authorizer = await AclAuthorizer.open(fs, config.dataDir, options.authorizer, broker.audit);
     } catch (error) {
       lock?.release();
       throw error;

@@ -32,6 +32,10 @@ export function parseStartOptions(args: readonly string[]): Partial<BrokerConfig
         'allow-unauthenticated': { type: 'boolean' },
         // Read by broker/security/kafka-security-start-options.ts.
         ...KAFKA_SECURITY_FLAGS,
+        // Read by broker/cli/authorizer-start-options.ts.
+        authorizer: { type: 'boolean' },
+        'super-users': { type: 'string' },
+        'allow-everyone-if-no-acl-found': { type: 'boolean' },
       },
       strict: true,
       allowPositionals: false,

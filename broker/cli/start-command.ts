@@ -5,6 +5,7 @@ import { type HttpServer, serveHttp } from '../http/serve.ts';
 import { KafkaListener } from '../kafka/kafka-listener.ts';
 import { isAuthenticatedListener, type KafkaSecurityStartOptions, kafkaSecurityStartOptions } from '../security/kafka-security-start-options.ts';
 import { parseStartOptions, UsageError } from './parse-start-options.ts';
+import { authorizerStartOptions } from './authorizer-start-options.ts';
 
 export interface CommandIo {
   out(line: string): void;
@@ -40,7 +41,8 @@ export async function startCommand(args: readonly string[], io: CommandIo): Prom
       `refusing to serve Kafka on ${host} without authentication: give --kafka-sasl-mechanisms (or --kafka-tls-client-auth required), or --allow-unauthenticated`,
     );
   }
-  const broker = await Broker.open({ config });
+  const authorizer = authorizerStartOptions(args);
+  const broker = await Broker.open(authorizer === undefined ? { config } : { config, authorizer });
   try {
     const user = security.bootstrapUser;
     if (user !== undefined && broker.scramCredentials.credentialsOf(user.name).length === 0) {

@@ -34,6 +34,11 @@ Options for start:
   --kafka-sasl-user NAME
                     give NAME SCRAM credentials at start if it has none; password
                     from $RILL_KAFKA_SASL_PASSWORD
+  --authorizer      enforce Kafka ACLs (stored in DIR/acls.json) on the Kafka and HTTP APIs
+  --super-users User:a,User:b
+                    principals allowed everything (with --authorizer)
+  --allow-everyone-if-no-acl-found
+                    a resource no ACL names is open to everyone (with --authorizer)
 
 Options for run (JOB: a module whose default export is defineJob({...}) of rill/streams):
   --bootstrap HOST:PORT[,HOST:PORT...]

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { Broker } from '../broker.ts';
 import { ANONYMOUS, Authenticator } from './http-auth.ts';
+import { withKafkaAcls } from '../auth/http-acl-bridge.ts';
 import type { HttpContext, HttpEnv } from './http-context.ts';
 import { createHttpMetrics } from './http-metrics.ts';
 import { defaultHttpApiOptions, type HttpApiOptions } from './http-options.ts';
@@ -61,7 +62,8 @@ export async function createHttpApp(broker: Broker, overrides: Partial<HttpApiOp
     try {
       if (!UNAUTHENTICATED_PATHS.has(c.req.path)) {
         const principal = authenticator?.authenticate(c.req.header('authorization')) ?? ANONYMOUS;
-        c.set('principal', principal);
+        const authorizer = ctx.broker.authorizer;
+        c.set('principal', authorizer === undefined ? principal : withKafkaAcls(principal, ANONYMOUS, authorizer, c.env?.remoteAddress));
         if (clientLimiter !== undefined) {
           const client = authenticator === undefined ? `addr:${c.env?.remoteAddress ?? 'unknown'}` : `token:${principal.name}`;
           clientLimiter.take(client, 1, `client ${client}`);

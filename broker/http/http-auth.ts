@@ -25,6 +25,11 @@ export interface TokenConfig {
 export interface Principal {
   name: string;
   acls: readonly { topics: string; operations: readonly OperationValue[] }[];
+  /**
+   * The broker's Kafka ACLs for this principal, when the broker authorizes (broker/auth/http-acl-bridge.ts);
+   * `audit` records a refusal in the audit log.
+   */
+  kafkaAcls?: (operation: OperationValue, topic: string, audit: boolean) => boolean;
 }
 
 export const ANONYMOUS: Principal = { name: 'anonymous', acls: [{ topics: '*', operations: ['read', 'write', 'admin'] }] };
@@ -62,13 +67,19 @@ function matches(pattern: string, topic: string): boolean {
   return pattern === topic;
 }
 
+function permits(principal: Principal, operation: OperationValue, topic: string, audit: boolean): boolean {
+  if (!principal.acls.some((acl) => acl.operations.includes(operation) && matches(acl.topics, topic))) return false;
+  return principal.kafkaAcls?.(operation, topic, audit) ?? true;
+}
+
+/** Whether a principal may perform an operation on a topic (for filtering listings: refusals are not audited). */
 export function allows(principal: Principal, operation: OperationValue, topic: string): boolean {
-  return principal.acls.some((acl) => acl.operations.includes(operation) && matches(acl.topics, topic));
+  return permits(principal, operation, topic, false);
 }
 
 /** Checks a topic operation for a principal; a refusal is a 403. */
 export function authorize(principal: Principal, operation: OperationValue, topic: string): void {
-  if (!allows(principal, operation, topic)) {
+  if (!permits(principal, operation, topic, true)) {
     throw new HttpProblem('forbidden', `"${principal.name}" may not ${operation} topic "${topic}"`);
   }
 }

@@ -1,6 +1,7 @@
 import type { Broker } from '../broker.ts';
 import { SaslAuthentication, type SaslListenerOptions } from '../security/sasl-authentication.ts';
 import { type KafkaTlsOptions, tlsServerOptions } from '../security/tls-config.ts';
+import { authorizeHandlers, type PrincipalResolver } from '../auth/authorize-handlers.ts';
 import type { AdvertisedListener } from './api-handler.ts';
 import { allApiHandlers } from './apis/all-handlers.ts';
 import { apiVersionsHandler } from './apis/api-versions.ts';
@@ -18,6 +19,8 @@ export interface KafkaListenerOptions {
   tls?: KafkaTlsOptions;
   /** SASL authentication on this listener (SASL_PLAINTEXT, or SASL_SSL with `tls`). */
   sasl?: SaslListenerOptions;
+  /** Who a request comes from when its connection has no authenticated principal (tests, embedders); see broker/auth/. */
+  principalResolver?: PrincipalResolver;
 }
 
 const WILDCARDS: ReadonlySet<string> = new Set(['0.0.0.0', '::', '']);
@@ -38,13 +41,17 @@ export class KafkaListener {
       host: options.advertisedHost ?? (WILDCARDS.has(options.host) ? '127.0.0.1' : options.host),
       port: options.advertisedPort ?? options.port,
     };
-    const sasl = options.sasl === undefined ? undefined : new SaslAuthentication(broker.scramCredentials, options.sasl);
+    const sasl =
+      options.sasl === undefined
+        ? undefined
+        : new SaslAuthentication(broker.scramCredentials, { onFailure: (failure) => broker.audit.authenticationFailed(failure), ...options.sasl });
     const handlers = [...allApiHandlers, ...(sasl?.handlers() ?? [])];
     const dispatcher: RequestDispatcher = new RequestDispatcher({
       broker,
       advertised,
       clusterId: broker.clusterId,
-      handlers: [...handlers, apiVersionsHandler(() => dispatcher.advertisedVersions())],
+      // Guarded always: the guards check only while the broker has an authorizer.
+      handlers: authorizeHandlers([...handlers, apiVersionsHandler(() => dispatcher.advertisedVersions())], options.principalResolver),
     });
     const server = await KafkaServer.listen({
       ...defaultKafkaServerLimits,

@@ -15,6 +15,8 @@ export interface SaslListenerOptions {
   /** Kafka's `connections.max.reauth.ms`: a session's lifetime, after which the client must re-authenticate; 0 for unbounded. */
   connectionsMaxReauthMs: number;
   failureLimits?: AuthFailureLimits;
+  /** Told of every failed authentication (the broker's audit log). */
+  onFailure?: (failure: { host: string; mechanism: string; principal?: string; reason: string }) => void;
 }
 
 /** The requests a connection may send before it has authenticated. */
@@ -152,6 +154,12 @@ export class SaslAuthentication {
   private failed(session: SaslSession, connection: ConnectionInfo, errorCode: number, message: string): SaslAuthenticateResponse {
     if (session.stage !== SaslStage.Failed) transition(session, SaslStage.Failed);
     this.stats.failed++;
+    this.options.onFailure?.({
+      host: sourceAddress(connection.remoteAddress),
+      mechanism: session.mechanism ?? 'none',
+      ...(session.user === undefined ? {} : { principal: `User:${session.user}` }),
+      reason: message,
+    });
     session.exchange = undefined;
     connection.closeAfterResponses();
     return { errorCode, errorMessage: message, authBytes: EMPTY, sessionLifetimeMs: 0n };

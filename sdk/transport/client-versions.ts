@@ -37,4 +37,8 @@ export const CLIENT_API_VERSIONS: Readonly<Partial<Record<ApiKey, VersionRange>>
   [ApiKey.SaslAuthenticate]: { minVersion: 0, maxVersion: 2 },
   [ApiKey.DescribeUserScramCredentials]: { minVersion: 0, maxVersion: 0 },
   [ApiKey.AlterUserScramCredentials]: { minVersion: 0, maxVersion: 0 },
+  // v1 is the first with prefixed patterns.
+  [ApiKey.DescribeAcls]: { minVersion: 1, maxVersion: 3 },
+  [ApiKey.CreateAcls]: { minVersion: 1, maxVersion: 3 },
+  [ApiKey.DeleteAcls]: { minVersion: 1, maxVersion: 3 },
 };

@@ -19,7 +19,10 @@ export class RawKafkaClient {
   private correlationId = 1;
   private closedError: Error | undefined;
 
-  private constructor(private readonly socket: Socket) {
+  private constructor(
+    private readonly socket: Socket,
+    private readonly clientId: string,
+  ) {
     socket.on('data', (chunk: Uint8Array) => {
       for (const frame of this.splitter.push(chunk)) this.waiting.shift()?.resolve(frame.slice());
     });
@@ -31,11 +34,11 @@ export class RawKafkaClient {
     socket.on('close', () => fail(new Error('connection closed by the broker')));
   }
 
-  static connect(port: number, host = '127.0.0.1'): Promise<RawKafkaClient> {
+  static connect(port: number, host = '127.0.0.1', clientId = 'raw-test-client'): Promise<RawKafkaClient> {
     return new Promise((resolve, reject) => {
       const socket = connect({ port, host }, () => {
         socket.off('error', reject);
-        resolve(new RawKafkaClient(socket));
+        resolve(new RawKafkaClient(socket, clientId));
       });
       socket.once('error', reject);
     });
@@ -74,7 +77,7 @@ export class RawKafkaClient {
 
   async request<K extends ApiKey>(apiKey: K, version: number, body: RequestBodies[K]): Promise<ResponseBodies[K]> {
     const correlationId = this.correlationId++;
-    const frame = encodeRequest(apiKey, version, { correlationId, clientId: 'raw-test-client' }, body);
+    const frame = encodeRequest(apiKey, version, { correlationId, clientId: this.clientId }, body);
     const response = decodeResponse(apiKey, version, await this.sendFrame(frame));
     if (response.correlationId !== correlationId) {
       throw new Error(`correlation id ${response.correlationId} answered request ${correlationId}`);

@@ -74,6 +74,13 @@ describe('SASL on the Kafka listener, over the wire', () => {
       expect(response.errorMessage).toMatch(/invalid credentials/);
       await raw.closed();
     }
+    // Both failures are in the broker's audit log, with the mechanism and the source address.
+    const audit = readFileSync(`${secure.dataDir}/audit.log`, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const failures = audit.filter((e) => e['event'] === 'authentication-failed').map((e) => [e['mechanism'], e['host'], String(e['reason'])]);
+    expect(failures.slice(0, 2)).toEqual([
+      ['PLAIN', '127.0.0.1', expect.stringMatching(/invalid credentials/)],
+      ['SCRAM-SHA-256', '127.0.0.1', expect.stringMatching(/invalid credentials/)],
+    ]);
   });
 
   it('serves requests once authenticated and reports the session lifetime (KIP-368); re-authentication keeps the user and refuses another', async () => {

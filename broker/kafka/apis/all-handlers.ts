@@ -1,4 +1,5 @@
 import type { AnyApiHandler } from '../api-handler.ts';
+import { aclApiHandlers } from './acl-apis.ts';
 import { adminApiHandlers } from './admin-handlers.ts';
 import { fetchHandler } from './fetch.ts';
 import { groupApiHandlers } from './group-handlers.ts';
@@ -19,4 +20,5 @@ export const allApiHandlers: readonly AnyApiHandler[] = [
   ...txnApiHandlers,
   alterUserScramCredentialsHandler,
   describeUserScramCredentialsHandler,
+  ...aclApiHandlers,
 ];

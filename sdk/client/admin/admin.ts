@@ -6,6 +6,7 @@ import { type IsolationLevelValue, type TopicPartition, tpKey } from '../consume
 import { listOffset } from '../consumer/fetcher.ts';
 import { fetchCommittedOffsets } from '../consumer/offset-committer.ts';
 import { throwIfError } from '../error-from-code.ts';
+import { AclAdmin, type AclEntry, type AclFilter } from './acl-admin.ts';
 import {
   deleteGroupOffsets,
   deleteGroups,
@@ -47,6 +48,21 @@ export class Admin {
     private readonly options: { timeoutMs?: number } = {},
   ) {
     this.metadata = new ClusterMetadata(transport, { allowAutoTopicCreation: false, metadataMaxAgeMs: 0 });
+  }
+
+  /** Adds ACLs (needs Cluster Alter when the broker authorizes). */
+  createAcls(acls: readonly AclEntry[]): Promise<void> {
+    return new AclAdmin(this.transport).createAcls(acls);
+  }
+
+  /** The ACLs `filter` selects (all without one). */
+  describeAcls(filter: AclFilter = {}): Promise<AclEntry[]> {
+    return new AclAdmin(this.transport).describeAcls(filter);
+  }
+
+  /** Deletes the ACLs any filter selects; returns them. */
+  deleteAcls(filters: readonly AclFilter[]): Promise<AclEntry[]> {
+    return new AclAdmin(this.transport).deleteAcls(filters);
   }
 
   private get timeoutMs(): number {
