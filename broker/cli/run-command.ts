@@ -4,7 +4,6 @@ import { TcpTransport } from '../../sdk/transport/tcp-transport.ts';
 import type { Transport } from '../../sdk/transport/transport.ts';
 import { StreamsBuilder } from '../../streams/dsl/streams-builder.ts';
 import type { JobDefinition, JobTopic } from '../../streams/runtime/job-definition.ts';
-import { AppState } from '../../streams/runtime/app-state.ts';
 import { StreamsApp } from '../../streams/runtime/streams-app.ts';
 import { StreamsError, StreamsErrorCode } from '../../streams/runtime/streams-error.ts';
 import { TopologyError } from '../../streams/topology/topology-error.ts';
@@ -181,8 +180,8 @@ async function runJob(options: RunOptions, io: CommandIo): Promise<number> {
   if ('signal' in outcome) io.out(`rill: ${outcome.signal} received, closing ${applicationId}`);
   try {
     await http?.close();
-    // An application that failed has shut itself down; close() is for one that has not.
-    if (app !== undefined && app.state !== AppState.error && app.state !== AppState.pendingError) await app.close();
+    // An application that failed has shut itself down, and its close() just waits for that.
+    await app?.close();
     await connection.close();
   } finally {
     signal.dispose();

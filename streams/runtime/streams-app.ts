@@ -194,6 +194,8 @@ export class StreamsApp {
   /** Stops processing after a last commit (and final store snapshots), leaves the group and releases the state directory. */
   async close(): Promise<void> {
     if (this.closing !== undefined) return this.closing.then(() => undefined);
+    // A start that failed released what it had opened and left the app in ERROR, which is final.
+    if (this.holder.state === AppState.error) return;
     if (this.holder.state === AppState.created) {
       this.moveTo(AppState.pendingShutdown);
       this.moveTo(AppState.notRunning);

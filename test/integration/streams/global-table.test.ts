@@ -84,6 +84,9 @@ describe.each([embeddedSetup(), tcpSetup()])('GlobalKTable over $name', (setup) 
       const missing = new StreamsApp(topology('gf-rates-missing'), { applicationId: 'gf-missing', transport, stateDir: join(stateDir, 'missing') });
       await expect(missing.start()).rejects.toSatisfy((e: unknown) => e instanceof StreamsError && e.code === 'TOPIC_MISMATCH' && /gf-rates-missing/.test(e.message));
       expect(missing.state).toBe(AppState.error);
+      // close() of an app whose start failed has nothing left to close, as Kafka Streams' close() in ERROR.
+      await missing.close();
+      expect(missing.state).toBe(AppState.error);
 
       await admin.createTopics([{ name: 'gf-rates', numPartitions: 2 }]);
       const producer = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde });
