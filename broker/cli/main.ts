@@ -1,68 +1,54 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
+import { CommanderError } from 'commander';
 import { KafkaError } from '../../sdk/protocol/kafka-error.ts';
-import { UsageError } from './parse-start-options.ts';
-import { replayCommand } from './replay-command.ts';
-import { runCommand } from './run-command.ts';
-import { startCommand, type CommandIo } from './start-command.ts';
-import { streamsCommand } from './streams-command.ts';
-import { USAGE } from './usage.ts';
+import { StreamsError } from '../../streams/runtime/streams-error.ts';
+import { CliFailure, ExitCode, UsageError } from './cli-errors.ts';
+import { processIo } from './cli-io.ts';
+import { buildProgram, type CliContext } from './cli-program.ts';
+import { JobModuleError } from './load-job.ts';
 
-const io: CommandIo = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
-};
-
-function version(): string {
-  for (const candidate of ['../../package.json', '../../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(candidate, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'rill' && typeof pkg.version === 'string') return pkg.version;
-    } catch {
-      continue;
-    }
-  }
-  return 'unknown';
-}
-
+/**
+ * Exit codes: 0 ok, 1 failure (the command ran and failed), 2 usage error (the command line is wrong).
+ * Failures print one sentence; stack traces only with --verbose.
+ */
 async function main(argv: readonly string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case 'start':
-      return startCommand(rest, io);
-    case 'streams':
-      return streamsCommand(rest, io);
-    case 'replay':
-      return replayCommand(rest, io);
-    case 'run':
-      return runCommand(rest, io);
-    case '--version':
-    case 'version':
-      io.out(version());
-      return 0;
-    case undefined:
-    case '--help':
-    case '-h':
-    case 'help':
-      io.out(USAGE);
-      return command === undefined ? 2 : 0;
-    default:
-      throw new UsageError(`unknown command "${command}"`);
+  const context: CliContext = { io: processIo, env: process.env, exitCode: ExitCode.ok };
+  const program = buildProgram(context);
+  if (argv.length === 0) {
+    program.outputHelp({ error: true });
+    return ExitCode.usage;
   }
+  await program.parseAsync([...argv], { from: 'user' });
+  return context.exitCode;
 }
 
-main(process.argv.slice(2)).then(
+function exitCodeFor(error: unknown, verbose: boolean): number {
+  const io = processIo;
+  if (error instanceof CommanderError) {
+    // Commander has already printed help, the version, or its one-line complaint.
+    return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  }
+  if (error instanceof UsageError) {
+    io.err(`rill: ${error.message} (see rill --help)`);
+    return ExitCode.usage;
+  }
+  if (error instanceof JobModuleError) {
+    io.err(`rill: ${error.message}`);
+    return error.exitCode;
+  }
+  if (error instanceof KafkaError || error instanceof StreamsError || error instanceof CliFailure) {
+    io.err(`rill: ${error.message}`);
+    if (verbose && error.stack !== undefined) io.err(error.stack);
+    return ExitCode.failure;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  io.err(`rill: unexpected failure: ${message}${verbose ? '' : ' (--verbose prints the stack trace)'}`);
+  if (verbose && error instanceof Error && error.stack !== undefined) io.err(error.stack);
+  return ExitCode.failure;
+}
+
+const argv = process.argv.slice(2);
+main(argv).then(
   (code) => process.exit(code),
-  (error: unknown) => {
-    if (error instanceof UsageError) {
-      io.err(`rill: ${error.message}\n\n${USAGE}`);
-      process.exit(2);
-    }
-    if (error instanceof KafkaError) {
-      io.err(`rill: ${error.message}`);
-      process.exit(1);
-    }
-    io.err(`rill: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exit(1);
-  },
+  (error: unknown) => process.exit(exitCodeFor(error, argv.includes('--verbose'))),
 );

@@ -1,10 +1,9 @@
 import { parseArgs } from 'node:util';
 import type { BrokerConfig } from '../config.ts';
+import { UsageError } from './cli-errors.ts';
 import { KAFKA_SECURITY_FLAGS } from '../security/kafka-security-start-options.ts';
 
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+export { UsageError } from './cli-errors.ts';
 
 function port(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;

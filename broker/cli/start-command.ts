@@ -6,11 +6,9 @@ import { KafkaListener } from '../kafka/kafka-listener.ts';
 import { isAuthenticatedListener, type KafkaSecurityStartOptions, kafkaSecurityStartOptions } from '../security/kafka-security-start-options.ts';
 import { parseStartOptions, UsageError } from './parse-start-options.ts';
 import { authorizerStartOptions } from './authorizer-start-options.ts';
+import type { CommandIo } from './cli-io.ts';
 
-export interface CommandIo {
-  out(line: string): void;
-  err(line: string): void;
-}
+export type { CommandIo } from './cli-io.ts';
 
 /**
  * `rill start`: opens the broker, starts its listeners and serves until SIGINT or SIGTERM, then
