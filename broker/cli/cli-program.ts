@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import { apiVersionsCommand } from './api-versions-command.ts';
 import type { CommandIo } from './cli-io.ts';
 import { replayCommand } from './replay-command.ts';
 import { runCommand } from './run-command.ts';
@@ -66,5 +67,15 @@ export function buildProgram(context: CliContext): Command {
   program.addCommand(passThrough(context, 'run', 'run a stream job module until SIGINT or SIGTERM', runCommand));
   program.addCommand(passThrough(context, 'streams', 'reset or compare streams applications', streamsCommand));
   program.addCommand(passThrough(context, 'replay', 'copy a range of a topic into another, exactly once', replayCommand));
+  program.addCommand(apiVersionsCommand(context));
+  inheritSettings(program);
   return program;
+}
+
+/** Commands built apart and added with addCommand() do not inherit the program's output and exit handling; copy it down the tree. */
+function inheritSettings(parent: Command): void {
+  for (const child of parent.commands) {
+    child.copyInheritedSettings(parent);
+    inheritSettings(child);
+  }
 }
