@@ -38,6 +38,7 @@ function filterOf(flags: ReplayFlags): DeclaredFilter | undefined {
 export function addReplayCommand(program: Command, context: CliContext): void {
   const command = program
     .command('replay')
+    .summary('copy a range of a topic into another, exactly once')
     .description('copy a range of a topic into another, exactly once (interrupted, the same command resumes; run again when done, it copies nothing)')
     .argument('<source>', 'the topic to copy from')
     .requiredOption('--to <topic>', 'the target topic')
