@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startConfigReference } from '../../broker/cli/start-config-reference.ts';
-import { ManagedProcess, repoRoot, runtimeCommand, type Runtime } from '../helpers/child-process.ts';
+import { startConfigReference } from '../../../broker/cli/start-config-reference.ts';
+import { ManagedProcess, repoRoot, runtimeCommand, type Runtime } from '../../helpers/child-process.ts';
 
 const dirs: string[] = [];
 const processes: ManagedProcess[] = [];
