@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import type { CommandIo } from './cli-io.ts';
+import { addAclsCommand } from './acls-command.ts';
+import { addCompletionCommand } from './completion-command.ts';
 import { addReplayCommand } from './replay-command.ts';
 import { addRunCommand } from './run-command.ts';
 import { addStartCommand } from './start-command.ts';
 import { addStreamsCommand } from './streams-command.ts';
+import { addUsersCommand } from './users-command.ts';
 
 /** What every command's action gets: where to write, the environment, and where to put its exit code. */
 export interface CliContext {
@@ -55,5 +58,8 @@ export function buildProgram(context: CliContext): Command {
   addRunCommand(program, context);
   addStreamsCommand(program, context);
   addReplayCommand(program, context);
+  addAclsCommand(program, context);
+  addUsersCommand(program, context);
+  addCompletionCommand(program, context);
   return program;
 }
