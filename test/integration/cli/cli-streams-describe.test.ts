@@ -20,7 +20,7 @@ function rill(args: string[], runtime: Runtime = 'node'): Promise<Exit> {
 beforeAll(async () => {
   broker = await startBrokerProcess();
   transport = new TcpTransport({ bootstrapServers: [broker.bootstrap] });
-  await new Admin(transport).createTopics([{ name: 'd-words', numPartitions: 2 }, { name: 'd-counts', numPartitions: 2 }]);
+  await new Admin(transport).createTopics([{ name: 'd-words', numPartitions: 2 }, { name: 'd-counts', numPartitions: 2 }, { name: 'd-copy', numPartitions: 2 }]);
   const producer = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde });
   await producer.sendBatch(Array.from({ length: 20 }, (_, i) => ({ topic: 'd-words', key: `line-${i}`, value: `w${i % 4}` })));
   await producer.close();
@@ -95,5 +95,14 @@ describe('rill streams describe', () => {
     expect((JSON.parse(bun.stdout) as ApplicationDescription).members[0]!.endpoint).toBe('app-host-1:7070');
     expect(deno.code).toBe(1);
     expect(deno.stderr).toBe(unknown.stderr);
+  });
+
+  it('replays under Bun and diffs under Deno (a smoke of rill replay and rill streams diff on both)', async () => {
+    const replayed = await rill(['replay', 'd-words', '--to', 'd-copy', '--key-prefix', 'line-1', '--json'], 'bun');
+    expect(replayed.code, replayed.stderr).toBe(0);
+    expect(JSON.parse(replayed.stdout)).toMatchObject({ source: 'd-words', target: 'd-copy', copied: 11, filteredOut: 9, done: true });
+    const diff = await rill(['streams', 'diff', 'd-words', 'd-copy', '--key-format', 'string', '--value-format', 'string', '--limit', '1', '--json'], 'deno');
+    expect(diff.code, diff.stderr).toBe(0);
+    expect(JSON.parse(diff.stdout)).toMatchObject({ summary: { keysA: 20, keysB: 11, removed: 9, unchanged: 11 }, truncated: true });
   });
 });
