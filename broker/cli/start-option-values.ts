@@ -1,11 +1,15 @@
+import { existsSync } from 'node:fs';
 import type { StartOptionDefinition } from './start-option-definitions.ts';
 
 /** What is wrong with a setting's text, as the end of a sentence ("must be ..., got "x""), or undefined when it is fine. */
 export function checkStartText(definition: StartOptionDefinition, text: string): string | undefined {
   switch (definition.type) {
     case 'string':
-    case 'file':
       return text.trim() === '' ? 'must not be empty' : undefined;
+    case 'file':
+      // Relative paths are relative to the working directory, in the config file too.
+      if (text.trim() === '') return 'must not be empty';
+      return existsSync(text) ? undefined : `names a file that does not exist: "${text}"`;
     case 'port': {
       const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
       return Number.isInteger(n) && n <= 65_535 ? undefined : `must be a port number from 0 to 65535, got "${text}"`;

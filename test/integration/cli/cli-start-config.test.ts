@@ -51,7 +51,7 @@ describe('rill start --config', () => {
     const yaml = join(dir, 'bad.yaml');
     writeFileSync(
       yaml,
-      ['kafka-prot: 9092', 'dataDir: ./d', 'http-port: eighty', 'authorizer: yes', 'host: 42', 'kafka-tls-client-auth: sometimes', 'kafka-sasl-mechanisms: [PLAIN, GSSAPI]', 'super-users: { admin: true }', ''].join('\n'),
+      ['kafka-prot: 9092', 'dataDir: ./d', 'http-port: eighty', 'authorizer: yes', 'host: 42', 'kafka-tls-client-auth: sometimes', 'kafka-sasl-mechanisms: [PLAIN, GSSAPI]', 'super-users: { admin: true }', 'kafka-tls-key: /nonexistent/key.pem', ''].join('\n'),
     );
     const bad = await rill(['start', '--config', yaml]).exit();
     expect(bad.code).toBe(2);
@@ -65,6 +65,7 @@ describe('rill start --config', () => {
       `rill: ${yaml}: kafka-tls-client-auth must be one of none, requested, required, got "sometimes"`,
       `rill: ${yaml}: kafka-sasl-mechanisms has "GSSAPI", not one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512`,
       `rill: ${yaml}: super-users must be a list of strings or a comma-separated string, got a mapping`,
+      `rill: ${yaml}: kafka-tls-key names a file that does not exist: "/nonexistent/key.pem"`,
     ]);
 
     const json = join(dir, 'bad.json');
