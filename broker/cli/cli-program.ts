@@ -4,8 +4,8 @@ import type { CommandIo } from './cli-io.ts';
 import { addAclsCommand } from './acls-command.ts';
 import { addCompletionCommand } from './completion-command.ts';
 import { addReplayCommand } from './replay-command.ts';
-import { addRunCommand } from './run-command.ts';
-import { addStartCommand } from './start-command.ts';
+import { addRunCommand } from './run-command-definition.ts';
+import { addStartCommand } from './start-command-definition.ts';
 import { addStreamsCommand } from './streams-command.ts';
 import { addUsersCommand } from './users-command.ts';
 

@@ -12,11 +12,10 @@ import { EmbeddedTransport } from '../embedded.ts';
 import { KafkaListener } from '../kafka/kafka-listener.ts';
 import { type JobHttpServer, startJobHttp } from './job-http.ts';
 import { JobModuleError, loadJob } from './load-job.ts';
-import { type Command, Option } from 'commander';
-import { type CliContext, exitCodeOf } from './cli-program.ts';
+import type { CliContext } from './cli-program.ts';
 import type { CommandIo } from './cli-io.ts';
-import { addConnectionOptions, connectionTransport } from './connection-options.ts';
-import { parseRunOptions, type RunFlags, type RunOptions, type RunTarget } from './parse-run-options.ts';
+import { connectionTransport } from './connection-options.ts';
+import type { RunOptions, RunTarget } from './parse-run-options.ts';
 import { UsageError } from './parse-start-options.ts';
 
 /** The broker a run talks to, and how to let go of it. */
@@ -120,29 +119,6 @@ function errorText(error: unknown, verbose: boolean): string {
  * embedded broker until SIGINT or SIGTERM, then closes it (a last commit; under exactly-once
  * the transaction with its offsets) and exits 0. Exit 1 when the job fails, 2 for bad input.
  */
-export function addRunCommand(program: Command, context: CliContext): void {
-  const command = program
-    .command('run')
-    .description('run a stream job module until SIGINT or SIGTERM')
-    .argument('<job-module>', 'a module whose default export is defineJob({...}) of rill/streams')
-    .option('--embedded', 'run against a broker opened in this process instead of --bootstrap')
-    .option('--data-dir <dir>', "the embedded broker's data directory (required with --embedded)")
-    .option('--kafka-port <port>', 'also serve the embedded broker over Kafka on 127.0.0.1:<port> (0 picks one)')
-    .option('--application-id <id>', "override the job's applicationId (the group, internal topic prefix)")
-    .option('--state-dir <dir>', "where task state is kept (overrides the job's config)")
-    .addOption(new Option('--guarantee <guarantee>', "override the job's processing guarantee").choices(['exactly_once', 'at_least_once']))
-    .option('--http-port <port>', "serve the application's queries, /metrics and /health on 127.0.0.1:<port>")
-    .option('--describe', "print the job's topology and exit, without connecting")
-    .option('--verbose', 'print stack traces of failures');
-  addConnectionOptions(command);
-  command.action(
-    exitCodeOf(context, (modulePath: string, flags: RunFlags) => {
-      const source = command.getOptionValueSource('bootstrap');
-      return runCommand(parseRunOptions(modulePath, flags, source === 'cli' || source === 'env'), context.io, context.env);
-    }),
-  );
-}
-
 export async function runCommand(options: RunOptions, io: CommandIo, env: CliContext['env']): Promise<number> {
   try {
     return await runJob(options, io, env);

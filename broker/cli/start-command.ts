@@ -4,34 +4,12 @@ import { httpStartOptions, isLoopbackHost } from '../http/http-start-options.ts'
 import { type HttpServer, serveHttp } from '../http/serve.ts';
 import { KafkaListener } from '../kafka/kafka-listener.ts';
 import { isAuthenticatedListener, type KafkaSecurityStartOptions, kafkaSecurityStartOptions } from '../security/kafka-security-start-options.ts';
-import type { Command } from 'commander';
 import { parseStartOptions, UsageError } from './parse-start-options.ts';
 import { authorizerStartOptions } from './authorizer-start-options.ts';
 import type { CommandIo } from './cli-io.ts';
-import { type CliContext, exitCodeOf } from './cli-program.ts';
-import { startConfigReference } from './start-config-reference.ts';
 import type { StartValues } from './start-option-definitions.ts';
-import { addStartOptions, resolveStartValues } from './start-settings.ts';
 
 export type { CommandIo } from './cli-io.ts';
-
-/** Declares `rill start` on the program: every setting as a flag, an environment variable and a config file key. */
-export function addStartCommand(program: Command, context: CliContext): void {
-  const command = program
-    .command('start')
-    .description('open the broker and serve until SIGINT or SIGTERM')
-    .addHelpText('after', '\nEvery flag is also an environment variable (shown) and a key of the --config file (the flag name: "kafka-port: 9092").\nPrecedence: flag, then environment variable, then config file, then default.');
-  addStartOptions(command).option('--verbose', 'print stack traces of failures');
-  command.action(
-    exitCodeOf(context, async () => {
-      if (command.getOptionValue('printConfigReference') === true) {
-        context.io.out(startConfigReference());
-        return 0;
-      }
-      return startCommand(resolveStartValues(command, context.env), context.io, context.env);
-    }),
-  );
-}
 
 /**
  * `rill start`: opens the broker, starts its listeners and serves until SIGINT or SIGTERM, then
