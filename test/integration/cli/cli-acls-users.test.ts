@@ -145,6 +145,11 @@ describe('rill users and rill acls against a SASL_SSL listener with the authoriz
       'rill: --iterations must be a whole number from 4096 to 16384, got "100" (see rill users create --help)\n',
       'rill: --sasl-username needs the password in the RILL_SASL_PASSWORD environment variable (see rill users list --help)\n',
     ]);
+    const [unreachable, verbose] = await Promise.all([rillExit(['acls', 'list', '--bootstrap', '127.0.0.1:1']), rillExit(['users', 'list', '--bootstrap', '127.0.0.1:1', '--verbose'])]);
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toMatch(/^rill: NETWORK_EXCEPTION: [^\n]*ECONNREFUSED[^\n]*\n$/);
+    expect(verbose.code).toBe(1);
+    expect(verbose.stderr).toMatch(/^rill: NETWORK_EXCEPTION: [^\n]*\n[\s\S]*\n\s+at /);
     const wrongPassword = await rillExit(['acls', 'list', ...as('admin')], { env: { RILL_SASL_PASSWORD: 'wrong' } });
     expect(wrongPassword.code).toBe(1);
     expect(wrongPassword.stderr.split('\n')).toHaveLength(2);
