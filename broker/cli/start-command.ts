@@ -22,7 +22,12 @@ function describeError(error: unknown): string {
 
 export async function startCommand(values: StartValues, io: CommandIo, env: Readonly<Record<string, string | undefined>>): Promise<number> {
   const config = parseStartOptions(values);
-  const http = httpStartOptions(values);
+  let http: ReturnType<typeof httpStartOptions>;
+  try {
+    http = httpStartOptions(values);
+  } catch (error) {
+    throw new UsageError(`--http-config ${String(values['http-config'])}: ${describeError(error)}`);
+  }
   const host = config.host ?? '127.0.0.1';
   if (http.api.tokens === undefined && !http.allowUnauthenticated && !isLoopbackHost(host)) {
     throw new UsageError(

@@ -92,7 +92,12 @@ describe('rill start --config', () => {
     expect(list.stderr).toBe(`rill: ${join(dir, 'list.yaml')} must hold a mapping of settings (key: value), not a list (see rill start --help)\n`);
     expect(badEnv.code).toBe(2);
     expect(badEnv.stderr.trimEnd().split('\n')).toEqual(['rill: RILL_HTTP_PORT must be a port number from 0 to 65535, got "x"', 'rill: RILL_AUTHORIZER must be true or false, got "maybe"']);
-    for (const exit of [bad, badJson, unparsable, missing, list, badEnv]) expect(exit.stderr).not.toMatch(/\n\s+at /);
+    const httpConfig = join(dir, 'http.json');
+    writeFileSync(httpConfig, '{"tokens": 5}');
+    const badHttp = await rill(['start', '--http-config', httpConfig]).exit();
+    expect(badHttp.code).toBe(2);
+    expect(badHttp.stderr).toBe(`rill: --http-config ${httpConfig}: http config: "tokens" must be an array (see rill start --help)\n`);
+    for (const exit of [bad, badJson, unparsable, missing, list, badEnv, badHttp]) expect(exit.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('turns a boolean variable on with true and leaves it off with false', async () => {
