@@ -43,7 +43,7 @@ export interface ApplicationDescription {
  */
 export async function describeApplication(transport: Transport, applicationId: string): Promise<ApplicationDescription> {
   const admin = new Admin(transport);
-  const [[group], lags, topics, groups] = await Promise.all([admin.describeGroups([applicationId]), admin.groupLag(applicationId), admin.listTopics(), admin.listGroups()]);
+  const [[group], lags, topics, groups] = await Promise.all([admin.describeGroups([applicationId], { userData: true }), admin.groupLag(applicationId), admin.listTopics(), admin.listGroups()]);
   const internalTopics = applicationInternalTopics(applicationId, topics, groups.map((g) => g.groupId));
   const known = groups.some((g) => g.groupId === applicationId) || lags.length > 0 || internalTopics.length > 0;
   if (!known) throw new StreamsError(StreamsErrorCode.unknownApplication, `application "${applicationId}" is unknown: it has no consumer group, committed offsets or internal topics`);

@@ -22,7 +22,7 @@ export interface GroupMemberDescription {
   /** Decoded for `consumer` groups; empty when the member's metadata is not the consumer protocol. */
   subscribedTopics: string[];
   assignment: TopicPartition[];
-  /** The assignor's own bytes in the member's subscription and in its assignment (consumer groups; null when absent or undecodable). */
+  /** The assignor's own bytes in the member's subscription and in its assignment, with `{ userData: true }` (consumer groups; null when absent or undecodable). */
   subscriptionUserData?: Uint8Array | null;
   assignmentUserData?: Uint8Array | null;
 }
@@ -76,7 +76,7 @@ function safely<T>(decode: () => T, fallback: T): T {
   }
 }
 
-export async function describeGroups(metadata: ClusterMetadata, groupIds: readonly string[]): Promise<GroupDescription[]> {
+export async function describeGroups(metadata: ClusterMetadata, groupIds: readonly string[], options: { userData?: boolean } = {}): Promise<GroupDescription[]> {
   const transport = metadata.transport;
   return Promise.all(
     groupIds.map(async (groupId) => {
@@ -99,8 +99,12 @@ export async function describeGroups(metadata: ClusterMetadata, groupIds: readon
           clientHost: m.clientHost,
           subscribedTopics: consumer ? safely(() => decodeSubscription(m.memberMetadata).topics, []) : [],
           assignment: consumer ? safely(() => decodeAssignment(m.memberAssignment), []) : [],
-          subscriptionUserData: consumer ? safely(() => decodeSubscription(m.memberMetadata).userData, null) : null,
-          assignmentUserData: consumer ? safely(() => decodeMemberAssignment(m.memberAssignment).userData, null) : null,
+          ...(options.userData === true
+            ? {
+                subscriptionUserData: consumer ? safely(() => decodeSubscription(m.memberMetadata).userData, null) : null,
+                assignmentUserData: consumer ? safely(() => decodeMemberAssignment(m.memberAssignment).userData, null) : null,
+              }
+            : {}),
         })),
       };
     }),
