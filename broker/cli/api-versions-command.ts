@@ -1,7 +1,8 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { Admin, type BrokerApiVersion } from '../../sdk/client/admin/admin.ts';
 import { addOutputOptions, type CliContext, exitCodeOf } from './cli-program.ts';
-import { addConnectionOptions, type ConnectionFlags, connectionTransport } from './connection-options.ts';
+import { addConnectionOptions, type ConnectionFlags } from './connection-options.ts';
+import { withTransport } from './with-transport.ts';
 
 function range(v: { minVersion: number; maxVersion: number }): string {
   return v.minVersion === v.maxVersion ? `${v.minVersion}` : `${v.minVersion}–${v.maxVersion}`;
@@ -14,24 +15,20 @@ export function apiVersionsMarkdown(apis: readonly BrokerApiVersion[]): string {
 }
 
 /** `rill api-versions`: what a broker advertises (Kafka's kafka-broker-api-versions), for any Kafka-compatible broker. */
-export function apiVersionsCommand(context: CliContext): Command {
-  const command = new Command('api-versions')
+export function addApiVersionsCommand(program: Command, context: CliContext): void {
+  const command = program
+    .command('api-versions')
     .description('list the Kafka APIs and versions the broker advertises, beside the ones this client speaks')
     .option('--markdown', 'print a markdown table');
   addConnectionOptions(command);
   addOutputOptions(command);
-  return command.action(
+  command.action(
     exitCodeOf(context, async (flags: ConnectionFlags & { json?: boolean; markdown?: boolean }) => {
-      const transport = connectionTransport(flags, context.env);
-      try {
-        const apis = await new Admin(transport).apiVersions();
-        if (flags.json === true) context.io.out(JSON.stringify(apis));
-        else if (flags.markdown === true) context.io.out(apiVersionsMarkdown(apis));
-        else for (const a of apis) context.io.out(`${a.name.padEnd(32)} ${String(a.apiKey).padStart(3)}  ${range(a).padEnd(6)}  ${a.client === undefined ? 'not used by the SDK' : `SDK ${range(a.client)}`}`);
-        return 0;
-      } finally {
-        await transport.close();
-      }
+      const apis = await withTransport(flags, context.env, (transport) => new Admin(transport).apiVersions());
+      if (flags.json === true) context.io.out(JSON.stringify(apis));
+      else if (flags.markdown === true) context.io.out(apiVersionsMarkdown(apis));
+      else for (const a of apis) context.io.out(`${a.name.padEnd(32)} ${String(a.apiKey).padStart(3)}  ${range(a).padEnd(6)}  ${a.client === undefined ? 'not used by the SDK' : `SDK ${range(a.client)}`}`);
+      return 0;
     }),
   );
 }

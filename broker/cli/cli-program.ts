@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { apiVersionsCommand } from './api-versions-command.ts';
+import { addApiVersionsCommand } from './api-versions-command.ts';
 import type { CommandIo } from './cli-io.ts';
-import { replayCommand } from './replay-command.ts';
-import { runCommand } from './run-command.ts';
-import { startCommand } from './start-command.ts';
-import { streamsCommand } from './streams-command.ts';
+import { addAclsCommand } from './acls-command.ts';
+import { addCompletionCommand } from './completion-command.ts';
+import { addReplayCommand } from './replay-command.ts';
+import { addRunCommand } from './run-command-definition.ts';
+import { addStartCommand } from './start-command-definition.ts';
+import { addStreamsCommand } from './streams-command.ts';
+import { addUsersCommand } from './users-command.ts';
 
 /** What every command's action gets: where to write, the environment, and where to put its exit code. */
 export interface CliContext {
@@ -38,17 +41,6 @@ function version(): string {
   return 'unknown';
 }
 
-/** Commands whose flags are still parsed by their own module: every argument after the command name is handed over. */
-function passThrough(context: CliContext, name: string, description: string, run: (args: readonly string[], io: CommandIo) => Promise<number>): Command {
-  return new Command(name)
-    .description(description)
-    .helpOption(false)
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .argument('[args...]')
-    .action(exitCodeOf(context, (args: string[]) => run(args, context.io)));
-}
-
 /** The `rill` command tree: one place that wires every command. */
 export function buildProgram(context: CliContext): Command {
   const { io } = context;
@@ -63,11 +55,14 @@ export function buildProgram(context: CliContext): Command {
       writeErr: (text) => io.err(text.replace(/\n$/, '')),
       outputError: (text, write) => write(`rill: ${text.replace(/^error: /, '')}`),
     });
-  program.addCommand(passThrough(context, 'start', 'open the broker and serve until SIGINT or SIGTERM', startCommand));
-  program.addCommand(passThrough(context, 'run', 'run a stream job module until SIGINT or SIGTERM', runCommand));
-  program.addCommand(passThrough(context, 'streams', 'reset or compare streams applications', streamsCommand));
-  program.addCommand(passThrough(context, 'replay', 'copy a range of a topic into another, exactly once', replayCommand));
-  program.addCommand(apiVersionsCommand(context));
+  addStartCommand(program, context);
+  addRunCommand(program, context);
+  addStreamsCommand(program, context);
+  addReplayCommand(program, context);
+  addAclsCommand(program, context);
+  addUsersCommand(program, context);
+  addCompletionCommand(program, context);
+  addApiVersionsCommand(program, context);
   inheritSettings(program);
   return program;
 }

@@ -7,6 +7,7 @@ import { isAuthenticatedListener, type KafkaSecurityStartOptions, kafkaSecurityS
 import { parseStartOptions, UsageError } from './parse-start-options.ts';
 import { authorizerStartOptions } from './authorizer-start-options.ts';
 import type { CommandIo } from './cli-io.ts';
+import type { StartValues } from './start-option-definitions.ts';
 
 export type { CommandIo } from './cli-io.ts';
 
@@ -19,9 +20,14 @@ function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-export async function startCommand(args: readonly string[], io: CommandIo): Promise<number> {
-  const config = parseStartOptions(args);
-  const http = httpStartOptions(args);
+export async function startCommand(values: StartValues, io: CommandIo, env: Readonly<Record<string, string | undefined>>): Promise<number> {
+  const config = parseStartOptions(values);
+  let http: ReturnType<typeof httpStartOptions>;
+  try {
+    http = httpStartOptions(values);
+  } catch (error) {
+    throw new UsageError(`--http-config ${String(values['http-config'])}: ${describeError(error)}`);
+  }
   const host = config.host ?? '127.0.0.1';
   if (http.api.tokens === undefined && !http.allowUnauthenticated && !isLoopbackHost(host)) {
     throw new UsageError(
@@ -30,7 +36,7 @@ export async function startCommand(args: readonly string[], io: CommandIo): Prom
   }
   let security: KafkaSecurityStartOptions;
   try {
-    security = kafkaSecurityStartOptions(args, process.env);
+    security = kafkaSecurityStartOptions(values, env);
   } catch (error) {
     throw new UsageError(describeError(error));
   }
@@ -39,7 +45,7 @@ export async function startCommand(args: readonly string[], io: CommandIo): Prom
       `refusing to serve Kafka on ${host} without authentication: give --kafka-sasl-mechanisms (or --kafka-tls-client-auth required), or --allow-unauthenticated`,
     );
   }
-  const authorizer = authorizerStartOptions(args);
+  const authorizer = authorizerStartOptions(values);
   const broker = await Broker.open(authorizer === undefined ? { config } : { config, authorizer });
   try {
     const user = security.bootstrapUser;

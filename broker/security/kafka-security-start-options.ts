@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import type { SaslListenerOptions } from './sasl-authentication.ts';
 import { isSaslMechanismName, type SaslMechanismName } from './sasl-server.ts';
 import { CLIENT_AUTH_MODES, type ClientAuthMode, type KafkaTlsOptions } from './tls-config.ts';
@@ -13,21 +12,9 @@ export interface KafkaSecurityStartOptions {
   bootstrapUser?: { name: string; password: string };
 }
 
-/** The `rill start` flags for Kafka listener security, with what they mean, for parse-start-options.ts. */
-export const KAFKA_SECURITY_FLAGS = {
-  'kafka-tls-cert': { type: 'string' },
-  'kafka-tls-key': { type: 'string' },
-  'kafka-tls-ca': { type: 'string' },
-  'kafka-tls-client-auth': { type: 'string' },
-  'kafka-sasl-mechanisms': { type: 'string' },
-  'kafka-max-reauth-ms': { type: 'string' },
-  'kafka-sasl-user': { type: 'string' },
-} as const;
-
-/** Reads the Kafka security flags; throws with a readable message on a bad combination. */
-export function kafkaSecurityStartOptions(args: readonly string[], env: Readonly<Record<string, string | undefined>>): KafkaSecurityStartOptions {
-  const { values } = parseArgs({ args: [...args], options: KAFKA_SECURITY_FLAGS, strict: false, allowPositionals: true });
-  const text = (name: keyof typeof KAFKA_SECURITY_FLAGS): string | undefined => {
+/** Reads the Kafka security settings of `rill start` (keyed by flag name); throws with a readable message on a bad combination. */
+export function kafkaSecurityStartOptions(values: Readonly<Record<string, string | boolean | undefined>>, env: Readonly<Record<string, string | undefined>>): KafkaSecurityStartOptions {
+  const text = (name: string): string | undefined => {
     const v = values[name];
     if (v === undefined) return undefined;
     if (typeof v !== 'string' || v.trim() === '') throw new Error(`--${name} needs a value`);

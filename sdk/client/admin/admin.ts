@@ -222,9 +222,9 @@ export class Admin {
     return listGroups(this.metadata);
   }
 
-  /** Each group's state, chosen assignor, and members with their subscriptions and assignments. */
-  describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]> {
-    return describeGroups(this.metadata, groupIds);
+  /** Each group's state, chosen assignor, and members with their subscriptions and assignments (and the assignor's bytes with `userData`). */
+  describeGroups(groupIds: readonly string[], options: { userData?: boolean } = {}): Promise<GroupDescription[]> {
+    return describeGroups(this.metadata, groupIds, options);
   }
 
   /** Per partition: the group's committed offset, the high watermark and the lag between them. */
