@@ -5,6 +5,7 @@ import { replayCommand } from './replay-command.ts';
 import { runCommand } from './run-command.ts';
 import { startCommand } from './start-command.ts';
 import { streamsCommand } from './streams-command.ts';
+import { addTopicsCommand } from './topics-command.ts';
 
 /** What every command's action gets: where to write, the environment, and where to put its exit code. */
 export interface CliContext {
@@ -66,5 +67,6 @@ export function buildProgram(context: CliContext): Command {
   program.addCommand(passThrough(context, 'run', 'run a stream job module until SIGINT or SIGTERM', runCommand));
   program.addCommand(passThrough(context, 'streams', 'reset or compare streams applications', streamsCommand));
   program.addCommand(passThrough(context, 'replay', 'copy a range of a topic into another, exactly once', replayCommand));
+  addTopicsCommand(program, context);
   return program;
 }
