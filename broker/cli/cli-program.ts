@@ -6,6 +6,8 @@ import { runCommand } from './run-command.ts';
 import { startCommand } from './start-command.ts';
 import { streamsCommand } from './streams-command.ts';
 import { addTopicsCommand } from './topics-command.ts';
+import { addConsumeCommand } from './consume-command.ts';
+import { addProduceCommand } from './produce-command.ts';
 
 /** What every command's action gets: where to write, the environment, and where to put its exit code. */
 export interface CliContext {
@@ -68,5 +70,7 @@ export function buildProgram(context: CliContext): Command {
   program.addCommand(passThrough(context, 'streams', 'reset or compare streams applications', streamsCommand));
   program.addCommand(passThrough(context, 'replay', 'copy a range of a topic into another, exactly once', replayCommand));
   addTopicsCommand(program, context);
+  addConsumeCommand(program, context);
+  addProduceCommand(program, context);
   return program;
 }
