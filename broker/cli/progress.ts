@@ -13,8 +13,8 @@ export interface ProgressSink {
 export interface ProgressOptions {
   /** What is being done ("produce", "consume"), printed first. */
   label: string;
-  /** What is counted ("records"). */
-  unit: string;
+  /** What is counted; bytes are shown as kB, MB and GB. */
+  unit: 'records' | 'bytes';
   /** The expected count; without it there is no percentage or ETA. */
   total?: number;
   mode: ProgressMode;
@@ -28,7 +28,7 @@ export interface ProgressOptions {
 
 const BAR_REDRAW_MS = 100;
 const LINE_INTERVAL_MS = 1_000;
-const BAR_WIDTH = 24;
+const BAR_WIDTH = 20;
 
 /** Where progress goes for a command: nothing with --json, else a bar on a terminal and lines on a pipe. */
 export function progressMode(json: boolean | undefined, stderrIsTty: boolean | undefined = process.stderr.isTTY): ProgressMode {
@@ -37,6 +37,13 @@ export function progressMode(json: boolean | undefined, stderrIsTty: boolean | u
 }
 
 const count = (n: number): string => Math.round(n).toLocaleString('en');
+
+function bytes(n: number): string {
+  if (n < 1_000) return `${Math.round(n)} B`;
+  if (n < 1_000_000) return `${(n / 1_000).toFixed(1)} kB`;
+  if (n < 1_000_000_000) return `${(n / 1_000_000).toFixed(1)} MB`;
+  return `${(n / 1_000_000_000).toFixed(2)} GB`;
+}
 
 function duration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
@@ -98,8 +105,9 @@ export class Progress {
     const rate = this.done / elapsedS;
     const fraction = total === undefined || total === 0 ? undefined : Math.min(1, this.done / total);
     const eta = fraction === undefined || rate === 0 ? undefined : (total! - this.done) / rate;
-    const tail = `${count(rate)} ${unit}/s${this.finished ? `, ${duration(elapsedS)}` : eta === undefined ? '' : `, ETA ${duration(eta)}`}`;
-    const amount = total === undefined ? `${count(this.done)} ${unit}` : `${count(this.done)}/${count(total)} ${unit}`;
+    const tail = `${unit === 'bytes' ? `${bytes(rate)}/s` : `${count(rate)} ${unit}/s`}${this.finished ? `, ${duration(elapsedS)}` : eta === undefined ? '' : `, ETA ${duration(eta)}`}`;
+    const show = unit === 'bytes' ? bytes : count;
+    const amount = `${total === undefined ? show(this.done) : `${show(this.done)}/${show(total)}`}${unit === 'bytes' ? '' : ` ${unit}`}`;
     if (this.options.mode === 'lines') {
       this.sink.write(`${label}: ${amount}${fraction === undefined ? '' : ` (${Math.floor(fraction * 100)}%)`}, ${tail}\n`);
       return;
