@@ -8,6 +8,7 @@ import { streamsCommand } from './streams-command.ts';
 import { addTopicsCommand } from './topics-command.ts';
 import { addConsumeCommand } from './consume-command.ts';
 import { addProduceCommand } from './produce-command.ts';
+import { addGroupsCommand } from './groups-command.ts';
 
 /** What every command's action gets: where to write, the environment, and where to put its exit code. */
 export interface CliContext {
@@ -72,5 +73,6 @@ export function buildProgram(context: CliContext): Command {
   addTopicsCommand(program, context);
   addConsumeCommand(program, context);
   addProduceCommand(program, context);
+  addGroupsCommand(program, context);
   return program;
 }
