@@ -9,6 +9,7 @@ import { addTopicsCommand } from './topics-command.ts';
 import { addConsumeCommand } from './consume-command.ts';
 import { addProduceCommand } from './produce-command.ts';
 import { addGroupsCommand } from './groups-command.ts';
+import { addBenchCommand } from './bench-command.ts';
 
 /** What every command's action gets: where to write, the environment, and where to put its exit code. */
 export interface CliContext {
@@ -74,5 +75,6 @@ export function buildProgram(context: CliContext): Command {
   addConsumeCommand(program, context);
   addProduceCommand(program, context);
   addGroupsCommand(program, context);
+  addBenchCommand(program, context);
   return program;
 }
