@@ -9,9 +9,10 @@ export interface ClientFlags extends ConnectionFlags {
   verbose?: boolean;
 }
 
-/** A subcommand of `parent` that talks to a broker: connection flags, --json and --verbose. */
+/** A subcommand of `parent` that talks to a broker: connection flags (listed under their own heading in its help), --json and --verbose. */
 export function clientCommand(parent: Command, nameAndArgs: string, description: string): Command {
-  return addOutputOptions(addConnectionOptions(parent.command(nameAndArgs).description(description)));
+  const command = parent.command(nameAndArgs).description(description).optionsGroup('Connection options:');
+  return addOutputOptions(addConnectionOptions(command).optionsGroup('Output options:')).optionsGroup('Options:');
 }
 
 /** Prints one JSON document (for --json) on stdout. */

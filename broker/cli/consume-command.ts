@@ -228,7 +228,7 @@ export function addConsumeCommand(program: Command, context: CliContext): void {
     .addOption(new Option('-p, --partition <n>', 'read only this partition, repeatable (not with --group)').argParser((text: string, previous: number[] = []) => [...previous, nonNegativeInteger(text)]))
     .addOption(new Option('-g, --group <id>', 'read as a member of this consumer group, committing the offsets of the records printed'))
     .addOption(new Option('-f, --format <format>', 'json: one object per line; text: the value per line; raw: the value bytes').choices(CONSUME_FORMATS).default('text'))
-    .addOption(new Option('-k, --key-separator <sep>', 'text format: print key<SEP>value'))
+    .addOption(new Option('--key-separator <sep>', 'text format: print key<SEP>value'))
     .addOption(new Option('-n, --max-records <n>', 'stop after this many records').argParser(positiveInteger))
     .addOption(new Option('--follow', 'keep reading new records until interrupted (SIGINT, exit code 0)'))
     .addOption(new Option('--isolation <level>', 'read_committed skips aborted and open transactions').choices(['read_committed', 'read_uncommitted']).default('read_committed'))
