@@ -31,16 +31,12 @@ export function formatRecord(record: ConsumerRecord<Uint8Array, Uint8Array>, for
   }
 }
 
-/** Bound on output held before waiting for stdout to drain. */
-const MAX_PENDING_BYTES = 1024 * 1024;
-
 /**
  * Writes to stdout, waiting for it to drain when the reader is slower than the broker. A closed
  * reader (`rill consume | head`) ends the output quietly: `closed` turns true and writes are dropped.
  */
 export class StdoutWriter {
   private pending: (string | Uint8Array)[] = [];
-  private pendingBytes = 0;
   closed = false;
   /** Any write error (EPIPE above all) means nobody reads any more. */
   private readonly onError = (): void => {
@@ -51,26 +47,18 @@ export class StdoutWriter {
     stream.on('error', this.onError);
   }
 
-  /** Queues output; call `flush` after each batch. */
+  /** Queues output; call `flush` after each consumer batch (at most a few thousand records), which bounds what is held. */
   push(chunk: string | Uint8Array): void {
     this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-  }
-
-  /** Whether enough output is queued to flush before taking more. */
-  get full(): boolean {
-    return this.pendingBytes >= MAX_PENDING_BYTES;
   }
 
   async flush(): Promise<void> {
     if (this.pending.length === 0 || this.closed) {
       this.pending = [];
-      this.pendingBytes = 0;
       return;
     }
     const chunks = this.pending;
     this.pending = [];
-    this.pendingBytes = 0;
     const data = chunks.every((c) => typeof c === 'string') ? chunks.join('') : Buffer.concat(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
     if (!this.stream.write(data)) {
       await new Promise<void>((resolve) => {
@@ -84,5 +72,4 @@ export class StdoutWriter {
       });
     }
   }
-
 }
