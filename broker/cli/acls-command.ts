@@ -7,7 +7,7 @@ import { UsageError } from './cli-errors.ts';
 import { addOutputOptions, type CliContext, exitCodeOf } from './cli-program.ts';
 import { addConnectionOptions, type ConnectionFlags } from './connection-options.ts';
 import { textTable } from './text-table.ts';
-import { withTransport } from './with-transport.ts';
+import { withClient } from './client-session.ts';
 
 /** The resource name of the cluster resource (Kafka's `kafka-cluster`). */
 const CLUSTER_NAME = 'kafka-cluster';
@@ -55,7 +55,7 @@ function printAcls(context: CliContext, acls: readonly AclEntry[], json: boolean
       textTable([
         ['PRINCIPAL', 'HOST', 'RESOURCE-TYPE', 'RESOURCE-NAME', 'PATTERN', 'OPERATION', 'PERMISSION'],
         ...rows.map((r) => [r.principal, r.host, r.resourceType, r.resourceName, r.patternType, r.operation, r.permission]),
-      ]),
+      ]).join('\n'),
     );
   }
 }
@@ -122,7 +122,7 @@ export function addAclsCommand(program: Command, context: CliContext): void {
   create.action(
     exitCodeOf(context, (flags: AclFlags) => {
       const entries = aclsOf(flags);
-      return withTransport(flags, context.env, async (transport) => {
+      return withClient(flags, context.env, async (transport) => {
         await new Admin(transport).createAcls(entries);
         if (flags.json === true) context.io.out(JSON.stringify(entries.map(toJson)));
         else context.io.out(`created ${entries.length} ACL${entries.length === 1 ? '' : 's'}`);
@@ -135,7 +135,7 @@ export function addAclsCommand(program: Command, context: CliContext): void {
   list.action(
     exitCodeOf(context, (flags: AclFlags) => {
       const filters = filtersOf(flags);
-      return withTransport(flags, context.env, async (transport) => {
+      return withClient(flags, context.env, async (transport) => {
         const admin = new Admin(transport);
         const found = new Map<string, AclEntry>();
         for (const filter of filters) for (const acl of await admin.describeAcls(filter)) found.set(JSON.stringify(acl), acl);
@@ -151,7 +151,7 @@ export function addAclsCommand(program: Command, context: CliContext): void {
       const given = [flags.principal, flags.host, flags.resourceType, flags.resourceName, flags.patternType, flags.operation, flags.permission].some((v) => v !== undefined);
       if (!given) throw new UsageError('acls delete needs at least one filter flag (--principal, --resource-type, --resource-name, ...): it deletes every ACL it selects');
       const filters = filtersOf(flags);
-      return withTransport(flags, context.env, async (transport) => {
+      return withClient(flags, context.env, async (transport) => {
         const deleted = await new Admin(transport).deleteAcls(filters);
         if (flags.json === true) printAcls(context, deleted, true, '');
         else {

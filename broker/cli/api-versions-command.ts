@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { Admin, type BrokerApiVersion } from '../../sdk/client/admin/admin.ts';
 import { addOutputOptions, type CliContext, exitCodeOf } from './cli-program.ts';
 import { addConnectionOptions, type ConnectionFlags } from './connection-options.ts';
-import { withTransport } from './with-transport.ts';
+import { withClient } from './client-session.ts';
 
 function range(v: { minVersion: number; maxVersion: number }): string {
   return v.minVersion === v.maxVersion ? `${v.minVersion}` : `${v.minVersion}–${v.maxVersion}`;
@@ -24,7 +24,7 @@ export function addApiVersionsCommand(program: Command, context: CliContext): vo
   addOutputOptions(command);
   command.action(
     exitCodeOf(context, async (flags: ConnectionFlags & { json?: boolean; markdown?: boolean }) => {
-      const apis = await withTransport(flags, context.env, (transport) => new Admin(transport).apiVersions());
+      const apis = await withClient(flags, context.env, (transport) => new Admin(transport).apiVersions());
       if (flags.json === true) context.io.out(JSON.stringify(apis));
       else if (flags.markdown === true) context.io.out(apiVersionsMarkdown(apis));
       else for (const a of apis) context.io.out(`${a.name.padEnd(32)} ${String(a.apiKey).padStart(3)}  ${range(a).padEnd(6)}  ${a.client === undefined ? 'not used by the SDK' : `SDK ${range(a.client)}`}`);

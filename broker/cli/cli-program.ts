@@ -9,6 +9,11 @@ import { addRunCommand } from './run-command-definition.ts';
 import { addStartCommand } from './start-command-definition.ts';
 import { addStreamsCommand } from './streams-command.ts';
 import { addUsersCommand } from './users-command.ts';
+import { addTopicsCommand } from './topics-command.ts';
+import { addConsumeCommand } from './consume-command.ts';
+import { addProduceCommand } from './produce-command.ts';
+import { addGroupsCommand } from './groups-command.ts';
+import { addBenchCommand } from './bench-command.ts';
 
 /** What every command's action gets: where to write, the environment, and where to put its exit code. */
 export interface CliContext {
@@ -63,14 +68,10 @@ export function buildProgram(context: CliContext): Command {
   addUsersCommand(program, context);
   addCompletionCommand(program, context);
   addApiVersionsCommand(program, context);
-  inheritSettings(program);
+  addTopicsCommand(program, context);
+  addConsumeCommand(program, context);
+  addProduceCommand(program, context);
+  addGroupsCommand(program, context);
+  addBenchCommand(program, context);
   return program;
-}
-
-/** Commands built apart and added with addCommand() do not inherit the program's output and exit handling; copy it down the tree. */
-function inheritSettings(parent: Command): void {
-  for (const child of parent.commands) {
-    child.copyInheritedSettings(parent);
-    inheritSettings(child);
-  }
 }

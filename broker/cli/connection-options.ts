@@ -54,7 +54,12 @@ export function bootstrapServers(text: string): string[] {
 }
 
 /** A TCP transport for the flags; bad flags are usage errors raised before any connection is made. */
-export function connectionTransport(flags: ConnectionFlags, env: Readonly<Record<string, string | undefined>>, clientId = 'rill-cli'): Transport {
+export function connectionTransport(
+  flags: ConnectionFlags,
+  env: Readonly<Record<string, string | undefined>>,
+  clientId = 'rill-cli',
+  timeouts: { connectTimeoutMs?: number; requestTimeoutMs?: number } = {},
+): Transport {
   const servers = bootstrapServers(flags.bootstrap);
   if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
   let tls: TlsOptions | true | undefined;
@@ -73,5 +78,5 @@ export function connectionTransport(flags: ConnectionFlags, env: Readonly<Record
     if (password === undefined || password === '') throw new UsageError(`--sasl-username needs the password in the ${CLIENT_SASL_PASSWORD_ENV} environment variable`);
     sasl = { mechanism: flags.saslMechanism as SaslCredentials['mechanism'], username: flags.saslUsername, password };
   }
-  return new TcpTransport({ bootstrapServers: servers, clientId, ...(tls === undefined ? {} : { tls }), ...(sasl === undefined ? {} : { sasl }) });
+  return new TcpTransport({ bootstrapServers: servers, clientId, ...timeouts, ...(tls === undefined ? {} : { tls }), ...(sasl === undefined ? {} : { sasl }) });
 }

@@ -4,7 +4,7 @@ import { addOutputOptions, type CliContext, exitCodeOf } from './cli-program.ts'
 import { parsePartitionOffsets, parseTime } from './cli-values.ts';
 import { addConnectionOptions, type ConnectionFlags } from './connection-options.ts';
 import { UsageError } from './parse-start-options.ts';
-import { withTransport } from './with-transport.ts';
+import { withClient } from './client-session.ts';
 
 interface ReplayFlags extends ConnectionFlags {
   to: string;
@@ -72,7 +72,7 @@ async function replay(context: CliContext, source: string, flags: ReplayFlags): 
   });
   const filter = filterOf(flags);
   const json = flags.json === true;
-  return withTransport(flags, context.env, async (transport) => {
+  return withClient(flags, context.env, async (transport) => {
     const controller = new AbortController();
     const stop = (): void => controller.abort();
     process.once('SIGINT', stop);

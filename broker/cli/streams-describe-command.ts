@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { describeApplication, formatApplicationDescription } from '../../streams/ops/application-describe.ts';
 import { addOutputOptions, type CliContext, exitCodeOf } from './cli-program.ts';
 import { addConnectionOptions, type ConnectionFlags } from './connection-options.ts';
-import { withTransport } from './with-transport.ts';
+import { withClient } from './client-session.ts';
 
 interface DescribeFlags extends ConnectionFlags {
   applicationId: string;
@@ -18,7 +18,7 @@ export function addStreamsDescribeCommand(streams: Command, context: CliContext)
   addConnectionOptions(addOutputOptions(command));
   command.action(
     exitCodeOf(context, (flags: DescribeFlags) =>
-      withTransport(flags, context.env, async (transport) => {
+      withClient(flags, context.env, async (transport) => {
         const description = await describeApplication(transport, flags.applicationId);
         context.io.out(flags.json === true ? JSON.stringify(description) : formatApplicationDescription(description));
         return 0;

@@ -5,7 +5,7 @@ import { diffOutputs, diffToJson, formatOutputDiff } from '../../streams/ops/out
 import { addOutputOptions, type CliContext, exitCodeOf } from './cli-program.ts';
 import { parseCount, parseTime } from './cli-values.ts';
 import { addConnectionOptions, type ConnectionFlags } from './connection-options.ts';
-import { withTransport } from './with-transport.ts';
+import { withClient } from './client-session.ts';
 
 /** The serdes `--key-format` and `--value-format` name; bytes compares and prints raw bytes. */
 const FORMATS = {
@@ -62,7 +62,7 @@ export function addStreamsDiffCommand(streams: Command, context: CliContext): vo
         ...formatSerde('keySerde', flags.keyFormat),
         ...formatSerde('valueSerde', flags.valueFormat),
       };
-      return withTransport(flags, context.env, async (transport) => {
+      return withClient(flags, context.env, async (transport) => {
         const diff = await diffOutputs(transport, options);
         context.io.out(flags.json === true ? JSON.stringify(diffToJson(diff)) : formatOutputDiff(diff));
         return 0;

@@ -4,7 +4,7 @@ import { addOutputOptions, type CliContext, exitCodeOf } from './cli-program.ts'
 import { parseDuration, parseTime } from './cli-values.ts';
 import { addConnectionOptions, type ConnectionFlags } from './connection-options.ts';
 import { UsageError } from './parse-start-options.ts';
-import { withTransport } from './with-transport.ts';
+import { withClient } from './client-session.ts';
 
 interface ResetFlags extends ConnectionFlags {
   applicationId: string;
@@ -66,7 +66,7 @@ export function addStreamsResetCommand(streams: Command, context: CliContext): v
     exitCodeOf(context, async (flags: ResetFlags) => {
       const to = target(flags);
       const inputTopics = flags.inputTopics?.split(',').map((t) => t.trim()).filter((t) => t !== '');
-      return withTransport(flags, context.env, async (transport) => {
+      return withClient(flags, context.env, async (transport) => {
         const plan = await resetApplication(transport, {
           applicationId: flags.applicationId,
           to,

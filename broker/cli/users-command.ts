@@ -6,7 +6,7 @@ import { addOutputOptions, type CliContext, exitCodeOf } from './cli-program.ts'
 import { addConnectionOptions, type ConnectionFlags } from './connection-options.ts';
 import { readSecret } from './read-secret.ts';
 import { textTable } from './text-table.ts';
-import { withTransport } from './with-transport.ts';
+import { withClient } from './client-session.ts';
 
 /** The environment variable holding the password `rill users create` sets (else stdin; never a flag). */
 export const USER_PASSWORD_ENV = 'RILL_USER_PASSWORD';
@@ -49,7 +49,7 @@ export function addUsersCommand(program: Command, context: CliContext): void {
       const iterations = iterationsOf(flags.iterations!);
       const mechanisms = [...new Set(flags.mechanism!)];
       const password = await readSecret(context.env, USER_PASSWORD_ENV, 'password');
-      return withTransport(flags, context.env, async (transport) => {
+      return withClient(flags, context.env, async (transport) => {
         await new Admin(transport).alterScramCredentials({ upsertions: mechanisms.map((mechanism) => ({ user, mechanism, password, iterations })) });
         if (flags.json === true) context.io.out(JSON.stringify({ user, credentials: mechanisms.map((mechanism) => ({ mechanism, iterations })) }));
         else context.io.out(`created ${mechanisms.join(' and ')} credentials for ${user} (${iterations} iterations)`);
@@ -62,12 +62,12 @@ export function addUsersCommand(program: Command, context: CliContext): void {
   addConnectionOptions(addOutputOptions(list));
   list.action(
     exitCodeOf(context, (names: string[], flags: UserFlags) =>
-      withTransport(flags, context.env, async (transport) => {
+      withClient(flags, context.env, async (transport) => {
         const described = await new Admin(transport).describeScramCredentials(names.length === 0 ? undefined : names);
         const sorted = described.sort((a, b) => (a.user < b.user ? -1 : 1));
         if (flags.json === true) context.io.out(JSON.stringify(sorted));
         else if (sorted.length === 0) context.io.out('no users');
-        else context.io.out(textTable([['USER', 'MECHANISM', 'ITERATIONS'], ...sorted.flatMap((u) => u.credentials.map((c) => [u.user, c.mechanism, String(c.iterations)]))]));
+        else context.io.out(textTable([['USER', 'MECHANISM', 'ITERATIONS'], ...sorted.flatMap((u) => u.credentials.map((c) => [u.user, c.mechanism, String(c.iterations)]))]).join('\n'));
         return 0;
       }),
     ),
@@ -82,7 +82,7 @@ export function addUsersCommand(program: Command, context: CliContext): void {
   remove.action(
     exitCodeOf(context, (user: string, flags: UserFlags) => {
       checkUser(user);
-      return withTransport(flags, context.env, async (transport) => {
+      return withClient(flags, context.env, async (transport) => {
         const admin = new Admin(transport);
         const has = (await admin.describeScramCredentials()).find((u) => u.user === user)?.credentials.map((c) => c.mechanism) ?? [];
         const mechanisms = flags.mechanism === undefined ? has : [...new Set(flags.mechanism)];
