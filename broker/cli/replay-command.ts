@@ -5,6 +5,7 @@ import { parsePartitionOffsets, parseTime } from './cli-values.ts';
 import { addConnectionOptions, type ConnectionFlags } from './connection-options.ts';
 import { UsageError } from './parse-start-options.ts';
 import { withClient } from './client-session.ts';
+import { Progress, progressMode } from './progress.ts';
 
 interface ReplayFlags extends ConnectionFlags {
   to: string;
@@ -34,7 +35,7 @@ function filterOf(flags: ReplayFlags): DeclaredFilter | undefined {
   return undefined;
 }
 
-/** `rill replay`: a progress line per committed transaction, then a summary. */
+/** `rill replay`: progress on stderr as the range is scanned, then a summary. */
 export function addReplayCommand(program: Command, context: CliContext): void {
   const command = program
     .command('replay')
@@ -77,6 +78,8 @@ async function replay(context: CliContext, source: string, flags: ReplayFlags): 
     const stop = (): void => controller.abort();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    // Scanned offsets of the range, on stderr: a bar on a terminal, lines in a pipe.
+    let progress: Progress | undefined;
     try {
       const result = await replayTopic(transport, {
         source,
@@ -89,11 +92,11 @@ async function replay(context: CliContext, source: string, flags: ReplayFlags): 
         ...(flags.replayId === undefined ? {} : { replayId: flags.replayId }),
         signal: controller.signal,
         onProgress: (p) => {
-          if (json || p.done) return;
-          const percent = p.totalOffsets === 0 ? 100 : Math.floor((100 * p.scannedOffsets) / p.totalOffsets);
-          io.out(`progress: ${p.copied} copied, ${p.filteredOut} filtered out, ${p.scannedOffsets}/${p.totalOffsets} offsets (${percent}%), ${p.ratePerSec} records/s`);
+          progress ??= new Progress({ label: 'replay', unit: 'records', total: p.totalOffsets, mode: progressMode(json) });
+          progress.update(p.scannedOffsets);
         },
       });
+      progress?.finish();
       if (json) io.out(JSON.stringify({ source, target, ...(filter === undefined ? {} : { filter: describeFilter(filter) }), ...result }));
       else {
         io.out(
@@ -102,6 +105,9 @@ async function replay(context: CliContext, source: string, flags: ReplayFlags): 
         );
       }
       return result.aborted ? 1 : 0;
+    } catch (error) {
+      progress?.abandon();
+      throw error;
     } finally {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);

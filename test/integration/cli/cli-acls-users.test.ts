@@ -147,9 +147,9 @@ describe('rill users and rill acls against a SASL_SSL listener with the authoriz
     ]);
     const [unreachable, verbose] = await Promise.all([rillExit(['acls', 'list', '--bootstrap', '127.0.0.1:1']), rillExit(['users', 'list', '--bootstrap', '127.0.0.1:1', '--verbose'])]);
     expect(unreachable.code).toBe(1);
-    expect(unreachable.stderr).toMatch(/^rill: NETWORK_EXCEPTION: [^\n]*ECONNREFUSED[^\n]*\n$/);
+    expect(unreachable.stderr).toMatch(/^rill: cannot reach the broker at 127\.0\.0\.1:1 \([^\n]*ECONNREFUSED[^\n]*\n$/);
     expect(verbose.code).toBe(1);
-    expect(verbose.stderr).toMatch(/^rill: NETWORK_EXCEPTION: [^\n]*\n[\s\S]*\n\s+at /);
+    expect(verbose.stderr).toMatch(/^rill: cannot reach the broker at [^\n]*\n[\s\S]*\n\s+at /);
     const wrongPassword = await rillExit(['acls', 'list', ...as('admin')], { env: { RILL_SASL_PASSWORD: 'wrong' } });
     expect(wrongPassword.code).toBe(1);
     expect(wrongPassword.stderr.split('\n')).toHaveLength(2);

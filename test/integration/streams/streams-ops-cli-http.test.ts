@@ -128,7 +128,7 @@ describe('streams operations on a rill start process', () => {
 
     const cliReplay = await rill(['replay', 'c-words', '--to', 'c-copy2', '--key-prefix', 'line-1']);
     expect(cliReplay.code, cliReplay.stderr).toBe(0);
-    expect(cliReplay.stdout).toMatch(/^progress: \d+ copied, \d+ filtered out, \d+\/40 offsets \(\d+%\), \d+ records\/s$/m);
+    expect(cliReplay.stderr).toMatch(/^replay: 40\/40 records \(100%\), [\d,]+ records\/s, /m);
     expect(cliReplay.stdout).toContain('done: 11 records copied from c-words to c-copy2 (key prefix "line-1"; 29 filtered out), partitions kept, replay id replay-c-words-to-c-copy2');
 
     const cliDiff = await rill(['streams', 'diff', 'c-words', 'c-copy2', '--from-key', 'line-0', '--to-key', 'line-12', '--limit', '1']);
