@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { BrokerConfig } from '../config.ts';
 import { KAFKA_SECURITY_FLAGS } from '../security/kafka-security-start-options.ts';
+import { HTTP_TLS_FLAGS } from '../http/http-tls-start-options.ts';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -32,6 +33,8 @@ export function parseStartOptions(args: readonly string[]): Partial<BrokerConfig
         'allow-unauthenticated': { type: 'boolean' },
         // Read by broker/security/kafka-security-start-options.ts.
         ...KAFKA_SECURITY_FLAGS,
+        // Read by broker/http/http-tls-start-options.ts.
+        ...HTTP_TLS_FLAGS,
         // Read by broker/cli/authorizer-start-options.ts.
         authorizer: { type: 'boolean' },
         'super-users': { type: 'string' },

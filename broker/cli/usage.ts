@@ -18,8 +18,16 @@ Options for start:
                     HTTP API settings (JSON): bearer tokens with per-topic ACLs, rate
                     limits, body limit, idempotency window
   --allow-unauthenticated
-                    serve HTTP without tokens, or Kafka without SASL or client
-                    certificates, on a non-loopback address
+                    serve HTTP without tokens or client certificates, or Kafka
+                    without SASL or client certificates, on a non-loopback address
+  --http-tls-cert FILE --http-tls-key FILE
+                    serve HTTP over TLS (PEM files; SIGHUP reloads them)
+  --http-tls-ca FILE
+                    CA that HTTP client certificates must chain to (mTLS); a request
+                    without a bearer token is then User:<certificate subject>
+  --http-tls-client-auth none|requested|required
+                    whether HTTP clients must present a certificate (default:
+                    required with --http-tls-ca, else none)
   --kafka-tls-cert FILE --kafka-tls-key FILE
                     serve Kafka over TLS (PEM files; SIGHUP reloads them)
   --kafka-tls-ca FILE
