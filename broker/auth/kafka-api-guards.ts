@@ -51,6 +51,23 @@ function configResourceAllowed(access: RequestAccess, resource: { resourceType: 
   return access.cluster(operation) ? ErrorCode.NONE : CLUSTER_DENIED;
 }
 
+/**
+ * AlterConfigs and IncrementalAlterConfigs alike: AlterConfigs on each resource; the denied ones
+ * answer in `responses` with the authorization error, the rest go to the handler.
+ */
+function alterConfigsGuard<K extends typeof ApiKey.AlterConfigs | typeof ApiKey.IncrementalAlterConfigs>(request: RequestBodies[K], access: RequestAccess): GuardOutcome<K> {
+  const denied: { resourceType: number; resourceName: string; errorCode: number }[] = [];
+  const resources = request.resources.filter((resource) => {
+    const errorCode = configResourceAllowed(access, resource, Op.ALTER_CONFIGS);
+    if (errorCode !== ErrorCode.NONE) denied.push({ resourceType: resource.resourceType, resourceName: resource.resourceName, errorCode });
+    return errorCode === ErrorCode.NONE;
+  });
+  return pass<K>({ ...request, resources }, (response) => ({
+    ...response,
+    responses: [...response.responses, ...denied.map((d) => ({ ...d, errorMessage: 'Authorization failed.' }))],
+  }));
+}
+
 export const kafkaApiGuards: GuardTable = {
   [ApiKey.ApiVersions]: (request) => pass(request),
   // Authentication happens before there is a principal to authorize.
@@ -234,31 +251,8 @@ export const kafkaApiGuards: GuardTable = {
     }));
   },
 
-  [ApiKey.AlterConfigs]: (request, access) => {
-    const denied: { resourceType: number; resourceName: string; errorCode: number }[] = [];
-    const resources = request.resources.filter((resource) => {
-      const errorCode = configResourceAllowed(access, resource, Op.ALTER_CONFIGS);
-      if (errorCode !== ErrorCode.NONE) denied.push({ resourceType: resource.resourceType, resourceName: resource.resourceName, errorCode });
-      return errorCode === ErrorCode.NONE;
-    });
-    return pass({ ...request, resources }, (response) => ({
-      ...response,
-      responses: [...response.responses, ...denied.map((d) => ({ ...d, errorMessage: 'Authorization failed.' }))],
-    }));
-  },
-
-  [ApiKey.IncrementalAlterConfigs]: (request, access) => {
-    const denied: { resourceType: number; resourceName: string; errorCode: number }[] = [];
-    const resources = request.resources.filter((resource) => {
-      const errorCode = configResourceAllowed(access, resource, Op.ALTER_CONFIGS);
-      if (errorCode !== ErrorCode.NONE) denied.push({ resourceType: resource.resourceType, resourceName: resource.resourceName, errorCode });
-      return errorCode === ErrorCode.NONE;
-    });
-    return pass({ ...request, resources }, (response) => ({
-      ...response,
-      responses: [...response.responses, ...denied.map((d) => ({ ...d, errorMessage: 'Authorization failed.' }))],
-    }));
-  },
+  [ApiKey.AlterConfigs]: alterConfigsGuard,
+  [ApiKey.IncrementalAlterConfigs]: alterConfigsGuard,
 
   [ApiKey.FindCoordinator]: (request, access, { apiVersion }) => {
     const keyAllowed = (key: string): number => {
