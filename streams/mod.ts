@@ -47,5 +47,6 @@ export { createAppServer, startAppServer, type AppServer, type AppServerOptions 
 export { ApplicationActiveError, applicationInternalTopics, formatResetPlan, resetApplication, type InputPartitionReset, type InternalTopicReset, type ResetApplicationOptions, type ResetPlan, type ResetTarget } from './ops/application-reset.ts';
 export { declaredFilter, describeFilter, replayTopic, type DeclaredFilter, type ReplayEnd, type ReplayOptions, type ReplayProgress, type ReplayResult, type ReplayStart } from './ops/topic-replay.ts';
 export { diffOutputs, diffToJson, formatOutputDiff, renderDiffValue, type DiffKind, type KeyDifference, type OutputDiff, type OutputDiffOptions } from './ops/output-diff.ts';
+export { describeApplication, formatApplicationDescription, type ApplicationDescription, type ApplicationMember } from './ops/application-describe.ts';
 export { defineJob, type Job, type JobConfig, type JobDefinition, type JobTopic } from './runtime/job-definition.ts';
 export { jobTestDriver } from './test-driver/job-test-driver.ts';

@@ -1,23 +1,12 @@
-import { parseArgs } from 'node:util';
 import { parsePrincipal } from '../auth/acl.ts';
 import type { AuthorizerOptions } from '../auth/acl-authorizer.ts';
 import { UsageError } from './parse-start-options.ts';
 
 /**
  * Reads `--authorizer`, `--super-users User:a,User:b` and `--allow-everyone-if-no-acl-found` from
- * `rill start`'s arguments: undefined (no authorizer, everything allowed) unless `--authorizer` is given.
+ * `rill start`'s settings: undefined (no authorizer, everything allowed) unless `--authorizer` is given.
  */
-export function authorizerStartOptions(args: readonly string[]): Partial<AuthorizerOptions> | undefined {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      authorizer: { type: 'boolean' },
-      'super-users': { type: 'string' },
-      'allow-everyone-if-no-acl-found': { type: 'boolean' },
-    },
-    strict: false,
-    allowPositionals: true,
-  });
+export function authorizerStartOptions(values: Readonly<Record<string, string | boolean | undefined>>): Partial<AuthorizerOptions> | undefined {
   const superUsersText = values['super-users'];
   const everyone = values['allow-everyone-if-no-acl-found'] === true;
   if (values['authorizer'] !== true) {

@@ -1,21 +1,4 @@
-import { parseArgs } from 'node:util';
-import { TcpTransport } from '../../sdk/transport/tcp-transport.ts';
-import type { Transport } from '../../sdk/transport/transport.ts';
-import { StreamsError } from '../../streams/runtime/streams-error.ts';
-import { UsageError } from './parse-start-options.ts';
-import type { CommandIo } from './start-command.ts';
-
-type OptionSpec = Record<string, { type: 'string' | 'boolean' }>;
-
-/** Strict flag parsing with positionals; a bad flag is a UsageError. */
-export function parseFlags(args: readonly string[], options: OptionSpec): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
-  try {
-    const parsed = parseArgs({ args: [...args], options, strict: true, allowPositionals: true });
-    return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals };
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-}
+import { UsageError } from './cli-errors.ts';
 
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -53,34 +36,4 @@ export function parsePartitionOffsets(flag: string, text: string): Record<number
     out[Number(m[1])] = Number(m[2]);
   }
   return out;
-}
-
-export const BOOTSTRAP_FLAG = { bootstrap: { type: 'string' } } as const;
-
-/** A transport to `--bootstrap host:port` (127.0.0.1:9092 by default). */
-export function bootstrapTransport(value: string | boolean | undefined): Transport {
-  const bootstrap = typeof value === 'string' ? value : '127.0.0.1:9092';
-  if (!/^[^\s:]+:\d{1,5}$/.test(bootstrap)) throw new UsageError(`--bootstrap must be host:port, got "${bootstrap}"`);
-  return new TcpTransport({ bootstrapServers: [bootstrap], clientId: 'rill-cli' });
-}
-
-/** Runs a command against the broker: a StreamsError is one line on stderr and exit code 1 (KafkaErrors are handled by main). */
-export function withBroker(io: CommandIo, bootstrap: string | boolean | undefined, work: (transport: Transport) => Promise<number>): Promise<number> {
-  // Outside the async part: a bad --bootstrap is a usage error thrown before anything runs.
-  const transport = bootstrapTransport(bootstrap);
-  return run(io, transport, work);
-}
-
-async function run(io: CommandIo, transport: Transport, work: (transport: Transport) => Promise<number>): Promise<number> {
-  try {
-    return await work(transport);
-  } catch (error) {
-    if (error instanceof StreamsError) {
-      io.err(`rill: ${error.message}`);
-      return 1;
-    }
-    throw error;
-  } finally {
-    await transport.close();
-  }
 }

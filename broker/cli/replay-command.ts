@@ -1,84 +1,78 @@
+import type { Command } from 'commander';
 import { type DeclaredFilter, declaredFilter, describeFilter, type ReplayEnd, type ReplayStart, replayTopic } from '../../streams/ops/topic-replay.ts';
-import { BOOTSTRAP_FLAG, parseFlags, parsePartitionOffsets, parseTime, withBroker } from './cli-values.ts';
+import { addOutputOptions, type CliContext, exitCodeOf } from './cli-program.ts';
+import { parsePartitionOffsets, parseTime } from './cli-values.ts';
+import { addConnectionOptions, type ConnectionFlags } from './connection-options.ts';
 import { UsageError } from './parse-start-options.ts';
-import type { CommandIo } from './start-command.ts';
+import { withClient } from './client-session.ts';
 
-export const REPLAY_USAGE = `Usage: rill replay <source> --to <target> [options]
+interface ReplayFlags extends ConnectionFlags {
+  to: string;
+  fromOffsets?: string;
+  fromTime?: string;
+  untilOffsets?: string;
+  untilTime?: string;
+  partitions?: string;
+  key?: string;
+  keyPrefix?: string;
+  header?: string;
+  byKey?: boolean;
+  replayId?: string;
+  json?: boolean;
+}
 
-Copies a range of <source> into <target> exactly once (transactions with the replay's offsets):
-interrupted, the same command resumes where it stopped; run again when done, it copies nothing.
-
-Options:
-  --to TOPIC              the target topic (required)
-  --from-offsets LIST     start per partition: partition=offset,... (default: the log start)
-  --from-time TIME        start at the first record at or after TIME (ISO 8601 or ms since the epoch)
-  --until-offsets LIST    end (exclusive) per partition (default: the end when the replay starts)
-  --until-time TIME       end at the first record at or after TIME
-  --partitions LIST       source partitions, comma-separated (default: all)
-  --key KEY               only records whose key is KEY
-  --key-prefix PREFIX     only records whose key starts with PREFIX
-  --header NAME=VALUE     only records with header NAME equal to VALUE
-  --by-key                place records in the target by key (default: same partition number)
-  --replay-id ID          names the replay's progress (default replay-<source>-to-<target>)
-  --json                  print the result as JSON
-  --bootstrap HOST:PORT   the broker (default 127.0.0.1:9092)`;
-
-function filterOf(values: Record<string, string | boolean | undefined>): DeclaredFilter | undefined {
-  const given = ['key', 'key-prefix', 'header'].filter((f) => values[f] !== undefined);
+function filterOf(flags: ReplayFlags): DeclaredFilter | undefined {
+  const given = (['key', 'keyPrefix', 'header'] as const).filter((f) => flags[f] !== undefined).map((f) => (f === 'keyPrefix' ? 'key-prefix' : f));
   if (given.length > 1) throw new UsageError(`give one filter, not ${given.map((f) => `--${f}`).join(' and ')}`);
-  if (typeof values['key'] === 'string') return { keyEquals: values['key'] };
-  if (typeof values['key-prefix'] === 'string') return { keyPrefix: values['key-prefix'] };
-  if (typeof values['header'] === 'string') {
-    const at = values['header'].indexOf('=');
-    if (at <= 0) throw new UsageError(`--header must be NAME=VALUE, got "${values['header']}"`);
-    return { header: values['header'].slice(0, at), equals: values['header'].slice(at + 1) };
+  if (flags.key !== undefined) return { keyEquals: flags.key };
+  if (flags.keyPrefix !== undefined) return { keyPrefix: flags.keyPrefix };
+  if (flags.header !== undefined) {
+    const at = flags.header.indexOf('=');
+    if (at <= 0) throw new UsageError(`--header must be NAME=VALUE, got "${flags.header}"`);
+    return { header: flags.header.slice(0, at), equals: flags.header.slice(at + 1) };
   }
   return undefined;
 }
 
 /** `rill replay`: a progress line per committed transaction, then a summary. */
-export function replayCommand(args: readonly string[], io: CommandIo): Promise<number> {
-  const { values, positionals } = parseFlags(args, {
-    to: { type: 'string' },
-    'from-offsets': { type: 'string' },
-    'from-time': { type: 'string' },
-    'until-offsets': { type: 'string' },
-    'until-time': { type: 'string' },
-    partitions: { type: 'string' },
-    key: { type: 'string' },
-    'key-prefix': { type: 'string' },
-    header: { type: 'string' },
-    'by-key': { type: 'boolean' },
-    'replay-id': { type: 'string' },
-    json: { type: 'boolean' },
-    help: { type: 'boolean' },
-    ...BOOTSTRAP_FLAG,
-  });
-  if (values['help'] === true) {
-    io.out(REPLAY_USAGE);
-    return Promise.resolve(0);
-  }
-  if (positionals.length !== 1) throw new UsageError(`rill replay takes one source topic, got ${positionals.length}`);
-  const source = positionals[0]!;
-  const target = values['to'];
-  if (typeof target !== 'string' || target === '') throw new UsageError('--to TOPIC is required');
-  if (values['from-offsets'] !== undefined && values['from-time'] !== undefined) throw new UsageError('give --from-offsets or --from-time, not both');
-  if (values['until-offsets'] !== undefined && values['until-time'] !== undefined) throw new UsageError('give --until-offsets or --until-time, not both');
+export function addReplayCommand(program: Command, context: CliContext): void {
+  const command = program
+    .command('replay')
+    .summary('copy a range of a topic into another, exactly once')
+    .description('copy a range of a topic into another, exactly once (interrupted, the same command resumes; run again when done, it copies nothing)')
+    .argument('<source>', 'the topic to copy from')
+    .requiredOption('--to <topic>', 'the target topic')
+    .option('--from-offsets <list>', 'start per partition: partition=offset,... (default: the log start)')
+    .option('--from-time <time>', 'start at the first record at or after TIME (ISO 8601 or ms since the epoch)')
+    .option('--until-offsets <list>', 'end (exclusive) per partition (default: the end when the replay starts)')
+    .option('--until-time <time>', 'end at the first record at or after TIME')
+    .option('--partitions <list>', 'source partitions, comma-separated (default: all)')
+    .option('--key <key>', 'only records whose key is KEY')
+    .option('--key-prefix <prefix>', 'only records whose key starts with PREFIX')
+    .option('--header <name=value>', 'only records with header NAME equal to VALUE')
+    .option('--by-key', 'place records in the target by key (default: same partition number)')
+    .option('--replay-id <id>', "names the replay's progress (default replay-<source>-to-<target>)");
+  addConnectionOptions(addOutputOptions(command));
+  command.action(exitCodeOf(context, (source: string, flags: ReplayFlags) => replay(context, source, flags)));
+}
+
+async function replay(context: CliContext, source: string, flags: ReplayFlags): Promise<number> {
+  const { io } = context;
+  const target = flags.to;
+  if (target === '') throw new UsageError('--to TOPIC must not be empty');
+  if (flags.fromOffsets !== undefined && flags.fromTime !== undefined) throw new UsageError('give --from-offsets or --from-time, not both');
+  if (flags.untilOffsets !== undefined && flags.untilTime !== undefined) throw new UsageError('give --until-offsets or --until-time, not both');
   const from: ReplayStart | undefined =
-    typeof values['from-offsets'] === 'string' ? { offsets: parsePartitionOffsets('from-offsets', values['from-offsets']) } : typeof values['from-time'] === 'string' ? { timestampMs: parseTime('from-time', values['from-time']) } : undefined;
+    flags.fromOffsets !== undefined ? { offsets: parsePartitionOffsets('from-offsets', flags.fromOffsets) } : flags.fromTime !== undefined ? { timestampMs: parseTime('from-time', flags.fromTime) } : undefined;
   const until: ReplayEnd | undefined =
-    typeof values['until-offsets'] === 'string' ? { offsets: parsePartitionOffsets('until-offsets', values['until-offsets']) } : typeof values['until-time'] === 'string' ? { timestampMs: parseTime('until-time', values['until-time']) } : undefined;
-  let partitions: number[] | undefined;
-  if (typeof values['partitions'] === 'string') {
-    partitions = values['partitions'].split(',').map((p) => {
-      if (!/^\d+$/.test(p.trim())) throw new UsageError(`--partitions must list partition numbers separated by commas, got "${p}"`);
-      return Number(p.trim());
-    });
-  }
-  const filter = filterOf(values);
-  const replayId = typeof values['replay-id'] === 'string' ? values['replay-id'] : undefined;
-  const json = values['json'] === true;
-  return withBroker(io, values['bootstrap'], async (transport) => {
+    flags.untilOffsets !== undefined ? { offsets: parsePartitionOffsets('until-offsets', flags.untilOffsets) } : flags.untilTime !== undefined ? { timestampMs: parseTime('until-time', flags.untilTime) } : undefined;
+  const partitions = flags.partitions?.split(',').map((p) => {
+    if (!/^\d+$/.test(p.trim())) throw new UsageError(`--partitions must list partition numbers separated by commas, got "${p}"`);
+    return Number(p.trim());
+  });
+  const filter = filterOf(flags);
+  const json = flags.json === true;
+  return withClient(flags, context.env, async (transport) => {
     const controller = new AbortController();
     const stop = (): void => controller.abort();
     process.once('SIGINT', stop);
@@ -91,8 +85,8 @@ export function replayCommand(args: readonly string[], io: CommandIo): Promise<n
         ...(until === undefined ? {} : { to: until }),
         ...(partitions === undefined ? {} : { partitions }),
         ...(filter === undefined ? {} : { filter: declaredFilter(filter) }),
-        ...(values['by-key'] === true ? { partitioning: 'key' as const } : {}),
-        ...(replayId === undefined ? {} : { replayId }),
+        ...(flags.byKey === true ? { partitioning: 'key' as const } : {}),
+        ...(flags.replayId === undefined ? {} : { replayId: flags.replayId }),
         signal: controller.signal,
         onProgress: (p) => {
           if (json || p.done) return;

@@ -1,6 +1,5 @@
 import { Admin } from '../../sdk/client/admin/admin.ts';
 import { isKafkaError, KafkaError } from '../../sdk/protocol/kafka-error.ts';
-import { TcpTransport } from '../../sdk/transport/tcp-transport.ts';
 import type { Transport } from '../../sdk/transport/transport.ts';
 import { StreamsBuilder } from '../../streams/dsl/streams-builder.ts';
 import type { JobDefinition, JobTopic } from '../../streams/runtime/job-definition.ts';
@@ -13,9 +12,11 @@ import { EmbeddedTransport } from '../embedded.ts';
 import { KafkaListener } from '../kafka/kafka-listener.ts';
 import { type JobHttpServer, startJobHttp } from './job-http.ts';
 import { JobModuleError, loadJob } from './load-job.ts';
-import { parseRunOptions, type RunOptions, type RunTarget } from './parse-run-options.ts';
+import type { CliContext } from './cli-program.ts';
+import type { CommandIo } from './cli-io.ts';
+import { connectionTransport } from './connection-options.ts';
+import type { RunOptions, RunTarget } from './parse-run-options.ts';
 import { UsageError } from './parse-start-options.ts';
-import type { CommandIo } from './start-command.ts';
 
 /** The broker a run talks to, and how to let go of it. */
 interface Connection {
@@ -23,9 +24,9 @@ interface Connection {
   close(): Promise<void>;
 }
 
-async function connect(target: RunTarget, io: CommandIo): Promise<Connection> {
+async function connect(target: RunTarget, io: CommandIo, env: CliContext['env']): Promise<Connection> {
   if (target.kind === 'bootstrap') {
-    const transport = new TcpTransport({ bootstrapServers: target.bootstrapServers, clientId: 'rill-run' });
+    const transport = connectionTransport(target.connection, env, 'rill-run');
     return { transport, close: () => transport.close() };
   }
   // Nothing else joins the group of an in-process broker's application at start, so no delay for more members.
@@ -118,10 +119,9 @@ function errorText(error: unknown, verbose: boolean): string {
  * embedded broker until SIGINT or SIGTERM, then closes it (a last commit; under exactly-once
  * the transaction with its offsets) and exits 0. Exit 1 when the job fails, 2 for bad input.
  */
-export async function runCommand(args: readonly string[], io: CommandIo): Promise<number> {
-  const options = parseRunOptions(args);
+export async function runCommand(options: RunOptions, io: CommandIo, env: CliContext['env']): Promise<number> {
   try {
-    return await runJob(options, io);
+    return await runJob(options, io, env);
   } catch (error) {
     if (error instanceof UsageError) throw error;
     // A configuration the job or its flags got wrong is bad input, like a bad flag.
@@ -132,7 +132,7 @@ export async function runCommand(args: readonly string[], io: CommandIo): Promis
   }
 }
 
-async function runJob(options: RunOptions, io: CommandIo): Promise<number> {
+async function runJob(options: RunOptions, io: CommandIo, env: CliContext['env']): Promise<number> {
   const job = await loadJob(options.modulePath);
   const topology = await buildTopology(job, options.modulePath);
   if (options.describe) {
@@ -143,7 +143,7 @@ async function runJob(options: RunOptions, io: CommandIo): Promise<number> {
   const signal = signals(io);
   let connection: Connection;
   try {
-    connection = await connect(options.target!, io);
+    connection = await connect(options.target!, io, env);
   } catch (error) {
     signal.dispose();
     throw error;

@@ -9,11 +9,10 @@ import { KafkaListener } from '../kafka/kafka-listener.ts';
 import { isAuthenticatedListener, type KafkaSecurityStartOptions, kafkaSecurityStartOptions } from '../security/kafka-security-start-options.ts';
 import { parseStartOptions, UsageError } from './parse-start-options.ts';
 import { authorizerStartOptions } from './authorizer-start-options.ts';
+import type { CommandIo } from './cli-io.ts';
+import type { StartValues } from './start-option-definitions.ts';
 
-export interface CommandIo {
-  out(line: string): void;
-  err(line: string): void;
-}
+export type { CommandIo } from './cli-io.ts';
 
 /**
  * `rill start`: opens the broker, starts its listeners and serves until SIGINT or SIGTERM, then
@@ -24,12 +23,17 @@ function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-export async function startCommand(args: readonly string[], io: CommandIo): Promise<number> {
-  const config = parseStartOptions(args);
-  const http = httpStartOptions(args);
+export async function startCommand(values: StartValues, io: CommandIo, env: Readonly<Record<string, string | undefined>>): Promise<number> {
+  const config = parseStartOptions(values);
+  let http: ReturnType<typeof httpStartOptions>;
+  try {
+    http = httpStartOptions(values);
+  } catch (error) {
+    throw new UsageError(`--http-config ${String(values['http-config'])}: ${describeError(error)}`);
+  }
   let httpTls: TlsListenerOptions | undefined;
   try {
-    httpTls = httpTlsStartOptions(args);
+    httpTls = httpTlsStartOptions(values);
   } catch (error) {
     throw new UsageError(describeError(error));
   }
@@ -41,7 +45,7 @@ export async function startCommand(args: readonly string[], io: CommandIo): Prom
   }
   let security: KafkaSecurityStartOptions;
   try {
-    security = kafkaSecurityStartOptions(args, process.env);
+    security = kafkaSecurityStartOptions(values, env);
   } catch (error) {
     throw new UsageError(describeError(error));
   }
@@ -50,7 +54,7 @@ export async function startCommand(args: readonly string[], io: CommandIo): Prom
       `refusing to serve Kafka on ${host} without authentication: give --kafka-sasl-mechanisms (or --kafka-tls-client-auth required), or --allow-unauthenticated`,
     );
   }
-  const authorizer = authorizerStartOptions(args);
+  const authorizer = authorizerStartOptions(values);
   const broker = await Broker.open(authorizer === undefined ? { config } : { config, authorizer });
   try {
     const user = security.bootstrapUser;

@@ -1,81 +1,72 @@
+import { type Command, Option } from 'commander';
 import { jsonSerde, longSerde, stringSerde } from '../../sdk/serde/basic-serdes.ts';
 import type { Serde } from '../../sdk/serde/serde.ts';
 import { diffOutputs, diffToJson, formatOutputDiff } from '../../streams/ops/output-diff.ts';
-import { BOOTSTRAP_FLAG, parseCount, parseFlags, parseTime, withBroker } from './cli-values.ts';
-import { UsageError } from './parse-start-options.ts';
-import type { CommandIo } from './start-command.ts';
-
-export const STREAMS_DIFF_USAGE = `Usage: rill streams diff <topicA> <topicB> [options]
-
-Compares the latest value per key of two output topics (v1 and v2 of a job), read_committed:
-keys added (only in topicB), removed (only in topicA), changed, and how many are unchanged.
-
-Options:
-  --from-key KEY          keys from KEY (inclusive, compared as UTF-8 bytes)
-  --to-key KEY            keys up to KEY (inclusive)
-  --from-time TIME        records at or after TIME (ISO 8601 or ms since the epoch)
-  --to-time TIME          records before TIME
-  --limit N               differences listed at most (default 100; the summary counts all)
-  --key-format FORMAT     how keys are decoded to compare and print: bytes (default), string, json, long
-  --value-format FORMAT   how values are decoded to compare and print: bytes (default), string, json, long
-  --json                  print the diff as JSON
-  --bootstrap HOST:PORT   the broker (default 127.0.0.1:9092)`;
+import { addOutputOptions, type CliContext, exitCodeOf } from './cli-program.ts';
+import { parseCount, parseTime } from './cli-values.ts';
+import { addConnectionOptions, type ConnectionFlags } from './connection-options.ts';
+import { withClient } from './client-session.ts';
 
 /** The serdes `--key-format` and `--value-format` name; bytes compares and prints raw bytes. */
-const FORMATS: Readonly<Record<string, Serde<unknown> | undefined>> = {
+const FORMATS = {
   bytes: undefined,
   string: stringSerde as Serde<unknown>,
   json: jsonSerde<unknown>() as Serde<unknown>,
   long: longSerde as Serde<unknown>,
-};
+} as const satisfies Record<string, Serde<unknown> | undefined>;
 
-function formatSerde<F extends 'keySerde' | 'valueSerde'>(field: F, flag: string, format: string | undefined): { [P in F]?: Serde<unknown> } {
-  if (format === undefined) return {};
-  if (!(format in FORMATS)) throw new UsageError(`--${flag} must be one of ${Object.keys(FORMATS).join(', ')}, got "${format}"`);
+type Format = keyof typeof FORMATS;
+
+interface DiffFlags extends ConnectionFlags {
+  fromKey?: string;
+  toKey?: string;
+  fromTime?: string;
+  toTime?: string;
+  limit?: string;
+  keyFormat: Format;
+  valueFormat: Format;
+  json?: boolean;
+}
+
+function formatSerde<F extends 'keySerde' | 'valueSerde'>(field: F, format: Format): { [P in F]?: Serde<unknown> } {
   const serde = FORMATS[format];
   return (serde === undefined ? {} : { [field]: serde }) as { [P in F]?: Serde<unknown> };
 }
 
 /** `rill streams diff`: the summary line and the differing keys. */
-export function streamsDiffCommand(args: readonly string[], io: CommandIo): Promise<number> {
-  const { values, positionals } = parseFlags(args, {
-    'from-key': { type: 'string' },
-    'to-key': { type: 'string' },
-    'from-time': { type: 'string' },
-    'to-time': { type: 'string' },
-    limit: { type: 'string' },
-    'key-format': { type: 'string' },
-    'value-format': { type: 'string' },
-    json: { type: 'boolean' },
-    help: { type: 'boolean' },
-    ...BOOTSTRAP_FLAG,
-  });
-  if (values['help'] === true) {
-    io.out(STREAMS_DIFF_USAGE);
-    return Promise.resolve(0);
-  }
-  if (positionals.length !== 2) throw new UsageError(`rill streams diff takes two topics, got ${positionals.length}`);
-  const [topicA, topicB] = positionals as [string, string];
-  const str = (flag: string): string | undefined => (typeof values[flag] === 'string' ? (values[flag] as string) : undefined);
-  const fromKey = str('from-key');
-  const toKey = str('to-key');
-  const fromTime = str('from-time');
-  const toTime = str('to-time');
-  const limit = str('limit');
-  const options = {
-    topicA,
-    topicB,
-    ...(fromKey === undefined ? {} : { fromKey }),
-    ...(toKey === undefined ? {} : { toKey }),
-    ...(fromTime === undefined ? {} : { fromTimeMs: parseTime('from-time', fromTime) }),
-    ...(toTime === undefined ? {} : { toTimeMs: parseTime('to-time', toTime) }),
-    ...(limit === undefined ? {} : { limit: parseCount('limit', limit) }),
-    ...formatSerde('keySerde', 'key-format', str('key-format')),
-    ...formatSerde('valueSerde', 'value-format', str('value-format')),
-  };
-  return withBroker(io, values['bootstrap'], async (transport) => {
-    const diff = await diffOutputs(transport, options);
-    io.out(values['json'] === true ? JSON.stringify(diffToJson(diff)) : formatOutputDiff(diff));
-    return 0;
-  });
+export function addStreamsDiffCommand(streams: Command, context: CliContext): void {
+  const formats = Object.keys(FORMATS);
+  const command = streams
+    .command('diff')
+    .description('compare the latest value per key of two output topics (read_committed): keys added, removed, changed, unchanged')
+    .argument('<topicA>', 'the first output topic (v1)')
+    .argument('<topicB>', 'the second output topic (v2)')
+    .option('--from-key <key>', 'keys from KEY (inclusive, compared as UTF-8 bytes)')
+    .option('--to-key <key>', 'keys up to KEY (inclusive)')
+    .option('--from-time <time>', 'records at or after TIME (ISO 8601 or ms since the epoch)')
+    .option('--to-time <time>', 'records before TIME')
+    .option('--limit <n>', 'differences listed at most (the summary counts all)', '100')
+    .addOption(new Option('--key-format <format>', 'how keys are decoded to compare and print').choices(formats).default('bytes'))
+    .addOption(new Option('--value-format <format>', 'how values are decoded to compare and print').choices(formats).default('bytes'));
+  addConnectionOptions(addOutputOptions(command));
+  command.action(
+    exitCodeOf(context, async (topicA: string, topicB: string, flags: DiffFlags) => {
+      const options = {
+        topicA,
+        topicB,
+        ...(flags.fromKey === undefined ? {} : { fromKey: flags.fromKey }),
+        ...(flags.toKey === undefined ? {} : { toKey: flags.toKey }),
+        ...(flags.fromTime === undefined ? {} : { fromTimeMs: parseTime('from-time', flags.fromTime) }),
+        ...(flags.toTime === undefined ? {} : { toTimeMs: parseTime('to-time', flags.toTime) }),
+        ...(flags.limit === undefined ? {} : { limit: parseCount('limit', flags.limit) }),
+        ...formatSerde('keySerde', flags.keyFormat),
+        ...formatSerde('valueSerde', flags.valueFormat),
+      };
+      return withClient(flags, context.env, async (transport) => {
+        const diff = await diffOutputs(transport, options);
+        context.io.out(flags.json === true ? JSON.stringify(diffToJson(diff)) : formatOutputDiff(diff));
+        return 0;
+      });
+    }),
+  );
 }

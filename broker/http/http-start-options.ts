@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { parseTokens } from './http-auth.ts';
 import type { HttpApiOptions } from './http-options.ts';
 import type { RateLimit } from './rate-limiter.ts';
@@ -57,14 +56,8 @@ export function parseHttpConfig(text: string): Partial<HttpApiOptions> {
   return api;
 }
 
-/** Reads `--http-config` and `--allow-unauthenticated` from `rill start`'s arguments. */
-export function httpStartOptions(args: readonly string[]): HttpStartOptions {
-  const { values } = parseArgs({
-    args: [...args],
-    options: { 'http-config': { type: 'string' }, 'allow-unauthenticated': { type: 'boolean' } },
-    strict: false,
-    allowPositionals: true,
-  });
+/** Reads `--http-config` and `--allow-unauthenticated` from `rill start`'s settings (keyed by flag name). */
+export function httpStartOptions(values: Readonly<Record<string, string | boolean | undefined>>): HttpStartOptions {
   const file = values['http-config'];
   return {
     api: typeof file === 'string' ? parseHttpConfig(readFileSync(file, 'utf8')) : {},

@@ -1,8 +1,7 @@
-import { parseArgs } from 'node:util';
 import type { SaslListenerOptions } from './sasl-authentication.ts';
 import { isSaslMechanismName, type SaslMechanismName } from './sasl-server.ts';
 import type { KafkaTlsOptions } from './tls-config.ts';
-import { tlsFlags, tlsStartOptions } from './tls-start-options.ts';
+import { tlsStartOptions } from './tls-start-options.ts';
 
 /** The environment variable holding `--kafka-sasl-user`'s password, so it stays out of `ps` and shell history. */
 export const SASL_PASSWORD_ENV = 'RILL_KAFKA_SASL_PASSWORD';
@@ -14,18 +13,9 @@ export interface KafkaSecurityStartOptions {
   bootstrapUser?: { name: string; password: string };
 }
 
-/** The `rill start` flags for Kafka listener security, with what they mean, for parse-start-options.ts. */
-export const KAFKA_SECURITY_FLAGS = {
-  ...tlsFlags('kafka'),
-  'kafka-sasl-mechanisms': { type: 'string' },
-  'kafka-max-reauth-ms': { type: 'string' },
-  'kafka-sasl-user': { type: 'string' },
-} as const;
-
-/** Reads the Kafka security flags; throws with a readable message on a bad combination. */
-export function kafkaSecurityStartOptions(args: readonly string[], env: Readonly<Record<string, string | undefined>>): KafkaSecurityStartOptions {
-  const { values } = parseArgs({ args: [...args], options: KAFKA_SECURITY_FLAGS, strict: false, allowPositionals: true });
-  const text = (name: keyof typeof KAFKA_SECURITY_FLAGS): string | undefined => {
+/** Reads the Kafka security settings of `rill start` (keyed by flag name); throws with a readable message on a bad combination. */
+export function kafkaSecurityStartOptions(values: Readonly<Record<string, string | boolean | undefined>>, env: Readonly<Record<string, string | undefined>>): KafkaSecurityStartOptions {
+  const text = (name: string): string | undefined => {
     const v = values[name];
     if (v === undefined) return undefined;
     if (typeof v !== 'string' || v.trim() === '') throw new Error(`--${name} needs a value`);

@@ -1,22 +1,10 @@
 import { CLIENT_AUTH_MODES, type ClientAuthMode, type TlsListenerOptions } from './tls-config.ts';
 
-/** The listeners `rill start` can serve over TLS; each has its own `--<listener>-tls-*` flags. */
+/** The listeners `rill start` can serve over TLS; each has its own `--<listener>-tls-*` settings (start-option-definitions.ts). */
 export type TlsFlagPrefix = 'kafka' | 'http';
 
-type TlsFlagName<P extends TlsFlagPrefix> = `${P}-tls-cert` | `${P}-tls-key` | `${P}-tls-ca` | `${P}-tls-client-auth`;
-
-/** `--<prefix>-tls-cert`, `-key`, `-ca` and `-client-auth`, as node:util parseArgs options. */
-export function tlsFlags<P extends TlsFlagPrefix>(prefix: P): Record<TlsFlagName<P>, { type: 'string' }> {
-  return {
-    [`${prefix}-tls-cert`]: { type: 'string' },
-    [`${prefix}-tls-key`]: { type: 'string' },
-    [`${prefix}-tls-ca`]: { type: 'string' },
-    [`${prefix}-tls-client-auth`]: { type: 'string' },
-  } as Record<TlsFlagName<P>, { type: 'string' }>;
-}
-
 /**
- * Reads one listener's TLS flags from parsed arguments: undefined without a certificate, else the
+ * Reads one listener's TLS settings (keyed by flag name): undefined without a certificate, else the
  * files and Kafka's `ssl.client.auth` (required when a CA is given and no mode is). A bad
  * combination throws an Error whose message names the flags.
  */

@@ -230,6 +230,17 @@ export function describeTopicConfig(
   });
 }
 
+/** What a topic config accepts, as a reader would write it: the values of a choice, or the numeric range. */
+export function topicConfigValidValues(name: string): string {
+  if (name === CLEANUP_POLICY) return Object.values(CleanupPolicy).join(', ');
+  if (name === COMPRESSION_TYPE) return Object.values(TopicCompressionType).join(', ');
+  if (name === MESSAGE_TIMESTAMP_TYPE) return Object.values(MessageTimestampType).join(', ');
+  const definition = numeric[name];
+  if (definition === undefined) throw new Error(`invariant: no topic config named ${name}`);
+  const max = definition.longMaxMeansNever === true ? 'Long.MAX_VALUE' : definition.max === Number.MAX_SAFE_INTEGER ? '2^53 − 1' : describeMax(definition);
+  return `${definition.min} … ${max}`;
+}
+
 /**
  * The CreateTime bounds a topic enforces: `message.timestamp.before.max.ms` and `after.max.ms`, each
  * falling back to the deprecated `difference.max.ms` while left unbounded (Kafka 3.6's rule).

@@ -1,5 +1,7 @@
 import { murmur2 } from '../../sdk/client/producer/partitioner.ts';
 import type { Serde } from '../../sdk/serde/serde.ts';
+import type { GlobalStoreSpec } from '../state/global-store-spec.ts';
+import type { ReadOnlyKeyValueStore } from '../state/key-value-store.ts';
 import type { StateStore } from '../state/state-store.ts';
 import type { StoreSpec } from '../state/store-spec.ts';
 import { innerOfTimestampedSerde } from '../state/value-and-timestamp.ts';
@@ -39,15 +41,21 @@ export interface StreamsMetadata {
   readonly standbyTopicPartitions: readonly { readonly topic: string; readonly partition: number }[];
 }
 
-/** A queryable store as the topology defines it. */
-export interface QueryableStoreInfo {
-  readonly spec: StoreSpec;
-  readonly subtopology: number;
-}
+/** A global store as queries see it: a key-value store every instance holds whole. */
+export type GlobalQueryableSpec = GlobalStoreSpec & { readonly kind: 'keyValue' };
+
+/** A queryable store as the topology defines it: a task store of a sub-topology, or a global store. */
+export type QueryableStoreInfo =
+  | { readonly spec: StoreSpec; readonly subtopology: number; readonly global?: undefined }
+  | { readonly spec: GlobalQueryableSpec; readonly global: true };
+
+/** The partition Kafka Streams reports for a global store's keys: every instance holds every partition. */
+export const GLOBAL_PARTITION = -1;
 
 /** The stores one read goes to, and whether any of them is stale (not a running task of a running application). */
 export interface ReadPlan {
-  readonly stores: readonly { readonly partition: number; readonly store: StateStore }[];
+  /** `partition` is GLOBAL_PARTITION for a global store. */
+  readonly stores: readonly { readonly partition: number; readonly store: StateStore | ReadOnlyKeyValueStore<unknown, unknown> }[];
   readonly stale: boolean;
 }
 
@@ -57,6 +65,10 @@ export interface QuerySource {
   state(): AppStateValue;
   view(): QueryView | undefined;
   layout(): TopologyLayout | undefined;
+  /** The process's global store `name` (undefined before start, or with no such store). */
+  globalStore(name: string): ReadOnlyKeyValueStore<unknown, unknown> | undefined;
+  /** This instance's `applicationServer` endpoint, if it advertises one. */
+  endpoint(): string | undefined;
 }
 
 /** Kafka Streams' generated names end in a ten-digit counter (`KSTREAM-AGGREGATE-STATE-STORE-0000000003`). */
@@ -92,6 +104,8 @@ export class InteractiveQueries {
     for (const s of source.topology.subtopologies) {
       for (const spec of s.stores) if (isQueryableStore(spec)) this.stores.set(spec.name, { spec, subtopology: s.id });
     }
+    // A global table named in the topology is queryable like a named table; one with a generated name is not.
+    for (const spec of source.topology.globalStores.values()) if (!GENERATED_NAME.test(spec.name)) this.stores.set(spec.name, { spec: { ...spec, kind: 'keyValue' }, global: true });
   }
 
   /** The queryable stores' names, sorted. */
@@ -114,6 +128,7 @@ export class InteractiveQueries {
 
   /** The partition `key` belongs to: the default partitioner's (murmur2 of the serialized key), as the store's inputs are partitioned. */
   partitionOf(info: QueryableStoreInfo, key: unknown): number {
+    if (info.global === true) return GLOBAL_PARTITION;
     const layout = this.requireLayout();
     const tasks = layout.taskCounts.get(info.subtopology);
     if (tasks === undefined) throw new Error(`invariant: the layout has no task count for sub-topology ${info.subtopology}`);
@@ -129,6 +144,11 @@ export class InteractiveQueries {
       throw new StreamsError(StreamsErrorCode.storeUnavailable, `store "${info.spec.name}" cannot be read while the application is ${state}; retry once it is RUNNING`);
     }
     const appStale = state !== AppState.running;
+    if (info.global === true) {
+      const store = this.source.globalStore(info.spec.name);
+      if (store === undefined) throw new Error(`invariant: a started application has no global store "${info.spec.name}"`);
+      return { stores: [{ partition: GLOBAL_PARTITION, store }], stale: appStale };
+    }
     if (key !== undefined) {
       const partition = this.partitionOf(info, key.key);
       const task = view.tasks.find((t) => t.id.subtopology === info.subtopology && t.id.partition === partition);
@@ -152,6 +172,12 @@ export class InteractiveQueries {
   /** Which instance holds `key` of `storeName`. STORE_UNAVAILABLE before the application has its topics. */
   queryMetadataForKey(storeName: string, key: unknown): KeyQueryMetadata {
     const info = this.store(storeName);
+    if (info.global === true) {
+      // Every instance holds the whole store: this one answers (Kafka Streams says the same).
+      serializeKey(info, key);
+      const endpoint = this.source.endpoint();
+      return { activeHost: endpoint === undefined ? undefined : parseHostInfo(endpoint), standbyHosts: [], partition: GLOBAL_PARTITION };
+    }
     const partition = this.partitionOf(info, key);
     const view = this.source.view();
     const owner = view === undefined ? undefined : this.ownerOf(view, { subtopology: info.subtopology, partition });
@@ -164,11 +190,12 @@ export class InteractiveQueries {
     const layout = this.source.layout();
     if (view === undefined || layout === undefined) return [];
     const metadata: StreamsMetadata[] = [];
+    const globalNames = [...this.stores.values()].filter((info) => info.global === true).map((info) => info.spec.name);
     for (const [endpoint, held] of view.hosts) {
       const subtopologies = held.active.map((t) => this.source.topology.subtopologies[t.subtopology]).filter((s) => s !== undefined);
       metadata.push({
         hostInfo: parseHostInfo(endpoint),
-        stateStoreNames: [...new Set(subtopologies.flatMap((s) => s.stores.filter(isQueryableStore).map((st) => st.name)))].sort(),
+        stateStoreNames: [...new Set([...subtopologies.flatMap((s) => s.stores.filter(isQueryableStore).map((st) => st.name)), ...globalNames])].sort(),
         topicPartitions: held.active.flatMap((t) => (this.source.topology.subtopologies[t.subtopology]?.sourceTopics ?? []).map((ref) => ({ topic: layout.topicName(ref), partition: t.partition }))),
         tasks: held.active.map(taskIdText),
         standbyStateStoreNames: [],
@@ -200,7 +227,7 @@ function kindText(kind: StoreSpec['kind']): string {
   return kind === 'keyValue' ? 'key-value' : kind;
 }
 
-function storeOf(store: StateStore | undefined, info: QueryableStoreInfo): StateStore {
+function storeOf(store: StateStore | undefined, info: QueryableStoreInfo & { subtopology: number }): StateStore {
   if (store === undefined) throw new Error(`invariant: a task of sub-topology ${info.subtopology} has no store "${info.spec.name}"`);
   return store;
 }
@@ -215,7 +242,7 @@ export function serializeKey(info: QueryableStoreInfo, key: unknown): Uint8Array
 }
 
 /** The serde of the values a query returns: the inner serde of a table's timestamped values. */
-export function valueSerdeOf(spec: StoreSpec): { serde: Serde<unknown>; timestamped: boolean } {
+export function valueSerdeOf(spec: { readonly valueSerde: Serde<unknown> }): { serde: Serde<unknown>; timestamped: boolean } {
   const inner = innerOfTimestampedSerde(spec.valueSerde);
   return inner === undefined ? { serde: spec.valueSerde, timestamped: false } : { serde: inner, timestamped: true };
 }

@@ -38,6 +38,7 @@ export class StreamsApp {
   private readonly metricsCounters: StreamsMetrics;
   private thread: StreamThread | undefined;
   private global: GlobalStateReader | undefined;
+  private globalStores: GlobalStores | undefined;
   private closeRequested = false;
   private stateDir: StateDirectory | undefined;
   private runLoop: Promise<void> | undefined;
@@ -57,7 +58,14 @@ export class StreamsApp {
     this.config = resolveStreamsConfig(config);
     this.metricsCounters = new StreamsMetrics(this.config.applicationId);
     this.applicationServer = this.config.applicationServer;
-    this.queries = new InteractiveQueries({ topology, state: () => this.holder.state, view: () => this.thread?.queryView(), layout: () => this.layout });
+    this.queries = new InteractiveQueries({
+      topology,
+      state: () => this.holder.state,
+      view: () => this.thread?.queryView(),
+      layout: () => this.layout,
+      globalStore: (name) => this.globalStores?.store(name),
+      endpoint: () => this.applicationServer,
+    });
     this.stopped = new Promise<void>((resolve, reject) => (this.settled = { resolve, reject }));
     this.stopped.catch(() => undefined);
   }
@@ -112,6 +120,7 @@ export class StreamsApp {
       this.layout = layout;
       const snapshots = new FileTaskSnapshots(this.stateDir, layout, admin, this.config);
       const globals = new GlobalStores(this.topology.globalStores.values(), this.config.failures, () => this.metricsCounters.recordsSkipped++);
+      this.globalStores = globals;
       if (globals.size > 0) {
         const global = new GlobalStateReader(globals, this.config.transport, admin, this.config.maxPrefetchBytes, {
           dir: join(this.stateDir.path, 'global'),

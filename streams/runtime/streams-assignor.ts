@@ -55,6 +55,28 @@ function decodeSubscriptionInfo(bytes: Uint8Array | null): SubscriptionInfo | un
   }
 }
 
+/** What a member of a streams application's group says about itself: its instance, its endpoint, and the tasks its assignment gave it. */
+export interface StreamsMemberInfo {
+  readonly instanceId: string | null;
+  readonly endpoint: string | null;
+  readonly tasks: readonly TaskId[];
+}
+
+/** Decodes the userData of a member's subscription and assignment (as DescribeGroups shows them); unknown bytes give nulls and no tasks. */
+export function describeStreamsMember(subscriptionUserData: Uint8Array | null, assignmentUserData: Uint8Array | null): StreamsMemberInfo {
+  const info = decodeSubscriptionInfo(subscriptionUserData);
+  let tasks: TaskId[] = [];
+  if (assignmentUserData !== null) {
+    try {
+      const v = decode(assignmentUserData);
+      if (Array.isArray(v) && (v[0] === USER_DATA_VERSION || v[0] === ASSIGNMENT_VERSION)) tasks = decodeTasks(v[1]);
+    } catch {
+      tasks = [];
+    }
+  }
+  return { instanceId: info?.instanceId ?? null, endpoint: info?.endpoint ?? null, tasks };
+}
+
 const taskKey = (t: TaskId): string => `${t.subtopology}_${t.partition}`;
 
 /**

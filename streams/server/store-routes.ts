@@ -27,7 +27,14 @@ export const STALE_HEADER = 'Rill-Stale';
 export function storeRoutes(http: Hono, app: StreamsApp): void {
   const queries = app.interactiveQueries;
 
-  http.get('/stores', (c) => c.json({ stores: queries.storeNames().map((name) => ({ name, kind: queries.store(name).spec.kind })) }));
+  http.get('/stores', (c) =>
+    c.json({
+      stores: queries.storeNames().map((name) => {
+        const info = queries.store(name);
+        return { name, kind: info.spec.kind, ...(info.global === true ? { global: true } : {}) };
+      }),
+    }),
+  );
 
   http.get('/stores/:store/keys/:key/metadata', (c) => {
     const { info, key } = keyedStore(c, app, undefined);

@@ -42,7 +42,7 @@ export class TopologyDescription {
       lines.push('', 'Internal topics (created as <applicationId>-<name>):');
       for (const topic of this.topology.internalTopics) {
         if (topic.kind === 'repartition') {
-          const partitions = topic.partitions === undefined ? "as many as its writers' tasks" : String(topic.partitions);
+          const partitions = topic.partitions === undefined ? this.derivedRepartitionCount(topic.reader) : String(topic.partitions);
           lines.push(`    ${topic.name} (repartition) written by sub-topology ${topic.writers.join(', ')}, read by sub-topology ${topic.reader}; partitions: ${partitions}`);
         } else {
           const config = Object.entries(topic.config).map(([key, value]) => `${key}=${value}`).join(', ');
@@ -55,6 +55,16 @@ export class TopologyDescription {
       for (const group of this.topology.copartitionGroups) lines.push(`    sub-topology ${group.subtopology}: [${group.topics.map((t) => t.name).join(', ')}]`);
     }
     return `${lines.join('\n')}\n`;
+  }
+
+  /**
+   * Where an unset repartition count comes from (the rule of streams/runtime/internal-topics.ts):
+   * read together with user topics, it takes theirs so the reader's tasks line up; else its writers'.
+   */
+  private derivedRepartitionCount(reader: number): string {
+    const userTopics = (this.topology.subtopologies.find((s) => s.id === reader)?.sourceTopics ?? []).filter((t) => !t.internal);
+    if (userTopics.length === 0) return "as many as its writers' tasks";
+    return `as many as ${userTopics.length === 1 ? 'topic' : 'the largest of topics'} ${userTopics.map((t) => t.name).join(', ')} (co-partitioned)`;
   }
 
   /** A Mermaid flowchart: a box per sub-topology holding its nodes and stores, topics between them. */

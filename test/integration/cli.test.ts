@@ -59,7 +59,7 @@ describe.each(runtimes)('rill CLI on %s', (runtime) => {
     expect(unknown.stderr).toMatch(/bogus/);
     const command = await cli(runtime, ['launch']).exit();
     expect(command.code).toBe(2);
-    expect(command.stderr).toMatch(/unknown command "launch"/);
+    expect(command.stderr).toMatch(/unknown command ['"]launch['"]/);
   });
 });
 

@@ -256,13 +256,13 @@ describe('rill run rejects bad input with one sentence', () => {
       rill('node', ['run', module, '--bootstrap', 'localhost:9092', '--data-dir', tempDir()]).exit(),
     ]);
     expect(noBroker.code).toBe(2);
-    expect(noBroker.stderr).toMatch(/^rill: run needs a broker: --bootstrap host:port, or --embedded --data-dir DIR\n/);
+    expect(noBroker.stderr).toMatch(/^rill: run needs a broker: --bootstrap host:port, or --embedded --data-dir DIR \(see rill run --help\)\n/);
     expect(guarantee.code).toBe(2);
-    expect(guarantee.stderr).toMatch(/^rill: --guarantee must be exactly_once or at_least_once, got "twice"\n/);
+    expect(guarantee.stderr).toMatch(/^rill: option '--guarantee <guarantee>' argument 'twice' is invalid\. Allowed choices are exactly_once, at_least_once\.\n/);
     expect(both.code).toBe(2);
-    expect(both.stderr).toMatch(/^rill: give either --bootstrap or --embedded, not both\n/);
+    expect(both.stderr).toMatch(/^rill: give either --bootstrap or --embedded, not both \(see rill run --help\)\n/);
     expect(dataDir.code).toBe(2);
-    expect(dataDir.stderr).toMatch(/^rill: --data-dir is for the embedded broker: add --embedded\n/);
+    expect(dataDir.stderr).toMatch(/^rill: --data-dir is for the embedded broker: add --embedded \(see rill run --help\)\n/);
   });
 
   it('a job that cannot start: exit 1 for a missing source topic, 2 for an invalid application id', async () => {

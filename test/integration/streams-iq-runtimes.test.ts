@@ -11,6 +11,6 @@ describe('interactive queries and the app server', () => {
     const [command, args] = runtimeCommand(runtime, 'test/runtime/interactive-queries-main.ts');
     const exit = await new ManagedProcess(command, args).exit();
     expect(exit.code, exit.stderr).toBe(0);
-    expect(JSON.parse(exit.stdout.trim().split('\n').at(-1)!)).toEqual({ ok: true, passed: 31 });
+    expect(JSON.parse(exit.stdout.trim().split('\n').at(-1)!)).toEqual({ ok: true, passed: 35 });
   });
 });

@@ -26,19 +26,23 @@ export function iqTopology(prefix: string): ReturnType<StreamsBuilder['build']> 
   // Not named: not queryable.
   grouped.count();
   builder.table(`${prefix}iq-profiles`, { key: jsonSerde<{ id: number }>(), value: jsonSerde<{ name: string }>(), name: 'profiles' }).toStream().to(`${prefix}iq-profiles-out`, { key: jsonSerde<{ id: number }>(), value: jsonSerde<{ name: string }>() });
+  builder.globalTable(`${prefix}iq-regions`, { key: stringSerde, value: stringSerde, name: 'regions' });
   return builder.build();
 }
 
 /** Creates the topics and writes the input: 60 clicks of 6 users, 3 profiles. */
 export async function writeIqInput(transport: Transport, prefix: string): Promise<void> {
   const admin = new Admin(transport);
-  await admin.createTopics(['iq-clicks', 'iq-counts', 'iq-profiles', 'iq-profiles-out'].map((name) => ({ name: `${prefix}${name}`, numPartitions: IQ_PARTITIONS })));
+  await admin.createTopics(['iq-clicks', 'iq-counts', 'iq-profiles', 'iq-profiles-out', 'iq-regions'].map((name) => ({ name: `${prefix}${name}`, numPartitions: IQ_PARTITIONS })));
   const producer = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde });
   await producer.sendBatch(Array.from({ length: IQ_RECORDS }, (_, n) => ({ topic: `${prefix}iq-clicks`, key: `user-${n % IQ_USERS}`, value: 'click', timestamp: iqTimestamp(n) })));
   await producer.close();
   const profiles = new Producer(transport, { keySerde: jsonSerde<{ id: number }>(), valueSerde: jsonSerde<{ name: string }>() });
   await profiles.sendBatch([1, 2, 3].map((id) => ({ topic: `${prefix}iq-profiles`, key: { id }, value: { name: `name-${id}` } })));
   await profiles.close();
+  const regions = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde });
+  await regions.sendBatch(['eu', 'us', 'ap'].map((id) => ({ topic: `${prefix}iq-regions`, key: id, value: `region ${id}` })));
+  await regions.close();
 }
 
 /** Resolves once every user's final count and every profile reached the outputs (read_committed). */
@@ -121,7 +125,11 @@ export async function runInteractiveQueriesScenario(transport: Transport, stateD
     check(passed, 'sdk json key', app.keyValueStore<{ id: number }, { name: string }>('profiles').get({ id: 2 }), { name: 'name-2' });
     const metadata = app.queryMetadataForKey('clicks-per-user', 'user-5');
     check(passed, 'sdk metadata', [metadata.activeHost?.endpoint, metadata.partition], [`127.0.0.1:${server.port}`, partitionOfKey('user-5')]);
-    check(passed, 'sdk all metadata', app.allMetadata().map((m) => [m.hostInfo.port, m.stateStoreNames, m.tasks.length]), [[server.port, ['click-sessions', 'clicks-per-second', 'clicks-per-user', 'profiles'], IQ_PARTITIONS * 2]]);
+    check(passed, 'sdk all metadata', app.allMetadata().map((m) => [m.hostInfo.port, m.stateStoreNames, m.tasks.length]), [[server.port, ['click-sessions', 'clicks-per-second', 'clicks-per-user', 'profiles', 'regions'], IQ_PARTITIONS * 2]]);
+    const regions = app.keyValueStore<string, string>('regions');
+    check(passed, 'sdk global store', [regions.get('us'), regions.all().map((e) => e.key), regions.approximateNumEntries()], ['region us', ['ap', 'eu', 'us'], 3]);
+    const globalMetadata = app.queryMetadataForKey('regions', 'eu');
+    check(passed, 'sdk global store metadata', [globalMetadata.activeHost?.endpoint, globalMetadata.partition], [`127.0.0.1:${server.port}`, -1]);
     const unknown = (() => {
       try {
         app.keyValueStore('nope');
@@ -130,7 +138,7 @@ export async function runInteractiveQueriesScenario(transport: Transport, stateD
         return error instanceof StreamsError ? [error.code, error.message] : error;
       }
     })();
-    check(passed, 'sdk unknown store', unknown, ['UNKNOWN_STATE_STORE', 'no queryable store named "nope"; the queryable stores are "click-sessions", "clicks-per-second", "clicks-per-user", "profiles"']);
+    check(passed, 'sdk unknown store', unknown, ['UNKNOWN_STATE_STORE', 'no queryable store named "nope"; the queryable stores are "click-sessions", "clicks-per-second", "clicks-per-user", "profiles", "regions"']);
     const wrongType = (() => {
       try {
         app.windowStore('clicks-per-user');
@@ -153,12 +161,17 @@ export async function runInteractiveQueriesScenario(transport: Transport, stateD
     check(passed, 'http window fetchAll', ((await getJson(`${url}/stores/clicks-per-second/windows?from=${IQ_BASE_MS + 5_000}&to=${IQ_BASE_MS + 5_000}`)).body as { entries: { key: string; endMs: number }[] }).entries.map((e) => [e.key, e.endMs]), Array.from({ length: IQ_USERS }, (_, u) => [`user-${u}`, IQ_BASE_MS + 6_000]));
     check(passed, 'http sessions', ((await getJson(`${url}/stores/click-sessions/keys/user-0/sessions`)).body as { entries: { startMs: number; endMs: number; value: number }[] }).entries.map(({ startMs, endMs, value }) => ({ startMs, endMs, value })), [expectedOf(0).session]);
     check(passed, 'http json key', ((await getJson(`${url}/stores/profiles/keys/${encodeURIComponent('{"id":3}')}`)).body as { value: unknown }).value, { name: 'name-3' });
+    check(passed, 'http global store', [(await getJson(`${url}/stores/regions/keys/ap`)).body, ((await getJson(`${url}/stores/regions/keys?prefix=e`)).body as { entries: unknown[] }).entries], [
+      { key: 'ap', value: 'region ap', partition: -1 },
+      [{ key: 'eu', value: 'region eu' }],
+    ]);
+    check(passed, 'http store list', ((await getJson(`${url}/stores`)).body as { stores: { name: string; global?: boolean }[] }).stores.filter((st) => st.global === true).map((st) => st.name), ['regions']);
     const problem = async (path: string): Promise<[number, string | null, string]> => {
       const response = await fetch(`${url}${path}`);
       const body = (await response.json()) as { detail: string };
       return [response.status, response.headers.get('content-type'), body.detail];
     };
-    check(passed, 'http unknown store', await problem('/stores/nope/keys/a'), [404, 'application/problem+json', 'no queryable store named "nope"; the queryable stores are "click-sessions", "clicks-per-second", "clicks-per-user", "profiles"']);
+    check(passed, 'http unknown store', await problem('/stores/nope/keys/a'), [404, 'application/problem+json', 'no queryable store named "nope"; the queryable stores are "click-sessions", "clicks-per-second", "clicks-per-user", "profiles", "regions"']);
     check(passed, 'http malformed json key', (await problem('/stores/profiles/keys/%7Bid')).slice(0, 2), [400, 'application/problem+json']);
     check(passed, 'http wrong store type', await problem('/stores/clicks-per-second/keys/user-1'), [400, 'application/problem+json', 'store "clicks-per-second" is a window store, not a key-value store']);
     check(passed, 'http bad bound', (await problem('/stores/clicks-per-second/windows?from=x')).slice(0, 2), [400, 'application/problem+json']);

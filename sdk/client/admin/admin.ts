@@ -1,10 +1,11 @@
-import { ApiKey, ZERO_UUID } from '../../protocol/mod.ts';
+import { ApiKey, apiSpec, ZERO_UUID } from '../../protocol/mod.ts';
 import { KafkaError } from '../../protocol/kafka-error.ts';
 import type { Transport } from '../../transport/transport.ts';
 import { ClusterMetadata } from '../cluster-metadata.ts';
 import { type IsolationLevelValue, type TopicPartition, tpKey } from '../consumer/consumer-types.ts';
 import { listOffset } from '../consumer/fetcher.ts';
 import { fetchCommittedOffsets } from '../consumer/offset-committer.ts';
+import { CLIENT_API_VERSIONS } from '../../transport/client-versions.ts';
 import { throwIfError } from '../error-from-code.ts';
 import { AclAdmin, type AclEntry, type AclFilter } from './acl-admin.ts';
 import {
@@ -20,6 +21,15 @@ import {
   resetGroupOffsets,
 } from './group-admin.ts';
 import { alterScramCredentials, describeScramCredentials, type ScramCredentialDescription, type ScramCredentialUpsert } from './scram-admin.ts';
+
+/** One API a broker advertises; `client` is the range this SDK speaks, absent when it does not use the API. */
+export interface BrokerApiVersion {
+  apiKey: number;
+  name: string;
+  minVersion: number;
+  maxVersion: number;
+  client?: { minVersion: number; maxVersion: number };
+}
 
 export interface NewTopic {
   name: string;
@@ -212,9 +222,9 @@ export class Admin {
     return listGroups(this.metadata);
   }
 
-  /** Each group's state, chosen assignor, and members with their subscriptions and assignments. */
-  describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]> {
-    return describeGroups(this.metadata, groupIds);
+  /** Each group's state, chosen assignor, and members with their subscriptions and assignments (and the assignor's bytes with `userData`). */
+  describeGroups(groupIds: readonly string[], options: { userData?: boolean } = {}): Promise<GroupDescription[]> {
+    return describeGroups(this.metadata, groupIds, options);
   }
 
   /** Per partition: the group's committed offset, the high watermark and the lag between them. */
@@ -249,5 +259,20 @@ export class Admin {
 
   describeScramCredentials(users?: readonly string[]): Promise<ScramCredentialDescription[]> {
     return describeScramCredentials(this.transport, users);
+  }
+  /**
+   * The APIs and version ranges the bootstrap broker advertises (ApiVersions, as Kafka's
+   * kafka-broker-api-versions tool shows them), with the range this SDK speaks for each.
+   */
+  async apiVersions(): Promise<BrokerApiVersion[]> {
+    const version = await this.transport.apiVersion(ApiKey.ApiVersions);
+    const response = await this.transport.send(ApiKey.ApiVersions, version, { clientSoftwareName: 'rill-admin', clientSoftwareVersion: '0.1.0' });
+    throwIfError(response.errorCode, 'ApiVersions');
+    return response.apiKeys
+      .map(({ apiKey, minVersion, maxVersion }) => {
+        const ours = CLIENT_API_VERSIONS[apiKey as ApiKey];
+        return { apiKey, name: apiSpec(apiKey)?.name ?? `unknown(${apiKey})`, minVersion, maxVersion, ...(ours === undefined ? {} : { client: { minVersion: ours.minVersion, maxVersion: ours.maxVersion } }) };
+      })
+      .sort((a, b) => a.apiKey - b.apiKey);
   }
 }

@@ -2,7 +2,7 @@ import { ApiKey } from '../../protocol/mod.ts';
 import { KafkaError } from '../../protocol/kafka-error.ts';
 import { type ClusterMetadata, CoordinatorType } from '../cluster-metadata.ts';
 import { throwIfError } from '../error-from-code.ts';
-import { decodeAssignment, decodeSubscription } from '../consumer/consumer-protocol.ts';
+import { decodeAssignment, decodeMemberAssignment, decodeSubscription } from '../consumer/consumer-protocol.ts';
 import { type TopicPartition, tpKey } from '../consumer/consumer-types.ts';
 import { listOffset } from '../consumer/fetcher.ts';
 import { commitOffsets, fetchCommittedOffsets } from '../consumer/offset-committer.ts';
@@ -22,6 +22,9 @@ export interface GroupMemberDescription {
   /** Decoded for `consumer` groups; empty when the member's metadata is not the consumer protocol. */
   subscribedTopics: string[];
   assignment: TopicPartition[];
+  /** The assignor's own bytes in the member's subscription and in its assignment, with `{ userData: true }` (consumer groups; null when absent or undecodable). */
+  subscriptionUserData?: Uint8Array | null;
+  assignmentUserData?: Uint8Array | null;
 }
 
 export interface GroupDescription {
@@ -73,7 +76,7 @@ function safely<T>(decode: () => T, fallback: T): T {
   }
 }
 
-export async function describeGroups(metadata: ClusterMetadata, groupIds: readonly string[]): Promise<GroupDescription[]> {
+export async function describeGroups(metadata: ClusterMetadata, groupIds: readonly string[], options: { userData?: boolean } = {}): Promise<GroupDescription[]> {
   const transport = metadata.transport;
   return Promise.all(
     groupIds.map(async (groupId) => {
@@ -96,6 +99,12 @@ export async function describeGroups(metadata: ClusterMetadata, groupIds: readon
           clientHost: m.clientHost,
           subscribedTopics: consumer ? safely(() => decodeSubscription(m.memberMetadata).topics, []) : [],
           assignment: consumer ? safely(() => decodeAssignment(m.memberAssignment), []) : [],
+          ...(options.userData === true
+            ? {
+                subscriptionUserData: consumer ? safely(() => decodeSubscription(m.memberMetadata).userData, null) : null,
+                assignmentUserData: consumer ? safely(() => decodeMemberAssignment(m.memberAssignment).userData, null) : null,
+              }
+            : {}),
         })),
       };
     }),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runInteractiveQueriesScenario } from '../../runtime/interactive-queries-scenario.ts';
 import { embeddedSetup, setupHooks, tcpSetup } from '../../helpers/streams-setups.ts';
 
-const CHECKS = 31;
+const CHECKS = 35;
 
 /** One instance's stores over the SDK and its HTTP server on 127.0.0.1 (test/runtime/interactive-queries-scenario.ts). */
 describe.each([embeddedSetup(), tcpSetup()])('interactive queries over $name', (setup) => {

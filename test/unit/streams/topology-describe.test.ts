@@ -116,4 +116,15 @@ Internal topics (created as <applicationId>-<name>):
     expect(mermaid).toContain('  n3 --> t3\n');
     expect(mermaid).toContain('  t3[/"topic chosen per record"/]\n');
   });
+  it('says a repartition topic read with a user topic takes that topic\'s partition count', () => {
+    const builder = new StreamsBuilder();
+    const customers = builder.table('customers', { key: stringSerde, value: stringSerde, name: 'customers' });
+    builder
+      .stream('orders', { key: stringSerde, value: jsonSerde<Order>() })
+      .selectKey((_id, order) => order.customer, { key: stringSerde })
+      .join(customers, (order, name) => `${name}:${order.total}`, { value: stringSerde })
+      .to('orders-by-customer');
+    const text = builder.build().describe().toString();
+    expect(text).toMatch(/\(repartition\) written by sub-topology 1, read by sub-topology 0; partitions: as many as topic customers \(co-partitioned\)\n/);
+  });
 });

@@ -1,20 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { parseDuration, parseTime } from '../../../../broker/cli/cli-values.ts';
 import { UsageError } from '../../../../broker/cli/parse-start-options.ts';
-import { replayCommand } from '../../../../broker/cli/replay-command.ts';
-import { streamsCommand } from '../../../../broker/cli/streams-command.ts';
+import { runCli } from '../../../../broker/cli/run-cli.ts';
 
-const io = { out: () => undefined, err: () => undefined };
-
-/** The UsageError a command throws before it connects anywhere. */
-function usageError(run: () => Promise<number>): string {
-  try {
-    void run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(UsageError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a UsageError');
+/** The one line `rill <args>` prints on stderr, and its exit code, run in this process; nothing connects. */
+async function usageError(args: string[]): Promise<string> {
+  const err: string[] = [];
+  const code = await runCli(args, { out: () => undefined, err: (line) => err.push(line) }, {});
+  expect(code, err.join('\n')).toBe(2);
+  expect(err).toHaveLength(1);
+  return err[0]!.replace(/^rill: /, '').replace(/ \(see rill [a-z ]+ --help\)$/, '');
 }
 
 describe('rill streams / rill replay flags', () => {
@@ -30,20 +25,19 @@ describe('rill streams / rill replay flags', () => {
     expect(() => parseTime('to-datetime', 'yesterday')).toThrow(UsageError);
   });
 
-  it('rejects bad input with one sentence, before connecting', () => {
-    expect(usageError(() => streamsCommand([], io))).toBe('rill streams needs a subcommand: reset or diff');
-    expect(usageError(() => streamsCommand(['rewind'], io))).toBe('unknown streams subcommand "rewind"; use reset or diff');
-    expect(usageError(() => streamsCommand(['reset'], io))).toBe('--application-id is required');
-    expect(usageError(() => streamsCommand(['reset', '--application-id', 'a', '--to-earliest', '--to-latest'], io))).toBe('give one reset target, not --to-earliest and --to-latest');
-    expect(usageError(() => streamsCommand(['reset', '--application-id', 'a', '--to-offsets', 'in:0'], io))).toContain('--to-offsets must list topic:partition=offset');
-    expect(usageError(() => streamsCommand(['reset', '--application-id', 'a', '--internal-topics', 'drop'], io))).toBe('--internal-topics must be delete or truncate, got "drop"');
-    expect(usageError(() => streamsCommand(['reset', '--application-id', 'a', '--bootstrap', 'nohost'], io))).toBe('--bootstrap must be host:port, got "nohost"');
-    expect(usageError(() => streamsCommand(['diff', 'only-one'], io))).toBe('rill streams diff takes two topics, got 1');
-    expect(usageError(() => streamsCommand(['diff', 'a', 'b', '--limit', 'ten'], io))).toBe('--limit must be a non-negative integer, got "ten"');
-    expect(usageError(() => replayCommand(['src'], io))).toBe('--to TOPIC is required');
-    expect(usageError(() => replayCommand(['src', '--to', 'dst', '--key', 'a', '--key-prefix', 'b'], io))).toBe('give one filter, not --key and --key-prefix');
-    expect(usageError(() => replayCommand(['src', '--to', 'dst', '--header', 'novalue'], io))).toBe('--header must be NAME=VALUE, got "novalue"');
-    expect(usageError(() => replayCommand(['src', '--to', 'dst', '--from-offsets', '0:5'], io))).toContain('--from-offsets must list partition=offset pairs');
-    expect(usageError(() => replayCommand(['src', '--to', 'dst', '--bogus'], io))).toContain('bogus');
+  it('rejects bad input with one sentence, before connecting', async () => {
+    expect(await usageError(['streams', 'rewind'])).toBe("unknown command 'rewind'");
+    expect(await usageError(['streams', 'reset'])).toBe("required option '--application-id <id>' not specified");
+    expect(await usageError(['streams', 'reset', '--application-id', 'a', '--to-earliest', '--to-latest'])).toBe('give one reset target, not --to-earliest and --to-latest');
+    expect(await usageError(['streams', 'reset', '--application-id', 'a', '--to-offsets', 'in:0'])).toContain('--to-offsets must list topic:partition=offset');
+    expect(await usageError(['streams', 'reset', '--application-id', 'a', '--internal-topics', 'drop'])).toBe("option '--internal-topics <mode>' argument 'drop' is invalid. Allowed choices are delete, truncate.");
+    expect(await usageError(['streams', 'reset', '--application-id', 'a', '--bootstrap', 'nohost'])).toBe('--bootstrap takes host:port[,host:port...], got "nohost"');
+    expect(await usageError(['streams', 'diff', 'only-one'])).toBe("missing required argument 'topicB'");
+    expect(await usageError(['streams', 'diff', 'a', 'b', '--limit', 'ten'])).toBe('--limit must be a non-negative integer, got "ten"');
+    expect(await usageError(['replay', 'src'])).toBe("required option '--to <topic>' not specified");
+    expect(await usageError(['replay', 'src', '--to', 'dst', '--key', 'a', '--key-prefix', 'b'])).toBe('give one filter, not --key and --key-prefix');
+    expect(await usageError(['replay', 'src', '--to', 'dst', '--header', 'novalue'])).toBe('--header must be NAME=VALUE, got "novalue"');
+    expect(await usageError(['replay', 'src', '--to', 'dst', '--from-offsets', '0:5'])).toContain('--from-offsets must list partition=offset pairs');
+    expect(await usageError(['replay', 'src', '--to', 'dst', '--bogus'])).toContain('bogus');
   });
 });
