@@ -1,7 +1,7 @@
 import type { OperationValue, Principal as HttpPrincipal } from '../http/http-auth.ts';
 import { AclOperation, type AclOperationValue, type Principal, ResourceType } from './acl.ts';
 import type { AclAuthorizer } from './acl-authorizer.ts';
-import { clientHost } from './request-access.ts';
+import { clientHost, RequestAccess } from './request-access.ts';
 
 /**
  * The HTTP API's operations as Kafka topic operations: `read` is Read (reading, tailing, seeing and
@@ -29,6 +29,7 @@ export function withKafkaAcls(principal: HttpPrincipal, anonymous: HttpPrincipal
   const host = remoteAddress === undefined ? '' : clientHost(`${remoteAddress}:0`);
   return {
     ...principal,
+    kafkaAccess: new RequestAccess(authorizer, kafkaPrincipal, host, -1),
     kafkaAcls: (operation, topic, audit) => {
       const request = { principal: kafkaPrincipal, host, resourceType: ResourceType.TOPIC, resourceName: topic, operation: KAFKA_OPERATION[operation] };
       if (authorizer.authorize(request)) return true;

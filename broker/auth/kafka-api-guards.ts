@@ -2,6 +2,7 @@ import { ApiKey, type RequestBodies, type ResponseBodies, ZERO_UUID } from '../.
 import { ErrorCode } from '../../sdk/protocol/error-codes.ts';
 import type { RequestContext } from '../kafka/api-handler.ts';
 import { AclOperation as Op, type AclOperationValue, CLUSTER_RESOURCE_NAME, ResourceType as R } from './acl.ts';
+import { authorizedOperations } from './authorized-operations.ts';
 import type { RequestAccess } from './request-access.ts';
 
 /**
@@ -49,6 +50,70 @@ function topicAllowed(access: RequestAccess, operation: AclOperationValue): (top
 function configResourceAllowed(access: RequestAccess, resource: { resourceType: number; resourceName: string }, operation: AclOperationValue): number {
   if (resource.resourceType === 2) return access.allowed(R.TOPIC, resource.resourceName, operation) ? ErrorCode.NONE : TOPIC_DENIED;
   return access.cluster(operation) ? ErrorCode.NONE : CLUSTER_DENIED;
+}
+
+/**
+ * AlterConfigs and IncrementalAlterConfigs alike: AlterConfigs on each resource; the denied ones
+ * answer in `responses` with the authorization error, the rest go to the handler.
+ */
+function alterConfigsGuard<K extends typeof ApiKey.AlterConfigs | typeof ApiKey.IncrementalAlterConfigs>(request: RequestBodies[K], access: RequestAccess): GuardOutcome<K> {
+  const denied: { resourceType: number; resourceName: string; errorCode: number }[] = [];
+  const resources = request.resources.filter((resource) => {
+    const errorCode = configResourceAllowed(access, resource, Op.ALTER_CONFIGS);
+    if (errorCode !== ErrorCode.NONE) denied.push({ resourceType: resource.resourceType, resourceName: resource.resourceName, errorCode });
+    return errorCode === ErrorCode.NONE;
+  });
+  return pass<K>({ ...request, resources }, (response) => ({
+    ...response,
+    responses: [...response.responses, ...denied.map((d) => ({ ...d, errorMessage: 'Authorization failed.' }))],
+  }));
+}
+
+/** Metadata's topics: the ones the principal may not describe are left out of a listing and denied when named. */
+function metadataTopicsGuard(request: RequestBodies[typeof ApiKey.Metadata], access: RequestAccess, { broker, apiVersion }: RequestContext): GuardOutcome<typeof ApiKey.Metadata> {
+  const deniedTopic = (name: string | null, topicId: string) => ({
+    errorCode: TOPIC_DENIED,
+    name,
+    topicId,
+    isInternal: false,
+    partitions: [],
+    topicAuthorizedOperations: NO_AUTHORIZED_OPERATIONS,
+  });
+  // v0 asks for every topic with an empty list, v1+ with null; v0-v3 always auto-create.
+  if (request.topics === null || (apiVersion === 0 && request.topics.length === 0)) {
+    // All topics: the ones the principal may not describe are left out, not reported.
+    return pass(request, (response) => ({ ...response, topics: response.topics.filter((t) => t.name !== null && access.visible(R.TOPIC, t.name, Op.DESCRIBE)) }));
+  }
+  const denied: { name: string | null; topicId: string }[] = [];
+  const topics = request.topics.filter((requested) => {
+    const name = requested.name ?? broker.topicNameById(requested.topicId);
+    if (name === undefined) return true;
+    const autoCreates = (apiVersion < 4 || request.allowAutoTopicCreation) && broker.config.autoCreateTopics && !broker.hasTopic(name);
+    if (access.allowed(R.TOPIC, name, Op.DESCRIBE) && (!autoCreates || access.mayCreateTopic(name))) return true;
+    denied.push({ name: requested.name, topicId: requested.name === null ? requested.topicId : ZERO_UUID });
+    return false;
+  });
+  if (denied.length === 0) return pass(request);
+  // Every requested topic denied: an empty list would mean "all topics" to the handler.
+  if (topics.length === 0) {
+    return pass({ ...request, topics: [] }, (response) => ({ ...response, topics: denied.map((t) => deniedTopic(t.name, t.topicId)) }));
+  }
+  return pass({ ...request, topics }, (response) => ({ ...response, topics: [...response.topics, ...denied.map((t) => deniedTopic(t.name, t.topicId))] }));
+}
+
+/**
+ * The cluster's authorized operations, given (as Kafka does) only to a principal that may describe
+ * the cluster, else 0. Not audited: asking what one may do is not an attempt to do it.
+ */
+function clusterOperations(access: RequestAccess): number {
+  return access.visible(R.CLUSTER, CLUSTER_RESOURCE_NAME, Op.DESCRIBE) ? authorizedOperations(access, R.CLUSTER, CLUSTER_RESOURCE_NAME) : 0;
+}
+
+/** Adds a step after an outcome's own finish (if it passes). */
+function thenFinish<K extends ApiKey>(outcome: GuardOutcome<K>, after: (response: ResponseBodies[K]) => ResponseBodies[K]): GuardOutcome<K> {
+  if (outcome.kind === 'deny') return outcome;
+  const first = outcome.finish;
+  return pass(outcome.request, first === undefined ? after : (response) => after(first(response)));
 }
 
 export const kafkaApiGuards: GuardTable = {
@@ -140,35 +205,24 @@ export const kafkaApiGuards: GuardTable = {
     }));
   },
 
-  [ApiKey.Metadata]: (request, access, { broker, apiVersion }) => {
-    const deniedTopic = (name: string | null, topicId: string) => ({
-      errorCode: TOPIC_DENIED,
-      name,
-      topicId,
-      isInternal: false,
-      partitions: [],
-      topicAuthorizedOperations: NO_AUTHORIZED_OPERATIONS,
-    });
-    // v0 asks for every topic with an empty list, v1+ with null; v0-v3 always auto-create.
-    if (request.topics === null || (apiVersion === 0 && request.topics.length === 0)) {
-      // All topics: the ones the principal may not describe are left out, not reported.
-      return pass(request, (response) => ({ ...response, topics: response.topics.filter((t) => t.name !== null && access.visible(R.TOPIC, t.name, Op.DESCRIBE)) }));
-    }
-    const denied: { name: string | null; topicId: string }[] = [];
-    const topics = request.topics.filter((requested) => {
-      const name = requested.name ?? broker.topicNameById(requested.topicId);
-      if (name === undefined) return true;
-      const autoCreates = (apiVersion < 4 || request.allowAutoTopicCreation) && broker.config.autoCreateTopics && !broker.hasTopic(name);
-      if (access.allowed(R.TOPIC, name, Op.DESCRIBE) && (!autoCreates || access.mayCreateTopic(name))) return true;
-      denied.push({ name: requested.name, topicId: requested.name === null ? requested.topicId : ZERO_UUID });
-      return false;
-    });
-    if (denied.length === 0) return pass(request);
-    // Every requested topic denied: an empty list would mean "all topics" to the handler.
-    if (topics.length === 0) {
-      return pass({ ...request, topics: [] }, (response) => ({ ...response, topics: denied.map((t) => deniedTopic(t.name, t.topicId)) }));
-    }
-    return pass({ ...request, topics }, (response) => ({ ...response, topics: [...response.topics, ...denied.map((t) => deniedTopic(t.name, t.topicId))] }));
+  [ApiKey.Metadata]: (request, access, context) => {
+    const topicsOutcome = metadataTopicsGuard(request, access, context);
+    if (topicsOutcome.kind === 'deny' || (!request.includeTopicAuthorizedOperations && !request.includeClusterAuthorizedOperations)) return topicsOutcome;
+    return thenFinish(topicsOutcome, (response) => ({
+      ...response,
+      topics: request.includeTopicAuthorizedOperations
+        ? response.topics.map((t) =>
+            t.name === null || t.errorCode === TOPIC_DENIED ? t : { ...t, topicAuthorizedOperations: authorizedOperations(access, R.TOPIC, t.name) },
+          )
+        : response.topics,
+      clusterAuthorizedOperations: request.includeClusterAuthorizedOperations ? clusterOperations(access) : NO_AUTHORIZED_OPERATIONS,
+    }));
+  },
+
+  // Anyone may describe the cluster (as in Kafka); only its authorized operations depend on the ACLs.
+  [ApiKey.DescribeCluster]: (request, access) => {
+    if (!request.includeClusterAuthorizedOperations) return pass(request);
+    return pass(request, (response) => (response.errorCode === ErrorCode.NONE ? { ...response, clusterAuthorizedOperations: clusterOperations(access) } : response));
   },
 
   [ApiKey.CreateTopics]: (request, access) => {
@@ -234,31 +288,8 @@ export const kafkaApiGuards: GuardTable = {
     }));
   },
 
-  [ApiKey.AlterConfigs]: (request, access) => {
-    const denied: { resourceType: number; resourceName: string; errorCode: number }[] = [];
-    const resources = request.resources.filter((resource) => {
-      const errorCode = configResourceAllowed(access, resource, Op.ALTER_CONFIGS);
-      if (errorCode !== ErrorCode.NONE) denied.push({ resourceType: resource.resourceType, resourceName: resource.resourceName, errorCode });
-      return errorCode === ErrorCode.NONE;
-    });
-    return pass({ ...request, resources }, (response) => ({
-      ...response,
-      responses: [...response.responses, ...denied.map((d) => ({ ...d, errorMessage: 'Authorization failed.' }))],
-    }));
-  },
-
-  [ApiKey.IncrementalAlterConfigs]: (request, access) => {
-    const denied: { resourceType: number; resourceName: string; errorCode: number }[] = [];
-    const resources = request.resources.filter((resource) => {
-      const errorCode = configResourceAllowed(access, resource, Op.ALTER_CONFIGS);
-      if (errorCode !== ErrorCode.NONE) denied.push({ resourceType: resource.resourceType, resourceName: resource.resourceName, errorCode });
-      return errorCode === ErrorCode.NONE;
-    });
-    return pass({ ...request, resources }, (response) => ({
-      ...response,
-      responses: [...response.responses, ...denied.map((d) => ({ ...d, errorMessage: 'Authorization failed.' }))],
-    }));
-  },
+  [ApiKey.AlterConfigs]: alterConfigsGuard,
+  [ApiKey.IncrementalAlterConfigs]: alterConfigsGuard,
 
   [ApiKey.FindCoordinator]: (request, access, { apiVersion }) => {
     const keyAllowed = (key: string): number => {
@@ -363,7 +394,15 @@ export const kafkaApiGuards: GuardTable = {
       authorizedOperations: NO_AUTHORIZED_OPERATIONS,
     }));
     if (groups.length === 0) return deny({ throttleTimeMs: 0, groups: deniedResults });
-    return pass({ ...request, groups }, (response) => ({ ...response, groups: [...response.groups, ...deniedResults] }));
+    return pass({ ...request, groups }, (response) => ({
+      ...response,
+      groups: [
+        ...(request.includeAuthorizedOperations
+          ? response.groups.map((g) => ({ ...g, authorizedOperations: authorizedOperations(access, R.GROUP, g.groupId) }))
+          : response.groups),
+        ...deniedResults,
+      ],
+    }));
   },
 
   [ApiKey.ListGroups]: (request, access) => {

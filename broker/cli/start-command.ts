@@ -1,7 +1,10 @@
 import { Broker } from '../broker.ts';
 import { createHttpApp, type HttpApp } from '../http/http-app.ts';
 import { httpStartOptions, isLoopbackHost } from '../http/http-start-options.ts';
-import { type HttpServer, serveHttp } from '../http/serve.ts';
+import { type FetchHandler, type HttpServer, serveHttp } from '../http/serve.ts';
+import { type HttpsServer, serveHttps } from '../http/serve-tls.ts';
+import { httpTlsStartOptions } from '../http/http-tls-start-options.ts';
+import type { TlsListenerOptions } from '../security/tls-config.ts';
 import { KafkaListener } from '../kafka/kafka-listener.ts';
 import { isAuthenticatedListener, type KafkaSecurityStartOptions, kafkaSecurityStartOptions } from '../security/kafka-security-start-options.ts';
 import { parseStartOptions, UsageError } from './parse-start-options.ts';
@@ -28,10 +31,16 @@ export async function startCommand(values: StartValues, io: CommandIo, env: Read
   } catch (error) {
     throw new UsageError(`--http-config ${String(values['http-config'])}: ${describeError(error)}`);
   }
+  let httpTls: TlsListenerOptions | undefined;
+  try {
+    httpTls = httpTlsStartOptions(values);
+  } catch (error) {
+    throw new UsageError(describeError(error));
+  }
   const host = config.host ?? '127.0.0.1';
-  if (http.api.tokens === undefined && !http.allowUnauthenticated && !isLoopbackHost(host)) {
+  if (http.api.tokens === undefined && httpTls?.clientAuth !== 'required' && !http.allowUnauthenticated && !isLoopbackHost(host)) {
     throw new UsageError(
-      `refusing to serve HTTP on ${host} without authentication: give --http-config with "tokens", or --allow-unauthenticated`,
+      `refusing to serve HTTP on ${host} without authentication: give --http-config with "tokens" (or --http-tls-client-auth required), or --allow-unauthenticated`,
     );
   }
   let security: KafkaSecurityStartOptions;
@@ -58,14 +67,21 @@ export async function startCommand(values: StartValues, io: CommandIo, env: Read
     await broker.close();
     throw error;
   }
-  return serveBroker(broker, http.api, security, io);
+  return serveBroker(broker, http.api, httpTls, security, io);
 }
 
-async function serveBroker(broker: Broker, httpOptions: Parameters<typeof createHttpApp>[1], security: KafkaSecurityStartOptions, io: CommandIo): Promise<number> {
+async function serveBroker(
+  broker: Broker,
+  httpOptions: Parameters<typeof createHttpApp>[1],
+  httpTls: TlsListenerOptions | undefined,
+  security: KafkaSecurityStartOptions,
+  io: CommandIo,
+): Promise<number> {
   const { config } = broker;
   let kafka: KafkaListener;
   let httpApp: HttpApp;
   let httpServer: HttpServer;
+  let httpsServer: HttpsServer | undefined;
   try {
     kafka = await KafkaListener.start(broker, {
       host: config.host,
@@ -82,7 +98,10 @@ async function serveBroker(broker: Broker, httpOptions: Parameters<typeof create
   try {
     httpApp = await createHttpApp(broker, httpOptions);
     const { app } = httpApp;
-    httpServer = await serveHttp((request, env) => app.fetch(request, env), { host: config.host, port: config.httpPort });
+    const fetch: FetchHandler = (request, env) => app.fetch(request, env);
+    const listen = { host: config.host, port: config.httpPort };
+    if (httpTls === undefined) httpServer = await serveHttp(fetch, listen);
+    else httpServer = httpsServer = await serveHttps(fetch, { ...listen, tls: httpTls });
   } catch (error) {
     await kafka.close();
     await broker.close();
@@ -93,19 +112,26 @@ async function serveBroker(broker: Broker, httpOptions: Parameters<typeof create
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
+  // Each listener reloads on its own: a bad file for one keeps that one's certificate, not the other's.
+  const reloads: { name: string; reload: () => void }[] = [];
+  if (security.tls !== undefined) reloads.push({ name: 'Kafka', reload: () => kafka.reloadTls() });
+  const https = httpsServer;
+  if (https !== undefined) reloads.push({ name: 'HTTP', reload: () => https.reloadTls() });
   const reloadTls = (): void => {
-    try {
-      kafka.reloadTls();
-      io.out('rill: SIGHUP received, reloaded the Kafka listener certificate and key');
-    } catch (error) {
-      io.err(`rill: SIGHUP received, kept the current certificate: ${describeError(error)}`);
+    for (const { name, reload } of reloads) {
+      try {
+        reload();
+        io.out(`rill: SIGHUP received, reloaded the ${name} listener certificate and key`);
+      } catch (error) {
+        io.err(`rill: SIGHUP received, kept the current ${name} listener certificate: ${describeError(error)}`);
+      }
     }
   };
-  if (security.tls !== undefined) process.on('SIGHUP', reloadTls);
+  if (reloads.length > 0) process.on('SIGHUP', reloadTls);
   const topics = broker.listTopics({ includeInternal: true });
   const protocol = security.sasl === undefined ? (security.tls === undefined ? 'PLAINTEXT' : 'SSL') : security.tls === undefined ? 'SASL_PLAINTEXT' : 'SASL_SSL';
   io.out(`rill: kafka listening on ${config.host}:${kafka.port} (advertised ${kafka.advertised.host}:${kafka.advertised.port}, ${protocol})`);
-  io.out(`rill: http listening on ${config.host}:${httpServer.port}`);
+  io.out(`rill: http listening on ${config.host}:${httpServer.port}${httpTls === undefined ? '' : ` (HTTPS, client certificates ${httpTls.clientAuth})`}`);
   io.out(`rill: broker ready, data in ${config.dataDir} (${topics.length} topic${topics.length === 1 ? '' : 's'})`);
   const received = await signal;
   const forceExit = (): void => {

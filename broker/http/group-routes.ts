@@ -2,7 +2,9 @@ import type { Hono } from 'hono';
 import { errorName } from '../../sdk/protocol/error-codes.ts';
 import { KafkaError } from '../../sdk/protocol/kafka-error.ts';
 import type { OffsetResetTarget } from '../group/group-types.ts';
-import { allows, authorize } from './http-auth.ts';
+import { AclOperation } from '../auth/acl.ts';
+import { authorizeGroup, groupListed, offsetShown } from './group-access.ts';
+import { authorize } from './http-auth.ts';
 import type { HttpContext, HttpEnv } from './http-context.ts';
 import { HttpProblem } from './problem.ts';
 import { isObject, requestBody, respond } from './route-helpers.ts';
@@ -39,17 +41,23 @@ function resetTarget(to: unknown): OffsetResetTarget {
 }
 
 /**
- * Consumer groups: list, describe with lag, commit, reset for replay. Groups are not ACL resources
- * of their own; a caller sees and commits offsets of the topics it may read, and resets need
- * `admin` on the topic.
+ * Consumer groups: list, describe with lag, commit, reset for replay. A caller sees and commits
+ * offsets of the topics it may read, and resets need `admin` on the topic; with the broker's
+ * authorizer, groups are checked as the Kafka APIs check them (group-access.ts): listing shows the
+ * groups it may Describe, describing needs Group Describe, committing and resetting Group Read.
  */
 export function groupRoutes(app: Hono<HttpEnv>, ctx: HttpContext): void {
-  app.get('/v1/groups', (c) => respond(c, { groups: ctx.broker.groups.listGroups() }));
+  app.get('/v1/groups', (c) => {
+    const principal = c.get('principal');
+    return respond(c, { groups: ctx.broker.groups.listGroups().filter((g) => groupListed(principal, g.groupId)) });
+  });
 
   app.get('/v1/groups/:group', (c) => {
     const principal = c.get('principal');
-    const description = ctx.broker.groups.describeGroup(groupParam(c));
-    const offsets = description.offsets.filter((o) => allows(principal, 'read', o.topic));
+    const group = groupParam(c);
+    authorizeGroup(principal, group, AclOperation.DESCRIBE);
+    const description = ctx.broker.groups.describeGroup(group);
+    const offsets = description.offsets.filter((o) => offsetShown(principal, o.topic));
     return respond(c, { ...description, offsets, totalLag: offsets.reduce((sum, o) => sum + o.lag, 0) });
   });
 
@@ -59,6 +67,7 @@ export function groupRoutes(app: Hono<HttpEnv>, ctx: HttpContext): void {
     if (!isObject(body) || !Array.isArray(body['partitions'])) {
       throw new HttpProblem('badRequest', 'the body must be {"topic", "partitions": [{"partition", "offset", "metadata"?}]}');
     }
+    authorizeGroup(c.get('principal'), group, AclOperation.READ);
     authorize(c.get('principal'), 'read', String(body['topic']));
     const topic = knownTopic(ctx, body['topic']);
     const partitions = (body['partitions'] as unknown[]).map((p, i) => {
@@ -88,6 +97,7 @@ export function groupRoutes(app: Hono<HttpEnv>, ctx: HttpContext): void {
     const group = groupParam(c);
     const body = await requestBody(ctx, c);
     if (!isObject(body)) throw new HttpProblem('badRequest', 'the body must be {"topic", "to"}');
+    authorizeGroup(c.get('principal'), group, AclOperation.READ);
     authorize(c.get('principal'), 'admin', String(body['topic']));
     const topic = knownTopic(ctx, body['topic']);
     const partitions = await ctx.broker.groups.resetOffsets(group, topic, resetTarget(body['to']));

@@ -12,6 +12,7 @@ import { HttpProblem, problemResponse, toHttpProblem } from './problem.ts';
 import { ProducerPool } from './producer-pool.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { recordRoutes } from './record-routes.ts';
+import { requestPrincipal } from './request-principal.ts';
 import { SchemaRegistry } from './schema-registry.ts';
 import { streamsOpsRoutes } from './streams-ops-routes.ts';
 import { topicRoutes } from './topic-routes.ts';
@@ -61,7 +62,7 @@ export async function createHttpApp(broker: Broker, overrides: Partial<HttpApiOp
     const startMs = performance.now();
     try {
       if (!UNAUTHENTICATED_PATHS.has(c.req.path)) {
-        const principal = authenticator?.authenticate(c.req.header('authorization')) ?? ANONYMOUS;
+        const principal = requestPrincipal(authenticator, c.req.header('authorization'), c.env?.certificatePrincipal);
         const authorizer = ctx.broker.authorizer;
         c.set('principal', authorizer === undefined ? principal : withKafkaAcls(principal, ANONYMOUS, authorizer, c.env?.remoteAddress));
         if (clientLimiter !== undefined) {

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { RequestAccess } from '../auth/request-access.ts';
 import { HttpProblem } from './problem.ts';
 
 export const Operation = { read: 'read', write: 'write', admin: 'admin' } as const;
@@ -30,6 +31,8 @@ export interface Principal {
    * `audit` records a refusal in the audit log.
    */
   kafkaAcls?: (operation: OperationValue, topic: string, audit: boolean) => boolean;
+  /** The same principal's view of the broker's authorizer, for checks beyond topics (groups, the cluster). */
+  kafkaAccess?: RequestAccess;
 }
 
 export const ANONYMOUS: Principal = { name: 'anonymous', acls: [{ topics: '*', operations: ['read', 'write', 'admin'] }] };
@@ -68,8 +71,13 @@ function matches(pattern: string, topic: string): boolean {
 }
 
 function permits(principal: Principal, operation: OperationValue, topic: string, audit: boolean): boolean {
-  if (!principal.acls.some((acl) => acl.operations.includes(operation) && matches(acl.topics, topic))) return false;
+  if (!tokenAllows(principal, operation, topic)) return false;
   return principal.kafkaAcls?.(operation, topic, audit) ?? true;
+}
+
+/** Whether the token's own `acls` allow an operation on a topic, before the broker's ACLs. */
+export function tokenAllows(principal: Principal, operation: OperationValue, topic: string): boolean {
+  return principal.acls.some((acl) => acl.operations.includes(operation) && matches(acl.topics, topic));
 }
 
 /** Whether a principal may perform an operation on a topic (for filtering listings: refusals are not audited). */

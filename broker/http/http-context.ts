@@ -1,4 +1,5 @@
 import type { Broker } from '../broker.ts';
+import type { KafkaPrincipal } from '../security/kafka-principal.ts';
 import type { Principal } from './http-auth.ts';
 import type { HttpMetrics } from './http-metrics.ts';
 import type { HttpApiOptions } from './http-options.ts';
@@ -21,8 +22,11 @@ export interface HttpContext {
   readonly streams: Set<() => void>;
 }
 
-/** Hono environment: `remoteAddress` comes from the server adapter, `principal` from authentication. */
+/**
+ * Hono environment: `remoteAddress` and `certificatePrincipal` (a verified TLS client certificate's
+ * `User:<subject DN>`) come from the server adapter, `principal` from authentication.
+ */
 export interface HttpEnv {
-  Bindings: { remoteAddress?: string };
+  Bindings: { remoteAddress?: string; certificatePrincipal?: KafkaPrincipal };
   Variables: { principal: Principal };
 }

@@ -85,6 +85,9 @@ const kafkaErrorKinds: Readonly<Record<string, ProblemTypeName>> = {
   COORDINATOR_NOT_AVAILABLE: 'unavailable',
   CORRUPT_MESSAGE: 'corruptRecords',
   UNSUPPORTED_COMPRESSION_TYPE: 'unsupportedCompression',
+  TOPIC_AUTHORIZATION_FAILED: 'forbidden',
+  GROUP_AUTHORIZATION_FAILED: 'forbidden',
+  CLUSTER_AUTHORIZATION_FAILED: 'forbidden',
 };
 
 /** Maps any thrown value to a problem: HttpProblems as they are, KafkaErrors by code, the rest as 500. */

@@ -4,8 +4,10 @@
  * API; the globals are typed locally so nothing else depends on a runtime's type package.
  */
 import type { Server } from 'node:http';
+import type { KafkaPrincipal } from '../security/kafka-principal.ts';
 
-export type FetchHandler = (request: Request, env: { remoteAddress?: string }) => Response | Promise<Response>;
+/** `certificatePrincipal`: the verified client certificate's principal, over HTTPS with client certificates (serve-tls.ts). */
+export type FetchHandler = (request: Request, env: { remoteAddress?: string; certificatePrincipal?: KafkaPrincipal }) => Response | Promise<Response>;
 
 export interface HttpServer {
   readonly host: string;

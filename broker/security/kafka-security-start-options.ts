@@ -1,6 +1,7 @@
 import type { SaslListenerOptions } from './sasl-authentication.ts';
 import { isSaslMechanismName, type SaslMechanismName } from './sasl-server.ts';
-import { CLIENT_AUTH_MODES, type ClientAuthMode, type KafkaTlsOptions } from './tls-config.ts';
+import type { KafkaTlsOptions } from './tls-config.ts';
+import { tlsStartOptions } from './tls-start-options.ts';
 
 /** The environment variable holding `--kafka-sasl-user`'s password, so it stays out of `ps` and shell history. */
 export const SASL_PASSWORD_ENV = 'RILL_KAFKA_SASL_PASSWORD';
@@ -21,18 +22,8 @@ export function kafkaSecurityStartOptions(values: Readonly<Record<string, string
     return v;
   };
   const options: KafkaSecurityStartOptions = {};
-  const certFile = text('kafka-tls-cert');
-  const keyFile = text('kafka-tls-key');
-  const caFile = text('kafka-tls-ca');
-  const clientAuth = text('kafka-tls-client-auth');
-  if ((certFile === undefined) !== (keyFile === undefined)) throw new Error('--kafka-tls-cert and --kafka-tls-key go together');
-  if (certFile === undefined && (caFile !== undefined || clientAuth !== undefined)) throw new Error('--kafka-tls-ca and --kafka-tls-client-auth need --kafka-tls-cert and --kafka-tls-key');
-  if (clientAuth !== undefined && !(CLIENT_AUTH_MODES as readonly string[]).includes(clientAuth)) {
-    throw new Error(`--kafka-tls-client-auth must be one of ${CLIENT_AUTH_MODES.join(', ')}, got "${clientAuth}"`);
-  }
-  if (certFile !== undefined && keyFile !== undefined) {
-    options.tls = { certFile, keyFile, ...(caFile === undefined ? {} : { caFile }), clientAuth: (clientAuth ?? (caFile === undefined ? 'none' : 'required')) as ClientAuthMode };
-  }
+  const tls = tlsStartOptions('kafka', values);
+  if (tls !== undefined) options.tls = tls;
   const mechanisms = text('kafka-sasl-mechanisms');
   const reauth = text('kafka-max-reauth-ms');
   if (mechanisms !== undefined) {

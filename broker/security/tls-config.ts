@@ -6,7 +6,8 @@ import { type KafkaPrincipal, subjectToRfc2253, userPrincipal } from './kafka-pr
 export const CLIENT_AUTH_MODES = ['none', 'requested', 'required'] as const;
 export type ClientAuthMode = (typeof CLIENT_AUTH_MODES)[number];
 
-export interface KafkaTlsOptions {
+/** TLS on a listener, Kafka's or HTTP's: the same files, checks and reload on both. */
+export interface TlsListenerOptions {
   /** PEM certificate chain of the listener. */
   certFile: string;
   /** PEM private key of the listener. */
@@ -16,12 +17,14 @@ export interface KafkaTlsOptions {
   clientAuth: ClientAuthMode;
 }
 
+export type KafkaTlsOptions = TlsListenerOptions;
+
 /**
  * Reads the certificate, key and CA files into server options. TLS 1.2 is the floor (Kafka's
  * default `ssl.enabled.protocols` is TLSv1.2,TLSv1.3); Node's default cipher list already
  * excludes the broken suites. Called again on reload, so renewed files take effect.
  */
-export function tlsServerOptions(options: KafkaTlsOptions): TlsOptions {
+export function tlsServerOptions(options: TlsListenerOptions): TlsOptions {
   if (options.clientAuth !== 'none' && options.caFile === undefined) {
     throw new Error(`TLS client auth "${options.clientAuth}" needs a CA file to verify client certificates against`);
   }

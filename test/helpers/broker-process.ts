@@ -51,7 +51,7 @@ export async function startBrokerProcess(options: BrokerProcessOptions = {}): Pr
   const httpListening = await proc.waitForLine(/http listening on /);
   await proc.waitForLine(/broker ready/);
   const port = Number(/advertised [^:]+:(\d+)/.exec(listening)?.[1]);
-  const httpPort = Number(/http listening on .+:(\d+)$/.exec(httpListening)?.[1]);
+  const httpPort = Number(/http listening on \S+:(\d+)/.exec(httpListening)?.[1]);
   const stop = (signal: NodeJS.Signals = 'SIGTERM'): Promise<Exit> => proc.stop(signal);
   return {
     runtime,

@@ -29,8 +29,11 @@ export class KafkaFrameProxy {
     readonly port: number,
   ) {}
 
-  /** `targetPort` is read per connection, so the broker may start after the proxy (and advertise the proxy's port). */
-  static start(targetPort: () => number, onResponse: ResponseHandler): Promise<KafkaFrameProxy> {
+  /**
+   * `targetPort` is read per connection, so the broker may start after the proxy (and advertise the
+   * proxy's port). `onRequest` sees each request frame (without its size prefix) before it is passed on.
+   */
+  static start(targetPort: () => number, onResponse: ResponseHandler, onRequest?: (frame: Uint8Array) => void): Promise<KafkaFrameProxy> {
     let proxy: KafkaFrameProxy | undefined;
     const server = createServer((client) => {
       const upstream = connect({ port: targetPort(), host: '127.0.0.1' });
@@ -45,6 +48,7 @@ export class KafkaFrameProxy {
           const dv = new DataView(f.buffer, f.byteOffset, f.byteLength);
           const correlationId = dv.getInt32(4);
           inFlight.set(correlationId, { apiKey: dv.getInt16(0), apiVersion: dv.getInt16(2), correlationId });
+          onRequest?.(f.slice());
           upstream.write(sized(f.slice()));
         }
       });

@@ -200,6 +200,11 @@ describe('ACL authorization over the Kafka wire', () => {
       validateOnly: false,
     });
     expect(alter.responses[0]!.errorCode).toBe(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+    const legacyAlter = await bob.request(ApiKey.AlterConfigs, 1, {
+      resources: [{ resourceType: 2, resourceName: 'orders', configs: [{ name: 'retention.ms', value: '1234' }] }, { resourceType: 4, resourceName: '0', configs: [] }],
+      validateOnly: false,
+    });
+    expect(legacyAlter.responses.map((r) => [r.resourceName, r.errorCode])).toEqual([['orders', ErrorCode.TOPIC_AUTHORIZATION_FAILED], ['0', ErrorCode.CLUSTER_AUTHORIZATION_FAILED]]);
     expect(broker.describeTopic('orders').configs.find((c) => c.name === 'retention.ms')!.value).not.toBe('1234');
   });
 

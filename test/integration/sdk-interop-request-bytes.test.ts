@@ -67,7 +67,8 @@ const TO_PLATFORMATIC: Partial<Record<ApiKey, (b: Body) => unknown[]>> = {
     b.sessionId,
     b.sessionEpoch,
     b.topics.map((t: Body) => ({ topicId: t.topic, partitions: t.partitions })),
-    b.forgottenTopicsData,
+    // Platformatic names a topic by `topicId ?? topic` whatever the version; up to v12 the name goes on the wire.
+    b.forgottenTopicsData.map((t: Body) => ({ topicId: t.topic, partitions: t.partitions })),
     b.rackId,
   ],
   [ApiKey.ListOffsets]: (b) => [b.replicaId, b.isolationLevel, b.topics],

@@ -7,9 +7,11 @@ describe('SDK client scenario under Bun and Deno', () => {
     const exit = await new ManagedProcess(command, args).exit();
     expect(exit.stderr).not.toMatch(/sdk scenario failed/);
     expect(exit.code, exit.stderr).toBe(0);
-    const report = JSON.parse(exit.stdout.trim().split('\n').at(-1)!) as { ok: boolean; embedded: number; tcp: number };
+    const report = JSON.parse(exit.stdout.trim().split('\n').at(-1)!) as { ok: boolean; embedded: number; tcp: number; tcpFetchSessions: number };
     expect(report.ok).toBe(true);
     expect(report.embedded).toBeGreaterThanOrEqual(19);
     expect(report.tcp).toBe(report.embedded);
+    // Its consumers fetched through sessions (KIP-227) on this runtime too.
+    expect(report.tcpFetchSessions).toBeGreaterThan(0);
   });
 });

@@ -16,11 +16,14 @@ try {
   await embedded.close();
   const listener = await KafkaListener.start(broker, { host: '127.0.0.1', port: 0 });
   const tcp = new TcpTransport({ bootstrapServers: [`127.0.0.1:${listener.port}`] });
+  // The SDK consumer's fetch sessions (KIP-227) stay in the broker's cache after it closes.
+  const sessionsBefore = broker.fetchSessions.size;
   const tcpChecks = await runSdkScenario(tcp, 'tcp');
+  const tcpFetchSessions = broker.fetchSessions.size - sessionsBefore;
   await tcp.close();
   await listener.close();
   await broker.close();
-  process.stdout.write(`${JSON.stringify({ ok: true, embedded: embeddedChecks.length, tcp: tcpChecks.length })}\n`);
+  process.stdout.write(`${JSON.stringify({ ok: true, embedded: embeddedChecks.length, tcp: tcpChecks.length, tcpFetchSessions })}\n`);
 } finally {
   rmSync(dataDir, { recursive: true, force: true });
 }

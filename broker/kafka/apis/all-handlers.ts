@@ -1,6 +1,7 @@
 import type { AnyApiHandler } from '../api-handler.ts';
 import { aclApiHandlers } from './acl-apis.ts';
 import { adminApiHandlers } from './admin-handlers.ts';
+import { describeClusterHandler } from './describe-cluster.ts';
 import { fetchHandler } from './fetch.ts';
 import { groupApiHandlers } from './group-handlers.ts';
 import { listOffsetsHandler } from './list-offsets.ts';
@@ -21,4 +22,5 @@ export const allApiHandlers: readonly AnyApiHandler[] = [
   alterUserScramCredentialsHandler,
   describeUserScramCredentialsHandler,
   ...aclApiHandlers,
+  describeClusterHandler,
 ];

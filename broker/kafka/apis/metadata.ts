@@ -2,6 +2,8 @@ import { ApiKey, type MetadataResponseTopic, ZERO_UUID } from '../../../sdk/prot
 import { ErrorCode } from '../../../sdk/protocol/error-codes.ts';
 import { isKafkaError } from '../../../sdk/protocol/kafka-error.ts';
 import type { Broker } from '../../broker.ts';
+import { CLUSTER_RESOURCE_NAME, ResourceType } from '../../auth/acl.ts';
+import { authorizedOperations } from '../../auth/authorized-operations.ts';
 import { isInternalTopic, validateTopicName } from '../../topic/topic-name.ts';
 import type { ApiHandler, RequestContext } from '../api-handler.ts';
 import { errorFields } from './kafka-error-fields.ts';
@@ -84,13 +86,18 @@ export const metadataHandler: ApiHandler<typeof ApiKey.Metadata> = {
         else topics.push(await resolveNamed(requested.name, autoCreate, context));
       }
     }
+    // Authorized operations, when asked, for a broker without an authorizer; its guard replaces them.
     return {
       throttleTimeMs: 0,
       brokers: [{ nodeId: advertised.nodeId, host: advertised.host, port: advertised.port, rack: null }],
       clusterId: context.clusterId,
       controllerId: advertised.nodeId,
-      topics,
-      clusterAuthorizedOperations: UNSET_AUTHORIZED_OPERATIONS,
+      topics: request.includeTopicAuthorizedOperations
+        ? topics.map((t) => (t.name === null ? t : { ...t, topicAuthorizedOperations: authorizedOperations(undefined, ResourceType.TOPIC, t.name) }))
+        : topics,
+      clusterAuthorizedOperations: request.includeClusterAuthorizedOperations
+        ? authorizedOperations(undefined, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME)
+        : UNSET_AUTHORIZED_OPERATIONS,
     };
   },
 };

@@ -8,6 +8,7 @@ import type { ClusterMetadata } from '../cluster-metadata.ts';
 import { errorFromCode } from '../error-from-code.ts';
 import { AbortedTransactionFilter } from './aborted-transactions.ts';
 import type { AutoOffsetReset, ConsumerBatch, ConsumerRecord, IsolationLevelValue } from './consumer-types.ts';
+import { FetchSessionHandler, type SessionFetch } from './fetch-session.ts';
 import type { PartitionState } from './partition-state.ts';
 import { Signal } from '../signal.ts';
 
@@ -77,6 +78,8 @@ export class Fetcher<K, V> {
    * producer, commit or admin call sharing the transport (a transaction's steps by up to maxWaitMs each).
    */
   private readonly lane = `fetcher-${crypto.randomUUID()}`;
+  /** A fetch session (KIP-227) per broker, bounded by the cluster's size. */
+  private readonly sessions = new Map<number, FetchSessionHandler>();
 
   constructor(
     private readonly metadata: ClusterMetadata,
@@ -188,28 +191,44 @@ export class Fetcher<K, V> {
     }
   }
 
+  private session(nodeId: number): FetchSessionHandler {
+    let session = this.sessions.get(nodeId);
+    if (session === undefined) {
+      session = new FetchSessionHandler();
+      this.sessions.set(nodeId, session);
+    }
+    return session;
+  }
+
   private async fetch(nodeId: number, states: PartitionState[]): Promise<void> {
     this.nodesFetching.add(nodeId);
     const requested = states.map((s) => ({ state: s, epoch: s.epoch, offset: s.fetchPosition }));
     for (const s of states) s.fetching = true;
+    let sent: { session: FetchSessionHandler; plan: SessionFetch } | undefined;
     try {
       const transport = this.metadata.transport;
       const version = await transport.apiVersion(ApiKey.Fetch, nodeId);
       // stop() has released the lane; sending now would open it again and leave it open.
       if (this.stopped) return;
+      const session = this.session(nodeId);
+      const plan = session.build(
+        requested.map(({ state, offset }) => ({ topic: state.topic, partition: state.partition, fetchOffset: BigInt(offset), partitionMaxBytes: this.options.maxPartitionBytes })),
+        version,
+      );
+      sent = { session, plan };
       const topics = new Map<string, { partition: number; currentLeaderEpoch: number; fetchOffset: bigint; lastFetchedEpoch: number; logStartOffset: bigint; partitionMaxBytes: number; replicaDirectoryId: string }[]>();
-      for (const { state, offset } of requested) {
-        const list = topics.get(state.topic) ?? [];
+      for (const p of plan.partitions) {
+        const list = topics.get(p.topic) ?? [];
         list.push({
-          partition: state.partition,
+          partition: p.partition,
           currentLeaderEpoch: -1,
-          fetchOffset: BigInt(offset),
+          fetchOffset: p.fetchOffset,
           lastFetchedEpoch: -1,
           logStartOffset: -1n,
-          partitionMaxBytes: this.options.maxPartitionBytes,
+          partitionMaxBytes: p.partitionMaxBytes,
           replicaDirectoryId: ZERO_UUID,
         });
-        topics.set(state.topic, list);
+        topics.set(p.topic, list);
       }
       const response = await transport.send(
         ApiKey.Fetch,
@@ -222,14 +241,16 @@ export class Fetcher<K, V> {
           minBytes: this.options.minBytes,
           maxBytes: this.options.maxBytes,
           isolationLevel: this.options.isolationLevel,
-          sessionId: 0,
-          sessionEpoch: -1,
+          sessionId: plan.sessionId,
+          sessionEpoch: plan.sessionEpoch,
           topics: [...topics].map(([topic, partitions]) => ({ topic, topicId: ZERO_UUID, partitions })),
-          forgottenTopicsData: [],
+          forgottenTopicsData: plan.forgotten.map((f) => ({ topic: f.topic, topicId: ZERO_UUID, partitions: f.partitions })),
           rackId: '',
         },
         { nodeId, lane: this.lane, timeoutMs: this.options.requestTimeoutMs + this.options.maxWaitMs },
       );
+      // A session the broker no longer knows: the next fetch (at once) is full; no partition is in error.
+      if (session.onResponse(plan, response.errorCode, response.sessionId)) return;
       if (response.errorCode !== 0) throw errorFromCode(response.errorCode, 'fetch');
       const results = new Map<string, FetchResponsePartitionData>();
       for (const t of response.responses) for (const p of t.partitions) results.set(`${p.partitionIndex}:${t.topic}`, p);
@@ -239,6 +260,8 @@ export class Fetcher<K, V> {
         this.onPartitionData(r.state, r.offset, data);
       }
     } catch (error) {
+      // The broker may or may not have applied the request to its session: start over with a full fetch.
+      sent?.session.restart();
       for (const r of requested) if (r.state.epoch === r.epoch) this.onPartitionError(r.state, error);
     } finally {
       for (const s of states) s.fetching = false;

@@ -11,8 +11,8 @@ const tokens = [
   { name: 'root', token: 'root-token-1', acls: [{ topics: '*', operations: ['read' as const, 'write' as const, 'admin' as const] }] },
 ];
 const as = (token: string): { authorization: string } => ({ authorization: `Bearer ${token}` });
-const acl = (principal: string, resourceName: string, operation: (typeof AclOperation)[keyof typeof AclOperation], host = '*') => ({
-  resourceType: ResourceType.TOPIC,
+const acl = (principal: string, resourceName: string, operation: (typeof AclOperation)[keyof typeof AclOperation], host = '*', resourceType: 2 | 3 | 4 = ResourceType.TOPIC) => ({
+  resourceType,
   resourceName,
   patternType: PatternType.LITERAL,
   principal,
@@ -67,5 +67,61 @@ describe('HTTP tokens under the broker ACLs', () => {
     expect((await problemOf(await produce())).status).toBe(403);
     await app.broker.authorizer!.createAcls([acl('User:ANONYMOUS', 'orders', AclOperation.WRITE)]);
     expect((await produce()).status).toBe(200);
+  });
+
+  it('checks the group routes as the Kafka group APIs: Group Describe to list and describe, Group Read to commit and reset, Topic Describe for each offset shown', async () => {
+    const reader = { name: 'reader', token: 'reader-token', acls: [{ topics: '*', operations: ['read' as const, 'admin' as const] }] };
+    t = await openTestApp({ tokens: [...tokens, reader] }, undefined, { authorizer: { superUsers: ['User:root'] } });
+    const app = t;
+    const root = as('root-token-1');
+    const asReader = as('reader-token');
+    await app.broker.createTopic('orders');
+    await app.broker.createTopic('other');
+    const commit = (group: string, topic: string, offset: number, headers: { authorization: string }) =>
+      app.request(`/v1/groups/${group}/offsets`, { json: { topic, partitions: [{ partition: 0, offset }] }, headers });
+    for (const [group, topic] of [['billing', 'orders'], ['billing', 'other'], ['audit', 'orders']] as const) expect((await commit(group, topic, 1, root)).status).toBe(200);
+    const committed = (group: string) => app.broker.groups.describeGroup(group).offsets.map((o) => [o.topic, o.committedOffset]);
+    const forbidden = async (response: Awaited<ReturnType<typeof app.request>>) => {
+      const problem = (await problemOf(response)) as { status: number; kafkaError?: string };
+      return [problem.status, problem.kafkaError];
+    };
+    const groupDenied = [403, 'GROUP_AUTHORIZATION_FAILED'];
+
+    // No ACL yet: nothing listed, describing, committing and resetting refused, nothing changed.
+    expect(await (await app.request('/v1/groups', { headers: asReader })).json()).toEqual({ groups: [] });
+    expect(await forbidden(await app.request('/v1/groups/billing', { headers: asReader }))).toEqual(groupDenied);
+    expect(await forbidden(await commit('billing', 'orders', 5, asReader))).toEqual(groupDenied);
+    expect(await forbidden(await app.request('/v1/groups/billing/reset', { json: { topic: 'orders', to: 'earliest' }, headers: asReader }))).toEqual(groupDenied);
+    expect(committed('billing')).toEqual([['orders', 1], ['other', 1]]);
+
+    await app.broker.authorizer!.createAcls([
+      acl('User:reader', 'billing', AclOperation.DESCRIBE, '*', ResourceType.GROUP),
+      acl('User:reader', 'orders', AclOperation.READ),
+    ]);
+    expect((await (await app.request('/v1/groups', { headers: asReader })).json()).groups.map((g: { groupId: string }) => g.groupId)).toEqual(['billing']);
+    const described = await (await app.request('/v1/groups/billing', { headers: asReader })).json();
+    // Only the offsets of topics the reader may Describe.
+    expect(described.offsets.map((o: { topic: string }) => o.topic)).toEqual(['orders']);
+    expect(await forbidden(await app.request('/v1/groups/audit', { headers: asReader }))).toEqual(groupDenied);
+    // Describe is not Read: committing and resetting stay refused.
+    expect(await forbidden(await commit('billing', 'orders', 5, asReader))).toEqual(groupDenied);
+    expect(await forbidden(await app.request('/v1/groups/billing/reset', { json: { topic: 'orders', to: { offsets: { 0: 0 } } }, headers: asReader }))).toEqual(groupDenied);
+    expect(committed('billing')).toEqual([['orders', 1], ['other', 1]]);
+
+    await app.broker.authorizer!.createAcls([
+      acl('User:reader', 'billing', AclOperation.READ, '*', ResourceType.GROUP),
+      acl('User:reader', 'other', AclOperation.DESCRIBE),
+    ]);
+    expect((await commit('billing', 'orders', 5, asReader)).status).toBe(200);
+    // Group Read, but the topic is only describable: the commit is refused by the topic check.
+    expect((await problemOf(await commit('billing', 'other', 5, asReader))).status).toBe(403);
+    expect((await (await app.request('/v1/groups/billing', { headers: asReader })).json()).offsets.map((o: { topic: string }) => o.topic)).toEqual(['orders', 'other']);
+    expect(committed('billing')).toEqual([['orders', 5], ['other', 1]]);
+    // Cluster Describe lists every group, as ListGroups does.
+    await app.broker.authorizer!.createAcls([acl('User:reader', 'kafka-cluster', AclOperation.DESCRIBE, '*', ResourceType.CLUSTER)]);
+    expect((await (await app.request('/v1/groups', { headers: asReader })).json()).groups.map((g: { groupId: string }) => g.groupId).sort()).toEqual(['audit', 'billing']);
+
+    const audit = readFileSync(join(app.dataDir, AUDIT_LOG_FILE), 'utf8');
+    expect(audit).toContain('"principal":"User:reader","host":"10.0.0.1","apiKey":-1,"resourceType":3,"resourceName":"audit"');
   });
 });
