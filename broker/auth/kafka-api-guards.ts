@@ -3,6 +3,7 @@ import { ErrorCode } from '../../sdk/protocol/error-codes.ts';
 import type { RequestContext } from '../kafka/api-handler.ts';
 import { AclOperation as Op, type AclOperationValue, CLUSTER_RESOURCE_NAME, ResourceType as R } from './acl.ts';
 import type { RequestAccess } from './request-access.ts';
+import { shareApiGuards } from './share-api-guards.ts';
 
 /**
  * What each Kafka API needs, as Kafka's KafkaApis checks it: a guard looks at the request, answers
@@ -454,4 +455,6 @@ export const kafkaApiGuards: GuardTable = {
 
   [ApiKey.DescribeUserScramCredentials]: (request, access) =>
     access.cluster(Op.DESCRIBE) ? pass(request) : deny({ throttleTimeMs: 0, errorCode: CLUSTER_DENIED, errorMessage: 'Authorization failed.', results: [] }),
+
+  ...shareApiGuards,
 };

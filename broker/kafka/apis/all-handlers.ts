@@ -6,6 +6,7 @@ import { groupApiHandlers } from './group-handlers.ts';
 import { listOffsetsHandler } from './list-offsets.ts';
 import { metadataHandler } from './metadata.ts';
 import { produceHandler } from './produce.ts';
+import { shareApiHandlers } from './share-handlers.ts';
 import { txnApiHandlers } from './txn-handlers.ts';
 import { alterUserScramCredentialsHandler, describeUserScramCredentialsHandler } from './user-scram-credentials.ts';
 
@@ -21,4 +22,5 @@ export const allApiHandlers: readonly AnyApiHandler[] = [
   alterUserScramCredentialsHandler,
   describeUserScramCredentialsHandler,
   ...aclApiHandlers,
+  ...shareApiHandlers,
 ];

@@ -1,0 +1,7 @@
+import type { AnyApiHandler } from '../api-handler.ts';
+import { shareAcknowledgeHandler } from './share-acknowledge.ts';
+import { shareFetchHandler } from './share-fetch.ts';
+import { shareGroupHeartbeatHandler } from './share-group-heartbeat.ts';
+
+/** Share groups' APIs (KIP-932). */
+export const shareApiHandlers: readonly AnyApiHandler[] = [shareGroupHeartbeatHandler, shareFetchHandler, shareAcknowledgeHandler];
