@@ -74,7 +74,12 @@ interface PartitionEntry {
   readonly topicId: string;
   readonly partition: number;
   readonly state: SharePartition;
+  /** After a failed dead-letter copy, lock expiry and dead-lettering wait until then (no retry spin). */
+  retryAtMs: number;
 }
+
+/** How long a share partition waits after a failed dead-letter copy before trying again. */
+const DEAD_LETTER_RETRY_MS = 1_000;
 
 interface ParkedFetch {
   readonly wake: () => void;
@@ -126,10 +131,10 @@ export class ShareCoordinator {
     this.sessions = new ShareSessions(options.maxShareSessions ?? DEFAULT_MAX_SESSIONS);
     for (const { key, snapshot } of restored) {
       const topic = host.topicNameOf(key.topicId);
-      if (topic === undefined) continue;
+      if (topic === undefined || snapshot === null) continue;
       const config = this.configOf(key.groupId);
       const state = SharePartition.fromSnapshot(snapshot, config);
-      this.entries.set(entryKey(key.groupId, key.topicId, key.partition), { groupId: key.groupId, topic, topicId: key.topicId, partition: key.partition, state });
+      this.entries.set(entryKey(key.groupId, key.topicId, key.partition), { groupId: key.groupId, topic, topicId: key.topicId, partition: key.partition, state, retryAtMs: 0 });
     }
     this.timer = setInterval(() => this.sweep(), options.sweepIntervalMs ?? 100);
     (this.timer as { unref?: () => void }).unref?.();
@@ -241,6 +246,7 @@ export class ShareCoordinator {
       if (acquired || waitMs <= 0 || this.closed || signal?.aborted === true) break;
       if ([...results.values()].some((r) => r.errorCode !== 0)) break;
       await this.park(group.groupId, session, waitMs, signal);
+      if (this.closed) break;
     }
     // An incremental response lists only partitions with something to say.
     const listed = [...results.values()].filter(
@@ -309,7 +315,7 @@ export class ShareCoordinator {
     if (existing !== undefined) return existing;
     const { logStartOffset, highWatermark } = this.host.logOffsets(topic, partition);
     const start = group.config.autoOffsetReset === 'earliest' ? logStartOffset : highWatermark;
-    const entry: PartitionEntry = { groupId: group.groupId, topic, topicId, partition, state: SharePartition.create(start, group.config) };
+    const entry: PartitionEntry = { groupId: group.groupId, topic, topicId, partition, state: SharePartition.create(start, group.config), retryAtMs: 0 };
     this.entries.set(key, entry);
     dirty.add(entry);
     return entry;
@@ -334,7 +340,7 @@ export class ShareCoordinator {
         report(p, errorCode, message);
         continue;
       }
-      this.startDeadLetters(entry, entry.state.expireLocks(nowMs));
+      this.expire(entry, nowMs);
       const outcome = entry.state.acknowledge(memberId, p.acknowledgementBatches);
       if ('message' in outcome) {
         report(p, outcome.errorCode, outcome.message);
@@ -376,7 +382,7 @@ export class ShareCoordinator {
         const entry = this.entryFor(group, sp.topicId, sp.partition, dirty);
         const { logStartOffset, highWatermark } = this.host.logOffsets(entry.topic, entry.partition);
         if (entry.state.moveStartOffset(logStartOffset)) dirty.add(entry);
-        this.startDeadLetters(entry, entry.state.expireLocks(nowMs));
+        this.expire(entry, nowMs);
         const from = entry.state.nextAcquirableOffset(highWatermark);
         if (from === undefined) continue;
         const limit = Math.min(maxBytesByPartition.get(key) ?? 1024 * 1024, remaining);
@@ -505,6 +511,7 @@ export class ShareCoordinator {
       entry.state.completeDeadLetters(offsets);
     } catch (error) {
       entry.state.failDeadLetters(offsets);
+      entry.retryAtMs = this.nowMs() + DEAD_LETTER_RETRY_MS;
       throw error;
     } finally {
       await this.persist(entry.groupId, new Set([entry]));
@@ -521,12 +528,31 @@ export class ShareCoordinator {
         void this.memberGone(group, memberId);
       }
     }
-    for (const entry of this.entries.values()) {
+    for (const [key, entry] of this.entries) {
+      if (this.host.topicNameOf(entry.topicId) === undefined) {
+        // The topic was deleted: its records, and so its share state, are gone.
+        this.entries.delete(key);
+        this.forget(entry);
+        continue;
+      }
       const expired = entry.state.nextLockDeadlineMs() <= nowMs;
-      const tasks = entry.state.expireLocks(nowMs);
-      this.startDeadLetters(entry, tasks);
-      if (expired) this.wake(entry.groupId);
+      if (this.expire(entry, nowMs) && expired) this.wake(entry.groupId);
     }
+  }
+
+  /** Expires locks and starts due dead-letter copies, unless a failed copy asked to wait; true when it ran. */
+  private expire(entry: PartitionEntry, nowMs: number): boolean {
+    if (nowMs < entry.retryAtMs) return false;
+    this.startDeadLetters(entry, entry.state.expireLocks(nowMs));
+    return true;
+  }
+
+  /** Writes a tombstone for a share partition whose topic is gone. */
+  private forget(entry: PartitionEntry): void {
+    const written = this.stateTopic.forget(entry.groupId, { groupId: entry.groupId, topicId: entry.topicId, partition: entry.partition });
+    this.writing.add(written);
+    const done = (): void => void this.writing.delete(written);
+    written.then(done, done);
   }
 }
 

@@ -8,7 +8,8 @@ export const SHARE_GROUP_STATE_TOPIC = '__share_group_state';
 
 export interface ShareStateWrite {
   key: ShareStateKey;
-  snapshot: SharePartitionSnapshot;
+  /** null for a tombstone when replayed. */
+  snapshot: SharePartitionSnapshot | null;
 }
 
 /**
@@ -33,9 +34,9 @@ export class ShareStateTopic {
     this.partitions = this.topics.partitionCount(SHARE_GROUP_STATE_TOPIC) ?? 0;
     for (let partition = 0; partition < this.partitions; partition++) {
       await this.topics.replay(SHARE_GROUP_STATE_TOPIC, partition, (record, batch) => {
-        if (batch.isControl || record.key === null || record.value === null) return;
+        if (batch.isControl || record.key === null) return;
         const key = decodeShareStateKey(record.key);
-        if (key !== undefined) apply({ key, snapshot: decodeShareStateValue(record.value) });
+        if (key !== undefined) apply({ key, snapshot: record.value === null ? null : decodeShareStateValue(record.value) });
       });
     }
   }
@@ -49,7 +50,15 @@ export class ShareStateTopic {
   write(groupId: string, writes: readonly ShareStateWrite[]): Promise<void> {
     if (this.partitions === 0) throw new Error('invariant: the share state topic is written before it is opened');
     const builder = new RecordBatchBuilder({ clock: this.nowMs });
-    for (const w of writes) builder.append({ key: encodeShareStateKey(w.key), value: encodeShareStateValue(w.snapshot) });
+    for (const w of writes) builder.append({ key: encodeShareStateKey(w.key), value: w.snapshot === null ? null : encodeShareStateValue(w.snapshot) });
+    return this.topics.append(SHARE_GROUP_STATE_TOPIC, offsetsPartitionFor(groupId, this.partitions), builder.seal());
+  }
+
+  /** Appends a tombstone: the share partition has no state any more (its topic was deleted). */
+  forget(groupId: string, key: ShareStateKey): Promise<void> {
+    if (this.partitions === 0) return Promise.resolve();
+    const builder = new RecordBatchBuilder({ clock: this.nowMs });
+    builder.append({ key: encodeShareStateKey(key), value: null });
     return this.topics.append(SHARE_GROUP_STATE_TOPIC, offsetsPartitionFor(groupId, this.partitions), builder.seal());
   }
 }
