@@ -43,6 +43,8 @@ export const defaultShareGroupConfig: Readonly<ShareGroupConfig> = Object.freeze
 export interface ShareGroupsOptions {
   defaults?: Partial<ShareGroupConfig>;
   groups?: Readonly<Record<string, Partial<ShareGroupConfig>>>;
+  /** Share groups with members at once; past it a new group's first member is refused (`group.share.max.groups`). */
+  maxShareGroups?: number;
   /** Members with a share session at once, over all groups; past it new sessions are refused. */
   maxShareSessions?: number;
   /** ShareFetch requests waiting for records at once; past it a fetch answers at once. */

@@ -86,6 +86,7 @@ interface ParkedFetch {
 }
 
 const DEFAULT_MAX_SESSIONS = 2000;
+const DEFAULT_MAX_GROUPS = 1000;
 const DEFAULT_MAX_PARKED = 1000;
 
 function entryKey(groupId: string, topicId: string, partition: number): string {
@@ -172,6 +173,9 @@ export class ShareCoordinator {
     let group = this.groups.get(groupId);
     if (group === undefined) {
       if (input.memberEpoch !== 0) return fail(ErrorCode.UNKNOWN_MEMBER_ID, `share group "${groupId}" has no members`);
+      if (this.groups.size >= (this.options.maxShareGroups ?? DEFAULT_MAX_GROUPS)) {
+        return fail(ErrorCode.GROUP_MAX_SIZE_REACHED, `the broker has ${this.groups.size} share groups with members, its limit (maxShareGroups)`);
+      }
       const config = this.configOf(groupId);
       try {
         validateTopicName(deadLetterTopicOf(groupId, config));

@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Broker, EmbeddedTransport } from '../../../broker/mod.ts';
+import { KafkaListener } from '../../../broker/kafka/kafka-listener.ts';
+import { TcpTransport } from '../../../sdk/mod.ts';
+import type { Transport } from '../../../sdk/transport/transport.ts';
 import { ShareDeadLetterHeader } from '../../../broker/share/share-dead-letter.ts';
 import { ShareConsumer, type ShareRecord } from '../../../sdk/client/share-consumer/mod.ts';
 import { stringSerde } from '../../../sdk/serde/mod.ts';
@@ -10,10 +13,11 @@ import { appendValues, eventually, headerMap, readTopic, text } from '../../help
 
 let dir: string;
 let broker: Broker;
-const transports: EmbeddedTransport[] = [];
+let listener: KafkaListener;
+const transports: Transport[] = [];
 
-function consumer(groupId: string, topic: string, mode: 'implicit' | 'explicit' = 'implicit'): ShareConsumer<string, string> {
-  const transport = new EmbeddedTransport(broker);
+function consumer(groupId: string, topic: string, mode: 'implicit' | 'explicit' = 'implicit', over: 'embedded' | 'tcp' = 'embedded'): ShareConsumer<string, string> {
+  const transport = over === 'embedded' ? new EmbeddedTransport(broker) : new TcpTransport({ bootstrapServers: [`127.0.0.1:${listener.port}`] });
   transports.push(transport);
   return new ShareConsumer(transport, { groupId, topics: [topic], valueSerde: stringSerde, keySerde: stringSerde, acknowledgementMode: mode, maxWaitMs: 200 });
 }
@@ -28,20 +32,24 @@ beforeAll(async () => {
       sweepIntervalMs: 20,
     },
   });
+  listener = await KafkaListener.start(broker, { host: '127.0.0.1', port: 0, limits: { shutdownGraceMs: 0 } });
 });
 
 afterAll(async () => {
   for (const t of transports) await t.close();
+  await listener.close();
   await broker.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('ShareConsumer over the embedded transport', () => {
-  it('shares one partition among four consumers: each gets records, together exactly the produced set', async () => {
-    await broker.createTopic('work', { partitions: 1 });
+describe('ShareConsumer', () => {
+  it.each(['embedded', 'tcp'] as const)('shares one partition among four consumers over the %s transport: each gets records, together exactly the produced set', async (over) => {
+    const topic = `work-${over}`;
+    const group = `workers-${over}`;
+    await broker.createTopic(topic, { partitions: 1 });
     const produced = Array.from({ length: 400 }, (_, i) => `task-${i}`);
-    await appendValues(broker, 'work', produced);
-    const consumers = Array.from({ length: 4 }, () => consumer('workers', 'work'));
+    await appendValues(broker, topic, produced);
+    const consumers = Array.from({ length: 4 }, () => consumer(group, topic, 'implicit', over));
     const received: string[][] = consumers.map(() => []);
     let total = 0;
     let finish!: () => void;
@@ -62,7 +70,7 @@ describe('ShareConsumer over the embedded transport', () => {
     const all = received.flat();
     expect(all.length).toBe(produced.length);
     expect(new Set(all)).toEqual(new Set(produced));
-    expect(broker.shareGroups.sharePartition('workers', 'work', 0)!.startOffset).toBe(produced.length);
+    expect(broker.shareGroups.sharePartition(group, topic, 0)!.startOffset).toBe(produced.length);
   });
 
   it('delivers a record again once its lock expires', async () => {
