@@ -13,9 +13,15 @@ export interface ShareGroupConfig {
   deliveryCountLimit: number;
   /** Where a share partition starts on first use (`share.auto.offset.reset`). */
   autoOffsetReset: ShareAutoOffsetResetValue;
-  /** Records between the start and end offset of one share partition (`group.share.partition.max.record.locks`). */
+  /**
+   * Records between the start and end offset of one share partition
+   * (`group.share.partition.max.record.locks`; Kafka's default went from 200 in KIP-932 to 2000).
+   */
   partitionMaxRecordLocks: number;
-  /** Records one ShareFetch acquires per partition at most; ShareFetch v0 carries no MaxRecords, so the broker bounds it. */
+  /**
+   * Records one ShareFetch acquires per partition at most; ShareFetch v0 carries no MaxRecords, so
+   * the broker bounds it (500, the share consumer's `max.poll.records`).
+   */
   maxRecordsPerFetch: number;
   /** How often members heartbeat (`group.share.heartbeat.interval.ms`). */
   heartbeatIntervalMs: number;
@@ -32,7 +38,7 @@ export const defaultShareGroupConfig: Readonly<ShareGroupConfig> = Object.freeze
   recordLockDurationMs: 30_000,
   deliveryCountLimit: 5,
   autoOffsetReset: ShareAutoOffsetReset.latest,
-  partitionMaxRecordLocks: 200,
+  partitionMaxRecordLocks: 2000,
   maxRecordsPerFetch: 500,
   heartbeatIntervalMs: 5_000,
   sessionTimeoutMs: 45_000,
