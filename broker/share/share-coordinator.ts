@@ -155,11 +155,6 @@ export class ShareCoordinator {
     return resolveShareGroupConfig(this.options, groupId);
   }
 
-  /** Group ids with members or state. */
-  groupIds(): string[] {
-    return [...new Set([...this.groups.keys(), ...[...this.entries.values()].map((e) => e.groupId)])].sort();
-  }
-
   /** The state of one share partition, for inspection (tests, describe). */
   sharePartition(groupId: string, topic: string, partition: number): SharePartition | undefined {
     const topicId = this.host.topicIdOf(topic);

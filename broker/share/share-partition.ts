@@ -121,16 +121,8 @@ export class SharePartition {
     return this.end;
   }
 
-  get inFlightCount(): number {
-    return this.records.size;
-  }
-
   inFlight(offset: number): Readonly<InFlightRecord> | undefined {
     return this.records.get(offset);
-  }
-
-  *inFlightRecords(): Iterable<Readonly<InFlightRecord>> {
-    yield* this.records.values();
   }
 
   /**

@@ -39,10 +39,6 @@ export class ShareSessions {
 
   constructor(private readonly maxSessions: number) {}
 
-  get size(): number {
-    return this.sessions.size;
-  }
-
   /** Resolves the session a request with `epoch` names, opening one for epoch 0 when `mayOpen`. */
   lookup(groupId: string, memberId: string, epoch: number, mayOpen: boolean): SessionLookup {
     const key = `${groupId}\u0000${memberId}`;

@@ -24,7 +24,7 @@ beforeAll(async () => {
     shareGroups: {
       defaults: { autoOffsetReset: 'earliest', recordLockDurationMs: 200, deliveryCountLimit: 2 },
       // Locks that outlast the test, so which member holds what never depends on its speed.
-      groups: { 'g-errors': { recordLockDurationMs: 600_000 } },
+      groups: { 'g-errors': { recordLockDurationMs: 600_000 }, 'g-timeout': { recordLockDurationMs: 600_000, sessionTimeoutMs: 1_000 } },
       sweepIntervalMs: 20,
     },
   });
@@ -180,6 +180,19 @@ describe('share groups over the Kafka protocol', () => {
     expect(state.startOffset).toBe(10);
     const afterClose = await raw.request(ApiKey.ShareFetch, 0, shareFetch('g-dlq', memberId!, 4));
     expect(afterClose.errorCode).toBe(ErrorCode.SHARE_SESSION_NOT_FOUND);
+  });
+
+  it('releases what a member holds once it stops heartbeating past the session timeout', async () => {
+    const { memberId } = await joinGroup('g-timeout');
+    const held = await raw.request(ApiKey.ShareFetch, 0, shareFetch('g-timeout', memberId!, 0));
+    expect(partitionOf(held).acquiredRecords).toEqual([{ firstOffset: 0n, lastOffset: 9n, deliveryCount: 1 }]);
+    // Locks last 10 minutes; only the member's session timeout (1 s) can free the records.
+    await eventually(() => (broker.shareGroups.sharePartition('g-timeout', 'jobs', 0)!.inFlight(0)?.state === 'AVAILABLE' ? true : undefined), 'the silent member to expire');
+    const gone = await raw.request(ApiKey.ShareFetch, 0, shareFetch('g-timeout', memberId!, 1));
+    expect(gone.errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
+    const next = await joinGroup('g-timeout');
+    const taken = await raw.request(ApiKey.ShareFetch, 0, shareFetch('g-timeout', next.memberId!, 0));
+    expect(partitionOf(taken).acquiredRecords).toEqual([{ firstOffset: 0n, lastOffset: 9n, deliveryCount: 2 }]);
   });
 
   it('wakes a parked fetch when records arrive', async () => {
