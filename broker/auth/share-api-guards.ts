@@ -14,6 +14,14 @@ function readable(access: RequestAccess, broker: Broker, topicId: string): boole
   return access.allowed(R.TOPIC, broker.topicNameById(topicId) ?? '', Op.READ);
 }
 
+/** Topics the principal may read and the rest, each checked (and audited) once. */
+function splitReadable<T extends { topicId: string }>(topics: readonly T[], access: RequestAccess, broker: Broker): [T[], T[]] {
+  const yes: T[] = [];
+  const no: T[] = [];
+  for (const t of topics) (readable(access, broker, t.topicId) ? yes : no).push(t);
+  return [yes, no];
+}
+
 function deniedPartition(partitionIndex: number): TopicResponses[number]['partitions'][number] {
   return {
     partitionIndex,
@@ -31,7 +39,7 @@ function deniedPartition(partitionIndex: number): TopicResponses[number]['partit
  * Share groups as Kafka checks them: the group needs READ for every share API; ShareFetch and
  * ShareAcknowledge need READ on each topic, and a denied topic is answered
  * TOPIC_AUTHORIZATION_FAILED without being read or acknowledged; ShareGroupHeartbeat needs
- * DESCRIBE on each subscribed topic. A share session answers partitions from earlier requests
+ * DESCRIBE on each subscribed topic; ShareGroupDescribe needs DESCRIBE on each group. A share session answers partitions from earlier requests
  * too, so ShareFetch's response is checked as well.
  */
 export const shareApiGuards: GuardTable = {
@@ -45,13 +53,39 @@ export const shareApiGuards: GuardTable = {
     return { kind: 'pass', request };
   },
 
+  [ApiKey.ShareGroupDescribe]: (request, access) => {
+    const groupIds: string[] = [];
+    const denied: string[] = [];
+    for (const g of request.groupIds) (access.allowed(R.GROUP, g, Op.DESCRIBE) ? groupIds : denied).push(g);
+    return {
+      kind: 'pass',
+      request: { ...request, groupIds },
+      finish: (response) => ({
+        ...response,
+        groups: [
+          ...response.groups,
+          ...denied.map((groupId) => ({
+            errorCode: GROUP_DENIED,
+            errorMessage: 'Authorization failed.',
+            groupId,
+            groupState: '',
+            groupEpoch: -1,
+            assignmentEpoch: -1,
+            assignorName: '',
+            members: [],
+            authorizedOperations: -2147483648,
+          })),
+        ],
+      }),
+    };
+  },
+
   [ApiKey.ShareFetch]: (request, access, { broker }) => {
     const endpoints = [] as ShareFetchResponse['nodeEndpoints'];
     if (!access.allowed(R.GROUP, request.groupId ?? '', Op.READ)) {
       return { kind: 'deny', response: { throttleTimeMs: 0, errorCode: GROUP_DENIED, errorMessage: 'Authorization failed.', responses: [], nodeEndpoints: endpoints } };
     }
-    const denied = request.topics.filter((t) => !readable(access, broker, t.topicId));
-    const topics = request.topics.filter((t) => readable(access, broker, t.topicId));
+    const [topics, denied] = splitReadable(request.topics, access, broker);
     return {
       kind: 'pass',
       request: { ...request, topics },
@@ -69,8 +103,7 @@ export const shareApiGuards: GuardTable = {
     if (!access.allowed(R.GROUP, request.groupId ?? '', Op.READ)) {
       return { kind: 'deny', response: { throttleTimeMs: 0, errorCode: GROUP_DENIED, errorMessage: 'Authorization failed.', responses: [], nodeEndpoints: [] } };
     }
-    const denied = request.topics.filter((t) => !readable(access, broker, t.topicId));
-    const topics = request.topics.filter((t) => readable(access, broker, t.topicId));
+    const [topics, denied] = splitReadable(request.topics, access, broker);
     const deniedAck = (partitionIndex: number) => ({ partitionIndex, errorCode: TOPIC_DENIED, errorMessage: 'Authorization failed.', currentLeader: { leaderId: -1, leaderEpoch: -1 } });
     return {
       kind: 'pass',

@@ -21,6 +21,24 @@ export interface ShareHeartbeatOutput {
   assignment: { topicId: string; partitions: number[] }[] | null;
 }
 
+export interface ShareGroupDescription {
+  errorCode: number;
+  errorMessage: string | null;
+  groupId: string;
+  /** Kafka's share group states: Empty (state, no members), Stable, Dead (unknown). */
+  groupState: 'Empty' | 'Stable' | 'Dead';
+  groupEpoch: number;
+  members: {
+    memberId: string;
+    rackId: string | null;
+    memberEpoch: number;
+    clientId: string;
+    clientHost: string;
+    subscribedTopicNames: string[];
+    assignment: { topicId: string; topicName: string; partitions: number[] }[];
+  }[];
+}
+
 export interface SharePartitionRequest {
   topicId: string;
   partition: number;
@@ -161,7 +179,40 @@ export class ShareCoordinator {
     return topicId === undefined ? undefined : this.entries.get(entryKey(groupId, topicId, partition))?.state;
   }
 
-  async heartbeat(groupId: string, input: { memberId: string; memberEpoch: number; rackId: string | null; subscribedTopicNames: string[] | null }): Promise<ShareHeartbeatOutput> {
+  /** A share group as ShareGroupDescribe reports it. */
+  describe(groupId: string): ShareGroupDescription {
+    const group = this.groups.get(groupId);
+    if (group === undefined) {
+      const known = [...this.entries.values()].some((e) => e.groupId === groupId);
+      return known
+        ? { errorCode: 0, errorMessage: null, groupId, groupState: 'Empty', groupEpoch: 0, members: [] }
+        : { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `share group "${groupId}" does not exist`, groupId, groupState: 'Dead', groupEpoch: -1, members: [] };
+    }
+    return {
+      errorCode: 0,
+      errorMessage: null,
+      groupId,
+      groupState: group.members.size > 0 ? 'Stable' : 'Empty',
+      groupEpoch: group.groupEpoch,
+      members: [...group.members.values()].map((m) => ({
+        memberId: m.memberId,
+        rackId: m.rackId,
+        memberEpoch: m.memberEpoch,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        subscribedTopicNames: [...m.subscribedTopicNames],
+        assignment: [...m.assignment].flatMap(([topicName, partitions]) => {
+          const topicId = this.host.topicIdOf(topicName);
+          return topicId === undefined ? [] : [{ topicId, topicName, partitions: [...partitions] }];
+        }),
+      })),
+    };
+  }
+
+  async heartbeat(
+    groupId: string,
+    input: { memberId: string; memberEpoch: number; rackId: string | null; subscribedTopicNames: string[] | null; clientId?: string; clientHost?: string },
+  ): Promise<ShareHeartbeatOutput> {
     const fail = (errorCode: number, message: string): ShareHeartbeatOutput => ({ errorCode, errorMessage: message, memberId: null, memberEpoch: -1, heartbeatIntervalMs: 0, assignment: null });
     if (groupId === '') return fail(ErrorCode.INVALID_GROUP_ID, 'the group id is empty');
     if (this.closed) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'the broker is shutting down');

@@ -8,6 +8,8 @@ export interface ShareMember {
   memberEpoch: number;
   subscribedTopicNames: string[];
   rackId: string | null;
+  clientId: string;
+  clientHost: string;
   lastHeartbeatMs: number;
   assignment: ShareAssignment;
 }
@@ -17,6 +19,8 @@ export interface HeartbeatInput {
   memberEpoch: number;
   rackId: string | null;
   subscribedTopicNames: string[] | null;
+  clientId?: string;
+  clientHost?: string;
 }
 
 export type HeartbeatResult =
@@ -53,7 +57,7 @@ export class ShareGroup {
       if (!this.members.has(memberId) && this.members.size >= MAX_SHARE_GROUP_MEMBERS) {
         return { errorCode: ErrorCode.GROUP_MAX_SIZE_REACHED, message: `share group "${this.groupId}" has ${MAX_SHARE_GROUP_MEMBERS} members` };
       }
-      this.members.set(memberId, { memberId, memberEpoch: 0, subscribedTopicNames: [...input.subscribedTopicNames], rackId: input.rackId, lastHeartbeatMs: nowMs, assignment: new Map() });
+      this.members.set(memberId, { memberId, memberEpoch: 0, subscribedTopicNames: [...input.subscribedTopicNames], rackId: input.rackId, clientId: input.clientId ?? '', clientHost: input.clientHost ?? '', lastHeartbeatMs: nowMs, assignment: new Map() });
       this.groupEpoch++;
       return this.answer(memberId, nowMs, partitionCount);
     }
