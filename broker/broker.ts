@@ -138,9 +138,10 @@ export class Broker {
     partitionCount: (topic) => this.topics.get(topic)?.partitions.length,
     logOffsets: (topic, partition) => {
       const log = this.partitionLog(topic, partition);
-      return { logStartOffset: log.logStartOffset, highWatermark: log.highWatermark };
+      return { logStartOffset: log.logStartOffset, highWatermark: log.highWatermark, lastStableOffset: log.lastStableOffset };
     },
     read: (topic, partition, offset, maxBytes) => this.partitionLog(topic, partition).read(offset, maxBytes).records,
+    readCommitted: (topic, partition, offset, maxBytes) => this.partitionLog(topic, partition).readCommitted(offset, maxBytes).records,
     onHighWatermark: (topic, partition, listener) => this.partitionLog(topic, partition).onHighWatermark(listener),
     appendDeadLetters: async (topic, sourcePartition, batch) => {
       if (!this.topics.has(topic)) {

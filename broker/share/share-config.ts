@@ -14,6 +14,12 @@ export interface ShareGroupConfig {
   /** Where a share partition starts on first use (`share.auto.offset.reset`). */
   autoOffsetReset: ShareAutoOffsetResetValue;
   /**
+   * Which records are acquired (`share.isolation.level`): `read_committed` (ours by default, as for
+   * Rill's consumers; Kafka defaults to read_uncommitted) acquires only below the last stable
+   * offset and archives aborted transactional data without handing it out.
+   */
+  isolationLevel: 'read_committed' | 'read_uncommitted';
+  /**
    * Records between the start and end offset of one share partition
    * (`group.share.partition.max.record.locks`; Kafka's default went from 200 in KIP-932 to 2000).
    */
@@ -38,6 +44,7 @@ export const defaultShareGroupConfig: Readonly<ShareGroupConfig> = Object.freeze
   recordLockDurationMs: 30_000,
   deliveryCountLimit: 5,
   autoOffsetReset: ShareAutoOffsetReset.latest,
+  isolationLevel: 'read_committed',
   partitionMaxRecordLocks: 2000,
   maxRecordsPerFetch: 500,
   heartbeatIntervalMs: 5_000,
@@ -77,6 +84,9 @@ export function resolveShareGroupConfig(options: ShareGroupsOptions | undefined,
   positive('group.share.session.timeout.ms', config.sessionTimeoutMs);
   if (config.autoOffsetReset !== 'latest' && config.autoOffsetReset !== 'earliest') {
     throw new RangeError(`share group "${groupId}": share.auto.offset.reset must be latest or earliest, got ${String(config.autoOffsetReset)}`);
+  }
+  if (config.isolationLevel !== 'read_committed' && config.isolationLevel !== 'read_uncommitted') {
+    throw new RangeError(`share group "${groupId}": share.isolation.level must be read_committed or read_uncommitted, got ${String(config.isolationLevel)}`);
   }
   return config;
 }

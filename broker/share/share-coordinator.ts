@@ -430,13 +430,15 @@ export class ShareCoordinator {
       if (remaining <= 0) break;
       try {
         const entry = this.entryFor(group, sp.topicId, sp.partition, dirty);
-        const { logStartOffset, highWatermark } = this.host.logOffsets(entry.topic, entry.partition);
+        const { logStartOffset, highWatermark, lastStableOffset } = this.host.logOffsets(entry.topic, entry.partition);
         if (entry.state.moveStartOffset(logStartOffset)) dirty.add(entry);
         this.expire(entry, nowMs);
-        const from = entry.state.nextAcquirableOffset(highWatermark);
+        const committed = group.config.isolationLevel === 'read_committed';
+        const from = entry.state.nextAcquirableOffset(committed ? lastStableOffset : highWatermark);
         if (from === undefined) continue;
-        const limit = Math.min(maxBytesByPartition.get(key) ?? 1024 * 1024, remaining);
-        const views = [...readRecordBatches(this.host.read(entry.topic, entry.partition, from, Math.max(1, limit)))];
+        const limit = Math.max(1, Math.min(maxBytesByPartition.get(key) ?? 1024 * 1024, remaining));
+        const read = committed ? this.host.readCommitted(entry.topic, entry.partition, from, limit) : this.host.read(entry.topic, entry.partition, from, limit);
+        const views = [...readRecordBatches(read)];
         const spans = views.map((v) => ({ baseOffset: v.baseOffset, lastOffset: v.lastOffset, isControl: v.isControl }));
         const before = entry.state.endOffset;
         const ranges = entry.state.acquire(memberId, spans, nowMs, group.config.maxRecordsPerFetch);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Broker, EmbeddedTransport } from '../../../broker/mod.ts';
 import { KafkaListener } from '../../../broker/kafka/kafka-listener.ts';
-import { TcpTransport } from '../../../sdk/mod.ts';
+import { Producer, TcpTransport } from '../../../sdk/mod.ts';
 import type { Transport } from '../../../sdk/transport/transport.ts';
 import { ShareDeadLetterHeader } from '../../../broker/share/share-dead-letter.ts';
 import { ShareConsumer, type ShareRecord } from '../../../sdk/client/share-consumer/mod.ts';
@@ -114,6 +114,31 @@ describe('ShareConsumer', () => {
     ]);
     expect(headerMap(dead[0]!)[ShareDeadLetterHeader.topic]).toBe('poison');
     expect(broker.shareGroups.sharePartition('limited', 'poison', 0)!.startOffset).toBe(3);
+  });
+
+  it('hands out only committed transactional records (share.isolation.level=read_committed)', async () => {
+    await broker.createTopic('txn-jobs', { partitions: 1 });
+    const transport = new EmbeddedTransport(broker);
+    transports.push(transport);
+    const producer = new Producer(transport, { valueSerde: stringSerde, transactionalId: 'share-txn' });
+    await producer.beginTransaction();
+    await producer.sendBatch(['aborted-1', 'aborted-2'].map((value) => ({ topic: 'txn-jobs', partition: 0, value })));
+    await producer.abortTransaction();
+    await producer.beginTransaction();
+    await producer.send({ topic: 'txn-jobs', partition: 0, value: 'committed' });
+    await producer.commitTransaction();
+    await producer.close();
+    await appendValues(broker, 'txn-jobs', ['plain']);
+    const c = consumer('txn-readers', 'txn-jobs');
+    const seen: string[] = [];
+    for await (const record of c) {
+      seen.push(record.value!);
+      if (record.value === 'plain') break;
+    }
+    await c.close();
+    expect(seen).toEqual(['committed', 'plain']);
+    // Aborted data and both markers were archived, never handed out.
+    expect(broker.shareGroups.sharePartition('txn-readers', 'txn-jobs', 0)!.startOffset).toBe(6);
   });
 
   it('releases what it fetched and did not hand out when it closes', async () => {
