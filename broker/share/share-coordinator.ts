@@ -10,76 +10,15 @@ import type { ShareLogHost } from './share-log-host.ts';
 import { type AcknowledgementBatch, type AcquiredRange, type DeadLetterTask, SharePartition } from './share-partition.ts';
 import { type ShareSession, ShareSessions, sessionPartitionKey, ShareSessionEpoch } from './share-sessions.ts';
 import { ShareStateTopic, type ShareStateWrite } from './share-state-topic.ts';
-
-export interface ShareHeartbeatOutput {
-  errorCode: number;
-  errorMessage: string | null;
-  memberId: string | null;
-  memberEpoch: number;
-  heartbeatIntervalMs: number;
-  /** Partitions by topic id; null when unchanged. */
-  assignment: { topicId: string; partitions: number[] }[] | null;
-}
-
-export interface ShareGroupDescription {
-  errorCode: number;
-  errorMessage: string | null;
-  groupId: string;
-  /** Kafka's share group states: Empty (state, no members), Stable, Dead (unknown). */
-  groupState: 'Empty' | 'Stable' | 'Dead';
-  groupEpoch: number;
-  members: {
-    memberId: string;
-    rackId: string | null;
-    memberEpoch: number;
-    clientId: string;
-    clientHost: string;
-    subscribedTopicNames: string[];
-    assignment: { topicId: string; topicName: string; partitions: number[] }[];
-  }[];
-}
-
-export interface SharePartitionRequest {
-  topicId: string;
-  partition: number;
-  partitionMaxBytes: number;
-  acknowledgementBatches: readonly AcknowledgementBatch[];
-}
-
-export interface ShareFetchInput {
-  groupId: string | null;
-  memberId: string | null;
-  shareSessionEpoch: number;
-  maxWaitMs: number;
-  minBytes: number;
-  maxBytes: number;
-  partitions: readonly SharePartitionRequest[];
-  forgotten: readonly { topicId: string; partition: number }[];
-}
-
-export interface SharePartitionResult {
-  topicId: string;
-  partition: number;
-  errorCode: number;
-  errorMessage: string | null;
-  acknowledgeErrorCode: number;
-  acknowledgeErrorMessage: string | null;
-  records: Uint8Array | null;
-  acquiredRecords: AcquiredRange[];
-}
-
-export interface ShareFetchOutput {
-  errorCode: number;
-  errorMessage: string | null;
-  partitions: SharePartitionResult[];
-}
-
-export interface ShareAcknowledgeInput {
-  groupId: string | null;
-  memberId: string | null;
-  shareSessionEpoch: number;
-  partitions: readonly { topicId: string; partition: number; acknowledgementBatches: readonly AcknowledgementBatch[] }[];
-}
+import { ShareFetchParking } from './share-fetch-parking.ts';
+import type {
+  ShareAcknowledgeInput,
+  ShareFetchInput,
+  ShareFetchOutput,
+  ShareGroupDescription,
+  ShareHeartbeatOutput,
+  SharePartitionResult,
+} from './share-types.ts';
 
 export interface ShareCoordinatorOptions extends ShareGroupsOptions {
   /** How often lock expiry and member session timeouts are checked. */
@@ -98,10 +37,6 @@ interface PartitionEntry {
 
 /** How long a share partition waits after a failed dead-letter copy before trying again. */
 const DEAD_LETTER_RETRY_MS = 1_000;
-
-interface ParkedFetch {
-  readonly wake: () => void;
-}
 
 const DEFAULT_MAX_SESSIONS = 2000;
 const DEFAULT_MAX_GROUPS = 1000;
@@ -131,8 +66,7 @@ export class ShareCoordinator {
   private readonly groups = new Map<string, ShareGroup>();
   private readonly entries = new Map<string, PartitionEntry>();
   private readonly sessions: ShareSessions;
-  private readonly parked = new Map<string, Set<ParkedFetch>>();
-  private parkedCount = 0;
+  private readonly parking: ShareFetchParking;
   /** Dead-letter copies in flight (sweeps start them in the background); bounded by the share partitions. */
   private readonly deadLettering = new Set<Promise<void>>();
   /** State appends not yet fsynced; bounded by the requests and copies that issue them. */
@@ -148,6 +82,7 @@ export class ShareCoordinator {
     restored: readonly ShareStateWrite[],
   ) {
     this.sessions = new ShareSessions(options.maxShareSessions ?? DEFAULT_MAX_SESSIONS);
+    this.parking = new ShareFetchParking(options.maxParkedShareFetches ?? DEFAULT_MAX_PARKED, host);
     for (const { key, snapshot } of restored) {
       const topic = host.topicNameOf(key.topicId);
       if (topic === undefined || snapshot === null) continue;
@@ -335,7 +270,7 @@ export class ShareCoordinator {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
-    for (const groupId of [...this.parked.keys()]) this.wake(groupId);
+    this.parking.wakeAll();
     await Promise.allSettled([...this.deadLettering]);
     await Promise.allSettled([...this.writing]);
   }
@@ -461,42 +396,16 @@ export class ShareCoordinator {
   }
 
   private park(groupId: string, session: ShareSession, waitMs: number, signal: AbortSignal | undefined): Promise<void> {
-    if (this.parkedCount >= (this.options.maxParkedShareFetches ?? DEFAULT_MAX_PARKED)) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const unsubscribers: (() => void)[] = [];
-      let set = this.parked.get(groupId);
-      if (set === undefined) this.parked.set(groupId, (set = new Set()));
-      const waiting = set;
-      const finish = (): void => {
-        if (!waiting.delete(entry)) return;
-        this.parkedCount--;
-        if (waiting.size === 0 && this.parked.get(groupId) === waiting) this.parked.delete(groupId);
-        clearTimeout(timer);
-        for (const u of unsubscribers) u();
-        signal?.removeEventListener('abort', finish);
-        resolve();
-      };
-      const entry: ParkedFetch = { wake: finish };
-      waiting.add(entry);
-      this.parkedCount++;
-      const timer = setTimeout(finish, waitMs);
-      signal?.addEventListener('abort', finish, { once: true });
-      for (const sp of session.partitions.values()) {
-        const topic = this.host.topicNameOf(sp.topicId);
-        if (topic === undefined) continue;
-        try {
-          unsubscribers.push(this.host.onHighWatermark(topic, sp.partition, finish));
-        } catch {
-          // A partition that no longer exists answers its error on the next pass.
-        }
-      }
-    });
+    const sources: { topic: string; partition: number }[] = [];
+    for (const sp of session.partitions.values()) {
+      const topic = this.host.topicNameOf(sp.topicId);
+      if (topic !== undefined) sources.push({ topic, partition: sp.partition });
+    }
+    return this.parking.park(groupId, sources, waitMs, signal);
   }
 
   private wake(groupId: string): void {
-    const set = this.parked.get(groupId);
-    if (set === undefined) return;
-    for (const entry of [...set]) entry.wake();
+    this.parking.wake(groupId);
   }
 
   /** Releases what the member holds in its session's partitions (its session closed). */

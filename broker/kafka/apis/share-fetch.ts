@@ -1,5 +1,5 @@
 import { ApiKey, type ShareFetchResponse } from '../../../sdk/protocol/mod.ts';
-import type { SharePartitionResult } from '../../share/share-coordinator.ts';
+import type { SharePartitionResult } from '../../share/share-types.ts';
 import type { AdvertisedListener, ApiHandler } from '../api-handler.ts';
 
 /** Long polls are cut here, as Fetch's are, so a parked request never outlives a client's timeout by much. */
