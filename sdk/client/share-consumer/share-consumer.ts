@@ -6,6 +6,7 @@ import type { Serde } from '../../serde/serde.ts';
 import type { Transport } from '../../transport/transport.ts';
 import { ClusterMetadata } from '../cluster-metadata.ts';
 import { errorFromCode } from '../error-from-code.ts';
+import { defaultRetry, retrying } from '../retry.ts';
 import { AcknowledgeType, type AcknowledgeTypeValue, PendingAcknowledgements } from './share-acknowledgements.ts';
 import type { ShareConsumerOptions, ShareRecord } from './share-consumer-types.ts';
 
@@ -164,9 +165,22 @@ export class ShareConsumer<K = Uint8Array, V = Uint8Array> implements AsyncItera
     this.assignmentChanged?.();
   }
 
-  /** One ShareFetch: sends pending acknowledgements, buffers the records acquired. */
+  /**
+   * One ShareFetch: sends pending acknowledgements, buffers the records acquired. Retriable
+   * failures (a lost connection, a restarting broker) are tried again with backoff on a new share
+   * session; acknowledgements that went out with a failed request are not resent, so their records
+   * come back when their locks expire.
+   */
   private fetchOnce(): Promise<void> {
-    return (this.fetching ??= this.fetch().finally(() => (this.fetching = undefined)));
+    if (this.fetching !== undefined) return this.fetching;
+    const attempt = retrying(() => this.fetch(), {
+      ...defaultRetry,
+      onRetry: () => {
+        this.sessionEpoch = 0;
+      },
+    });
+    this.fetching = attempt.finally(() => (this.fetching = undefined));
+    return this.fetching;
   }
 
   private async fetch(): Promise<void> {
