@@ -38,6 +38,8 @@ import { IsolationLevel, type IsolationLevelValue } from './fetch/fetch-types.ts
 import { ScramCredentialStore } from './security/scram-credential-store.ts';
 import { AclAuthorizer, type AuthorizerOptions, defaultAuthorizerOptions } from './auth/acl-authorizer.ts';
 import { AuditLog } from './auth/audit-log.ts';
+import { ShareCoordinator, type ShareCoordinatorOptions } from './share/share-coordinator.ts';
+import type { ShareLogHost } from './share/share-log-host.ts';
 
 export interface BrokerOptions {
   config?: Partial<BrokerConfig>;
@@ -50,6 +52,8 @@ export interface BrokerOptions {
   transactions?: Partial<TxnConfig>;
   /** Enables Kafka-style ACL authorization (broker/auth/); without it every request is allowed. */
   authorizer?: Partial<AuthorizerOptions>;
+  /** Share-group (KIP-932) settings: defaults for every group and overrides per group id. */
+  shareGroups?: ShareCoordinatorOptions;
 }
 
 const RECOVERY_CHECKPOINT_FILE = 'recovery-point-offset-checkpoint';
@@ -107,6 +111,7 @@ export class Broker {
   private producerIds: ProducerIdAllocator | undefined;
   private txnConfig: TxnConfig = defaultTxnConfig;
   private credentialStore: ScramCredentialStore | undefined;
+  private shareCoordinator: ShareCoordinator | undefined;
   /** The ACL authorizer, when enabled by `BrokerOptions.authorizer`; undefined allows everything. */
   authorizer: AclAuthorizer | undefined;
   /** `<dataDir>/audit.log` (bounded, rotated): failed authentications, and denied operations when the authorizer is on. */
@@ -124,6 +129,29 @@ export class Broker {
     partitionOffsets: (topic) =>
       this.topic(topic).partitions.map((log, partition) => ({ partition, logStartOffset: log.logStartOffset, highWatermark: log.highWatermark })),
     offsetForTimestamp: (topic, partition, timestampMs) => this.listOffsets(topic, partition, timestampMs).offset,
+  };
+
+  /** What the share coordinator reads of the topics its groups consume, and where it dead-letters. */
+  private readonly shareLog: ShareLogHost = {
+    topicIdOf: (topic) => this.topics.get(topic)?.topicId,
+    topicNameOf: (topicId) => this.topicNamesById.get(topicId),
+    partitionCount: (topic) => this.topics.get(topic)?.partitions.length,
+    logOffsets: (topic, partition) => {
+      const log = this.partitionLog(topic, partition);
+      return { logStartOffset: log.logStartOffset, highWatermark: log.highWatermark, lastStableOffset: log.lastStableOffset };
+    },
+    read: (topic, partition, offset, maxBytes) => this.partitionLog(topic, partition).read(offset, maxBytes).records,
+    readCommitted: (topic, partition, offset, maxBytes) => this.partitionLog(topic, partition).readCommitted(offset, maxBytes).records,
+    onHighWatermark: (topic, partition, listener) => this.partitionLog(topic, partition).onHighWatermark(listener),
+    appendDeadLetters: async (topic, sourcePartition, batch) => {
+      if (!this.topics.has(topic)) {
+        await this.createTopic(topic, { partitions: 1 }).catch((error: unknown) => {
+          if (!(error instanceof KafkaError && error.errorName === 'TOPIC_ALREADY_EXISTS')) throw error;
+        });
+      }
+      const partitions = this.topic(topic).partitions.length;
+      await this.append(topic, sourcePartition % partitions, batch, Acks.all);
+    },
   };
 
   private constructor(
@@ -170,6 +198,7 @@ export class Broker {
       // After the topics load, so groups and their offsets are rebuilt from `__consumer_offsets`.
       broker.groupCoordinator = await GroupCoordinator.open({ internalTopics: broker.internalTopics, topics: broker.topicOffsets }, { clock, ...options.groups });
       await broker.openTransactions({ ...defaultTxnConfig, ...options.transactions });
+      broker.shareCoordinator = await ShareCoordinator.open(broker.shareLog, broker.internalTopics, options.shareGroups ?? {}, () => clock.nowMs());
       broker.credentialStore = await ScramCredentialStore.open(fs, config.dataDir);
       const auditLimits = { ...defaultAuthorizerOptions, ...options.authorizer };
       broker.audit = new AuditLog({ dir: config.dataDir, maxBytes: auditLimits.auditLogMaxBytes, maxLinesPerSecond: auditLimits.auditLogMaxLinesPerSecond });
@@ -186,6 +215,12 @@ export class Broker {
   get groups(): GroupCoordinator {
     if (this.groupCoordinator === undefined) throw new Error('invariant: the group coordinator is created in Broker.open');
     return this.groupCoordinator;
+  }
+
+  /** Share groups (KIP-932): membership, acquisition, acknowledgements, dead letters, durable state. */
+  get shareGroups(): ShareCoordinator {
+    if (this.shareCoordinator === undefined) throw new Error('invariant: the share coordinator is created in Broker.open');
+    return this.shareCoordinator;
   }
 
   /** SASL/SCRAM credentials by user, in the data directory; PLAIN and SCRAM listeners verify against them. */
@@ -632,6 +667,7 @@ export class Broker {
     // Before the logs close: the coordinators wait for their writes.
     await this.txnCoordinator?.close();
     await this.groupCoordinator?.close();
+    await this.shareCoordinator?.close();
     await this.admin.run(async () => {
       await this.backgroundWork;
       const failures: unknown[] = [];

@@ -13,3 +13,6 @@ export { createHttpApp, type HttpApp } from './http/http-app.ts';
 export { defaultHttpApiOptions, type HttpApiOptions } from './http/http-options.ts';
 export { type HttpServer, serveHttp } from './http/serve.ts';
 export { EmbeddedTransport, embeddedTransport, type EmbeddedTransportOptions } from './embedded.ts';
+export { defaultShareGroupConfig, ShareAutoOffsetReset, type ShareGroupConfig, type ShareGroupsOptions } from './share/share-config.ts';
+export type { ShareCoordinatorOptions } from './share/share-coordinator.ts';
+export { ShareDeadLetterHeader } from './share/share-dead-letter.ts';

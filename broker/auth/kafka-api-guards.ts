@@ -4,6 +4,7 @@ import type { RequestContext } from '../kafka/api-handler.ts';
 import { AclOperation as Op, type AclOperationValue, CLUSTER_RESOURCE_NAME, ResourceType as R } from './acl.ts';
 import { authorizedOperations } from './authorized-operations.ts';
 import type { RequestAccess } from './request-access.ts';
+import { shareApiGuards } from './share-api-guards.ts';
 
 /**
  * What each Kafka API needs, as Kafka's KafkaApis checks it: a guard looks at the request, answers
@@ -493,4 +494,6 @@ export const kafkaApiGuards: GuardTable = {
 
   [ApiKey.DescribeUserScramCredentials]: (request, access) =>
     access.cluster(Op.DESCRIBE) ? pass(request) : deny({ throttleTimeMs: 0, errorCode: CLUSTER_DENIED, errorMessage: 'Authorization failed.', results: [] }),
+
+  ...shareApiGuards,
 };

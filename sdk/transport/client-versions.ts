@@ -41,4 +41,8 @@ export const CLIENT_API_VERSIONS: Readonly<Partial<Record<ApiKey, VersionRange>>
   [ApiKey.DescribeAcls]: { minVersion: 1, maxVersion: 3 },
   [ApiKey.CreateAcls]: { minVersion: 1, maxVersion: 3 },
   [ApiKey.DeleteAcls]: { minVersion: 1, maxVersion: 3 },
+  // KIP-932 as Kafka 4.0 speaks it (v0); v1 (Kafka 4.1) changes the acknowledgement fields.
+  [ApiKey.ShareGroupHeartbeat]: { minVersion: 0, maxVersion: 0 },
+  [ApiKey.ShareFetch]: { minVersion: 0, maxVersion: 0 },
+  [ApiKey.ShareAcknowledge]: { minVersion: 0, maxVersion: 0 },
 };

@@ -7,6 +7,7 @@ import { groupApiHandlers } from './group-handlers.ts';
 import { listOffsetsHandler } from './list-offsets.ts';
 import { metadataHandler } from './metadata.ts';
 import { produceHandler } from './produce.ts';
+import { shareApiHandlers } from './share-handlers.ts';
 import { txnApiHandlers } from './txn-handlers.ts';
 import { alterUserScramCredentialsHandler, describeUserScramCredentialsHandler } from './user-scram-credentials.ts';
 
@@ -23,4 +24,5 @@ export const allApiHandlers: readonly AnyApiHandler[] = [
   describeUserScramCredentialsHandler,
   ...aclApiHandlers,
   describeClusterHandler,
+  ...shareApiHandlers,
 ];

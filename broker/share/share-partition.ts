@@ -1,0 +1,349 @@
+import { ErrorCode } from '../../sdk/protocol/error-codes.ts';
+import { AcknowledgeType, RecordState, type RecordStateValue, transition } from './share-record-state.ts';
+
+/** One offset between the share-partition start offset (SPSO) and end offset (SPEO). */
+export interface InFlightRecord {
+  readonly offset: number;
+  state: RecordStateValue;
+  /** Times the record was acquired; it is never acquired once this reaches the limit. */
+  deliveryCount: number;
+  /** The member holding the lock while ACQUIRED, null otherwise. */
+  memberId: string | null;
+  lockDeadlineMs: number;
+}
+
+/**
+ * Holds the lock of a record being copied to the dead-letter topic: it stays ACQUIRED, so no member
+ * gets it and no lock expiry returns it, until the copy is durable and it is ARCHIVED.
+ */
+export const DEAD_LETTER_OWNER = '\u0000dead-letter';
+
+export type DeadLetterReason = 'rejected' | 'delivery-limit';
+
+/** A record to copy to the dead-letter topic before it is archived. */
+export interface DeadLetterTask {
+  offset: number;
+  deliveryCount: number;
+  reason: DeadLetterReason;
+}
+
+/** The offsets one log batch spans, as the acquisition reads them. */
+export interface BatchSpan {
+  baseOffset: number;
+  lastOffset: number;
+  isControl: boolean;
+}
+
+/** KIP-932's AcquiredRecords: consecutive offsets acquired with the same delivery count. */
+export interface AcquiredRange {
+  firstOffset: number;
+  lastOffset: number;
+  deliveryCount: number;
+}
+
+export interface AcknowledgementBatch {
+  firstOffset: number;
+  lastOffset: number;
+  /** One type for the whole range, or one per offset (KIP-932's AcknowledgeTypes). */
+  acknowledgeTypes: readonly number[];
+}
+
+export interface SharePartitionLimits {
+  deliveryCountLimit: number;
+  partitionMaxRecordLocks: number;
+  recordLockDurationMs: number;
+}
+
+/** What survives a restart: ACQUIRED is stored as AVAILABLE, keeping its delivery count. */
+export type PersistedState = typeof RecordState.AVAILABLE | typeof RecordState.ACKNOWLEDGED | typeof RecordState.ARCHIVED;
+
+export interface PersistedRange {
+  firstOffset: number;
+  lastOffset: number;
+  state: PersistedState;
+  deliveryCount: number;
+}
+
+export interface SharePartitionSnapshot {
+  startOffset: number;
+  /** Contiguous from `startOffset`; the end offset is the last range's lastOffset + 1. */
+  ranges: readonly PersistedRange[];
+}
+
+export type AcknowledgeOutcome = { errorCode: number; message: string } | { errorCode: 0; deadLetters: DeadLetterTask[] };
+
+function isFinal(state: RecordStateValue): boolean {
+  return state === RecordState.ACKNOWLEDGED || state === RecordState.ARCHIVED;
+}
+
+/**
+ * The share-group state of one (group, topic, partition), KIP-932's SharePartition: every offset in
+ * [startOffset, endOffset) has an in-flight record; offsets below startOffset are done (acknowledged
+ * or archived), offsets from endOffset on were never acquired. The window holds at most
+ * `partitionMaxRecordLocks` offsets. Pure and synchronous: the coordinator reads the log, persists
+ * snapshots and writes dead letters around it.
+ */
+export class SharePartition {
+  private readonly records = new Map<number, InFlightRecord>();
+
+  private constructor(
+    private readonly limits: SharePartitionLimits,
+    private start: number,
+    private end: number,
+  ) {}
+
+  static create(startOffset: number, limits: SharePartitionLimits): SharePartition {
+    return new SharePartition(limits, startOffset, startOffset);
+  }
+
+  static fromSnapshot(snapshot: SharePartitionSnapshot, limits: SharePartitionLimits): SharePartition {
+    const partition = new SharePartition(limits, snapshot.startOffset, snapshot.startOffset);
+    for (const range of snapshot.ranges) {
+      if (range.firstOffset !== partition.end || range.lastOffset < range.firstOffset) {
+        throw new Error(`invariant broken: share-partition snapshot range ${range.firstOffset}-${range.lastOffset} does not continue at ${partition.end}`);
+      }
+      for (let offset = range.firstOffset; offset <= range.lastOffset; offset++) {
+        partition.records.set(offset, { offset, state: range.state, deliveryCount: range.deliveryCount, memberId: null, lockDeadlineMs: 0 });
+      }
+      partition.end = range.lastOffset + 1;
+    }
+    partition.advanceStart();
+    return partition;
+  }
+
+  /** The share-partition start offset (SPSO). */
+  get startOffset(): number {
+    return this.start;
+  }
+
+  /** The share-partition end offset (SPEO): the next offset never acquired. */
+  get endOffset(): number {
+    return this.end;
+  }
+
+  inFlight(offset: number): Readonly<InFlightRecord> | undefined {
+    return this.records.get(offset);
+  }
+
+  /**
+   * Where a read for acquisition starts: the lowest record available again, or the end offset
+   * while the window has room and the log has more; undefined when nothing can be acquired.
+   */
+  nextAcquirableOffset(highWatermark: number): number | undefined {
+    let lowest: number | undefined;
+    for (const record of this.records.values()) {
+      if (record.state === RecordState.AVAILABLE && record.deliveryCount < this.limits.deliveryCountLimit && (lowest === undefined || record.offset < lowest)) {
+        lowest = record.offset;
+      }
+    }
+    if (lowest !== undefined) return lowest;
+    return this.end < highWatermark && this.end - this.start < this.limits.partitionMaxRecordLocks ? this.end : undefined;
+  }
+
+  /**
+   * Acquires for `memberId`, in offset order within `batches` (read from the log at
+   * `nextAcquirableOffset`), up to `maxRecords`: records available again, then new offsets from
+   * the end offset while the window has room. Offsets holding no record (control batches, offsets
+   * compaction removed) are archived as the window passes them.
+   */
+  acquire(memberId: string, batches: readonly BatchSpan[], nowMs: number, maxRecords: number): AcquiredRange[] {
+    const acquired: InFlightRecord[] = [];
+    const take = (record: InFlightRecord): void => {
+      transition(record, RecordState.ACQUIRED);
+      record.deliveryCount++;
+      record.memberId = memberId;
+      record.lockDeadlineMs = nowMs + this.limits.recordLockDurationMs;
+      acquired.push(record);
+    };
+    scan: for (const batch of batches) {
+      for (let offset = Math.max(batch.baseOffset, this.start); offset <= batch.lastOffset; offset++) {
+        if (acquired.length >= maxRecords) break scan;
+        if (offset < this.end) {
+          const record = this.records.get(offset)!;
+          if (record.state === RecordState.AVAILABLE && record.deliveryCount < this.limits.deliveryCountLimit) take(record);
+          continue;
+        }
+        while (this.end <= offset) {
+          if (this.end - this.start >= this.limits.partitionMaxRecordLocks) break scan;
+          const record: InFlightRecord = { offset: this.end, state: RecordState.AVAILABLE, deliveryCount: 0, memberId: null, lockDeadlineMs: 0 };
+          this.records.set(record.offset, record);
+          this.end++;
+          if (record.offset < offset || batch.isControl) transition(record, RecordState.ARCHIVED);
+          else take(record);
+        }
+      }
+    }
+    this.advanceStart();
+    return toRanges(acquired);
+  }
+
+  /**
+   * Applies one member's acknowledgements, all or none: every offset must be ACQUIRED by the member,
+   * else INVALID_RECORD_STATE and nothing changes. ACCEPT acknowledges, GAP archives, RELEASE makes
+   * the record available again (or dead-letters it at the delivery limit), REJECT dead-letters it.
+   */
+  acknowledge(memberId: string, batches: readonly AcknowledgementBatch[]): AcknowledgeOutcome {
+    const planned: { record: InFlightRecord; type: number }[] = [];
+    const seen = new Set<number>();
+    for (const batch of batches) {
+      const { firstOffset, lastOffset, acknowledgeTypes } = batch;
+      const count = lastOffset - firstOffset + 1;
+      if (!Number.isSafeInteger(firstOffset) || !Number.isSafeInteger(lastOffset) || count < 1) {
+        return { errorCode: ErrorCode.INVALID_REQUEST, message: `acknowledgement batch ${firstOffset}-${lastOffset} is empty` };
+      }
+      if (acknowledgeTypes.length !== 1 && acknowledgeTypes.length !== count) {
+        return { errorCode: ErrorCode.INVALID_REQUEST, message: `acknowledgement batch ${firstOffset}-${lastOffset} has ${acknowledgeTypes.length} types; give 1 or ${count}` };
+      }
+      if (firstOffset < this.start || lastOffset >= this.end) {
+        return { errorCode: ErrorCode.INVALID_RECORD_STATE, message: `offsets ${firstOffset}-${lastOffset} are not in flight (in flight: ${this.start}-${this.end - 1})` };
+      }
+      for (let offset = firstOffset; offset <= lastOffset; offset++) {
+        const type = acknowledgeTypes.length === 1 ? acknowledgeTypes[0]! : acknowledgeTypes[offset - firstOffset]!;
+        if (type < AcknowledgeType.GAP || type > AcknowledgeType.REJECT || !Number.isInteger(type)) {
+          return { errorCode: ErrorCode.INVALID_REQUEST, message: `acknowledge type ${type} at offset ${offset} is not 0-3` };
+        }
+        if (seen.has(offset)) return { errorCode: ErrorCode.INVALID_REQUEST, message: `offset ${offset} is acknowledged twice` };
+        seen.add(offset);
+        const record = this.records.get(offset)!;
+        if (record.state !== RecordState.ACQUIRED || record.memberId !== memberId) {
+          return { errorCode: ErrorCode.INVALID_RECORD_STATE, message: `offset ${offset} is ${record.state}${record.state === RecordState.ACQUIRED ? ' by another member' : ''}, not acquired by this member` };
+        }
+        planned.push({ record, type });
+      }
+    }
+    const deadLetters: DeadLetterTask[] = [];
+    for (const { record, type } of planned) {
+      if (type === AcknowledgeType.ACCEPT) this.settle(record, RecordState.ACKNOWLEDGED);
+      else if (type === AcknowledgeType.GAP) this.settle(record, RecordState.ARCHIVED);
+      else if (type === AcknowledgeType.REJECT) deadLetters.push(this.holdForDeadLetter(record, 'rejected'));
+      else this.returnOrDeadLetter(record, deadLetters);
+    }
+    this.advanceStart();
+    return { errorCode: 0, deadLetters };
+  }
+
+  /**
+   * Returns records whose lock expired at `nowMs`, and dead-letters available records at the
+   * delivery limit (restored from a snapshot, or whose copy failed before).
+   */
+  expireLocks(nowMs: number): DeadLetterTask[] {
+    const deadLetters: DeadLetterTask[] = [];
+    for (const record of this.records.values()) {
+      if (record.state === RecordState.ACQUIRED && record.memberId !== DEAD_LETTER_OWNER && record.lockDeadlineMs <= nowMs) {
+        this.returnOrDeadLetter(record, deadLetters);
+      } else if (record.state === RecordState.AVAILABLE && record.deliveryCount >= this.limits.deliveryCountLimit) {
+        deadLetters.push(this.holdForDeadLetter(record, 'delivery-limit'));
+      }
+    }
+    return deadLetters;
+  }
+
+  /** Returns every record `memberId` holds (it left, or closed its share session). */
+  releaseMember(memberId: string): DeadLetterTask[] {
+    const deadLetters: DeadLetterTask[] = [];
+    for (const record of this.records.values()) {
+      if (record.state === RecordState.ACQUIRED && record.memberId === memberId) this.returnOrDeadLetter(record, deadLetters);
+    }
+    return deadLetters;
+  }
+
+  /** The earliest lock deadline of a member-held record, Infinity when none. */
+  nextLockDeadlineMs(): number {
+    let next = Infinity;
+    for (const record of this.records.values()) {
+      if (record.state === RecordState.ACQUIRED && record.memberId !== DEAD_LETTER_OWNER) next = Math.min(next, record.lockDeadlineMs);
+    }
+    return next;
+  }
+
+  /** The dead-letter copies of these offsets are durable: archive them. */
+  completeDeadLetters(offsets: readonly number[]): void {
+    for (const offset of offsets) {
+      const record = this.records.get(offset);
+      // The log start offset may have passed it meanwhile, archiving it already.
+      if (record === undefined || record.state !== RecordState.ACQUIRED || record.memberId !== DEAD_LETTER_OWNER) continue;
+      this.settle(record, RecordState.ARCHIVED);
+    }
+    this.advanceStart();
+  }
+
+  /** The dead-letter copies failed: the records become available, and are tried again by the next sweep if at the limit. */
+  failDeadLetters(offsets: readonly number[]): void {
+    for (const offset of offsets) {
+      const record = this.records.get(offset);
+      if (record === undefined || record.state !== RecordState.ACQUIRED || record.memberId !== DEAD_LETTER_OWNER) continue;
+      this.settle(record, RecordState.AVAILABLE);
+    }
+  }
+
+  /** Retention or DeleteRecords moved the log start past `logStartOffset`: those records are gone. */
+  moveStartOffset(logStartOffset: number): boolean {
+    if (logStartOffset <= this.start) return false;
+    for (let offset = this.start; offset < Math.min(logStartOffset, this.end); offset++) this.records.delete(offset);
+    this.start = logStartOffset;
+    this.end = Math.max(this.end, logStartOffset);
+    this.advanceStart();
+    return true;
+  }
+
+  snapshot(): SharePartitionSnapshot {
+    const ranges: PersistedRange[] = [];
+    for (let offset = this.start; offset < this.end; offset++) {
+      const record = this.records.get(offset)!;
+      const state: PersistedState = record.state === RecordState.ACQUIRED ? RecordState.AVAILABLE : record.state;
+      const last = ranges[ranges.length - 1];
+      if (last !== undefined && last.state === state && last.deliveryCount === record.deliveryCount) last.lastOffset = offset;
+      else ranges.push({ firstOffset: offset, lastOffset: offset, state, deliveryCount: record.deliveryCount });
+    }
+    return { startOffset: this.start, ranges };
+  }
+
+  /** Checks the window's invariants (tests call it after every step). */
+  assertInvariants(): void {
+    if (this.records.size !== this.end - this.start) {
+      throw new Error(`invariant broken: ${this.records.size} in-flight records for the window ${this.start}-${this.end}`);
+    }
+    for (let offset = this.start; offset < this.end; offset++) {
+      const record = this.records.get(offset);
+      if (record === undefined) throw new Error(`invariant broken: offset ${offset} in the window has no record`);
+      if (record.deliveryCount > this.limits.deliveryCountLimit) throw new Error(`invariant broken: offset ${offset} delivered ${record.deliveryCount} times`);
+    }
+    if (this.end - this.start > this.limits.partitionMaxRecordLocks) throw new Error(`invariant broken: window ${this.start}-${this.end} exceeds the record-lock bound`);
+    if (this.start < this.end && isFinal(this.records.get(this.start)!.state)) throw new Error(`invariant broken: start offset ${this.start} is already done`);
+  }
+
+  private settle(record: InFlightRecord, to: RecordStateValue): void {
+    transition(record, to);
+    record.memberId = null;
+    record.lockDeadlineMs = 0;
+  }
+
+  private holdForDeadLetter(record: InFlightRecord, reason: DeadLetterReason): DeadLetterTask {
+    if (record.state === RecordState.AVAILABLE) transition(record, RecordState.ACQUIRED);
+    record.memberId = DEAD_LETTER_OWNER;
+    record.lockDeadlineMs = Infinity;
+    return { offset: record.offset, deliveryCount: record.deliveryCount, reason };
+  }
+
+  private returnOrDeadLetter(record: InFlightRecord, deadLetters: DeadLetterTask[]): void {
+    if (record.deliveryCount >= this.limits.deliveryCountLimit) deadLetters.push(this.holdForDeadLetter(record, 'delivery-limit'));
+    else this.settle(record, RecordState.AVAILABLE);
+  }
+
+  private advanceStart(): void {
+    while (this.start < this.end && isFinal(this.records.get(this.start)!.state)) {
+      this.records.delete(this.start);
+      this.start++;
+    }
+  }
+}
+
+function toRanges(records: readonly InFlightRecord[]): AcquiredRange[] {
+  const ranges: AcquiredRange[] = [];
+  for (const record of records) {
+    const last = ranges[ranges.length - 1];
+    if (last !== undefined && last.lastOffset + 1 === record.offset && last.deliveryCount === record.deliveryCount) last.lastOffset = record.offset;
+    else ranges.push({ firstOffset: record.offset, lastOffset: record.offset, deliveryCount: record.deliveryCount });
+  }
+  return ranges;
+}

@@ -1,0 +1,72 @@
+import type { AcknowledgementBatch, AcquiredRange } from './share-partition.ts';
+
+/** The share coordinator's requests and answers, in domain types (numbers, not the wire's bigints). */
+export interface ShareHeartbeatOutput {
+  errorCode: number;
+  errorMessage: string | null;
+  memberId: string | null;
+  memberEpoch: number;
+  heartbeatIntervalMs: number;
+  /** Partitions by topic id; null when unchanged. */
+  assignment: { topicId: string; partitions: number[] }[] | null;
+}
+
+export interface ShareGroupDescription {
+  errorCode: number;
+  errorMessage: string | null;
+  groupId: string;
+  /** Kafka's share group states: Empty (state, no members), Stable, Dead (unknown). */
+  groupState: 'Empty' | 'Stable' | 'Dead';
+  groupEpoch: number;
+  members: {
+    memberId: string;
+    rackId: string | null;
+    memberEpoch: number;
+    clientId: string;
+    clientHost: string;
+    subscribedTopicNames: string[];
+    assignment: { topicId: string; topicName: string; partitions: number[] }[];
+  }[];
+}
+
+export interface SharePartitionRequest {
+  topicId: string;
+  partition: number;
+  partitionMaxBytes: number;
+  acknowledgementBatches: readonly AcknowledgementBatch[];
+}
+
+export interface ShareFetchInput {
+  groupId: string | null;
+  memberId: string | null;
+  shareSessionEpoch: number;
+  maxWaitMs: number;
+  minBytes: number;
+  maxBytes: number;
+  partitions: readonly SharePartitionRequest[];
+  forgotten: readonly { topicId: string; partition: number }[];
+}
+
+export interface SharePartitionResult {
+  topicId: string;
+  partition: number;
+  errorCode: number;
+  errorMessage: string | null;
+  acknowledgeErrorCode: number;
+  acknowledgeErrorMessage: string | null;
+  records: Uint8Array | null;
+  acquiredRecords: AcquiredRange[];
+}
+
+export interface ShareFetchOutput {
+  errorCode: number;
+  errorMessage: string | null;
+  partitions: SharePartitionResult[];
+}
+
+export interface ShareAcknowledgeInput {
+  groupId: string | null;
+  memberId: string | null;
+  shareSessionEpoch: number;
+  partitions: readonly { topicId: string; partition: number; acknowledgementBatches: readonly AcknowledgementBatch[] }[];
+}

@@ -1,0 +1,351 @@
+import { ApiKey, type ShareFetchRequest, type ShareFetchResponse } from '../../protocol/mod.ts';
+import { ErrorCode } from '../../protocol/error-codes.ts';
+import { readRecordBatches } from '../../record/record-batch-reader.ts';
+import { bytesSerde } from '../../serde/basic-serdes.ts';
+import type { Serde } from '../../serde/serde.ts';
+import type { Transport } from '../../transport/transport.ts';
+import { ClusterMetadata } from '../cluster-metadata.ts';
+import { errorFromCode } from '../error-from-code.ts';
+import { defaultRetry, retrying } from '../retry.ts';
+import { AcknowledgeType, type AcknowledgeTypeValue, PendingAcknowledgements } from './share-acknowledgements.ts';
+import type { ShareConsumerOptions, ShareRecord } from './share-consumer-types.ts';
+
+/** Errors after which the member joins again (epoch 0) and opens a new share session. */
+const REJOIN_ERRORS: ReadonlySet<number> = new Set([ErrorCode.UNKNOWN_MEMBER_ID, ErrorCode.FENCED_MEMBER_EPOCH]);
+const SESSION_ERRORS: ReadonlySet<number> = new Set([ErrorCode.SHARE_SESSION_NOT_FOUND, ErrorCode.INVALID_SHARE_SESSION_EPOCH]);
+
+interface Assigned {
+  topicId: string;
+  topic: string;
+  partition: number;
+}
+
+/**
+ * A share-group consumer (KIP-932): members of one group share the records of the same
+ * partitions, each record acquired by one member at a time under a lock and acknowledged one by
+ * one. Iterate it with `for await`; call `accept()`, `release()` or `reject()` on each record (or
+ * let implicit mode accept it); acknowledgements ride on the next ShareFetch, or go out with
+ * `commit()` and `close()`. Works over the TCP and the embedded transport alike.
+ *
+ * Talks to one broker (any the transport knows): the built-in broker is every partition's leader.
+ */
+export class ShareConsumer<K = Uint8Array, V = Uint8Array> implements AsyncIterable<ShareRecord<K, V>> {
+  /** Client-generated, as KIP-1082 has consumers do; stable across rejoins of this instance. */
+  readonly memberId = crypto.randomUUID();
+  private memberEpoch = 0;
+  private sessionEpoch = 0;
+  private assigned: Assigned[] = [];
+  /** Partitions in the broker's share session; sent again in full whenever the session is new. */
+  private inSession = new Set<string>();
+  private readonly pending = new PendingAcknowledgements();
+  private buffer: ShareRecord<K, V>[] = [];
+  private readonly metadata: ClusterMetadata;
+  private readonly keySerde: Serde<K>;
+  private readonly valueSerde: Serde<V>;
+  private heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
+  private heartbeatIntervalMs = 5_000;
+  private heartbeating: Promise<void> = Promise.resolve();
+  private fetching: Promise<void> | undefined;
+  private joined: Promise<void> | undefined;
+  private closed = false;
+  private assignmentChanged: (() => void) | undefined;
+  private readonly lane = `share-${this.memberId}`;
+  private readonly heartbeatLane = `share-heartbeat-${this.memberId}`;
+
+  constructor(
+    readonly transport: Transport,
+    private readonly options: ShareConsumerOptions<K, V>,
+  ) {
+    if (options.groupId === '') throw new RangeError('ShareConsumer: groupId must not be empty');
+    if (options.topics.length === 0) throw new RangeError('ShareConsumer: subscribe to at least one topic');
+    this.metadata = new ClusterMetadata(transport, { allowAutoTopicCreation: false });
+    this.keySerde = options.keySerde ?? (bytesSerde as unknown as Serde<K>);
+    this.valueSerde = options.valueSerde ?? (bytesSerde as unknown as Serde<V>);
+  }
+
+  /** Joins the group; the iterator calls it, so calling it first only makes join errors surface early. */
+  start(): Promise<void> {
+    return (this.joined ??= this.heartbeat());
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<ShareRecord<K, V>> {
+    await this.start();
+    let previous: ShareRecord<K, V> | undefined;
+    try {
+      while (!this.closed) {
+        if (previous !== undefined && !previous.acknowledged && this.options.acknowledgementMode !== 'explicit') previous.accept();
+        previous = undefined;
+        const next = this.buffer.shift();
+        if (next !== undefined) {
+          previous = next;
+          yield next;
+          continue;
+        }
+        await this.fetchOnce();
+      }
+    } finally {
+      if (previous !== undefined && !previous.acknowledged && this.options.acknowledgementMode !== 'explicit' && !this.closed) previous.accept();
+    }
+  }
+
+  /** Sends every pending acknowledgement now (ShareAcknowledge) and waits for the broker's answer. */
+  async commit(): Promise<void> {
+    await this.fetching;
+    if (this.pending.size === 0 || this.sessionEpoch === 0) return;
+    await this.acknowledge(this.sessionEpoch);
+  }
+
+  /**
+   * Acknowledges what is pending, releases records fetched and not yet handed out, closes the share
+   * session and leaves the group. Records handed out and not acknowledged are released too.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.heartbeatTimer);
+    this.assignmentChanged?.();
+    await this.fetching?.catch(() => undefined);
+    for (const record of this.buffer) if (!record.acknowledged) record.release();
+    this.buffer = [];
+    try {
+      if (this.sessionEpoch !== 0) await this.acknowledge(-1);
+    } finally {
+      await this.heartbeating.catch(() => undefined);
+      if (this.memberEpoch > 0) {
+        await this.transport
+          .send(ApiKey.ShareGroupHeartbeat, 0, { groupId: this.options.groupId, memberId: this.memberId, memberEpoch: -1, rackId: null, subscribedTopicNames: null }, { lane: this.heartbeatLane })
+          .catch(() => undefined);
+      }
+      await this.transport.releaseLane?.(this.lane);
+      await this.transport.releaseLane?.(this.heartbeatLane);
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    const joining = this.memberEpoch === 0;
+    const response = await this.transport.send(
+      ApiKey.ShareGroupHeartbeat,
+      0,
+      { groupId: this.options.groupId, memberId: this.memberId, memberEpoch: this.memberEpoch, rackId: null, subscribedTopicNames: joining ? [...this.options.topics] : null },
+      { lane: this.heartbeatLane, ...(this.options.requestTimeoutMs === undefined ? {} : { timeoutMs: this.options.requestTimeoutMs }) },
+    );
+    if (REJOIN_ERRORS.has(response.errorCode) && !joining) {
+      this.memberEpoch = 0;
+      this.sessionEpoch = 0;
+      return this.heartbeat();
+    }
+    if (response.errorCode !== 0) throw errorFromCode(response.errorCode, `ShareGroupHeartbeat for group "${this.options.groupId}"`, response.errorMessage);
+    this.memberEpoch = response.memberEpoch;
+    this.heartbeatIntervalMs = response.heartbeatIntervalMs;
+    if (response.assignment !== null) await this.applyAssignment(response.assignment.topicPartitions);
+    this.scheduleHeartbeat();
+  }
+
+  private scheduleHeartbeat(): void {
+    if (this.closed) return;
+    clearTimeout(this.heartbeatTimer);
+    this.heartbeatTimer = setTimeout(() => {
+      // A failed heartbeat is tried again at the next interval; the session timeout is several intervals.
+      this.heartbeating = this.heartbeat().catch(() => this.scheduleHeartbeat());
+    }, this.heartbeatIntervalMs);
+    (this.heartbeatTimer as { unref?: () => void }).unref?.();
+  }
+
+  private async applyAssignment(topicPartitions: readonly { topicId: string; partitions: number[] }[]): Promise<void> {
+    const names = new Map<string, string>();
+    for (const topic of this.options.topics) {
+      this.metadata.invalidate(topic);
+      const metadata = await this.metadata.topic(topic).catch(() => undefined);
+      if (metadata !== undefined) names.set(metadata.topicId, metadata.name);
+    }
+    this.assigned = topicPartitions.flatMap((t) => {
+      const topic = names.get(t.topicId);
+      return topic === undefined ? [] : t.partitions.map((partition) => ({ topicId: t.topicId, topic, partition }));
+    });
+    this.assignmentChanged?.();
+  }
+
+  /**
+   * One ShareFetch: sends pending acknowledgements, buffers the records acquired. Retriable
+   * failures (a lost connection, a restarting broker) are tried again with backoff on a new share
+   * session; acknowledgements that went out with a failed request are not resent, so their records
+   * come back when their locks expire.
+   */
+  private fetchOnce(): Promise<void> {
+    if (this.fetching !== undefined) return this.fetching;
+    const attempt = retrying(() => this.fetch(), {
+      ...defaultRetry,
+      onRetry: () => {
+        this.sessionEpoch = 0;
+      },
+    });
+    this.fetching = attempt.finally(() => (this.fetching = undefined));
+    return this.fetching;
+  }
+
+  private async fetch(): Promise<void> {
+    if (this.assigned.length === 0) {
+      // Nothing assigned yet: wait for the next heartbeat to bring an assignment.
+      await new Promise<void>((resolve) => {
+        this.assignmentChanged = resolve;
+        setTimeout(resolve, this.heartbeatIntervalMs).unref?.();
+      });
+      this.assignmentChanged = undefined;
+      if (this.assigned.length === 0 && !this.closed) this.heartbeating = this.heartbeat().catch(() => undefined);
+      return;
+    }
+    const epoch = this.sessionEpoch;
+    const acks = epoch === 0 ? [] : this.pending.take();
+    const wanted = new Map(this.assigned.map((a) => [`${a.topicId}:${a.partition}`, a]));
+    const partitions = new Map<string, { topicId: string; partition: number; batches: ShareFetchRequest['topics'][number]['partitions'][number]['acknowledgementBatches'] }>();
+    for (const [key, a] of wanted) if (epoch === 0 || !this.inSession.has(key)) partitions.set(key, { topicId: a.topicId, partition: a.partition, batches: [] });
+    for (const ack of acks) {
+      const key = `${ack.topicId}:${ack.partition}`;
+      const entry = partitions.get(key) ?? { topicId: ack.topicId, partition: ack.partition, batches: [] };
+      entry.batches = ack.batches;
+      partitions.set(key, entry);
+    }
+    const forgotten = epoch === 0 ? [] : [...this.inSession].filter((key) => !wanted.has(key));
+    const request: ShareFetchRequest = {
+      groupId: this.options.groupId,
+      memberId: this.memberId,
+      shareSessionEpoch: epoch,
+      maxWaitMs: this.options.maxWaitMs ?? 500,
+      minBytes: 1,
+      maxBytes: this.options.maxBytes ?? 50 * 1024 * 1024,
+      topics: groupByTopic([...partitions.values()], (p) => ({ partitionIndex: p.partition, partitionMaxBytes: this.options.maxPartitionBytes ?? 1024 * 1024, acknowledgementBatches: p.batches })),
+      forgottenTopicsData: groupByTopic(
+        forgotten.map((key) => {
+          const [topicId, partition] = key.split(':') as [string, string];
+          return { topicId, partition: Number(partition) };
+        }),
+        (p) => p.partition,
+      ).map((t) => ({ topicId: t.topicId, partitions: t.partitions })),
+    };
+    const response = await this.transport.send(ApiKey.ShareFetch, 0, request, {
+      lane: this.lane,
+      timeoutMs: (this.options.requestTimeoutMs ?? 30_000) + request.maxWaitMs,
+    });
+    if (response.errorCode !== 0) return this.recover(response.errorCode, response.errorMessage);
+    this.sessionEpoch = epoch === 0x7fffffff ? 1 : epoch + 1;
+    if (epoch === 0) this.inSession = new Set(wanted.keys());
+    else {
+      for (const key of forgotten) this.inSession.delete(key);
+      for (const key of wanted.keys()) this.inSession.add(key);
+    }
+    this.take(response);
+  }
+
+  private async recover(errorCode: number, message: string | null): Promise<void> {
+    if (SESSION_ERRORS.has(errorCode)) {
+      this.sessionEpoch = 0;
+      return;
+    }
+    if (errorCode === ErrorCode.UNKNOWN_MEMBER_ID) {
+      this.memberEpoch = 0;
+      this.sessionEpoch = 0;
+      await this.heartbeat();
+      return;
+    }
+    throw errorFromCode(errorCode, `ShareFetch for group "${this.options.groupId}"`, message);
+  }
+
+  private take(response: ShareFetchResponse): void {
+    const names = new Map(this.assigned.map((a) => [a.topicId, a.topic]));
+    for (const topic of response.responses) {
+      const name = names.get(topic.topicId) ?? topic.topicId;
+      for (const p of topic.partitions) {
+        if (p.acknowledgeErrorCode !== 0) this.options.onAcknowledgementError?.(name, p.partitionIndex, errorFromCode(p.acknowledgeErrorCode, `acknowledging ${name}-${p.partitionIndex}`, p.acknowledgeErrorMessage));
+        if (p.acquiredRecords.length === 0) continue;
+        const deliveries = new Map<number, number>();
+        for (const range of p.acquiredRecords) for (let o = Number(range.firstOffset); o <= Number(range.lastOffset); o++) deliveries.set(o, range.deliveryCount);
+        for (const batch of readRecordBatches(p.records ?? new Uint8Array(0))) {
+          if (batch.isControl) continue;
+          batch.forEachRecord((offset, timestamp, key, value, headers) => {
+            const deliveryCount = deliveries.get(offset);
+            if (deliveryCount === undefined) return;
+            deliveries.delete(offset);
+            this.buffer.push(this.record(topic.topicId, name, p.partitionIndex, offset, deliveryCount, timestamp, key, value, headers));
+          });
+        }
+        // Acquired offsets holding no record (control batches, compacted away) are gaps.
+        for (const offset of deliveries.keys()) this.pending.add(topic.topicId, p.partitionIndex, offset, AcknowledgeType.GAP);
+      }
+    }
+  }
+
+  private record(
+    topicId: string,
+    topic: string,
+    partition: number,
+    offset: number,
+    deliveryCount: number,
+    timestamp: number,
+    key: Uint8Array | null,
+    value: Uint8Array | null,
+    headers: ShareRecord<K, V>['headers'],
+  ): ShareRecord<K, V> {
+    let acknowledged = false;
+    const ack = (type: AcknowledgeTypeValue): void => {
+      if (acknowledged) throw new Error(`record ${topic}-${partition}@${offset} is already acknowledged`);
+      acknowledged = true;
+      this.pending.add(topicId, partition, offset, type);
+    };
+    return {
+      topic,
+      partition,
+      offset,
+      timestamp,
+      key: key === null ? null : this.keySerde.deserialize(key),
+      value: value === null ? null : this.valueSerde.deserialize(value),
+      headers: headers.map((h) => ({ key: h.key, value: h.value?.slice() ?? null })),
+      deliveryCount,
+      accept: () => ack(AcknowledgeType.ACCEPT),
+      release: () => ack(AcknowledgeType.RELEASE),
+      reject: () => ack(AcknowledgeType.REJECT),
+      get acknowledged() {
+        return acknowledged;
+      },
+    };
+  }
+
+  private async acknowledge(epoch: number): Promise<void> {
+    const acks = this.pending.take();
+    if (acks.length === 0 && epoch !== -1) return;
+    const response = await this.transport.send(
+      ApiKey.ShareAcknowledge,
+      0,
+      {
+        groupId: this.options.groupId,
+        memberId: this.memberId,
+        shareSessionEpoch: epoch,
+        topics: groupByTopic(acks, (a) => ({ partitionIndex: a.partition, acknowledgementBatches: a.batches })),
+      },
+      { lane: this.lane, ...(this.options.requestTimeoutMs === undefined ? {} : { timeoutMs: this.options.requestTimeoutMs }) },
+    );
+    if (epoch === -1) this.sessionEpoch = 0;
+    else if (response.errorCode === 0) this.sessionEpoch = epoch === 0x7fffffff ? 1 : epoch + 1;
+    if (response.errorCode !== 0) {
+      if (SESSION_ERRORS.has(response.errorCode)) this.sessionEpoch = 0;
+      throw errorFromCode(response.errorCode, `ShareAcknowledge for group "${this.options.groupId}"`, response.errorMessage);
+    }
+    const names = new Map(this.assigned.map((a) => [a.topicId, a.topic]));
+    for (const topic of response.responses) {
+      for (const p of topic.partitions) {
+        if (p.errorCode === 0) continue;
+        const name = names.get(topic.topicId) ?? topic.topicId;
+        this.options.onAcknowledgementError?.(name, p.partitionIndex, errorFromCode(p.errorCode, `acknowledging ${name}-${p.partitionIndex}`, p.errorMessage));
+      }
+    }
+  }
+}
+
+function groupByTopic<P extends { topicId: string }, T>(items: readonly P[], map: (item: P) => T): { topicId: string; partitions: T[] }[] {
+  const byTopic = new Map<string, T[]>();
+  for (const item of items) {
+    let list = byTopic.get(item.topicId);
+    if (list === undefined) byTopic.set(item.topicId, (list = []));
+    list.push(map(item));
+  }
+  return [...byTopic].map(([topicId, partitions]) => ({ topicId, partitions }));
+}
