@@ -1,26 +1,15 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Admin, TcpTransport } from '../../sdk/mod.ts';
 import { ManagedProcess, repoRoot } from '../helpers/child-process.ts';
+import { readmeCommands } from '../helpers/readme-commands.ts';
 import { awaitLatestCounts } from '../helpers/latest-counts.ts';
 
 const run = promisify(execFile);
-const README = readFileSync(join(repoRoot, 'README.md'), 'utf8');
-
-/** The quickstart's commands: continuation lines joined, comments and blank lines dropped. */
-function quickstartCommands(): string[] {
-  const block = /<!-- quickstart:begin -->\n```sh\n([\s\S]*?)```\n<!-- quickstart:end -->/.exec(README);
-  if (block === null) throw new Error('README.md has no quickstart block');
-  return block[1]!
-    .replace(/\\\n\s*/g, '')
-    .split('\n')
-    .map((line) => line.replace(/\s+# .*$/, '').trim())
-    .filter((line) => line !== '' && !line.startsWith('#'));
-}
 
 const COUNTS = { the: 3, quick: 1, brown: 1, fox: 2, jumps: 1, over: 1, lazy: 1, dog: 2, and: 1, a: 1 };
 
@@ -44,7 +33,7 @@ describe('the README quickstart', () => {
   });
 
   it('starts, writes and reads a topic, counts its words exactly once and replays the count', async () => {
-    const commands = quickstartCommands();
+    const commands = readmeCommands('quickstart');
     expect(commands[0]).toBe('npm install && npm start &');
     expect(commands[1]).toBe("alias rill='node dist/broker/cli/main.js'");
     const addresses = { kafka: '', http: '', job: '' };

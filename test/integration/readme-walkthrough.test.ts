@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -7,20 +7,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Admin, TcpTransport, type Transport } from '../../sdk/mod.ts';
 import { awaitLatestCounts } from '../helpers/latest-counts.ts';
 import { ManagedProcess, repoRoot } from '../helpers/child-process.ts';
+import { README, readmeCommands } from '../helpers/readme-commands.ts';
 
 const run = promisify(execFile);
-const README = readFileSync(join(repoRoot, 'README.md'), 'utf8');
-
-/** The walkthrough's commands: continuation lines joined, comments and blank lines dropped. */
-function walkthroughCommands(): string[] {
-  const block = /<!-- walkthrough:begin -->\n```sh\n([\s\S]*?)```\n<!-- walkthrough:end -->/.exec(README);
-  if (block === null) throw new Error('README.md has no walkthrough block');
-  return block[1]!
-    .replace(/\\\n\s*/g, '')
-    .split('\n')
-    .map((line) => line.replace(/\s+# .*$/, '').trim())
-    .filter((line) => line !== '' && !line.startsWith('#'));
-}
 
 /** The diff output the README shows. */
 function expectedDiff(): string {
@@ -58,7 +47,7 @@ describe('the README walkthrough', () => {
   });
 
   it('replays word count, runs version 2 beside version 1 and diffs them as it says', async () => {
-    const commands = walkthroughCommands();
+    const commands = readmeCommands('walkthrough');
     expect(commands[0]).toBe("alias rill='node dist/broker/cli/main.js'");
     const addresses = { kafka: '', http: '', job: '' };
     const substitute = (command: string): string =>
