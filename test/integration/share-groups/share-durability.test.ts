@@ -109,8 +109,7 @@ describe('share-group state durability', () => {
       const topicId = (await broker.createTopic(TOPIC, { partitions: 1 })).topicId;
       await appendValues(broker, TOPIC, Array.from({ length: 10 }, (_, i) => `d-${i}`), 5);
       // Topic creation has its own crash tests; here the crashes land in share-state and
-      // dead-letter appends only. (The fault model also drops a replaced topics.json whose rename
-      // was not yet followed by a directory fsync, where a real filesystem keeps the old one.)
+      // dead-letter appends only.
       await broker.createTopic('g-dlq', { partitions: 1 });
       await broker.shareGroups.heartbeat('warm-up', { memberId: 'w', memberEpoch: 0, rackId: null, subscribedTopicNames: [TOPIC] });
       return { dataDir, broker, topicId };
