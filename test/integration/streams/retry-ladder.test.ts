@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Admin, Consumer, type ConsumerRecord, Producer, stringSerde, type Transport } from '../../../sdk/mod.ts';
 import type { RecordHeader } from '../../../sdk/record/record.ts';
-import { AppState, DeadLetterHeader, RetryHeader, StreamsApp, StreamsBuilder } from '../../../streams/mod.ts';
+import { AppState, DeadLetterHeader, resetApplication, RetryHeader, StreamsApp, StreamsBuilder } from '../../../streams/mod.ts';
 import { readCommittedTopic } from '../../helpers/read-committed-topic.ts';
 import { embeddedSetup, setupHooks } from '../../helpers/streams-setups.ts';
 
@@ -142,5 +142,11 @@ describe.each([embeddedSetup()])('retry ladder in a stream job over $name', (set
     expect((await readCommittedTopic(transport, 'jobs-done')).map(valueOf)).toEqual(['done-after', 'done-slow']);
     expect(calls.get('slow')).toHaveLength(2);
     expect(calls.get('after')).toHaveLength(1);
+
+    // A reset takes the tiers for internal topics (their waiting records belong to the run reset), not for inputs.
+    const plan = await resetApplication(transport, { applicationId: 'hold-app', to: 'earliest' });
+    expect(plan.inputs.map((p) => p.topic)).toEqual(['jobs']);
+    expect(plan.internalTopics.map((t) => [t.topic, t.kind, t.action])).toEqual([['hold-app-work-retry-1', 'retry', 'delete']]);
+    expect(await admin.listTopics()).not.toContain('hold-app-work-retry-1');
   });
 });
