@@ -30,7 +30,10 @@ export interface RetryLadder<K, V> {
    * chosen from the key). Default: the application's dead-letter topic `<applicationId>-dlq`.
    */
   deadLetterTopic?: string;
-  /** Which failures are retried (default: every one). Another failure fails the record as without a ladder: the application's failure policy. */
+  /**
+   * Which failures are retried (default: every one). Another failure fails the record as without a
+   * ladder: the application's failure policy. A failed Effect arrives as what `Effect.runPromise` rejects with.
+   */
   retryOn?: (error: unknown) => boolean;
   /** The tier topics' stem, `<applicationId>-<name>-retry-<n>` (default: the stage's name; name the stage or the ladder so the topics outlive changes to the topology). */
   name?: string;
@@ -45,11 +48,10 @@ export interface RetryOption<K, V> {
   retry?: RetryLadder<K, V>;
 }
 
-
 const MAX_TIERS = 20;
 
 /** The suffix of tier `n` (1-based) of a ladder named `stem`. */
-export function retryTierSuffix(stem: string, tier: number): string {
+function retryTierSuffix(stem: string, tier: number): string {
   return `${stem}-retry-${tier}`;
 }
 
