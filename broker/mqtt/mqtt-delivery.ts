@@ -206,12 +206,15 @@ export class MqttDelivery implements DeliveryHandler {
       const partitions = this.partitionsToRead();
       if (partitions.length === 0) {
         // Nothing to read yet: a subscription change, or a topic created since (checked every poll), ends the wait.
+        const signal = this.wake.signal;
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.options.pollWaitMs);
-          this.wake.signal.addEventListener('abort', () => {
+          const done = (): void => {
             clearTimeout(timer);
+            signal.removeEventListener('abort', done);
             resolve();
-          }, { once: true });
+          };
+          const timer = setTimeout(done, this.options.pollWaitMs);
+          signal.addEventListener('abort', done, { once: true });
         });
         continue;
       }
