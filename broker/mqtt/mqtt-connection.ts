@@ -136,7 +136,7 @@ export class MqttConnection implements SessionOwner {
         const packet = decodePacket(raw.first, raw.body, this.version);
         if (this.connect === undefined) {
           const connecting = this.onConnect(packet);
-          this.work = connecting;
+          this.work = connecting.catch(() => undefined);
           await connecting;
         } else {
           this.onPacket(packet);
