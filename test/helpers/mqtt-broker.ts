@@ -10,9 +10,9 @@ import { readRecordBatches } from '../../sdk/record/record-batch-reader.ts';
 
 /** A broker in a temporary directory with its Kafka and MQTT listeners on free ports of 127.0.0.1. */
 export class MqttTestBroker {
-  readonly errors: string[] = [];
-
   private constructor(
+    /** What the listener reported through onError (connections closed on an unexpected error). */
+    readonly errors: string[],
     readonly dataDir: string,
     readonly broker: Broker,
     readonly kafka: KafkaListener,
@@ -24,9 +24,7 @@ export class MqttTestBroker {
     const kafka = await KafkaListener.start(broker, { host: '127.0.0.1', port: 0 });
     const errors: string[] = [];
     const mqtt = await MqttListener.start(broker, { host: '127.0.0.1', port: 0, onError: (error) => errors.push(String(error)), ...options });
-    const opened = new MqttTestBroker(dataDir, broker, kafka, mqtt);
-    opened.errors.push(...errors);
-    return opened;
+    return new MqttTestBroker(errors, dataDir, broker, kafka, mqtt);
   }
 
   get url(): string {
