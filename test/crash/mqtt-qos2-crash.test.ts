@@ -110,4 +110,4 @@ it(`every QoS 2 message a client saw PUBREC for is in the log exactly once acros
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
-});
+}, FULL ? 600_000 : 60_000);
