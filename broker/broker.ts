@@ -40,6 +40,7 @@ import { AclAuthorizer, type AuthorizerOptions, defaultAuthorizerOptions } from 
 import { AuditLog } from './auth/audit-log.ts';
 import { ShareCoordinator, type ShareCoordinatorOptions } from './share/share-coordinator.ts';
 import type { ShareLogHost } from './share/share-log-host.ts';
+import { lastSequenceOf } from './producer-state/producer-entry.ts';
 
 export interface BrokerOptions {
   config?: Partial<BrokerConfig>;
@@ -550,6 +551,17 @@ export class Broker {
     const log = this.partitionLog(topic, partition);
     this.verifyTransactionalWrite(topic, partition, batches);
     return log.append(batches, acks);
+  }
+
+  /**
+   * The last sequence number an idempotent producer (at `producerEpoch`) appended to a partition,
+   * -1 when the partition holds no state for it: what the MQTT listener checks to know whether a
+   * retried QoS 2 message is already in the log.
+   */
+  producerLastSequence(topic: string, partition: number, producerId: number, producerEpoch: number): number {
+    this.assertOpen();
+    const entry = this.partitionLog(topic, partition).producerState.entry(producerId);
+    return entry === undefined || entry.producerEpoch !== producerEpoch ? -1 : lastSequenceOf(entry);
   }
 
   /**
