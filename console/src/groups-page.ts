@@ -1,6 +1,7 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { api, enc, type ApiError, type GroupDescription } from './api.ts';
+import { LagChart } from './lag-chart.ts';
 import { ErrorMessage, Loading, asApiError, useApi } from './ui.ts';
 
 /** The consumer groups the token may describe. */
@@ -13,7 +14,7 @@ export function GroupsPage() {
       ? error === undefined && html`<${Loading} />`
       : data.groups.length === 0
         ? html`<p>No consumer groups.</p>`
-        : html`<div class="scroll"><table>
+        : html`<div class="scroll" tabindex="0"><table>
             <caption class="visually-hidden">Consumer groups</caption>
             <thead><tr><th scope="col">Group</th><th scope="col">State</th><th scope="col">Protocol type</th></tr></thead>
             <tbody>${data.groups.map((g) => html`<tr key=${g.groupId}><td><a href=${`#/groups/${enc(g.groupId)}`}>${g.groupId}</a></td><td>${g.groupState}</td><td>${g.protocolType || '—'}</td></tr>`)}</tbody>
@@ -41,7 +42,7 @@ export function GroupPage({ group }: { group: string }) {
             <h2 id="members-heading">Members</h2>
             ${data.members.length === 0
               ? html`<p>No members: the group is empty.</p>`
-              : html`<div class="scroll"><table>
+              : html`<div class="scroll" tabindex="0"><table>
                   <caption class="visually-hidden">Members of ${group}</caption>
                   <thead><tr><th scope="col">Member id</th><th scope="col">Client id</th><th scope="col">Host</th><th scope="col">Instance id</th></tr></thead>
                   <tbody>${data.members.map((m) => html`<tr key=${m.memberId}><td><code>${m.memberId}</code></td><td>${m.clientId}</td><td>${m.clientHost}</td><td>${m.groupInstanceId ?? '—'}</td></tr>`)}</tbody>
@@ -49,7 +50,7 @@ export function GroupPage({ group }: { group: string }) {
           </section>
           <section aria-labelledby="lag-heading">
             <h2 id="lag-heading">Offsets and lag</h2>
-            <div class="scroll"><table>
+            <div class="scroll" tabindex="0"><table>
               <caption class="visually-hidden">Committed offsets of ${group}</caption>
               <thead><tr><th scope="col">Topic</th><th scope="col">Partition</th><th scope="col">Committed offset</th><th scope="col">High watermark</th><th scope="col">Lag</th></tr></thead>
               <tbody>${data.offsets.map(
@@ -57,6 +58,7 @@ export function GroupPage({ group }: { group: string }) {
               )}</tbody>
             </table></div>
             <button type="button" onClick=${reload}>Refresh</button>
+            <${LagChart} group=${group} />
           </section>
           <${OffsetReset} group=${group} topics=${[...new Set(data.offsets.map((o) => o.topic))]} onReset=${reload} />
         `}

@@ -1,7 +1,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, type ApiError, type BrokerSummary } from './api.ts';
-import { MAX_POINTS, RateChart } from './rate-chart.ts';
+import { MAX_POINTS, LiveChart } from './live-chart.ts';
 import { ErrorMessage, Loading, asApiError, formatBytes } from './ui.ts';
 
 const POLL_MS = 2000;
@@ -88,7 +88,7 @@ export function OverviewPage() {
             <div><dt>Disk use</dt><dd>${formatBytes(summary.sizeBytes)}</dd></div>
           </dl>
           <div class="charts">
-            <${RateChart}
+            <${LiveChart}
               title="Records per second"
               unit="records/s"
               times=${rates.times}
@@ -98,7 +98,7 @@ export function OverviewPage() {
                 { label: 'HTTP fetched', values: rates.httpRecordsOut, color: '#b3541e' },
               ]}
             />
-            <${RateChart}
+            <${LiveChart}
               title="HTTP bytes per second"
               unit="bytes/s"
               times=${rates.times}

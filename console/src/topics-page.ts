@@ -1,6 +1,7 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { enc, type TopicDescription } from './api.ts';
+import { ConfigEditor } from './config-editor.ts';
 import { ProduceForm } from './produce-form.ts';
 import { RecordBrowser } from './record-browser.ts';
 import { ErrorMessage, Loading, formatBytes, useApi } from './ui.ts';
@@ -38,7 +39,7 @@ export function TopicPage({ topic }: { topic: string }) {
       : html`
           <section aria-labelledby="partitions-heading">
             <h2 id="partitions-heading">Partitions</h2>
-            <div class="scroll">
+            <div class="scroll" tabindex="0">
               <table>
                 <caption class="visually-hidden">Partitions of ${topic}</caption>
                 <thead><tr><th scope="col">Partition</th><th scope="col">Log start offset</th><th scope="col">High watermark</th><th scope="col">Log end offset</th><th scope="col">Size</th><th scope="col">State</th></tr></thead>
@@ -55,7 +56,7 @@ export function TopicPage({ topic }: { topic: string }) {
           <${ProduceForm} topic=${topic} partitions=${data.partitions.length} onProduced=${reload} />
           <section aria-labelledby="configs-heading">
             <h2 id="configs-heading">Configs</h2>
-            <div class="scroll">
+            <div class="scroll" tabindex="0">
               <table>
                 <caption class="visually-hidden">Configs of ${topic}</caption>
                 <thead><tr><th scope="col">Name</th><th scope="col">Value</th><th scope="col">Source</th></tr></thead>
@@ -64,6 +65,7 @@ export function TopicPage({ topic }: { topic: string }) {
                 </tbody>
               </table>
             </div>
+            <${ConfigEditor} topic=${topic} configs=${data.configs} onChanged=${reload} />
           </section>
         `}
   `;

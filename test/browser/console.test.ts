@@ -79,7 +79,7 @@ describe('web console in Chromium', () => {
     }
   });
 
-  it('produces a record from the form that the record browser and a Kafka consumer read back', async () => {
+  it('produces a record from the form that the record browser and a Kafka consumer read back, and changes a config', async () => {
     const context = await signedInContext(browser, OPS_TOKEN, VIEWPORTS.laptop);
     const { page, errors } = await consolePage(context);
     await page.goto(`${broker.httpUrl}/#/topics/orders`);
@@ -103,8 +103,24 @@ describe('web console in Chromium', () => {
     expect(await record.locator('.record-value').textContent()).toBe(JSON.stringify({ item: 'tea', qty: 3 }, null, 2));
     expect(await record.locator('.record-meta code').textContent()).toBe('order-1');
     await screenshot(page, 'laptop-record-browser');
+
+    await page.locator('select[name="config"]').selectOption('retention.ms');
+    await page.getByLabel('New value').fill('soon');
+    await page.getByRole('button', { name: 'Set config' }).click();
+    await page.getByRole('alert').getByText(/retention\.ms/).waitFor();
+    await page.getByLabel('New value').fill('3600000');
+    await page.getByRole('button', { name: 'Set config' }).click();
+    await page.getByText('retention.ms is now 3600000.').waitFor();
+    await page.getByRole('row', { name: 'retention.ms 3600000 topic override' }).waitFor();
     await context.close();
-    expect(errors).toEqual([]);
+    expect(errors.filter((e) => !e.includes('status of 400'))).toEqual([]);
+    expect(errors.length).toBe(1);
+
+    const admin = kafka.admin();
+    await admin.connect();
+    const described = await admin.describeConfigs({ resources: [{ type: 2, name: 'orders', configNames: ['retention.ms'] }], includeSynonyms: false });
+    await admin.disconnect();
+    expect(described.resources[0]?.configEntries.map((c) => [c.configName, c.configValue])).toEqual([['retention.ms', '3600000']]);
 
     const consumer = kafka.consumer({ groupId: 'console-produce-check' });
     await consumer.connect();
@@ -132,6 +148,7 @@ describe('web console in Chromium', () => {
     await page.goto(`${broker.httpUrl}/#/groups`);
     await page.getByRole('link', { name: 'news-readers' }).click();
     await expectText(page.getByTestId('total-lag'), '0');
+    await page.getByRole('img', { name: 'Total lag, records' }).locator('.uplot').waitFor();
 
     await page.locator('select[name="target"]').selectOption('offset');
     await page.getByLabel('Offset', { exact: true }).fill('2');

@@ -5,8 +5,8 @@ import uPlot from 'uplot';
 /** Points kept per chart: ten minutes at the overview's 2-second polling. */
 export const MAX_POINTS = 300;
 
-/** A live line chart of rates; `times` in seconds, one series per label, redrawn when the arrays change. */
-export function RateChart({ title, unit, times, series }: { title: string; unit: string; times: number[]; series: { label: string; values: number[]; color: string }[] }) {
+/** A live line chart (rates, lag); `times` in seconds, one series per label, redrawn when the arrays change. */
+export function LiveChart({ title, unit, times, series }: { title: string; unit: string; times: number[]; series: { label: string; values: number[]; color: string }[] }) {
   const container = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
 
