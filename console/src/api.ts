@@ -29,10 +29,44 @@ function explain(status: number, detail: string): string {
   return detail;
 }
 
-export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+function authHeaders(accept: string): Record<string, string> {
+  const headers: Record<string, string> = { accept };
   const token = storedToken();
   if (token !== '') headers['authorization'] = `Bearer ${token}`;
+  return headers;
+}
+
+/**
+ * Reads a server-sent-event stream with the token (EventSource cannot send an Authorization
+ * header): `onOpen` once the broker has answered (from then on, new records are in the stream),
+ * then `onEvent` per event until `signal` aborts or the stream ends.
+ */
+export async function readEvents(path: string, signal: AbortSignal, onOpen: () => void, onEvent: (event: string, data: string) => void): Promise<void> {
+  const response = await fetch(path, { headers: authHeaders('text/event-stream'), signal });
+  if (!response.ok || response.body === null) {
+    const problem = (await response.json().catch(() => ({}))) as { detail?: string };
+    throw new ApiError(response.status, explain(response.status, problem.detail ?? `HTTP ${response.status}`));
+  }
+  onOpen();
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value;
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const lines = buffer.slice(0, end).split('\n');
+      buffer = buffer.slice(end + 2);
+      const event = lines.find((l) => l.startsWith('event: '))?.slice(7) ?? 'message';
+      const data = lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+      onEvent(event, data);
+    }
+  }
+}
+
+export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const headers = authHeaders('application/json');
   if (init.body !== undefined) headers['content-type'] = 'application/json';
   let response: Response;
   try {

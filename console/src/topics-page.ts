@@ -2,6 +2,7 @@ import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { enc, type TopicDescription } from './api.ts';
 import { ConfigEditor } from './config-editor.ts';
+import { LiveTail } from './live-tail.ts';
 import { ProduceForm } from './produce-form.ts';
 import { RecordBrowser } from './record-browser.ts';
 import { ErrorMessage, Loading, formatBytes, useApi } from './ui.ts';
@@ -53,6 +54,7 @@ export function TopicPage({ topic }: { topic: string }) {
             <button type="button" onClick=${reload}>Refresh offsets</button>
           </section>
           <${RecordBrowser} topic=${topic} partitions=${data.partitions.length} />
+          <${LiveTail} topic=${topic} partitions=${data.partitions.length} />
           <${ProduceForm} topic=${topic} partitions=${data.partitions.length} onProduced=${reload} />
           <section aria-labelledby="configs-heading">
             <h2 id="configs-heading">Configs</h2>

@@ -79,7 +79,7 @@ describe('web console in Chromium', () => {
     }
   });
 
-  it('produces a record from the form that the record browser and a Kafka consumer read back, and changes a config', async () => {
+  it('produces a record from the form that the record browser and a Kafka consumer read back, follows a live tail, and changes a config', async () => {
     const context = await signedInContext(browser, OPS_TOKEN, VIEWPORTS.laptop);
     const { page, errors } = await consolePage(context);
     await page.goto(`${broker.httpUrl}/#/topics/orders`);
@@ -104,6 +104,15 @@ describe('web console in Chromium', () => {
     expect(await record.locator('.record-meta code').textContent()).toBe('order-1');
     await screenshot(page, 'laptop-record-browser');
 
+    await page.getByRole('button', { name: 'Start tail' }).click();
+    await page.getByText('Following new records of partition 0…').waitFor();
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: 'orders', messages: [{ partition: 0, key: 'k', value: 'from kafka' }] });
+    await producer.disconnect();
+    await page.locator('li.tailed', { hasText: 'from kafka' }).waitFor();
+    await page.getByRole('button', { name: 'Stop tail' }).click();
+
     await page.locator('select[name="config"]').selectOption('retention.ms');
     await page.getByLabel('New value').fill('soon');
     await page.getByRole('button', { name: 'Set config' }).click();
@@ -127,7 +136,9 @@ describe('web console in Chromium', () => {
     await consumer.subscribe({ topic: 'orders', fromBeginning: true });
     const received = await new Promise<{ partition: number; key: string; value: string }>((resolve) => {
       void consumer.run({
-        eachMessage: async ({ partition, message }) => resolve({ partition, key: String(message.key), value: String(message.value) }),
+        eachMessage: async ({ partition, message }) => {
+          if (String(message.key) === 'order-1') resolve({ partition, key: String(message.key), value: String(message.value) });
+        },
       });
     });
     await consumer.disconnect();
