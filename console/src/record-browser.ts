@@ -14,9 +14,10 @@ function renderValue(record: ConsoleRecord, rendering: Rendering): string {
   return typeof record.value === 'string' ? record.value : JSON.stringify(record.value);
 }
 
-/** Reads a page of records from a partition, from an offset, shown as JSON or text. */
+/** Reads a page of records from a partition, from an offset or the first record at or after a time, shown as JSON or text. */
 export function RecordBrowser({ topic, partitions }: { topic: string; partitions: number }) {
   const [partition, setPartition] = useState('0');
+  const [from, setFrom] = useState<'offset' | 'time'>('offset');
   const [offset, setOffset] = useState('0');
   const [limit, setLimit] = useState('20');
   const [rendering, setRendering] = useState<Rendering>('json');
@@ -26,11 +27,19 @@ export function RecordBrowser({ topic, partitions }: { topic: string; partitions
 
   const read = async (e: Event) => {
     e.preventDefault();
-    if (!/^\d+$/.test(offset)) return setInvalid('The offset must be a whole number, 0 or more.');
+    let start: string;
+    if (from === 'offset') {
+      if (!/^\d+$/.test(offset)) return setInvalid('The offset must be a whole number, 0 or more.');
+      start = `offset=${offset}`;
+    } else {
+      const ms = Date.parse(offset);
+      if (Number.isNaN(ms) || ms < 0) return setInvalid('Give a date and time, e.g. 2026-01-31T12:00:00Z.');
+      start = `timestamp=${ms}`;
+    }
     if (!/^\d+$/.test(limit) || Number(limit) < 1 || Number(limit) > MAX_LIMIT) return setInvalid(`Show 1 to ${MAX_LIMIT} records.`);
     setInvalid(undefined);
     try {
-      setResult(await api(`/v1/topics/${enc(topic)}/partitions/${partition}/records?offset=${offset}&limit=${limit}`));
+      setResult(await api(`/v1/topics/${enc(topic)}/partitions/${partition}/records?${start}&limit=${limit}`));
       setError(undefined);
     } catch (err) {
       setError(asApiError(err));
@@ -46,7 +55,13 @@ export function RecordBrowser({ topic, partitions }: { topic: string; partitions
             ${Array.from({ length: partitions }, (_, i) => html`<option value=${String(i)}>${i}</option>`)}
           </select>
         </label>
-        <label>From offset <input name="offset" inputmode="numeric" value=${offset} onInput=${(e: Event) => setOffset((e.target as HTMLInputElement).value)} /></label>
+        <label>Start at
+          <select name="from" value=${from} onChange=${(e: Event) => setFrom((e.target as HTMLSelectElement).value as 'offset' | 'time')}>
+            <option value="offset">an offset</option>
+            <option value="time">a time</option>
+          </select>
+        </label>
+        <label>${from === 'offset' ? 'Offset' : 'Time (ISO 8601)'} <input name="offset" inputmode=${from === 'offset' ? 'numeric' : 'text'} value=${offset} onInput=${(e: Event) => setOffset((e.target as HTMLInputElement).value)} /></label>
         <label>Count <input name="limit" inputmode="numeric" value=${limit} onInput=${(e: Event) => setLimit((e.target as HTMLInputElement).value)} /></label>
         <label>Show as
           <select name="rendering" value=${rendering} onChange=${(e: Event) => setRendering((e.target as HTMLSelectElement).value as Rendering)}>

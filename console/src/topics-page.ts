@@ -5,6 +5,7 @@ import { ConfigEditor } from './config-editor.ts';
 import { LiveTail } from './live-tail.ts';
 import { ProduceForm } from './produce-form.ts';
 import { RecordBrowser } from './record-browser.ts';
+import { SchemaVersions } from './schema-versions.ts';
 import { ErrorMessage, Loading, formatBytes, useApi } from './ui.ts';
 
 /** The topics the token may see, filtered by a search field. */
@@ -56,6 +57,7 @@ export function TopicPage({ topic }: { topic: string }) {
           <${RecordBrowser} topic=${topic} partitions=${data.partitions.length} />
           <${LiveTail} topic=${topic} partitions=${data.partitions.length} />
           <${ProduceForm} topic=${topic} partitions=${data.partitions.length} onProduced=${reload} />
+          <${SchemaVersions} topic=${topic} />
           <section aria-labelledby="configs-heading">
             <h2 id="configs-heading">Configs</h2>
             <div class="scroll" tabindex="0">
