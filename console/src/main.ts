@@ -16,7 +16,11 @@ function useRoute(): string[] {
       .map(decodeURIComponent);
   const [route, setRoute] = useState(parse);
   useEffect(() => {
-    const onChange = () => setRoute(parse());
+    const onChange = () => {
+      setRoute(parse());
+      // A page change moves keyboard and screen-reader focus to the new page's content, as a page load would.
+      requestAnimationFrame(() => document.getElementById('main')?.focus());
+    };
     addEventListener('hashchange', onChange);
     return () => removeEventListener('hashchange', onChange);
   }, []);

@@ -57,7 +57,13 @@ describe('web console in Chromium', () => {
       await page.locator('.uplot').first().waitFor();
       await screenshot(page, `${name}-overview`);
 
-      await page.getByRole('link', { name: 'Topics' }).click();
+      // Keyboard: the skip link first, then the page links; Enter follows one.
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate('document.activeElement.textContent')).toBe('Skip to content');
+      await page.keyboard.press('Tab');
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate('document.activeElement.textContent')).toBe('Topics');
+      await page.keyboard.press('Enter');
       await page.getByRole('link', { name: 'orders' }).waitFor();
       await page.getByLabel('Search topics').fill('news');
       await page.getByRole('link', { name: 'orders' }).waitFor({ state: 'detached' });
