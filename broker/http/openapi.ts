@@ -86,7 +86,7 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
   },
   {
     method: 'post', path: '/v1/groups/{group}/reset', summary: 'Reset a member-less group\'s offsets for a topic (replay): earliest, latest, a timestamp or explicit offsets.', needs: 'admin',
-    body: obj({ topic: { type: 'string' }, to: { oneOf: [{ enum: ['earliest', 'latest'] }, obj({ timestamp: { type: 'integer' } }, ['timestamp']), obj({ offsets: { type: 'object', additionalProperties: { type: 'integer' } } }, ['offsets'])] } }, ['topic', 'to']),
+    body: obj({ topic: { type: 'string' }, to: { oneOf: [{ enum: ['earliest', 'latest'] }, obj({ timestamp: { type: 'integer' } }, ['timestamp']), obj({ offsets: { type: 'object', additionalProperties: { type: 'integer' } } }, ['offsets'])] }, dryRun: { type: 'boolean', description: 'check and answer the offsets without writing them' } }, ['topic', 'to']),
     ok: { status: 200, description: 'the new offsets', schema: obj({ group: { type: 'string' }, topic: { type: 'string' }, partitions: { type: 'array' } }) }, errors: [400, 401, 403, 404, 409, 413, 415],
   },
   {
@@ -122,6 +122,13 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
   { method: 'get', path: '/healthz', summary: 'Liveness: the process serves HTTP.', ok: { status: 200, description: 'ok', schema: obj({ status: { type: 'string' } }) }, errors: [] },
   { method: 'get', path: '/readyz', summary: 'Readiness: the broker is open and no partition is offline.', ok: { status: 200, description: 'ready', schema: obj({ status: { type: 'string' } }) }, errors: [503] },
   { method: 'get', path: '/v1/openapi.json', summary: 'This document.', ok: { status: 200, description: 'OpenAPI 3.1', schema: { type: 'object' } }, errors: [] },
+  {
+    method: 'get', path: '/v1/summary', summary: "Running totals over the topics and groups the token may see (topics, partitions, disk bytes, records appended, HTTP records and bytes in and out), for the console's live charts.",
+    ok: { status: 200, description: 'one sample; rates are differences of two samples over their timeMs apart', schema: { type: 'object' } }, errors: [401],
+  },
+  { method: 'get', path: '/', summary: 'The web console (no token needed to load it; it calls this API with the token the user enters).', ok: { status: 200, description: 'index.html, not cached', contentType: 'text/html', schema: { type: 'string' } }, errors: [503] },
+  { method: 'get', path: '/index.html', summary: 'The web console, as `/`.', ok: { status: 200, description: 'index.html, not cached', contentType: 'text/html', schema: { type: 'string' } }, errors: [503] },
+  { method: 'get', path: '/console/{name}', summary: "The web console's content-hashed scripts and styles, cached for a year.", ok: { status: 200, description: 'a static file', contentType: 'text/javascript', schema: { type: 'string' } }, errors: [404] },
 ];
 
 const problem = { content: { 'application/problem+json': { schema: ref('Problem') } } };
