@@ -14,6 +14,7 @@ import { RateLimiter } from './rate-limiter.ts';
 import { recordRoutes } from './record-routes.ts';
 import { requestPrincipal } from './request-principal.ts';
 import { SchemaRegistry } from './schema-registry.ts';
+import { shareRoutes } from './share-routes.ts';
 import { streamsOpsRoutes } from './streams-ops-routes.ts';
 import { topicRoutes } from './topic-routes.ts';
 
@@ -82,6 +83,7 @@ export async function createHttpApp(broker: Broker, overrides: Partial<HttpApiOp
   topicRoutes(app, ctx);
   groupRoutes(app, ctx);
   streamsOpsRoutes(app, ctx);
+  shareRoutes(app, ctx);
 
   app.get('/metrics', () => new Response(ctx.metrics.registry.render(), { headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } }));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));

@@ -226,7 +226,7 @@ export class ShareCoordinator {
     }
     const deadlineMs = this.nowMs() + Math.max(0, input.maxWaitMs);
     for (;;) {
-      const acquired = await this.acquireForSession(group, memberId, session, input.maxBytes, maxBytesByPartition, resultFor);
+      const acquired = await this.acquireForSession(group, memberId, session, input.maxBytes, maxBytesByPartition, resultFor, input.maxRecords);
       const waitMs = deadlineMs - this.nowMs();
       if (acquired || waitMs <= 0 || this.closed || signal?.aborted === true) break;
       if ([...results.values()].some((r) => r.errorCode !== 0)) break;
@@ -355,14 +355,16 @@ export class ShareCoordinator {
     maxBytes: number,
     maxBytesByPartition: ReadonlyMap<string, number>,
     resultFor: (topicId: string, partition: number) => SharePartitionResult,
+    maxRecords = Infinity,
   ): Promise<boolean> {
     const dirty = new Set<PartitionEntry>();
     const nowMs = this.nowMs();
     let remaining = maxBytes > 0 ? maxBytes : 0x7fffffff;
+    let recordsLeft = maxRecords;
     let acquiredAny = false;
     for (const [key, sp] of session.partitions) {
       const result = resultFor(sp.topicId, sp.partition);
-      if (remaining <= 0) break;
+      if (remaining <= 0 || recordsLeft <= 0) break;
       try {
         const entry = this.entryFor(group, sp.topicId, sp.partition, dirty);
         const { logStartOffset, highWatermark, lastStableOffset } = this.host.logOffsets(entry.topic, entry.partition);
@@ -376,12 +378,13 @@ export class ShareCoordinator {
         const views = [...readRecordBatches(read)];
         const spans = views.map((v) => ({ baseOffset: v.baseOffset, lastOffset: v.lastOffset, isControl: v.isControl }));
         const before = entry.state.endOffset;
-        const ranges = entry.state.acquire(memberId, spans, nowMs, group.config.maxRecordsPerFetch);
+        const ranges = entry.state.acquire(memberId, spans, nowMs, Math.min(group.config.maxRecordsPerFetch, recordsLeft));
         if (ranges.length === 0 && entry.state.endOffset === before) continue;
         dirty.add(entry);
         if (ranges.length === 0) continue;
         const records = batchesCovering(views, ranges);
         remaining -= records.byteLength;
+        recordsLeft -= ranges.reduce((n, r) => n + r.lastOffset - r.firstOffset + 1, 0);
         result.records = records;
         result.acquiredRecords = ranges;
         acquiredAny = true;
