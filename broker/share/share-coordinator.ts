@@ -326,7 +326,7 @@ export class ShareCoordinator {
         continue;
       }
       this.expire(entry, nowMs);
-      const outcome = entry.state.acknowledge(memberId, p.acknowledgementBatches);
+      const outcome = entry.state.acknowledge(memberId, p.acknowledgementBatches, nowMs);
       if ('message' in outcome) {
         report(p, outcome.errorCode, outcome.message);
         continue;
@@ -370,6 +370,7 @@ export class ShareCoordinator {
         const { logStartOffset, highWatermark, lastStableOffset } = this.host.logOffsets(entry.topic, entry.partition);
         if (entry.state.moveStartOffset(logStartOffset)) dirty.add(entry);
         this.expire(entry, nowMs);
+        entry.state.endDueBackoffs(nowMs);
         const committed = group.config.isolationLevel === 'read_committed';
         const from = entry.state.nextAcquirableOffset(committed ? lastStableOffset : highWatermark);
         if (from === undefined) continue;
@@ -417,7 +418,7 @@ export class ShareCoordinator {
     for (const sp of session.partitions.values()) {
       const entry = this.entries.get(entryKey(group.groupId, sp.topicId, sp.partition));
       if (entry === undefined) continue;
-      this.startDeadLetters(entry, entry.state.releaseMember(session.memberId));
+      this.startDeadLetters(entry, entry.state.releaseMember(session.memberId, this.nowMs()));
       dirty.add(entry);
     }
     await this.persist(group.groupId, dirty);
@@ -428,7 +429,7 @@ export class ShareCoordinator {
   private async memberGone(group: ShareGroup, memberId: string): Promise<void> {
     this.sessions.remove(group.groupId, memberId);
     for (const entry of this.entries.values()) {
-      if (entry.groupId === group.groupId) this.startDeadLetters(entry, entry.state.releaseMember(memberId));
+      if (entry.groupId === group.groupId) this.startDeadLetters(entry, entry.state.releaseMember(memberId, this.nowMs()));
     }
     if (group.members.size === 0) this.groups.delete(group.groupId);
     this.wake(group.groupId);
@@ -500,7 +501,8 @@ export class ShareCoordinator {
         continue;
       }
       const expired = entry.state.nextLockDeadlineMs() <= nowMs;
-      if (this.expire(entry, nowMs) && expired) this.wake(entry.groupId);
+      const backedOff = entry.state.endDueBackoffs(nowMs);
+      if ((this.expire(entry, nowMs) && expired) || backedOff) this.wake(entry.groupId);
     }
   }
 
