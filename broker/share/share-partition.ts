@@ -100,7 +100,7 @@ export class SharePartition {
   private readonly records = new Map<number, InFlightRecord>();
 
   private constructor(
-    private readonly limits: SharePartitionLimits,
+    private limits: SharePartitionLimits,
     private start: number,
     private end: number,
   ) {}
@@ -122,6 +122,15 @@ export class SharePartition {
     }
     partition.advanceStart();
     return partition;
+  }
+
+  /**
+   * New limits from altered group configs, applied from the next step: a lower delivery limit
+   * dead-letters available records at it on the next lock sweep, a longer lock or backoff applies
+   * to records returned or acquired from now on.
+   */
+  setLimits(limits: SharePartitionLimits): void {
+    this.limits = limits;
   }
 
   /** The share-partition start offset (SPSO). */
