@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { AclOperation, type AclOperationValue, AclPermission, PatternType, ResourceType } from '../../../broker/auth/acl.ts';
 import { KafkaListener } from '../../../broker/kafka/kafka-listener.ts';
 import { ShareDeadLetterHeader } from '../../../broker/share/share-dead-letter.ts';
 import { ErrorCode } from '../../../sdk/protocol/error-codes.ts';
@@ -21,10 +22,10 @@ afterEach(async () => {
   app = undefined;
 });
 
-async function open(dir?: string): Promise<void> {
+async function open(dir?: string, authorizer?: { superUsers: string[] }): Promise<void> {
   raw?.close();
   await listener?.close();
-  app = await openTestApp({}, dir, { shareGroups: { defaults: { autoOffsetReset: 'earliest' } } });
+  app = await openTestApp({}, dir, { shareGroups: { defaults: { autoOffsetReset: 'earliest' } }, ...(authorizer === undefined ? {} : { authorizer }) });
   listener = await KafkaListener.start(app.broker, { host: '127.0.0.1', port: 0, limits: { shutdownGraceMs: 0 } });
   raw = await RawKafkaClient.connect(listener.port);
 }
@@ -125,5 +126,18 @@ describe('share group configs on the GROUP config resource (type 32)', () => {
     await restart();
     expect(Object.values(await describeGroup('orders')).every((c) => c.source === 5)).toBe(true);
     expect(app!.broker.shareGroups.configOf('orders')).toMatchObject({ deliveryCountLimit: 5, deadLetterTopic: null, retryBackoffMs: [] });
+  });
+
+  it('needs Group AlterConfigs to alter and Group DescribeConfigs to describe, as Kafka checks the GROUP resource', async () => {
+    await open(undefined, { superUsers: [] });
+    const denied = await alter('orders', [{ name: 'share.delivery.count.limit', configOperation: 0, value: '2' }]);
+    expect(denied.errorCode).toBe(ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    const described = await raw!.request(ApiKey.DescribeConfigs, 4, { resources: [{ resourceType: GROUP, resourceName: 'orders', configurationKeys: null }], includeSynonyms: false, includeDocumentation: false });
+    expect(described.results[0]!.errorCode).toBe(ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    const grant = (operation: AclOperationValue) => ({ resourceType: ResourceType.GROUP, resourceName: 'orders', patternType: PatternType.LITERAL, principal: 'User:ANONYMOUS', host: '*', operation, permissionType: AclPermission.ALLOW });
+    await app!.broker.authorizer!.createAcls([grant(AclOperation.ALTER_CONFIGS), grant(AclOperation.DESCRIBE_CONFIGS)]);
+    expect((await alter('orders', [{ name: 'share.delivery.count.limit', configOperation: 0, value: '2' }])).errorCode).toBe(0);
+    expect((await describeGroup('orders'))['share.delivery.count.limit']).toEqual({ value: '2', source: 8 });
+    expect((await alter('others', [{ name: 'share.delivery.count.limit', configOperation: 0, value: '2' }])).errorCode).toBe(ErrorCode.GROUP_AUTHORIZATION_FAILED);
   });
 });
