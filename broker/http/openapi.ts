@@ -123,7 +123,7 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
   { method: 'get', path: '/readyz', summary: 'Readiness: the broker is open and no partition is offline.', ok: { status: 200, description: 'ready', schema: obj({ status: { type: 'string' } }) }, errors: [503] },
   { method: 'get', path: '/v1/openapi.json', summary: 'This document.', ok: { status: 200, description: 'OpenAPI 3.1', schema: { type: 'object' } }, errors: [] },
   {
-    method: 'get', path: '/v1/share-groups/{group}', summary: 'Describe a share group (KIP-932): state, members with their assignments, its lock duration, delivery limit, session timeout and dead-letter topic. Needs Group Describe.',
+    method: 'get', path: '/v1/share-groups/{group}', summary: 'Describe a share group (KIP-932): state, members with their assignments, its lock duration, delivery limit, session timeout, dead-letter topic and retry backoff ladder. Needs Group Describe.',
     ok: { status: 200, description: 'the share group', schema: { type: 'object' } }, errors: [400, 401, 403, 404],
   },
   {

@@ -4,6 +4,7 @@ import { clientHost } from '../group/client-host.ts';
 import { readRecordBatches } from '../../sdk/record/record-batch-reader.ts';
 import { AclOperation } from '../auth/acl.ts';
 import { isInternalTopic } from '../topic/topic-name.ts';
+import { deadLetterTopicOf } from '../share/share-config.ts';
 import { AcknowledgeType } from '../share/share-record-state.ts';
 import type { AcknowledgementBatch } from '../share/share-partition.ts';
 import { responseFormat } from './body-codec.ts';
@@ -76,7 +77,7 @@ export function shareRoutes(app: Hono<HttpEnv>, ctx: HttpContext): void {
       groupState: description.groupState,
       groupEpoch: description.groupEpoch,
       members: description.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost, subscribedTopicNames: m.subscribedTopicNames, assignment: m.assignment.map((a) => ({ topic: a.topicName, partitions: a.partitions })) })),
-      config: { recordLockDurationMs: config.recordLockDurationMs, deliveryCountLimit: config.deliveryCountLimit, sessionTimeoutMs: config.sessionTimeoutMs, deadLetterTopic: config.deadLetterTopic ?? `${group}-dlq` },
+      config: { recordLockDurationMs: config.recordLockDurationMs, deliveryCountLimit: config.deliveryCountLimit, sessionTimeoutMs: config.sessionTimeoutMs, deadLetterTopic: deadLetterTopicOf(group, config), retryBackoffMs: config.retryBackoffMs },
     });
   });
 
