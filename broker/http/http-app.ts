@@ -14,6 +14,7 @@ import { RateLimiter } from './rate-limiter.ts';
 import { recordRoutes } from './record-routes.ts';
 import { requestPrincipal } from './request-principal.ts';
 import { SchemaRegistry } from './schema-registry.ts';
+import { shareRoutes } from './share-routes.ts';
 import { streamsOpsRoutes } from './streams-ops-routes.ts';
 import { topicRoutes } from './topic-routes.ts';
 import { consoleRoutes, isConsoleAssetPath } from './console-routes.ts';
@@ -84,6 +85,7 @@ export async function createHttpApp(broker: Broker, overrides: Partial<HttpApiOp
   topicRoutes(app, ctx);
   groupRoutes(app, ctx);
   streamsOpsRoutes(app, ctx);
+  shareRoutes(app, ctx);
   consoleSummaryRoutes(app, ctx);
   consoleRoutes(app);
 

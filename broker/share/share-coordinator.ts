@@ -4,6 +4,7 @@ import { readRecordBatches, type RecordBatchView } from '../../sdk/record/record
 import type { InternalTopics } from '../internal-topics.ts';
 import { validateTopicName } from '../topic/topic-name.ts';
 import { deadLetterTopicOf, resolveShareGroupConfig, type ShareGroupConfig, type ShareGroupsOptions } from './share-config.ts';
+import { isShareGroupConfigName, resolveWithOverrides, type ShareGroupConfigNameValue, type ShareGroupOverrides } from './share-group-dynamic-config.ts';
 import { buildDeadLetterBatch } from './share-dead-letter.ts';
 import { ShareGroup } from './share-group.ts';
 import type { ShareLogHost } from './share-log-host.ts';
@@ -73,6 +74,8 @@ export class ShareCoordinator {
   private readonly writing = new Set<Promise<void>>();
   private readonly timer: ReturnType<typeof setInterval>;
   private closed = false;
+  /** Config alterations run one at a time, each reading the overrides the last one left. */
+  private configChanges: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly host: ShareLogHost,
@@ -80,6 +83,8 @@ export class ShareCoordinator {
     private readonly options: ShareCoordinatorOptions,
     private readonly nowMs: () => number,
     restored: readonly ShareStateWrite[],
+    /** Per-group config overrides set over the Kafka protocol, by group id; they win over `options`. */
+    private readonly overrides: Map<string, ShareGroupOverrides>,
   ) {
     this.sessions = new ShareSessions(options.maxShareSessions ?? DEFAULT_MAX_SESSIONS);
     this.parking = new ShareFetchParking(options.maxParkedShareFetches ?? DEFAULT_MAX_PARKED, host);
@@ -100,12 +105,55 @@ export class ShareCoordinator {
     resolveShareGroupConfig(options, '');
     const stateTopic = new ShareStateTopic(topics, options.stateTopicPartitions ?? 1, nowMs);
     const latest = new Map<string, ShareStateWrite>();
-    await stateTopic.replay((write) => latest.set(entryKey(write.key.groupId, write.key.topicId, write.key.partition), write));
-    return new ShareCoordinator(host, stateTopic, options, nowMs, [...latest.values()]);
+    const overrides = new Map<string, ShareGroupOverrides>();
+    await stateTopic.replay(
+      (write) => latest.set(entryKey(write.key.groupId, write.key.topicId, write.key.partition), write),
+      (groupId, groupOverrides) => (Object.keys(groupOverrides).length === 0 ? overrides.delete(groupId) : overrides.set(groupId, groupOverrides)),
+    );
+    return new ShareCoordinator(host, stateTopic, options, nowMs, [...latest.values()], overrides);
   }
 
+  /** A group's settings: its overrides set over the Kafka protocol, over `BrokerOptions.shareGroups`. */
   configOf(groupId: string): ShareGroupConfig {
-    return resolveShareGroupConfig(this.options, groupId);
+    return resolveWithOverrides(this.options, groupId, this.overrides.get(groupId));
+  }
+
+  /** The configs set on a group over the Kafka protocol, by name. */
+  groupOverrides(groupId: string): ShareGroupOverrides {
+    return this.overrides.get(groupId) ?? {};
+  }
+
+  /**
+   * Sets (a string) or removes (null) a group's config overrides, all or none: unknown names and
+   * bad values are INVALID_CONFIG. Durable in `__share_group_state` before it resolves, then
+   * applied to the running group and its share partitions.
+   */
+  alterGroupConfig(groupId: string, changes: Readonly<Record<string, string | null>>, validateOnly: boolean): Promise<void> {
+    const run = this.configChanges.then(async () => {
+      if (groupId === '') throw new KafkaError('INVALID_GROUP_ID', 'the group id is empty');
+      const next: Partial<Record<ShareGroupConfigNameValue, string>> = { ...this.groupOverrides(groupId) };
+      for (const [name, value] of Object.entries(changes)) {
+        if (!isShareGroupConfigName(name)) throw new KafkaError('INVALID_CONFIG', `"${name}" is not a share group config; use share.record.lock.duration.ms, share.delivery.count.limit, share.auto.offset.reset, share.isolation.level, rill.share.dead.letter.topic or rill.share.retry.backoff.ms`);
+        if (value === null) delete next[name];
+        else next[name] = value;
+      }
+      const config = resolveWithOverrides(this.options, groupId, next);
+      try {
+        validateTopicName(deadLetterTopicOf(groupId, config));
+      } catch (error) {
+        throw new KafkaError('INVALID_CONFIG', `share group "${groupId}": its dead-letter topic "${deadLetterTopicOf(groupId, config)}" is not a valid topic name (${errorOf(error).message}); set rill.share.dead.letter.topic`);
+      }
+      if (validateOnly || this.closed) return;
+      await this.stateTopic.writeGroupConfig(groupId, next);
+      if (Object.keys(next).length === 0) this.overrides.delete(groupId);
+      else this.overrides.set(groupId, next);
+      const group = this.groups.get(groupId);
+      if (group !== undefined) group.config = config;
+      for (const entry of this.entries.values()) if (entry.groupId === groupId) entry.state.setLimits(config);
+      this.wake(groupId);
+    });
+    this.configChanges = run.catch(() => undefined);
+    return run;
   }
 
   /** The state of one share partition, for inspection (tests, describe). */
@@ -226,7 +274,7 @@ export class ShareCoordinator {
     }
     const deadlineMs = this.nowMs() + Math.max(0, input.maxWaitMs);
     for (;;) {
-      const acquired = await this.acquireForSession(group, memberId, session, input.maxBytes, maxBytesByPartition, resultFor);
+      const acquired = await this.acquireForSession(group, memberId, session, input.maxBytes, maxBytesByPartition, resultFor, input.maxRecords);
       const waitMs = deadlineMs - this.nowMs();
       if (acquired || waitMs <= 0 || this.closed || signal?.aborted === true) break;
       if ([...results.values()].some((r) => r.errorCode !== 0)) break;
@@ -326,7 +374,7 @@ export class ShareCoordinator {
         continue;
       }
       this.expire(entry, nowMs);
-      const outcome = entry.state.acknowledge(memberId, p.acknowledgementBatches);
+      const outcome = entry.state.acknowledge(memberId, p.acknowledgementBatches, nowMs);
       if ('message' in outcome) {
         report(p, outcome.errorCode, outcome.message);
         continue;
@@ -355,19 +403,22 @@ export class ShareCoordinator {
     maxBytes: number,
     maxBytesByPartition: ReadonlyMap<string, number>,
     resultFor: (topicId: string, partition: number) => SharePartitionResult,
+    maxRecords = Infinity,
   ): Promise<boolean> {
     const dirty = new Set<PartitionEntry>();
     const nowMs = this.nowMs();
     let remaining = maxBytes > 0 ? maxBytes : 0x7fffffff;
+    let recordsLeft = maxRecords;
     let acquiredAny = false;
     for (const [key, sp] of session.partitions) {
       const result = resultFor(sp.topicId, sp.partition);
-      if (remaining <= 0) break;
+      if (remaining <= 0 || recordsLeft <= 0) break;
       try {
         const entry = this.entryFor(group, sp.topicId, sp.partition, dirty);
         const { logStartOffset, highWatermark, lastStableOffset } = this.host.logOffsets(entry.topic, entry.partition);
         if (entry.state.moveStartOffset(logStartOffset)) dirty.add(entry);
         this.expire(entry, nowMs);
+        entry.state.endDueBackoffs(nowMs);
         const committed = group.config.isolationLevel === 'read_committed';
         const from = entry.state.nextAcquirableOffset(committed ? lastStableOffset : highWatermark);
         if (from === undefined) continue;
@@ -376,12 +427,13 @@ export class ShareCoordinator {
         const views = [...readRecordBatches(read)];
         const spans = views.map((v) => ({ baseOffset: v.baseOffset, lastOffset: v.lastOffset, isControl: v.isControl }));
         const before = entry.state.endOffset;
-        const ranges = entry.state.acquire(memberId, spans, nowMs, group.config.maxRecordsPerFetch);
+        const ranges = entry.state.acquire(memberId, spans, nowMs, Math.min(group.config.maxRecordsPerFetch, recordsLeft));
         if (ranges.length === 0 && entry.state.endOffset === before) continue;
         dirty.add(entry);
         if (ranges.length === 0) continue;
         const records = batchesCovering(views, ranges);
         remaining -= records.byteLength;
+        recordsLeft -= ranges.reduce((n, r) => n + r.lastOffset - r.firstOffset + 1, 0);
         result.records = records;
         result.acquiredRecords = ranges;
         acquiredAny = true;
@@ -414,7 +466,7 @@ export class ShareCoordinator {
     for (const sp of session.partitions.values()) {
       const entry = this.entries.get(entryKey(group.groupId, sp.topicId, sp.partition));
       if (entry === undefined) continue;
-      this.startDeadLetters(entry, entry.state.releaseMember(session.memberId));
+      this.startDeadLetters(entry, entry.state.releaseMember(session.memberId, this.nowMs()));
       dirty.add(entry);
     }
     await this.persist(group.groupId, dirty);
@@ -425,7 +477,7 @@ export class ShareCoordinator {
   private async memberGone(group: ShareGroup, memberId: string): Promise<void> {
     this.sessions.remove(group.groupId, memberId);
     for (const entry of this.entries.values()) {
-      if (entry.groupId === group.groupId) this.startDeadLetters(entry, entry.state.releaseMember(memberId));
+      if (entry.groupId === group.groupId) this.startDeadLetters(entry, entry.state.releaseMember(memberId, this.nowMs()));
     }
     if (group.members.size === 0) this.groups.delete(group.groupId);
     this.wake(group.groupId);
@@ -497,7 +549,8 @@ export class ShareCoordinator {
         continue;
       }
       const expired = entry.state.nextLockDeadlineMs() <= nowMs;
-      if (this.expire(entry, nowMs) && expired) this.wake(entry.groupId);
+      const backedOff = entry.state.endDueBackoffs(nowMs);
+      if ((this.expire(entry, nowMs) && expired) || backedOff) this.wake(entry.groupId);
     }
   }
 

@@ -1,5 +1,5 @@
 /** Kafka's `ConfigResource.Type` codes as DescribeConfigs and AlterConfigs carry them. */
-export const ConfigResourceType = { topic: 2, broker: 4 } as const;
+export const ConfigResourceType = { topic: 2, broker: 4, group: 32 } as const;
 
 /** Kafka's `DescribeConfigsResponse.ConfigSource` codes (DescribeConfigs v1+, CreateTopics v5+). */
 export const ConfigSource = {

@@ -14,6 +14,7 @@ import { NO_ERROR } from './admin-result.ts';
 import { errorFields } from './kafka-error-fields.ts';
 import { brokerConfigEntries } from './broker-configs.ts';
 import { ConfigResourceType, ConfigSource, TOPIC_CONFIG_INFO } from './config-resource.ts';
+import { groupConfigEntries } from './group-configs.ts';
 
 interface DescribeOptions {
   version: number;
@@ -107,7 +108,8 @@ function describeResource(
   try {
     if (resource.resourceType === ConfigResourceType.topic) entries = topicEntries(broker, resource.resourceName);
     else if (resource.resourceType === ConfigResourceType.broker) entries = brokerEntries(broker, resource.resourceName);
-    else throw new KafkaError('INVALID_REQUEST', `config resource type ${resource.resourceType} is not supported; use 2 (topic) or 4 (broker)`);
+    else if (resource.resourceType === ConfigResourceType.group) entries = groupConfigEntries(broker, resource.resourceName);
+    else throw new KafkaError('INVALID_REQUEST', `config resource type ${resource.resourceType} is not supported; use 2 (topic), 4 (broker) or 32 (group)`);
   } catch (error) {
     return { ...base, ...errorFields(error), configs: [] };
   }

@@ -62,9 +62,9 @@ describe('share-group state durability', () => {
     const state = broker.shareGroups.sharePartition(GROUP, TOPIC, 0)!;
     expect(state.startOffset).toBe(2);
     expect(state.snapshot().ranges).toEqual([
-      { firstOffset: 2, lastOffset: 2, state: 'AVAILABLE', deliveryCount: 1 },
-      { firstOffset: 3, lastOffset: 3, state: 'ACKNOWLEDGED', deliveryCount: 1 },
-      { firstOffset: 4, lastOffset: 9, state: 'AVAILABLE', deliveryCount: 1 },
+      { firstOffset: 2, lastOffset: 2, state: 'AVAILABLE', deliveryCount: 1, availableAtMs: 0 },
+      { firstOffset: 3, lastOffset: 3, state: 'ACKNOWLEDGED', deliveryCount: 1, availableAtMs: 0 },
+      { firstOffset: 4, lastOffset: 9, state: 'AVAILABLE', deliveryCount: 1, availableAtMs: 0 },
     ]);
     const delivered = await drain(broker, 'b');
     expect([...delivered]).toEqual([2, 4, 5, 6, 7, 8, 9].map((o) => [o, 2]));
