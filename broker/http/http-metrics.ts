@@ -45,7 +45,7 @@ export function createHttpMetrics(broker: Broker) {
     transactionsTimedOut: registry.counter('rill_transactions_timed_out_total', 'Transactions aborted by the coordinator because they stayed open past their timeout.'),
     transactionChecks: registry.counter('rill_transaction_checks_total', 'Check-back attempts the coordinator sent to a transaction\'s checker.'),
     transactionCheckAnswers: registry.counter('rill_transaction_check_answers_total', 'Check-back answers received, by status (commit, abort, unknown).'),
-    transactionCheckOutcomes: registry.counter('rill_transaction_check_outcomes_total', 'Checked transactions completed, by result (commit, abort, exhausted: aborted after every attempt).'),
+    transactionCheckOutcomes: registry.counter('rill_transaction_check_outcomes_total', 'Checked transactions completed, by result: commit, abort, and exhausted (the aborts that came after every attempt went unanswered).'),
     transactionChecksPending: registry.gauge('rill_transaction_checks_pending', 'Transactions waiting on a check-back now.'),
   };
   metrics.streams.set({}, 0);

@@ -66,6 +66,8 @@ interface PendingCheck {
   running: boolean;
   /** Written to the checks topic but not applied yet (the coordinator could not); applied on the next tick. */
   decided: CheckOutcome | undefined;
+  /** A decisive answer a restart found in the checks topic without its outcome: decided on the next tick. */
+  answered: 'commit' | 'abort' | undefined;
 }
 
 /**
@@ -153,7 +155,7 @@ export class TxnCheckBack implements TxnCheckBackHooks {
       if (p === undefined || p.producerId !== event.producerId || p.producerEpoch !== event.producerEpoch) return;
       if (event.type === 'check') p.attempts = Math.max(p.attempts, event.attempt);
       else if (event.type === 'outcome') p.decided = event;
-      else if (event.status !== 'unknown' && p.decided === undefined) p.decided = this.outcome(p, event.status === 'commit' ? 'commit' : 'abort', 'answer');
+      else if (event.status !== 'unknown' && p.answered === undefined) p.answered = event.status;
     });
   }
 
@@ -169,6 +171,7 @@ export class TxnCheckBack implements TxnCheckBackHooks {
       dueMs,
       running: false,
       decided: undefined,
+      answered: undefined,
     });
   }
 
@@ -179,6 +182,7 @@ export class TxnCheckBack implements TxnCheckBackHooks {
     for (const p of [...this.pending.values()]) {
       if (this.closed || p.running) continue;
       if (p.decided !== undefined) work.push(this.run(p, () => this.apply(p)));
+      else if (p.answered !== undefined) work.push(this.run(p, () => this.decide(p, p.answered!, 'answer')));
       else if (nowMs < p.dueMs) continue;
       else if (!this.checkers.has(p.transactionalId)) work.push(this.run(p, () => this.decide(p, 'abort', 'checker-unregistered')));
       else if (p.attempts >= this.config.checkMaxAttempts) work.push(this.run(p, () => this.decide(p, 'abort', 'attempts-exhausted')));

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Broker, embeddedTransport } from '../../../../broker/mod.ts';
+import { Broker, embeddedTransport, nodeFileSystem } from '../../../../broker/mod.ts';
+import { FaultInjectingFileSystem } from '../../../../broker/log/fault-injecting-file-system.ts';
 import { createHttpApp } from '../../../../broker/http/http-app.ts';
 import { Producer, TransactionChecker, type Transport } from '../../../../sdk/mod.ts';
 import { type CheckEvent, decodeCheckEvent, encodeCheckEvent, encodeCheckKey, TRANSACTION_CHECKERS_TOPIC, TRANSACTION_CHECKS_TOPIC } from '../../../../sdk/client/txn-check/txn-check-format.ts';
@@ -17,10 +18,10 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function openBroker(dir?: string, transactions = {}): Promise<{ broker: Broker; transport: Transport; dir: string }> {
+async function openBroker(dir?: string, transactions = {}, fs = nodeFileSystem): Promise<{ broker: Broker; transport: Transport; dir: string }> {
   const dataDir = dir ?? mkdtempSync(join(tmpdir(), 'rill-txn-check-'));
   if (dir === undefined) dirs.push(dataDir);
-  const broker = await Broker.open({ config: { dataDir }, transactions: { abortTimedOutIntervalMs: 20, checkIntervalMs: 200, checkMaxAttempts: 50, ...transactions } });
+  const broker = await Broker.open({ config: { dataDir }, fs, transactions: { abortTimedOutIntervalMs: 20, checkIntervalMs: 200, checkMaxAttempts: 50, ...transactions } });
   const transport = embeddedTransport(broker);
   open.push(broker, transport);
   if (!broker.hasTopic('orders')) await broker.createTopic('orders', { partitions: 2 });
@@ -139,5 +140,48 @@ describe('transaction check-back, in process', () => {
     expect(await readCommittedTopic(second.transport, 'orders')).toEqual([]);
     const audit = readFileSync(join(first.dir, 'audit.log'), 'utf8');
     expect(audit).toMatch(/"event":"transaction-check-outcome".*"result":"abort","reason":"answer"/);
+  });
+
+  it('a crash at any filesystem step from a commit answer to the completed commit: after a restart the transaction ends committed, with one outcome', async () => {
+    // No second attempt during a run: the steps counted in the dry run are the answer's only.
+    async function setUp(fs: FaultInjectingFileSystem) {
+      const opened = await openBroker(undefined, { checkIntervalMs: 60_000 }, fs);
+      await TransactionChecker.register(opened.transport, 'app', { kind: 'topic' });
+      const producer = await openTransaction(opened.transport, 'app', 100);
+      await until(async () => (await checkEvents(opened.transport)).some((e) => e.type === 'check'));
+      return { ...opened, held: producer.producerIdentity };
+    }
+    const dry = new FaultInjectingFileSystem(nodeFileSystem);
+    const dryRun = await setUp(dry);
+    const before = dry.operations.length;
+    await produceRaw(dryRun.transport, TRANSACTION_CHECKS_TOPIC, answer('app', dryRun.held.producerId, dryRun.held.producerEpoch, 'commit'));
+    await until(() => dryRun.broker.transactions.describe('app')?.state === 'CompleteCommit');
+    const total = dry.operations.length - before;
+    expect(total).toBeGreaterThan(4);
+
+    for (let crashAt = 1; crashAt <= total; crashAt++) {
+      const fs = new FaultInjectingFileSystem(nodeFileSystem);
+      const run = await setUp(fs);
+      const { producerId, producerEpoch } = run.held;
+      fs.crashAtOperation(crashAt);
+      await produceRaw(run.transport, TRANSACTION_CHECKS_TOPIC, answer('app', producerId, producerEpoch, 'commit')).catch(() => undefined);
+      await until(() => fs.hasCrashed);
+      await run.transport.close();
+      await run.broker.close().catch(() => undefined);
+
+      const reopened = await openBroker(run.dir, { checkIntervalMs: 100 });
+      // The local transaction did commit: a checker says so whenever it is asked again.
+      const checker = new TransactionChecker(reopened.transport, { transactionalIds: ['app'], check: () => 'commit', maxWaitMs: 50 });
+      open.push(checker);
+      await checker.start();
+      await until(() => reopened.broker.transactions.describe('app')?.state === 'CompleteCommit');
+      const context = `crash before step ${crashAt} of ${total}`;
+      expect((await readCommittedTopic(reopened.transport, 'orders')).map((r) => new TextDecoder().decode(r.value!)), context).toEqual(['a', 'b']);
+      const outcomes = (await checkEvents(reopened.transport)).filter((e) => e.type === 'outcome');
+      expect(outcomes, context).toMatchObject([{ result: 'commit', producerId, producerEpoch }]);
+      await checker.close();
+      await reopened.transport.close();
+      await reopened.broker.close();
+    }
   });
 });
