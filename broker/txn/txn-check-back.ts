@@ -23,6 +23,7 @@ import type { AppendResult } from '../log/partition-log.ts';
 import type { TxnConfig } from './txn-config.ts';
 import type { TxnCheckBackHooks } from './txn-coordinator.ts';
 import type { TxnMetadata } from './txn-metadata.ts';
+import { postJson } from './webhook-post.ts';
 
 /** The audit trail is the checks topic itself; a week of it is kept (Kafka's default retention). */
 const CHECKS_TOPIC_CONFIG = { 'cleanup.policy': 'delete', 'retention.ms': String(7 * 24 * 60 * 60 * 1000) };
@@ -248,10 +249,9 @@ export class TxnCheckBack implements TxnCheckBackHooks {
     });
     this.webhooksInFlight++;
     try {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({
+      const reply = await postJson(
+        url,
+        JSON.stringify({
           transactionalId: p.transactionalId,
           producerId: p.producerId,
           producerEpoch: p.producerEpoch,
@@ -260,15 +260,12 @@ export class TxnCheckBack implements TxnCheckBackHooks {
           txnStartMs: p.txnStartMs,
           partitions: p.partitions,
         }),
-        redirect: 'error',
-        signal: AbortSignal.any([this.closing.signal, AbortSignal.timeout(timeoutMs)]),
-      });
-      const text = await response.text();
-      if (!response.ok) return answer('unknown', `webhook answered HTTP ${response.status}`);
-      if (text.length > MAX_WEBHOOK_ANSWER_BYTES) return answer('unknown', `webhook answer is longer than ${MAX_WEBHOOK_ANSWER_BYTES} bytes`);
+        { timeoutMs, maxBodyBytes: MAX_WEBHOOK_ANSWER_BYTES, signal: this.closing.signal },
+      );
+      if (reply.status < 200 || reply.status > 299) return answer('unknown', `webhook answered HTTP ${reply.status}`);
       let body: unknown;
       try {
-        body = JSON.parse(text);
+        body = JSON.parse(reply.body);
       } catch {
         return answer('unknown', 'webhook answer is not JSON');
       }

@@ -54,7 +54,11 @@ async function setup(runtime: Runtime, checkIntervalMs = 300, checkMaxAttempts =
   return { dir, db: join(dir, 'db.jsonl'), bootstrap: `127.0.0.1:${port}`, port, broker, transport };
 }
 
-/** Runs the producer until it stops at `stopAt`, then kills it (SIGKILL); returns the identity it held. */
+/**
+ * Runs the producer until it stops at `stopAt`, then kills it (SIGKILL); returns the identity it
+ * held. Its transaction timeout must outlast its first send to its local commit, or the check
+ * could come first (see the check-back notes in DESIGN.md): 2 s is far more than that takes.
+ */
 async function produceAndKill(runtime: Runtime, s: Setup, stopAt: 'before-local-commit' | 'after-local-commit', timeoutMs: number, webhookUrl?: string): Promise<{ producerId: number; producerEpoch: number }> {
   const producer = role(runtime, ['produce', s.bootstrap, s.db, TXN_ID, 'orders', 'o-1', stopAt, String(timeoutMs), ...(webhookUrl === undefined ? [] : [webhookUrl])]);
   const [, producerId, producerEpoch] = /flushed (\d+) (\d+)/.exec(await producer.waitForLine(/flushed \d+ \d+/))!;
@@ -88,7 +92,7 @@ async function committedByStandingChecker(runtime: Runtime): Promise<void> {
   const s = await setup(runtime);
   const checker = role(runtime, ['check', s.bootstrap, s.db, TXN_ID]);
   await checker.waitForLine(/^checking$/);
-  const held = await produceAndKill(runtime, s, 'after-local-commit', 1_000);
+  const held = await produceAndKill(runtime, s, 'after-local-commit', 2_000);
   expect(readDb(s.db)).toEqual([{ orderId: 'o-1', ...held, state: 'committed' }]);
   const { events, outcome: o } = await outcome(s.transport);
   expect(o).toMatchObject({ result: 'commit', reason: 'answer', ...held });
@@ -123,7 +127,7 @@ describe('transaction check-back with real processes (node)', () => {
     const s = await setup('node', 200, 3);
     const checker = role('node', ['check', s.bootstrap, s.db, TXN_ID, 'unknown']);
     await checker.waitForLine(/^checking$/);
-    const held = await produceAndKill('node', s, 'after-local-commit', 1_000);
+    const held = await produceAndKill('node', s, 'after-local-commit', 2_000);
     const { events, outcome: o } = await outcome(s.transport);
     expect(o).toMatchObject({ result: 'abort', reason: 'attempts-exhausted', attempts: 3, ...held });
     expect(events.filter((e) => e.type === 'check').map((e) => e.type === 'check' && e.attempt)).toEqual([1, 2, 3]);
@@ -156,7 +160,7 @@ describe('transaction check-back with real processes (node)', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/checks`;
-    const held = await produceAndKill('node', s, 'after-local-commit', 1_000, url);
+    const held = await produceAndKill('node', s, 'after-local-commit', 2_000, url);
     const { events, outcome: o } = await outcome(s.transport);
     expect(o).toMatchObject({ result: 'commit', reason: 'answer', attempts: 2, ...held });
     expect(calls.map((c) => c.attempt)).toEqual([1, 2]);
@@ -170,7 +174,7 @@ describe('transaction check-back with real processes (node)', () => {
 
   it('a broker SIGKILLed while a check is pending: after the restart the check goes on from its durable state and commits', async () => {
     const s = await setup('node', 400, 100);
-    const held = await produceAndKill('node', s, 'after-local-commit', 800);
+    const held = await produceAndKill('node', s, 'after-local-commit', 2_000);
     for (;;) {
       if ((await checkEvents(s.transport)).some((e) => e.type === 'check')) break;
       await new Promise((resolve) => setTimeout(resolve, 50));

@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -52,12 +53,12 @@ async function produceRaw(transport: Transport, topic: string, record: { key: Ui
 }
 
 /** A transaction with 2 records of `id`, left open (its producer is alive but silent). */
-async function openTransaction(transport: Transport, id: string, transactionTimeoutMs: number): Promise<Producer> {
+async function openTransaction(transport: Transport, id: string, transactionTimeoutMs: number, topic = 'orders'): Promise<Producer> {
   const producer = new Producer(transport, { transactionalId: id, transactionTimeoutMs });
   open.push(producer);
   await producer.beginTransaction();
-  await producer.send({ topic: 'orders', partition: 0, key: utf8.encode(id), value: utf8.encode('a') });
-  await producer.send({ topic: 'orders', partition: 1, key: utf8.encode(id), value: utf8.encode('b') });
+  await producer.send({ topic, partition: 0, key: utf8.encode(id), value: utf8.encode('a') });
+  await producer.send({ topic, partition: 1, key: utf8.encode(id), value: utf8.encode('b') });
   await producer.flush();
   return producer;
 }
@@ -85,9 +86,13 @@ describe('transaction check-back, in process', () => {
     const { broker, transport } = await openBroker();
     await TransactionChecker.register(transport, 'app', { kind: 'topic' });
     await expect(produceRaw(transport, TRANSACTION_CHECKS_TOPIC, answer('nobody', 0, 0, 'commit'))).rejects.toMatchObject({ errorName: 'TRANSACTIONAL_ID_NOT_FOUND' });
+    // An open transaction within its timeout has no check to answer.
+    await TransactionChecker.register(transport, 'idle', { kind: 'topic' });
+    await broker.createTopic('elsewhere', { partitions: 2 });
+    const idle = (await openTransaction(transport, 'idle', 60_000, 'elsewhere')).producerIdentity;
+    await expect(produceRaw(transport, TRANSACTION_CHECKS_TOPIC, answer('idle', idle.producerId, idle.producerEpoch, 'commit'))).rejects.toMatchObject({ errorName: 'INVALID_TXN_STATE' });
     const producer = await openTransaction(transport, 'app', 100);
     const { producerId, producerEpoch } = producer.producerIdentity;
-    await expect(produceRaw(transport, TRANSACTION_CHECKS_TOPIC, answer('app', producerId, producerEpoch, 'commit'))).rejects.toMatchObject({ errorName: 'INVALID_TXN_STATE' });
     await until(async () => (await checkEvents(transport)).some((e) => e.type === 'check'));
     expect(broker.transactions.describe('app')?.state).toBe('Checking');
     await expect(produceRaw(transport, TRANSACTION_CHECKS_TOPIC, answer('app', producerId, producerEpoch + 1, 'commit'))).rejects.toMatchObject({ errorName: 'INVALID_PRODUCER_EPOCH' });
@@ -183,5 +188,32 @@ describe('transaction check-back, in process', () => {
       await reopened.transport.close();
       await reopened.broker.close();
     }
+  });
+
+  it('a webhook that times out, then answers garbage, then aborts: two unknown answers with why, then the abort', async () => {
+    const { broker, transport } = await openBroker(undefined, { checkIntervalMs: 50 });
+    const hanging: ServerResponse[] = [];
+    let calls = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        calls++;
+        if (calls === 1) hanging.push(res);
+        else if (calls === 2) res.end('not json');
+        else res.end(JSON.stringify({ status: 'abort' }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    open.push({ close: () => new Promise<void>((resolve) => { for (const res of hanging) res.destroy(); server.close(() => resolve()); }) });
+    await TransactionChecker.register(transport, 'hooked', { kind: 'webhook', url: `http://127.0.0.1:${(server.address() as { port: number }).port}/check`, timeoutMs: 1_000 });
+    await openTransaction(transport, 'hooked', 100);
+    await until(() => broker.transactions.describe('hooked')?.state === 'CompleteAbort');
+    const answers = (await checkEvents(transport)).filter((e) => e.type === 'answer');
+    expect(answers).toMatchObject([
+      { status: 'unknown', source: 'webhook', attempt: 1, detail: expect.stringMatching(/webhook call failed/) },
+      { status: 'unknown', source: 'webhook', attempt: 2, detail: 'webhook answer is not JSON' },
+      { status: 'abort', source: 'webhook', attempt: 3 },
+    ]);
+    expect(await readCommittedTopic(transport, 'orders')).toEqual([]);
   });
 });
