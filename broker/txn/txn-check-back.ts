@@ -176,31 +176,37 @@ export class TxnCheckBack implements TxnCheckBackHooks {
     });
   }
 
-  /** Timer work: sends the attempts that are due, gives up on exhausted ones, applies decisions the coordinator could not take yet. */
-  async runTimers(): Promise<void> {
+  /**
+   * Timer work: starts the attempts that are due, gives up on exhausted ones, applies decisions
+   * the coordinator could not take yet. It does not wait for them: a slow webhook must not hold up
+   * the broker's other timers. A failed step is tried again on a later tick.
+   */
+  runTimers(): void {
     const nowMs = this.host.nowMs();
-    const work: Promise<unknown>[] = [];
     for (const p of [...this.pending.values()]) {
       if (this.closed || p.running) continue;
-      if (p.decided !== undefined) work.push(this.run(p, () => this.apply(p)));
-      else if (p.answered !== undefined) work.push(this.run(p, () => this.decide(p, p.answered!, 'answer')));
+      if (p.decided !== undefined) this.run(p, () => this.apply(p));
+      else if (p.answered !== undefined) this.run(p, () => this.decide(p, p.answered!, 'answer'));
       else if (nowMs < p.dueMs) continue;
-      else if (!this.checkers.has(p.transactionalId)) work.push(this.run(p, () => this.decide(p, 'abort', 'checker-unregistered')));
-      else if (p.attempts >= this.config.checkMaxAttempts) work.push(this.run(p, () => this.decide(p, 'abort', 'attempts-exhausted')));
-      else if (this.checkers.get(p.transactionalId)!.kind === 'topic' || this.webhooksInFlight < MAX_WEBHOOKS_IN_FLIGHT) work.push(this.run(p, () => this.attempt(p)));
+      else if (!this.checkers.has(p.transactionalId)) this.run(p, () => this.decide(p, 'abort', 'checker-unregistered'));
+      else if (p.attempts >= this.config.checkMaxAttempts) this.run(p, () => this.decide(p, 'abort', 'attempts-exhausted'));
+      else if (this.checkers.get(p.transactionalId)!.kind === 'topic') this.run(p, () => this.attempt(p));
+      else if (this.webhooksInFlight < MAX_WEBHOOKS_IN_FLIGHT) {
+        this.webhooksInFlight++;
+        this.run(p, () => this.attempt(p).finally(() => this.webhooksInFlight--));
+      }
     }
-    await Promise.allSettled(work);
   }
 
-  private run(p: PendingCheck, work: () => Promise<void>): Promise<void> {
+  private run(p: PendingCheck, work: () => Promise<void>): void {
     p.running = true;
-    const done = work().finally(() => {
-      p.running = false;
-    });
+    const done = work()
+      .catch(() => undefined)
+      .finally(() => {
+        p.running = false;
+        this.inFlight.delete(done);
+      });
     this.inFlight.add(done);
-    const forget = (): void => void this.inFlight.delete(done);
-    done.then(forget, forget);
-    return done;
   }
 
   private async append(event: CheckEvent): Promise<void> {
@@ -247,7 +253,6 @@ export class TxnCheckBack implements TxnCheckBackHooks {
       source: 'webhook',
       ...(detail === undefined ? {} : { detail: checkDetail(detail) }),
     });
-    this.webhooksInFlight++;
     try {
       const reply = await postJson(
         url,
@@ -274,8 +279,6 @@ export class TxnCheckBack implements TxnCheckBackHooks {
       return answer('unknown', 'webhook answer has no status "commit", "abort" or "unknown"');
     } catch (error) {
       return answer('unknown', `webhook call failed: ${error instanceof Error ? error.message : String(error)}`);
-    } finally {
-      this.webhooksInFlight--;
     }
   }
 

@@ -53,7 +53,8 @@ export interface TxnCheckBackHooks {
   begin(meta: Readonly<TxnMetadata>): void;
   /** After the coordinator's replay: resumes the checks of the transactions a restart found in Checking. */
   load(checking: readonly Readonly<TxnMetadata>[]): Promise<void>;
-  runTimers(): Promise<void>;
+  /** Starts due check work without waiting for it (a webhook may be slow). */
+  runTimers(): void;
   close(): Promise<void>;
 }
 
@@ -473,7 +474,7 @@ export class TxnCoordinator {
       }
     }
     await Promise.allSettled(work);
-    if (!this.closed) await this.checkBack?.runTimers();
+    if (!this.closed) this.checkBack?.runTimers();
   }
 
   /**
