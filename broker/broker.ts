@@ -34,6 +34,7 @@ import { ProducerIdAllocator } from './producer-state/producer-id-allocator.ts';
 import { defaultTxnConfig, type TxnConfig } from './txn/txn-config.ts';
 import { TxnCoordinator } from './txn/txn-coordinator.ts';
 import { TxnLog } from './txn/txn-log.ts';
+import { TxnCheckBack } from './txn/txn-check-back.ts';
 import { IsolationLevel, type IsolationLevelValue } from './fetch/fetch-types.ts';
 import { ScramCredentialStore } from './security/scram-credential-store.ts';
 import { AclAuthorizer, type AuthorizerOptions, defaultAuthorizerOptions } from './auth/acl-authorizer.ts';
@@ -109,6 +110,7 @@ export class Broker {
   private backgroundWork: Promise<void> = Promise.resolve();
   private groupCoordinator: GroupCoordinator | undefined;
   private txnCoordinator: TxnCoordinator | undefined;
+  private txnCheckBack: TxnCheckBack | undefined;
   private producerIds: ProducerIdAllocator | undefined;
   private txnConfig: TxnConfig = defaultTxnConfig;
   private credentialStore: ScramCredentialStore | undefined;
@@ -236,6 +238,12 @@ export class Broker {
     return this.txnCoordinator;
   }
 
+  /** Transaction check-back: checker registrations, pending checks, answers (txn/txn-check-back.ts). */
+  get transactionChecks(): TxnCheckBack {
+    if (this.txnCheckBack === undefined) throw new Error('invariant: the transaction check-back is created in Broker.open');
+    return this.txnCheckBack;
+  }
+
   /**
    * After the topics load: the producer-id block, then `__transaction_state`, completing any
    * transaction a crash left between its PrepareCommit/PrepareAbort record and its markers.
@@ -255,6 +263,12 @@ export class Broker {
       config,
       () => this.groupCoordinator?.txnOffsetSink,
     );
+    this.txnCheckBack = new TxnCheckBack(this.internalTopics, this.txnCoordinator, config, {
+      nowMs: () => this.clock.nowMs(),
+      // The audit log opens after the coordinators; checks resumed at load run on the first tick, after it.
+      log: (fields) => this.audit?.transactionCheck({ event: String(fields['event']), ...fields }),
+    });
+    this.txnCoordinator.attachCheckBack(this.txnCheckBack);
     await this.txnCoordinator.load();
   }
 
