@@ -1,0 +1,201 @@
+/**
+ * Queue consumption with one acknowledgement per record, side by side (issue 17): Rill's share
+ * group against RabbitMQ's durable quorum queue, both servers as their own processes on
+ * 127.0.0.1, the same `--records` records of `--size` bytes preloaded, `--consumers` consumers over
+ * TCP from this process, each record acknowledged on its own.
+ *
+ *   Rill      bench/peers/rill-share-broker.ts (an embedded broker with a Kafka listener), SDK
+ *             ShareConsumers, `record.accept()` per record; the acceptances ride on the next
+ *             ShareFetch and are answered only once fsynced to `__share_group_state`, as is
+ *             every acquisition. In flight: `--locks` records per partition
+ *             (group.share.partition.max.record.locks), at most 500 per fetch.
+ *   RabbitMQ  one durable quorum queue, persistent messages published on a confirm channel before
+ *             the clock starts; each consumer on its own connection and channel with
+ *             `basic.qos(prefetch)` (default locks / consumers, the same in-flight window) and
+ *             `basic.ack(multiple=false)` per message.
+ *
+ * The clock runs from the consumers' start until every record has been delivered and each
+ * consumer's last acknowledgements are settled (Rill: `commit()` answered, so durable; RabbitMQ:
+ * channel closed after its last ack, which the broker processes in order; RabbitMQ does not confirm
+ * acks). Afterwards the bench checks that nothing is left: RabbitMQ's queue is empty, and a fresh
+ * share consumer gets nothing.
+ *
+ *   npm run build && node dist/bench/queue-consume.js [--records 100000] [--consumers 4] [--size 100]
+ *     [--locks 2000] [--prefetch N] [--peers rill,rabbitmq]
+ *   Needs rabbitmq-server (apt-get install -y rabbitmq-server) for the RabbitMQ column.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as amqp from 'amqplib';
+import { ShareConsumer, TcpTransport } from '../sdk/mod.ts';
+import { startRabbitmqServer } from './peers/rabbitmq.ts';
+import { hasExecutable, ServerProcess } from './peers/server-process.ts';
+import { printTable, runtimeName } from './report.ts';
+
+const { values } = parseArgs({
+  options: {
+    records: { type: 'string', default: '100000' },
+    consumers: { type: 'string', default: '4' },
+    size: { type: 'string', default: '100' },
+    locks: { type: 'string', default: '2000' },
+    prefetch: { type: 'string' },
+    peers: { type: 'string', default: 'rill,rabbitmq' },
+  },
+});
+const total = Number(values.records);
+const consumerCount = Number(values.consumers);
+const size = Number(values.size);
+const locks = Number(values.locks);
+const prefetch = values.prefetch === undefined ? Math.max(1, Math.floor(locks / consumerCount)) : Number(values.prefetch);
+const peers = values.peers.split(',').map((p) => p.trim());
+const TOPIC = 'bench-queue';
+
+interface Outcome {
+  records_per_s: number;
+  seconds: number;
+  per_consumer: number[];
+}
+
+function shareBrokerMain(): string {
+  const compiled = import.meta.url.endsWith('.js');
+  return fileURLToPath(new URL(compiled ? './peers/rill-share-broker.js' : './peers/rill-share-broker.ts', import.meta.url));
+}
+
+async function runRill(): Promise<Outcome> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'rill-bench-queue-'));
+  const transports: TcpTransport[] = [];
+  let server: ServerProcess | undefined;
+  try {
+    server = await ServerProcess.start({
+      name: 'rill share broker',
+      command: process.execPath,
+      args: [...('Deno' in globalThis ? ['run', '-A'] : []), shareBrokerMain(), '--data-dir', dataDir, '--records', String(total), '--size', String(size), '--locks', String(locks)],
+      ready: /share broker ready on \S+:\d+/,
+      readyTimeoutMs: 120_000,
+    });
+    const bootstrap = /share broker ready on (\S+:\d+)/.exec(server.output())![1]!;
+    const open = (groupId: string): ShareConsumer => {
+      const transport = new TcpTransport({ bootstrapServers: [bootstrap] });
+      transports.push(transport);
+      return new ShareConsumer(transport, { groupId, topics: [TOPIC], maxWaitMs: 100 });
+    };
+    const consumers = Array.from({ length: consumerCount }, () => open('bench'));
+    const perConsumer = consumers.map(() => 0);
+    let consumed = 0;
+    let finish!: () => void;
+    const done = new Promise<void>((resolve) => (finish = resolve));
+    const startMs = performance.now();
+    const runs = consumers.map(async (c, i) => {
+      for await (const record of c) {
+        record.accept();
+        perConsumer[i]!++;
+        if (++consumed === total) finish();
+      }
+    });
+    await done;
+    await Promise.all(consumers.map((c) => c.commit()));
+    const seconds = (performance.now() - startMs) / 1000;
+    await Promise.all(consumers.map((c) => c.close()));
+    await Promise.all(runs);
+    await assertRillDrained(open('bench'));
+    return { records_per_s: Math.round(total / seconds), seconds, per_consumer: perConsumer };
+  } finally {
+    for (const t of transports) await t.close();
+    await server?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Every record was accepted: a new member of the group acquires nothing. */
+async function assertRillDrained(consumer: ShareConsumer): Promise<void> {
+  const iterator = consumer[Symbol.asyncIterator]();
+  const next = iterator.next();
+  const timeout = new Promise<'empty'>((resolve) => setTimeout(() => resolve('empty'), 1_000));
+  const first = await Promise.race([next, timeout]);
+  await consumer.close();
+  if (first !== 'empty' && first.done !== true) throw new Error(`rill: offset ${first.value.offset} was delivered again after every record was accepted`);
+}
+
+async function runRabbitmq(): Promise<Outcome> {
+  const server = await startRabbitmqServer();
+  const connections: amqp.ChannelModel[] = [];
+  try {
+    const connect = async (): Promise<amqp.ChannelModel> => {
+      const c = await amqp.connect(server.url, { noDelay: true });
+      connections.push(c);
+      return c;
+    };
+    const publisher = await (await connect()).createConfirmChannel();
+    await publisher.assertQueue(TOPIC, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    const content = Buffer.alloc(size, 7);
+    for (let sent = 0; sent < total; ) {
+      for (let i = 0; i < 2_000 && sent < total; i++, sent++) publisher.sendToQueue(TOPIC, content, { persistent: true });
+      await publisher.waitForConfirms();
+    }
+    const channels = await Promise.all(Array.from({ length: consumerCount }, async () => (await connect()).createChannel()));
+    for (const ch of channels) await ch.prefetch(prefetch);
+    const perConsumer = channels.map(() => 0);
+    let consumed = 0;
+    const startMs = performance.now();
+    await new Promise<void>((resolve, reject) => {
+      channels.forEach((ch, i) => {
+        ch.on('error', reject);
+        void ch.consume(
+          TOPIC,
+          (message) => {
+            if (message === null) return reject(new Error('rabbitmq: the consumer was cancelled'));
+            ch.ack(message, false);
+            perConsumer[i]!++;
+            if (++consumed === total) resolve();
+          },
+          { noAck: false },
+        );
+      });
+    });
+    await Promise.all(channels.map((ch) => ch.close()));
+    const seconds = (performance.now() - startMs) / 1000;
+    const left = await publisher.checkQueue(TOPIC);
+    if (left.messageCount !== 0) throw new Error(`rabbitmq: ${left.messageCount} messages left in the queue after every one was acknowledged`);
+    return { records_per_s: Math.round(total / seconds), seconds, per_consumer: perConsumer };
+  } finally {
+    for (const c of connections) await c.close().catch(() => undefined);
+    await server.stop();
+  }
+}
+
+const results: Record<string, Outcome | string> = {};
+for (const peer of peers) {
+  if (peer === 'rill') results.rill = await runRill();
+  else if (peer === 'rabbitmq') {
+    results.rabbitmq = (await hasExecutable('/usr/lib/rabbitmq/bin/rabbitmq-server')) ? await runRabbitmq() : 'unavailable: rabbitmq-server not installed (apt-get install -y rabbitmq-server)';
+  } else throw new Error(`unknown peer "${peer}" (rill, rabbitmq)`);
+}
+
+const rows: string[][] = [['', 'records/s', 'seconds', 'per consumer']];
+for (const [name, r] of Object.entries(results)) {
+  rows.push(typeof r === 'string' ? [name, r, '', ''] : [name, r.records_per_s.toLocaleString('en'), r.seconds.toFixed(2), r.per_consumer.join(' / ')]);
+}
+const rill = results.rill;
+const rabbit = results.rabbitmq;
+const ratio = typeof rill === 'object' && typeof rabbit === 'object' ? rill.records_per_s / rabbit.records_per_s : undefined;
+if (ratio !== undefined) rows.push(['rill / rabbitmq', `${ratio.toFixed(2)}x`, '', 'target >= 5x']);
+printTable(
+  `queue consume, ${total.toLocaleString('en')} records of ${size} B, ${consumerCount} consumers, one ack per record (rill: ${locks} record locks; rabbitmq: quorum queue, prefetch ${prefetch})`,
+  rows,
+);
+console.log(
+  JSON.stringify({
+    bench: 'queue-consume',
+    runtime: runtimeName(),
+    records: total,
+    size_bytes: size,
+    consumers: consumerCount,
+    rill_record_locks: locks,
+    rabbitmq_prefetch: prefetch,
+    ...Object.fromEntries(Object.entries(results).map(([k, r]) => [k, typeof r === 'string' ? null : { records_per_s: r.records_per_s, seconds: Number(r.seconds.toFixed(2)) }])),
+    rill_over_rabbitmq: ratio === undefined ? null : Number(ratio.toFixed(2)),
+  }),
+);
