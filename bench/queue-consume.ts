@@ -21,7 +21,7 @@
  * share consumer gets nothing.
  *
  *   npm run build && node dist/bench/queue-consume.js [--records 100000] [--consumers 4] [--size 100]
- *     [--locks 2000] [--prefetch N] [--peers rill,rabbitmq]
+ *     [--locks 2000] [--prefetch N] [--peers rill,rabbitmq] [--broker-args="--cpu-prof --cpu-prof-dir=DIR"]
  *   Needs rabbitmq-server (apt-get install -y rabbitmq-server) for the RabbitMQ column.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -41,8 +41,12 @@ const { values } = parseArgs({
     consumers: { type: 'string', default: '4' },
     size: { type: 'string', default: '100' },
     locks: { type: 'string', default: '2000' },
+    // Records one ShareFetch acquires at most (the broker's bound; Kafka's max.poll.records is 500).
+    'fetch-records': { type: 'string', default: '500' },
     prefetch: { type: 'string' },
     peers: { type: 'string', default: 'rill,rabbitmq' },
+    // Extra runtime flags for the Rill broker process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+    'broker-args': { type: 'string', default: '' },
   },
 });
 const total = Number(values.records);
@@ -72,7 +76,7 @@ async function runRill(): Promise<Outcome> {
     server = await ServerProcess.start({
       name: 'rill share broker',
       command: process.execPath,
-      args: [...('Deno' in globalThis ? ['run', '-A'] : []), shareBrokerMain(), '--data-dir', dataDir, '--records', String(total), '--size', String(size), '--locks', String(locks)],
+      args: [...('Deno' in globalThis ? ['run', '-A'] : []), ...values['broker-args'].split(' ').filter((a) => a !== ''), shareBrokerMain(), '--data-dir', dataDir, '--records', String(total), '--size', String(size), '--locks', String(locks), '--max-records-per-fetch', values['fetch-records']],
       ready: /share broker ready on \S+:\d+/,
       readyTimeoutMs: 120_000,
     });

@@ -33,6 +33,8 @@ interface PartitionEntry {
   readonly state: SharePartition;
   /** After a failed dead-letter copy, lock expiry and dead-lettering wait until then (no retry spin). */
   retryAtMs: number;
+  /** Log bytes per offset in the last acquisition read, 0 before the first; sizes the next read. */
+  bytesPerOffset?: number;
 }
 
 /** How long a share partition waits after a failed dead-letter copy before trying again. */
@@ -215,12 +217,17 @@ export class ShareCoordinator {
       return result;
     };
     for (const p of input.partitions) resultFor(p.topicId, p.partition);
-    await this.applyAcknowledgements(group, memberId, input.partitions, (p, code, message) => {
+    // The acknowledgements change the state at once; their snapshot is appended now and awaited
+    // only before the answer, so the acquisition below goes out in the same group commit (one
+    // fsync per fetch). The acquisition's own snapshot follows it in the log and holds it too.
+    const acknowledged = this.applyAcknowledgements(group, memberId, input.partitions, (p, code, message) => {
       const result = resultFor(p.topicId, p.partition);
       result.acknowledgeErrorCode = code;
       result.acknowledgeErrorMessage = message;
     });
+    acknowledged.catch(() => undefined);
     if (closing) {
+      await acknowledged;
       await this.releaseSession(group, session);
       return { errorCode: 0, errorMessage: null, partitions: [...results.values()] };
     }
@@ -233,6 +240,7 @@ export class ShareCoordinator {
       await this.park(group.groupId, session, waitMs, signal);
       if (this.closed) break;
     }
+    await acknowledged;
     // An incremental response lists only partitions with something to say.
     const listed = [...results.values()].filter(
       (r) => input.shareSessionEpoch === ShareSessionEpoch.open || r.records !== null || r.errorCode !== 0 || maxBytesByPartition.has(sessionPartitionKey(r.topicId, r.partition)),
@@ -343,8 +351,10 @@ export class ShareCoordinator {
         report(p, errorCode, `the dead-letter write failed, the records are available again: ${message}`);
       }
     });
-    await Promise.all([written, ...copies]);
+    // Parked fetches may acquire what this freed at once: their snapshots follow this one in the
+    // log, so none of them is answered before this state is durable.
     if (dirty.size > 0) this.wake(group.groupId);
+    await Promise.all([written, ...copies]);
   }
 
   /** Acquires for one fetch; true when records were acquired. Persists what changed before answering. */
@@ -371,9 +381,10 @@ export class ShareCoordinator {
         const committed = group.config.isolationLevel === 'read_committed';
         const from = entry.state.nextAcquirableOffset(committed ? lastStableOffset : highWatermark);
         if (from === undefined) continue;
-        const limit = Math.max(1, Math.min(maxBytesByPartition.get(key) ?? 1024 * 1024, remaining));
+        const limit = readLimit(entry, group.config.maxRecordsPerFetch, Math.max(1, Math.min(maxBytesByPartition.get(key) ?? 1024 * 1024, remaining)));
         const read = committed ? this.host.readCommitted(entry.topic, entry.partition, from, limit) : this.host.read(entry.topic, entry.partition, from, limit);
         const views = [...readRecordBatches(read)];
+        learnBytesPerOffset(entry, views);
         const spans = views.map((v) => ({ baseOffset: v.baseOffset, lastOffset: v.lastOffset, isControl: v.isControl }));
         const before = entry.state.endOffset;
         const ranges = entry.state.acquire(memberId, spans, nowMs, group.config.maxRecordsPerFetch);
@@ -515,6 +526,27 @@ export class ShareCoordinator {
     const done = (): void => void this.writing.delete(written);
     written.then(done, done);
   }
+}
+
+/**
+ * How many bytes an acquisition reads: enough for `maxRecords` at the partition's recent bytes per
+ * offset (with room to spare), never more than `maxBytes`. A fetch can acquire at most
+ * `maxRecords`, so reading the whole `maxBytes` (1 MiB by default) for a few hundred small records
+ * copied and scanned batches the fetch then dropped. The log returns at least one whole batch
+ * however small the limit.
+ */
+function readLimit(entry: PartitionEntry, maxRecords: number, maxBytes: number): number {
+  const perOffset = entry.bytesPerOffset ?? 0;
+  if (perOffset === 0) return maxBytes;
+  return Math.min(maxBytes, Math.ceil(perOffset * maxRecords * 1.25));
+}
+
+function learnBytesPerOffset(entry: PartitionEntry, views: readonly RecordBatchView[]): void {
+  if (views.length === 0) return;
+  let bytes = 0;
+  for (const v of views) bytes += v.byteLength;
+  const offsets = views[views.length - 1]!.lastOffset - views[0]!.baseOffset + 1;
+  entry.bytesPerOffset = bytes / offsets;
 }
 
 /** The batches holding at least one acquired offset, concatenated (the response's records). */
