@@ -283,28 +283,18 @@ export class ShareConsumer<K = Uint8Array, V = Uint8Array> implements AsyncItera
     value: Uint8Array | null,
     headers: ShareRecord<K, V>['headers'],
   ): ShareRecord<K, V> {
-    let acknowledged = false;
-    const ack = (type: AcknowledgeTypeValue): void => {
-      if (acknowledged) throw new Error(`record ${topic}-${partition}@${offset} is already acknowledged`);
-      acknowledged = true;
-      this.pending.add(topicId, partition, offset, type);
-    };
-    return {
+    return new AcquiredShareRecord<K, V>(
+      this.pending,
+      topicId,
       topic,
       partition,
       offset,
       timestamp,
-      key: key === null ? null : this.keySerde.deserialize(key),
-      value: value === null ? null : this.valueSerde.deserialize(value),
-      headers: headers.length === 0 ? NO_HEADERS : headers.map((h) => ({ key: h.key, value: h.value?.slice() ?? null })),
+      key === null ? null : this.keySerde.deserialize(key),
+      value === null ? null : this.valueSerde.deserialize(value),
+      headers.length === 0 ? NO_HEADERS : headers.map((h) => ({ key: h.key, value: h.value?.slice() ?? null })),
       deliveryCount,
-      accept: () => ack(AcknowledgeType.ACCEPT),
-      release: () => ack(AcknowledgeType.RELEASE),
-      reject: () => ack(AcknowledgeType.REJECT),
-      get acknowledged() {
-        return acknowledged;
-      },
-    };
+    );
   }
 
   private async acknowledge(epoch: number): Promise<void> {
@@ -335,6 +325,50 @@ export class ShareConsumer<K = Uint8Array, V = Uint8Array> implements AsyncItera
         this.options.onAcknowledgementError?.(name, p.partitionIndex, errorFromCode(p.errorCode, `acknowledging ${name}-${p.partitionIndex}`, p.errorMessage));
       }
     }
+  }
+}
+
+/**
+ * A record as the iterator hands it out. A class rather than an object literal with closures and
+ * a getter: consumers create one per record, and the literal cost several allocations each.
+ */
+class AcquiredShareRecord<K, V> implements ShareRecord<K, V> {
+  acknowledged = false;
+  readonly #pending: PendingAcknowledgements;
+  readonly #topicId: string;
+
+  constructor(
+    pending: PendingAcknowledgements,
+    topicId: string,
+    readonly topic: string,
+    readonly partition: number,
+    readonly offset: number,
+    readonly timestamp: number,
+    readonly key: K | null,
+    readonly value: V | null,
+    readonly headers: ShareRecord<K, V>['headers'],
+    readonly deliveryCount: number,
+  ) {
+    this.#pending = pending;
+    this.#topicId = topicId;
+  }
+
+  accept(): void {
+    this.#acknowledge(AcknowledgeType.ACCEPT);
+  }
+
+  release(): void {
+    this.#acknowledge(AcknowledgeType.RELEASE);
+  }
+
+  reject(): void {
+    this.#acknowledge(AcknowledgeType.REJECT);
+  }
+
+  #acknowledge(type: AcknowledgeTypeValue): void {
+    if (this.acknowledged) throw new Error(`record ${this.topic}-${this.partition}@${this.offset} is already acknowledged`);
+    this.acknowledged = true;
+    this.#pending.add(this.#topicId, this.partition, this.offset, type);
   }
 }
 
