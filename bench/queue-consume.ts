@@ -61,6 +61,15 @@ interface Outcome {
   records_per_s: number;
   seconds: number;
   per_consumer: number[];
+  /** CPU time of this process (the consumers) from their start to the end of the clock. */
+  client_cpu_ms: number;
+  /** CPU time of the server process while it served the consumers, when it reports it. */
+  server_cpu_ms: number | null;
+}
+
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return Math.round((used.user + used.system) / 1000);
 }
 
 function shareBrokerMain(): string {
@@ -91,6 +100,7 @@ async function runRill(): Promise<Outcome> {
     let consumed = 0;
     let finish!: () => void;
     const done = new Promise<void>((resolve) => (finish = resolve));
+    const startCpu = process.cpuUsage();
     const startMs = performance.now();
     const runs = consumers.map(async (c, i) => {
       for await (const record of c) {
@@ -102,10 +112,14 @@ async function runRill(): Promise<Outcome> {
     await done;
     await Promise.all(consumers.map((c) => c.commit()));
     const seconds = (performance.now() - startMs) / 1000;
+    const clientCpuMs = cpuMsSince(startCpu);
     await Promise.all(consumers.map((c) => c.close()));
     await Promise.all(runs);
     await assertRillDrained(open('bench'));
-    return { records_per_s: Math.round(total / seconds), seconds, per_consumer: perConsumer };
+    for (const t of transports.splice(0)) await t.close();
+    await server.stop();
+    const serverCpu = /share broker cpu (\d+) ms/.exec(server.output());
+    return { records_per_s: Math.round(total / seconds), seconds, per_consumer: perConsumer, client_cpu_ms: clientCpuMs, server_cpu_ms: serverCpu === null ? null : Number(serverCpu[1]) };
   } finally {
     for (const t of transports) await t.close();
     await server?.stop();
@@ -143,6 +157,7 @@ async function runRabbitmq(): Promise<Outcome> {
     for (const ch of channels) await ch.prefetch(prefetch);
     const perConsumer = channels.map(() => 0);
     let consumed = 0;
+    const startCpu = process.cpuUsage();
     const startMs = performance.now();
     await new Promise<void>((resolve, reject) => {
       channels.forEach((ch, i) => {
@@ -161,9 +176,10 @@ async function runRabbitmq(): Promise<Outcome> {
     });
     await Promise.all(channels.map((ch) => ch.close()));
     const seconds = (performance.now() - startMs) / 1000;
+    const clientCpuMs = cpuMsSince(startCpu);
     const left = await publisher.checkQueue(TOPIC);
     if (left.messageCount !== 0) throw new Error(`rabbitmq: ${left.messageCount} messages left in the queue after every one was acknowledged`);
-    return { records_per_s: Math.round(total / seconds), seconds, per_consumer: perConsumer };
+    return { records_per_s: Math.round(total / seconds), seconds, per_consumer: perConsumer, client_cpu_ms: clientCpuMs, server_cpu_ms: null };
   } finally {
     for (const c of connections) await c.close().catch(() => undefined);
     await server.stop();
@@ -178,14 +194,18 @@ for (const peer of peers) {
   } else throw new Error(`unknown peer "${peer}" (rill, rabbitmq)`);
 }
 
-const rows: string[][] = [['', 'records/s', 'seconds', 'per consumer']];
+const rows: string[][] = [['', 'records/s', 'seconds', 'client CPU ms', 'server CPU ms', 'per consumer']];
 for (const [name, r] of Object.entries(results)) {
-  rows.push(typeof r === 'string' ? [name, r, '', ''] : [name, r.records_per_s.toLocaleString('en'), r.seconds.toFixed(2), r.per_consumer.join(' / ')]);
+  rows.push(
+    typeof r === 'string'
+      ? [name, r, '', '', '', '']
+      : [name, r.records_per_s.toLocaleString('en'), r.seconds.toFixed(2), String(r.client_cpu_ms), r.server_cpu_ms === null ? '-' : String(r.server_cpu_ms), r.per_consumer.join(' / ')],
+  );
 }
 const rill = results.rill;
 const rabbit = results.rabbitmq;
 const ratio = typeof rill === 'object' && typeof rabbit === 'object' ? rill.records_per_s / rabbit.records_per_s : undefined;
-if (ratio !== undefined) rows.push(['rill / rabbitmq', `${ratio.toFixed(2)}x`, '', 'target >= 5x']);
+if (ratio !== undefined) rows.push(['rill / rabbitmq', `${ratio.toFixed(2)}x`, '', '', '', 'target >= 5x']);
 printTable(
   `queue consume, ${total.toLocaleString('en')} records of ${size} B, ${consumerCount} consumers, one ack per record (rill: ${locks} record locks; rabbitmq: quorum queue, prefetch ${prefetch})`,
   rows,
@@ -199,7 +219,7 @@ console.log(
     consumers: consumerCount,
     rill_record_locks: locks,
     rabbitmq_prefetch: prefetch,
-    ...Object.fromEntries(Object.entries(results).map(([k, r]) => [k, typeof r === 'string' ? null : { records_per_s: r.records_per_s, seconds: Number(r.seconds.toFixed(2)) }])),
+    ...Object.fromEntries(Object.entries(results).map(([k, r]) => [k, typeof r === 'string' ? null : { records_per_s: r.records_per_s, seconds: Number(r.seconds.toFixed(2)), client_cpu_ms: r.client_cpu_ms, server_cpu_ms: r.server_cpu_ms }])),
     rill_over_rabbitmq: ratio === undefined ? null : Number(ratio.toFixed(2)),
   }),
 );

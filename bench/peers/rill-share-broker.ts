@@ -3,7 +3,8 @@
  * broker in `--data-dir` with share groups reading from the earliest offset (the CLI has no share
  * settings), writes `--records` records of `--size` bytes to one partition of `bench-queue` in
  * batches of 500 (fsynced), starts the Kafka listener on 127.0.0.1, prints
- * `share broker ready on 127.0.0.1:<port>` and runs until SIGTERM, then closes cleanly.
+ * `share broker ready on 127.0.0.1:<port>` and runs until SIGTERM, then prints the CPU time it
+ * spent since it was ready and closes cleanly.
  *
  *   node dist/bench/peers/rill-share-broker.js --data-dir DIR --records N --size B --locks L
  */
@@ -39,10 +40,14 @@ for (let written = 0; written < total; ) {
   await broker.append(SHARE_BENCH_TOPIC, 0, builder.seal());
 }
 const listener = await KafkaListener.start(broker, { host: '127.0.0.1', port: 0 });
+const readyCpu = process.cpuUsage();
 let closing = false;
 process.on('SIGTERM', () => {
   if (closing) return;
   closing = true;
+  // CPU time from ready to stop: serving the consumers (the preload is left out).
+  const cpu = process.cpuUsage(readyCpu);
+  console.log(`share broker cpu ${Math.round((cpu.user + cpu.system) / 1000)} ms`);
   void listener
     .close()
     .then(() => broker.close())

@@ -217,14 +217,21 @@ export class ShareCoordinator {
       return result;
     };
     for (const p of input.partitions) resultFor(p.topicId, p.partition);
-    // The acknowledgements change the state at once; their snapshot is appended now and awaited
-    // only before the answer, so the acquisition below goes out in the same group commit (one
-    // fsync per fetch). The acquisition's own snapshot follows it in the log and holds it too.
-    const acknowledged = this.applyAcknowledgements(group, memberId, input.partitions, (p, code, message) => {
-      const result = resultFor(p.topicId, p.partition);
-      result.acknowledgeErrorCode = code;
-      result.acknowledgeErrorMessage = message;
-    });
+    // The acknowledgements change the state at once and are answered only once durable; unless
+    // the session closes, their snapshot is not appended on its own but with the acquisition's
+    // below, issued in the same synchronous run: one append and one fsync per fetch.
+    const acknowledgedDirty = new Set<PartitionEntry>();
+    const acknowledged = this.applyAcknowledgements(
+      group,
+      memberId,
+      input.partitions,
+      (p, code, message) => {
+        const result = resultFor(p.topicId, p.partition);
+        result.acknowledgeErrorCode = code;
+        result.acknowledgeErrorMessage = message;
+      },
+      closing ? undefined : acknowledgedDirty,
+    );
     acknowledged.catch(() => undefined);
     if (closing) {
       await acknowledged;
@@ -232,8 +239,8 @@ export class ShareCoordinator {
       return { errorCode: 0, errorMessage: null, partitions: [...results.values()] };
     }
     const deadlineMs = this.nowMs() + Math.max(0, input.maxWaitMs);
-    for (;;) {
-      const acquired = await this.acquireForSession(group, memberId, session, input.maxBytes, maxBytesByPartition, resultFor);
+    for (let pass = 0; ; pass++) {
+      const acquired = await this.acquireForSession(group, memberId, session, input.maxBytes, maxBytesByPartition, resultFor, pass === 0 ? acknowledgedDirty : undefined);
       const waitMs = deadlineMs - this.nowMs();
       if (acquired || waitMs <= 0 || this.closed || signal?.aborted === true) break;
       if ([...results.values()].some((r) => r.errorCode !== 0)) break;
@@ -319,8 +326,9 @@ export class ShareCoordinator {
     memberId: string,
     partitions: readonly { topicId: string; partition: number; acknowledgementBatches: readonly AcknowledgementBatch[] }[],
     report: (p: { topicId: string; partition: number }, errorCode: number, message: string | null) => void,
+    persistWith?: Set<PartitionEntry>,
   ): Promise<void> {
-    const dirty = new Set<PartitionEntry>();
+    const dirty = persistWith ?? new Set<PartitionEntry>();
     const deadLetters: { entry: PartitionEntry; tasks: DeadLetterTask[]; p: { topicId: string; partition: number } }[] = [];
     const nowMs = this.nowMs();
     for (const p of partitions) {
@@ -342,7 +350,8 @@ export class ShareCoordinator {
       dirty.add(entry);
       if (outcome.deadLetters.length > 0) deadLetters.push({ entry, tasks: outcome.deadLetters, p });
     }
-    const written = this.persist(group.groupId, dirty);
+    // With `persistWith`, the caller appends these snapshots with its own before it answers.
+    const written = persistWith === undefined ? this.persist(group.groupId, dirty) : Promise.resolve();
     const copies = deadLetters.map(async ({ entry, tasks, p }) => {
       try {
         await this.deadLetter(entry, tasks);
@@ -351,8 +360,9 @@ export class ShareCoordinator {
         report(p, errorCode, `the dead-letter write failed, the records are available again: ${message}`);
       }
     });
-    // Parked fetches may acquire what this freed at once: their snapshots follow this one in the
-    // log, so none of them is answered before this state is durable.
+    // Parked fetches may acquire what this freed at once: they resume after this synchronous run,
+    // which has appended this state (here or in the caller's append), so their snapshots follow it
+    // in the log and none of them is answered before it is durable.
     if (dirty.size > 0) this.wake(group.groupId);
     await Promise.all([written, ...copies]);
   }
@@ -365,8 +375,9 @@ export class ShareCoordinator {
     maxBytes: number,
     maxBytesByPartition: ReadonlyMap<string, number>,
     resultFor: (topicId: string, partition: number) => SharePartitionResult,
+    alsoDirty?: ReadonlySet<PartitionEntry>,
   ): Promise<boolean> {
-    const dirty = new Set<PartitionEntry>();
+    const dirty = new Set<PartitionEntry>(alsoDirty);
     const nowMs = this.nowMs();
     let remaining = maxBytes > 0 ? maxBytes : 0x7fffffff;
     let acquiredAny = false;
