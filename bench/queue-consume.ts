@@ -8,11 +8,12 @@
  *             ShareConsumers, `record.accept()` per record; the acceptances ride on the next
  *             ShareFetch and are answered only once fsynced to `__share_group_state`, as is
  *             every acquisition. In flight: `--locks` records per partition
- *             (group.share.partition.max.record.locks), at most 500 per fetch.
+ *             (group.share.partition.max.record.locks, Kafka's default 2000), at most
+ *             `--fetch-records` per fetch and so per consumer (Kafka's max.poll.records, 500).
  *   RabbitMQ  one durable quorum queue, persistent messages published on a confirm channel before
  *             the clock starts; each consumer on its own connection and channel with
- *             `basic.qos(prefetch)` (default locks / consumers, the same in-flight window) and
- *             `basic.ack(multiple=false)` per message.
+ *             `basic.qos(prefetch)` (default `--fetch-records`: the same unacknowledged records per
+ *             consumer) and `basic.ack(multiple=false)` per message.
  *
  * The clock runs from the consumers' start until every record has been delivered and each
  * consumer's last acknowledgements are settled (Rill: `commit()` answered, so durable; RabbitMQ:
@@ -21,7 +22,7 @@
  * share consumer gets nothing.
  *
  *   npm run build && node dist/bench/queue-consume.js [--records 100000] [--consumers 4] [--size 100]
- *     [--locks 2000] [--prefetch N] [--peers rill,rabbitmq] [--broker-args="--cpu-prof --cpu-prof-dir=DIR"]
+ *     [--locks 2000] [--fetch-records 500] [--prefetch N] [--peers rill,rabbitmq] [--broker-args="--cpu-prof --cpu-prof-dir=DIR"]
  *   Needs rabbitmq-server (apt-get install -y rabbitmq-server) for the RabbitMQ column.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -53,7 +54,9 @@ const total = Number(values.records);
 const consumerCount = Number(values.consumers);
 const size = Number(values.size);
 const locks = Number(values.locks);
-const prefetch = values.prefetch === undefined ? Math.max(1, Math.floor(locks / consumerCount)) : Number(values.prefetch);
+// A Rill consumer holds at most one fetch's acquisitions (it fetches again once it has handed them
+// all out), so RabbitMQ's consumers get the same number of unacknowledged deliveries.
+const prefetch = values.prefetch === undefined ? Number(values['fetch-records']) : Number(values.prefetch);
 const peers = values.peers.split(',').map((p) => p.trim());
 const TOPIC = 'bench-queue';
 
