@@ -34,6 +34,8 @@ interface PartitionEntry {
   readonly state: SharePartition;
   /** After a failed dead-letter copy, lock expiry and dead-lettering wait until then (no retry spin). */
   retryAtMs: number;
+  /** Log bytes per offset in the last acquisition read, 0 before the first; sizes the next read. */
+  bytesPerOffset?: number;
 }
 
 /** How long a share partition waits after a failed dead-letter copy before trying again. */
@@ -263,24 +265,37 @@ export class ShareCoordinator {
       return result;
     };
     for (const p of input.partitions) resultFor(p.topicId, p.partition);
-    await this.applyAcknowledgements(group, memberId, input.partitions, (p, code, message) => {
-      const result = resultFor(p.topicId, p.partition);
-      result.acknowledgeErrorCode = code;
-      result.acknowledgeErrorMessage = message;
-    });
+    // The acknowledgements change the state at once and are answered only once durable; unless
+    // the session closes, their snapshot is not appended on its own but with the acquisition's
+    // below, issued in the same synchronous run: one append and one fsync per fetch.
+    const acknowledgedDirty = new Set<PartitionEntry>();
+    const acknowledged = this.applyAcknowledgements(
+      group,
+      memberId,
+      input.partitions,
+      (p, code, message) => {
+        const result = resultFor(p.topicId, p.partition);
+        result.acknowledgeErrorCode = code;
+        result.acknowledgeErrorMessage = message;
+      },
+      closing ? undefined : acknowledgedDirty,
+    );
+    acknowledged.catch(() => undefined);
     if (closing) {
+      await acknowledged;
       await this.releaseSession(group, session);
       return { errorCode: 0, errorMessage: null, partitions: [...results.values()] };
     }
     const deadlineMs = this.nowMs() + Math.max(0, input.maxWaitMs);
-    for (;;) {
-      const acquired = await this.acquireForSession(group, memberId, session, input.maxBytes, maxBytesByPartition, resultFor, input.maxRecords);
+    for (let pass = 0; ; pass++) {
+      const acquired = await this.acquireForSession(group, memberId, session, input.maxBytes, maxBytesByPartition, resultFor, input.maxRecords, pass === 0 ? acknowledgedDirty : undefined);
       const waitMs = deadlineMs - this.nowMs();
       if (acquired || waitMs <= 0 || this.closed || signal?.aborted === true) break;
       if ([...results.values()].some((r) => r.errorCode !== 0)) break;
       await this.park(group.groupId, session, waitMs, signal);
       if (this.closed) break;
     }
+    await acknowledged;
     // An incremental response lists only partitions with something to say.
     const listed = [...results.values()].filter(
       (r) => input.shareSessionEpoch === ShareSessionEpoch.open || r.records !== null || r.errorCode !== 0 || maxBytesByPartition.has(sessionPartitionKey(r.topicId, r.partition)),
@@ -359,8 +374,9 @@ export class ShareCoordinator {
     memberId: string,
     partitions: readonly { topicId: string; partition: number; acknowledgementBatches: readonly AcknowledgementBatch[] }[],
     report: (p: { topicId: string; partition: number }, errorCode: number, message: string | null) => void,
+    persistWith?: Set<PartitionEntry>,
   ): Promise<void> {
-    const dirty = new Set<PartitionEntry>();
+    const dirty = persistWith ?? new Set<PartitionEntry>();
     const deadLetters: { entry: PartitionEntry; tasks: DeadLetterTask[]; p: { topicId: string; partition: number } }[] = [];
     const nowMs = this.nowMs();
     for (const p of partitions) {
@@ -382,7 +398,8 @@ export class ShareCoordinator {
       dirty.add(entry);
       if (outcome.deadLetters.length > 0) deadLetters.push({ entry, tasks: outcome.deadLetters, p });
     }
-    const written = this.persist(group.groupId, dirty);
+    // With `persistWith`, the caller appends these snapshots with its own before it answers.
+    const written = persistWith === undefined ? this.persist(group.groupId, dirty) : Promise.resolve();
     const copies = deadLetters.map(async ({ entry, tasks, p }) => {
       try {
         await this.deadLetter(entry, tasks);
@@ -391,8 +408,11 @@ export class ShareCoordinator {
         report(p, errorCode, `the dead-letter write failed, the records are available again: ${message}`);
       }
     });
-    await Promise.all([written, ...copies]);
+    // Parked fetches may acquire what this freed at once: they resume after this synchronous run,
+    // which has appended this state (here or in the caller's append), so their snapshots follow it
+    // in the log and none of them is answered before it is durable.
     if (dirty.size > 0) this.wake(group.groupId);
+    await Promise.all([written, ...copies]);
   }
 
   /** Acquires for one fetch; true when records were acquired. Persists what changed before answering. */
@@ -404,8 +424,9 @@ export class ShareCoordinator {
     maxBytesByPartition: ReadonlyMap<string, number>,
     resultFor: (topicId: string, partition: number) => SharePartitionResult,
     maxRecords = Infinity,
+    alsoDirty?: ReadonlySet<PartitionEntry>,
   ): Promise<boolean> {
-    const dirty = new Set<PartitionEntry>();
+    const dirty = new Set<PartitionEntry>(alsoDirty);
     const nowMs = this.nowMs();
     let remaining = maxBytes > 0 ? maxBytes : 0x7fffffff;
     let recordsLeft = maxRecords;
@@ -422,9 +443,10 @@ export class ShareCoordinator {
         const committed = group.config.isolationLevel === 'read_committed';
         const from = entry.state.nextAcquirableOffset(committed ? lastStableOffset : highWatermark);
         if (from === undefined) continue;
-        const limit = Math.max(1, Math.min(maxBytesByPartition.get(key) ?? 1024 * 1024, remaining));
+        const limit = readLimit(entry, group.config.maxRecordsPerFetch, Math.max(1, Math.min(maxBytesByPartition.get(key) ?? 1024 * 1024, remaining)));
         const read = committed ? this.host.readCommitted(entry.topic, entry.partition, from, limit) : this.host.read(entry.topic, entry.partition, from, limit);
         const views = [...readRecordBatches(read)];
+        learnBytesPerOffset(entry, views);
         const spans = views.map((v) => ({ baseOffset: v.baseOffset, lastOffset: v.lastOffset, isControl: v.isControl }));
         const before = entry.state.endOffset;
         const ranges = entry.state.acquire(memberId, spans, nowMs, Math.min(group.config.maxRecordsPerFetch, recordsLeft));
@@ -568,6 +590,27 @@ export class ShareCoordinator {
     const done = (): void => void this.writing.delete(written);
     written.then(done, done);
   }
+}
+
+/**
+ * How many bytes an acquisition reads: enough for `maxRecords` at the partition's recent bytes per
+ * offset (with room to spare), never more than `maxBytes`. A fetch can acquire at most
+ * `maxRecords`, so reading the whole `maxBytes` (1 MiB by default) for a few hundred small records
+ * copied and scanned batches the fetch then dropped. The log returns at least one whole batch
+ * however small the limit.
+ */
+function readLimit(entry: PartitionEntry, maxRecords: number, maxBytes: number): number {
+  const perOffset = entry.bytesPerOffset ?? 0;
+  if (perOffset === 0) return maxBytes;
+  return Math.min(maxBytes, Math.ceil(perOffset * maxRecords * 1.25));
+}
+
+function learnBytesPerOffset(entry: PartitionEntry, views: readonly RecordBatchView[]): void {
+  if (views.length === 0) return;
+  let bytes = 0;
+  for (const v of views) bytes += v.byteLength;
+  const offsets = views[views.length - 1]!.lastOffset - views[0]!.baseOffset + 1;
+  entry.bytesPerOffset = bytes / offsets;
 }
 
 /** The batches holding at least one acquired offset, concatenated (the response's records). */
