@@ -216,11 +216,9 @@ export class TxnCheckBack implements TxnCheckBackHooks {
     await this.topics.append(TRANSACTION_CHECKS_TOPIC, 0, builder.seal());
   }
 
-  private async attempt(p: PendingCheck): Promise<void> {
-    const registration = this.checkers.get(p.transactionalId)!;
-    const attempt = p.attempts + 1;
-    await this.append({
-      type: 'check',
+  /** What a check asks, as the checks topic records it and a webhook receives it. */
+  private checkRequest(p: PendingCheck, attempt: number) {
+    return {
       transactionalId: p.transactionalId,
       producerId: p.producerId,
       producerEpoch: p.producerEpoch,
@@ -228,8 +226,13 @@ export class TxnCheckBack implements TxnCheckBackHooks {
       maxAttempts: this.config.checkMaxAttempts,
       txnStartMs: p.txnStartMs,
       partitions: p.partitions,
-      via: registration.kind,
-    });
+    };
+  }
+
+  private async attempt(p: PendingCheck): Promise<void> {
+    const registration = this.checkers.get(p.transactionalId)!;
+    const attempt = p.attempts + 1;
+    await this.append({ type: 'check', ...this.checkRequest(p, attempt), via: registration.kind });
     p.attempts = attempt;
     p.dueMs = this.host.nowMs() + this.config.checkIntervalMs;
     this.counts.checks++;
@@ -256,15 +259,7 @@ export class TxnCheckBack implements TxnCheckBackHooks {
     try {
       const reply = await postJson(
         url,
-        JSON.stringify({
-          transactionalId: p.transactionalId,
-          producerId: p.producerId,
-          producerEpoch: p.producerEpoch,
-          attempt,
-          maxAttempts: this.config.checkMaxAttempts,
-          txnStartMs: p.txnStartMs,
-          partitions: p.partitions,
-        }),
+        JSON.stringify(this.checkRequest(p, attempt)),
         { timeoutMs, maxBodyBytes: MAX_WEBHOOK_ANSWER_BYTES, signal: this.closing.signal },
       );
       if (reply.status < 200 || reply.status > 299) return answer('unknown', `webhook answered HTTP ${reply.status}`);

@@ -1,19 +1,7 @@
-import type { DescribeConfigsResponseDescribeConfigsSynonym } from '../../../sdk/protocol/mod.ts';
 import { KafkaError } from '../../../sdk/protocol/kafka-error.ts';
 import type { Broker } from '../../broker.ts';
 import { configValueString, SHARE_GROUP_CONFIG_INFO, ShareGroupConfigName } from '../../share/share-group-dynamic-config.ts';
-import { ConfigOperation, ConfigSource } from './config-resource.ts';
-
-/** Kafka 4's GROUP config resource: its configs are per consumer or share group; here the share-group ones. */
-export interface GroupConfigEntry {
-  name: string;
-  value: string;
-  readOnly: boolean;
-  source: number;
-  synonyms: DescribeConfigsResponseDescribeConfigsSynonym[];
-  configType: number;
-  documentation: string;
-}
+import { ConfigOperation, ConfigSource, type DescribedConfigEntry } from './config-resource.ts';
 
 /**
  * Every share-group config of `groupId` with its effective value: `dynamicGroupConfig` (Kafka's
@@ -21,7 +9,7 @@ export interface GroupConfigEntry {
  * `BrokerOptions.shareGroups`) as `defaultConfig`. A group need not exist to be described or set,
  * as in Kafka: configs set before the first member joins apply when it does.
  */
-export function groupConfigEntries(broker: Broker, groupId: string): GroupConfigEntry[] {
+export function groupConfigEntries(broker: Broker, groupId: string): DescribedConfigEntry[] {
   if (groupId === '') throw new KafkaError('INVALID_GROUP_ID', 'the group id is empty');
   const coordinator = broker.shareGroups;
   const config = coordinator.configOf(groupId);
