@@ -288,11 +288,12 @@ export class ShareCoordinator {
     }
     const deadlineMs = this.nowMs() + Math.max(0, input.maxWaitMs);
     for (let pass = 0; ; pass++) {
+      const seen = this.parking.snapshot(this.parkingSources(session));
       const acquired = await this.acquireForSession(group, memberId, session, input.maxBytes, maxBytesByPartition, resultFor, input.maxRecords, pass === 0 ? acknowledgedDirty : undefined);
       const waitMs = deadlineMs - this.nowMs();
       if (acquired || waitMs <= 0 || this.closed || signal?.aborted === true) break;
       if ([...results.values()].some((r) => r.errorCode !== 0)) break;
-      await this.park(group.groupId, session, waitMs, signal);
+      await this.parking.park(group.groupId, this.parkingSources(session), seen, waitMs, signal);
       if (this.closed) break;
     }
     await acknowledged;
@@ -469,13 +470,14 @@ export class ShareCoordinator {
     return acquiredAny;
   }
 
-  private park(groupId: string, session: ShareSession, waitMs: number, signal: AbortSignal | undefined): Promise<void> {
+  /** The partitions whose new records wake a fetch of `session` parked with nothing to acquire. */
+  private parkingSources(session: ShareSession): { topic: string; partition: number }[] {
     const sources: { topic: string; partition: number }[] = [];
     for (const sp of session.partitions.values()) {
       const topic = this.host.topicNameOf(sp.topicId);
       if (topic !== undefined) sources.push({ topic, partition: sp.partition });
     }
-    return this.parking.park(groupId, sources, waitMs, signal);
+    return sources;
   }
 
   private wake(groupId: string): void {

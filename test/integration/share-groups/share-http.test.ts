@@ -139,7 +139,8 @@ describe('share groups over HTTP', () => {
   it('a long poll answers when records arrive; leaving releases what a member holds; an expired member is a 404 and its records go to others', async () => {
     const s = await serve({ shareGroups: { defaults: { autoOffsetReset: 'earliest' }, groups: { pool: { sessionTimeoutMs: 1000 } }, sweepIntervalMs: 20 } });
     await s.broker.createTopic('tasks', { partitions: 1 });
-    // A long poll (of a group with the default 45 s session timeout) answers once records arrive.
+    // A long poll (of a group with the default 45 s session timeout, so it may wait 22.5 s) answers
+    // once records arrive.
     const waiter = await join_(s, 'waiting', ['tasks']);
     const polling = fetchRecords(s, 'waiting', waiter, { maxRecords: 2, maxWaitMs: 20_000 });
     await produce(s, 'tasks', 4);

@@ -201,7 +201,8 @@ describe('share groups over the Kafka protocol', () => {
     await broker.createTopic('later', { partitions: 1 });
     const laterId = broker.describeTopic('later').topicId;
     const { memberId } = await joinGroup('g-later', ['later']);
-    const request = { ...shareFetch('g-later', memberId!, 0, [], 10_000), topics: [{ topicId: laterId, partitions: [{ partitionIndex: 0, partitionMaxBytes: 1 << 20, acknowledgementBatches: [] }] }] };
+    // Ten minutes, far past the test's timeout: only the arriving record can answer this fetch.
+    const request = { ...shareFetch('g-later', memberId!, 0, [], 600_000), topics: [{ topicId: laterId, partitions: [{ partitionIndex: 0, partitionMaxBytes: 1 << 20, acknowledgementBatches: [] }] }] };
     // latest/earliest does not matter here: the topic is empty when the share partition starts.
     const pending = raw.request(ApiKey.ShareFetch, 0, request);
     await eventually(() => (broker.shareGroups.sharePartition('g-later', 'later', 0) !== undefined ? true : undefined), 'the share partition to start');
