@@ -33,7 +33,8 @@ async function sub(args: string[], count: number): Promise<{ lines: Promise<stri
   children.push(child);
   let out = '';
   const lines = new Promise<string[]>((resolve, reject) => {
-    child.once('exit', (code) => (code === 0 ? resolve(out.split('\n').filter((l) => l !== '' && !l.startsWith('Client ') && !l.startsWith('Subscribed'))) : reject(new Error(`mosquitto_sub exited ${code}: ${out}`))));
+    // 'close', not 'exit': the process may exit before its last lines are read from the pipe.
+    child.once('close', (code) => (code === 0 ? resolve(out.split('\n').filter((l) => l !== '' && !l.startsWith('Client ') && !l.startsWith('Subscribed'))) : reject(new Error(`mosquitto_sub exited ${code}: ${out}`))));
   });
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {
