@@ -72,6 +72,7 @@ export class MqttConnection implements SessionOwner {
   private readonly incoming: RawPacket[] = [];
   private readonly slots: Slot[] = [];
   private pumping = false;
+  private flushScheduled = false;
   private connect: ConnectPacket | undefined;
   private session: MqttSession | undefined;
   private principal: MqttPrincipal | undefined;
@@ -370,23 +371,57 @@ export class MqttConnection implements SessionOwner {
       (packet) => {
         slot.done = true;
         slot.packets.push(packet);
-        this.flush();
+        this.scheduleFlush();
       },
       (error: unknown) => this.fail(error),
     );
   }
 
+  /**
+   * Answers that became ready in one event loop turn (the PUBACKs of one group commit, say) leave
+   * in one socket write, not one write each.
+   */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private takeReady(): MqttPacket[] {
+    const ready: MqttPacket[] = [];
+    while (this.slots.length > 0 && this.slots[0]!.done) ready.push(...this.slots.shift()!.packets);
+    return ready;
+  }
+
   private flush(): void {
-    while (this.slots.length > 0 && this.slots[0]!.done) this.send(this.slots.shift()!.packets);
+    const ready = this.takeReady();
+    if (ready.length > 0) this.write(ready);
     if (this.slots.length < MAX_QUEUED_PACKETS && !this.pumping && this.incoming.length > 0) void this.pump();
   }
 
-  /** Writes packets now (deliveries and CONNACK; answers go through their slots). */
+  /**
+   * Writes packets now (deliveries, CONNACK, DISCONNECT; answers go through their slots), after
+   * any answer already ready, so a SUBACK precedes the retained messages its SUBSCRIBE sends.
+   */
   send(packets: readonly MqttPacket[]): boolean {
+    const ready = this.takeReady();
+    return this.write(ready.length === 0 ? packets : [...ready, ...packets]);
+  }
+
+  private write(packets: readonly MqttPacket[]): boolean {
     if (this.socket.destroyed || this.socket.writableEnded) return false;
-    let flowing = true;
-    for (const packet of packets) flowing = this.socket.write(encodePacket(packet, this.version)) && flowing;
-    return flowing;
+    if (packets.length === 1) return this.socket.write(encodePacket(packets[0]!, this.version));
+    const encoded = packets.map((packet) => encodePacket(packet, this.version));
+    const bytes = new Uint8Array(encoded.reduce((n, e) => n + e.length, 0));
+    let at = 0;
+    for (const e of encoded) {
+      bytes.set(e, at);
+      at += e.length;
+    }
+    return this.socket.write(bytes);
   }
 
   /** Registers for the socket's next `drain` (deliveries wait on it when the socket's buffer is full). */
