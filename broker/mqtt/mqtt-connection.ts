@@ -186,7 +186,7 @@ export class MqttConnection implements SessionOwner {
       properties.retainAvailable = 1;
       properties.wildcardSubscriptionAvailable = 1;
       properties.subscriptionIdentifierAvailable = 0;
-      properties.sharedSubscriptionAvailable = 0;
+      properties.sharedSubscriptionAvailable = 1;
       if (opened.assignedClientId !== undefined) properties.assignedClientIdentifier = opened.assignedClientId;
       if (opened.expiryIntervalSec !== (packet.properties.sessionExpiryInterval ?? 0)) properties.sessionExpiryInterval = opened.expiryIntervalSec;
     }
@@ -210,15 +210,8 @@ export class MqttConnection implements SessionOwner {
         return this.onPublish(packet);
       case PacketType.PUBREL:
         return this.answerWith(this.release(packet.packetId));
-      case PacketType.SUBSCRIBE: {
-        const handler = this.delivery!;
-        if (packet.subscriptions.some((s) => s.topicFilter.startsWith('$share/'))) {
-          return this.answerWith(
-            Promise.resolve({ type: PacketType.SUBACK, packetId: packet.packetId, reasonCodes: packet.subscriptions.map(() => this.version === ProtocolVersion.v5 ? ReasonCode.SharedSubscriptionsNotSupported : 0x80), properties: {} }),
-          );
-        }
-        return this.answerWith(handler.subscribe(packet));
-      }
+      case PacketType.SUBSCRIBE:
+        return this.answerWith(this.delivery!.subscribe(packet));
       case PacketType.UNSUBSCRIBE:
         return this.answerWith(this.delivery!.unsubscribe(packet));
       case PacketType.PUBACK:
