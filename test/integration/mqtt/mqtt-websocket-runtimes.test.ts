@@ -7,7 +7,7 @@ import { runtimes } from '../../helpers/child-process.ts';
 
 /** `rill start --mqtt-port 0` on each runtime: mqtt.js over ws://…/mqtt of the HTTP port, a Kafka consumer, the refusals, a clean shutdown. */
 describe.each(runtimes)('MQTT over WebSocket with the broker on %s', (runtime) => {
-  it('publishes at QoS 1 and 2, delivers to a subscriber, is read by a Kafka consumer, refuses bad upgrades and stops cleanly', async () => {
+  it('publishes at QoS 1 and 2, delivers to a subscriber and to shared subscribers, is read by a Kafka consumer, refuses bad upgrades and stops cleanly', async () => {
     let broker: BrokerProcess | undefined;
     const clients: MqttClient[] = [];
     try {
@@ -47,6 +47,23 @@ describe.each(runtimes)('MQTT over WebSocket with the broker on %s', (runtime) =
         await transport.close();
       }
       expect(logged).toEqual(['dev/v q1', 'dev/v q2']);
+
+      // Shared subscriptions (share group mqtt-share-rt): two members split what is published, each message once.
+      const members = [await connectAsync(url, { protocolVersion: 5, reconnectPeriod: 0 }), await connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0 })];
+      clients.push(...members);
+      const split: string[] = [];
+      const all = new Promise<void>((resolve) =>
+        members.forEach((m) =>
+          m.on('message', (_topic, payload) => {
+            split.push(payload.toString());
+            if (split.length === 20) resolve();
+          }),
+        ),
+      );
+      for (const m of members) await m.subscribeAsync('$share/rt/rt/#', { qos: 1 });
+      for (let i = 0; i < 20; i++) await pub.publishAsync(`rt/s${i}`, `s${i}`, { qos: 1 });
+      await all;
+      expect(split.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `s${i}`).sort());
 
       const plain = await fetch(`http://127.0.0.1:${broker.httpPort}/mqtt`);
       expect([plain.status, plain.headers.get('content-type')]).toEqual([400, 'application/problem+json']);
