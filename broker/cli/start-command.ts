@@ -161,7 +161,7 @@ async function serveBroker(
   const protocol = security.sasl === undefined ? (security.tls === undefined ? 'PLAINTEXT' : 'SSL') : security.tls === undefined ? 'SASL_PLAINTEXT' : 'SASL_SSL';
   io.out(`rill: kafka listening on ${config.host}:${kafka.port} (advertised ${kafka.advertised.host}:${kafka.advertised.port}, ${protocol})`);
   io.out(`rill: http listening on ${config.host}:${httpServer.port}${httpTls === undefined ? '' : ` (HTTPS, client certificates ${httpTls.clientAuth})`}`);
-  if (mqtt !== undefined) io.out(`rill: mqtt listening on ${config.host}:${mqtt.port} and ws://${config.host}:${httpServer.port}/mqtt${mqttOptions?.allowAnonymous === true ? '' : ' (user name and password required)'}`);
+  if (mqtt !== undefined) io.out(`rill: mqtt listening on ${config.host}:${mqtt.port} and ${httpTls === undefined ? 'ws' : 'wss'}://${config.host}:${httpServer.port}/mqtt${mqttOptions?.allowAnonymous === true ? '' : ' (user name and password required)'}`);
   io.out(`rill: broker ready, data in ${config.dataDir} (${topics.length} topic${topics.length === 1 ? '' : 's'})`);
   const received = await signal;
   const forceExit = (): void => {

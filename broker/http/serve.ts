@@ -5,7 +5,6 @@
  */
 import type { Server } from 'node:http';
 import type { KafkaPrincipal } from '../security/kafka-principal.ts';
-import { problemResponse } from './problem.ts';
 import {
   type BunSocketData,
   type BunWebSocketHandlers,
@@ -13,9 +12,9 @@ import {
   bunWebSocketHandlers,
   type DenoUpgradeWebSocket,
   denoUpgrade,
+  endpointRefusal,
   isEndpointRequest,
   nodeUpgradeListener,
-  upgradeRefusal,
   type WebSocketEndpoint,
 } from './websocket-upgrade.ts';
 
@@ -54,12 +53,6 @@ interface DenoGlobal {
   upgradeWebSocket: DenoUpgradeWebSocket;
 }
 
-/** The refusal of a request to a WebSocket endpoint that is not a proper upgrade, or undefined for any other request. */
-function endpointRefusal(endpoint: WebSocketEndpoint | undefined, request: Request): Response | undefined {
-  if (endpoint === undefined || !isEndpointRequest(endpoint, request.url)) return undefined;
-  const refusal = upgradeRefusal(endpoint, request.headers.get('upgrade'), request.headers.get('sec-websocket-protocol'));
-  return refusal === undefined ? undefined : problemResponse(refusal);
-}
 
 const runtime = globalThis as unknown as { Bun?: BunGlobal; Deno?: DenoGlobal };
 

@@ -49,6 +49,13 @@ export function upgradeRefusal(endpoint: WebSocketEndpoint, upgrade: string | nu
   return undefined;
 }
 
+/** The refusal of a request to the endpoint that is not a proper upgrade, or undefined for any other request (served as usual). */
+export function endpointRefusal(endpoint: WebSocketEndpoint | undefined, request: Request): Response | undefined {
+  if (endpoint === undefined || !isEndpointRequest(endpoint, request.url)) return undefined;
+  const refusal = upgradeRefusal(endpoint, request.headers.get('upgrade'), request.headers.get('sec-websocket-protocol'));
+  return refusal === undefined ? undefined : problemResponse(refusal);
+}
+
 /** Byte-stream listeners shared by the runtime adapters. */
 class StreamEvents {
   readonly data: ((chunk: Uint8Array) => void)[] = [];
