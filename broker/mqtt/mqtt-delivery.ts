@@ -6,7 +6,7 @@ import type { MqttPrincipal } from './mqtt-auth.ts';
 import type { DeliveryHandler, MqttConnection } from './mqtt-connection.ts';
 import { type MqttPacket, PacketType, ProtocolVersion, type QoS, type SubscribePacket, type Subscription, type UnsubscribePacket } from './mqtt-packet.ts';
 import type { MqttProperties } from './mqtt-properties.ts';
-import { ReasonCode, SUBACK_FAILURE_V4 } from './mqtt-reason-code.ts';
+import { protocolError, ReasonCode, SUBACK_FAILURE_V4 } from './mqtt-reason-code.ts';
 import { MqttHeader, recordToProperties } from './mqtt-record.ts';
 import type { MqttRetainedStore } from './mqtt-retained-store.ts';
 import type { MqttSession } from './mqtt-session.ts';
@@ -136,6 +136,8 @@ export class MqttDelivery implements DeliveryHandler {
       const filter = subscription.topicFilter;
       const existing = this.subscriptions.findIndex((s) => s.topicFilter === filter);
       const shared = filter.startsWith('$share/');
+      // §3.8.3.1: No Local on a shared subscription is a Protocol Error (the connection closes).
+      if (shared && this.v5 && subscription.noLocal) throw protocolError(`No Local is set on the shared subscription "${filter}"`);
       const sharedProblem = shared ? this.sharedProblem(filter) : undefined;
       if (sharedProblem !== undefined) refuse(sharedProblem);
       else if (shared && existing < 0 && this.subscriptions.length >= this.options.maxSubscriptionsPerClient) refuse(ReasonCode.QuotaExceeded);

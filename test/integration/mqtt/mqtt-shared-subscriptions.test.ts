@@ -140,6 +140,12 @@ describe('shared subscriptions ($share/<name>/<filter>) on share groups', () => 
     }
   });
 
+  it('closes an MQTT 5 connection that sets No Local on a shared subscription with Protocol Error', async () => {
+    const { client: raw } = await MqttRawClient.connect(broker.mqtt.port, { clientId: 'no-local-share' });
+    raw.send({ type: PacketType.SUBSCRIBE, packetId: 1, subscriptions: [{ topicFilter: '$share/g/x/#', qos: 1, noLocal: true, retainAsPublished: false, retainHandling: 0 }], properties: {} });
+    expect(await raw.untilClosed()).toMatchObject([{ type: PacketType.DISCONNECT, reasonCode: 0x82 }]);
+  });
+
   it('refuses a malformed share name or filter with Topic Filter Invalid', async () => {
     const { client: raw } = await MqttRawClient.connect(broker.mqtt.port, { clientId: 'bad-share' });
     const filters = ['$share/', '$share/g', '$share/g+/x', '$share/g/a/#/b', '$share/ok/fine'];

@@ -3,6 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createHttpApp, type HttpApp } from '../../../broker/http/http-app.ts';
 import { type HttpServer, serveHttp } from '../../../broker/http/serve.ts';
+import { decodePacket } from '../../../broker/mqtt/mqtt-decode.ts';
+import { encodePacket } from '../../../broker/mqtt/mqtt-encode.ts';
+import { type MqttPacket, PacketType, ProtocolVersion } from '../../../broker/mqtt/mqtt-packet.ts';
+import { MqttPacketSplitter } from '../../../broker/mqtt/mqtt-packet-splitter.ts';
 import { mqttWebSocketEndpoint } from '../../../broker/mqtt/mqtt-websocket-endpoint.ts';
 import { Consumer, stringSerde, TcpTransport } from '../../../sdk/mod.ts';
 import { MqttTestBroker } from '../../helpers/mqtt-broker.ts';
@@ -121,4 +125,31 @@ describe('a bad upgrade', () => {
     expect(await closed).toEqual({ code: 1003, reason: 'MQTT over WebSocket takes binary frames only' });
     expect(broker.errors).toEqual([]);
   });
+});
+
+it('reads packets split over frames and several packets in one frame, and applies keep-alive (MQTT §6)', async () => {
+  const ws = new WebSocket(url(), ['mqtt']);
+  await new Promise((resolve) => ws.once('open', resolve));
+  const splitter = new MqttPacketSplitter(1 << 20);
+  const packets: MqttPacket[] = [];
+  let waiter: (() => void) | undefined;
+  ws.on('message', (data: Buffer) => {
+    for (const raw of splitter.push(new Uint8Array(data))) packets.push(decodePacket(raw.first, raw.body, ProtocolVersion.v5));
+    waiter?.();
+  });
+  const next = async (): Promise<MqttPacket> => {
+    while (packets.length === 0) await new Promise<void>((resolve) => (waiter = resolve));
+    return packets.shift()!;
+  };
+  const connect = encodePacket({ type: PacketType.CONNECT, protocolVersion: ProtocolVersion.v5, clientId: 'framed', cleanStart: true, keepAliveSeconds: 1, properties: {} }, ProtocolVersion.v5);
+  ws.send(connect.subarray(0, 3));
+  ws.send(connect.subarray(3));
+  expect(await next()).toMatchObject({ type: PacketType.CONNACK, reasonCode: 0 });
+  const ping = encodePacket({ type: PacketType.PINGREQ }, ProtocolVersion.v5);
+  ws.send(Buffer.concat([ping, ping]));
+  expect([await next(), await next()]).toMatchObject([{ type: PacketType.PINGRESP }, { type: PacketType.PINGRESP }]);
+  const closed = new Promise((resolve) => ws.once('close', resolve));
+  // Silent past one and a half keep-alives: the broker ends the connection with Keep Alive Timeout.
+  expect(await next()).toMatchObject({ type: PacketType.DISCONNECT, reasonCode: 0x8d });
+  await closed;
 });
