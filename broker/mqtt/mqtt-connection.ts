@@ -1,7 +1,7 @@
-import type { Socket } from 'node:net';
 import type { MqttAuthenticator, MqttPrincipal } from './mqtt-auth.ts';
 import { decodePacket } from './mqtt-decode.ts';
 import { encodePacket } from './mqtt-encode.ts';
+import type { MqttByteStream } from './mqtt-byte-stream.ts';
 import type { MqttIngest } from './mqtt-ingest.ts';
 import {
   type ConnectPacket,
@@ -59,6 +59,8 @@ interface Slot {
 
 /** Slots waiting for their turn or for their answer; past it the socket stops reading. */
 const MAX_QUEUED_PACKETS = 1024;
+/** Packets read but not yet decoded: streams that cannot pause (WebSockets on Bun and Deno) are cut past it (a 64 KiB TCP read holds at most 32,768). */
+const MAX_INCOMING_PACKETS = 65_536;
 
 /**
  * One MQTT client connection: packets in (one at a time through the decoder), answers out in the
@@ -90,16 +92,14 @@ export class MqttConnection implements SessionOwner {
   private work: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly socket: Socket,
+    private readonly socket: MqttByteStream,
     private readonly context: MqttConnectionContext,
   ) {
-    this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.remoteAddress = socket.remoteAddress;
     this.splitter = new MqttPacketSplitter(context.limits.maxPacketBytes);
-    socket.setNoDelay(true);
-    this.closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
-    socket.on('data', (chunk: Uint8Array) => this.onData(chunk));
-    socket.on('error', () => socket.destroy());
-    socket.once('close', () => void this.onClose());
+    this.closedPromise = new Promise((resolve) => socket.onceClose(resolve));
+    socket.onData((chunk) => this.onData(chunk));
+    socket.onceClose(() => void this.onClose());
     this.armKeepAlive(context.limits.connectTimeoutMs);
   }
 
@@ -116,7 +116,8 @@ export class MqttConnection implements SessionOwner {
     if (this.closed) return;
     this.armKeepAlive(this.keepAliveMs);
     try {
-      this.incoming.push(...this.splitter.push(chunk));
+      for (const raw of this.splitter.push(chunk)) this.incoming.push(raw);
+      if (this.incoming.length > MAX_INCOMING_PACKETS) throw new MqttProtocolError(ReasonCode.QuotaExceeded, `more than ${MAX_INCOMING_PACKETS} packets read ahead of processing`);
     } catch (error) {
       this.fail(error);
       return;
@@ -185,7 +186,7 @@ export class MqttConnection implements SessionOwner {
       properties.retainAvailable = 1;
       properties.wildcardSubscriptionAvailable = 1;
       properties.subscriptionIdentifierAvailable = 0;
-      properties.sharedSubscriptionAvailable = 0;
+      properties.sharedSubscriptionAvailable = 1;
       if (opened.assignedClientId !== undefined) properties.assignedClientIdentifier = opened.assignedClientId;
       if (opened.expiryIntervalSec !== (packet.properties.sessionExpiryInterval ?? 0)) properties.sessionExpiryInterval = opened.expiryIntervalSec;
     }
@@ -209,15 +210,8 @@ export class MqttConnection implements SessionOwner {
         return this.onPublish(packet);
       case PacketType.PUBREL:
         return this.answerWith(this.release(packet.packetId));
-      case PacketType.SUBSCRIBE: {
-        const handler = this.delivery!;
-        if (packet.subscriptions.some((s) => s.topicFilter.startsWith('$share/'))) {
-          return this.answerWith(
-            Promise.resolve({ type: PacketType.SUBACK, packetId: packet.packetId, reasonCodes: packet.subscriptions.map(() => this.version === ProtocolVersion.v5 ? ReasonCode.SharedSubscriptionsNotSupported : 0x80), properties: {} }),
-          );
-        }
-        return this.answerWith(handler.subscribe(packet));
-      }
+      case PacketType.SUBSCRIBE:
+        return this.answerWith(this.delivery!.subscribe(packet));
       case PacketType.UNSUBSCRIBE:
         return this.answerWith(this.delivery!.unsubscribe(packet));
       case PacketType.PUBACK:
@@ -412,7 +406,7 @@ export class MqttConnection implements SessionOwner {
   }
 
   private write(packets: readonly MqttPacket[]): boolean {
-    if (this.socket.destroyed || this.socket.writableEnded) return false;
+    if (!this.socket.writable) return false;
     if (packets.length === 1) return this.socket.write(encodePacket(packets[0]!, this.version));
     const encoded = packets.map((packet) => encodePacket(packet, this.version));
     const bytes = new Uint8Array(encoded.reduce((n, e) => n + e.length, 0));
@@ -426,7 +420,7 @@ export class MqttConnection implements SessionOwner {
 
   /** Registers for the socket's next `drain` (deliveries wait on it when the socket's buffer is full). */
   onDrain(listener: () => void): void {
-    this.socket.once('drain', listener);
+    this.socket.onceDrain(listener);
   }
 
   private armKeepAlive(ms: number): void {
@@ -440,7 +434,8 @@ export class MqttConnection implements SessionOwner {
     if (error instanceof MqttProtocolError) {
       if (this.connect === undefined && error.reasonCode === ReasonCode.UnsupportedProtocolVersion) {
         // Answered in 3.1.1's format, which every client can read (§3.1.2.2).
-        this.socket.end(Uint8Array.from([0x20, 0x02, 0x00, ConnectReturnCode.UnacceptableProtocolVersion]));
+        this.socket.write(Uint8Array.from([0x20, 0x02, 0x00, ConnectReturnCode.UnacceptableProtocolVersion]));
+        this.socket.end();
         this.closed = true;
         return;
       }
