@@ -121,7 +121,7 @@ export class MqttDelivery implements DeliveryHandler {
   private sharedProblem(filter: string): number | undefined {
     const parsed = parseSharedFilter(filter);
     if (parsed === undefined || parsed.group.includes('+') || parsed.group.includes('#') || topicFilterProblem(parsed.filter) !== undefined) return ReasonCode.TopicFilterInvalid;
-    if (!this.principal.mayReadGroup(mqttShareGroupId(parsed.group))) return ReasonCode.NotAuthorized;
+    if (!this.principal.mayReadGroup(mqttShareGroupId(parsed.group, parsed.filter))) return ReasonCode.NotAuthorized;
     const first = parsed.filter.split('/')[0]!;
     if (!hasWildcard(first) && !this.principal.mayRead(logTopicsForFilter(this.options.rules, parsed.filter, [first])[0] ?? '')) return ReasonCode.NotAuthorized;
     return undefined;

@@ -12,12 +12,15 @@ import { topicMatches } from './mqtt-topic-filter.ts';
 import { logTopicsForFilter, type MqttMappingRule, mqttTopicOf } from './mqtt-topic-mapping.ts';
 
 /**
- * The share group (KIP-932, broker/share/) behind the MQTT shared subscriptions of one share name:
- * every `$share/<name>/<filter>` subscriber is a member of `mqtt-share-<name>`, so Kafka share
- * consumers and HTTP share members of that group split the same records with the MQTT clients.
+ * The share group (KIP-932, broker/share/) behind the MQTT shared subscriptions of one share name
+ * and filter: every `$share/<name>/<filter>` subscriber is a member of `mqtt-share-<name>/<filter>`
+ * (a shared subscription is its share name and its filter, §4.8.2: subscribers of one name with
+ * different filters are different subscriptions, each getting every message its filter matches),
+ * so Kafka share consumers and HTTP share members of that group split the same records with the
+ * MQTT clients. An ACL with the PREFIXED pattern `mqtt-share-<name>/` covers every filter of a name.
  */
-export function mqttShareGroupId(shareName: string): string {
-  return `mqtt-share-${shareName}`;
+export function mqttShareGroupId(shareName: string, filter: string): string {
+  return `mqtt-share-${shareName}/${filter}`;
 }
 
 /** How the client answered a message: PUBACK / PUBCOMP, a PUBREC with a failure code, or nothing before the connection closed. */
@@ -80,7 +83,7 @@ export class MqttShareSubscription {
     public qos: QoS,
     private readonly context: ShareSubscriptionContext,
   ) {
-    this.groupId = mqttShareGroupId(shareName);
+    this.groupId = mqttShareGroupId(shareName, filter);
     this.ready = new Promise((resolve) => (this.markReady = resolve));
     this.loopDone = this.loop()
       .catch((error: unknown) => {

@@ -1,3 +1,5 @@
+import { murmur2 } from '../../sdk/client/producer/partitioner.ts';
+
 /** Where a share partition starts when its group first reads it (`share.auto.offset.reset`). */
 export const ShareAutoOffsetReset = {
   latest: 'latest',
@@ -78,9 +80,19 @@ export interface ShareGroupsOptions {
   stateTopicPartitions?: number;
 }
 
+/**
+ * The group's dead-letter topic: the configured one, else `<groupId>-dlq`. A group id may hold
+ * characters a topic name may not (an MQTT shared subscription's group holds its filter, say):
+ * those become `_`, with a hash of the whole id appended so two such groups do not share one.
+ */
 export function deadLetterTopicOf(groupId: string, config: Readonly<ShareGroupConfig>): string {
-  return config.deadLetterTopic ?? `${groupId}-dlq`;
+  if (config.deadLetterTopic !== null) return config.deadLetterTopic;
+  if (/^[a-zA-Z0-9._-]{1,245}$/.test(groupId)) return `${groupId}-dlq`;
+  const hash = (murmur2(utf8.encode(groupId)) >>> 0).toString(16).padStart(8, '0');
+  return `${groupId.replace(/[^a-zA-Z0-9._-]/g, '_').slice(0, 236)}-${hash}-dlq`;
 }
+
+const utf8 = new TextEncoder();
 
 /** Resolves and checks one group's settings; a bad value is a usage error the caller reports. */
 export function resolveShareGroupConfig(options: ShareGroupsOptions | undefined, groupId: string): ShareGroupConfig {

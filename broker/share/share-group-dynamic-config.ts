@@ -1,7 +1,7 @@
 import { decode, encode } from '@msgpack/msgpack';
 import { KafkaError } from '../../sdk/protocol/kafka-error.ts';
 import { validateTopicName } from '../topic/topic-name.ts';
-import { resolveShareGroupConfig, type ShareGroupConfig, type ShareGroupsOptions } from './share-config.ts';
+import { deadLetterTopicOf, resolveShareGroupConfig, type ShareGroupConfig, type ShareGroupsOptions } from './share-config.ts';
 
 /**
  * The share-group configs a GROUP config resource (IncrementalAlterConfigs / DescribeConfigs,
@@ -102,7 +102,7 @@ export function configValueString(config: ShareGroupConfig, groupId: string, nam
     case 'share.isolation.level':
       return config.isolationLevel;
     case 'rill.share.dead.letter.topic':
-      return config.deadLetterTopic ?? `${groupId}-dlq`;
+      return deadLetterTopicOf(groupId, config);
     case 'rill.share.retry.backoff.ms':
       return config.retryBackoffMs.join(',');
   }

@@ -66,7 +66,7 @@ describe('shared subscriptions ($share/<name>/<filter>) on share groups', () => 
     expect(new Set(received).size).toBe(300);
     expect(received.sort()).toEqual(sent.sort());
     for (const share of got) expect(share.length).toBeGreaterThan(0);
-    const group = broker.broker.shareGroups.describe(mqttShareGroupId('workers'));
+    const group = broker.broker.shareGroups.describe(mqttShareGroupId('workers', 'jobs/#'));
     expect(group.members).toHaveLength(3);
   });
 
@@ -117,7 +117,7 @@ describe('shared subscriptions ($share/<name>/<filter>) on share groups', () => 
     expect(gotB.got.flat().sort()).toEqual([...sent].sort());
   });
 
-  it('needs Group Read on mqtt-share-<name> and Topic Read', async () => {
+  it('needs Group Read on mqtt-share-<name>/<filter> and Topic Read', async () => {
     const secured = await MqttTestBroker.open({}, { authorizer: {} });
     try {
       await secured.broker.scramCredentials.setPassword('dev', 'SCRAM-SHA-256', 'pw');
@@ -129,7 +129,7 @@ describe('shared subscriptions ($share/<name>/<filter>) on share groups', () => 
         raw.send({ type: PacketType.SUBSCRIBE, packetId, subscriptions: [{ topicFilter, qos: 1, noLocal: false, retainAsPublished: false, retainHandling: 0 }], properties: {} });
       subscribe(1, '$share/g/orders/#');
       expect(await raw.next()).toMatchObject({ type: PacketType.SUBACK, reasonCodes: [0x87] });
-      await secured.broker.authorizer!.createAcls([allow(ResourceType.GROUP, mqttShareGroupId('g'))] as never);
+      await secured.broker.authorizer!.createAcls([allow(ResourceType.GROUP, mqttShareGroupId('g', 'orders/#')), allow(ResourceType.GROUP, mqttShareGroupId('g', 'secret/#'))] as never);
       subscribe(2, '$share/g/secret/#');
       expect(await raw.next()).toMatchObject({ type: PacketType.SUBACK, reasonCodes: [0x87] });
       subscribe(3, '$share/g/orders/#');

@@ -48,7 +48,7 @@ describe.each(runtimes)('MQTT over WebSocket with the broker on %s', (runtime) =
       }
       expect(logged).toEqual(['dev/v q1', 'dev/v q2']);
 
-      // Shared subscriptions (share group mqtt-share-rt): two members split what is published, each message once.
+      // Shared subscriptions (share group mqtt-share-rt/<filter>): two members split what is published, each message once.
       const members = [await connectAsync(url, { protocolVersion: 5, reconnectPeriod: 0 }), await connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0 })];
       clients.push(...members);
       const split: string[] = [];

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../../sdk/protocol/error-codes.ts';
 import { assignShareGroup } from '../../../../broker/share/share-assignor.ts';
-import { defaultShareGroupConfig, resolveShareGroupConfig } from '../../../../broker/share/share-config.ts';
+import { deadLetterTopicOf, defaultShareGroupConfig, resolveShareGroupConfig } from '../../../../broker/share/share-config.ts';
+import { validateTopicName } from '../../../../broker/topic/topic-name.ts';
 import { ShareGroup } from '../../../../broker/share/share-group.ts';
 
 const counts = new Map([
@@ -51,5 +52,17 @@ describe('ShareGroup membership', () => {
   it('refuses bad settings with a sentence naming the Kafka config', () => {
     expect(() => resolveShareGroupConfig({ defaults: { deliveryCountLimit: 0 } }, 'g')).toThrow(/share.delivery.count.limit must be a positive integer/);
     expect(() => resolveShareGroupConfig({ groups: { g: { autoOffsetReset: 'middle' as never } } }, 'g')).toThrow(/share.auto.offset.reset must be latest or earliest/);
+  });
+});
+
+describe('the default dead-letter topic', () => {
+  it('is <group>-dlq, and a valid, distinct topic name for group ids a topic name cannot hold', () => {
+    expect(deadLetterTopicOf('orders-workers', defaultShareGroupConfig)).toBe('orders-workers-dlq');
+    expect(deadLetterTopicOf('g', { ...defaultShareGroupConfig, deadLetterTopic: 'mine' })).toBe('mine');
+    const ids = ['mqtt-share-ops/plant/+/temp', 'mqtt-share-ops/plant/+/humidity', 'mqtt-share-ops_plant_+_temp', 'émile', 'x'.repeat(300)];
+    const topics = ids.map((id) => deadLetterTopicOf(id, defaultShareGroupConfig));
+    for (const topic of topics) expect(() => validateTopicName(topic)).not.toThrow();
+    expect(new Set(topics).size).toBe(ids.length);
+    expect(topics[0]).toMatch(/^mqtt-share-ops_plant___temp-[0-9a-f]{8}-dlq$/);
   });
 });
