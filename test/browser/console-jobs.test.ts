@@ -15,9 +15,10 @@ const OPS_TOKEN = 'jobs-ops-token';
 /**
  * The console's stream jobs pages in a real Chromium against `rill start` (run `npm run build`
  * first), with the example word count running over TCP: the list shows it running, its page draws
- * its topology and shows its lag, tasks and charts, and the reset goes through a dry-run preview.
+ * its topology and shows its lag, tasks and charts, and the reset goes through a dry-run preview;
+ * the share groups pages show a group's member and its records in flight.
  */
-describe('web console stream jobs in Chromium', () => {
+describe('web console stream jobs and share groups in Chromium', () => {
   let broker: BrokerProcess;
   let browser: Browser;
   let dir: string;
@@ -111,7 +112,50 @@ describe('web console stream jobs in Chromium', () => {
     await admin.disconnect();
     expect(after[0]?.partitions.map((p) => p.offset)).toEqual(['0', '0']);
   });
+
+  it('shows a share group with its member, start offset and records in flight, without console errors', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'tasks', numPartitions: 1 }] });
+    await admin.disconnect();
+    const base = `${broker.httpUrl}/v1/share-groups/workers/members`;
+    const { memberId } = await call(base, { topics: ['tasks'] });
+    // The first fetch starts the share partition (at the latest offset, the default); records produced after it are the group's.
+    await call(`${base}/${memberId}/fetch`, { maxRecords: 1 });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: 'tasks', messages: Array.from({ length: 5 }, (_, i) => ({ value: `task-${i}` })) });
+    await producer.disconnect();
+    const fetched = await call(`${base}/${memberId}/fetch`, { maxRecords: 3, maxWaitMs: 5000 });
+    expect(fetched.records.map((r: { offset: number }) => r.offset)).toEqual([0, 1, 2]);
+    await call(`${base}/${memberId}/acknowledgements`, { acknowledgements: [{ topic: 'tasks', partition: 0, firstOffset: 0, lastOffset: 0, type: 'accept' }] });
+
+    for (const [name, viewport] of Object.entries(VIEWPORTS)) {
+      const context = await signedInContext(browser, OPS_TOKEN, viewport);
+      const { page, errors } = await consolePage(context);
+      await page.goto(`${broker.httpUrl}/#/share-groups`);
+      await page.getByRole('row').filter({ has: page.getByRole('link', { name: 'workers' }) }).getByRole('cell', { name: '1', exact: true }).waitFor();
+      await screenshot(page, `${name}-share-groups`);
+      await page.getByRole('link', { name: 'workers' }).click();
+      await expectText(page.getByTestId('share-members'), '1');
+      await page.getByRole('cell', { name: memberId }).waitFor();
+      const row = page.locator('tr[data-share-partition="tasks-0"]');
+      await expectText(row.locator('.start-offset'), '1');
+      await expectText(row.locator('.acquired'), '2');
+      await expectText(page.getByTestId('share-acquired'), '2');
+      await screenshot(page, `${name}-share-group`);
+      await context.close();
+      expect(errors).toEqual([]);
+    }
+  });
 });
+
+async function call(url: string, body: unknown): Promise<any> {
+  const response = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${OPS_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const answer = await response.json();
+  if (!response.ok) throw new Error(`${url}: ${response.status} ${JSON.stringify(answer)}`);
+  return answer;
+}
 
 async function expectText(locator: Locator, text: string): Promise<void> {
   await locator.filter({ hasText: new RegExp(`^${text}$`) }).waitFor();
