@@ -80,7 +80,7 @@ export function StreamAppsPage() {
               (a) => html`<tr key=${a.applicationId}>
                 <td><a href=${`#/jobs/${enc(a.applicationId)}`}>${a.applicationId}</a></td>
                 <td class=${a.stale > 0 ? 'warn' : ''}>${instancesText(a)}</td>
-                <td>${a.states.join(', ') || 'stopped'}</td>
+                <td>${a.states.join(', ') || (a.stale > 0 ? 'not heartbeating' : 'stopped')}</td>
                 <td>${a.totalLag ?? '—'}</td>
                 <td>${a.commitsPerSecond}</td>
                 <td>${a.recordsDeadLettered}</td>

@@ -46,7 +46,7 @@ export interface StatusPublisherState {
 
 /** Errors that will not go away by retrying: the publisher stops, the application goes on. */
 const FINAL_ERRORS = ['TOPIC_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'POLICY_VIOLATION', 'INVALID_CONFIG', 'UNSUPPORTED_VERSION', 'MESSAGE_TOO_LARGE', 'INVALID_REPLICATION_FACTOR'] as const;
-/** The final write at close waits at most this long: a broker that is gone must not hold the close. */
+/** The close (the topic's creation still under way, the last write, the producer's flush) waits at most this long: a broker that is gone must not hold the application's close. */
 const CLOSE_WAIT_MS = 5_000;
 
 function runtimeName(): string {
@@ -114,15 +114,17 @@ export class StatusPublisher {
     if (this.closed) return;
     this.closed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
-    await this.ready;
-    await this.inFlight;
-    const producer = this.producer;
-    if (producer === undefined || this.disabled !== undefined) return;
-    const value = final === 'tombstone' ? null : encodeStatus(this.status());
+    const finish = (async () => {
+      await this.ready;
+      await this.inFlight;
+      const producer = this.producer;
+      if (producer === undefined) return;
+      if (this.disabled === undefined) await this.send(producer, final === 'tombstone' ? null : encodeStatus(this.status()));
+      await producer.close();
+    })().catch(() => void this.counts.failures++);
     let timeout: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([this.send(producer, value), new Promise<void>((resolve) => (timeout = setTimeout(resolve, CLOSE_WAIT_MS)))]);
+    await Promise.race([finish, new Promise<void>((resolve) => (timeout = setTimeout(resolve, CLOSE_WAIT_MS)))]);
     clearTimeout(timeout);
-    await producer.close();
   }
 
   private async prepare(): Promise<void> {

@@ -6,6 +6,7 @@ import { Admin } from '../../sdk/client/admin/admin.ts';
 import { Producer } from '../../sdk/client/producer/producer.ts';
 import { longSerde, stringSerde } from '../../sdk/serde/basic-serdes.ts';
 import { StreamsApp, StreamsBuilder } from '../../streams/mod.ts';
+import { StatusPublisher } from '../../streams/runtime/status-publisher.ts';
 import { eventually } from '../helpers/share-fixtures.ts';
 import { openTestApp, problemOf, type TestApp } from '../unit/broker/http/http-test-support.ts';
 
@@ -97,7 +98,10 @@ describe('GET /v1/stream-apps', () => {
     t = await openTestApp({ tokens }, undefined, { authorizer: { superUsers: ['User:ANONYMOUS', 'User:ops'] } });
     const test = t;
     app = await startWordCount(test);
-    await eventually(async () => ((await (await test.request('/v1/stream-apps', as('ops-token'))).json()).applications[0]?.running === 1 ? true : undefined), 'the app running for ops');
+    await eventually(async () => {
+      const listed = (await (await test.request('/v1/stream-apps', as('ops-token'))).json()).applications[0];
+      return listed?.states.includes('RUNNING') && listed.groupState === 'Stable' ? true : undefined;
+    }, 'the app running for ops');
 
     // The reader token may not read the status topic.
     expect(await (await test.request('/v1/stream-apps', as('reader-token'))).json()).toEqual({ applications: [] });
@@ -128,5 +132,29 @@ describe('GET /v1/stream-apps', () => {
     expect(seen.topology.text).toBeNull();
     expect(seen.group.offsets).toEqual([]);
     expect(JSON.stringify(seen)).not.toContain('wc-lines');
+  });
+
+  it('a cluster that refuses the status records disables the publisher, not the application', async () => {
+    t = await openTestApp();
+    // A status topic someone created with a record size limit no status fits in: every write is refused.
+    await t.broker.createTopic('refused-streams-status', { partitions: 1, config: { 'max.message.bytes': '64' } });
+    transport = new EmbeddedTransport(t.broker);
+    const publisher = new StatusPublisher({
+      transport,
+      applicationId: 'refused',
+      instanceId: 'i-1',
+      endpoint: undefined,
+      guarantee: 'exactly_once',
+      deadLetterTopic: 'refused-dlq',
+      topology: { nodes: [], stores: [], globalStores: [], text: '' },
+      intervalMs: 100,
+      snapshot: () => ({ state: 'RUNNING', tasks: [], metrics: { recordsIn: 0, recordsOut: 0, recordsDeadLettered: 0, recordsSkipped: 0, commits: 0, commitsFailed: 0, lastCommitLatencyMs: 0, maxCommitLatencyMs: 0, rebalances: 0, tasks: [], commitLatencyTotalMs: 0 } }),
+    });
+    await publisher.start();
+    await eventually(() => (publisher.state.disabledReason !== undefined ? true : undefined), 'the publisher to give up');
+    publisher.requestPublish();
+    await publisher.close('tombstone');
+    expect(publisher.state).toMatchObject({ published: 0, failures: 1, disabledReason: expect.stringMatching(/^cannot write refused-streams-status: /) });
+    expect(t.broker.describeTopic('refused-streams-status').partitions[0]!.highWatermark).toBe(0);
   });
 });
