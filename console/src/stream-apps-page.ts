@@ -200,6 +200,7 @@ export function StreamAppPage({ applicationId }: { applicationId: string }) {
             <p><a href=${`#/groups/${enc(applicationId)}`}>The application's consumer group</a></p>
           </section>`}
           <${AppReset} applicationId=${applicationId} />
+          <${TopicReplay} topics=${[...new Set((data.group?.offsets ?? []).map((o) => o.topic).filter((t) => !t.startsWith(`${applicationId}-`)))]} />
         `}
   `;
 }
@@ -249,7 +250,7 @@ function AppReset({ applicationId }: { applicationId: string }) {
   return html`
     <section aria-labelledby="app-reset-heading">
       <h2 id="app-reset-heading">Reset for reprocessing</h2>
-      <p class="muted">Stop every instance first. The reset moves the input offsets and clears the internal topics; preview it, nothing changes until you confirm. To copy a range of records into another topic instead, use the topic replay (<code>rill replay</code>, <code>POST /v1/topics/{topic}/replay</code>).</p>
+      <p class="muted">Stop every instance first. The reset moves the input offsets and clears the internal topics; preview it, nothing changes until you confirm. To copy a range of an input into another topic instead, use the replay below.</p>
       <form class="row" onSubmit=${(e: Event) => (e.preventDefault(), void run(true))}>
         <label>Inputs to
           <select name="reset-to" value=${to} onChange=${change((v) => setTo(v as ResetTo))}>
@@ -275,6 +276,75 @@ function AppReset({ applicationId }: { applicationId: string }) {
         <pre class="describe">${plan}</pre>
         <button type="button" class="danger" onClick=${() => void run(false)}>Confirm application reset</button>
         <button type="button" onClick=${() => setPlan(undefined)}>Cancel</button>
+      </div>`}
+      ${done !== undefined && html`<p class="ok" role="status">${done}</p>`}
+    </section>
+  `;
+}
+
+/**
+ * The topic replay (`POST /v1/topics/{topic}/replay`): copies an input's records from a point to
+ * its end into another topic, exactly once (a replay run again resumes, and copies nothing once
+ * done). It writes to the target, so it asks for a confirmation first.
+ */
+function TopicReplay({ topics }: { topics: string[] }) {
+  const [source, setSource] = useState(topics[0] ?? '');
+  const [target, setTarget] = useState('');
+  const [from, setFrom] = useState('');
+  const [confirming, setConfirming] = useState(false);
+  const [invalid, setInvalid] = useState<string | undefined>(undefined);
+  const [error, setError] = useState<ApiError | undefined>(undefined);
+  const [done, setDone] = useState<string | undefined>(undefined);
+  if (topics.length === 0) return null;
+
+  const check = (): unknown => {
+    setInvalid(undefined);
+    if (target.trim() === '') return void setInvalid('Name the topic to copy into.');
+    if (from.trim() === '') return 'earliest';
+    const ms = Date.parse(from);
+    if (Number.isNaN(ms)) return void setInvalid('Give a date and time, e.g. 2026-01-31T12:00:00Z, or leave it empty for the earliest record.');
+    return { timestampMs: ms };
+  };
+  const replay = async () => {
+    const start = check();
+    if (start === undefined) return;
+    try {
+      const result = await api<{ copied: number; scannedOffsets: number; totalOffsets: number }>(`/v1/topics/${enc(source)}/replay`, { method: 'POST', body: { target: target.trim(), from: start } });
+      setError(undefined);
+      setConfirming(false);
+      setDone(`Copied ${result.copied} records of ${source} into ${target.trim()} (${result.scannedOffsets} of ${result.totalOffsets} offsets scanned).`);
+    } catch (e) {
+      setConfirming(false);
+      setError(asApiError(e));
+    }
+  };
+  const change = (set: (v: string) => void) => (e: Event) => {
+    set((e.target as HTMLInputElement).value);
+    setConfirming(false);
+    setDone(undefined);
+  };
+
+  return html`
+    <section aria-labelledby="replay-heading">
+      <h2 id="replay-heading">Replay an input</h2>
+      <p class="muted">Copies the input's records from a time (or its start) to its end into another topic with as many partitions, exactly once; a replay run again resumes where it stopped.</p>
+      <form class="row" onSubmit=${(e: Event) => (e.preventDefault(), check() !== undefined && setConfirming(true))}>
+        <label>Input
+          <select name="replay-source" value=${source} onChange=${change(setSource)}>
+            ${topics.map((t) => html`<option value=${t}>${t}</option>`)}
+          </select>
+        </label>
+        <label>Into topic <input name="replay-target" value=${target} onInput=${change(setTarget)} /></label>
+        <label>From (ISO 8601, empty: earliest) <input name="replay-from" value=${from} onInput=${change(setFrom)} /></label>
+        <button type="submit">Review replay</button>
+      </form>
+      ${invalid !== undefined && html`<p class="error" role="alert">${invalid}</p>`}
+      <${ErrorMessage} error=${error} />
+      ${confirming &&
+      html`<div class="preview" role="region" aria-label="Replay confirmation">
+        <p>Copy the records of <code>${source}</code> from ${from.trim() === '' ? 'the earliest' : from.trim()} to the end into <code>${target.trim()}</code>?</p>
+        <button type="button" class="danger" onClick=${() => void replay()}>Confirm replay</button>
+        <button type="button" onClick=${() => setConfirming(false)}>Cancel</button>
       </div>`}
       ${done !== undefined && html`<p class="ok" role="status">${done}</p>`}
     </section>

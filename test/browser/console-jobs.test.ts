@@ -87,7 +87,7 @@ describe('web console stream jobs and share groups in Chromium', () => {
     }
   });
 
-  it('resets the stopped app after a dry-run preview, and the Kafka API sees the inputs back at the start', async () => {
+  it('resets the stopped app after a dry-run preview (the Kafka API sees the inputs back at the start), and replays an input after a confirmation', async () => {
     await app!.close();
     app = undefined;
     const context = await signedInContext(browser, OPS_TOKEN, VIEWPORTS.laptop);
@@ -106,11 +106,19 @@ describe('web console stream jobs and share groups in Chromium', () => {
 
     await preview.getByRole('button', { name: 'Confirm application reset' }).click();
     await page.getByText(/^Reset word-count\./).waitFor();
+    const after = await admin.fetchOffsets({ groupId: 'word-count', topics: ['lines'] });
+    expect(after[0]?.partitions.map((p) => p.offset)).toEqual(['0', '0']);
+
+    // The replay of an input, confirmed first: its three lines land in another topic.
+    await admin.createTopics({ topics: [{ topic: 'lines-copy', numPartitions: 2 }] });
+    await admin.disconnect();
+    await page.getByLabel('Into topic').fill('lines-copy');
+    await page.getByRole('button', { name: 'Review replay' }).click();
+    await page.getByRole('region', { name: 'Replay confirmation' }).getByRole('button', { name: 'Confirm replay' }).click();
+    await page.getByText('Copied 3 records of lines into lines-copy (3 of 3 offsets scanned).').waitFor();
+    await screenshot(page, 'laptop-job-replayed');
     await context.close();
     expect(errors).toEqual([]);
-    const after = await admin.fetchOffsets({ groupId: 'word-count', topics: ['lines'] });
-    await admin.disconnect();
-    expect(after[0]?.partitions.map((p) => p.offset)).toEqual(['0', '0']);
   });
 
   it('shows a share group with its member, start offset and records in flight, without console errors', async () => {
