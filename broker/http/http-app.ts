@@ -19,6 +19,8 @@ import { streamsOpsRoutes } from './streams-ops-routes.ts';
 import { topicRoutes } from './topic-routes.ts';
 import { consoleRoutes, isConsoleAssetPath } from './console-routes.ts';
 import { consoleSummaryRoutes } from './console-summary-routes.ts';
+import { streamAppsRoutes } from './stream-apps-routes.ts';
+import { shareConsoleRoutes } from './share-console-routes.ts';
 
 export interface HttpApp {
   readonly app: Hono<HttpEnv>;
@@ -87,6 +89,8 @@ export async function createHttpApp(broker: Broker, overrides: Partial<HttpApiOp
   streamsOpsRoutes(app, ctx);
   shareRoutes(app, ctx);
   consoleSummaryRoutes(app, ctx);
+  streamAppsRoutes(app, ctx);
+  shareConsoleRoutes(app, ctx);
   consoleRoutes(app);
 
   app.get('/metrics', () => new Response(ctx.metrics.registry.render(), { headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } }));

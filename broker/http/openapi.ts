@@ -126,6 +126,22 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
     method: 'get', path: '/v1/summary', summary: "Running totals over the topics and groups the token may see (topics, partitions, disk bytes, records appended, HTTP records and bytes in and out), for the console's live charts.",
     ok: { status: 200, description: 'one sample; rates are differences of two samples over their timeMs apart', schema: { type: 'object' } }, errors: [401],
   },
+  {
+    method: 'get', path: '/v1/stream-apps', summary: "Streams applications that publish their status (<applicationId>-streams-status), with running and stale instances, their group's lag, commit rate, late drops and dead letters. Lists those whose group the caller may describe and whose status topic it may read.",
+    ok: { status: 200, description: 'the applications', schema: obj({ applications: { type: 'array', items: { type: 'object' } } }) }, errors: [401],
+  },
+  {
+    method: 'get', path: '/v1/stream-apps/{applicationId}', summary: "One streams application: its instances (state, stale or not, tasks and their state, restore progress, metrics), its group's offsets and lag, and its topology (topics the caller may not see are null). Needs Group Describe and read on the status topic.",
+    ok: { status: 200, description: 'the application', schema: { type: 'object' } }, errors: [400, 401, 403, 404],
+  },
+  {
+    method: 'get', path: '/v1/share-groups', summary: 'List share groups (KIP-932) the caller may describe, with their state and member count.',
+    ok: { status: 200, description: 'the share groups', schema: obj({ groups: { type: 'array', items: obj({ groupId: { type: 'string' }, groupState: { type: 'string' }, members: { type: 'integer' } }) } }) }, errors: [401],
+  },
+  {
+    method: 'get', path: '/v1/share-groups/{group}/partitions', summary: "A share group's partitions: start and end offsets (SPSO, SPEO), high watermark, in-flight records by state (available, acquired, acknowledged, archived, in retry backoff), delivery counts, and the records in its dead-letter topic. Needs Group Describe; only topics the caller may read.",
+    ok: { status: 200, description: 'the share partitions', schema: { type: 'object' } }, errors: [400, 401, 403, 404],
+  },
   { method: 'get', path: '/', summary: 'The web console (no token needed to load it; it calls this API with the token the user enters).', ok: { status: 200, description: 'index.html, not cached', contentType: 'text/html', schema: { type: 'string' } }, errors: [503] },
   { method: 'get', path: '/index.html', summary: 'The web console, as `/`.', ok: { status: 200, description: 'index.html, not cached', contentType: 'text/html', schema: { type: 'string' } }, errors: [503] },
   { method: 'get', path: '/console/{name}', summary: "The web console's content-hashed scripts and styles, cached for a year.", ok: { status: 200, description: 'a static file', contentType: 'text/javascript', schema: { type: 'string' } }, errors: [404] },

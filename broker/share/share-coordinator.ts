@@ -164,6 +164,16 @@ export class ShareCoordinator {
     return topicId === undefined ? undefined : this.entries.get(entryKey(groupId, topicId, partition))?.state;
   }
 
+  /** The share groups known here: with members, or with share-partition state (for listings). */
+  groupIds(): string[] {
+    return [...new Set([...this.groups.keys(), ...[...this.entries.values()].map((e) => e.groupId)])].sort();
+  }
+
+  /** A group's share partitions with their state, for inspection (the console). */
+  partitionsOf(groupId: string): { topic: string; partition: number; state: SharePartition }[] {
+    return [...this.entries.values()].filter((e) => e.groupId === groupId).map((e) => ({ topic: e.topic, partition: e.partition, state: e.state }));
+  }
+
   /** A share group as ShareGroupDescribe reports it. */
   describe(groupId: string): ShareGroupDescription {
     const group = this.groups.get(groupId);

@@ -4,6 +4,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { storeToken, storedToken } from './api.ts';
 import { GroupPage, GroupsPage } from './groups-page.ts';
 import { OverviewPage } from './overview-page.ts';
+import { StreamAppPage, StreamAppsPage } from './stream-apps-page.ts';
+import { ShareGroupPage, ShareGroupsPage } from './share-groups-page.ts';
 import { TopicPage, TopicsPage } from './topics-page.ts';
 
 /** Pages are addressed by the URL's fragment (`#/topics/orders`), so the broker serves one `index.html`. */
@@ -49,12 +51,16 @@ const PAGES = [
   { path: '', label: 'Overview' },
   { path: 'topics', label: 'Topics' },
   { path: 'groups', label: 'Consumer groups' },
+  { path: 'share-groups', label: 'Share groups' },
+  { path: 'jobs', label: 'Stream jobs' },
 ] as const;
 
 function Page({ route }: { route: string[] }) {
   const [section, name] = route;
   if (section === 'topics') return name === undefined ? html`<${TopicsPage} />` : html`<${TopicPage} topic=${name} />`;
   if (section === 'groups') return name === undefined ? html`<${GroupsPage} />` : html`<${GroupPage} group=${name} />`;
+  if (section === 'share-groups') return name === undefined ? html`<${ShareGroupsPage} />` : html`<${ShareGroupPage} group=${name} />`;
+  if (section === 'jobs') return name === undefined ? html`<${StreamAppsPage} />` : html`<${StreamAppPage} applicationId=${name} />`;
   if (section === undefined) return html`<${OverviewPage} />`;
   return html`<h1>Not found</h1><p>The console has no page <code>${route.join('/')}</code>. <a href="#/">Go to the overview</a>.</p>`;
 }

@@ -17,6 +17,10 @@ import type { TopologyLayout } from './internal-topics.ts';
 import { InteractiveQueries, type KeyQueryMetadata, type QueryOptions, type StreamsMetadata } from '../query/interactive-queries.ts';
 import { KeyValueStoreQuery, SessionStoreQuery, WindowStoreQuery } from '../query/store-queries.ts';
 import { parseHostInfo } from '../query/host-info.ts';
+import { taskIdText } from '../topology/processor.ts';
+import { deadLetterTopic } from './failure-policy.ts';
+import { StatusPublisher } from './status-publisher.ts';
+import { statusTopology } from './status-topology.ts';
 
 export type StateListener = (newState: AppStateValue, oldState: AppStateValue) => void;
 
@@ -48,6 +52,7 @@ export class StreamsApp {
   private layout: TopologyLayout | undefined;
   private applicationServer: string | undefined;
   private readonly queries: InteractiveQueries;
+  private statusPublisher: StatusPublisher | undefined;
   /** Settles when the application stopped: resolves after `close()`, rejects with what made it fail. */
   readonly stopped: Promise<void>;
 
@@ -88,6 +93,7 @@ export class StreamsApp {
   private moveTo(to: AppStateValue): void {
     if (this.holder.state === to && to !== AppState.rebalancing) return;
     const from = transition(this.holder, to);
+    this.statusPublisher?.requestPublish();
     for (const listener of this.listeners) listener(to, from);
   }
 
@@ -138,6 +144,7 @@ export class StreamsApp {
           if (this.holder.state === AppState.rebalancing) this.moveTo(AppState.running);
         },
       }, globals.size > 0 ? (name) => globals.store(name) : undefined);
+      this.startStatusPublisher(this.thread, this.stateDir.instanceId);
     } catch (error) {
       await this.global?.stop();
       this.stateDir?.close();
@@ -151,6 +158,32 @@ export class StreamsApp {
       () => undefined,
       (error: unknown) => this.stopWithError(error),
     );
+  }
+
+  /** Publishes this instance's status (status-publisher.ts) unless `statusIntervalMs` is 0; it never fails the application. */
+  private startStatusPublisher(thread: StreamThread, instanceId: string): void {
+    if (this.config.statusIntervalMs === 0) return;
+    this.statusPublisher = new StatusPublisher({
+      transport: this.config.transport,
+      applicationId: this.config.applicationId,
+      instanceId,
+      endpoint: this.applicationServer,
+      guarantee: this.config.guarantee,
+      deadLetterTopic: deadLetterTopic(this.config.applicationId),
+      topology: statusTopology(this.topology, this.config.applicationId),
+      intervalMs: this.config.statusIntervalMs,
+      snapshot: () => ({
+        state: this.holder.state,
+        tasks: thread.queryView().tasks.map((t) => ({ taskId: taskIdText(t.id), state: t.state })),
+        metrics: this.metricsCounters.snapshot(),
+      }),
+    });
+    void this.statusPublisher.start();
+  }
+
+  /** @internal What the status publisher did (tests). */
+  get statusPublisherState(): StatusPublisher['state'] | undefined {
+    return this.statusPublisher?.state;
   }
 
   /**
@@ -191,6 +224,7 @@ export class StreamsApp {
     this.closing = this.shutDown();
     await this.closing;
     this.moveTo(AppState.error);
+    await this.statusPublisher?.close('status');
     this.settled.reject(error);
   }
 
@@ -218,6 +252,7 @@ export class StreamsApp {
     this.closing = (async () => {
       await this.runLoop;
       await this.shutDown();
+      if (this.failure === undefined) await this.statusPublisher?.close('tombstone');
     })();
     await this.closing;
     if (this.failure === undefined) {

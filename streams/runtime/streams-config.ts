@@ -62,6 +62,12 @@ export interface StreamsConfig {
    * knows which instance holds which key (`queryMetadataForKey`, `allMetadata`). Default: none.
    */
   applicationServer?: string;
+  /**
+   * How often a running instance publishes its status (state, tasks, restore progress, commit
+   * rate, late drops, dead letters, topology) to `<applicationId>-streams-status`, which the
+   * broker's console reads (runtime/status-record.ts). Default 5,000 ms; 0 publishes nothing.
+   */
+  statusIntervalMs?: number;
 }
 
 export type ResolvedStreamsConfig = Required<Omit<StreamsConfig, 'instanceId' | 'applicationServer'>> & { instanceId: string | undefined; applicationServer: string | undefined };
@@ -87,6 +93,7 @@ export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConf
     deadLetterPartitions: 1,
     maxPrefetchBytes: 64 * 1024 * 1024,
     maxTaskIdleMs: 0,
+    statusIntervalMs: 5_000,
     ...config,
     instanceId: config.instanceId,
     applicationServer: config.applicationServer === undefined ? undefined : parseHostInfo(config.applicationServer).endpoint,
@@ -96,6 +103,7 @@ export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConf
     if (!Number.isInteger(value) || value < 1) throw new StreamsError(StreamsErrorCode.invalidConfig, `${key} must be a positive integer, got ${value}`);
   }
   if (!Number.isInteger(resolved.maxTaskIdleMs) || resolved.maxTaskIdleMs < -1) throw new StreamsError(StreamsErrorCode.invalidConfig, `maxTaskIdleMs must be an integer of -1 or more, got ${resolved.maxTaskIdleMs}`);
+  if (!Number.isInteger(resolved.statusIntervalMs) || resolved.statusIntervalMs < 0) throw new StreamsError(StreamsErrorCode.invalidConfig, `statusIntervalMs must be an integer of 0 or more, got ${resolved.statusIntervalMs}`);
   if (resolved.guarantee !== 'exactly_once' && resolved.guarantee !== 'at_least_once') {
     throw new StreamsError(StreamsErrorCode.invalidConfig, `guarantee must be exactly_once or at_least_once, got ${String(resolved.guarantee)}`);
   }

@@ -31,6 +31,11 @@ describe('web console assets', () => {
       expect(code).not.toMatch(/https?:\/\/(cdn|unpkg|esm\.sh)/);
       expect((await fetch(`${broker.httpUrl}${style}`)).headers.get('content-type')).toBe('text/css; charset=utf-8');
 
+      // The stream jobs and share groups pages' routes answer on this runtime too.
+      expect(code).toContain('/v1/stream-apps');
+      expect(await (await fetch(`${broker.httpUrl}/v1/stream-apps`)).json()).toEqual({ applications: [] });
+      expect(await (await fetch(`${broker.httpUrl}/v1/share-groups`)).json()).toEqual({ groups: [] });
+
       const missing = await fetch(`${broker.httpUrl}/console/nope.js`);
       expect(missing.status).toBe(404);
       expect(missing.headers.get('content-type')).toBe('application/problem+json');
