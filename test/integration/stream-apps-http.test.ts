@@ -7,7 +7,7 @@ import { Producer } from '../../sdk/client/producer/producer.ts';
 import { longSerde, stringSerde } from '../../sdk/serde/basic-serdes.ts';
 import { StreamsApp, StreamsBuilder } from '../../streams/mod.ts';
 import { StatusPublisher } from '../../streams/runtime/status-publisher.ts';
-import { eventually } from '../helpers/share-fixtures.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { openTestApp, problemOf, type TestApp } from '../unit/broker/http/http-test-support.ts';
 
 const tokens = [
