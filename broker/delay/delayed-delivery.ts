@@ -1,5 +1,5 @@
 import { KafkaError } from '../../sdk/protocol/kafka-error.ts';
-import { BatchOffset } from '../../sdk/record/batch-header.ts';
+import { BATCH_HEADER_BYTES, BatchOffset } from '../../sdk/record/batch-header.ts';
 import { RecordBatchBuilder } from '../../sdk/record/record-batch-builder.ts';
 import { emptyBatchHeader } from '../log/cleaner/batch-rewrite.ts';
 import { Acks, type AcksValue } from '../log/acks.ts';
@@ -426,11 +426,15 @@ export class DelayedDelivery {
   }
 }
 
-/** The request's batches with their records taken out (see `emptyBatchHeader`). */
+/**
+ * The request's batches with their records taken out (see `emptyBatchHeader`). Each header is
+ * copied into its own buffer first: a request's bytes may be a Node Buffer, whose `slice` shares
+ * memory, and `emptyBatchHeader` rewrites the slice it takes.
+ */
 function placeholdersOf(batches: Uint8Array): Uint8Array {
   const dv = new DataView(batches.buffer, batches.byteOffset, batches.byteLength);
   const parts: Uint8Array[] = [];
-  for (let pos = 0; pos < batches.length; pos += batchSizeAt(dv, pos)) parts.push(emptyBatchHeader(batches.subarray(pos, pos + batchSizeAt(dv, pos))));
+  for (let pos = 0; pos < batches.length; pos += batchSizeAt(dv, pos)) parts.push(emptyBatchHeader(new Uint8Array(batches.subarray(pos, pos + BATCH_HEADER_BYTES))));
   return concat(parts);
 }
 
