@@ -62,29 +62,44 @@ function dueTimeOf(record: Record, nowMs: number, maxDelayMs: number, where: str
   return due;
 }
 
+/** The records of `batches`; undefined when they cannot be decoded (the append's own checks then refuse them). */
+function decodeAll(batches: Uint8Array): { records: Record[]; transactional: boolean } | undefined {
+  try {
+    const views = [...readRecordBatches(batches, { strict: true })];
+    if (!views.some((batch) => !batch.isControl && mayNameDelay(batch.bytes, batch.compression !== 0))) return undefined;
+    const records: Record[] = [];
+    let transactional = false;
+    for (const batch of views) {
+      transactional ||= (batch.attributes & BatchAttribute.transactional) !== 0;
+      for (const record of batch.records()) records.push(record);
+    }
+    return { records, transactional };
+  } catch (error) {
+    if (error instanceof KafkaError) return undefined;
+    throw error;
+  }
+}
+
 /**
  * Reads the delay headers of a produce request's batches. Undefined when no record names a
  * delay, which an uncompressed batch shows without decoding (a byte search for the header
- * prefix); compressed batches are decoded to look.
+ * prefix); compressed batches are decoded to look (as Kafka's log validator does for every
+ * compressed batch). Batches that do not decode are left to the append's checks.
  */
 export function dueBatches(batches: Uint8Array, nowMs: number, maxDelayMs: number, topicPartition: string): DueBatches | undefined {
-  const views = [...readRecordBatches(batches, { strict: true })];
-  if (!views.some((batch) => !batch.isControl && mayNameDelay(batch.bytes, batch.compression !== 0))) return undefined;
+  const decoded = decodeAll(batches);
+  if (decoded === undefined) return undefined;
   let found = false;
-  let transactional = false;
   let maxDueMs = nowMs;
   const records: DueRecord[] = [];
-  for (const batch of views) {
-    transactional ||= (batch.attributes & BatchAttribute.transactional) !== 0;
-    for (const record of batch.records()) {
-      const due = dueTimeOf(record, nowMs, maxDelayMs, topicPartition);
-      if (due !== undefined) found = true;
-      const dueMs = due ?? nowMs;
-      if (dueMs > maxDueMs) maxDueMs = dueMs;
-      records.push({ record, dueMs });
-    }
+  for (const record of decoded.records) {
+    const due = dueTimeOf(record, nowMs, maxDelayMs, topicPartition);
+    if (due !== undefined) found = true;
+    const dueMs = due ?? nowMs;
+    if (dueMs > maxDueMs) maxDueMs = dueMs;
+    records.push({ record, dueMs });
   }
-  return found ? { records, maxDueMs, transactional } : undefined;
+  return found ? { records, maxDueMs, transactional: decoded.transactional } : undefined;
 }
 
 /**
