@@ -161,6 +161,11 @@ export class DelayIndex {
     return out;
   }
 
+  /** The keys held that are due by `dueMs`, in no particular order (a pass over the index). */
+  keysDueBy(dueMs: number): DelayKey[] {
+    return this.heap.values().filter((k) => k.dueMs <= dueMs);
+  }
+
   /** Whether keys wait on disk beyond the horizon while nothing at or below it is left. */
   get needsRebuild(): boolean {
     return this.horizonKey !== undefined && this.next() === undefined;

@@ -24,6 +24,13 @@ const DELAY_TOPIC_CONFIG = { 'cleanup.policy': 'delete', 'retention.ms': '-1', '
 
 /** How often a move also deletes the delay log behind the pending records (a pass over the index). */
 const TRUNCATE_INTERVAL_MS = 5_000;
+/** How often records due soon are read ahead. */
+const PREFETCH_INTERVAL_MS = 50;
+/** How much of the delay log one read of a move takes at most. */
+const READ_CHUNK_BYTES = 64 * 1024;
+/** A read takes a chunk when the next DENSE_RECORDS wanted records lie within DENSE_SPAN_OFFSETS offsets. */
+const DENSE_RECORDS = 8;
+const DENSE_SPAN_OFFSETS = 256;
 
 export interface DelayedDeliveryConfig {
   /** `rill.delay.max.ms`: how far in the future a delivery time may lie. */
@@ -34,6 +41,10 @@ export interface DelayedDeliveryConfig {
   maxRecordsPerMove: number;
   /** How long a failed move waits before it is tried again, with the same records. */
   retryBackoffMs: number;
+  /** Records due within this long are read from disk ahead of time... */
+  prefetchLeadMs: number;
+  /** ...at most this many held in memory at once (the bound on payloads in memory). */
+  prefetchMaxRecords: number;
 }
 
 export const defaultDelayedDeliveryConfig: Readonly<DelayedDeliveryConfig> = Object.freeze({
@@ -41,6 +52,8 @@ export const defaultDelayedDeliveryConfig: Readonly<DelayedDeliveryConfig> = Obj
   indexMaxEntries: 200_000,
   maxRecordsPerMove: 5_000,
   retryBackoffMs: 1_000,
+  prefetchLeadMs: 1_000,
+  prefetchMaxRecords: 20_000,
 });
 
 /** What delayed delivery needs of the broker. */
@@ -119,6 +132,9 @@ export class DelayedDelivery {
   /** A move that failed, tried again as it was (same records, same sequences). */
   private retrying: DelayKey[] | undefined;
   private lastTruncateMs = Number.NEGATIVE_INFINITY;
+  /** Payloads read ahead of their due time, by delay log offset; at most `prefetchMaxRecords`. */
+  private readonly prefetched = new Map<number, DelayedRecord>();
+  private prefetchTimer: ReturnType<typeof setInterval> | undefined;
   private readonly counters = { moved: 0, dropped: 0, rebuilds: 0, lastError: undefined as string | undefined };
 
   /** The delay log and the state, once the first delayed produce (or an earlier run) created them. */
@@ -236,12 +252,17 @@ export class DelayedDelivery {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.prefetchTimer !== undefined) clearInterval(this.prefetchTimer);
     await this.running;
   }
 
   /** Runs the scheduler now, or once more after the current run. */
   private kick(): void {
     if (this.closed || this.opened === undefined) return;
+    if (this.prefetchTimer === undefined) {
+      this.prefetchTimer = setInterval(() => this.prefetch(), PREFETCH_INTERVAL_MS);
+      (this.prefetchTimer as { unref?: () => void }).unref?.();
+    }
     if (this.running !== undefined) {
       this.again = true;
       return;
@@ -324,6 +345,7 @@ export class DelayedDelivery {
       from = endOffsetOf(records);
     }
     this.index.replace(keep.result());
+    this.prefetched.clear();
     this.counters.rebuilds++;
   }
 
@@ -337,8 +359,10 @@ export class DelayedDelivery {
     this.frontierDueMs = Math.max(this.frontierDueMs, last.dueMs);
     await this.whenDelayLogSynced(last.offset + 1);
     const byPartition = new Map<string, DelayedRecord[]>();
+    const read = this.takePrefetched(keys);
     for (const key of keys) {
-      const record = this.readDelayed(key.offset);
+      const record = read.get(key.offset);
+      if (record === undefined) throw new Error(`invariant: delay log record ${key.offset} is missing`);
       const partitionKeyOf = partitionKey(record.topic, record.partition);
       let records = byPartition.get(partitionKeyOf);
       if (records === undefined) byPartition.set(partitionKeyOf, (records = []));
@@ -367,11 +391,60 @@ export class DelayedDelivery {
     this.counters.dropped += dropped;
   }
 
-  private readDelayed(offset: number): DelayedRecord {
-    const records = this.delayLog.read(offset, 1).records;
-    const dv = new DataView(records.buffer, records.byteOffset, records.byteLength);
-    if (records.length === 0 || int64At(dv, BatchOffset.baseOffset) !== offset) throw new Error(`invariant: delay log record ${offset} is missing`);
-    return decodeDelayedRecord(records.subarray(0, batchSizeAt(dv, 0)));
+  /**
+   * The delay log records at the keys' offsets, read in offset order; where they lie close
+   * together on disk one read of READ_CHUNK_BYTES serves several. Only those asked for are decoded.
+   */
+  /** The records at `keys`, from the prefetched ones (which it forgets) or read now. */
+  private takePrefetched(keys: readonly DelayKey[]): Map<number, DelayedRecord> {
+    const missing = keys.filter((k) => !this.prefetched.has(k.offset));
+    const out = missing.length > 0 ? this.readDelayed(missing) : new Map<number, DelayedRecord>();
+    for (const key of keys) {
+      const record = this.prefetched.get(key.offset);
+      if (record === undefined) continue;
+      out.set(key.offset, record);
+      this.prefetched.delete(key.offset);
+    }
+    return out;
+  }
+
+  /**
+   * Reads ahead the records due within `prefetchLeadMs` (at most `prefetchMaxRecords` held), so a
+   * move at the due time does not wait for the disk. Runs between moves.
+   */
+  private prefetch(): void {
+    if (this.opened === undefined || this.running !== undefined || this.closed) return;
+    const room = this.config.prefetchMaxRecords - this.prefetched.size;
+    if (room <= 0) return;
+    const horizon = this.index.horizon;
+    const dueBy = this.host.nowMs() + this.config.prefetchLeadMs;
+    const wanted = this.index
+      .keysDueBy(dueBy)
+      .filter((k) => !this.prefetched.has(k.offset) && (horizon === undefined || compareDelayKeys(k, horizon) <= 0) && k.offset < this.delayLog.highWatermark)
+      .sort(compareDelayKeys)
+      .slice(0, room);
+    if (wanted.length === 0) return;
+    for (const [offset, record] of this.readDelayed(wanted)) this.prefetched.set(offset, record);
+  }
+
+  private readDelayed(keys: readonly DelayKey[]): Map<number, DelayedRecord> {
+    const offsets = keys.map((k) => k.offset).sort((a, b) => a - b);
+    const out = new Map<number, DelayedRecord>();
+    for (let i = 0; i < offsets.length; ) {
+      // A chunk only when more wanted records lie close behind this one; one batch otherwise.
+      const dense = i + DENSE_RECORDS < offsets.length && offsets[i + DENSE_RECORDS]! - offsets[i]! < DENSE_SPAN_OFFSETS;
+      const records = this.delayLog.read(offsets[i]!, dense ? READ_CHUNK_BYTES : 1).records;
+      const dv = new DataView(records.buffer, records.byteOffset, records.byteLength);
+      const before = i;
+      for (let pos = 0; pos < records.length && i < offsets.length; pos += batchSizeAt(dv, pos)) {
+        const offset = int64At(dv, pos + BatchOffset.baseOffset);
+        if (offset !== offsets[i]) continue;
+        out.set(offset, decodeDelayedRecord(records.subarray(pos, pos + batchSizeAt(dv, pos))));
+        i++;
+      }
+      if (i === before) throw new Error(`invariant: delay log record ${offsets[i]} is missing`);
+    }
+    return out;
   }
 
   /**
