@@ -106,8 +106,9 @@ interface PartitionMove {
  * names the placeholder's offsets.
  *
  * Memory: the index holds 16-byte keys (due time, delay log offset) of at most `indexMaxEntries`
- * pending records near the horizon (delay-index.ts); payloads are read back from disk when due,
- * and keys beyond the horizon are found again by rescanning the delay log's batch headers.
+ * pending records near the horizon (delay-index.ts); payloads are read back from disk shortly
+ * before they are due (at most `prefetchMaxRecords` held, within `prefetchLeadMs`), and keys beyond
+ * the horizon are found again by rescanning the delay log's batch headers.
  *
  * Moves, exactly once: the scheduler takes due keys in order, writes the move's last key
  * (`moving`) to its state file (delay-state.ts), then appends the records to their partitions as
