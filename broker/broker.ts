@@ -34,12 +34,14 @@ import { ProducerIdAllocator } from './producer-state/producer-id-allocator.ts';
 import { defaultTxnConfig, type TxnConfig } from './txn/txn-config.ts';
 import { TxnCoordinator } from './txn/txn-coordinator.ts';
 import { TxnLog } from './txn/txn-log.ts';
+import { TxnCheckBack } from './txn/txn-check-back.ts';
 import { IsolationLevel, type IsolationLevelValue } from './fetch/fetch-types.ts';
 import { ScramCredentialStore } from './security/scram-credential-store.ts';
 import { AclAuthorizer, type AuthorizerOptions, defaultAuthorizerOptions } from './auth/acl-authorizer.ts';
 import { AuditLog } from './auth/audit-log.ts';
 import { ShareCoordinator, type ShareCoordinatorOptions } from './share/share-coordinator.ts';
 import type { ShareLogHost } from './share/share-log-host.ts';
+import { lastSequenceOf } from './producer-state/producer-entry.ts';
 import { DelayedDelivery, type DelayedDeliveryConfig } from './delay/delayed-delivery.ts';
 
 export interface BrokerOptions {
@@ -111,6 +113,7 @@ export class Broker {
   private backgroundWork: Promise<void> = Promise.resolve();
   private groupCoordinator: GroupCoordinator | undefined;
   private txnCoordinator: TxnCoordinator | undefined;
+  private txnCheckBack: TxnCheckBack | undefined;
   private producerIds: ProducerIdAllocator | undefined;
   private txnConfig: TxnConfig = defaultTxnConfig;
   private credentialStore: ScramCredentialStore | undefined;
@@ -256,6 +259,12 @@ export class Broker {
     return this.txnCoordinator;
   }
 
+  /** Transaction check-back: checker registrations, pending checks, answers (txn/txn-check-back.ts). */
+  get transactionChecks(): TxnCheckBack {
+    if (this.txnCheckBack === undefined) throw new Error('invariant: the transaction check-back is created in Broker.open');
+    return this.txnCheckBack;
+  }
+
   /**
    * After the topics load: the producer-id block, then `__transaction_state`, completing any
    * transaction a crash left between its PrepareCommit/PrepareAbort record and its markers.
@@ -275,6 +284,12 @@ export class Broker {
       config,
       () => this.groupCoordinator?.txnOffsetSink,
     );
+    this.txnCheckBack = new TxnCheckBack(this.internalTopics, this.txnCoordinator, config, {
+      nowMs: () => this.clock.nowMs(),
+      // The audit log opens after the coordinators; checks resumed at load run on the first tick, after it.
+      log: (fields) => this.audit?.transactionCheck({ event: String(fields['event']), ...fields }),
+    });
+    this.txnCoordinator.attachCheckBack(this.txnCheckBack);
     await this.txnCoordinator.load();
   }
 
@@ -571,6 +586,17 @@ export class Broker {
     const log = this.partitionLog(topic, partition);
     this.verifyTransactionalWrite(topic, partition, batches);
     return this.delayed?.route(topic, partition, log, batches, acks) ?? log.append(batches, acks);
+  }
+
+  /**
+   * The last sequence number an idempotent producer (at `producerEpoch`) appended to a partition,
+   * -1 when the partition holds no state for it: what the MQTT listener checks to know whether a
+   * retried QoS 2 message is already in the log.
+   */
+  producerLastSequence(topic: string, partition: number, producerId: number, producerEpoch: number): number {
+    this.assertOpen();
+    const entry = this.partitionLog(topic, partition).producerState.entry(producerId);
+    return entry === undefined || entry.producerEpoch !== producerEpoch ? -1 : lastSequenceOf(entry);
   }
 
   /**

@@ -50,3 +50,4 @@ export { diffOutputs, diffToJson, formatOutputDiff, renderDiffValue, type DiffKi
 export { describeApplication, formatApplicationDescription, type ApplicationDescription, type ApplicationMember } from './ops/application-describe.ts';
 export { defineJob, type Job, type JobConfig, type JobDefinition, type JobTopic } from './runtime/job-definition.ts';
 export { jobTestDriver } from './test-driver/job-test-driver.ts';
+export { RetryHeader, type RetryLadder, type RetryOption } from './dsl/retry-ladder.ts';

@@ -23,44 +23,10 @@ export function rabbitmqDriver(options: { queueType: 'quorum' | 'classic'; windo
     shape: `one durable ${options.queueType} queue, amqplib confirm channel with up to ${options.window} confirms outstanding; consumer prefetch ${PREFETCH}, acks (multiple) every ${ACK_EVERY}`,
     unavailable: async () => ((await hasExecutable(RABBITMQ_SERVER)) ? undefined : 'rabbitmq-server not installed (apt-get install -y rabbitmq-server)'),
     open: async (): Promise<PeerSession> => {
-      const dataDir = mkdtempSync(join(tmpdir(), 'rill-bench-rabbitmq-'));
-      const [amqpPort, distPort, epmdPort] = [await freePort(), await freePort(), await freePort()];
-      writeFileSync(join(dataDir, 'enabled_plugins'), '[].\n');
-      writeFileSync(join(dataDir, 'rabbitmq.conf'), `listeners.tcp.default = 127.0.0.1:${amqpPort}\n`);
-      mkdirSync(join(dataDir, 'log'));
-      const env = {
-        // Erlang keeps its cookie in $HOME; the node's own epmd keeps it off the machine-wide one.
-        HOME: dataDir,
-        ERL_EPMD_ADDRESS: '127.0.0.1',
-        ERL_EPMD_PORT: String(epmdPort),
-        RABBITMQ_NODENAME: `rillbench${process.pid}@localhost`,
-        RABBITMQ_DIST_PORT: String(distPort),
-        RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
-        RABBITMQ_MNESIA_BASE: join(dataDir, 'mnesia'),
-        RABBITMQ_LOG_BASE: join(dataDir, 'log'),
-        RABBITMQ_LOGS: '-',
-        RABBITMQ_ENABLED_PLUGINS_FILE: join(dataDir, 'enabled_plugins'),
-        RABBITMQ_PLUGINS_EXPAND_DIR: join(dataDir, 'plugins'),
-        RABBITMQ_CONFIG_FILE: join(dataDir, 'rabbitmq.conf'),
-      };
-      const servers: ServerProcess[] = [];
-      const stopAll = async (): Promise<void> => {
-        for (const s of servers.reverse()) await s.stop();
-        rmSync(dataDir, { recursive: true, force: true });
-      };
-      try {
-        servers.push(
-          await ServerProcess.start({ name: 'epmd', command: 'epmd', args: ['-port', String(epmdPort), '-address', '127.0.0.1', '-d'], env, ready: /epmd running/ }),
-        );
-        servers.push(
-          await ServerProcess.start({ name: 'rabbitmq-server', command: RABBITMQ_SERVER, args: [], env, cwd: dataDir, ready: /Server startup complete/, readyTimeoutMs: 60_000 }),
-        );
-      } catch (error) {
-        await stopAll();
-        throw error;
-      }
+      const server = await startRabbitmqServer();
+      const stopAll = server.stop;
       // amqplib leaves Nagle's algorithm on unless asked; the other clients turn it off.
-      const connection = await amqp.connect(`amqp://guest:guest@127.0.0.1:${amqpPort}`, { noDelay: true });
+      const connection = await amqp.connect(server.url, { noDelay: true });
       const publishChannel = await connection.createConfirmChannel();
       const assertQueue = (name: string) => publishChannel.assertQueue(name, { durable: true, arguments: { 'x-queue-type': options.queueType } });
 
@@ -144,4 +110,48 @@ export function rabbitmqDriver(options: { queueType: 'quorum' | 'classic'; windo
       };
     },
   };
+}
+
+/**
+ * Starts rabbitmq-server (and its own epmd) bound to 127.0.0.1 with its data in a temp dir;
+ * `stop` stops both and removes the data.
+ */
+export async function startRabbitmqServer(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'rill-bench-rabbitmq-'));
+  const [amqpPort, distPort, epmdPort] = [await freePort(), await freePort(), await freePort()];
+  writeFileSync(join(dataDir, 'enabled_plugins'), '[].\n');
+  writeFileSync(join(dataDir, 'rabbitmq.conf'), `listeners.tcp.default = 127.0.0.1:${amqpPort}\n`);
+  mkdirSync(join(dataDir, 'log'));
+  const env = {
+    // Erlang keeps its cookie in $HOME; the node's own epmd keeps it off the machine-wide one.
+    HOME: dataDir,
+    ERL_EPMD_ADDRESS: '127.0.0.1',
+    ERL_EPMD_PORT: String(epmdPort),
+    RABBITMQ_NODENAME: `rillbench${process.pid}@localhost`,
+    RABBITMQ_DIST_PORT: String(distPort),
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
+    RABBITMQ_MNESIA_BASE: join(dataDir, 'mnesia'),
+    RABBITMQ_LOG_BASE: join(dataDir, 'log'),
+    RABBITMQ_LOGS: '-',
+    RABBITMQ_ENABLED_PLUGINS_FILE: join(dataDir, 'enabled_plugins'),
+    RABBITMQ_PLUGINS_EXPAND_DIR: join(dataDir, 'plugins'),
+    RABBITMQ_CONFIG_FILE: join(dataDir, 'rabbitmq.conf'),
+  };
+  const servers: ServerProcess[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const s of servers.reverse()) await s.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    servers.push(
+      await ServerProcess.start({ name: 'epmd', command: 'epmd', args: ['-port', String(epmdPort), '-address', '127.0.0.1', '-d'], env, ready: /epmd running/ }),
+    );
+    servers.push(
+      await ServerProcess.start({ name: 'rabbitmq-server', command: RABBITMQ_SERVER, args: [], env, cwd: dataDir, ready: /Server startup complete/, readyTimeoutMs: 60_000 }),
+    );
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+  return { url: `amqp://guest:guest@127.0.0.1:${amqpPort}`, stop: stopAll };
 }

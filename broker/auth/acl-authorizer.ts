@@ -8,6 +8,7 @@ import {
   AclPermission,
   filterMatches,
   formatPrincipal,
+  invalidBindingReason,
   PatternType,
   type Principal,
   type ResourceTypeValue,
@@ -15,6 +16,7 @@ import {
   WILDCARD_HOST,
   WILDCARD_RESOURCE,
 } from './acl.ts';
+import { KafkaError } from '../../sdk/protocol/kafka-error.ts';
 import { loadAcls, saveAcls } from './acl-store.ts';
 import { AuditLog, defaultAuditLogLimits } from './audit-log.ts';
 
@@ -126,8 +128,16 @@ export class AclAuthorizer {
     return allowed;
   }
 
-  /** Adds bindings (an existing identical binding is not duplicated) and persists before resolving. */
+  /**
+   * Adds bindings (an existing identical binding is not duplicated) and persists before resolving.
+   * A malformed binding (e.g. no permission type from an untyped caller) rejects the whole call with
+   * INVALID_REQUEST before anything is stored, as the CreateAcls wire path would.
+   */
   createAcls(bindings: readonly AclBinding[]): Promise<void> {
+    for (const binding of bindings) {
+      const reason = invalidBindingReason(binding);
+      if (reason !== undefined) return Promise.reject(new KafkaError('INVALID_REQUEST', reason));
+    }
     return this.writes.run(async () => {
       const next = [...this.acls];
       for (const binding of bindings) if (!next.some((acl) => sameBinding(acl, binding))) next.push(binding);

@@ -59,6 +59,11 @@ export class AuditLog {
     this.write({ event: 'authentication-failed', ...event });
   }
 
+  /** For transaction check-back: a check sent, an answer received, an outcome decided (`event` names which). */
+  transactionCheck(fields: { event: string; [key: string]: unknown }): void {
+    this.write(fields);
+  }
+
   private write(fields: Record<string, unknown>): void {
     const now = this.nowMs();
     if (now - this.windowStartMs >= 1000) {

@@ -47,9 +47,10 @@ function topicAllowed(access: RequestAccess, operation: AclOperationValue): (top
   return (topic) => access.allowed(R.TOPIC, topic.name, operation);
 }
 
-/** Config resources: 2 is a topic, 4 a broker, 8 a broker logger (both cluster-level in Kafka's checks). */
+/** Config resources: 2 is a topic, 4 a broker, 8 a broker logger (both cluster-level in Kafka's checks), 32 a group (checked on the group). */
 function configResourceAllowed(access: RequestAccess, resource: { resourceType: number; resourceName: string }, operation: AclOperationValue): number {
   if (resource.resourceType === 2) return access.allowed(R.TOPIC, resource.resourceName, operation) ? ErrorCode.NONE : TOPIC_DENIED;
+  if (resource.resourceType === 32) return access.allowed(R.GROUP, resource.resourceName, operation) ? ErrorCode.NONE : GROUP_DENIED;
   return access.cluster(operation) ? ErrorCode.NONE : CLUSTER_DENIED;
 }
 

@@ -4,6 +4,7 @@ import type { GroupDescription, PartitionLag } from '../../sdk/client/admin/grou
 import { isKafkaError } from '../../sdk/protocol/kafka-error.ts';
 import { CliFailure, ExitCode, UsageError } from './cli-errors.ts';
 import { type CliContext, exitCodeOf } from './cli-program.ts';
+import { addGroupConfigCommands } from './group-config-commands.ts';
 import { parseDuration, parseTime } from './cli-values.ts';
 import { type ClientFlags, clientCommand, printJson } from './client-command.ts';
 import { topicFailure, withClient } from './client-session.ts';
@@ -90,6 +91,7 @@ async function plannedOffsets(admin: Admin, topic: string, target: ResetTarget):
 /** `rill groups list|describe|reset-offsets|delete`: consumer groups, their members, committed offsets and lag. */
 export function addGroupsCommand(program: Command, context: CliContext): void {
   const groups = program.command('groups').description('list, describe, reset and delete consumer groups');
+  addGroupConfigCommands(groups, context);
 
   clientCommand(groups, 'list', 'list the consumer groups with their states').action(
     exitCodeOf(context, async (flags: ClientFlags) =>

@@ -6,6 +6,8 @@ import { type HttpsServer, serveHttps } from '../http/serve-tls.ts';
 import { httpTlsStartOptions } from '../http/http-tls-start-options.ts';
 import type { TlsListenerOptions } from '../security/tls-config.ts';
 import { KafkaListener } from '../kafka/kafka-listener.ts';
+import { MqttListener } from '../mqtt/mqtt-listener.ts';
+import { type MqttStartOptions, mqttStartOptions } from '../mqtt/mqtt-start-options.ts';
 import { isAuthenticatedListener, type KafkaSecurityStartOptions, kafkaSecurityStartOptions } from '../security/kafka-security-start-options.ts';
 import { parseStartOptions, UsageError } from './parse-start-options.ts';
 import { authorizerStartOptions } from './authorizer-start-options.ts';
@@ -54,6 +56,12 @@ export async function startCommand(values: StartValues, io: CommandIo, env: Read
       `refusing to serve Kafka on ${host} without authentication: give --kafka-sasl-mechanisms (or --kafka-tls-client-auth required), or --allow-unauthenticated`,
     );
   }
+  let mqtt: MqttStartOptions | undefined;
+  try {
+    mqtt = mqttStartOptions(values);
+  } catch (error) {
+    throw new UsageError(describeError(error));
+  }
   const authorizer = authorizerStartOptions(values);
   const broker = await Broker.open(authorizer === undefined ? { config } : { config, authorizer });
   try {
@@ -67,7 +75,7 @@ export async function startCommand(values: StartValues, io: CommandIo, env: Read
     await broker.close();
     throw error;
   }
-  return serveBroker(broker, http.api, httpTls, security, io);
+  return serveBroker(broker, http.api, httpTls, security, io, mqtt === undefined ? undefined : { ...mqtt, allowAnonymous: http.allowUnauthenticated || isLoopbackHost(host) });
 }
 
 async function serveBroker(
@@ -76,6 +84,7 @@ async function serveBroker(
   httpTls: TlsListenerOptions | undefined,
   security: KafkaSecurityStartOptions,
   io: CommandIo,
+  mqttOptions?: MqttStartOptions & { allowAnonymous: boolean },
 ): Promise<number> {
   const { config } = broker;
   let kafka: KafkaListener;
@@ -107,6 +116,25 @@ async function serveBroker(
     await broker.close();
     throw error;
   }
+  let mqtt: MqttListener | undefined;
+  if (mqttOptions !== undefined) {
+    try {
+      mqtt = await MqttListener.start(broker, {
+        host: config.host,
+        port: mqttOptions.port,
+        mapping: mqttOptions.mapping,
+        allowAnonymous: mqttOptions.allowAnonymous,
+        ...(httpOptions?.tokens === undefined ? {} : { tokens: httpOptions.tokens }),
+        onError: (error, remote) => io.err(`rill: mqtt connection from ${remote}: ${describeError(error)}`),
+      });
+    } catch (error) {
+      httpApp.close();
+      await httpServer.close();
+      await kafka.close();
+      await broker.close();
+      throw error;
+    }
+  }
   // Handlers go in before the ready line, so a signal sent as soon as it appears is handled.
   const signal = new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
@@ -132,6 +160,7 @@ async function serveBroker(
   const protocol = security.sasl === undefined ? (security.tls === undefined ? 'PLAINTEXT' : 'SSL') : security.tls === undefined ? 'SASL_PLAINTEXT' : 'SASL_SSL';
   io.out(`rill: kafka listening on ${config.host}:${kafka.port} (advertised ${kafka.advertised.host}:${kafka.advertised.port}, ${protocol})`);
   io.out(`rill: http listening on ${config.host}:${httpServer.port}${httpTls === undefined ? '' : ` (HTTPS, client certificates ${httpTls.clientAuth})`}`);
+  if (mqtt !== undefined) io.out(`rill: mqtt listening on ${config.host}:${mqtt.port}${mqttOptions?.allowAnonymous === true ? '' : ' (user name and password required)'}`);
   io.out(`rill: broker ready, data in ${config.dataDir} (${topics.length} topic${topics.length === 1 ? '' : 's'})`);
   const received = await signal;
   const forceExit = (): void => {
@@ -144,6 +173,7 @@ async function serveBroker(
   io.out(`rill: ${received} received, shutting down`);
   httpApp.close();
   await httpServer.close();
+  await mqtt?.close();
   await kafka.close();
   await broker.close();
   io.out('rill: stopped cleanly');

@@ -62,6 +62,13 @@ export const START_OPTIONS: readonly StartOptionDefinition[] = [
   { name: 'authorizer', type: 'boolean', description: 'enforce Kafka ACLs (stored in the data directory) on the Kafka and HTTP APIs', default: false },
   { name: 'super-users', type: 'list', valueName: 'list', description: 'principals allowed everything, such as User:admin (with --authorizer)' },
   { name: 'allow-everyone-if-no-acl-found', type: 'boolean', description: 'a resource no ACL names is open to everyone (with --authorizer)', default: false },
+  { name: 'mqtt-port', type: 'port', valueName: 'port', description: 'serve MQTT 3.1.1 and 5.0 on this port (off by default; 0 picks a free port)' },
+  {
+    name: 'mqtt-mapping',
+    type: 'file',
+    valueName: 'file',
+    description: 'MQTT topic mapping rules (JSON): [{"filter": "sensors/+/temp", "topic": "sensors", "key": "{1}"}]; default: first level = topic, the rest = key',
+  },
 ];
 
 /** The environment variable of a setting: `data-dir` → `RILL_DATA_DIR`. */

@@ -144,8 +144,8 @@ export class GroupCoordinator {
    * Replay: moves a member-less group's offsets for `topic`. Throws NON_EMPTY_GROUP while it has
    * members, UNKNOWN_TOPIC_OR_PARTITION for an unknown topic or partition. Returns the new offsets.
    */
-  resetOffsets(groupId: string, topic: string, target: OffsetResetTarget): Promise<{ partition: number; offset: number }[]> {
-    return this.offsets.resetOffsets(groupId, topic, target);
+  resetOffsets(groupId: string, topic: string, target: OffsetResetTarget, options: { dryRun?: boolean } = {}): Promise<{ partition: number; offset: number }[]> {
+    return this.offsets.resetOffsets(groupId, topic, target, options);
   }
 
   /** Runs the offsets retention check now; returns how many offsets expired. */

@@ -298,9 +298,10 @@ export class GroupOffsets {
    * Admin reset for replay: moves the group's committed offsets for `topic` to the log start, the
    * high watermark, the first offset at or after a timestamp (the high watermark when none is),
    * or explicit offsets clamped to the partition's range. Refused with NON_EMPTY_GROUP while the
-   * group has members, since they would overwrite the reset with their next commit.
+   * group has members, since they would overwrite the reset with their next commit. With `dryRun`,
+   * makes the same checks and answers the same offsets, but writes nothing (a preview).
    */
-  async resetOffsets(groupId: string, topic: string, target: OffsetResetTarget): Promise<{ partition: number; offset: number }[]> {
+  async resetOffsets(groupId: string, topic: string, target: OffsetResetTarget, options: { dryRun?: boolean } = {}): Promise<{ partition: number; offset: number }[]> {
     if (this.closed) throw new KafkaError('NOT_COORDINATOR', 'the group coordinator is shut down');
     if (groupId === '') throw new KafkaError('INVALID_GROUP_ID', 'the group id is empty');
     const existing = this.registry.get(groupId);
@@ -329,6 +330,7 @@ export class GroupOffsets {
         return { partition, offset: Math.min(Math.max(offset, p.logStartOffset), p.highWatermark) };
       });
     }
+    if (options.dryRun === true) return offsets;
     const group = this.registry.getOrCreate(groupId);
     const nowMs = this.scheduler.nowMs();
     await this.writeOffsets(

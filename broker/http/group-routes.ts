@@ -96,11 +96,13 @@ export function groupRoutes(app: Hono<HttpEnv>, ctx: HttpContext): void {
   app.post('/v1/groups/:group/reset', async (c) => {
     const group = groupParam(c);
     const body = await requestBody(ctx, c);
-    if (!isObject(body)) throw new HttpProblem('badRequest', 'the body must be {"topic", "to"}');
+    if (!isObject(body)) throw new HttpProblem('badRequest', 'the body must be {"topic", "to", "dryRun"?}');
     authorizeGroup(c.get('principal'), group, AclOperation.READ);
     authorize(c.get('principal'), 'admin', String(body['topic']));
     const topic = knownTopic(ctx, body['topic']);
-    const partitions = await ctx.broker.groups.resetOffsets(group, topic, resetTarget(body['to']));
-    return respond(c, { group, topic, partitions });
+    const dryRun = body['dryRun'];
+    if (dryRun !== undefined && typeof dryRun !== 'boolean') throw new HttpProblem('badRequest', '"dryRun" must be true or false');
+    const partitions = await ctx.broker.groups.resetOffsets(group, topic, resetTarget(body['to']), { dryRun: dryRun === true });
+    return respond(c, { group, topic, partitions, ...(dryRun === true ? { dryRun: true } : {}) });
   });
 }

@@ -14,8 +14,11 @@ import { RateLimiter } from './rate-limiter.ts';
 import { recordRoutes } from './record-routes.ts';
 import { requestPrincipal } from './request-principal.ts';
 import { SchemaRegistry } from './schema-registry.ts';
+import { shareRoutes } from './share-routes.ts';
 import { streamsOpsRoutes } from './streams-ops-routes.ts';
 import { topicRoutes } from './topic-routes.ts';
+import { consoleRoutes, isConsoleAssetPath } from './console-routes.ts';
+import { consoleSummaryRoutes } from './console-summary-routes.ts';
 
 export interface HttpApp {
   readonly app: Hono<HttpEnv>;
@@ -61,7 +64,7 @@ export async function createHttpApp(broker: Broker, overrides: Partial<HttpApiOp
   app.use(async (c, next) => {
     const startMs = performance.now();
     try {
-      if (!UNAUTHENTICATED_PATHS.has(c.req.path)) {
+      if (!UNAUTHENTICATED_PATHS.has(c.req.path) && !isConsoleAssetPath(c.req.path)) {
         const principal = requestPrincipal(authenticator, c.req.header('authorization'), c.env?.certificatePrincipal);
         const authorizer = ctx.broker.authorizer;
         c.set('principal', authorizer === undefined ? principal : withKafkaAcls(principal, ANONYMOUS, authorizer, c.env?.remoteAddress));
@@ -82,6 +85,9 @@ export async function createHttpApp(broker: Broker, overrides: Partial<HttpApiOp
   topicRoutes(app, ctx);
   groupRoutes(app, ctx);
   streamsOpsRoutes(app, ctx);
+  shareRoutes(app, ctx);
+  consoleSummaryRoutes(app, ctx);
+  consoleRoutes(app);
 
   app.get('/metrics', () => new Response(ctx.metrics.registry.render(), { headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } }));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));

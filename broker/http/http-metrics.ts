@@ -43,6 +43,10 @@ export function createHttpMetrics(broker: Broker) {
     transactionsCommitted: registry.counter('rill_transactions_committed_total', 'Transactions committed (markers written) since the broker started.'),
     transactionsAborted: registry.counter('rill_transactions_aborted_total', 'Transactions aborted since the broker started, timed-out ones included.'),
     transactionsTimedOut: registry.counter('rill_transactions_timed_out_total', 'Transactions aborted by the coordinator because they stayed open past their timeout.'),
+    transactionChecks: registry.counter('rill_transaction_checks_total', 'Check-back attempts the coordinator sent to a transaction\'s checker.'),
+    transactionCheckAnswers: registry.counter('rill_transaction_check_answers_total', 'Check-back answers received, by status (commit, abort, unknown).'),
+    transactionCheckOutcomes: registry.counter('rill_transaction_check_outcomes_total', 'Checked transactions completed, by result: commit, abort, and exhausted (the aborts that came after every attempt went unanswered).'),
+    transactionChecksPending: registry.gauge('rill_transaction_checks_pending', 'Transactions waiting on a check-back now.'),
   };
   metrics.streams.set({}, 0);
   const cleanerGauges = [
@@ -93,6 +97,13 @@ export function createHttpMetrics(broker: Broker) {
     metrics.transactionsCommitted.setTotal({}, txns.committed);
     metrics.transactionsAborted.setTotal({}, txns.aborted);
     metrics.transactionsTimedOut.setTotal({}, txns.timedOut);
+    const checks = broker.transactionChecks.stats;
+    metrics.transactionChecks.setTotal({}, checks.checks);
+    for (const [status, total] of Object.entries(checks.answers)) metrics.transactionCheckAnswers.setTotal({ status }, total);
+    metrics.transactionCheckOutcomes.setTotal({ result: 'commit' }, checks.committed);
+    metrics.transactionCheckOutcomes.setTotal({ result: 'abort' }, checks.aborted);
+    metrics.transactionCheckOutcomes.setTotal({ result: 'exhausted' }, checks.exhausted);
+    metrics.transactionChecksPending.set({}, broker.transactionChecks.pendingCount);
     metrics.groupLag.reset();
     for (const { groupId } of broker.groups.listGroups()) {
       for (const o of broker.groups.describeGroup(groupId).offsets) {

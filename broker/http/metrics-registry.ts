@@ -127,6 +127,11 @@ export class Counter extends Metric<{ value: number }> {
     s.value = total;
   }
 
+  /** The value of the series with exactly these labels (0 before its first increment), for JSON summaries of the same figures. */
+  current(labels: Labels): number {
+    return this.series.get(labelKey(labels))?.value ?? 0;
+  }
+
   /**
    * Drops every series: for totals mirrored from state that can start over (a partition deleted and
    * created again), which Prometheus reads as a counter reset.

@@ -86,7 +86,7 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
   },
   {
     method: 'post', path: '/v1/groups/{group}/reset', summary: 'Reset a member-less group\'s offsets for a topic (replay): earliest, latest, a timestamp or explicit offsets.', needs: 'admin',
-    body: obj({ topic: { type: 'string' }, to: { oneOf: [{ enum: ['earliest', 'latest'] }, obj({ timestamp: { type: 'integer' } }, ['timestamp']), obj({ offsets: { type: 'object', additionalProperties: { type: 'integer' } } }, ['offsets'])] } }, ['topic', 'to']),
+    body: obj({ topic: { type: 'string' }, to: { oneOf: [{ enum: ['earliest', 'latest'] }, obj({ timestamp: { type: 'integer' } }, ['timestamp']), obj({ offsets: { type: 'object', additionalProperties: { type: 'integer' } } }, ['offsets'])] }, dryRun: { type: 'boolean', description: 'check and answer the offsets without writing them' } }, ['topic', 'to']),
     ok: { status: 200, description: 'the new offsets', schema: obj({ group: { type: 'string' }, topic: { type: 'string' }, partitions: { type: 'array' } }) }, errors: [400, 401, 403, 404, 409, 413, 415],
   },
   {
@@ -122,6 +122,44 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
   { method: 'get', path: '/healthz', summary: 'Liveness: the process serves HTTP.', ok: { status: 200, description: 'ok', schema: obj({ status: { type: 'string' } }) }, errors: [] },
   { method: 'get', path: '/readyz', summary: 'Readiness: the broker is open and no partition is offline.', ok: { status: 200, description: 'ready', schema: obj({ status: { type: 'string' } }) }, errors: [503] },
   { method: 'get', path: '/v1/openapi.json', summary: 'This document.', ok: { status: 200, description: 'OpenAPI 3.1', schema: { type: 'object' } }, errors: [] },
+  {
+    method: 'get', path: '/v1/summary', summary: "Running totals over the topics and groups the token may see (topics, partitions, disk bytes, records appended, HTTP records and bytes in and out), for the console's live charts.",
+    ok: { status: 200, description: 'one sample; rates are differences of two samples over their timeMs apart', schema: { type: 'object' } }, errors: [401],
+  },
+  { method: 'get', path: '/', summary: 'The web console (no token needed to load it; it calls this API with the token the user enters).', ok: { status: 200, description: 'index.html, not cached', contentType: 'text/html', schema: { type: 'string' } }, errors: [503] },
+  { method: 'get', path: '/index.html', summary: 'The web console, as `/`.', ok: { status: 200, description: 'index.html, not cached', contentType: 'text/html', schema: { type: 'string' } }, errors: [503] },
+  { method: 'get', path: '/console/{name}', summary: "The web console's content-hashed scripts and styles, cached for a year.", ok: { status: 200, description: 'a static file', contentType: 'text/javascript', schema: { type: 'string' } }, errors: [404] },
+  {
+    method: 'get', path: '/v1/share-groups/{group}', summary: 'Describe a share group (KIP-932): state, members with their assignments, its lock duration, delivery limit, session timeout, dead-letter topic and retry backoff ladder. Needs Group Describe.',
+    ok: { status: 200, description: 'the share group', schema: { type: 'object' } }, errors: [400, 401, 403, 404],
+  },
+  {
+    method: 'post', path: '/v1/share-groups/{group}/members', needs: 'read',
+    summary: 'Join a share group as a new member subscribed to topics. The member lives while it is used: every fetch, acknowledgement or heartbeat renews it, and after group.share.session.timeout.ms (sessionTimeoutMs in the answer) without one it expires and its records are released. Needs Group Read.',
+    body: obj({ topics: { type: 'array', items: { type: 'string' }, minItems: 1 } }, ['topics']),
+    ok: { status: 201, description: 'the member id (use it in the member routes, as the same principal), its session timeout and record lock duration', schema: obj({ groupId: { type: 'string' }, memberId: { type: 'string' }, topics: { type: 'array', items: { type: 'string' } }, sessionTimeoutMs: { type: 'integer' }, recordLockDurationMs: { type: 'integer' } }) },
+    errors: [400, 401, 403, 404, 413, 415, 429],
+  },
+  {
+    method: 'post', path: '/v1/share-groups/{group}/members/{member}/heartbeat', needs: 'read', summary: 'Keep a member alive while it processes without fetching; answers its assignment.',
+    ok: { status: 200, description: 'the member and its assigned partitions', schema: obj({ memberId: { type: 'string' }, assignment: { type: 'array', items: obj({ topic: { type: 'string' }, partitions: { type: 'array', items: { type: 'integer' } } }) }, sessionTimeoutMs: { type: 'integer' } }) },
+    errors: [400, 401, 403, 404],
+  },
+  { method: 'delete', path: '/v1/share-groups/{group}/members/{member}', needs: 'read', summary: 'Leave the share group: the records the member holds are released at once.', ok: { status: 204, description: 'left' }, errors: [400, 401, 403, 404] },
+  {
+    method: 'post', path: '/v1/share-groups/{group}/members/{member}/fetch', needs: 'read',
+    summary: 'Acquire records from the member\'s partitions, each locked to it for share.record.lock.duration.ms; a record is handed to one member at a time. Acknowledge each before its lock expires, or it is delivered again with its deliveryCount raised. One fetch per member at a time.',
+    body: obj({ maxRecords: { type: 'integer', minimum: 1, description: 'records to acquire at most (default 100)' }, maxWaitMs: { type: 'integer', minimum: 0, description: 'wait up to this long for a first record (default 0; at most 30 s and half the session timeout)' } }),
+    ok: { status: 200, description: 'acquired records as a read returns them, each with topic and deliveryCount (1 on first delivery); `errors` per partition that could not be read', schema: obj({ memberId: { type: 'string' }, records: { type: 'array', items: { type: 'object' } }, errors: { type: 'array' } }) },
+    errors: [400, 401, 403, 404, 409, 413, 415],
+  },
+  {
+    method: 'post', path: '/v1/share-groups/{group}/members/{member}/acknowledgements', needs: 'read',
+    summary: 'Acknowledge acquired records, each by offset or by range: accept (done), release (delivered again, after the group\'s retry backoff when it has one) or reject (copied to the dead-letter topic, then archived). A release or reject at the delivery limit dead-letters the record. Per partition, all or none; answers once durable (and once a dead-letter copy is fsynced).',
+    body: obj({ acknowledgements: { type: 'array', items: obj({ topic: { type: 'string' }, partition: { type: 'integer' }, offset: { type: 'integer' }, firstOffset: { type: 'integer' }, lastOffset: { type: 'integer' }, type: { enum: ['accept', 'release', 'reject'] } }, ['topic', 'partition', 'type']) } }, ['acknowledgements']),
+    ok: { status: 200, description: 'records acknowledged per partition', schema: obj({ acknowledged: { type: 'array', items: obj({ topic: { type: 'string' }, partition: { type: 'integer' }, records: { type: 'integer' } }) } }) },
+    errors: [400, 401, 403, 404, 409, 413, 415],
+  },
 ];
 
 const problem = { content: { 'application/problem+json': { schema: ref('Problem') } } };
@@ -137,6 +175,7 @@ function operation(route: RouteDoc): object {
   if (route.path.includes('{topic}')) params.push(topicName);
   if (route.path.includes('{partition}')) params.push(partitionNumber);
   if (route.path.includes('{group}')) params.push({ name: 'group', in: 'path', required: true, schema: { type: 'string' } });
+  if (route.path.includes('{member}')) params.push({ name: 'member', in: 'path', required: true, schema: { type: 'string' } });
   if (route.path.includes('{applicationId}')) params.push({ name: 'applicationId', in: 'path', required: true, schema: { type: 'string' } });
   if (route.path.includes('{version}')) params.push({ name: 'version', in: 'path', required: true, schema: { type: 'string' } });
   for (const [name, description] of Object.entries(route.query ?? {})) params.push({ name, in: 'query', required: false, description, schema: { type: 'string' } });

@@ -93,6 +93,8 @@ export class KafkaConnection implements ConnectionInfo {
   }
 
   private onData(chunk: Uint8Array): void {
+    // A closing connection reads on only to see the peer's end of stream; what it sends is dropped.
+    if (this.closing) return;
     this.lastActivityMs = this.nowMs();
     let frames: Uint8Array[];
     try {
@@ -179,10 +181,14 @@ export class KafkaConnection implements ConnectionInfo {
     else this.socket.resume();
   }
 
-  /** Stops reading; closes once every request already read has been answered. */
+  /**
+   * Stops taking requests; closes once every request already read has been answered. The socket keeps
+   * reading (and dropping) so the peer's FIN is seen: a paused socket never learns that the peer
+   * closed its side, and on Deno the close then waits for the whole shutdown grace.
+   */
   closeGracefully(): Promise<void> {
     this.closing = true;
-    this.socket.pause();
+    this.socket.resume();
     return new Promise((resolve) => {
       if (this.socket.destroyed) return resolve();
       this.socket.once('close', () => resolve());

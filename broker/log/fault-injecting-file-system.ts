@@ -66,6 +66,7 @@ export class FaultInjectingFileSystem implements FileSystem {
   private crashCountdown: { remaining: number; options: CrashOptions } | undefined;
   private readonly operationFailures: Array<(operation: string) => boolean> = [];
   private halted: string | undefined;
+  private crashCleanup: Promise<void> = Promise.resolve();
 
   constructor(private readonly inner: FileSystem) {}
 
@@ -144,8 +145,13 @@ export class FaultInjectingFileSystem implements FileSystem {
     }
     this.undo.clear();
     this.lastWrite = undefined;
-    for (const path of this.unsyncedCreations) void this.inner.unlink(path).catch(() => undefined);
+    this.crashCleanup = Promise.all([...this.unsyncedCreations].map((path) => this.inner.unlink(path).catch(() => undefined))).then(() => undefined);
     this.unsyncedCreations.clear();
+  }
+
+  /** Resolves once the last crash's lost files are gone from the real directory. */
+  crashSettled(): Promise<void> {
+    return this.crashCleanup;
   }
 
   openSync(path: string, mode: OpenMode): number {
@@ -291,14 +297,22 @@ export class FaultInjectingFileSystem implements FileSystem {
     return this.inner.stat(path);
   }
 
+  /**
+   * A rename is durable at once (see the class comment). A file created since its directory's last
+   * fsyncDir and renamed over an existing name replaces that name's durable entry, so a crash keeps
+   * it; renamed to a new name it still vanishes in a crash until the directory is fsynced. (Dropping
+   * both, as an earlier model did, is what no real filesystem does after a replace.)
+   */
   async rename(fromPath: string, toPath: string): Promise<void> {
     this.change(`rename ${fromPath} -> ${toPath}`);
+    const replacesDurableEntry = !this.unsyncedCreations.has(toPath) && (await this.inner.exists(toPath));
     await this.inner.rename(fromPath, toPath);
     const records = this.undo.get(fromPath);
     this.undo.delete(fromPath);
     this.undo.delete(toPath);
     if (records) this.undo.set(toPath, records);
-    if (this.unsyncedCreations.delete(fromPath)) this.unsyncedCreations.add(toPath);
+    this.unsyncedCreations.delete(toPath);
+    if (this.unsyncedCreations.delete(fromPath) && !replacesDurableEntry) this.unsyncedCreations.add(toPath);
   }
 
   async unlink(path: string): Promise<void> {

@@ -38,7 +38,18 @@ export interface ShareGroupConfig {
    * on first use with one partition.
    */
   deadLetterTopic: string | null;
+  /**
+   * The retry ladder (`rill.share.retry.backoff.ms`, e.g. [1000, 10000, 60000]): a record returned
+   * after its n-th delivery (released, its lock expired, its member left) is acquirable again only
+   * `retryBackoffMs[n-1]` ms later, the last step repeating; past `share.delivery.count.limit` it is
+   * dead-lettered as without a ladder. Empty (the default): at once. The due time is part of the
+   * durable share-partition state.
+   */
+  retryBackoffMs: readonly number[];
 }
+
+/** Steps a retry ladder may have. */
+export const MAX_RETRY_BACKOFF_STEPS = 32;
 
 export const defaultShareGroupConfig: Readonly<ShareGroupConfig> = Object.freeze({
   recordLockDurationMs: 30_000,
@@ -50,6 +61,7 @@ export const defaultShareGroupConfig: Readonly<ShareGroupConfig> = Object.freeze
   heartbeatIntervalMs: 5_000,
   sessionTimeoutMs: 45_000,
   deadLetterTopic: null,
+  retryBackoffMs: Object.freeze([]) as readonly number[],
 });
 
 /** Broker-wide share-group settings: defaults for every group, overrides per group id. */
@@ -87,6 +99,9 @@ export function resolveShareGroupConfig(options: ShareGroupsOptions | undefined,
   }
   if (config.isolationLevel !== 'read_committed' && config.isolationLevel !== 'read_uncommitted') {
     throw new RangeError(`share group "${groupId}": share.isolation.level must be read_committed or read_uncommitted, got ${String(config.isolationLevel)}`);
+  }
+  if (!Array.isArray(config.retryBackoffMs) || config.retryBackoffMs.length > MAX_RETRY_BACKOFF_STEPS || !config.retryBackoffMs.every((ms) => Number.isSafeInteger(ms) && ms >= 0)) {
+    throw new RangeError(`share group "${groupId}": rill.share.retry.backoff.ms must be at most ${MAX_RETRY_BACKOFF_STEPS} non-negative integers (ms), got ${JSON.stringify(config.retryBackoffMs)}`);
   }
   return config;
 }

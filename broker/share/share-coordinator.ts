@@ -4,6 +4,7 @@ import { readRecordBatches, type RecordBatchView } from '../../sdk/record/record
 import type { InternalTopics } from '../internal-topics.ts';
 import { validateTopicName } from '../topic/topic-name.ts';
 import { deadLetterTopicOf, resolveShareGroupConfig, type ShareGroupConfig, type ShareGroupsOptions } from './share-config.ts';
+import { isShareGroupConfigName, resolveWithOverrides, type ShareGroupConfigNameValue, type ShareGroupOverrides } from './share-group-dynamic-config.ts';
 import { buildDeadLetterBatch } from './share-dead-letter.ts';
 import { ShareGroup } from './share-group.ts';
 import type { ShareLogHost } from './share-log-host.ts';
@@ -33,6 +34,8 @@ interface PartitionEntry {
   readonly state: SharePartition;
   /** After a failed dead-letter copy, lock expiry and dead-lettering wait until then (no retry spin). */
   retryAtMs: number;
+  /** Log bytes per offset in the last acquisition read, 0 before the first; sizes the next read. */
+  bytesPerOffset?: number;
 }
 
 /** How long a share partition waits after a failed dead-letter copy before trying again. */
@@ -73,6 +76,8 @@ export class ShareCoordinator {
   private readonly writing = new Set<Promise<void>>();
   private readonly timer: ReturnType<typeof setInterval>;
   private closed = false;
+  /** Config alterations run one at a time, each reading the overrides the last one left. */
+  private configChanges: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly host: ShareLogHost,
@@ -80,6 +85,8 @@ export class ShareCoordinator {
     private readonly options: ShareCoordinatorOptions,
     private readonly nowMs: () => number,
     restored: readonly ShareStateWrite[],
+    /** Per-group config overrides set over the Kafka protocol, by group id; they win over `options`. */
+    private readonly overrides: Map<string, ShareGroupOverrides>,
   ) {
     this.sessions = new ShareSessions(options.maxShareSessions ?? DEFAULT_MAX_SESSIONS);
     this.parking = new ShareFetchParking(options.maxParkedShareFetches ?? DEFAULT_MAX_PARKED, host);
@@ -100,12 +107,55 @@ export class ShareCoordinator {
     resolveShareGroupConfig(options, '');
     const stateTopic = new ShareStateTopic(topics, options.stateTopicPartitions ?? 1, nowMs);
     const latest = new Map<string, ShareStateWrite>();
-    await stateTopic.replay((write) => latest.set(entryKey(write.key.groupId, write.key.topicId, write.key.partition), write));
-    return new ShareCoordinator(host, stateTopic, options, nowMs, [...latest.values()]);
+    const overrides = new Map<string, ShareGroupOverrides>();
+    await stateTopic.replay(
+      (write) => latest.set(entryKey(write.key.groupId, write.key.topicId, write.key.partition), write),
+      (groupId, groupOverrides) => (Object.keys(groupOverrides).length === 0 ? overrides.delete(groupId) : overrides.set(groupId, groupOverrides)),
+    );
+    return new ShareCoordinator(host, stateTopic, options, nowMs, [...latest.values()], overrides);
   }
 
+  /** A group's settings: its overrides set over the Kafka protocol, over `BrokerOptions.shareGroups`. */
   configOf(groupId: string): ShareGroupConfig {
-    return resolveShareGroupConfig(this.options, groupId);
+    return resolveWithOverrides(this.options, groupId, this.overrides.get(groupId));
+  }
+
+  /** The configs set on a group over the Kafka protocol, by name. */
+  groupOverrides(groupId: string): ShareGroupOverrides {
+    return this.overrides.get(groupId) ?? {};
+  }
+
+  /**
+   * Sets (a string) or removes (null) a group's config overrides, all or none: unknown names and
+   * bad values are INVALID_CONFIG. Durable in `__share_group_state` before it resolves, then
+   * applied to the running group and its share partitions.
+   */
+  alterGroupConfig(groupId: string, changes: Readonly<Record<string, string | null>>, validateOnly: boolean): Promise<void> {
+    const run = this.configChanges.then(async () => {
+      if (groupId === '') throw new KafkaError('INVALID_GROUP_ID', 'the group id is empty');
+      const next: Partial<Record<ShareGroupConfigNameValue, string>> = { ...this.groupOverrides(groupId) };
+      for (const [name, value] of Object.entries(changes)) {
+        if (!isShareGroupConfigName(name)) throw new KafkaError('INVALID_CONFIG', `"${name}" is not a share group config; use share.record.lock.duration.ms, share.delivery.count.limit, share.auto.offset.reset, share.isolation.level, rill.share.dead.letter.topic or rill.share.retry.backoff.ms`);
+        if (value === null) delete next[name];
+        else next[name] = value;
+      }
+      const config = resolveWithOverrides(this.options, groupId, next);
+      try {
+        validateTopicName(deadLetterTopicOf(groupId, config));
+      } catch (error) {
+        throw new KafkaError('INVALID_CONFIG', `share group "${groupId}": its dead-letter topic "${deadLetterTopicOf(groupId, config)}" is not a valid topic name (${errorOf(error).message}); set rill.share.dead.letter.topic`);
+      }
+      if (validateOnly || this.closed) return;
+      await this.stateTopic.writeGroupConfig(groupId, next);
+      if (Object.keys(next).length === 0) this.overrides.delete(groupId);
+      else this.overrides.set(groupId, next);
+      const group = this.groups.get(groupId);
+      if (group !== undefined) group.config = config;
+      for (const entry of this.entries.values()) if (entry.groupId === groupId) entry.state.setLimits(config);
+      this.wake(groupId);
+    });
+    this.configChanges = run.catch(() => undefined);
+    return run;
   }
 
   /** The state of one share partition, for inspection (tests, describe). */
@@ -215,24 +265,38 @@ export class ShareCoordinator {
       return result;
     };
     for (const p of input.partitions) resultFor(p.topicId, p.partition);
-    await this.applyAcknowledgements(group, memberId, input.partitions, (p, code, message) => {
-      const result = resultFor(p.topicId, p.partition);
-      result.acknowledgeErrorCode = code;
-      result.acknowledgeErrorMessage = message;
-    });
+    // The acknowledgements change the state at once and are answered only once durable; unless
+    // the session closes, their snapshot is not appended on its own but with the acquisition's
+    // below, issued in the same synchronous run: one append and one fsync per fetch.
+    const acknowledgedDirty = new Set<PartitionEntry>();
+    const acknowledged = this.applyAcknowledgements(
+      group,
+      memberId,
+      input.partitions,
+      (p, code, message) => {
+        const result = resultFor(p.topicId, p.partition);
+        result.acknowledgeErrorCode = code;
+        result.acknowledgeErrorMessage = message;
+      },
+      closing ? undefined : acknowledgedDirty,
+    );
+    acknowledged.catch(() => undefined);
     if (closing) {
+      await acknowledged;
       await this.releaseSession(group, session);
       return { errorCode: 0, errorMessage: null, partitions: [...results.values()] };
     }
     const deadlineMs = this.nowMs() + Math.max(0, input.maxWaitMs);
-    for (;;) {
-      const acquired = await this.acquireForSession(group, memberId, session, input.maxBytes, maxBytesByPartition, resultFor);
+    for (let pass = 0; ; pass++) {
+      const seen = this.parking.snapshot(this.parkingSources(session));
+      const acquired = await this.acquireForSession(group, memberId, session, input.maxBytes, maxBytesByPartition, resultFor, input.maxRecords, pass === 0 ? acknowledgedDirty : undefined);
       const waitMs = deadlineMs - this.nowMs();
       if (acquired || waitMs <= 0 || this.closed || signal?.aborted === true) break;
       if ([...results.values()].some((r) => r.errorCode !== 0)) break;
-      await this.park(group.groupId, session, waitMs, signal);
+      await this.parking.park(group.groupId, this.parkingSources(session), seen, waitMs, signal);
       if (this.closed) break;
     }
+    await acknowledged;
     // An incremental response lists only partitions with something to say.
     const listed = [...results.values()].filter(
       (r) => input.shareSessionEpoch === ShareSessionEpoch.open || r.records !== null || r.errorCode !== 0 || maxBytesByPartition.has(sessionPartitionKey(r.topicId, r.partition)),
@@ -311,8 +375,9 @@ export class ShareCoordinator {
     memberId: string,
     partitions: readonly { topicId: string; partition: number; acknowledgementBatches: readonly AcknowledgementBatch[] }[],
     report: (p: { topicId: string; partition: number }, errorCode: number, message: string | null) => void,
+    persistWith?: Set<PartitionEntry>,
   ): Promise<void> {
-    const dirty = new Set<PartitionEntry>();
+    const dirty = persistWith ?? new Set<PartitionEntry>();
     const deadLetters: { entry: PartitionEntry; tasks: DeadLetterTask[]; p: { topicId: string; partition: number } }[] = [];
     const nowMs = this.nowMs();
     for (const p of partitions) {
@@ -326,7 +391,7 @@ export class ShareCoordinator {
         continue;
       }
       this.expire(entry, nowMs);
-      const outcome = entry.state.acknowledge(memberId, p.acknowledgementBatches);
+      const outcome = entry.state.acknowledge(memberId, p.acknowledgementBatches, nowMs);
       if ('message' in outcome) {
         report(p, outcome.errorCode, outcome.message);
         continue;
@@ -334,7 +399,8 @@ export class ShareCoordinator {
       dirty.add(entry);
       if (outcome.deadLetters.length > 0) deadLetters.push({ entry, tasks: outcome.deadLetters, p });
     }
-    const written = this.persist(group.groupId, dirty);
+    // With `persistWith`, the caller appends these snapshots with its own before it answers.
+    const written = persistWith === undefined ? this.persist(group.groupId, dirty) : Promise.resolve();
     const copies = deadLetters.map(async ({ entry, tasks, p }) => {
       try {
         await this.deadLetter(entry, tasks);
@@ -343,8 +409,11 @@ export class ShareCoordinator {
         report(p, errorCode, `the dead-letter write failed, the records are available again: ${message}`);
       }
     });
-    await Promise.all([written, ...copies]);
+    // Parked fetches may acquire what this freed at once: they resume after this synchronous run,
+    // which has appended this state (here or in the caller's append), so their snapshots follow it
+    // in the log and none of them is answered before it is durable.
     if (dirty.size > 0) this.wake(group.groupId);
+    await Promise.all([written, ...copies]);
   }
 
   /** Acquires for one fetch; true when records were acquired. Persists what changed before answering. */
@@ -355,33 +424,39 @@ export class ShareCoordinator {
     maxBytes: number,
     maxBytesByPartition: ReadonlyMap<string, number>,
     resultFor: (topicId: string, partition: number) => SharePartitionResult,
+    maxRecords = Infinity,
+    alsoDirty?: ReadonlySet<PartitionEntry>,
   ): Promise<boolean> {
-    const dirty = new Set<PartitionEntry>();
+    const dirty = new Set<PartitionEntry>(alsoDirty);
     const nowMs = this.nowMs();
     let remaining = maxBytes > 0 ? maxBytes : 0x7fffffff;
+    let recordsLeft = maxRecords;
     let acquiredAny = false;
     for (const [key, sp] of session.partitions) {
       const result = resultFor(sp.topicId, sp.partition);
-      if (remaining <= 0) break;
+      if (remaining <= 0 || recordsLeft <= 0) break;
       try {
         const entry = this.entryFor(group, sp.topicId, sp.partition, dirty);
         const { logStartOffset, highWatermark, lastStableOffset } = this.host.logOffsets(entry.topic, entry.partition);
         if (entry.state.moveStartOffset(logStartOffset)) dirty.add(entry);
         this.expire(entry, nowMs);
+        entry.state.endDueBackoffs(nowMs);
         const committed = group.config.isolationLevel === 'read_committed';
         const from = entry.state.nextAcquirableOffset(committed ? lastStableOffset : highWatermark);
         if (from === undefined) continue;
-        const limit = Math.max(1, Math.min(maxBytesByPartition.get(key) ?? 1024 * 1024, remaining));
+        const limit = readLimit(entry, group.config.maxRecordsPerFetch, Math.max(1, Math.min(maxBytesByPartition.get(key) ?? 1024 * 1024, remaining)));
         const read = committed ? this.host.readCommitted(entry.topic, entry.partition, from, limit) : this.host.read(entry.topic, entry.partition, from, limit);
         const views = [...readRecordBatches(read)];
+        learnBytesPerOffset(entry, views);
         const spans = views.map((v) => ({ baseOffset: v.baseOffset, lastOffset: v.lastOffset, isControl: v.isControl }));
         const before = entry.state.endOffset;
-        const ranges = entry.state.acquire(memberId, spans, nowMs, group.config.maxRecordsPerFetch);
+        const ranges = entry.state.acquire(memberId, spans, nowMs, Math.min(group.config.maxRecordsPerFetch, recordsLeft));
         if (ranges.length === 0 && entry.state.endOffset === before) continue;
         dirty.add(entry);
         if (ranges.length === 0) continue;
         const records = batchesCovering(views, ranges);
         remaining -= records.byteLength;
+        recordsLeft -= ranges.reduce((n, r) => n + r.lastOffset - r.firstOffset + 1, 0);
         result.records = records;
         result.acquiredRecords = ranges;
         acquiredAny = true;
@@ -395,13 +470,14 @@ export class ShareCoordinator {
     return acquiredAny;
   }
 
-  private park(groupId: string, session: ShareSession, waitMs: number, signal: AbortSignal | undefined): Promise<void> {
+  /** The partitions whose new records wake a fetch of `session` parked with nothing to acquire. */
+  private parkingSources(session: ShareSession): { topic: string; partition: number }[] {
     const sources: { topic: string; partition: number }[] = [];
     for (const sp of session.partitions.values()) {
       const topic = this.host.topicNameOf(sp.topicId);
       if (topic !== undefined) sources.push({ topic, partition: sp.partition });
     }
-    return this.parking.park(groupId, sources, waitMs, signal);
+    return sources;
   }
 
   private wake(groupId: string): void {
@@ -414,7 +490,7 @@ export class ShareCoordinator {
     for (const sp of session.partitions.values()) {
       const entry = this.entries.get(entryKey(group.groupId, sp.topicId, sp.partition));
       if (entry === undefined) continue;
-      this.startDeadLetters(entry, entry.state.releaseMember(session.memberId));
+      this.startDeadLetters(entry, entry.state.releaseMember(session.memberId, this.nowMs()));
       dirty.add(entry);
     }
     await this.persist(group.groupId, dirty);
@@ -425,7 +501,7 @@ export class ShareCoordinator {
   private async memberGone(group: ShareGroup, memberId: string): Promise<void> {
     this.sessions.remove(group.groupId, memberId);
     for (const entry of this.entries.values()) {
-      if (entry.groupId === group.groupId) this.startDeadLetters(entry, entry.state.releaseMember(memberId));
+      if (entry.groupId === group.groupId) this.startDeadLetters(entry, entry.state.releaseMember(memberId, this.nowMs()));
     }
     if (group.members.size === 0) this.groups.delete(group.groupId);
     this.wake(group.groupId);
@@ -497,7 +573,8 @@ export class ShareCoordinator {
         continue;
       }
       const expired = entry.state.nextLockDeadlineMs() <= nowMs;
-      if (this.expire(entry, nowMs) && expired) this.wake(entry.groupId);
+      const backedOff = entry.state.endDueBackoffs(nowMs);
+      if ((this.expire(entry, nowMs) && expired) || backedOff) this.wake(entry.groupId);
     }
   }
 
@@ -515,6 +592,27 @@ export class ShareCoordinator {
     const done = (): void => void this.writing.delete(written);
     written.then(done, done);
   }
+}
+
+/**
+ * How many bytes an acquisition reads: enough for `maxRecords` at the partition's recent bytes per
+ * offset (with room to spare), never more than `maxBytes`. A fetch can acquire at most
+ * `maxRecords`, so reading the whole `maxBytes` (1 MiB by default) for a few hundred small records
+ * copied and scanned batches the fetch then dropped. The log returns at least one whole batch
+ * however small the limit.
+ */
+function readLimit(entry: PartitionEntry, maxRecords: number, maxBytes: number): number {
+  const perOffset = entry.bytesPerOffset ?? 0;
+  if (perOffset === 0) return maxBytes;
+  return Math.min(maxBytes, Math.ceil(perOffset * maxRecords * 1.25));
+}
+
+function learnBytesPerOffset(entry: PartitionEntry, views: readonly RecordBatchView[]): void {
+  if (views.length === 0) return;
+  let bytes = 0;
+  for (const v of views) bytes += v.byteLength;
+  const offsets = views[views.length - 1]!.lastOffset - views[0]!.baseOffset + 1;
+  entry.bytesPerOffset = bytes / offsets;
 }
 
 /** The batches holding at least one acquired offset, concatenated (the response's records). */

@@ -45,7 +45,8 @@ export class ShareGroup {
 
   constructor(
     readonly groupId: string,
-    readonly config: Readonly<ShareGroupConfig>,
+    /** Replaced when the group's configs are altered (IncrementalAlterConfigs on the GROUP resource). */
+    public config: Readonly<ShareGroupConfig>,
   ) {}
 
   heartbeat(input: HeartbeatInput, nowMs: number, partitionCount: (topic: string) => number | undefined): HeartbeatResult {

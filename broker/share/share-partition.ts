@@ -10,6 +10,11 @@ export interface InFlightRecord {
   /** The member holding the lock while ACQUIRED, null otherwise. */
   memberId: string | null;
   lockDeadlineMs: number;
+  /**
+   * While AVAILABLE after a failed delivery: when its retry backoff ends and it may be acquired
+   * again (wall-clock ms); 0 when it may be acquired now.
+   */
+  availableAtMs: number;
 }
 
 /**
@@ -52,6 +57,12 @@ export interface SharePartitionLimits {
   deliveryCountLimit: number;
   partitionMaxRecordLocks: number;
   recordLockDurationMs: number;
+  /**
+   * The retry ladder (`rill.share.retry.backoff.ms`): a record returned after its n-th delivery
+   * (released, its lock expired, its member left) is acquirable again only `retryBackoffMs[n-1]`
+   * ms later, the last step repeating; empty for at once.
+   */
+  retryBackoffMs?: readonly number[];
 }
 
 /** What survives a restart: ACQUIRED is stored as AVAILABLE, keeping its delivery count. */
@@ -62,6 +73,8 @@ export interface PersistedRange {
   lastOffset: number;
   state: PersistedState;
   deliveryCount: number;
+  /** AVAILABLE records in retry backoff: when it ends; 0 otherwise. */
+  availableAtMs: number;
 }
 
 export interface SharePartitionSnapshot {
@@ -87,7 +100,7 @@ export class SharePartition {
   private readonly records = new Map<number, InFlightRecord>();
 
   private constructor(
-    private readonly limits: SharePartitionLimits,
+    private limits: SharePartitionLimits,
     private start: number,
     private end: number,
   ) {}
@@ -103,12 +116,21 @@ export class SharePartition {
         throw new Error(`invariant broken: share-partition snapshot range ${range.firstOffset}-${range.lastOffset} does not continue at ${partition.end}`);
       }
       for (let offset = range.firstOffset; offset <= range.lastOffset; offset++) {
-        partition.records.set(offset, { offset, state: range.state, deliveryCount: range.deliveryCount, memberId: null, lockDeadlineMs: 0 });
+        partition.records.set(offset, { offset, state: range.state, deliveryCount: range.deliveryCount, memberId: null, lockDeadlineMs: 0, availableAtMs: range.state === RecordState.AVAILABLE ? range.availableAtMs : 0 });
       }
       partition.end = range.lastOffset + 1;
     }
     partition.advanceStart();
     return partition;
+  }
+
+  /**
+   * New limits from altered group configs, applied from the next step: a lower delivery limit
+   * dead-letters available records at it on the next lock sweep, a longer lock or backoff applies
+   * to records returned or acquired from now on.
+   */
+  setLimits(limits: SharePartitionLimits): void {
+    this.limits = limits;
   }
 
   /** The share-partition start offset (SPSO). */
@@ -126,13 +148,13 @@ export class SharePartition {
   }
 
   /**
-   * Where a read for acquisition starts: the lowest record available again, or the end offset
+   * Where a read for acquisition starts: the lowest record available again (and out of backoff), or the end offset
    * while the window has room and the log has more; undefined when nothing can be acquired.
    */
   nextAcquirableOffset(highWatermark: number): number | undefined {
     let lowest: number | undefined;
     for (const record of this.records.values()) {
-      if (record.state === RecordState.AVAILABLE && record.deliveryCount < this.limits.deliveryCountLimit && (lowest === undefined || record.offset < lowest)) {
+      if (acquirable(record, this.limits) && (lowest === undefined || record.offset < lowest)) {
         lowest = record.offset;
       }
     }
@@ -153,6 +175,7 @@ export class SharePartition {
       record.deliveryCount++;
       record.memberId = memberId;
       record.lockDeadlineMs = nowMs + this.limits.recordLockDurationMs;
+      record.availableAtMs = 0;
       acquired.push(record);
     };
     scan: for (const batch of batches) {
@@ -160,12 +183,12 @@ export class SharePartition {
         if (acquired.length >= maxRecords) break scan;
         if (offset < this.end) {
           const record = this.records.get(offset)!;
-          if (record.state === RecordState.AVAILABLE && record.deliveryCount < this.limits.deliveryCountLimit) take(record);
+          if (acquirable(record, this.limits)) take(record);
           continue;
         }
         while (this.end <= offset) {
           if (this.end - this.start >= this.limits.partitionMaxRecordLocks) break scan;
-          const record: InFlightRecord = { offset: this.end, state: RecordState.AVAILABLE, deliveryCount: 0, memberId: null, lockDeadlineMs: 0 };
+          const record: InFlightRecord = { offset: this.end, state: RecordState.AVAILABLE, deliveryCount: 0, memberId: null, lockDeadlineMs: 0, availableAtMs: 0 };
           this.records.set(record.offset, record);
           this.end++;
           if (record.offset < offset || batch.isControl) transition(record, RecordState.ARCHIVED);
@@ -181,8 +204,9 @@ export class SharePartition {
    * Applies one member's acknowledgements, all or none: every offset must be ACQUIRED by the member,
    * else INVALID_RECORD_STATE and nothing changes. ACCEPT acknowledges, GAP archives, RELEASE makes
    * the record available again (or dead-letters it at the delivery limit), REJECT dead-letters it.
+   * `nowMs` is when a released record's retry backoff starts.
    */
-  acknowledge(memberId: string, batches: readonly AcknowledgementBatch[]): AcknowledgeOutcome {
+  acknowledge(memberId: string, batches: readonly AcknowledgementBatch[], nowMs = 0): AcknowledgeOutcome {
     const planned: { record: InFlightRecord; type: number }[] = [];
     const seen = new Set<number>();
     for (const batch of batches) {
@@ -216,7 +240,7 @@ export class SharePartition {
       if (type === AcknowledgeType.ACCEPT) this.settle(record, RecordState.ACKNOWLEDGED);
       else if (type === AcknowledgeType.GAP) this.settle(record, RecordState.ARCHIVED);
       else if (type === AcknowledgeType.REJECT) deadLetters.push(this.holdForDeadLetter(record, 'rejected'));
-      else this.returnOrDeadLetter(record, deadLetters);
+      else this.returnOrDeadLetter(record, deadLetters, nowMs);
     }
     this.advanceStart();
     return { errorCode: 0, deadLetters };
@@ -230,7 +254,7 @@ export class SharePartition {
     const deadLetters: DeadLetterTask[] = [];
     for (const record of this.records.values()) {
       if (record.state === RecordState.ACQUIRED && record.memberId !== DEAD_LETTER_OWNER && record.lockDeadlineMs <= nowMs) {
-        this.returnOrDeadLetter(record, deadLetters);
+        this.returnOrDeadLetter(record, deadLetters, nowMs);
       } else if (record.state === RecordState.AVAILABLE && record.deliveryCount >= this.limits.deliveryCountLimit) {
         deadLetters.push(this.holdForDeadLetter(record, 'delivery-limit'));
       }
@@ -238,13 +262,34 @@ export class SharePartition {
     return deadLetters;
   }
 
-  /** Returns every record `memberId` holds (it left, or closed its share session). */
-  releaseMember(memberId: string): DeadLetterTask[] {
+  /** Returns every record `memberId` holds (it left, or closed its share session); their backoff starts at `nowMs`. */
+  releaseMember(memberId: string, nowMs = 0): DeadLetterTask[] {
     const deadLetters: DeadLetterTask[] = [];
     for (const record of this.records.values()) {
-      if (record.state === RecordState.ACQUIRED && record.memberId === memberId) this.returnOrDeadLetter(record, deadLetters);
+      if (record.state === RecordState.ACQUIRED && record.memberId === memberId) this.returnOrDeadLetter(record, deadLetters, nowMs);
     }
     return deadLetters;
+  }
+
+  /** Ends the retry backoff of records due at `nowMs`; true when any became acquirable (fetches waiting should look). */
+  endDueBackoffs(nowMs: number): boolean {
+    let ended = false;
+    for (const record of this.records.values()) {
+      if (record.state === RecordState.AVAILABLE && record.availableAtMs !== 0 && record.availableAtMs <= nowMs) {
+        record.availableAtMs = 0;
+        ended = true;
+      }
+    }
+    return ended;
+  }
+
+  /** When the next retry backoff ends, Infinity when none runs. */
+  nextBackoffEndMs(): number {
+    let next = Infinity;
+    for (const record of this.records.values()) {
+      if (record.state === RecordState.AVAILABLE && record.availableAtMs !== 0) next = Math.min(next, record.availableAtMs);
+    }
+    return next;
   }
 
   /** The earliest lock deadline of a member-held record, Infinity when none. */
@@ -291,9 +336,11 @@ export class SharePartition {
     for (let offset = this.start; offset < this.end; offset++) {
       const record = this.records.get(offset)!;
       const state: PersistedState = record.state === RecordState.ACQUIRED ? RecordState.AVAILABLE : record.state;
+      // An acquired record is stored available at once: its lock, not a backoff, was running.
+      const availableAtMs = record.state === RecordState.AVAILABLE ? record.availableAtMs : 0;
       const last = ranges[ranges.length - 1];
-      if (last !== undefined && last.state === state && last.deliveryCount === record.deliveryCount) last.lastOffset = offset;
-      else ranges.push({ firstOffset: offset, lastOffset: offset, state, deliveryCount: record.deliveryCount });
+      if (last !== undefined && last.state === state && last.deliveryCount === record.deliveryCount && last.availableAtMs === availableAtMs) last.lastOffset = offset;
+      else ranges.push({ firstOffset: offset, lastOffset: offset, state, deliveryCount: record.deliveryCount, availableAtMs });
     }
     return { startOffset: this.start, ranges };
   }
@@ -316,6 +363,7 @@ export class SharePartition {
     transition(record, to);
     record.memberId = null;
     record.lockDeadlineMs = 0;
+    record.availableAtMs = 0;
   }
 
   private holdForDeadLetter(record: InFlightRecord, reason: DeadLetterReason): DeadLetterTask {
@@ -325,9 +373,14 @@ export class SharePartition {
     return { offset: record.offset, deliveryCount: record.deliveryCount, reason };
   }
 
-  private returnOrDeadLetter(record: InFlightRecord, deadLetters: DeadLetterTask[]): void {
-    if (record.deliveryCount >= this.limits.deliveryCountLimit) deadLetters.push(this.holdForDeadLetter(record, 'delivery-limit'));
-    else this.settle(record, RecordState.AVAILABLE);
+  private returnOrDeadLetter(record: InFlightRecord, deadLetters: DeadLetterTask[], nowMs: number): void {
+    if (record.deliveryCount >= this.limits.deliveryCountLimit) {
+      deadLetters.push(this.holdForDeadLetter(record, 'delivery-limit'));
+      return;
+    }
+    this.settle(record, RecordState.AVAILABLE);
+    const ladder = this.limits.retryBackoffMs ?? [];
+    if (ladder.length > 0 && record.deliveryCount > 0) record.availableAtMs = nowMs + ladder[Math.min(record.deliveryCount, ladder.length) - 1]!;
   }
 
   private advanceStart(): void {
@@ -336,6 +389,10 @@ export class SharePartition {
       this.start++;
     }
   }
+}
+
+function acquirable(record: InFlightRecord, limits: SharePartitionLimits): boolean {
+  return record.state === RecordState.AVAILABLE && record.deliveryCount < limits.deliveryCountLimit && record.availableAtMs === 0;
 }
 
 function toRanges(records: readonly InFlightRecord[]): AcquiredRange[] {

@@ -3,6 +3,7 @@ import { INTERNAL_TOPIC_CONFIG, type InternalTopics } from '../internal-topics.t
 import { offsetsPartitionFor } from '../group/offsets-topic.ts';
 import type { SharePartitionSnapshot } from './share-partition.ts';
 import { decodeShareStateKey, decodeShareStateValue, encodeShareStateKey, encodeShareStateValue, type ShareStateKey } from './share-state-record.ts';
+import { decodeShareGroupConfigKey, decodeShareGroupConfigValue, encodeShareGroupConfigKey, encodeShareGroupConfigValue, type ShareGroupOverrides } from './share-group-dynamic-config.ts';
 
 export const SHARE_GROUP_STATE_TOPIC = '__share_group_state';
 
@@ -29,14 +30,16 @@ export class ShareStateTopic {
     private readonly nowMs: () => number,
   ) {}
 
-  /** Replays the topic, if it exists, calling `apply` per snapshot in log order. */
-  async replay(apply: (write: ShareStateWrite) => void): Promise<void> {
+  /** Replays the topic, if it exists, calling `apply` per snapshot and `applyConfig` per group config record, in log order. */
+  async replay(apply: (write: ShareStateWrite) => void, applyConfig?: (groupId: string, overrides: ShareGroupOverrides) => void): Promise<void> {
     this.partitions = this.topics.partitionCount(SHARE_GROUP_STATE_TOPIC) ?? 0;
     for (let partition = 0; partition < this.partitions; partition++) {
       await this.topics.replay(SHARE_GROUP_STATE_TOPIC, partition, (record, batch) => {
         if (batch.isControl || record.key === null) return;
         const key = decodeShareStateKey(record.key);
         if (key !== undefined) apply({ key, snapshot: record.value === null ? null : decodeShareStateValue(record.value) });
+        const configGroup = key === undefined ? decodeShareGroupConfigKey(record.key) : undefined;
+        if (configGroup !== undefined) applyConfig?.(configGroup, decodeShareGroupConfigValue(record.value));
       });
     }
   }
@@ -52,6 +55,14 @@ export class ShareStateTopic {
     const builder = new RecordBatchBuilder({ clock: this.nowMs });
     for (const w of writes) builder.append({ key: encodeShareStateKey(w.key), value: w.snapshot === null ? null : encodeShareStateValue(w.snapshot) });
     return this.topics.append(SHARE_GROUP_STATE_TOPIC, offsetsPartitionFor(groupId, this.partitions), builder.seal());
+  }
+
+  /** Appends a group's config overrides, all of them (a tombstone when none are left); resolves once fsynced. */
+  async writeGroupConfig(groupId: string, overrides: ShareGroupOverrides): Promise<void> {
+    await this.ensureCreated();
+    const builder = new RecordBatchBuilder({ clock: this.nowMs });
+    builder.append({ key: encodeShareGroupConfigKey(groupId), value: encodeShareGroupConfigValue(overrides) });
+    await this.topics.append(SHARE_GROUP_STATE_TOPIC, offsetsPartitionFor(groupId, this.partitions), builder.seal());
   }
 
   /** Appends a tombstone: the share partition has no state any more (its topic was deleted). */

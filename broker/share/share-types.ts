@@ -45,6 +45,11 @@ export interface ShareFetchInput {
   maxBytes: number;
   partitions: readonly SharePartitionRequest[];
   forgotten: readonly { topicId: string; partition: number }[];
+  /**
+   * Records to acquire over all partitions at most (ShareFetch v1's MaxRecords; v0 has none, so
+   * the group's `maxRecordsPerFetch` per partition bounds it alone). The HTTP fetch sets it.
+   */
+  maxRecords?: number;
 }
 
 export interface SharePartitionResult {

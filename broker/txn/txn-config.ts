@@ -14,6 +14,10 @@ export interface TxnConfig {
   maxTransactionalIds: number;
   /** Partitions plus groups one transaction may span. */
   maxPartitionsPerTxn: number;
+  /** `transaction.check.max.attempts` (Rill's): checks of a transaction before the coordinator gives up and aborts it. */
+  checkMaxAttempts: number;
+  /** `transaction.check.interval.ms` (Rill's): how long each check waits for a decisive answer before the next one. */
+  checkIntervalMs: number;
 }
 
 export const defaultTxnConfig: Readonly<TxnConfig> = Object.freeze({
@@ -24,4 +28,6 @@ export const defaultTxnConfig: Readonly<TxnConfig> = Object.freeze({
   producerIdExpirationCheckIntervalMs: 10 * 60 * 1000,
   maxTransactionalIds: 100_000,
   maxPartitionsPerTxn: 10_000,
+  checkMaxAttempts: 5,
+  checkIntervalMs: 5_000,
 });

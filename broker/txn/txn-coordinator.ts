@@ -44,6 +44,20 @@ export interface TxnOffsetCommitInput {
 
 type ErrorCodeValue = number;
 
+/**
+ * Transaction check-back (txn-check-back.ts), as the coordinator sees it: whether an id has a
+ * checker, and where a transaction goes once it entered Checking (fenced and persisted).
+ */
+export interface TxnCheckBackHooks {
+  registered(transactionalId: string): boolean;
+  begin(meta: Readonly<TxnMetadata>): void;
+  /** After the coordinator's replay: resumes the checks of the transactions a restart found in Checking. */
+  load(checking: readonly Readonly<TxnMetadata>[]): Promise<void>;
+  /** Starts due check work without waiting for it (a webhook may be slow). */
+  runTimers(): void;
+  close(): Promise<void>;
+}
+
 /** Transactions since the coordinator started (not persisted), for metrics. */
 export interface TxnCounts {
   begun: number;
@@ -68,6 +82,7 @@ export class TxnCoordinator {
   private readonly byProducerId = new Map<number, TxnMetadata>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private closed = false;
+  private checkBack: TxnCheckBackHooks | undefined;
 
   constructor(
     private readonly host: TxnHost,
@@ -75,6 +90,11 @@ export class TxnCoordinator {
     private readonly config: TxnConfig,
     private readonly offsetSink: () => TxnOffsetSink | undefined,
   ) {}
+
+  /** Consults `hooks` before aborting a transaction whose id registered a checker; set before `load`. */
+  attachCheckBack(hooks: TxnCheckBackHooks): void {
+    this.checkBack = hooks;
+  }
 
   /** Rebuilds every id from the store and completes transactions a crash left half-way through their markers. */
   async load(): Promise<void> {
@@ -92,6 +112,7 @@ export class TxnCoordinator {
     for (const meta of this.txns.values()) {
       if (meta.state === TxnState.PrepareCommit || meta.state === TxnState.PrepareAbort) await this.runBusy(meta, () => this.complete(meta));
     }
+    await this.checkBack?.load([...this.txns.values()].filter((meta) => meta.state === TxnState.Checking));
   }
 
   get size(): number {
@@ -141,7 +162,9 @@ export class TxnCoordinator {
     const meta = this.txns.get(transactionalId);
     if (meta === undefined || meta.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
     if (producerEpoch !== meta.producerEpoch) return ErrorCode.PRODUCER_FENCED;
-    if (meta.busy || meta.state === TxnState.PrepareCommit || meta.state === TxnState.PrepareAbort) return ErrorCode.CONCURRENT_TRANSACTIONS;
+    if (meta.busy || meta.state === TxnState.PrepareCommit || meta.state === TxnState.PrepareAbort || meta.state === TxnState.Checking) {
+      return ErrorCode.CONCURRENT_TRANSACTIONS;
+    }
     return meta;
   }
 
@@ -175,8 +198,15 @@ export class TxnCoordinator {
       return { errorCode: 0, producerId: created.producerId, producerEpoch: created.producerEpoch };
     }
     const current = meta;
-    if (current.busy || current.state === TxnState.PrepareCommit || current.state === TxnState.PrepareAbort) {
+    if (current.busy || current.state === TxnState.PrepareCommit || current.state === TxnState.PrepareAbort || current.state === TxnState.Checking) {
       return failed(ErrorCode.CONCURRENT_TRANSACTIONS);
+    }
+    if (producerId < 0 && current.state === TxnState.Ongoing && this.checkBack?.registered(transactionalId) === true) {
+      // A new instance of a producer with a checker: its predecessor's open transaction may have
+      // committed locally, so it is resolved through the check first, not aborted; the new
+      // instance retries CONCURRENT_TRANSACTIONS until the check is done.
+      const errorCode = await this.beginCheck(current);
+      return failed(errorCode === 0 ? ErrorCode.CONCURRENT_TRANSACTIONS : errorCode);
     }
     if (producerId >= 0 && (producerId !== current.producerId || producerEpoch !== current.producerEpoch)) {
       // A retry of a bump whose answer was lost names the id and epoch from before it (KIP-360):
@@ -363,7 +393,7 @@ export class TxnCoordinator {
   pendingOffsetPartitions(groupId: string): { topic: string; partition: number }[] {
     const found = new Map<string, { topic: string; partition: number }>();
     for (const meta of this.txns.values()) {
-      if (meta.state !== TxnState.Ongoing && meta.state !== TxnState.PrepareCommit) continue;
+      if (meta.state !== TxnState.Ongoing && meta.state !== TxnState.PrepareCommit && meta.state !== TxnState.Checking) continue;
       for (const [key, o] of meta.groups.get(groupId) ?? []) found.set(key, { topic: o.topic, partition: o.partition });
     }
     return [...found.values()];
@@ -378,7 +408,7 @@ export class TxnCoordinator {
     // A retry of an EndTxn that already completed is answered as it was.
     if (meta.state === TxnState.CompleteCommit) return committed ? 0 : ErrorCode.INVALID_TXN_STATE;
     if (meta.state === TxnState.CompleteAbort) return committed ? ErrorCode.INVALID_TXN_STATE : 0;
-    if (meta.state === TxnState.PrepareCommit || meta.state === TxnState.PrepareAbort) return ErrorCode.CONCURRENT_TRANSACTIONS;
+    if (meta.state === TxnState.PrepareCommit || meta.state === TxnState.PrepareAbort || meta.state === TxnState.Checking) return ErrorCode.CONCURRENT_TRANSACTIONS;
     if (meta.state !== TxnState.Ongoing) return ErrorCode.INVALID_TXN_STATE;
     try {
       await this.runBusy(meta, async () => {
@@ -423,7 +453,10 @@ export class TxnCoordinator {
     const work: Promise<unknown>[] = [];
     for (const meta of [...this.txns.values()]) {
       if (this.closed || meta.busy) continue;
-      if (meta.state === TxnState.Ongoing && nowMs - meta.txnStartMs > meta.timeoutMs) {
+      if (meta.state === TxnState.Ongoing && nowMs - meta.txnStartMs > meta.timeoutMs && this.checkBack?.registered(meta.transactionalId) === true) {
+        this.counts.timedOut++;
+        work.push(this.beginCheck(meta));
+      } else if (meta.state === TxnState.Ongoing && nowMs - meta.txnStartMs > meta.timeoutMs) {
         work.push(
           this.runBusy(meta, async () => {
             await this.bumpEpoch(meta);
@@ -441,6 +474,64 @@ export class TxnCoordinator {
       }
     }
     await Promise.allSettled(work);
+    if (!this.closed) this.checkBack?.runTimers();
+  }
+
+  /**
+   * Ongoing → Checking: fences the producer with a new epoch (as a timeout abort would), persists,
+   * and hands the transaction to the check-back, which later calls `resolveCheck`. The producer
+   * id and epoch before the bump, kept in `lastProducerId`/`lastProducerEpoch`, name the checked
+   * transaction. Returns 0 or the error code of a failed store write (nothing changed then).
+   */
+  private async beginCheck(meta: TxnMetadata): Promise<number> {
+    const before = { producerId: meta.producerId, producerEpoch: meta.producerEpoch, lastProducerId: meta.lastProducerId, lastProducerEpoch: meta.lastProducerEpoch };
+    try {
+      await this.runBusy(meta, async () => {
+        await this.bumpEpoch(meta);
+        transition(meta, TxnState.Checking);
+        try {
+          await this.persist(meta);
+        } catch (error) {
+          if (meta.producerId !== before.producerId) this.byProducerId.delete(meta.producerId);
+          Object.assign(meta, before, { state: TxnState.Ongoing });
+          this.byProducerId.set(meta.producerId, meta);
+          throw error;
+        }
+      });
+    } catch (error) {
+      return storeErrorCode(error);
+    }
+    this.checkBack?.begin(meta);
+    return 0;
+  }
+
+  /**
+   * The check's answer for a Checking transaction, named by the producer id and epoch it had:
+   * commits or aborts it exactly as EndTxn would (PrepareCommit/PrepareAbort persisted, then the
+   * markers, with the fencing epoch). Returns 0 or the error code saying why it does not apply.
+   */
+  async resolveCheck(transactionalId: string, producerId: number, producerEpoch: number, commit: boolean): Promise<number> {
+    if (this.closed) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    const meta = this.txns.get(transactionalId);
+    if (meta === undefined) return ErrorCode.TRANSACTIONAL_ID_NOT_FOUND;
+    if (meta.lastProducerId !== producerId || meta.lastProducerEpoch !== producerEpoch) return ErrorCode.INVALID_PRODUCER_EPOCH;
+    if (meta.state !== TxnState.Checking) return ErrorCode.INVALID_TXN_STATE;
+    if (meta.busy) return ErrorCode.CONCURRENT_TRANSACTIONS;
+    try {
+      await this.runBusy(meta, async () => {
+        transition(meta, commit ? TxnState.PrepareCommit : TxnState.PrepareAbort);
+        try {
+          await this.persist(meta);
+        } catch (error) {
+          meta.state = TxnState.Checking;
+          throw error;
+        }
+        await this.complete(meta).catch(() => undefined);
+      });
+    } catch (error) {
+      return storeErrorCode(error);
+    }
+    return 0;
   }
 
   private async expire(meta: TxnMetadata): Promise<void> {
@@ -457,6 +548,7 @@ export class TxnCoordinator {
   /** Refuses new requests and waits for the changes in flight. */
   async close(): Promise<void> {
     this.closed = true;
+    await this.checkBack?.close();
     await Promise.allSettled([...this.inFlight]);
   }
 }

@@ -27,6 +27,7 @@ import { streamStreamJoin, type StreamJoinedOptions } from './stream-stream-join
 import type { JoinKindValue, ValueJoiner } from './stream-stream-join-processor.ts';
 import { GlobalKTable } from './global-ktable.ts';
 import { globalJoinProcessor } from './global-join-processor.ts';
+import { addRetriedStage, type RetryOption } from './retry-ladder.ts';
 
 /** A global-table join's lookup key and joiner, as the overloads' implementation sees them. */
 type GlobalKeySelector<K, V> = (key: K, value: V) => UserResult<unknown>;
@@ -85,7 +86,7 @@ export class KStream<K, V> {
   /** @internal Adds a processor below this stream and returns its output stream. */
   protected derive<KR, VR>(
     prefix: string,
-    named: Named | undefined,
+    named: (Named & RetryOption<K, V>) | undefined,
     supplier: ProcessorSupplier<K, V, KR, VR>,
     keySerde: Serde<KR> | undefined,
     valueSerde: Serde<VR> | undefined,
@@ -93,46 +94,50 @@ export class KStream<K, V> {
     stores: readonly string[] = [],
   ): KStream<KR, VR> {
     const name = this.ctx.name(named?.name, prefix);
+    if (named?.retry !== undefined) {
+      const output = addRetriedStage(this.ctx.topology, name, supplier, this.nodeName, stores, { key: this.keySerde, value: this.valueSerde }, named.retry);
+      return new KStream<KR, VR>(this.ctx, output, keySerde, valueSerde, keyChanged);
+    }
     this.ctx.topology.addProcessor(name, supplier, [this.nodeName], stores);
     return new KStream<KR, VR>(this.ctx, name, keySerde, valueSerde, keyChanged);
   }
 
-  filter(predicate: (key: K, value: V) => UserResult<boolean>, named?: Named): KStream<K, V> {
+  filter(predicate: (key: K, value: V) => UserResult<boolean>, named?: Named & RetryOption<K, V>): KStream<K, V> {
     return this.derive('KSTREAM-FILTER', named, filterProcessor(predicate, true), this.keySerde, this.valueSerde, this.keyChanged);
   }
 
-  filterNot(predicate: (key: K, value: V) => UserResult<boolean>, named?: Named): KStream<K, V> {
+  filterNot(predicate: (key: K, value: V) => UserResult<boolean>, named?: Named & RetryOption<K, V>): KStream<K, V> {
     return this.derive('KSTREAM-FILTER', named, filterProcessor(predicate, false), this.keySerde, this.valueSerde, this.keyChanged);
   }
 
-  mapValues<VR>(mapper: (value: V, key: K) => UserResult<VR>, options?: Named & { value?: Serde<VR> }): KStream<K, VR> {
+  mapValues<VR>(mapper: (value: V, key: K) => UserResult<VR>, options?: Named & RetryOption<K, V> & { value?: Serde<VR> }): KStream<K, VR> {
     return this.derive('KSTREAM-MAPVALUES', options, mapValuesProcessor(mapper), this.keySerde, options?.value, this.keyChanged);
   }
 
   /** A new key and value per record: later grouping repartitions by the new key. */
-  map<KR, VR>(mapper: (key: K, value: V) => UserResult<readonly [KR, VR]>, options?: Named & { key?: Serde<KR>; value?: Serde<VR> }): KStream<KR, VR> {
+  map<KR, VR>(mapper: (key: K, value: V) => UserResult<readonly [KR, VR]>, options?: Named & RetryOption<K, V> & { key?: Serde<KR>; value?: Serde<VR> }): KStream<KR, VR> {
     return this.derive('KSTREAM-MAP', options, mapProcessor(mapper), options?.key, options?.value, true);
   }
 
-  selectKey<KR>(selector: (key: K, value: V) => UserResult<KR>, options?: Named & { key?: Serde<KR> }): KStream<KR, V> {
+  selectKey<KR>(selector: (key: K, value: V) => UserResult<KR>, options?: Named & RetryOption<K, V> & { key?: Serde<KR> }): KStream<KR, V> {
     return this.derive('KSTREAM-KEY-SELECT', options, selectKeyProcessor(selector), options?.key, this.valueSerde, true);
   }
 
-  flatMap<KR, VR>(mapper: (key: K, value: V) => UserResult<Iterable<readonly [KR, VR]>>, options?: Named & { key?: Serde<KR>; value?: Serde<VR> }): KStream<KR, VR> {
+  flatMap<KR, VR>(mapper: (key: K, value: V) => UserResult<Iterable<readonly [KR, VR]>>, options?: Named & RetryOption<K, V> & { key?: Serde<KR>; value?: Serde<VR> }): KStream<KR, VR> {
     return this.derive('KSTREAM-FLATMAP', options, flatMapProcessor(mapper), options?.key, options?.value, true);
   }
 
-  flatMapValues<VR>(mapper: (value: V, key: K) => UserResult<Iterable<VR>>, options?: Named & { value?: Serde<VR> }): KStream<K, VR> {
+  flatMapValues<VR>(mapper: (value: V, key: K) => UserResult<Iterable<VR>>, options?: Named & RetryOption<K, V> & { value?: Serde<VR> }): KStream<K, VR> {
     return this.derive('KSTREAM-FLATMAPVALUES', options, flatMapValuesProcessor(mapper), this.keySerde, options?.value, this.keyChanged);
   }
 
   /** Runs `action` per record and passes the record on unchanged once it is done. */
-  peek(action: (key: K, value: V) => UserResult<void>, named?: Named): KStream<K, V> {
+  peek(action: (key: K, value: V) => UserResult<void>, named?: Named & RetryOption<K, V>): KStream<K, V> {
     return this.derive('KSTREAM-PEEK', named, peekProcessor(action, true), this.keySerde, this.valueSerde, this.keyChanged);
   }
 
   /** Runs `action` per record; the stream ends here. */
-  foreach(action: (key: K, value: V) => UserResult<void>, named?: Named): void {
+  foreach(action: (key: K, value: V) => UserResult<void>, named?: Named & RetryOption<K, V>): void {
     this.derive('KSTREAM-FOREACH', named, peekProcessor(action, false), this.keySerde, this.valueSerde, this.keyChanged);
   }
 
@@ -165,8 +170,12 @@ export class KStream<K, V> {
     return result as { [N in B[number]['name']]: KStream<K, V> };
   }
 
-  /** A low-level processor (with access to stores named in `stores`) below this stream. */
-  process<KR, VR>(supplier: ProcessorSupplier<K, V, KR, VR>, options?: Named & { stores?: readonly string[]; key?: Serde<KR>; value?: Serde<VR> }): KStream<KR, VR> {
+  /**
+   * A low-level processor (with access to stores named in `stores`) below this stream. With
+   * `retry`, a record is retried whole: forward only once the record's work succeeded (records
+   * forwarded before a failure stay forwarded), and to all children (no child names).
+   */
+  process<KR, VR>(supplier: ProcessorSupplier<K, V, KR, VR>, options?: Named & RetryOption<K, V> & { stores?: readonly string[]; key?: Serde<KR>; value?: Serde<VR> }): KStream<KR, VR> {
     return this.derive('KSTREAM-PROCESSOR', options, supplier, options?.key, options?.value, true, options?.stores ?? []);
   }
 

@@ -43,7 +43,7 @@ export interface InputPartitionReset extends TopicPartition {
 
 export interface InternalTopicReset {
   topic: string;
-  kind: 'repartition' | 'changelog' | 'subscription';
+  kind: 'repartition' | 'changelog' | 'subscription' | 'retry';
   action: 'delete' | 'truncate';
   partitions: number;
   /** Records in it now (end minus start offsets, summed over partitions). */
@@ -82,12 +82,14 @@ export class ApplicationActiveError extends StreamsError {
   }
 }
 
-/** Suffixes of the topics a streams application creates for itself (streams/runtime/internal-topics.ts, dsl/foreign-key-join.ts). */
+/** Suffixes of the topics a streams application creates for itself (streams/runtime/internal-topics.ts, dsl/foreign-key-join.ts, dsl/retry-ladder.ts). */
 const INTERNAL_SUFFIXES: readonly (readonly [RegExp, InternalTopicReset['kind']])[] = [
   [/-repartition$/, 'repartition'],
   [/-changelog$/, 'changelog'],
   [/-subscription-(registration|response)-topic$/, 'subscription'],
   [/-SUBSCRIPTION-(REGISTRATION|RESPONSE)-\d+-topic$/, 'subscription'],
+  // A retry ladder's tiers (dsl/retry-ladder.ts): records waiting there belong to the run being reset.
+  [/-retry-\d+$/, 'retry'],
 ];
 
 function internalKind(topic: string): InternalTopicReset['kind'] | undefined {

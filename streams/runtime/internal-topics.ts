@@ -23,6 +23,8 @@ export interface TopologyLayout {
   readonly partitions: ReadonlyMap<string, number>;
   topicName(ref: TopicRef): string;
   changelogTopic(store: string): string;
+  /** Retry tier topics (full names) with their delays: the thread reads a record of one only once it is due. */
+  readonly retryDelays: ReadonlyMap<string, number>;
 }
 
 interface PlannedTopic {
@@ -81,6 +83,11 @@ export async function prepareTopics(admin: Admin, topology: Topology, applicatio
     const known = partitions.get(full);
     if (known !== undefined) return known;
     const spec = topology.repartitionTopics.get(suffix);
+    if (spec?.retry !== undefined) {
+      const count = retryTierCount(suffix);
+      if (count !== undefined) partitions.set(full, count);
+      return count;
+    }
     let count = spec?.partitions ?? copartitionedUserCount(suffix);
     if (count === undefined) {
       const counts = (writers.get(suffix) ?? []).map((id) => taskCounts.get(id));
@@ -101,9 +108,22 @@ export async function prepareTopics(admin: Admin, topology: Topology, applicatio
     return userCounts.length === 0 ? undefined : Math.max(...userCounts);
   }
 
+  /** A retry tier is read by the stage's own tasks beside their other sources: it takes their partition count. */
+  function retryTierCount(suffix: string): number | undefined {
+    const reader = topology.subtopologies.find((s) => s.sourceTopics.some((t) => t.internal && t.name === suffix))!;
+    const other = reader.sourceTopics.find((t) => !t.internal || topology.repartitionTopics.get(t.name)?.retry === undefined);
+    if (other === undefined) throw new Error(`invariant: the retry tier "${suffix}" is the only source of its sub-topology`);
+    return other.internal ? repartitionCount(other.name) : partitions.get(other.name);
+  }
+
   const planned: PlannedTopic[] = [];
   for (const suffix of topology.repartitionTopics.keys()) {
     const name = internalTopicName(applicationId, suffix);
+    const retry = topology.repartitionTopics.get(suffix)!.retry;
+    if (retry !== undefined) {
+      planned.push({ name, partitions: partitions.get(name)!, configs: { 'cleanup.policy': 'delete' }, what: `retry tier ${retry.tier} of "${retry.stage}"` });
+      continue;
+    }
     planned.push({ name, partitions: partitions.get(name)!, configs: { 'cleanup.policy': 'delete', 'retention.ms': '-1' }, what: 'repartition topic' });
   }
   for (const subtopology of topology.subtopologies) {
@@ -125,6 +145,7 @@ export async function prepareTopics(admin: Admin, topology: Topology, applicatio
     partitions,
     topicName,
     changelogTopic: (store) => changelogTopicName(applicationId, store),
+    retryDelays: new Map([...topology.repartitionTopics.values()].flatMap((spec) => (spec.retry === undefined ? [] : [[internalTopicName(applicationId, spec.name), spec.retry.delayMs] as const]))),
   };
 }
 

@@ -24,6 +24,7 @@ import { FlushFailureError, type InputRecord, type RecordFailure, type Task, typ
 import { type CommittedOffset, TaskManager } from './task-manager.ts';
 import { retrying } from '../../sdk/client/retry.ts';
 import { TRANSIENT_RETRY } from './transient-retry.ts';
+import { RetryTierGate } from './retry-tier-gate.ts';
 
 /** How the thread tells the application what happens to it. */
 export interface ThreadEvents {
@@ -83,6 +84,8 @@ export class StreamThread {
   private inTransaction = false;
   /** Input buffers of the running tasks that read several partitions, ordering their records by timestamp. */
   private readonly groups = new Map<Task, PartitionGroup>();
+  /** Retry tier partitions held until their next record is due. */
+  private readonly tiers: RetryTierGate;
 
   constructor(
     private readonly topology: Topology,
@@ -97,6 +100,7 @@ export class StreamThread {
     private readonly globalStore?: (name: string) => StateStore | undefined,
   ) {
     this.exactlyOnce = config.guarantee === 'exactly_once';
+    this.tiers = new RetryTierGate(layout.retryDelays);
     const subtopologies = topology.subtopologies.map((s) => ({ id: s.id, sourceTopics: s.sourceTopics.map((ref) => layout.topicName(ref)) }));
     this.assignor = new StreamsAssignor(() => subtopologies, { instanceId, endpoint: config.applicationServer ?? null, ownedTasks: () => this.tasks.owned() });
     this.consumer = new Consumer(config.transport, {
@@ -222,7 +226,7 @@ export class StreamThread {
             this.wake?.();
           },
         );
-        const waitMs = Math.max(0, Math.min(this.lastCommitMs + this.config.commitIntervalMs, this.nextWallClockPunctuationMs(), this.idleDeadlineMs()) - Date.now());
+        const waitMs = Math.max(0, Math.min(this.lastCommitMs + this.config.commitIntervalMs, this.nextWallClockPunctuationMs(), this.idleDeadlineMs(), this.tiers.nextDueMs()) - Date.now());
         if (arrived === undefined) await this.waitFor(waitMs);
         const settled = arrived;
         if (settled !== undefined) {
@@ -233,6 +237,7 @@ export class StreamThread {
           await this.exclusive(() => this.process(settled.result.value));
         }
         if (this.fatal === undefined && this.groups.size > 0) await this.exclusive(() => this.processAllBuffered());
+        if (this.fatal === undefined && this.tiers.nextDueMs() <= Date.now()) await this.exclusive(async () => this.resumeDueTiers());
         if (this.fatal === undefined && this.nextWallClockPunctuationMs() <= Date.now()) await this.exclusive(() => this.punctuateWallClock());
         if (this.fatal === undefined && (Date.now() - this.lastCommitMs >= this.config.commitIntervalMs || this.overBounds())) {
           await this.exclusive(() => this.commit());
@@ -298,6 +303,8 @@ export class StreamThread {
       if (first !== undefined && this.tasks.isRestoring(batch.topic, batch.partition)) this.consumer.seek({ topic: batch.topic, partition: batch.partition }, first.offset);
       return;
     }
+    const delayMs = this.tiers.delayOf(batch.topic);
+    if (delayMs !== undefined) return this.processTier(task, batch, delayMs);
     const records = batch.records;
     const last = records[records.length - 1];
     if (last !== undefined) this.metrics.task(task.id).lag = Math.max(0, batch.highWatermark - last.offset - 1);
@@ -351,9 +358,10 @@ export class StreamThread {
   private groupOf(task: Task): PartitionGroup | undefined {
     let group = this.groups.get(task);
     if (group === undefined) {
-      const topics = this.topology.subtopologies[task.id.subtopology]!.sourceTopics;
+      // Retry tiers are read by their due times (processTier), not merged in by timestamp.
+      const topics = this.topology.subtopologies[task.id.subtopology]!.sourceTopics.map((ref) => this.layout.topicName(ref)).filter((topic) => this.tiers.delayOf(topic) === undefined);
       if (topics.length < 2) return undefined;
-      group = new PartitionGroup(topics.map((ref) => ({ topic: this.layout.topicName(ref), partition: task.id.partition })), this.config.maxTaskIdleMs);
+      group = new PartitionGroup(topics.map((topic) => ({ topic, partition: task.id.partition })), this.config.maxTaskIdleMs);
       this.groups.set(task, group);
     }
     return group;
@@ -389,6 +397,40 @@ export class StreamThread {
   private clearGroups(): void {
     for (const group of this.groups.values()) group.clear();
     this.groups.clear();
+    this.tiers.clear();
+  }
+
+  /**
+   * A batch of a retry tier: its records go to the task in order while they are due; at the first
+   * one that is not, the partition is sought back to it and paused until it is due (its later
+   * records are due no earlier: one delay per tier, appended in failure order).
+   */
+  private async processTier(task: Task, batch: ConsumerBatch<Uint8Array, Uint8Array>, delayMs: number): Promise<void> {
+    let accepted = 0;
+    for (const record of batch.records) {
+      const dueMs = RetryTierGate.dueMs(record.headers, delayMs);
+      if (dueMs > Date.now()) {
+        const tp = { topic: batch.topic, partition: batch.partition };
+        this.consumer.pause([tp]);
+        this.consumer.seek(tp, record.offset);
+        this.tiers.hold(tp, dueMs);
+        break;
+      }
+      const done = this.accept(task, record);
+      if (done !== true && !(await done)) return;
+      accepted++;
+    }
+    if (accepted === 0) return;
+    this.metrics.recordsIn += accepted;
+    this.metrics.task(task.id).recordsProcessed += accepted;
+    this.dirty = true;
+    this.collector.dispatch();
+  }
+
+  /** Resumes the held tier partitions now due whose task still runs here (a restoring task's partitions stay paused until its restore ends). */
+  private resumeDueTiers(): void {
+    const due = this.tiers.takeDue(Date.now()).filter((tp) => this.tasks.taskFor(tp.topic, tp.partition) !== undefined);
+    if (due.length > 0) this.consumer.resume(due);
   }
 
   /** Drains every running task and flushes their stores until nothing more is in flight or held back. */

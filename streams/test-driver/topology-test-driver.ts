@@ -10,6 +10,7 @@ import { type StreamsMetricsSnapshot, StreamsMetrics } from '../runtime/streams-
 import { StreamsError } from '../runtime/streams-error.ts';
 import { type RecordFailure, Task } from '../runtime/task.ts';
 import { GlobalStores } from '../runtime/global-stores.ts';
+import { RetryTierGate } from '../runtime/retry-tier-gate.ts';
 import { PunctuationType } from '../topology/punctuation.ts';
 import type { Topology } from '../topology/topology.ts';
 import type { TopicRef } from '../topology/topology-nodes.ts';
@@ -38,7 +39,9 @@ export interface TestRecord<K, V> {
  * one at a time, each processed to the end (its asynchronous stages awaited, its repartitioned
  * records processed downstream, the stream-time punctuations it made due fired) and committed
  * before `pipe` resolves, so a test never races its own topology. Wall-clock punctuations fire
- * from `advanceWallClockTime`. The tasks, operators and stores are the runtime's own.
+ * from `advanceWallClockTime`. The tasks, operators and stores are the runtime's own. Records
+ * moved to a retry tier are read back once the wall clock reaches their due time (a pipe or
+ * `advanceWallClockTime` past it), in the order they were moved.
  */
 export class TopologyTestDriver {
   readonly applicationId: string;
@@ -50,6 +53,9 @@ export class TopologyTestDriver {
   private readonly failures: FailurePolicy;
   private readonly counters: StreamsMetrics;
   private readonly internalTopics: ReadonlySet<string>;
+  /** Retry tier topics → their delays, and the records moved to them not read back yet, in the order they were moved. */
+  private readonly retryDelays: ReadonlyMap<string, number>;
+  private retrying: { record: OutputRecord; dueMs: number }[] = [];
   private fatal: RecordFailureError | StreamsError | undefined;
   private readonly globals: GlobalStores;
   private wallClockMs: number;
@@ -68,6 +74,7 @@ export class TopologyTestDriver {
       partitionCount: () => 1,
     };
     this.internalTopics = new Set([...topology.repartitionTopics.keys()].map((name) => this.topicName({ name, internal: true })));
+    this.retryDelays = new Map([...topology.repartitionTopics.values()].flatMap((spec) => (spec.retry === undefined ? [] : [[this.topicName({ name: spec.name, internal: true }), spec.retry.delayMs] as const])));
     this.globals = new GlobalStores(topology.globalStores.values(), this.failures, () => this.counters.recordsSkipped++);
     for (const subtopology of topology.subtopologies) {
       const task: Task = new Task(
@@ -102,6 +109,11 @@ export class TopologyTestDriver {
   }
 
   private collect(record: OutputRecord): void {
+    const delayMs = this.retryDelays.get(record.topic);
+    if (delayMs !== undefined) {
+      this.retrying.push({ record, dueMs: RetryTierGate.dueMs(record.headers, delayMs) });
+      return;
+    }
     if (this.internalTopics.has(record.topic)) {
       this.internalQueue.push(record);
       return;
@@ -173,6 +185,12 @@ export class TopologyTestDriver {
       const next = this.internalQueue.shift();
       if (next !== undefined) {
         this.feed(next.topic, next.key, valueBytes(next.value), next.timestamp, next.headers);
+        continue;
+      }
+      const due = this.retrying.filter((r) => r.dueMs <= this.wallClockMs);
+      if (due.length > 0) {
+        this.retrying = this.retrying.filter((r) => r.dueMs > this.wallClockMs);
+        for (const { record } of due) this.feed(record.topic, record.key, valueBytes(record.value), record.timestamp, record.headers);
         continue;
       }
       for (const task of this.tasks) task.prepareCommit();

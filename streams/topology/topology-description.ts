@@ -44,6 +44,8 @@ export class TopologyDescription {
         if (topic.kind === 'repartition') {
           const partitions = topic.partitions === undefined ? this.derivedRepartitionCount(topic.reader) : String(topic.partitions);
           lines.push(`    ${topic.name} (repartition) written by sub-topology ${topic.writers.join(', ')}, read by sub-topology ${topic.reader}; partitions: ${partitions}`);
+        } else if (topic.kind === 'retry') {
+          lines.push(`    ${topic.name} (retry tier ${topic.tier} of ${topic.stage}, delay ${topic.delayMs} ms) written and read by sub-topology ${topic.subtopology}; partitions: as its other sources`);
         } else {
           const config = Object.entries(topic.config).map(([key, value]) => `${key}=${value}`).join(', ');
           lines.push(`    ${topic.name} (changelog of ${topic.store}) partitions: as sub-topology ${topic.subtopology}'s tasks; config: ${config}`);

@@ -57,4 +57,20 @@ export interface RepartitionTopicSpec {
    * no new request), so the cycle and store-separation checks leave it out.
    */
   readonly feedback?: boolean;
+  /**
+   * A tier of a stage's retry ladder (`dsl/retry-ladder.ts`): written and read back by the stage's
+   * own sub-topology (so also `feedback`), partitioned as its other sources, and read by the
+   * runtime only once each record's delay after its failure has passed.
+   */
+  readonly retry?: RetryTierSpec;
+}
+
+/** What the runtime needs to know of a retry tier topic. */
+export interface RetryTierSpec {
+  /** The retried stage (a processor node). */
+  readonly stage: string;
+  /** 1 for the first tier: its records failed once. */
+  readonly tier: number;
+  /** A record of this tier is due this long after its last failure (header `rill.retry.failed-at-ms`). */
+  readonly delayMs: number;
 }

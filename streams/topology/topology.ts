@@ -50,6 +50,15 @@ export type InternalTopic =
       /** The sub-topology owning the store: the changelog has as many partitions as it has tasks. */
       readonly subtopology: number;
       readonly config: Readonly<Record<string, string>>;
+    }
+  | {
+      /** A tier of a stage's retry ladder: written and read by the stage's sub-topology, partitioned as its other sources. */
+      readonly kind: 'retry';
+      readonly name: string;
+      readonly stage: string;
+      readonly tier: number;
+      readonly delayMs: number;
+      readonly subtopology: number;
     };
 
 /**
@@ -152,6 +161,10 @@ export class Topology {
       for (const node of this.nodes.values()) {
         if (node.kind === 'sink' && typeof node.topic !== 'function' && isIt(node.topic)) writers.add(subtopologyOf.get(node.name)!);
         if (node.kind === 'source' && node.topics.some(isIt)) reader = subtopologyOf.get(node.name)!;
+      }
+      if (spec.retry !== undefined && reader !== undefined) {
+        topics.push({ kind: 'retry', name: spec.name, stage: spec.retry.stage, tier: spec.retry.tier, delayMs: spec.retry.delayMs, subtopology: reader });
+        continue;
       }
       if (writers.size === 0 || reader === undefined) {
         throw new TopologyError(`the repartition topic "${spec.name}" is ${writers.size === 0 ? 'never written' : 'never read'}: a repartition topic needs a sink and a source`);

@@ -59,12 +59,25 @@ export class ManagedProcess {
     });
   }
 
-  /** Resolves with the first stdout line matching `pattern`; rejects if the process exits first. */
-  async waitForLine(pattern: RegExp): Promise<string> {
-    const line = await new Promise<string>((resolveLine) => {
-      this.waiters.push({ pattern, resolve: resolveLine });
+  /**
+   * Resolves with the first stdout line matching `pattern`; rejects if the process exits first or,
+   * with `timeoutMs`, if the line has not come by then (a hung child then fails its test with its
+   * output instead of hanging it).
+   */
+  async waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const waiter = { pattern, resolve: (_line: string): void => {} };
+    const line = await new Promise<string | null>((resolveLine) => {
+      waiter.resolve = resolveLine;
+      this.waiters.push(waiter);
+      if (timeoutMs !== undefined) timer = setTimeout(() => resolveLine(null), timeoutMs);
       this.wake();
     });
+    clearTimeout(timer);
+    if (line === null) {
+      this.waiters = this.waiters.filter((w) => w !== waiter);
+      throw new Error(`no line matching ${pattern} after ${timeoutMs} ms:\nstdout: ${this.stdout}\nstderr: ${this.stderr}`);
+    }
     if (line === '') {
       throw new Error(`process exited before printing ${pattern}:\nstdout: ${this.stdout}\nstderr: ${this.stderr}`);
     }

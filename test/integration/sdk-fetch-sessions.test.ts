@@ -60,7 +60,7 @@ async function setUp() {
     return out;
   };
   const append = (partition: number, value: string) => broker.append('wide', partition, batch(value));
-  return { broker, fetches, take, append };
+  return { broker, fetches, take, append, consumer };
 }
 
 const partitionsIn = (fetch: FetchRequest) => fetch.topics.reduce((n, t) => n + t.partitions.length, 0);
@@ -121,5 +121,20 @@ describe('the SDK consumer uses fetch sessions (KIP-227)', () => {
     expect(renewed.sessionId).not.toBe(lost);
     expect(renewed.sessionEpoch).toBeGreaterThanOrEqual(1);
     expect(broker.fetchSessions.size).toBe(1);
+  });
+
+  it('drops its session on the broker when it closes', async () => {
+    const { broker, fetches, take, append, consumer } = await setUp();
+    for (let p = 0; p < PARTITIONS; p++) await append(p, `first-${p}`);
+    await take(PARTITIONS);
+    await append(2, 'more');
+    await take(1);
+    const sessionId = fetches.at(-1)!.sessionId;
+    expect(sessionId).not.toBe(0);
+    expect(broker.fetchSessions.size).toBe(1);
+    await consumer.close();
+    const last = fetches.at(-1)!;
+    expect([last.sessionId, last.sessionEpoch, partitionsIn(last)]).toEqual([sessionId, -1, 0]);
+    expect(broker.fetchSessions.size).toBe(0);
   });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Broker } from '../../broker/broker.ts';
 import { KafkaListener } from '../../broker/kafka/kafka-listener.ts';
 import { AclOperation, AclPermission, Admin, PatternType, Producer, ResourceType, TcpTransport } from '../../sdk/mod.ts';
+import { CLOSE_WITHOUT_GRACE_MS } from './close-without-grace.ts';
 
 export interface AclReport {
   /** What alice, allowed to write `orders-*` by a prefixed ACL, got producing to orders-eu. */
@@ -32,7 +33,7 @@ export async function runAclScenario(): Promise<AclReport> {
   const transports: TcpTransport[] = [];
   try {
     for (const user of ['admin', 'alice', 'bob']) await broker.scramCredentials.setPassword(user, 'SCRAM-SHA-256', `${user}-secret`, 4096);
-    listener = await KafkaListener.start(broker, { host: '127.0.0.1', port: 0, sasl: { mechanisms: ['SCRAM-SHA-256'], connectionsMaxReauthMs: 0 }, limits: { shutdownGraceMs: 100 } });
+    listener = await KafkaListener.start(broker, { host: '127.0.0.1', port: 0, sasl: { mechanisms: ['SCRAM-SHA-256'], connectionsMaxReauthMs: 0 }, limits: { shutdownGraceMs: CLOSE_WITHOUT_GRACE_MS } });
     const as = (user: string): TcpTransport => {
       const transport = new TcpTransport({ bootstrapServers: [`127.0.0.1:${listener!.port}`], sasl: { mechanism: 'SCRAM-SHA-256', username: user, password: `${user}-secret` } });
       transports.push(transport);

@@ -6,6 +6,7 @@ import { tlsServerOptions } from '../../broker/security/tls-config.ts';
 import { Admin, Producer, TcpTransport } from '../../sdk/mod.ts';
 import type { SaslCredentials } from '../../sdk/transport/sasl-client.ts';
 import { ALL_MECHANISMS, SecureBroker } from '../helpers/secure-broker.ts';
+import { CLOSE_WITHOUT_GRACE_MS } from './close-without-grace.ts';
 import { makeTestCertificates } from '../helpers/test-certificates.ts';
 
 export interface SdkSaslReport {
@@ -26,8 +27,8 @@ async function mtlsPrincipal(certs: ReturnType<typeof makeTestCertificates>): Pr
   const seen: string[] = [];
   const server = await KafkaServer.listen({
     ...defaultKafkaServerLimits,
-    // Deno's TLS server socket may not see the client's close promptly; nothing here needs a graceful close.
-    shutdownGraceMs: 0,
+    // Far beyond the test's timeout: closing must not wait out the grace when the client has gone.
+    shutdownGraceMs: CLOSE_WITHOUT_GRACE_MS,
     host: '127.0.0.1',
     port: 0,
     tls: tlsServerOptions({ certFile: certs.serverCertFile, keyFile: certs.serverKeyFile, caFile: certs.caFile, clientAuth: 'required' }),
@@ -62,9 +63,8 @@ export async function runSdkSaslScenario(): Promise<SdkSaslReport> {
     const listener = await secure.listen({
       tls: { certFile: certs.serverCertFile, keyFile: certs.serverKeyFile, clientAuth: 'none' },
       sasl: { mechanisms: ALL_MECHANISMS, connectionsMaxReauthMs: 1_500 },
-      // Under Deno a closed listener waits out its whole grace period even with no connection left
-      // (plaintext too, not a TLS matter); this scenario has nothing in flight when it closes.
-      limits: { shutdownGraceMs: 100 },
+      // Far beyond the test's timeout: closing with idle connections open must not wait out the grace.
+      limits: { shutdownGraceMs: CLOSE_WITHOUT_GRACE_MS },
     });
     const transport = (sasl: SaslCredentials) =>
       new TcpTransport({ bootstrapServers: [`127.0.0.1:${listener.port}`], tls: { ca: readFileSync(certs.caFile) }, sasl, reconnectBackoff: { initialMs: 10, maxMs: 50 } });

@@ -7,6 +7,7 @@ import { ShareConsumer } from '../../sdk/client/share-consumer/mod.ts';
 import { TcpTransport } from '../../sdk/mod.ts';
 import { stringSerde } from '../../sdk/serde/mod.ts';
 import { appendValues, readTopic } from '../helpers/share-fixtures.ts';
+import { CLOSE_WITHOUT_GRACE_MS } from './close-without-grace.ts';
 
 export interface ShareGroupReport {
   /** Records each consumer accepted or rejected. */
@@ -27,7 +28,7 @@ const COUNT = 60;
 export async function runShareGroupScenario(): Promise<ShareGroupReport> {
   const dir = mkdtempSync(join(tmpdir(), 'rill-share-runtime-'));
   const broker = await Broker.open({ config: { dataDir: dir }, shareGroups: { defaults: { autoOffsetReset: 'earliest', maxRecordsPerFetch: 5, heartbeatIntervalMs: 200 } } });
-  const listener = await KafkaListener.start(broker, { host: '127.0.0.1', port: 0, limits: { shutdownGraceMs: 0 } });
+  const listener = await KafkaListener.start(broker, { host: '127.0.0.1', port: 0, limits: { shutdownGraceMs: CLOSE_WITHOUT_GRACE_MS } });
   const embeddedTransport = new EmbeddedTransport(broker);
   const tcpTransport = new TcpTransport({ bootstrapServers: [`127.0.0.1:${listener.port}`] });
   try {

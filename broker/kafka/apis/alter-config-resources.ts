@@ -4,6 +4,7 @@ import { type ErrorResult, settle } from './admin-result.ts';
 import { errorFields } from './kafka-error-fields.ts';
 import { ConfigResourceType } from './config-resource.ts';
 import { findDuplicates } from './find-duplicates.ts';
+import { groupConfigChanges } from './group-configs.ts';
 
 export interface AlterResource {
   resourceType: number;
@@ -59,8 +60,10 @@ async function alterOne<R extends AlterResource>(
         return broker.alterTopicConfig(resource.resourceName, topicChanges(resource), { validateOnly });
       case ConfigResourceType.broker:
         return checkBrokerResource(broker, resource);
+      case ConfigResourceType.group:
+        return broker.shareGroups.alterGroupConfig(resource.resourceName, groupConfigChanges(resource.configs), validateOnly);
       default:
-        throw new KafkaError('INVALID_REQUEST', `config resource type ${resource.resourceType} is not supported; use 2 (topic) or 4 (broker)`);
+        throw new KafkaError('INVALID_REQUEST', `config resource type ${resource.resourceType} is not supported; use 2 (topic), 4 (broker) or 32 (group)`);
     }
   });
 }

@@ -1,5 +1,18 @@
+import type { DescribeConfigsResponseDescribeConfigsSynonym } from '../../../sdk/protocol/mod.ts';
+
+/** One config of a resource (topic, broker or group) as DescribeConfigs answers it, before version trimming. */
+export interface DescribedConfigEntry {
+  name: string;
+  value: string;
+  readOnly: boolean;
+  source: number;
+  synonyms: DescribeConfigsResponseDescribeConfigsSynonym[];
+  configType: number;
+  documentation: string;
+}
+
 /** Kafka's `ConfigResource.Type` codes as DescribeConfigs and AlterConfigs carry them. */
-export const ConfigResourceType = { topic: 2, broker: 4 } as const;
+export const ConfigResourceType = { topic: 2, broker: 4, group: 32 } as const;
 
 /** Kafka's `DescribeConfigsResponse.ConfigSource` codes (DescribeConfigs v1+, CreateTopics v5+). */
 export const ConfigSource = {

@@ -13,7 +13,8 @@ import type { ApiHandler } from '../api-handler.ts';
 import { NO_ERROR } from './admin-result.ts';
 import { errorFields } from './kafka-error-fields.ts';
 import { brokerConfigEntries } from './broker-configs.ts';
-import { ConfigResourceType, ConfigSource, TOPIC_CONFIG_INFO } from './config-resource.ts';
+import { ConfigResourceType, ConfigSource, type DescribedConfigEntry, TOPIC_CONFIG_INFO } from './config-resource.ts';
+import { groupConfigEntries } from './group-configs.ts';
 
 interface DescribeOptions {
   version: number;
@@ -21,17 +22,8 @@ interface DescribeOptions {
   includeDocumentation: boolean;
 }
 
-interface ConfigEntry {
-  name: string;
-  value: string;
-  readOnly: boolean;
-  source: number;
-  synonyms: DescribeConfigsResponseDescribeConfigsSynonym[];
-  configType: number;
-  documentation: string;
-}
 
-function toResult(entry: ConfigEntry, options: DescribeOptions): DescribeConfigsResponseDescribeConfigsResourceResult {
+function toResult(entry: DescribedConfigEntry, options: DescribeOptions): DescribeConfigsResponseDescribeConfigsResourceResult {
   return {
     name: entry.name,
     value: entry.value,
@@ -52,7 +44,7 @@ function toResult(entry: ConfigEntry, options: DescribeOptions): DescribeConfigs
  * own override and then the broker-wide default it falls back to (under the broker's name for
  * it, e.g. `log.retention.ms`), as Kafka does.
  */
-function topicEntries(broker: Broker, name: string): ConfigEntry[] {
+function topicEntries(broker: Broker, name: string): DescribedConfigEntry[] {
   validateTopicName(name);
   const defaults = new Map(describeTopicConfig({}, broker.config.topicDefaults).map((c) => [c.name, c.value]));
   return broker.describeTopic(name).configs.map((config) => {
@@ -78,7 +70,7 @@ function topicEntries(broker: Broker, name: string): ConfigEntry[] {
  * The broker's startup configs, all read-only. The resource name is this broker's id, or empty
  * for the cluster-wide dynamic defaults, of which a broker configured only at startup has none.
  */
-function brokerEntries(broker: Broker, name: string): ConfigEntry[] {
+function brokerEntries(broker: Broker, name: string): DescribedConfigEntry[] {
   if (name === '') return [];
   if (name !== String(broker.config.nodeId)) {
     throw new KafkaError('INVALID_REQUEST', `unexpected broker id "${name}"; this is broker ${broker.config.nodeId}`);
@@ -103,11 +95,12 @@ function describeResource(
   options: DescribeOptions,
 ): DescribeConfigsResponseDescribeConfigsResult {
   const base = { resourceType: resource.resourceType, resourceName: resource.resourceName };
-  let entries: ConfigEntry[];
+  let entries: DescribedConfigEntry[];
   try {
     if (resource.resourceType === ConfigResourceType.topic) entries = topicEntries(broker, resource.resourceName);
     else if (resource.resourceType === ConfigResourceType.broker) entries = brokerEntries(broker, resource.resourceName);
-    else throw new KafkaError('INVALID_REQUEST', `config resource type ${resource.resourceType} is not supported; use 2 (topic) or 4 (broker)`);
+    else if (resource.resourceType === ConfigResourceType.group) entries = groupConfigEntries(broker, resource.resourceName);
+    else throw new KafkaError('INVALID_REQUEST', `config resource type ${resource.resourceType} is not supported; use 2 (topic), 4 (broker) or 32 (group)`);
   } catch (error) {
     return { ...base, ...errorFields(error), configs: [] };
   }

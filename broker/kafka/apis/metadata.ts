@@ -50,6 +50,8 @@ async function resolveNamed(name: string, autoCreate: boolean, context: RequestC
   } catch (error) {
     return failed(name, ZERO_UUID, errorFields(error).errorCode);
   }
+  // The check-back topics are the broker's, created when a client first names them (as Kafka creates __consumer_offsets).
+  if (await broker.transactionChecks.ensureTopic(name)) return describe(broker, name, advertised.nodeId);
   if (!autoCreate || !broker.config.autoCreateTopics || isInternalTopic(name)) {
     return failed(name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   }

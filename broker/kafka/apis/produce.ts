@@ -3,6 +3,7 @@ import { KafkaError } from '../../../sdk/protocol/kafka-error.ts';
 import type { AcksValue } from '../../log/acks.ts';
 import type { AppendResult } from '../../log/partition-log.ts';
 import type { ApiHandler } from '../api-handler.ts';
+import { isCheckBackTopic } from '../../../sdk/client/txn-check/txn-check-format.ts';
 
 const VALID_ACKS: ReadonlySet<number> = new Set([-1, 0, 1]);
 const NO_LEADER = { leaderId: -1, leaderEpoch: -1 } as const;
@@ -43,7 +44,11 @@ export const produceHandler: ApiHandler<typeof ApiKey.Produce> = {
           const error = new KafkaError('INVALID_RECORD', `no record batches for ${topicData.name}-${data.index}`);
           return Promise.resolve(partitionResponse(data.index, error));
         }
-        return broker.append(topicData.name, data.index, data.records, acks as AcksValue).then(
+        const records = data.records;
+        const appended = isCheckBackTopic(topicData.name)
+          ? broker.transactionChecks.produce(topicData.name, records, () => broker.append(topicData.name, data.index, records, acks as AcksValue))
+          : broker.append(topicData.name, data.index, records, acks as AcksValue);
+        return appended.then(
           (result) => partitionResponse(data.index, result),
           (error: unknown) => {
             if (error instanceof KafkaError) return partitionResponse(data.index, error);

@@ -3,3 +3,4 @@ export type { GroupDescription, GroupListing, GroupMemberDescription, OffsetRese
 export type { ScramCredentialDescription, ScramCredentialUpsert } from './scram-admin.ts';
 export type { AclEntry, AclFilter } from './acl-admin.ts';
 export { AclOperation, AclPermission, PatternType, ResourceType } from '../../protocol/acl-codes.ts';
+export { GroupConfigAdmin, type GroupConfigEntry } from './group-config-admin.ts';

@@ -98,6 +98,17 @@ export class FetchSessionHandler {
     return false;
   }
 
+  /**
+   * The fetch that closes the broker's session (epoch -1 naming it, no partitions), or undefined when
+   * the broker holds none for this consumer; the handler forgets the session either way.
+   */
+  close(): { sessionId: number; sessionEpoch: number } | undefined {
+    const open = this.sessionId !== 0 && this.nextEpoch !== INITIAL_EPOCH ? { sessionId: this.sessionId, sessionEpoch: FINAL_EPOCH } : undefined;
+    this.sessionId = 0;
+    this.restart();
+    return open;
+  }
+
   /** The request failed without an answer the session can trust: the next fetch is full and replaces the session. */
   restart(): void {
     this.held.clear();

@@ -58,6 +58,9 @@ export interface DecodedChunk<K, V> {
 /** A chunk takes whole batches until it holds at least this many records. */
 const CHUNK_RECORDS = 2048;
 
+/** How long close() waits for a broker to acknowledge dropping the fetch session. */
+const CLOSE_SESSION_TIMEOUT_MS = 1_000;
+
 /**
  * Keeps fetches in flight (one per broker) for every fetchable partition while the prefetch buffer
  * has room, resolves offset resets with ListOffsets, and queues the answers, undecoded, for the consumer.
@@ -125,7 +128,50 @@ export class Fetcher<K, V> {
     this.changed.notify();
     this.dataArrived.notify();
     await this.loop;
+    await this.closeSessions();
     await this.metadata.transport.releaseLane?.(this.lane);
+  }
+
+  /**
+   * Tells each broker to drop this consumer's fetch session, as Kafka's consumer does on close, so a
+   * restarting application does not hold the broker's bounded session slots until they expire. Best
+   * effort: on the default connection (a long poll may still hold the fetch lane) with a short
+   * timeout; a broker that misses it evicts the idle session itself.
+   */
+  private async closeSessions(): Promise<void> {
+    const closing = [...this.sessions].flatMap(([nodeId, session]) => {
+      const close = session.close();
+      return close === undefined ? [] : [{ nodeId, ...close }];
+    });
+    await Promise.all(
+      closing.map(async ({ nodeId, sessionId, sessionEpoch }) => {
+        try {
+          const transport = this.metadata.transport;
+          const version = await transport.apiVersion(ApiKey.Fetch, nodeId);
+          await transport.send(
+            ApiKey.Fetch,
+            version,
+            {
+              clusterId: null,
+              replicaId: -1,
+              replicaState: { replicaId: -1, replicaEpoch: -1n },
+              maxWaitMs: 0,
+              minBytes: 0,
+              maxBytes: this.options.maxBytes,
+              isolationLevel: this.options.isolationLevel,
+              sessionId,
+              sessionEpoch,
+              topics: [],
+              forgottenTopicsData: [],
+              rackId: '',
+            },
+            { nodeId, timeoutMs: CLOSE_SESSION_TIMEOUT_MS },
+          );
+        } catch {
+          // The broker is gone or slow: its session expires there on its own.
+        }
+      }),
+    );
   }
 
   private async run(): Promise<void> {

@@ -21,6 +21,7 @@ export interface PartitionAcknowledgements {
  */
 export class PendingAcknowledgements {
   private readonly byPartition = new Map<string, { topicId: string; partition: number; types: Map<number, AcknowledgeTypeValue> }>();
+  private last: { topicId: string; partition: number; types: Map<number, AcknowledgeTypeValue> } | undefined;
 
   get size(): number {
     let n = 0;
@@ -29,9 +30,14 @@ export class PendingAcknowledgements {
   }
 
   add(topicId: string, partition: number, offset: number, type: AcknowledgeTypeValue): void {
-    const key = `${topicId}:${partition}`;
-    let entry = this.byPartition.get(key);
-    if (entry === undefined) this.byPartition.set(key, (entry = { topicId, partition, types: new Map() }));
+    // Records come partition by partition: the last entry saves building a key per record.
+    let entry = this.last;
+    if (entry === undefined || entry.partition !== partition || entry.topicId !== topicId) {
+      const key = `${topicId}:${partition}`;
+      entry = this.byPartition.get(key);
+      if (entry === undefined) this.byPartition.set(key, (entry = { topicId, partition, types: new Map() }));
+      this.last = entry;
+    }
     entry.types.set(offset, type);
   }
 
@@ -61,6 +67,7 @@ export class PendingAcknowledgements {
       out.push({ topicId, partition, batches });
     }
     this.byPartition.clear();
+    this.last = undefined;
     return out;
   }
 }

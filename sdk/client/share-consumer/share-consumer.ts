@@ -257,19 +257,17 @@ export class ShareConsumer<K = Uint8Array, V = Uint8Array> implements AsyncItera
       for (const p of topic.partitions) {
         if (p.acknowledgeErrorCode !== 0) this.options.onAcknowledgementError?.(name, p.partitionIndex, errorFromCode(p.acknowledgeErrorCode, `acknowledging ${name}-${p.partitionIndex}`, p.acknowledgeErrorMessage));
         if (p.acquiredRecords.length === 0) continue;
-        const deliveries = new Map<number, number>();
-        for (const range of p.acquiredRecords) for (let o = Number(range.firstOffset); o <= Number(range.lastOffset); o++) deliveries.set(o, range.deliveryCount);
+        const acquired = new AcquiredOffsets(p.acquiredRecords);
         for (const batch of readRecordBatches(p.records ?? new Uint8Array(0))) {
           if (batch.isControl) continue;
           batch.forEachRecord((offset, timestamp, key, value, headers) => {
-            const deliveryCount = deliveries.get(offset);
+            const deliveryCount = acquired.take(offset);
             if (deliveryCount === undefined) return;
-            deliveries.delete(offset);
             this.buffer.push(this.record(topic.topicId, name, p.partitionIndex, offset, deliveryCount, timestamp, key, value, headers));
           });
         }
         // Acquired offsets holding no record (control batches, compacted away) are gaps.
-        for (const offset of deliveries.keys()) this.pending.add(topic.topicId, p.partitionIndex, offset, AcknowledgeType.GAP);
+        for (const offset of acquired.untaken()) this.pending.add(topic.topicId, p.partitionIndex, offset, AcknowledgeType.GAP);
       }
     }
   }
@@ -285,28 +283,18 @@ export class ShareConsumer<K = Uint8Array, V = Uint8Array> implements AsyncItera
     value: Uint8Array | null,
     headers: ShareRecord<K, V>['headers'],
   ): ShareRecord<K, V> {
-    let acknowledged = false;
-    const ack = (type: AcknowledgeTypeValue): void => {
-      if (acknowledged) throw new Error(`record ${topic}-${partition}@${offset} is already acknowledged`);
-      acknowledged = true;
-      this.pending.add(topicId, partition, offset, type);
-    };
-    return {
+    return new AcquiredShareRecord<K, V>(
+      this.pending,
+      topicId,
       topic,
       partition,
       offset,
       timestamp,
-      key: key === null ? null : this.keySerde.deserialize(key),
-      value: value === null ? null : this.valueSerde.deserialize(value),
-      headers: headers.map((h) => ({ key: h.key, value: h.value?.slice() ?? null })),
+      key === null ? null : this.keySerde.deserialize(key),
+      value === null ? null : this.valueSerde.deserialize(value),
+      headers.length === 0 ? NO_HEADERS : headers.map((h) => ({ key: h.key, value: h.value?.slice() ?? null })),
       deliveryCount,
-      accept: () => ack(AcknowledgeType.ACCEPT),
-      release: () => ack(AcknowledgeType.RELEASE),
-      reject: () => ack(AcknowledgeType.REJECT),
-      get acknowledged() {
-        return acknowledged;
-      },
-    };
+    );
   }
 
   private async acknowledge(epoch: number): Promise<void> {
@@ -337,6 +325,84 @@ export class ShareConsumer<K = Uint8Array, V = Uint8Array> implements AsyncItera
         this.options.onAcknowledgementError?.(name, p.partitionIndex, errorFromCode(p.errorCode, `acknowledging ${name}-${p.partitionIndex}`, p.errorMessage));
       }
     }
+  }
+}
+
+/**
+ * A record as the iterator hands it out. A class rather than an object literal with closures and
+ * a getter: consumers create one per record, and the literal cost several allocations each.
+ */
+class AcquiredShareRecord<K, V> implements ShareRecord<K, V> {
+  acknowledged = false;
+  readonly #pending: PendingAcknowledgements;
+  readonly #topicId: string;
+
+  constructor(
+    pending: PendingAcknowledgements,
+    topicId: string,
+    readonly topic: string,
+    readonly partition: number,
+    readonly offset: number,
+    readonly timestamp: number,
+    readonly key: K | null,
+    readonly value: V | null,
+    readonly headers: ShareRecord<K, V>['headers'],
+    readonly deliveryCount: number,
+  ) {
+    this.#pending = pending;
+    this.#topicId = topicId;
+  }
+
+  accept(): void {
+    this.#acknowledge(AcknowledgeType.ACCEPT);
+  }
+
+  release(): void {
+    this.#acknowledge(AcknowledgeType.RELEASE);
+  }
+
+  reject(): void {
+    this.#acknowledge(AcknowledgeType.REJECT);
+  }
+
+  #acknowledge(type: AcknowledgeTypeValue): void {
+    if (this.acknowledged) throw new Error(`record ${this.topic}-${this.partition}@${this.offset} is already acknowledged`);
+    this.acknowledged = true;
+    this.#pending.add(this.#topicId, this.partition, this.offset, type);
+  }
+}
+
+/** Shared by every record without headers (most of them), so none allocates an empty array. */
+const NO_HEADERS: ShareRecord<unknown, unknown>['headers'] = Object.freeze([]) as unknown as ShareRecord<unknown, unknown>['headers'];
+
+/**
+ * The offsets a ShareFetch acquired (ranges, ascending, as the broker sends them) with their
+ * delivery counts, ticked off as the records are read. Records arrive in offset order, so a range
+ * is never looked up by offset through a per-offset map.
+ */
+class AcquiredOffsets {
+  private readonly taken = new Set<number>();
+  private readonly ranges: { first: number; last: number; deliveryCount: number }[];
+  private at = 0;
+
+  constructor(ranges: readonly { firstOffset: bigint; lastOffset: bigint; deliveryCount: number }[]) {
+    this.ranges = ranges.map((r) => ({ first: Number(r.firstOffset), last: Number(r.lastOffset), deliveryCount: r.deliveryCount })).sort((a, b) => a.first - b.first);
+  }
+
+  /** The delivery count of `offset` if it was acquired and not taken yet, else undefined. */
+  take(offset: number): number | undefined {
+    let range = this.ranges[this.at];
+    // Offsets come in ascending order; a lower one (never expected) searches from the start.
+    if (range !== undefined && offset < range.first) this.at = 0;
+    while ((range = this.ranges[this.at]) !== undefined && range.last < offset) this.at++;
+    if (range === undefined || offset < range.first || this.taken.has(offset)) return undefined;
+    this.taken.add(offset);
+    return range.deliveryCount;
+  }
+
+  /** The acquired offsets no record was taken for. */
+  *untaken(): Iterable<number> {
+    for (const r of this.ranges) for (let o = r.first; o <= r.last; o++) if (!this.taken.has(o)) yield o;
   }
 }
 

@@ -62,9 +62,9 @@ describe('share-group state durability', () => {
     const state = broker.shareGroups.sharePartition(GROUP, TOPIC, 0)!;
     expect(state.startOffset).toBe(2);
     expect(state.snapshot().ranges).toEqual([
-      { firstOffset: 2, lastOffset: 2, state: 'AVAILABLE', deliveryCount: 1 },
-      { firstOffset: 3, lastOffset: 3, state: 'ACKNOWLEDGED', deliveryCount: 1 },
-      { firstOffset: 4, lastOffset: 9, state: 'AVAILABLE', deliveryCount: 1 },
+      { firstOffset: 2, lastOffset: 2, state: 'AVAILABLE', deliveryCount: 1, availableAtMs: 0 },
+      { firstOffset: 3, lastOffset: 3, state: 'ACKNOWLEDGED', deliveryCount: 1, availableAtMs: 0 },
+      { firstOffset: 4, lastOffset: 9, state: 'AVAILABLE', deliveryCount: 1, availableAtMs: 0 },
     ]);
     const delivered = await drain(broker, 'b');
     expect([...delivered]).toEqual([2, 4, 5, 6, 7, 8, 9].map((o) => [o, 2]));
@@ -109,8 +109,7 @@ describe('share-group state durability', () => {
       const topicId = (await broker.createTopic(TOPIC, { partitions: 1 })).topicId;
       await appendValues(broker, TOPIC, Array.from({ length: 10 }, (_, i) => `d-${i}`), 5);
       // Topic creation has its own crash tests; here the crashes land in share-state and
-      // dead-letter appends only. (The fault model also drops a replaced topics.json whose rename
-      // was not yet followed by a directory fsync, where a real filesystem keeps the old one.)
+      // dead-letter appends only.
       await broker.createTopic('g-dlq', { partitions: 1 });
       await broker.shareGroups.heartbeat('warm-up', { memberId: 'w', memberEpoch: 0, rackId: null, subscribedTopicNames: [TOPIC] });
       return { dataDir, broker, topicId };

@@ -97,6 +97,17 @@ describe('AclAuthorizer', () => {
     expect(await reopened.deleteAcls([{ ...any, principal: 'User:alice' }])).toEqual([[a]]);
     expect((await AclAuthorizer.open(nodeFileSystem, dir)).describeAcls(any)).toEqual([b]);
   });
+
+  it('rejects a malformed binding from an in-process caller with INVALID_REQUEST and stores nothing of the call', async () => {
+    const authorizer = await AclAuthorizer.open(nodeFileSystem, dir);
+    const good = allow('User:alice', ResourceType.TOPIC, 'orders', Op.WRITE);
+    const { permissionType: _, ...noPermission } = allow('User:bob', ResourceType.TOPIC, 'orders', Op.READ);
+    await expect(authorizer.createAcls([good, noPermission as AclBinding])).rejects.toMatchObject({ errorName: 'INVALID_REQUEST', message: expect.stringMatching(/permission type/) });
+    await expect(authorizer.createAcls([allow('bob', ResourceType.TOPIC, 'orders', Op.READ)])).rejects.toMatchObject({ errorName: 'INVALID_REQUEST', message: expect.stringMatching(/principal/) });
+    const any = { resourceType: ResourceType.ANY, resourceName: null, patternType: PatternType.ANY, principal: null, host: null, operation: Op.ANY, permissionType: AclPermission.ANY };
+    expect(authorizer.describeAcls(any)).toEqual([]);
+    expect(can(authorizer, 'bob', ResourceType.TOPIC, 'orders', Op.READ)).toBe(false);
+  });
 });
 
 describe('AuditLog', () => {

@@ -1,4 +1,6 @@
 import fc from 'fast-check';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isKafkaError } from '../../../../sdk/protocol/kafka-error.ts';
 import { Acks } from '../../../../broker/log/acks.ts';
@@ -133,4 +135,36 @@ describe('PartitionLog under injected faults', () => {
       );
     });
   }
+});
+
+describe('FaultInjectingFileSystem renames', () => {
+  const text = (path: string): string | undefined => (existsSync(path) ? readFileSync(path, 'utf8') : undefined);
+  async function writeSynced(fs: FaultInjectingFileSystem, path: string, content: string): Promise<void> {
+    const fd = fs.openSync(path, 'create');
+    fs.writeSync(fd, new TextEncoder().encode(content), 0);
+    await fs.fsync(fd);
+    fs.closeSync(fd);
+  }
+
+  it('keeps a file renamed over a durable one when the crash comes before the directory fsync', async () => {
+    const dir = tempDir();
+    const fs = new FaultInjectingFileSystem(nodeFileSystem);
+    await writeSynced(fs, join(dir, 'state.json'), 'old');
+    await fs.fsyncDir(dir);
+    await writeSynced(fs, join(dir, 'state.json.tmp'), 'new');
+    await fs.rename(join(dir, 'state.json.tmp'), join(dir, 'state.json'));
+    fs.crash();
+    await fs.crashSettled();
+    expect([text(join(dir, 'state.json')), text(join(dir, 'state.json.tmp'))]).toEqual(['new', undefined]);
+  });
+
+  it('drops a new file renamed to a name its directory never made durable', async () => {
+    const dir = tempDir();
+    const fs = new FaultInjectingFileSystem(nodeFileSystem);
+    await writeSynced(fs, join(dir, 'fresh.tmp'), 'data');
+    await fs.rename(join(dir, 'fresh.tmp'), join(dir, 'fresh'));
+    fs.crash();
+    await fs.crashSettled();
+    expect([text(join(dir, 'fresh')), text(join(dir, 'fresh.tmp'))]).toEqual([undefined, undefined]);
+  });
 });

@@ -1,0 +1,141 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { connectAsync } from 'mqtt';
+import { Broker } from '../broker/mod.ts';
+import { MqttListener } from '../broker/mqtt/mqtt-listener.ts';
+import { percentile } from './peers/latency.ts';
+import { printTable, runtimeName } from './report.ts';
+
+/**
+ * QoS 1 publish throughput and latency: the Rill broker's MQTT listener (PUBACK after fsync,
+ * acks=all) against Debian's mosquitto with persistence on (which writes its store periodically,
+ * not before PUBACK), side by side, with the same mqtt.js publishers, which run in a child
+ * process of their own so the broker under test does not share its event loop with them.
+ *
+ *   npx bun bench/mqtt.ts [--messages 20000] [--clients 4] [--window 32] [--bytes 100]
+ */
+const { values } = parseArgs({
+  options: {
+    messages: { type: 'string', default: '20000' },
+    clients: { type: 'string', default: '4' },
+    window: { type: 'string', default: '32' },
+    bytes: { type: 'string', default: '100' },
+    /** Internal: run the publishers against this URL and print their result as JSON. */
+    client: { type: 'string' },
+  },
+});
+const MESSAGES = Number(values.messages);
+const CLIENTS = Number(values.clients);
+const WINDOW = Number(values.window);
+const PAYLOAD = Buffer.alloc(Number(values.bytes), 0x61);
+
+interface Result {
+  messagesPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/** CLIENTS publishers, each keeping WINDOW QoS 1 messages in flight, MESSAGES in all. */
+async function run(url: string): Promise<Result> {
+  const clients = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => connectAsync(url, { clientId: `bench-${i}`, reconnectPeriod: 0, protocolVersion: 5 })));
+  const latencies: number[] = [];
+  const perClient = Math.ceil(MESSAGES / CLIENTS);
+  const started = performance.now();
+  await Promise.all(
+    clients.map(async (client, c) => {
+      let sent = 0;
+      const lane = async (): Promise<void> => {
+        while (sent < perClient) {
+          sent++;
+          const t = performance.now();
+          await client.publishAsync(`bench/device-${c}/reading`, PAYLOAD, { qos: 1 });
+          latencies.push(performance.now() - t);
+        }
+      };
+      await Promise.all(Array.from({ length: WINDOW }, lane));
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  await Promise.all(clients.map((client) => client.endAsync()));
+  latencies.sort((a, b) => a - b);
+  return { messagesPerSecond: Math.round(latencies.length / seconds), p50Ms: +percentile(latencies, 0.5).toFixed(2), p99Ms: +percentile(latencies, 0.99).toFixed(2) };
+}
+
+/** Runs the publishers in a child process of this runtime (this script with --client). */
+async function runClients(url: string): Promise<Result> {
+  const args = [...process.execArgv, process.argv[1]!, '--client', url, '--messages', String(MESSAGES), '--clients', String(CLIENTS), '--window', String(WINDOW), '--bytes', String(PAYLOAD.length)];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`the publisher process exited with ${code}`);
+  return JSON.parse(out.trim().split('\n').at(-1)!) as Result;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+async function runMosquitto(dir: string): Promise<Result | undefined> {
+  const port = await freePort();
+  const config = join(dir, 'mosquitto.conf');
+  writeFileSync(config, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location ${dir}/\nmax_inflight_messages 0\nmax_queued_messages 0\n`);
+  const mosquitto = spawn('mosquitto', ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const failed = new Promise<undefined>((resolve) => mosquitto.once('error', () => resolve(undefined)));
+  const ready = new Promise<true>((resolve) => mosquitto.stderr.on('data', (chunk: Buffer) => chunk.toString().includes('running') && resolve(true)));
+  if ((await Promise.race([ready, failed])) === undefined) return undefined;
+  try {
+    return await runClients(`mqtt://127.0.0.1:${port}`);
+  } finally {
+    mosquitto.kill('SIGTERM');
+  }
+}
+
+if (values.client !== undefined) {
+  process.stdout.write(`${JSON.stringify(await run(values.client))}\n`);
+  process.exit(0);
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), 'rill-bench-mqtt-'));
+const mosquittoDir = mkdtempSync(join(tmpdir(), 'mosquitto-bench-'));
+const broker = await Broker.open({ config: { dataDir } });
+const listener = await MqttListener.start(broker, { host: '127.0.0.1', port: 0, limits: { receiveMaximum: 65_535 } });
+try {
+  const rill = await runClients(`mqtt://127.0.0.1:${listener.port}`);
+  const mosquitto = await runMosquitto(mosquittoDir);
+  const figures = {
+    bench: 'mqtt',
+    runtime: runtimeName(),
+    messages: MESSAGES,
+    clients: CLIENTS,
+    window: WINDOW,
+    payload_bytes: PAYLOAD.length,
+    rill_qos1_msg_s: rill.messagesPerSecond,
+    rill_qos1_p50_ms: rill.p50Ms,
+    rill_qos1_p99_ms: rill.p99Ms,
+    mosquitto_qos1_msg_s: mosquitto?.messagesPerSecond ?? null,
+    mosquitto_qos1_p50_ms: mosquitto?.p50Ms ?? null,
+    mosquitto_qos1_p99_ms: mosquitto?.p99Ms ?? null,
+  };
+  printTable(`MQTT QoS 1 publish, ${MESSAGES} messages of ${PAYLOAD.length} B, ${CLIENTS} clients x ${WINDOW} in flight`, [
+    ['rill (fsync before PUBACK)', `${rill.messagesPerSecond} msg/s`, `p50 ${rill.p50Ms} ms, p99 ${rill.p99Ms} ms`],
+    mosquitto === undefined
+      ? ['mosquitto (persistence on)', 'not run', 'mosquitto is not installed']
+      : ['mosquitto (persistence on)', `${mosquitto.messagesPerSecond} msg/s`, `p50 ${mosquitto.p50Ms} ms, p99 ${mosquitto.p99Ms} ms`],
+  ]);
+  console.log(JSON.stringify(figures));
+} finally {
+  await listener.close();
+  await broker.close();
+  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(mosquittoDir, { recursive: true, force: true });
+}

@@ -1,0 +1,467 @@
+import type { Socket } from 'node:net';
+import type { MqttAuthenticator, MqttPrincipal } from './mqtt-auth.ts';
+import { decodePacket } from './mqtt-decode.ts';
+import { encodePacket } from './mqtt-encode.ts';
+import type { MqttIngest } from './mqtt-ingest.ts';
+import {
+  type ConnectPacket,
+  type MqttPacket,
+  PacketType,
+  ProtocolVersion,
+  type ProtocolVersionValue,
+  type PublishPacket,
+  type SubscribePacket,
+  type UnsubscribePacket,
+} from './mqtt-packet.ts';
+import type { RawPacket } from './mqtt-packet-splitter.ts';
+import { MqttPacketSplitter } from './mqtt-packet-splitter.ts';
+import type { MqttProperties } from './mqtt-properties.ts';
+import { ConnectReturnCode, MqttProtocolError, protocolError, ReasonCode, type ReasonCodeValue } from './mqtt-reason-code.ts';
+import type { MqttSession, SessionOwner } from './mqtt-session.ts';
+import type { MqttSessionRegistry } from './mqtt-session-registry.ts';
+
+export interface MqttConnectionLimits {
+  /** The largest packet accepted, fixed header included (announced as Maximum Packet Size). */
+  maxPacketBytes: number;
+  /** QoS 1 and 2 PUBLISHes a client may have unacknowledged (announced as Receive Maximum). */
+  receiveMaximum: number;
+  /** Topic aliases a client may set (announced as Topic Alias Maximum). */
+  topicAliasMaximum: number;
+  maxSubscriptionsPerClient: number;
+  /** A CONNECT must arrive within this long of the TCP connection. */
+  connectTimeoutMs: number;
+}
+
+/** What SUBSCRIBE, UNSUBSCRIBE and acknowledgements of deliveries go to (broker/mqtt/mqtt-delivery.ts). */
+export interface DeliveryHandler {
+  subscribe(packet: SubscribePacket): Promise<MqttPacket>;
+  unsubscribe(packet: UnsubscribePacket): Promise<MqttPacket>;
+  acknowledged(packet: MqttPacket): void;
+  close(): void;
+}
+
+export interface MqttConnectionContext {
+  registry: MqttSessionRegistry;
+  auth: MqttAuthenticator;
+  ingest: MqttIngest;
+  limits: MqttConnectionLimits;
+  /** Starts delivering the session's subscriptions to this connection. */
+  startDelivery(connection: MqttConnection, session: MqttSession, principal: MqttPrincipal): DeliveryHandler;
+  /** The will of a connection that ended without DISCONNECT (or with reason 0x04). */
+  publishWill(connect: ConnectPacket, principal: MqttPrincipal): Promise<void>;
+  onError(error: unknown, remoteAddress: string): void;
+}
+
+interface Slot {
+  done: boolean;
+  packets: MqttPacket[];
+}
+
+/** Slots waiting for their turn or for their answer; past it the socket stops reading. */
+const MAX_QUEUED_PACKETS = 1024;
+
+/**
+ * One MQTT client connection: packets in (one at a time through the decoder), answers out in the
+ * order the packets came (the ordering §4.6 asks for PUBACK and PUBREC), and the session it is
+ * attached to. A packet the codec or the rules refuse ends the connection with its reason code.
+ */
+export class MqttConnection implements SessionOwner {
+  readonly remoteAddress: string;
+  version: ProtocolVersionValue = ProtocolVersion.v5;
+  private readonly splitter: MqttPacketSplitter;
+  private readonly incoming: RawPacket[] = [];
+  private readonly slots: Slot[] = [];
+  private pumping = false;
+  private connect: ConnectPacket | undefined;
+  private session: MqttSession | undefined;
+  private principal: MqttPrincipal | undefined;
+  private delivery: DeliveryHandler | undefined;
+  private closed = false;
+  private willCancelled = false;
+  private readonly aliases = new Map<number, string>();
+  /** Inbound QoS 1 and 2 PUBLISHes not yet answered with PUBACK or PUBCOMP. */
+  private inboundInFlight = 0;
+  private readonly qos2InFlight = new Set<number>();
+  private keepAliveTimer: ReturnType<typeof setTimeout> | undefined;
+  private keepAliveMs = 0;
+  private readonly closedPromise: Promise<void>;
+  /** Whatever this connection started and has not finished (CONNECT, appends), awaited before a takeover resolves. */
+  private work: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly context: MqttConnectionContext,
+  ) {
+    this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.splitter = new MqttPacketSplitter(context.limits.maxPacketBytes);
+    socket.setNoDelay(true);
+    this.closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
+    socket.on('data', (chunk: Uint8Array) => this.onData(chunk));
+    socket.on('error', () => socket.destroy());
+    socket.once('close', () => void this.onClose());
+    this.armKeepAlive(context.limits.connectTimeoutMs);
+  }
+
+  /** The client's Receive Maximum (MQTT 5 CONNECT), bounding what is sent to it unacknowledged. */
+  get clientReceiveMaximum(): number | undefined {
+    return this.connect?.properties.receiveMaximum;
+  }
+
+  get clientId(): string | undefined {
+    return this.session?.clientId;
+  }
+
+  private onData(chunk: Uint8Array): void {
+    if (this.closed) return;
+    this.armKeepAlive(this.keepAliveMs);
+    try {
+      this.incoming.push(...this.splitter.push(chunk));
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.incoming.length > 0 && !this.closed) {
+        if (this.slots.length >= MAX_QUEUED_PACKETS) {
+          this.socket.pause();
+          return;
+        }
+        const raw = this.incoming.shift()!;
+        const packet = decodePacket(raw.first, raw.body, this.version);
+        if (this.connect === undefined) {
+          const connecting = this.onConnect(packet);
+          this.work = connecting.catch(() => undefined);
+          await connecting;
+        } else {
+          this.onPacket(packet);
+        }
+      }
+      this.socket.resume();
+    } catch (error) {
+      this.fail(error);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async onConnect(packet: MqttPacket): Promise<void> {
+    if (packet.type !== PacketType.CONNECT) throw protocolError('the first packet must be CONNECT');
+    this.version = packet.protocolVersion;
+    this.connect = packet;
+    const v5 = this.version === ProtocolVersion.v5;
+    if (packet.properties.authenticationMethod !== undefined) {
+      return this.refuseConnect(ReasonCode.BadAuthenticationMethod, ConnectReturnCode.NotAuthorized, 'enhanced authentication is not supported');
+    }
+    if (!v5 && packet.clientId === '' && !packet.cleanStart) {
+      return this.refuseConnect(ReasonCode.ClientIdentifierNotValid, ConnectReturnCode.IdentifierRejected, 'an empty client id needs clean session');
+    }
+    const auth = await this.context.auth.authenticate(packet.username, packet.password, this.remoteAddress);
+    if (!auth.ok) {
+      return auth.reason === 'bad-credentials'
+        ? this.refuseConnect(ReasonCode.BadUserNameOrPassword, ConnectReturnCode.BadUserNameOrPassword, 'bad user name or password')
+        : this.refuseConnect(ReasonCode.NotAuthorized, ConnectReturnCode.NotAuthorized, 'not authorized');
+    }
+    if (this.closed) return;
+    this.principal = auth.principal;
+    const opened = await this.context.registry.open(packet, this);
+    this.session = opened.session;
+    if (this.closed) {
+      await this.context.registry.detach(opened.session, this);
+      return;
+    }
+    const limits = this.context.limits;
+    const properties: MqttProperties = {};
+    if (v5) {
+      properties.receiveMaximum = limits.receiveMaximum;
+      properties.maximumPacketSize = limits.maxPacketBytes;
+      properties.topicAliasMaximum = limits.topicAliasMaximum;
+      properties.retainAvailable = 1;
+      properties.wildcardSubscriptionAvailable = 1;
+      properties.subscriptionIdentifierAvailable = 0;
+      properties.sharedSubscriptionAvailable = 0;
+      if (opened.assignedClientId !== undefined) properties.assignedClientIdentifier = opened.assignedClientId;
+      if (opened.expiryIntervalSec !== (packet.properties.sessionExpiryInterval ?? 0)) properties.sessionExpiryInterval = opened.expiryIntervalSec;
+    }
+    this.send([{ type: PacketType.CONNACK, sessionPresent: opened.sessionPresent, reasonCode: 0, properties }]);
+    // §3.1.2.10: the server closes after one and a half times the keep alive without a packet.
+    this.keepAliveMs = packet.keepAliveSeconds * 1500;
+    this.armKeepAlive(this.keepAliveMs);
+    this.delivery = this.context.startDelivery(this, opened.session, auth.principal);
+  }
+
+  private refuseConnect(reasonCode: ReasonCodeValue, returnCode: number, message: string): void {
+    this.willCancelled = true;
+    const v5 = this.version === ProtocolVersion.v5;
+    this.send([{ type: PacketType.CONNACK, sessionPresent: false, reasonCode: v5 ? reasonCode : returnCode, properties: v5 ? { reasonString: message } : {} }]);
+    this.end();
+  }
+
+  private onPacket(packet: MqttPacket): void {
+    switch (packet.type) {
+      case PacketType.PUBLISH:
+        return this.onPublish(packet);
+      case PacketType.PUBREL:
+        return this.answerWith(this.release(packet.packetId));
+      case PacketType.SUBSCRIBE: {
+        const handler = this.delivery!;
+        if (packet.subscriptions.some((s) => s.topicFilter.startsWith('$share/'))) {
+          return this.answerWith(
+            Promise.resolve({ type: PacketType.SUBACK, packetId: packet.packetId, reasonCodes: packet.subscriptions.map(() => this.version === ProtocolVersion.v5 ? ReasonCode.SharedSubscriptionsNotSupported : 0x80), properties: {} }),
+          );
+        }
+        return this.answerWith(handler.subscribe(packet));
+      }
+      case PacketType.UNSUBSCRIBE:
+        return this.answerWith(this.delivery!.unsubscribe(packet));
+      case PacketType.PUBACK:
+      case PacketType.PUBREC:
+      case PacketType.PUBCOMP:
+        this.delivery?.acknowledged(packet);
+        return;
+      case PacketType.PINGREQ:
+        return this.answerWith(Promise.resolve({ type: PacketType.PINGRESP }));
+      case PacketType.DISCONNECT: {
+        if (this.version === ProtocolVersion.v5) {
+          const expiry = packet.properties.sessionExpiryInterval;
+          if (expiry !== undefined && this.session !== undefined) {
+            // §3.14.2.2.2: a session created with expiry 0 may not be given one at DISCONNECT.
+            if (!this.session.persistent && expiry > 0) throw protocolError('session expiry set at DISCONNECT on a session opened without one');
+            this.session.state.expiryIntervalSec = expiry;
+          }
+          this.willCancelled = packet.reasonCode !== ReasonCode.DisconnectWithWill;
+        } else {
+          this.willCancelled = true;
+        }
+        this.end();
+        return;
+      }
+      default:
+        throw protocolError(`a client may not send packet type ${packet.type}`);
+    }
+  }
+
+  private topicOf(packet: PublishPacket): string {
+    const alias = packet.properties.topicAlias;
+    if (alias === undefined) return packet.topic;
+    if (alias > this.context.limits.topicAliasMaximum) throw new MqttProtocolError(ReasonCode.TopicAliasInvalid, `topic alias ${alias} is above the maximum ${this.context.limits.topicAliasMaximum}`);
+    if (packet.topic !== '') {
+      this.aliases.set(alias, packet.topic);
+      return packet.topic;
+    }
+    const topic = this.aliases.get(alias);
+    if (topic === undefined) throw protocolError(`topic alias ${alias} was never set`);
+    return topic;
+  }
+
+  private onPublish(packet: PublishPacket): void {
+    const topic = this.topicOf(packet);
+    const principal = this.principal!;
+    const ingest = this.context.ingest;
+    if (packet.qos === 0) {
+      this.track(ingest.target(packet, topic, principal).then((t) => ingest.append(t, 0))).catch((error: unknown) => {
+        if (!(error instanceof MqttProtocolError)) this.context.onError(error, this.remoteAddress);
+      });
+      return;
+    }
+    if (this.inboundInFlight >= this.context.limits.receiveMaximum && !(packet.qos === 2 && this.qos2InFlight.has(packet.packetId!))) {
+      throw new MqttProtocolError(ReasonCode.ReceiveMaximumExceeded, `more than ${this.context.limits.receiveMaximum} unacknowledged QoS 1 and 2 messages`);
+    }
+    const packetId = packet.packetId!;
+    if (packet.qos === 1) {
+      this.inboundInFlight++;
+      const acked = ingest.target(packet, topic, principal).then((t) => ingest.append(t, 1));
+      this.answerWith(this.ack(PacketType.PUBACK, packetId, acked).finally(() => this.inboundInFlight--));
+      return;
+    }
+    if (!this.qos2InFlight.has(packetId)) {
+      this.qos2InFlight.add(packetId);
+      this.inboundInFlight++;
+    }
+    this.answerWith(this.ack(PacketType.PUBREC, packetId, this.receiveQos2(packet, topic, principal)));
+  }
+
+  /**
+   * QoS 2 receive (§4.3.3, method B of the specification: the message is passed on at PUBLISH and
+   * its packet id kept until PUBREL). The intent (packet id → partition, sequence) is durable
+   * before the append, and the sequence is the partition's next one for the session's producer,
+   * so a retry after a cut or a crash finds its sequence already in the log and appends nothing.
+   */
+  private receiveQos2(packet: PublishPacket, topic: string, principal: MqttPrincipal): Promise<void> {
+    const session = this.session!;
+    const ingest = this.context.ingest;
+    return this.track(
+      session.steps.run(async () => {
+        const state = session.state;
+        const id = String(packet.packetId);
+        const target = await ingest.target(packet, topic, principal);
+        const last = ingest.lastSequence(target, state.producerId, state.producerEpoch);
+        const existing = state.pendingQos2[id];
+        const sameTarget = existing !== undefined && existing[0] === target.topic && existing[1] === target.partition;
+        if (sameTarget && existing[2] <= last) return;
+        // Not in the log (new, or a stale intent from before a crash): the partition's next sequence.
+        const sequence = last + 1;
+        if (!sameTarget || existing[2] !== sequence) {
+          state.pendingQos2[id] = [target.topic, target.partition, sequence];
+          await session.persist();
+        }
+        try {
+          await ingest.appendIdempotent(target, state.producerId, state.producerEpoch, sequence);
+        } catch (error) {
+          delete state.pendingQos2[id];
+          await session.persist();
+          throw error;
+        }
+      }),
+    );
+  }
+
+  private release(packetId: number): Promise<MqttPacket> {
+    const session = this.session!;
+    return this.track(
+      session.steps.run(async () => {
+        const id = String(packetId);
+        const known = session.state.pendingQos2[id] !== undefined;
+        if (known) {
+          delete session.state.pendingQos2[id];
+          await session.persist();
+        }
+        if (this.qos2InFlight.delete(packetId)) this.inboundInFlight--;
+        const reasonCode = known || this.version !== ProtocolVersion.v5 ? 0 : ReasonCode.PacketIdentifierNotFound;
+        return { type: PacketType.PUBCOMP, packetId, reasonCode, properties: {} } satisfies MqttPacket;
+      }),
+    );
+  }
+
+  /** The acknowledgement of a QoS 1 or 2 PUBLISH: success once `done` resolves, its reason code if it fails (3.1.1 has none: the connection closes). */
+  private async ack(type: typeof PacketType.PUBACK | typeof PacketType.PUBREC, packetId: number, done: Promise<void>): Promise<MqttPacket> {
+    try {
+      await done;
+      return { type, packetId, reasonCode: ReasonCode.Success, properties: {} };
+    } catch (error) {
+      if (!(error instanceof MqttProtocolError)) {
+        this.context.onError(error, this.remoteAddress);
+        if (this.version !== ProtocolVersion.v5) throw error;
+        if (type === PacketType.PUBREC && this.qos2InFlight.delete(packetId)) this.inboundInFlight--;
+        return { type, packetId, reasonCode: ReasonCode.UnspecifiedError, properties: { reasonString: error instanceof Error ? error.message : String(error) } };
+      }
+      if (this.version !== ProtocolVersion.v5) throw error;
+      if (type === PacketType.PUBREC && this.qos2InFlight.delete(packetId)) this.inboundInFlight--;
+      // A refused message (topic, authorization, payload format) is answered, not fatal (§3.4.2.1).
+      return { type, packetId, reasonCode: error.reasonCode, properties: { reasonString: error.message } };
+    }
+  }
+
+  private track<T>(promise: Promise<T>): Promise<T> {
+    const settled = promise.catch(() => undefined);
+    this.work = Promise.all([this.work, settled]);
+    return promise;
+  }
+
+  private answerWith(answer: Promise<MqttPacket>): void {
+    const slot: Slot = { done: false, packets: [] };
+    this.slots.push(slot);
+    answer.then(
+      (packet) => {
+        slot.done = true;
+        slot.packets.push(packet);
+        this.flush();
+      },
+      (error: unknown) => this.fail(error),
+    );
+  }
+
+  private flush(): void {
+    while (this.slots.length > 0 && this.slots[0]!.done) this.send(this.slots.shift()!.packets);
+    if (this.slots.length < MAX_QUEUED_PACKETS && !this.pumping && this.incoming.length > 0) void this.pump();
+  }
+
+  /** Writes packets now (deliveries and CONNACK; answers go through their slots). */
+  send(packets: readonly MqttPacket[]): boolean {
+    if (this.socket.destroyed || this.socket.writableEnded) return false;
+    let flowing = true;
+    for (const packet of packets) flowing = this.socket.write(encodePacket(packet, this.version)) && flowing;
+    return flowing;
+  }
+
+  /** Registers for the socket's next `drain` (deliveries wait on it when the socket's buffer is full). */
+  onDrain(listener: () => void): void {
+    this.socket.once('drain', listener);
+  }
+
+  private armKeepAlive(ms: number): void {
+    clearTimeout(this.keepAliveTimer);
+    if (ms <= 0 || this.closed) return;
+    this.keepAliveTimer = setTimeout(() => this.disconnect(ReasonCode.KeepAliveTimeout, 'keep alive timeout'), ms);
+    (this.keepAliveTimer as { unref?: () => void }).unref?.();
+  }
+
+  private fail(error: unknown): void {
+    if (error instanceof MqttProtocolError) {
+      if (this.connect === undefined && error.reasonCode === ReasonCode.UnsupportedProtocolVersion) {
+        // Answered in 3.1.1's format, which every client can read (§3.1.2.2).
+        this.socket.end(Uint8Array.from([0x20, 0x02, 0x00, ConnectReturnCode.UnacceptableProtocolVersion]));
+        this.closed = true;
+        return;
+      }
+      this.disconnect(error.reasonCode, error.message);
+      return;
+    }
+    this.context.onError(error, this.remoteAddress);
+    this.disconnect(ReasonCode.ImplementationSpecificError, 'internal error');
+  }
+
+  /** Ends the connection with a reason code: DISCONNECT on MQTT 5 after CONNECT, a bare close otherwise. */
+  disconnect(reasonCode: ReasonCodeValue, message: string): void {
+    if (this.closed) return;
+    if (this.version === ProtocolVersion.v5 && this.connect !== undefined) {
+      this.send([{ type: PacketType.DISCONNECT, reasonCode, properties: { reasonString: message.slice(0, 200) } }]);
+    }
+    this.end();
+  }
+
+  private end(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.keepAliveTimer);
+    this.socket.end();
+    // A client that does not close its side is cut after a grace period.
+    setTimeout(() => this.socket.destroy(), 2_000).unref?.();
+  }
+
+  async takeOver(): Promise<void> {
+    this.willCancelled = false;
+    this.disconnect(ReasonCode.SessionTakenOver, 'another connection took over the session');
+    this.socket.destroy();
+    await this.closedPromise;
+    await this.work;
+  }
+
+  private async onClose(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.keepAliveTimer);
+    this.delivery?.close();
+    const session = this.session;
+    await this.work;
+    if (this.connect?.will !== undefined && !this.willCancelled && this.principal !== undefined) {
+      await this.context.publishWill(this.connect, this.principal).catch((error: unknown) => this.context.onError(error, this.remoteAddress));
+    }
+    if (session !== undefined) await this.context.registry.detach(session, this).catch((error: unknown) => this.context.onError(error, this.remoteAddress));
+  }
+
+  /** Closes without a reason (broker shutdown); resolves once the socket is closed. */
+  close(): Promise<void> {
+    this.disconnect(ReasonCode.ServerShuttingDown, 'the broker is shutting down');
+    this.willCancelled = true;
+    return this.closedPromise;
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}

@@ -1,0 +1,283 @@
+import { readRecordBatches } from '../../sdk/record/record-batch-reader.ts';
+import type { Broker } from '../broker.ts';
+import { IsolationLevel } from '../fetch/fetch-types.ts';
+import type { MqttPrincipal } from './mqtt-auth.ts';
+import type { DeliveryHandler, MqttConnection } from './mqtt-connection.ts';
+import { type MqttPacket, PacketType, ProtocolVersion, type QoS, type SubscribePacket, type Subscription, type UnsubscribePacket } from './mqtt-packet.ts';
+import type { MqttProperties } from './mqtt-properties.ts';
+import { ReasonCode, SUBACK_FAILURE_V4 } from './mqtt-reason-code.ts';
+import { MqttHeader, recordToProperties } from './mqtt-record.ts';
+import type { MqttRetainedStore } from './mqtt-retained-store.ts';
+import type { MqttSession } from './mqtt-session.ts';
+import { partitionKey } from './mqtt-session-store.ts';
+import { hasWildcard, topicFilterProblem, topicMatches } from './mqtt-topic-filter.ts';
+import { logTopicsForFilter, type MqttMappingRule, mqttTopicOf } from './mqtt-topic-mapping.ts';
+
+export interface DeliveryOptions {
+  broker: Broker;
+  rules: readonly MqttMappingRule[];
+  retained: MqttRetainedStore;
+  maxSubscriptionsPerClient: number;
+  /** Outbound QoS 1 and 2 messages awaiting their acknowledgement, at most (the client's Receive Maximum may lower it). */
+  maxInFlight: number;
+  /** How long one read of the log parks waiting for records. */
+  pollWaitMs: number;
+  fetchMaxBytes: number;
+  nowMs: () => number;
+  onError: (error: unknown) => void;
+}
+
+interface Outbound {
+  qos: 1 | 2;
+  resolve: () => void;
+  /** QoS 2: PUBREC received and PUBREL sent, waiting for PUBCOMP. */
+  released: boolean;
+}
+
+const utf8 = new TextDecoder();
+
+/**
+ * Delivers a session's subscriptions to its connection by reading the log (so records from any
+ * producer reach MQTT subscribers): every matching record goes out at the lower of the
+ * subscription's and the message's QoS (§3.8.4), and the session's position in each partition
+ * moves past a read only once every QoS 1 and 2 message of it is acknowledged, so a persistent
+ * session resumes where its client stopped acknowledging.
+ */
+export class MqttDelivery implements DeliveryHandler {
+  private running = true;
+  private wake = new AbortController();
+  private readonly inFlight = new Map<number, Outbound>();
+  private nextPacketId = 1;
+  private readonly maxInFlight: number;
+  private readonly v5: boolean;
+  private readonly slotFreed: (() => void)[] = [];
+
+  constructor(
+    private readonly connection: MqttConnection,
+    private readonly session: MqttSession,
+    private readonly principal: MqttPrincipal,
+    private readonly options: DeliveryOptions,
+    clientReceiveMaximum: number | undefined,
+  ) {
+    this.v5 = connection.version === ProtocolVersion.v5;
+    this.maxInFlight = Math.min(options.maxInFlight, clientReceiveMaximum ?? 65_535);
+    void this.loop().catch((error: unknown) => {
+      if (this.running) options.onError(error);
+    });
+  }
+
+  private get subscriptions(): Subscription[] {
+    return this.session.state.subscriptions;
+  }
+
+  async subscribe(packet: SubscribePacket): Promise<MqttPacket> {
+    const reasonCodes: number[] = [];
+    const fresh: Subscription[] = [];
+    const refuse = (code: number) => reasonCodes.push(this.v5 ? code : SUBACK_FAILURE_V4);
+    for (const subscription of packet.subscriptions) {
+      const filter = subscription.topicFilter;
+      const existing = this.subscriptions.findIndex((s) => s.topicFilter === filter);
+      if (topicFilterProblem(filter) !== undefined) refuse(ReasonCode.TopicFilterInvalid);
+      else if (existing < 0 && this.subscriptions.length >= this.options.maxSubscriptionsPerClient) refuse(ReasonCode.QuotaExceeded);
+      else if (!hasWildcard(filter.split('/')[0]!) && !this.principal.mayRead(logTopicsForFilter(this.options.rules, filter, [filter.split('/')[0]!])[0] ?? '')) refuse(ReasonCode.NotAuthorized);
+      else {
+        if (existing >= 0) this.subscriptions[existing] = subscription;
+        else {
+          this.subscriptions.push(subscription);
+          this.startAtEnd(filter);
+        }
+        if (subscription.retainHandling === 0 || (subscription.retainHandling === 1 && existing < 0)) fresh.push(subscription);
+        reasonCodes.push(subscription.qos);
+      }
+    }
+    await this.session.steps.run(() => this.session.persist());
+    this.wakeUp();
+    if (fresh.length > 0) setImmediate(() => this.sendRetained(fresh));
+    return { type: PacketType.SUBACK, packetId: packet.packetId, reasonCodes, properties: {} };
+  }
+
+  async unsubscribe(packet: UnsubscribePacket): Promise<MqttPacket> {
+    const reasonCodes: number[] = [];
+    for (const filter of packet.topicFilters) {
+      const at = this.subscriptions.findIndex((s) => s.topicFilter === filter);
+      if (at >= 0) this.subscriptions.splice(at, 1);
+      reasonCodes.push(at >= 0 ? ReasonCode.Success : ReasonCode.NoSubscriptionExisted);
+    }
+    await this.session.steps.run(() => this.session.persist());
+    this.wakeUp();
+    return { type: PacketType.UNSUBACK, packetId: packet.packetId, reasonCodes: this.v5 ? reasonCodes : [], properties: {} };
+  }
+
+  /** A new subscription sees what is published from now on: partitions it reads that have no position yet start at their end. */
+  private startAtEnd(filter: string): void {
+    const positions = this.session.state.positions;
+    for (const topic of logTopicsForFilter(this.options.rules, filter, this.options.broker.listTopics())) {
+      const { partitions } = this.options.broker.topicLayout(topic);
+      for (let p = 0; p < partitions; p++) {
+        const key = partitionKey(topic, p);
+        positions[key] ??= this.options.broker.listOffsets(topic, p, -1, IsolationLevel.readCommitted).offset;
+      }
+    }
+  }
+
+  private sendRetained(subscriptions: Subscription[]): void {
+    for (const subscription of subscriptions) {
+      for (const message of this.options.retained.matching(subscription.topicFilter, this.options.nowMs())) {
+        const qos = Math.min(subscription.qos, message.qos) as QoS;
+        const properties: MqttProperties = { ...message.properties };
+        if (message.expiresAtMs !== undefined) properties.messageExpiryInterval = Math.max(1, Math.ceil((message.expiresAtMs - this.options.nowMs()) / 1000));
+        void this.deliver(message.topic, message.payload, qos, true, properties).catch((error: unknown) => this.options.onError(error));
+      }
+    }
+  }
+
+  acknowledged(packet: MqttPacket): void {
+    if (packet.type !== PacketType.PUBACK && packet.type !== PacketType.PUBREC && packet.type !== PacketType.PUBCOMP) return;
+    const outbound = this.inFlight.get(packet.packetId);
+    if (outbound === undefined) return;
+    if (packet.type === PacketType.PUBREC && outbound.qos === 2 && !outbound.released) {
+      if (packet.reasonCode >= 0x80) return this.complete(packet.packetId, outbound);
+      outbound.released = true;
+      this.connection.send([{ type: PacketType.PUBREL, packetId: packet.packetId, reasonCode: 0, properties: {} }]);
+      return;
+    }
+    if ((packet.type === PacketType.PUBACK && outbound.qos === 1) || (packet.type === PacketType.PUBCOMP && outbound.released)) this.complete(packet.packetId, outbound);
+  }
+
+  private complete(packetId: number, outbound: Outbound): void {
+    this.inFlight.delete(packetId);
+    outbound.resolve();
+    this.slotFreed.shift()?.();
+  }
+
+  close(): void {
+    this.running = false;
+    this.wake.abort();
+    for (const [id, outbound] of this.inFlight) this.complete(id, outbound);
+    for (const waiter of this.slotFreed.splice(0)) waiter();
+  }
+
+  /** Reads again at once (a topic was created that a subscription may read). */
+  wakeUp(): void {
+    const old = this.wake;
+    this.wake = new AbortController();
+    old.abort();
+  }
+
+  /** Sends one PUBLISH once an in-flight slot is free; `acked` resolves when it is acknowledged (at once for QoS 0). */
+  private async deliver(topic: string, payload: Uint8Array, qos: QoS, retain: boolean, properties: MqttProperties): Promise<{ acked: Promise<void> }> {
+    const done = { acked: Promise.resolve() };
+    while (qos > 0 && this.inFlight.size >= this.maxInFlight && this.running) await new Promise<void>((resolve) => this.slotFreed.push(resolve));
+    if (!this.running) return done;
+    if (qos === 0) {
+      await this.write({ type: PacketType.PUBLISH, dup: false, qos, retain, topic, properties, payload });
+      return done;
+    }
+    let packetId = this.nextPacketId;
+    while (this.inFlight.has(packetId)) packetId = (packetId % 0xffff) + 1;
+    this.nextPacketId = (packetId % 0xffff) + 1;
+    const acked = new Promise<void>((resolve) => this.inFlight.set(packetId, { qos, resolve, released: false }));
+    await this.write({ type: PacketType.PUBLISH, dup: false, qos, retain, topic, packetId, properties, payload });
+    return { acked };
+  }
+
+  private async write(packet: MqttPacket): Promise<void> {
+    if (!this.connection.send([packet])) await new Promise<void>((resolve) => this.connection.onDrain(resolve));
+  }
+
+  private partitionsToRead(): { topic: string; partition: number }[] {
+    const broker = this.options.broker;
+    const topics = new Set<string>();
+    const all = broker.listTopics();
+    for (const s of this.subscriptions) for (const t of logTopicsForFilter(this.options.rules, s.topicFilter, all)) topics.add(t);
+    const out: { topic: string; partition: number }[] = [];
+    for (const topic of topics) {
+      if (!this.principal.mayRead(topic)) continue;
+      const { partitions } = broker.topicLayout(topic);
+      for (let p = 0; p < partitions; p++) out.push({ topic, partition: p });
+    }
+    return out;
+  }
+
+  private async loop(): Promise<void> {
+    const broker = this.options.broker;
+    const positions = this.session.state.positions;
+    while (this.running) {
+      const partitions = this.partitionsToRead();
+      if (partitions.length === 0) {
+        // Nothing to read yet: a subscription change, or a topic created since (checked every poll), ends the wait.
+        const signal = this.wake.signal;
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            clearTimeout(timer);
+            signal.removeEventListener('abort', done);
+            resolve();
+          };
+          const timer = setTimeout(done, this.options.pollWaitMs);
+          signal.addEventListener('abort', done, { once: true });
+        });
+        continue;
+      }
+      const request = {
+        // A partition first seen after the subscription (a topic created since) is read from its start.
+        partitions: partitions.map(({ topic, partition }) => ({ topic, partition, fetchOffset: positions[partitionKey(topic, partition)] ?? 0, partitionMaxBytes: this.options.fetchMaxBytes })),
+        maxWaitMs: this.options.pollWaitMs,
+        minBytes: 1,
+        maxBytes: this.options.fetchMaxBytes,
+        isolationLevel: IsolationLevel.readCommitted,
+      };
+      let results;
+      try {
+        results = await broker.fetch(request, this.wake.signal);
+      } catch (error) {
+        if (!this.running) return;
+        throw error;
+      }
+      if (!this.running) return;
+      const acks: Promise<void>[] = [];
+      const advanced = new Map<string, number>();
+      for (const result of results) {
+        const key = partitionKey(result.topic, result.partition);
+        if (result.error !== undefined) {
+          if (result.error.errorName === 'OFFSET_OUT_OF_RANGE') advanced.set(key, result.logStartOffset);
+          continue;
+        }
+        for (const batch of readRecordBatches(result.records)) {
+          if (batch.isControl) {
+            advanced.set(key, batch.lastOffset + 1);
+            continue;
+          }
+          for (const record of batch.records()) {
+            if (record.offset < (positions[key] ?? 0)) continue;
+            acks.push((await this.deliverRecord(result.topic, record.key, record.value, record.headers)).acked);
+            if (!this.running) return;
+          }
+          advanced.set(key, batch.lastOffset + 1);
+        }
+      }
+      await Promise.all(acks);
+      if (!this.running || advanced.size === 0) continue;
+      for (const [key, offset] of advanced) positions[key] = offset;
+      await this.session.steps.run(() => this.session.persist());
+    }
+  }
+
+  private async deliverRecord(logTopic: string, key: Uint8Array | null, value: Uint8Array | null, headers: readonly { key: string; value: Uint8Array | null }[]): Promise<{ acked: Promise<void> }> {
+    const none = { acked: Promise.resolve() };
+    const header = (name: string): string | undefined => {
+      const h = headers.find((x) => x.key === name);
+      return h?.value == null ? undefined : utf8.decode(h.value);
+    };
+    const topic = mqttTopicOf(logTopic, key === null ? null : utf8.decode(key), header(MqttHeader.topic));
+    let best: Subscription | undefined;
+    for (const s of this.subscriptions) if (topicMatches(s.topicFilter, topic) && (best === undefined || s.qos > best.qos)) best = s;
+    if (best === undefined) return none;
+    const { properties, expired } = recordToProperties(headers, this.options.nowMs());
+    if (expired) return none;
+    // Records from Kafka producers carry no QoS; they are durable, so they count as QoS 1.
+    const messageQos = Number(header(MqttHeader.qos) ?? 1);
+    const qos = Math.min(best.qos, messageQos) as QoS;
+    const retain = best.retainAsPublished && header(MqttHeader.retain) === '1';
+    return this.deliver(topic, value ?? new Uint8Array(0), qos, retain, this.v5 ? properties : {});
+  }
+}

@@ -1,0 +1,89 @@
+import { murmur2 } from '../../sdk/client/producer/partitioner.ts';
+import { KafkaError } from '../../sdk/protocol/kafka-error.ts';
+import { RecordBatchBuilder } from '../../sdk/record/record-batch-builder.ts';
+import type { RecordInput } from '../../sdk/record/record.ts';
+import type { Broker } from '../broker.ts';
+import { Acks } from '../log/acks.ts';
+import type { PublishPacket } from './mqtt-packet.ts';
+import { MqttProtocolError, ReasonCode } from './mqtt-reason-code.ts';
+import { publishToRecord } from './mqtt-record.ts';
+import { mapTopic, type MqttMappingRule } from './mqtt-topic-mapping.ts';
+import type { MqttPrincipal } from './mqtt-auth.ts';
+
+export interface IngestTarget {
+  topic: string;
+  partition: number;
+  record: RecordInput;
+  /** The MQTT topic (after alias resolution) and packet, for the retained store. */
+  mqttTopic: string;
+  packet: PublishPacket;
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * Turns PUBLISH packets into appends: maps the MQTT topic to a log topic and key, checks Write
+ * access, creates the topic when the broker auto-creates topics, picks the partition as Kafka's
+ * default partitioner does for the key (so an MQTT device and a Kafka producer writing the same
+ * key share a partition), and appends with the durability each QoS needs.
+ */
+export class MqttIngest {
+  private roundRobin = 0;
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly rules: readonly MqttMappingRule[],
+    private readonly nowMs: () => number = Date.now,
+    /** Stores a retained PUBLISH once its record is durable; resolves once the retained store is durable too. */
+    private readonly retain: (packet: PublishPacket, mqttTopic: string) => Promise<unknown> = async () => undefined,
+    /** Told when a publish created its log topic, so subscribers start reading it at once. */
+    private readonly topicCreated: (topic: string) => void = () => undefined,
+  ) {}
+
+  /** Where a PUBLISH goes and the record it becomes; throws MqttProtocolError with the PUBACK/PUBREC reason code. */
+  async target(packet: PublishPacket, topic: string, principal: MqttPrincipal): Promise<IngestTarget> {
+    const mapped = mapTopic(this.rules, topic);
+    if (mapped === undefined) throw new MqttProtocolError(ReasonCode.TopicNameInvalid, `MQTT topic "${topic}" maps to no valid log topic`);
+    if (!principal.mayWrite(mapped.topic)) throw new MqttProtocolError(ReasonCode.NotAuthorized, `${principal.name} may not write to topic "${mapped.topic}"`);
+    if (!this.broker.hasTopic(mapped.topic)) {
+      if (!this.broker.config.autoCreateTopics) throw new MqttProtocolError(ReasonCode.TopicNameInvalid, `topic "${mapped.topic}" does not exist`);
+      await this.broker.createTopic(mapped.topic).then(
+        () => this.topicCreated(mapped.topic),
+        (error: unknown) => {
+          if (!(error instanceof KafkaError && error.errorName === 'TOPIC_ALREADY_EXISTS')) throw error;
+        },
+      );
+    }
+    const record = publishToRecord(packet, topic, mapped.key, this.nowMs());
+    const partitions = this.broker.topicLayout(mapped.topic).partitions;
+    const partition = mapped.key === null ? this.roundRobin++ % partitions : (murmur2(utf8.encode(mapped.key)) & 0x7fffffff) % partitions;
+    return { topic: mapped.topic, partition, record, mqttTopic: topic, packet };
+  }
+
+  /** QoS 0 once written to the OS, QoS 1 once fsynced (acks=all). */
+  async append(target: IngestTarget, qos: 0 | 1): Promise<void> {
+    const builder = new RecordBatchBuilder({ initialCapacityBytes: 256 });
+    builder.append(target.record);
+    await this.broker.append(target.topic, target.partition, builder.seal(), qos === 0 ? Acks.leader : Acks.all);
+    if (target.packet.retain) await this.retain(target.packet, target.mqttTopic);
+  }
+
+  /** The last sequence the session's producer appended to the target's partition (-1 for none yet). */
+  lastSequence(target: IngestTarget, producerId: number, producerEpoch: number): number {
+    return this.broker.producerLastSequence(target.topic, target.partition, producerId, producerEpoch);
+  }
+
+  /**
+   * QoS 2: appends as the session's idempotent producer at `sequence`, fsynced, unless the
+   * partition's producer state shows that sequence already in the log (a retry after a cut
+   * connection or a crash). Resolves true when this call appended.
+   */
+  async appendIdempotent(target: IngestTarget, producerId: number, producerEpoch: number, sequence: number): Promise<boolean> {
+    if (this.broker.producerLastSequence(target.topic, target.partition, producerId, producerEpoch) >= sequence) return false;
+    const builder = new RecordBatchBuilder({ initialCapacityBytes: 256, producerId, producerEpoch, baseSequence: sequence });
+    builder.append(target.record);
+    await this.broker.append(target.topic, target.partition, builder.seal(), Acks.all);
+    if (target.packet.retain) await this.retain(target.packet, target.mqttTopic);
+    return true;
+  }
+}
