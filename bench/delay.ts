@@ -89,7 +89,7 @@ function summary(samples: readonly { lateMs: number }[]): { count: number; early
 
 let running = await start();
 try {
-  await running.broker.createTopic(topic, { partitions });
+  await running.broker.createTopic(topic, { partitions, config: { 'rill.delayed.delivery': 'true' } });
   const value = new Uint8Array(100).fill(7);
   // Estimated generously so every record is still pending when the last is produced.
   const produceStartMs = Date.now();

@@ -86,6 +86,7 @@ function toLogConfig(config: TopicConfig): LogConfig {
     messageTimestampBeforeMaxMs: bounds.beforeMaxMs,
     messageTimestampAfterMaxMs: bounds.afterMaxMs,
     minInsyncReplicas: config.minInsyncReplicas,
+    delayedDelivery: config.delayedDelivery,
   };
 }
 
@@ -585,7 +586,8 @@ export class Broker {
     this.assertOpen();
     const log = this.partitionLog(topic, partition);
     this.verifyTransactionalWrite(topic, partition, batches);
-    return this.delayed?.route(topic, partition, log, batches, acks) ?? log.append(batches, acks);
+    if (!log.logConfig.delayedDelivery) return log.append(batches, acks);
+    return this.delayedDelivery.route(topic, partition, log, batches, acks) ?? log.append(batches, acks);
   }
 
   /**

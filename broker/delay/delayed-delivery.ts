@@ -93,6 +93,12 @@ interface PartitionMove {
  * reaches its partition, where every consumer (regular, share group, stream job) reads it, only
  * once it is due; records due together arrive in due-time order, then produce order.
  *
+ * Only topics with `rill.delayed.delivery=true` come here (`Broker.append` checks the flag; every
+ * other topic's produce is the plain log append and never looks inside a batch). On other topics
+ * the headers are plain headers and the record is delivered at once; HTTP's `deliverAt`/`delayMs`
+ * fields are refused there. Turning the config off later leaves waiting records to be delivered
+ * when due.
+ *
  * Produce (`route`, one synchronous step, so appends from one connection stay in order): the
  * target partition's own checks (CRC, size, timestamps) and its producer-state check of the
  * producer's sequence numbers run first; then each record goes, as its own batch, to the delay

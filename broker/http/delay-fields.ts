@@ -6,13 +6,14 @@ const encoder = new TextEncoder();
 
 /**
  * A produce record's `deliverAt` (ms since the epoch) or `delayMs` as the header delayed delivery
- * reads (broker/delay/delay-headers.ts); undefined when neither is set. Problems go to `errors`.
+ * reads (broker/delay/delay-headers.ts), with the field that set it; undefined when neither is
+ * set. Problems go to `errors`.
  */
-export function delayHeaderOf(deliverAt: unknown, delayMs: unknown, path: string, errors: FieldError[]): RecordHeader | undefined {
+export function delayHeaderOf(deliverAt: unknown, delayMs: unknown, path: string, errors: FieldError[]): { header: RecordHeader; field: 'deliverAt' | 'delayMs' } | undefined {
   const given = [
     ['deliverAt', deliverAt, DelayHeader.deliverAt],
     ['delayMs', delayMs, DelayHeader.delayMs],
-  ].filter(([, value]) => value !== undefined && value !== null) as [string, unknown, string][];
+  ].filter(([, value]) => value !== undefined && value !== null) as ['deliverAt' | 'delayMs', unknown, string][];
   if (given.length === 0) return undefined;
   if (given.length > 1) {
     errors.push({ path: `${path}/delayMs`, message: 'set one of deliverAt and delayMs' });
@@ -23,5 +24,5 @@ export function delayHeaderOf(deliverAt: unknown, delayMs: unknown, path: string
     errors.push({ path: `${path}/${field}`, message: field === 'deliverAt' ? 'must be a non-negative integer (ms since the epoch)' : 'must be a non-negative integer of milliseconds' });
     return undefined;
   }
-  return { key: header, value: encoder.encode(String(value)) };
+  return { header: { key: header, value: encoder.encode(String(value)) }, field };
 }

@@ -11,7 +11,8 @@ import { delayHeaderOf } from './delay-fields.ts';
  * string values or an array of `{key, value}` (Kafka allows repeated header keys); `partition` an
  * explicit partition; `timestamp` ms since the epoch (default: the broker's clock); `deliverAt`
  * (ms since the epoch) or `delayMs` delays delivery (broker/delay/), written as the record's
- * `rill.deliver.at` or `rill.delay.ms` header.
+ * `rill.deliver.at` or `rill.delay.ms` header; a topic without `rill.delayed.delivery=true` refuses
+ * them (422), where a Kafka producer's header would be a plain header delivered at once.
  * Produce (msgpack body): the same, except that `key`, `value` and header values may also be
  * binary, stored byte for byte; a non-binary `value` is stored as its JSON text.
  *
@@ -28,6 +29,8 @@ export interface ProduceRecord {
   headers: RecordHeader[];
   partition: number | undefined;
   timestamp: number | undefined;
+  /** The field that asked for delayed delivery (`deliverAt` or `delayMs`), if any. */
+  delayField?: 'deliverAt' | 'delayMs';
 }
 
 export interface FieldError {
@@ -133,8 +136,9 @@ export function parseProduceBody(body: unknown, maxRecords: number, format: Body
     }
     const headers = parseHeaders(entry['headers'], `${path}/headers`, errors, arena);
     const delay = delayHeaderOf(entry['deliverAt'], entry['delayMs'], path, errors);
-    if (delay !== undefined) headers.push(delay);
+    if (delay !== undefined) headers.push(delay.header);
     records.push({
+      ...(delay === undefined ? {} : { delayField: delay.field }),
       key: bytesField(entry['key'], `${path}/key`, errors, arena),
       ...parseValue(entry['value'], `${path}/value`, errors, format, arena),
       headers,

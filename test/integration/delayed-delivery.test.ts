@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Broker, EmbeddedTransport } from '../../broker/mod.ts';
+import { createHttpApp } from '../../broker/http/http-app.ts';
 import { Admin, Consumer, type ConsumerRecord, Producer, stringSerde, TcpTransport, type Transport } from '../../sdk/mod.ts';
 import { type BrokerProcess, startBrokerProcess } from '../helpers/broker-process.ts';
 import { ManagedProcess, runtimeCommand } from '../helpers/child-process.ts';
@@ -95,7 +96,7 @@ describe('delayed delivery through kafkajs and HTTP on the broker process', () =
     const kafka = new Kafka({ clientId: 'delay-kafkajs', brokers: [proc.bootstrap], logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 1 }] });
+    await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 1, configEntries: [{ name: 'rill.delayed.delivery', value: 'true' }] }] });
     await admin.disconnect();
 
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -150,13 +151,60 @@ describe('delayed delivery through kafkajs and HTTP on the broker process', () =
   });
 });
 
+describe('delayed delivery is a per-topic opt-in (rill.delayed.delivery)', () => {
+  it('delivers a delay header at once on a topic without it, refuses HTTP delay fields there, and delays once it is set over HTTP', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'rill-delay-optin-'));
+    cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+    const broker = await Broker.open({ config: { dataDir } });
+    const transport = new EmbeddedTransport(broker);
+    cleanups.push(async () => {
+      await transport.close();
+      await broker.close();
+    });
+    await new Admin(transport).createTopics([{ name: 'plain', numPartitions: 1 }]);
+    const producer = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde, idempotent: true, lingerMs: 1 });
+    const farMs = Date.now() + 3_600_000;
+    // A batch with a delayed header (uncompressed, and gzip, which delayed delivery would have to decode).
+    await producer.send({ topic: 'plain', partition: 0, value: 'header-only', headers: { 'rill.deliver.at': String(farMs) } });
+    const gzipProducer = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde, compression: 'gzip', lingerMs: 1 });
+    await gzipProducer.send({ topic: 'plain', partition: 0, value: 'gzip', headers: { 'rill.delay.ms': 'not a number' } });
+    await gzipProducer.close();
+    const now = await readAll(transport, 'plain', 1, 2);
+    expect(now.map((r) => r.value)).toEqual(['header-only', 'gzip']);
+    expect(headerOf(now[0]!, 'rill.deliver.at')).toBe(String(farMs));
+    expect(headerOf(now[1]!, 'rill.delay.ms')).toBe('not a number');
+    expect(broker.listTopics({ includeInternal: true })).not.toContain('__delayed_records');
+
+    const http = await createHttpApp(broker);
+    cleanups.push(async () => http.close());
+    const app = http.app;
+    const post = (records: unknown): Promise<Response> =>
+      Promise.resolve(app.request('/v1/topics/plain/records', { method: 'POST', body: JSON.stringify({ records }), headers: { 'content-type': 'application/json' } }));
+    const refused = await post([{ value: 'a' }, { value: 'b', delayMs: 500 }]);
+    expect(refused.status).toBe(422);
+    const problem = (await refused.json()) as { errors: { path: string; message: string }[] };
+    expect(problem.errors).toEqual([{ path: '/records/1/delayMs', message: expect.stringContaining('rill.delayed.delivery') }]);
+    expect((await new Admin(transport).topicOffsets('plain'))[0]!.latest).toBe(2);
+
+    const patched = await app.request('/v1/topics/plain/config', { method: 'PATCH', body: JSON.stringify({ 'rill.delayed.delivery': 'true' }), headers: { 'content-type': 'application/json' } });
+    expect(patched.status).toBe(200);
+    const dueMs = Date.now() + 300;
+    expect((await post([{ value: 'later', deliverAt: dueMs }])).status).toBe(200);
+    await producer.send({ topic: 'plain', partition: 0, value: 'after' });
+    await producer.close();
+    const all = await readAll(transport, 'plain', 1, 4);
+    expect(all.slice(2).map((r) => r.value)).toEqual(['after', '"later"']);
+    expect(Date.now()).toBeGreaterThanOrEqual(dueMs);
+  });
+});
+
 describe('delayed delivery across restarts', () => {
   it('loses and duplicates nothing when an embedded broker with a small index is reopened mid-schedule', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'rill-delay-reopen-'));
     cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
     const options = { config: { dataDir }, delayedDelivery: { indexMaxEntries: 64, maxRecordsPerMove: 16 } };
     let broker = await Broker.open(options);
-    await broker.createTopic('later', { partitions: 3 });
+    await broker.createTopic('later', { partitions: 3, config: { 'rill.delayed.delivery': 'true' } });
     let transport = new EmbeddedTransport(broker);
     const producer = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde, idempotent: true, lingerMs: 1 });
     const firstDueMs = Date.now() + 600;
@@ -186,6 +234,7 @@ describe('delayed delivery across restarts', () => {
     const dataDir = proc.dataDir;
     cleanups.push(() => proc.dispose());
     let transport = new TcpTransport({ bootstrapServers: [proc.bootstrap] });
+    await new Admin(transport).createTopics([{ name: 'kill-delayed', numPartitions: 1, configs: { 'rill.delayed.delivery': 'true' } }]);
     const producer = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde, idempotent: true, lingerMs: 2 });
     const values = Array.from({ length: 3000 }, (_, i) => `k-${i}`);
     const firstDueMs = Date.now() + 1000;

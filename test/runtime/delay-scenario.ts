@@ -57,7 +57,7 @@ export async function runDelayScenario(): Promise<DelayReport> {
   const transport = new TcpTransport({ bootstrapServers: [`127.0.0.1:${listener.port}`] });
   try {
     const topic = 'delayed';
-    await broker.createTopic(topic, { partitions: PARTITIONS });
+    await broker.createTopic(topic, { partitions: PARTITIONS, config: { 'rill.delayed.delivery': 'true' } });
     const producer = new Producer(transport, { keySerde: stringSerde, valueSerde: stringSerde, idempotent: true, lingerMs: 1 });
     const startMs = Date.now();
     const baseDueMs = startMs + 1500;
