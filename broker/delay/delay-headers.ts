@@ -30,6 +30,8 @@ export interface DueBatches {
   maxDueMs: number;
   /** Whether any batch belongs to a transaction. */
   transactional: boolean;
+  /** How many of `records` each batch holds, in order. */
+  batchRecordCounts: number[];
 }
 
 function mayNameDelay(batch: Uint8Array, compressed: boolean): boolean {
@@ -63,17 +65,20 @@ function dueTimeOf(record: Record, nowMs: number, maxDelayMs: number, where: str
 }
 
 /** The records of `batches`; undefined when they cannot be decoded (the append's own checks then refuse them). */
-function decodeAll(batches: Uint8Array): { records: Record[]; transactional: boolean } | undefined {
+function decodeAll(batches: Uint8Array): { records: Record[]; transactional: boolean; batchRecordCounts: number[] } | undefined {
   try {
     const views = [...readRecordBatches(batches, { strict: true })];
     if (!views.some((batch) => !batch.isControl && mayNameDelay(batch.bytes, batch.compression !== 0))) return undefined;
     const records: Record[] = [];
     let transactional = false;
+    const batchRecordCounts: number[] = [];
     for (const batch of views) {
       transactional ||= (batch.attributes & BatchAttribute.transactional) !== 0;
+      const before = records.length;
       for (const record of batch.records()) records.push(record);
+      batchRecordCounts.push(records.length - before);
     }
-    return { records, transactional };
+    return { records, transactional, batchRecordCounts };
   } catch (error) {
     if (error instanceof KafkaError) return undefined;
     throw error;
@@ -99,7 +104,7 @@ export function dueBatches(batches: Uint8Array, nowMs: number, maxDelayMs: numbe
     if (dueMs > maxDueMs) maxDueMs = dueMs;
     records.push({ record, dueMs });
   }
-  return found ? { records, maxDueMs, transactional: decoded.transactional } : undefined;
+  return found ? { records, maxDueMs, transactional: decoded.transactional, batchRecordCounts: decoded.batchRecordCounts } : undefined;
 }
 
 /**

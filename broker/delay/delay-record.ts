@@ -14,6 +14,11 @@ export interface DelayedRecord {
   key: Uint8Array | null;
   value: Uint8Array | null;
   headers: readonly RecordHeader[];
+  /**
+   * On the last record of each produced batch of an idempotent producer: the placeholder that
+   * batch leaves in its partition, appended again at a restart if the crash came before it.
+   */
+  placeholder?: Uint8Array;
 }
 
 /**
@@ -21,7 +26,8 @@ export interface DelayedRecord {
  * reads only its own bytes. The batch's single record has a null key, its timestamp (and so the
  * batch's maxTimestamp) is the due time, which the rebuild reads from the batch header alone, and
  * its value is msgpack `{ t: topic, p: partition, ts: produced timestamp, k: key, v: value,
- * h: [[header key, header value], ...] }` with keys and values as msgpack bin or nil.
+ * h: [[header key, header value], ...], ph?: placeholder batch bytes }` with keys and values as
+ * msgpack bin or nil.
  */
 export function encodeDelayedRecord(record: DelayedRecord): Uint8Array {
   const value = encode({
@@ -31,6 +37,7 @@ export function encodeDelayedRecord(record: DelayedRecord): Uint8Array {
     k: record.key,
     v: record.value,
     h: record.headers.map((h) => [h.key, h.value]),
+    ...(record.placeholder === undefined ? {} : { ph: record.placeholder }),
   });
   const builder = new RecordBatchBuilder({ initialCapacityBytes: value.byteLength + 128 });
   builder.append({ key: null, value, timestamp: record.dueMs });
@@ -52,7 +59,7 @@ export function decodeDelayedRecord(batchBytes: Uint8Array): DelayedRecord & { o
   for (const record of batch.records()) {
     if (record.value === null) throw invalid(record.offset, 'no value');
     const fields = decode(record.value) as { [key: string]: unknown };
-    const { t, p, ts, k, v, h } = fields;
+    const { t, p, ts, k, v, h, ph } = fields;
     if (typeof t !== 'string' || typeof p !== 'number' || typeof ts !== 'number' || !Array.isArray(h)) throw invalid(record.offset, 'missing fields');
     const headers = h.map((pair: unknown): RecordHeader => {
       if (!Array.isArray(pair) || typeof pair[0] !== 'string') throw invalid(record.offset, 'malformed header');
@@ -67,6 +74,7 @@ export function decodeDelayedRecord(batchBytes: Uint8Array): DelayedRecord & { o
       key: bytesOrNull(k, record.offset, 'the key'),
       value: bytesOrNull(v, record.offset, 'the value'),
       headers,
+      ...(ph instanceof Uint8Array ? { placeholder: ph } : {}),
     };
   }
   throw invalid(batch.baseOffset, 'the batch holds no record');

@@ -10,17 +10,20 @@ export const DELAY_STATE_FILE = 'delayed-delivery-state.json';
  * The scheduler's durable state, `<dataDir>/delayed-delivery-state.json`, replaced atomically
  * before every move (JSON):
  * `{ "version": 1, "producerId": n, "moved": {dueMs, offset} | null, "nextSequence": [[topic, partition, seq], ...],
- *    "moving": {dueMs, offset} | null }`.
+ *    "moving": {dueMs, offset} | null, "placedBelow": offset | null }`.
  * `moved`: every delay log record at or below this key is in its partition. `moving`: the move
  * in progress, the records in (moved, moving], written with the scheduler's idempotent producer
  * id at the sequences `nextSequence` gives; after a crash it is written again, and the partitions
- * answer what already arrived as duplicates.
+ * answer what already arrived as duplicates. `placedBelow`: every delay log record below this
+ * offset has its placeholder fsynced in its partition; a restart checks the placeholders of the
+ * records from here on (null: of every record in the delay log).
  */
 export interface DelayState {
   producerId: number;
   moved: DelayKey | undefined;
   nextSequence: Map<string, number>;
   moving: DelayKey | undefined;
+  placedBelow: number | undefined;
 }
 
 /** The key `nextSequence` uses for a partition. */
@@ -48,7 +51,9 @@ export async function loadDelayState(fs: FileSystem, dataDir: string): Promise<D
       if (typeof topic !== 'string' || typeof partition !== 'number' || typeof seq !== 'number') throw new Error('bad sequence entry');
       nextSequence.set(partitionKey(topic, partition), seq);
     }
-    return { producerId: json['producerId'], moved: parseKey(json['moved']), nextSequence, moving: parseKey(json['moving']) };
+    const placedBelow = json['placedBelow'];
+    if (placedBelow !== undefined && placedBelow !== null && typeof placedBelow !== 'number') throw new Error('bad placedBelow');
+    return { producerId: json['producerId'], moved: parseKey(json['moved']), nextSequence, moving: parseKey(json['moving']), placedBelow: placedBelow ?? undefined };
   } catch (error) {
     throw new KafkaError('KAFKA_STORAGE_ERROR', `${path} is unreadable (${error instanceof Error ? error.message : String(error)}); refusing to guess which delayed records were delivered`);
   }
@@ -59,6 +64,6 @@ export function saveDelayState(fs: FileSystem, dataDir: string, state: DelayStat
     const colon = key.indexOf(':');
     return [key.slice(colon + 1), Number(key.slice(0, colon)), seq];
   });
-  const json = { version: 1, producerId: state.producerId, moved: state.moved ?? null, nextSequence, moving: state.moving ?? null };
+  const json = { version: 1, producerId: state.producerId, moved: state.moved ?? null, nextSequence, moving: state.moving ?? null, placedBelow: state.placedBelow ?? null };
   return writeFileAtomic(fs, join(dataDir, DELAY_STATE_FILE), new TextEncoder().encode(JSON.stringify(json)));
 }

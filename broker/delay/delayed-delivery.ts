@@ -99,17 +99,18 @@ interface PartitionMove {
  * fields are refused there. Turning the config off later leaves waiting records to be delivered
  * when due.
  *
- * Produce (`route`, one synchronous step, so appends from one connection stay in order): the
- * target partition's own checks (CRC, size, timestamps) and its producer-state check of the
- * producer's sequence numbers run first; then each record goes, as its own batch, to the delay
- * log `__delayed_records` (delay-record.ts), and the target partition gets a placeholder: the
- * request's batch headers with no record (what Kafka's cleaner leaves of a compacted batch,
- * which every client already skips), which carries the producer id and sequence numbers, so a
- * retry is answered as a duplicate and the producer's next batch follows on. The delay log is
- * written before the placeholder, so a killed process can leave a delayed record whose
- * placeholder is missing (delivered; a retry of its batch could then deliver it twice, in the
- * window between two write calls) but never a placeholder without its record. The produce answer
- * names the placeholder's offsets.
+ * Produce (`route`): the target partition's own checks (CRC, size, timestamps) and its
+ * producer-state check of the producer's sequence numbers run first; then each record goes, as its
+ * own batch, to the delay log `__delayed_records` (delay-record.ts), and once that is fsynced the
+ * target partition gets a placeholder: the request's batch headers with no record (what Kafka's
+ * cleaner leaves of a compacted batch, which every client already skips), which carries the
+ * producer id and sequence numbers, so a retry is answered as a duplicate and the producer's next
+ * batch follows on. Until the placeholder is appended, later appends to that partition wait
+ * (`placing`), so sequences stay in order. A crash can so leave a delayed record without its
+ * placeholder but never a placeholder without its record; the last delay record of each
+ * idempotent batch carries the batch's placeholder, and a restart appends those missing from
+ * `placedBelow` on (`placeMissing`) before any client is served, so a retry after the crash is a
+ * duplicate. The produce answer names the placeholder's offsets.
  *
  * Memory: the index holds 16-byte keys (due time, delay log offset) of at most `indexMaxEntries`
  * pending records near the horizon (delay-index.ts); payloads are read back from disk shortly
@@ -143,6 +144,13 @@ export class DelayedDelivery {
   private readonly prefetched = new Map<number, DelayedRecord>();
   private prefetchTimer: ReturnType<typeof setInterval> | undefined;
   private readonly counters = { moved: 0, dropped: 0, rebuilds: 0, lastError: undefined as string | undefined };
+  /**
+   * Per target partition, the last delayed produce whose placeholder is not appended yet; later
+   * appends to the partition wait for it. One entry per partition with such a produce.
+   */
+  private readonly placing = new Map<string, Promise<void>>();
+  /** Delay log offsets of produces whose placeholders are not fsynced yet (in-flight produces). */
+  private readonly unplaced = new Set<number>();
 
   /** The delay log and the state, once the first delayed produce (or an earlier run) created them. */
   private opened: { delayLog: PartitionLog; state: DelayState } | undefined;
@@ -173,6 +181,7 @@ export class DelayedDelivery {
     delayed.opened = { delayLog, state };
     delayed.frontierDueMs = Math.max(state.moved?.dueMs ?? Number.NEGATIVE_INFINITY, state.moving?.dueMs ?? Number.NEGATIVE_INFINITY);
     await delayed.whenDelayLogSynced(delayLog.logEndOffset);
+    await delayed.placeMissing();
     delayed.rebuild();
     const redo = state.moving === undefined ? [] : delayed.index.takeThrough(state.moving);
     if (redo.length > 0) delayed.retrying = redo;
@@ -189,7 +198,7 @@ export class DelayedDelivery {
       if (delayLog === undefined) throw new Error(`invariant: ${DELAY_TOPIC} exists once created`);
       let state = await loadDelayState(this.host.fs, this.host.dataDir);
       if (state === undefined) {
-        state = { producerId: await this.host.allocateProducerId(), moved: undefined, nextSequence: new Map(), moving: undefined };
+        state = { producerId: await this.host.allocateProducerId(), moved: undefined, nextSequence: new Map(), moving: undefined, placedBelow: undefined };
         await saveDelayState(this.host.fs, this.host.dataDir, state);
       }
       this.opened ??= { delayLog, state };
@@ -223,6 +232,17 @@ export class DelayedDelivery {
    */
   route(topic: string, partition: number, log: PartitionLog, batches: Uint8Array, acks: AcksValue): Promise<AppendResult> | undefined {
     if (this.closed || isInternalTopic(topic)) return undefined;
+    const chainKey = partitionKey(topic, partition);
+    const ahead = this.placing.get(chainKey);
+    // A delayed produce ahead of this one has not appended its placeholder yet: every append to
+    // the partition waits for it, so a producer's sequences reach the partition in order.
+    if (ahead !== undefined) return this.enqueue(chainKey, ahead.then(() => this.routeNow(topic, partition, log, batches, acks) ?? { result: log.append(batches, acks) }));
+    const issued = this.routeNow(topic, partition, log, batches, acks);
+    return issued === undefined ? undefined : this.enqueue(chainKey, issued);
+  }
+
+  /** `route` with no produce ahead in the partition's chain: undefined for a produce it leaves to the caller. */
+  private routeNow(topic: string, partition: number, log: PartitionLog, batches: Uint8Array, acks: AcksValue): Promise<{ result: Promise<AppendResult> }> | undefined {
     const nowMs = this.host.nowMs();
     const where = `${topic}-${partition}`;
     const due = dueBatches(batches, nowMs, this.config.maxDelayMs, where);
@@ -232,11 +252,18 @@ export class DelayedDelivery {
     }
     log.checkClientAppend(batches, acks);
     // The first delayed produce of a data directory waits for the delay log to be created.
-    if (this.opened === undefined) return this.ensureOpened().then(() => this.route(topic, partition, log, batches, acks) ?? log.append(batches, acks));
-    const placeholders = placeholdersOf(batches);
+    if (this.opened === undefined) return this.ensureOpened().then(() => this.routeNow(topic, partition, log, batches, acks) ?? { result: log.append(batches, acks) });
+    const parts = placeholderParts(batches);
+    const placeholders = concat(parts);
     const outcome = log.producerState.prepare(placeholders, log.logEndOffset, AppendOrigin.client, nowMs);
-    if (outcome.kind === 'duplicate') return log.append(placeholders, acks, AppendOrigin.client, true);
-    const encoded = due.records.map(({ record, dueMs }) =>
+    if (outcome.kind === 'duplicate') return Promise.resolve({ result: log.append(placeholders, acks, AppendOrigin.client, true) });
+    const lastOfBatch = new Map<number, Uint8Array>();
+    let end = 0;
+    due.batchRecordCounts.forEach((count, i) => {
+      end += count;
+      if (count > 0 && isIdempotent(parts[i]!)) lastOfBatch.set(end - 1, parts[i]!);
+    });
+    const encoded = due.records.map(({ record, dueMs }, i) =>
       encodeDelayedRecord({
         topic,
         partition,
@@ -245,15 +272,85 @@ export class DelayedDelivery {
         key: record.key,
         value: record.value,
         headers: record.headers,
+        ...(lastOfBatch.has(i) ? { placeholder: lastOfBatch.get(i)! } : {}),
       }),
     );
     const baseOffset = this.delayLog.logEndOffset;
-    const stored = this.delayLog.append(concat(encoded), acks, AppendOrigin.coordinator);
-    if (this.delayLog.logEndOffset !== baseOffset + encoded.length) return stored;
+    // The delay log is fsynced before the placeholder is written: a power loss can then leave a
+    // record without its placeholder (appended again at the restart, see `placeMissing`) but
+    // never a placeholder without its record.
+    const stored = this.delayLog.append(concat(encoded), Acks.all, AppendOrigin.coordinator);
+    if (this.delayLog.logEndOffset !== baseOffset + encoded.length) return Promise.resolve({ result: stored });
     due.records.forEach(({ dueMs }, i) => this.index.add({ dueMs: Math.max(dueMs, this.frontierDueMs), offset: baseOffset + i }));
-    const placed = log.append(placeholders, acks, AppendOrigin.client, true);
+    this.unplaced.add(baseOffset);
+    const issued = stored.then(
+      () => {
+        const placed = log.append(placeholders, Acks.all, AppendOrigin.client, true);
+        // A placeholder that failed stays unplaced, so the next restart appends it.
+        void placed.then(
+          () => this.unplaced.delete(baseOffset),
+          () => undefined,
+        );
+        return { result: placed };
+      },
+      (error: unknown) => {
+        this.unplaced.delete(baseOffset);
+        throw error;
+      },
+    );
     this.schedule();
-    return Promise.all([stored, placed]).then(([, result]) => result);
+    return issued;
+  }
+
+  /**
+   * Makes `issued` the last link of the partition's chain until it settles, and answers with its
+   * result. A link resolves once its append was issued (the partition's producer state then has
+   * it), not once it is fsynced, so produces to one partition still share fsyncs.
+   */
+  private enqueue(chainKey: string, issued: Promise<{ result: Promise<AppendResult> }>): Promise<AppendResult> {
+    const link: Promise<void> = issued.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.placing.set(chainKey, link);
+    void link.then(() => {
+      if (this.placing.get(chainKey) === link) this.placing.delete(chainKey);
+    });
+    return issued.then((issuedAppend) => issuedAppend.result);
+  }
+
+  /** The offset below which every delay log record's placeholder is fsynced (see DelayState). */
+  private placedBelow(): number {
+    let below = this.delayLog.logEndOffset;
+    for (const offset of this.unplaced) if (offset < below) below = offset;
+    return below;
+  }
+
+  /**
+   * At open: appends the placeholders a crash left out (between the delay log's fsync and the
+   * placeholder's append) for the records from `placedBelow` on. A placeholder already in its
+   * partition is answered as a duplicate and not written again; one the partition's producer
+   * state has moved past (or a fenced producer's) is refused, which is as good: a retry of its
+   * batch would be refused the same way.
+   */
+  private async placeMissing(): Promise<void> {
+    const end = this.delayLog.highWatermark;
+    for (let from = Math.max(this.state.placedBelow ?? 0, this.delayLog.logStartOffset); from < end; ) {
+      const records = this.delayLog.read(from, 1 << 20).records;
+      if (records.length === 0) break;
+      const dv = new DataView(records.buffer, records.byteOffset, records.byteLength);
+      for (let pos = 0; pos < records.length; pos += batchSizeAt(dv, pos)) {
+        if (int64At(dv, pos + BatchOffset.baseOffset) < from) continue;
+        const record = decodeDelayedRecord(records.subarray(pos, pos + batchSizeAt(dv, pos)));
+        if (record.placeholder === undefined) continue;
+        const log = this.host.partitionLog(record.topic, record.partition);
+        if (log === undefined || log.isUnusable) continue;
+        await log.append(record.placeholder, Acks.all, AppendOrigin.client, true).catch((error: unknown) => {
+          if (!(error instanceof KafkaError)) throw error;
+        });
+      }
+      from = endOffsetOf(records);
+    }
   }
 
   async close(): Promise<void> {
@@ -388,7 +485,7 @@ export class DelayedDelivery {
       dropped += built.dropped;
       if (built.bytes.length > 0) moves.push({ log, bytes: built.bytes, key, nextSequence: built.nextSequence });
     }
-    await saveDelayState(this.host.fs, this.host.dataDir, { ...this.state, moving: last });
+    await saveDelayState(this.host.fs, this.host.dataDir, { ...this.state, moving: last, placedBelow: this.placedBelow() });
     await this.truncateDelayLog(keys);
     await Promise.all(moves.map((m) => m.log.append(m.bytes, Acks.all)));
     const nextSequence = new Map(this.state.nextSequence);
@@ -507,15 +604,20 @@ export class DelayedDelivery {
 }
 
 /**
- * The request's batches with their records taken out (see `emptyBatchHeader`). Each header is
- * copied into its own buffer first: a request's bytes may be a Node Buffer, whose `slice` shares
- * memory, and `emptyBatchHeader` rewrites the slice it takes.
+ * The request's batches with their records taken out (see `emptyBatchHeader`), one per batch.
+ * Each header is copied into its own buffer first: a request's bytes may be a Node Buffer, whose
+ * `slice` shares memory, and `emptyBatchHeader` rewrites the slice it takes.
  */
-function placeholdersOf(batches: Uint8Array): Uint8Array {
+function placeholderParts(batches: Uint8Array): Uint8Array[] {
   const dv = new DataView(batches.buffer, batches.byteOffset, batches.byteLength);
   const parts: Uint8Array[] = [];
   for (let pos = 0; pos < batches.length; pos += batchSizeAt(dv, pos)) parts.push(emptyBatchHeader(new Uint8Array(batches.subarray(pos, pos + BATCH_HEADER_BYTES))));
-  return concat(parts);
+  return parts;
+}
+
+/** Whether a placeholder carries a producer id, and so can be checked against the producer state. */
+function isIdempotent(placeholder: Uint8Array): boolean {
+  return int64At(new DataView(placeholder.buffer, placeholder.byteOffset, placeholder.byteLength), BatchOffset.producerId) >= 0;
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
