@@ -19,8 +19,12 @@ import { type DelayState, loadDelayState, partitionKey, saveDelayState } from '.
 /** The internal topic delayed records wait in. */
 export const DELAY_TOPIC = '__delayed_records';
 
-/** Kept until moved (the scheduler deletes what is behind it), never compacted or aged out. */
-const DELAY_TOPIC_CONFIG = { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1', 'max.message.bytes': '16777216' } as const;
+/**
+ * Kept until moved (the scheduler deletes what is behind it), never compacted or aged out. An
+ * offset index entry for every batch (`index.interval.bytes` 0): a record is read back by its
+ * offset through the index's byte position, with no scan of the batches before it.
+ */
+const DELAY_TOPIC_CONFIG = { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1', 'max.message.bytes': '16777216', 'index.interval.bytes': '0' } as const;
 
 /** How often a move also deletes the delay log behind the pending records (a pass over the index). */
 const TRUNCATE_INTERVAL_MS = 5_000;
@@ -198,8 +202,8 @@ export class DelayedDelivery {
       if (delayLog === undefined) throw new Error(`invariant: ${DELAY_TOPIC} exists once created`);
       let state = await loadDelayState(this.host.fs, this.host.dataDir);
       if (state === undefined) {
-        state = { producerId: await this.host.allocateProducerId(), moved: undefined, nextSequence: new Map(), moving: undefined, placedBelow: undefined };
-        await saveDelayState(this.host.fs, this.host.dataDir, state);
+        state = { producerId: await this.host.allocateProducerId(), moved: undefined, nextSequence: new Map(), moving: undefined, placedBelow: undefined, writes: 0 };
+        state.writes = await saveDelayState(this.host.fs, this.host.dataDir, state);
       }
       this.opened ??= { delayLog, state };
     })().finally(() => (this.opening = undefined));
@@ -485,7 +489,9 @@ export class DelayedDelivery {
       dropped += built.dropped;
       if (built.bytes.length > 0) moves.push({ log, bytes: built.bytes, key, nextSequence: built.nextSequence });
     }
-    await saveDelayState(this.host.fs, this.host.dataDir, { ...this.state, moving: last, placedBelow: this.placedBelow() });
+    const writes = await saveDelayState(this.host.fs, this.host.dataDir, { ...this.state, moving: last, placedBelow: this.placedBelow() });
+    // A retry of this move saves its intent again into the other slot, so a torn retry leaves this one.
+    this.state = { ...this.state, writes };
     await this.truncateDelayLog(keys);
     await Promise.all(moves.map((m) => m.log.append(m.bytes, Acks.all)));
     const nextSequence = new Map(this.state.nextSequence);
@@ -514,10 +520,11 @@ export class DelayedDelivery {
 
   /**
    * Reads ahead the records due within `prefetchLeadMs` (at most `prefetchMaxRecords` held), so a
-   * move at the due time does not wait for the disk. Runs between moves.
+   * move at the due time does not wait for the disk. Runs while a move waits for its fsyncs too
+   * (it reads only keys still in the index, which a move has taken out).
    */
   private prefetch(): void {
-    if (this.opened === undefined || this.running !== undefined || this.closed) return;
+    if (this.opened === undefined || this.closed) return;
     const room = this.config.prefetchMaxRecords - this.prefetched.size;
     if (room <= 0) return;
     const horizon = this.index.horizon;
