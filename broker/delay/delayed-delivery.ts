@@ -520,11 +520,11 @@ export class DelayedDelivery {
 
   /**
    * Reads ahead the records due within `prefetchLeadMs` (at most `prefetchMaxRecords` held), so a
-   * move at the due time does not wait for the disk. Runs while a move waits for its fsyncs too
-   * (it reads only keys still in the index, which a move has taken out).
+   * move at the due time does not wait for the disk. Runs between moves: a read-ahead of up to
+   * `prefetchMaxRecords` in one go would hold up a move's fsync completions and the fetches.
    */
   private prefetch(): void {
-    if (this.opened === undefined || this.closed) return;
+    if (this.opened === undefined || this.running !== undefined || this.closed) return;
     const room = this.config.prefetchMaxRecords - this.prefetched.size;
     if (room <= 0) return;
     const horizon = this.index.horizon;
