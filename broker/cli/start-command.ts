@@ -8,6 +8,7 @@ import type { TlsListenerOptions } from '../security/tls-config.ts';
 import { KafkaListener } from '../kafka/kafka-listener.ts';
 import { MqttListener } from '../mqtt/mqtt-listener.ts';
 import { type MqttStartOptions, mqttStartOptions } from '../mqtt/mqtt-start-options.ts';
+import { mqttWebSocketEndpoint } from '../mqtt/mqtt-websocket-endpoint.ts';
 import { isAuthenticatedListener, type KafkaSecurityStartOptions, kafkaSecurityStartOptions } from '../security/kafka-security-start-options.ts';
 import { parseStartOptions, UsageError } from './parse-start-options.ts';
 import { authorizerStartOptions } from './authorizer-start-options.ts';
@@ -91,6 +92,7 @@ async function serveBroker(
   let httpApp: HttpApp;
   let httpServer: HttpServer;
   let httpsServer: HttpsServer | undefined;
+  let mqtt: MqttListener | undefined;
   try {
     kafka = await KafkaListener.start(broker, {
       host: config.host,
@@ -108,7 +110,7 @@ async function serveBroker(
     httpApp = await createHttpApp(broker, httpOptions);
     const { app } = httpApp;
     const fetch: FetchHandler = (request, env) => app.fetch(request, env);
-    const listen = { host: config.host, port: config.httpPort };
+    const listen = { host: config.host, port: config.httpPort, ...(mqttOptions === undefined ? {} : { webSocket: mqttWebSocketEndpoint(() => mqtt) }) };
     if (httpTls === undefined) httpServer = await serveHttp(fetch, listen);
     else httpServer = httpsServer = await serveHttps(fetch, { ...listen, tls: httpTls });
   } catch (error) {
@@ -116,7 +118,6 @@ async function serveBroker(
     await broker.close();
     throw error;
   }
-  let mqtt: MqttListener | undefined;
   if (mqttOptions !== undefined) {
     try {
       mqtt = await MqttListener.start(broker, {
@@ -160,7 +161,7 @@ async function serveBroker(
   const protocol = security.sasl === undefined ? (security.tls === undefined ? 'PLAINTEXT' : 'SSL') : security.tls === undefined ? 'SASL_PLAINTEXT' : 'SASL_SSL';
   io.out(`rill: kafka listening on ${config.host}:${kafka.port} (advertised ${kafka.advertised.host}:${kafka.advertised.port}, ${protocol})`);
   io.out(`rill: http listening on ${config.host}:${httpServer.port}${httpTls === undefined ? '' : ` (HTTPS, client certificates ${httpTls.clientAuth})`}`);
-  if (mqtt !== undefined) io.out(`rill: mqtt listening on ${config.host}:${mqtt.port}${mqttOptions?.allowAnonymous === true ? '' : ' (user name and password required)'}`);
+  if (mqtt !== undefined) io.out(`rill: mqtt listening on ${config.host}:${mqtt.port} and ${httpTls === undefined ? 'ws' : 'wss'}://${config.host}:${httpServer.port}/mqtt${mqttOptions?.allowAnonymous === true ? '' : ' (user name and password required)'}`);
   io.out(`rill: broker ready, data in ${config.dataDir} (${topics.length} topic${topics.length === 1 ? '' : 's'})`);
   const received = await signal;
   const forceExit = (): void => {
@@ -172,8 +173,9 @@ async function serveBroker(
   process.off('SIGHUP', reloadTls);
   io.out(`rill: ${received} received, shutting down`);
   httpApp.close();
-  await httpServer.close();
+  // MQTT first: the HTTP server's close waits for its upgraded (MQTT over WebSocket) connections.
   await mqtt?.close();
+  await httpServer.close();
   await kafka.close();
   await broker.close();
   io.out('rill: stopped cleanly');

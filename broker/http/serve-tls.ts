@@ -5,6 +5,7 @@ import { createServer as createTlsServer, type Server as TlsServer, type TLSSock
 import { getRequestListener, type HttpBindings } from '@hono/node-server';
 import { certificatePrincipal, type TlsListenerOptions, tlsServerOptions } from '../security/tls-config.ts';
 import type { FetchHandler, HttpServer } from './serve.ts';
+import { endpointRefusal, nodeUpgradeListener, type WebSocketEndpoint } from './websocket-upgrade.ts';
 
 const isBun = (globalThis as { Bun?: unknown }).Bun !== undefined;
 
@@ -27,9 +28,13 @@ export interface HttpsServer extends HttpServer {
  * env carries the verified client certificate's principal (`User:<subject DN>`, as on the Kafka
  * listener), undefined without one.
  */
-export async function serveHttps(fetch: FetchHandler, options: { host: string; port: number; tls: TlsListenerOptions }): Promise<HttpsServer> {
+/** `webSocket`: as for serveHttp (wss://), through the `ws` package on every runtime here, since TLS is node:tls everywhere. */
+export async function serveHttps(fetch: FetchHandler, options: { host: string; port: number; tls: TlsListenerOptions; webSocket?: WebSocketEndpoint }): Promise<HttpsServer> {
   const { host, tls } = options;
+  const upgradeListener = options.webSocket === undefined ? undefined : await nodeUpgradeListener(options.webSocket);
   const listener = getRequestListener((request, env) => {
+    const refused = endpointRefusal(options.webSocket, request);
+    if (refused !== undefined) return refused;
     const socket = (env as HttpBindings).incoming.socket as TLSSocket;
     const principal = certificatePrincipal(socket);
     const remoteAddress = socket.remoteAddress;
@@ -59,12 +64,14 @@ export async function serveHttps(fetch: FetchHandler, options: { host: string; p
   let server: TlsServer;
   if (isBun) {
     const http = createHttpServer(handle);
+    if (upgradeListener !== undefined) http.on('upgrade', upgradeListener);
     server = createTlsServer(tlsServerOptions(tls), (socket) => {
       track(socket);
       http.emit('connection', socket);
     });
   } else {
     server = createHttpsServer(tlsServerOptions(tls), handle);
+    if (upgradeListener !== undefined) server.on('upgrade', upgradeListener);
     server.on('secureConnection', track);
   }
   await new Promise<void>((resolve, reject) => {

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Broker } from '../broker.ts';
-import { AclOperation, type AclOperationValue, ResourceType } from '../auth/acl.ts';
+import { AclOperation, type AclOperationValue, ResourceType, type ResourceTypeValue } from '../auth/acl.ts';
 import { clientHost } from '../auth/request-access.ts';
 import { type TokenConfig, tokenAllows } from '../http/http-auth.ts';
 import { ANONYMOUS, type KafkaPrincipal, userPrincipal } from '../security/kafka-principal.ts';
@@ -11,6 +11,8 @@ export interface MqttPrincipal {
   readonly name: string;
   mayWrite(topic: string): boolean;
   mayRead(topic: string): boolean;
+  /** Group Read: joining a share group (MQTT shared subscriptions, broker/mqtt/mqtt-share-subscription.ts). */
+  mayReadGroup(group: string): boolean;
 }
 
 export type MqttAuthResult = { ok: true; principal: MqttPrincipal } | { ok: false; reason: 'bad-credentials' | 'not-authorized' };
@@ -76,9 +78,9 @@ export class MqttAuthenticator {
     return this.options.tokens?.find((t) => timingSafeEqual(sha256(utf8.encode(t.token)), digest));
   }
 
-  private allowed(principal: KafkaPrincipal, host: string, topic: string, operation: AclOperationValue): boolean {
+  private allowed(principal: KafkaPrincipal, host: string, topic: string, operation: AclOperationValue, resourceType: ResourceTypeValue = ResourceType.TOPIC): boolean {
     const authorizer = this.broker.authorizer;
-    return authorizer === undefined || authorizer.authorize({ principal, host, resourceType: ResourceType.TOPIC, resourceName: topic, operation });
+    return authorizer === undefined || authorizer.authorize({ principal, host, resourceType, resourceName: topic, operation });
   }
 
   private kafkaPrincipal(principal: KafkaPrincipal, host: string): MqttPrincipal {
@@ -86,6 +88,7 @@ export class MqttAuthenticator {
       name: `${principal.type}:${principal.name}`,
       mayWrite: (topic) => this.allowed(principal, host, topic, AclOperation.WRITE),
       mayRead: (topic) => this.allowed(principal, host, topic, AclOperation.READ),
+      mayReadGroup: (group) => this.allowed(principal, host, group, AclOperation.READ, ResourceType.GROUP),
     };
   }
 
@@ -96,6 +99,8 @@ export class MqttAuthenticator {
       name: `token:${token.name}`,
       mayWrite: (topic) => tokenAllows(asToken, 'write', topic) && this.allowed(kafka, host, topic, AclOperation.WRITE),
       mayRead: (topic) => tokenAllows(asToken, 'read', topic) && this.allowed(kafka, host, topic, AclOperation.READ),
+      // Tokens name topics only: groups are the broker's ACLs' alone (as on the HTTP group routes).
+      mayReadGroup: (group) => this.allowed(kafka, host, group, AclOperation.READ, ResourceType.GROUP),
     };
   }
 }

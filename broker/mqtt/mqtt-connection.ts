@@ -1,7 +1,7 @@
-import type { Socket } from 'node:net';
 import type { MqttAuthenticator, MqttPrincipal } from './mqtt-auth.ts';
 import { decodePacket } from './mqtt-decode.ts';
 import { encodePacket } from './mqtt-encode.ts';
+import type { MqttByteStream } from './mqtt-byte-stream.ts';
 import type { MqttIngest } from './mqtt-ingest.ts';
 import {
   type ConnectPacket,
@@ -59,6 +59,8 @@ interface Slot {
 
 /** Slots waiting for their turn or for their answer; past it the socket stops reading. */
 const MAX_QUEUED_PACKETS = 1024;
+/** Packets read but not yet decoded: streams that cannot pause (WebSockets on Bun and Deno) are cut past it (a 64 KiB TCP read holds at most 32,768). */
+const MAX_INCOMING_PACKETS = 65_536;
 
 /**
  * One MQTT client connection: packets in (one at a time through the decoder), answers out in the
@@ -72,6 +74,7 @@ export class MqttConnection implements SessionOwner {
   private readonly incoming: RawPacket[] = [];
   private readonly slots: Slot[] = [];
   private pumping = false;
+  private flushScheduled = false;
   private connect: ConnectPacket | undefined;
   private session: MqttSession | undefined;
   private principal: MqttPrincipal | undefined;
@@ -89,16 +92,14 @@ export class MqttConnection implements SessionOwner {
   private work: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly socket: Socket,
+    private readonly socket: MqttByteStream,
     private readonly context: MqttConnectionContext,
   ) {
-    this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.remoteAddress = socket.remoteAddress;
     this.splitter = new MqttPacketSplitter(context.limits.maxPacketBytes);
-    socket.setNoDelay(true);
-    this.closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
-    socket.on('data', (chunk: Uint8Array) => this.onData(chunk));
-    socket.on('error', () => socket.destroy());
-    socket.once('close', () => void this.onClose());
+    this.closedPromise = new Promise((resolve) => socket.onceClose(resolve));
+    socket.onData((chunk) => this.onData(chunk));
+    socket.onceClose(() => void this.onClose());
     this.armKeepAlive(context.limits.connectTimeoutMs);
   }
 
@@ -115,7 +116,8 @@ export class MqttConnection implements SessionOwner {
     if (this.closed) return;
     this.armKeepAlive(this.keepAliveMs);
     try {
-      this.incoming.push(...this.splitter.push(chunk));
+      for (const raw of this.splitter.push(chunk)) this.incoming.push(raw);
+      if (this.incoming.length > MAX_INCOMING_PACKETS) throw new MqttProtocolError(ReasonCode.QuotaExceeded, `more than ${MAX_INCOMING_PACKETS} packets read ahead of processing`);
     } catch (error) {
       this.fail(error);
       return;
@@ -184,7 +186,7 @@ export class MqttConnection implements SessionOwner {
       properties.retainAvailable = 1;
       properties.wildcardSubscriptionAvailable = 1;
       properties.subscriptionIdentifierAvailable = 0;
-      properties.sharedSubscriptionAvailable = 0;
+      properties.sharedSubscriptionAvailable = 1;
       if (opened.assignedClientId !== undefined) properties.assignedClientIdentifier = opened.assignedClientId;
       if (opened.expiryIntervalSec !== (packet.properties.sessionExpiryInterval ?? 0)) properties.sessionExpiryInterval = opened.expiryIntervalSec;
     }
@@ -208,15 +210,8 @@ export class MqttConnection implements SessionOwner {
         return this.onPublish(packet);
       case PacketType.PUBREL:
         return this.answerWith(this.release(packet.packetId));
-      case PacketType.SUBSCRIBE: {
-        const handler = this.delivery!;
-        if (packet.subscriptions.some((s) => s.topicFilter.startsWith('$share/'))) {
-          return this.answerWith(
-            Promise.resolve({ type: PacketType.SUBACK, packetId: packet.packetId, reasonCodes: packet.subscriptions.map(() => this.version === ProtocolVersion.v5 ? ReasonCode.SharedSubscriptionsNotSupported : 0x80), properties: {} }),
-          );
-        }
-        return this.answerWith(handler.subscribe(packet));
-      }
+      case PacketType.SUBSCRIBE:
+        return this.answerWith(this.delivery!.subscribe(packet));
       case PacketType.UNSUBSCRIBE:
         return this.answerWith(this.delivery!.unsubscribe(packet));
       case PacketType.PUBACK:
@@ -370,28 +365,62 @@ export class MqttConnection implements SessionOwner {
       (packet) => {
         slot.done = true;
         slot.packets.push(packet);
-        this.flush();
+        this.scheduleFlush();
       },
       (error: unknown) => this.fail(error),
     );
   }
 
+  /**
+   * Answers that became ready in one event loop turn (the PUBACKs of one group commit, say) leave
+   * in one socket write, not one write each.
+   */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private takeReady(): MqttPacket[] {
+    const ready: MqttPacket[] = [];
+    while (this.slots.length > 0 && this.slots[0]!.done) ready.push(...this.slots.shift()!.packets);
+    return ready;
+  }
+
   private flush(): void {
-    while (this.slots.length > 0 && this.slots[0]!.done) this.send(this.slots.shift()!.packets);
+    const ready = this.takeReady();
+    if (ready.length > 0) this.write(ready);
     if (this.slots.length < MAX_QUEUED_PACKETS && !this.pumping && this.incoming.length > 0) void this.pump();
   }
 
-  /** Writes packets now (deliveries and CONNACK; answers go through their slots). */
+  /**
+   * Writes packets now (deliveries, CONNACK, DISCONNECT; answers go through their slots), after
+   * any answer already ready, so a SUBACK precedes the retained messages its SUBSCRIBE sends.
+   */
   send(packets: readonly MqttPacket[]): boolean {
-    if (this.socket.destroyed || this.socket.writableEnded) return false;
-    let flowing = true;
-    for (const packet of packets) flowing = this.socket.write(encodePacket(packet, this.version)) && flowing;
-    return flowing;
+    const ready = this.takeReady();
+    return this.write(ready.length === 0 ? packets : [...ready, ...packets]);
+  }
+
+  private write(packets: readonly MqttPacket[]): boolean {
+    if (!this.socket.writable) return false;
+    if (packets.length === 1) return this.socket.write(encodePacket(packets[0]!, this.version));
+    const encoded = packets.map((packet) => encodePacket(packet, this.version));
+    const bytes = new Uint8Array(encoded.reduce((n, e) => n + e.length, 0));
+    let at = 0;
+    for (const e of encoded) {
+      bytes.set(e, at);
+      at += e.length;
+    }
+    return this.socket.write(bytes);
   }
 
   /** Registers for the socket's next `drain` (deliveries wait on it when the socket's buffer is full). */
   onDrain(listener: () => void): void {
-    this.socket.once('drain', listener);
+    this.socket.onceDrain(listener);
   }
 
   private armKeepAlive(ms: number): void {
@@ -405,7 +434,8 @@ export class MqttConnection implements SessionOwner {
     if (error instanceof MqttProtocolError) {
       if (this.connect === undefined && error.reasonCode === ReasonCode.UnsupportedProtocolVersion) {
         // Answered in 3.1.1's format, which every client can read (§3.1.2.2).
-        this.socket.end(Uint8Array.from([0x20, 0x02, 0x00, ConnectReturnCode.UnacceptableProtocolVersion]));
+        this.socket.write(Uint8Array.from([0x20, 0x02, 0x00, ConnectReturnCode.UnacceptableProtocolVersion]));
+        this.socket.end();
         this.closed = true;
         return;
       }

@@ -1,16 +1,18 @@
 import { readRecordBatches } from '../../sdk/record/record-batch-reader.ts';
+import { clientHost } from '../auth/request-access.ts';
 import type { Broker } from '../broker.ts';
 import { IsolationLevel } from '../fetch/fetch-types.ts';
 import type { MqttPrincipal } from './mqtt-auth.ts';
 import type { DeliveryHandler, MqttConnection } from './mqtt-connection.ts';
 import { type MqttPacket, PacketType, ProtocolVersion, type QoS, type SubscribePacket, type Subscription, type UnsubscribePacket } from './mqtt-packet.ts';
 import type { MqttProperties } from './mqtt-properties.ts';
-import { ReasonCode, SUBACK_FAILURE_V4 } from './mqtt-reason-code.ts';
+import { protocolError, ReasonCode, SUBACK_FAILURE_V4 } from './mqtt-reason-code.ts';
 import { MqttHeader, recordToProperties } from './mqtt-record.ts';
 import type { MqttRetainedStore } from './mqtt-retained-store.ts';
 import type { MqttSession } from './mqtt-session.ts';
 import { partitionKey } from './mqtt-session-store.ts';
-import { hasWildcard, topicFilterProblem, topicMatches } from './mqtt-topic-filter.ts';
+import { type DeliveryOutcome, MqttShareSubscription, mqttShareGroupId } from './mqtt-share-subscription.ts';
+import { hasWildcard, parseSharedFilter, topicFilterProblem, topicMatches } from './mqtt-topic-filter.ts';
 import { logTopicsForFilter, type MqttMappingRule, mqttTopicOf } from './mqtt-topic-mapping.ts';
 
 export interface DeliveryOptions {
@@ -29,7 +31,7 @@ export interface DeliveryOptions {
 
 interface Outbound {
   qos: 1 | 2;
-  resolve: () => void;
+  resolve: (outcome: DeliveryOutcome) => void;
   /** QoS 2: PUBREC received and PUBREL sent, waiting for PUBCOMP. */
   released: boolean;
 }
@@ -51,6 +53,8 @@ export class MqttDelivery implements DeliveryHandler {
   private readonly maxInFlight: number;
   private readonly v5: boolean;
   private readonly slotFreed: (() => void)[] = [];
+  /** Shared subscriptions (`$share/<name>/<filter>`) by their full filter; each a share-group member. */
+  private readonly shared = new Map<string, MqttShareSubscription>();
 
   constructor(
     private readonly connection: MqttConnection,
@@ -61,6 +65,7 @@ export class MqttDelivery implements DeliveryHandler {
   ) {
     this.v5 = connection.version === ProtocolVersion.v5;
     this.maxInFlight = Math.min(options.maxInFlight, clientReceiveMaximum ?? 65_535);
+    for (const s of session.state.subscriptions) if (parseSharedFilter(s.topicFilter) !== undefined) void this.startShared(s);
     void this.loop().catch((error: unknown) => {
       if (this.running) options.onError(error);
     });
@@ -70,14 +75,79 @@ export class MqttDelivery implements DeliveryHandler {
     return this.session.state.subscriptions;
   }
 
+  /** The subscriptions read from the session's own positions (all but the shared ones). */
+  private get ownSubscriptions(): Subscription[] {
+    return this.subscriptions.filter((s) => !s.topicFilter.startsWith('$share/'));
+  }
+
+  /** Starts (or updates the QoS of) a shared subscription; resolves once it is ready to receive. */
+  private startShared(subscription: Subscription): Promise<void> {
+    const parsed = parseSharedFilter(subscription.topicFilter)!;
+    const existing = this.shared.get(subscription.topicFilter);
+    if (existing !== undefined) {
+      existing.qos = subscription.qos;
+      return existing.ready;
+    }
+    const { broker, rules, pollWaitMs, fetchMaxBytes, nowMs, onError } = this.options;
+    const started = new MqttShareSubscription(parsed.group, parsed.filter, subscription.qos, {
+        broker,
+        rules,
+        principal: this.principal,
+        clientId: this.session.clientId,
+        clientHost: clientHost(this.connection.remoteAddress),
+        v5: this.v5,
+        pollWaitMs,
+        fetchMaxBytes,
+        nowMs,
+        onError,
+        freeSlots: () => this.maxInFlight - this.inFlight.size,
+        deliver: (topic, payload, qos, properties) => this.deliver(topic, payload, qos, false, properties),
+      });
+    this.shared.set(subscription.topicFilter, started);
+    return started.ready;
+  }
+
+  private stopShared(filter: string): void {
+    const subscription = this.shared.get(filter);
+    if (subscription === undefined) return;
+    this.shared.delete(filter);
+    void subscription.close().catch((error: unknown) => this.options.onError(error));
+  }
+
+  /**
+   * Why a shared subscription is refused (§4.8.2: a share name without `/`, `+` or `#`, then a
+   * valid filter; the principal needs Group Read on the share group and Topic Read), or undefined.
+   */
+  private sharedProblem(filter: string): number | undefined {
+    const parsed = parseSharedFilter(filter);
+    if (parsed === undefined || parsed.group.includes('+') || parsed.group.includes('#') || topicFilterProblem(parsed.filter) !== undefined) return ReasonCode.TopicFilterInvalid;
+    if (!this.principal.mayReadGroup(mqttShareGroupId(parsed.group))) return ReasonCode.NotAuthorized;
+    const first = parsed.filter.split('/')[0]!;
+    if (!hasWildcard(first) && !this.principal.mayRead(logTopicsForFilter(this.options.rules, parsed.filter, [first])[0] ?? '')) return ReasonCode.NotAuthorized;
+    return undefined;
+  }
+
   async subscribe(packet: SubscribePacket): Promise<MqttPacket> {
     const reasonCodes: number[] = [];
     const fresh: Subscription[] = [];
+    const sharedReady: Promise<void>[] = [];
     const refuse = (code: number) => reasonCodes.push(this.v5 ? code : SUBACK_FAILURE_V4);
     for (const subscription of packet.subscriptions) {
       const filter = subscription.topicFilter;
       const existing = this.subscriptions.findIndex((s) => s.topicFilter === filter);
-      if (topicFilterProblem(filter) !== undefined) refuse(ReasonCode.TopicFilterInvalid);
+      const shared = filter.startsWith('$share/');
+      // §3.8.3.1: No Local on a shared subscription is a Protocol Error (the connection closes).
+      if (shared && this.v5 && subscription.noLocal) throw protocolError(`No Local is set on the shared subscription "${filter}"`);
+      const sharedProblem = shared ? this.sharedProblem(filter) : undefined;
+      if (sharedProblem !== undefined) refuse(sharedProblem);
+      else if (shared && existing < 0 && this.subscriptions.length >= this.options.maxSubscriptionsPerClient) refuse(ReasonCode.QuotaExceeded);
+      else if (shared) {
+        if (existing >= 0) this.subscriptions[existing] = subscription;
+        else this.subscriptions.push(subscription);
+        // §4.8.2: retained messages are not sent for a new shared subscription.
+        sharedReady.push(this.startShared(subscription));
+        reasonCodes.push(subscription.qos);
+      } else if (topicFilterProblem(filter) !== undefined) refuse(ReasonCode.TopicFilterInvalid);
       else if (existing < 0 && this.subscriptions.length >= this.options.maxSubscriptionsPerClient) refuse(ReasonCode.QuotaExceeded);
       else if (!hasWildcard(filter.split('/')[0]!) && !this.principal.mayRead(logTopicsForFilter(this.options.rules, filter, [filter.split('/')[0]!])[0] ?? '')) refuse(ReasonCode.NotAuthorized);
       else {
@@ -91,6 +161,7 @@ export class MqttDelivery implements DeliveryHandler {
       }
     }
     await this.session.steps.run(() => this.session.persist());
+    await Promise.all(sharedReady);
     this.wakeUp();
     if (fresh.length > 0) setImmediate(() => this.sendRetained(fresh));
     return { type: PacketType.SUBACK, packetId: packet.packetId, reasonCodes, properties: {} };
@@ -101,6 +172,7 @@ export class MqttDelivery implements DeliveryHandler {
     for (const filter of packet.topicFilters) {
       const at = this.subscriptions.findIndex((s) => s.topicFilter === filter);
       if (at >= 0) this.subscriptions.splice(at, 1);
+      this.stopShared(filter);
       reasonCodes.push(at >= 0 ? ReasonCode.Success : ReasonCode.NoSubscriptionExisted);
     }
     await this.session.steps.run(() => this.session.persist());
@@ -136,25 +208,27 @@ export class MqttDelivery implements DeliveryHandler {
     const outbound = this.inFlight.get(packet.packetId);
     if (outbound === undefined) return;
     if (packet.type === PacketType.PUBREC && outbound.qos === 2 && !outbound.released) {
-      if (packet.reasonCode >= 0x80) return this.complete(packet.packetId, outbound);
+      if (packet.reasonCode >= 0x80) return this.complete(packet.packetId, outbound, 'refused');
       outbound.released = true;
       this.connection.send([{ type: PacketType.PUBREL, packetId: packet.packetId, reasonCode: 0, properties: {} }]);
       return;
     }
-    if ((packet.type === PacketType.PUBACK && outbound.qos === 1) || (packet.type === PacketType.PUBCOMP && outbound.released)) this.complete(packet.packetId, outbound);
+    if (packet.type === PacketType.PUBACK && outbound.qos === 1) this.complete(packet.packetId, outbound, packet.reasonCode >= 0x80 ? 'refused' : 'acknowledged');
+    else if (packet.type === PacketType.PUBCOMP && outbound.released) this.complete(packet.packetId, outbound, 'acknowledged');
   }
 
-  private complete(packetId: number, outbound: Outbound): void {
+  private complete(packetId: number, outbound: Outbound, outcome: DeliveryOutcome): void {
     this.inFlight.delete(packetId);
-    outbound.resolve();
+    outbound.resolve(outcome);
     this.slotFreed.shift()?.();
   }
 
   close(): void {
     this.running = false;
     this.wake.abort();
-    for (const [id, outbound] of this.inFlight) this.complete(id, outbound);
+    for (const [id, outbound] of this.inFlight) this.complete(id, outbound, 'dropped');
     for (const waiter of this.slotFreed.splice(0)) waiter();
+    for (const filter of [...this.shared.keys()]) this.stopShared(filter);
   }
 
   /** Reads again at once (a topic was created that a subscription may read). */
@@ -162,11 +236,12 @@ export class MqttDelivery implements DeliveryHandler {
     const old = this.wake;
     this.wake = new AbortController();
     old.abort();
+    for (const subscription of this.shared.values()) subscription.wakeUp();
   }
 
   /** Sends one PUBLISH once an in-flight slot is free; `acked` resolves when it is acknowledged (at once for QoS 0). */
-  private async deliver(topic: string, payload: Uint8Array, qos: QoS, retain: boolean, properties: MqttProperties): Promise<{ acked: Promise<void> }> {
-    const done = { acked: Promise.resolve() };
+  private async deliver(topic: string, payload: Uint8Array, qos: QoS, retain: boolean, properties: MqttProperties): Promise<{ acked: Promise<DeliveryOutcome> }> {
+    const done = { acked: Promise.resolve<DeliveryOutcome>(this.running ? 'acknowledged' : 'dropped') };
     while (qos > 0 && this.inFlight.size >= this.maxInFlight && this.running) await new Promise<void>((resolve) => this.slotFreed.push(resolve));
     if (!this.running) return done;
     if (qos === 0) {
@@ -176,7 +251,7 @@ export class MqttDelivery implements DeliveryHandler {
     let packetId = this.nextPacketId;
     while (this.inFlight.has(packetId)) packetId = (packetId % 0xffff) + 1;
     this.nextPacketId = (packetId % 0xffff) + 1;
-    const acked = new Promise<void>((resolve) => this.inFlight.set(packetId, { qos, resolve, released: false }));
+    const acked = new Promise<DeliveryOutcome>((resolve) => this.inFlight.set(packetId, { qos, resolve, released: false }));
     await this.write({ type: PacketType.PUBLISH, dup: false, qos, retain, topic, packetId, properties, payload });
     return { acked };
   }
@@ -189,7 +264,7 @@ export class MqttDelivery implements DeliveryHandler {
     const broker = this.options.broker;
     const topics = new Set<string>();
     const all = broker.listTopics();
-    for (const s of this.subscriptions) for (const t of logTopicsForFilter(this.options.rules, s.topicFilter, all)) topics.add(t);
+    for (const s of this.ownSubscriptions) for (const t of logTopicsForFilter(this.options.rules, s.topicFilter, all)) topics.add(t);
     const out: { topic: string; partition: number }[] = [];
     for (const topic of topics) {
       if (!this.principal.mayRead(topic)) continue;
@@ -234,7 +309,7 @@ export class MqttDelivery implements DeliveryHandler {
         throw error;
       }
       if (!this.running) return;
-      const acks: Promise<void>[] = [];
+      const acks: Promise<DeliveryOutcome>[] = [];
       const advanced = new Map<string, number>();
       for (const result of results) {
         const key = partitionKey(result.topic, result.partition);
@@ -262,15 +337,15 @@ export class MqttDelivery implements DeliveryHandler {
     }
   }
 
-  private async deliverRecord(logTopic: string, key: Uint8Array | null, value: Uint8Array | null, headers: readonly { key: string; value: Uint8Array | null }[]): Promise<{ acked: Promise<void> }> {
-    const none = { acked: Promise.resolve() };
+  private async deliverRecord(logTopic: string, key: Uint8Array | null, value: Uint8Array | null, headers: readonly { key: string; value: Uint8Array | null }[]): Promise<{ acked: Promise<DeliveryOutcome> }> {
+    const none = { acked: Promise.resolve<DeliveryOutcome>('acknowledged') };
     const header = (name: string): string | undefined => {
       const h = headers.find((x) => x.key === name);
       return h?.value == null ? undefined : utf8.decode(h.value);
     };
     const topic = mqttTopicOf(logTopic, key === null ? null : utf8.decode(key), header(MqttHeader.topic));
     let best: Subscription | undefined;
-    for (const s of this.subscriptions) if (topicMatches(s.topicFilter, topic) && (best === undefined || s.qos > best.qos)) best = s;
+    for (const s of this.ownSubscriptions) if (topicMatches(s.topicFilter, topic) && (best === undefined || s.qos > best.qos)) best = s;
     if (best === undefined) return none;
     const { properties, expired } = recordToProperties(headers, this.options.nowMs());
     if (expired) return none;

@@ -9,6 +9,7 @@ import { MqttProtocolError, ReasonCode } from './mqtt-reason-code.ts';
 import { publishToRecord } from './mqtt-record.ts';
 import { mapTopic, type MqttMappingRule } from './mqtt-topic-mapping.ts';
 import type { MqttPrincipal } from './mqtt-auth.ts';
+import { MqttBatchAppender } from './mqtt-batch-appender.ts';
 
 export interface IngestTarget {
   topic: string;
@@ -29,6 +30,7 @@ const utf8 = new TextEncoder();
  */
 export class MqttIngest {
   private roundRobin = 0;
+  private readonly batches: MqttBatchAppender;
 
   constructor(
     private readonly broker: Broker,
@@ -38,7 +40,9 @@ export class MqttIngest {
     private readonly retain: (packet: PublishPacket, mqttTopic: string) => Promise<unknown> = async () => undefined,
     /** Told when a publish created its log topic, so subscribers start reading it at once. */
     private readonly topicCreated: (topic: string) => void = () => undefined,
-  ) {}
+  ) {
+    this.batches = new MqttBatchAppender(broker);
+  }
 
   /** Where a PUBLISH goes and the record it becomes; throws MqttProtocolError with the PUBACK/PUBREC reason code. */
   async target(packet: PublishPacket, topic: string, principal: MqttPrincipal): Promise<IngestTarget> {
@@ -60,11 +64,9 @@ export class MqttIngest {
     return { topic: mapped.topic, partition, record, mqttTopic: topic, packet };
   }
 
-  /** QoS 0 once written to the OS, QoS 1 once fsynced (acks=all). */
+  /** QoS 0 once written to the OS, QoS 1 once fsynced (acks=all); batched with other publishes to the partition. */
   async append(target: IngestTarget, qos: 0 | 1): Promise<void> {
-    const builder = new RecordBatchBuilder({ initialCapacityBytes: 256 });
-    builder.append(target.record);
-    await this.broker.append(target.topic, target.partition, builder.seal(), qos === 0 ? Acks.leader : Acks.all);
+    await this.batches.append(target.topic, target.partition, target.record, qos === 1);
     if (target.packet.retain) await this.retain(target.packet, target.mqttTopic);
   }
 

@@ -2,6 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Broker } from '../broker.ts';
 import type { TokenConfig } from '../http/http-auth.ts';
 import { MqttAuthenticator, type MqttPrincipal } from './mqtt-auth.ts';
+import { type MqttByteStream, tcpByteStream } from './mqtt-byte-stream.ts';
 import { MqttConnection, type MqttConnectionLimits } from './mqtt-connection.ts';
 import { MqttDelivery } from './mqtt-delivery.ts';
 import { MqttIngest } from './mqtt-ingest.ts';
@@ -56,6 +57,7 @@ const SESSION_EXPIRY_CHECK_MS = 60_000;
 export class MqttListener {
   private readonly connections = new Set<MqttConnection>();
   private expiryTimer: ReturnType<typeof setInterval> | undefined;
+  private acceptStream: (stream: MqttByteStream) => void = (stream) => stream.destroy();
 
   private constructor(
     private readonly server: Server,
@@ -89,7 +91,7 @@ export class MqttListener {
       const target = await ingest.target(packet, will.topic, principal);
       await ingest.append(target, will.qos === 0 ? 0 : 1);
     };
-    server.on('connection', (socket: Socket) => {
+    listener.acceptStream = (socket) => {
       if (listener.connections.size >= limits.maxConnections) {
         socket.destroy();
         return;
@@ -118,15 +120,16 @@ export class MqttListener {
             c.clientReceiveMaximum,
           );
           deliveries.add(delivery);
-          socket.once('close', () => deliveries.delete(delivery));
+          socket.onceClose(() => deliveries.delete(delivery));
           return delivery;
         },
         publishWill,
         onError,
       });
       listener.connections.add(connection);
-      socket.once('close', () => listener.connections.delete(connection));
-    });
+      socket.onceClose(() => listener.connections.delete(connection));
+    };
+    server.on('connection', (socket: Socket) => listener.accept(tcpByteStream(socket)));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port, options.host, () => {
@@ -137,6 +140,14 @@ export class MqttListener {
     listener.expiryTimer = setInterval(() => void registry.expire().catch((error: unknown) => onError(error, 'session expiry')), SESSION_EXPIRY_CHECK_MS);
     (listener.expiryTimer as { unref?: () => void }).unref?.();
     return listener;
+  }
+
+  /**
+   * Serves an MQTT connection on another transport (the WebSocket endpoint `/mqtt` of the HTTP
+   * port, broker/http/websocket-upgrade.ts): the same sessions, auth, limits and takeover as TCP.
+   */
+  accept(stream: MqttByteStream): void {
+    this.acceptStream(stream);
   }
 
   get port(): number {

@@ -33,6 +33,10 @@ function text(value: string): Uint8Array {
   return utf8.encode(value);
 }
 
+const QOS_TEXT = [text('0'), text('1'), text('2')] as const;
+const UTF8_TEXT = text('utf8');
+const RETAIN_TEXT = text('1');
+
 /** The record a PUBLISH becomes; a payload declared UTF-8 that is not is Payload Format Invalid (§3.3.2.3.2). */
 export function publishToRecord(packet: PublishPacket, topic: string, key: string | null, nowMs: number): RecordInput {
   const p = packet.properties;
@@ -45,13 +49,13 @@ export function publishToRecord(packet: PublishPacket, topic: string, key: strin
   }
   const headers: RecordHeader[] = [];
   for (const [name, value] of p.userProperties ?? []) headers.push({ key: name, value: text(value) });
-  headers.push({ key: MqttHeader.topic, value: text(topic) }, { key: MqttHeader.qos, value: text(String(packet.qos)) });
+  headers.push({ key: MqttHeader.topic, value: text(topic) }, { key: MqttHeader.qos, value: QOS_TEXT[packet.qos] });
   if (p.contentType !== undefined) headers.push({ key: MqttHeader.contentType, value: text(p.contentType) });
-  if (p.payloadFormatIndicator === 1) headers.push({ key: MqttHeader.payloadFormat, value: text('utf8') });
+  if (p.payloadFormatIndicator === 1) headers.push({ key: MqttHeader.payloadFormat, value: UTF8_TEXT });
   if (p.messageExpiryInterval !== undefined) headers.push({ key: MqttHeader.expiresAt, value: text(String(nowMs + p.messageExpiryInterval * 1000)) });
   if (p.responseTopic !== undefined) headers.push({ key: MqttHeader.responseTopic, value: text(p.responseTopic) });
   if (p.correlationData !== undefined) headers.push({ key: MqttHeader.correlationData, value: p.correlationData });
-  if (packet.retain) headers.push({ key: MqttHeader.retain, value: text('1') });
+  if (packet.retain) headers.push({ key: MqttHeader.retain, value: RETAIN_TEXT });
   return { key: key === null ? null : text(key), value: packet.payload, headers, timestamp: nowMs };
 }
 

@@ -288,12 +288,13 @@ export class ShareCoordinator {
     }
     const deadlineMs = this.nowMs() + Math.max(0, input.maxWaitMs);
     for (let pass = 0; ; pass++) {
-      const seen = this.parking.snapshot(this.parkingSources(session));
+      const sources = this.parkingSources(session);
+      const seen = this.parking.snapshot(sources);
       const acquired = await this.acquireForSession(group, memberId, session, input.maxBytes, maxBytesByPartition, resultFor, input.maxRecords, pass === 0 ? acknowledgedDirty : undefined);
       const waitMs = deadlineMs - this.nowMs();
       if (acquired || waitMs <= 0 || this.closed || signal?.aborted === true) break;
       if ([...results.values()].some((r) => r.errorCode !== 0)) break;
-      await this.parking.park(group.groupId, this.parkingSources(session), seen, waitMs, signal);
+      await this.parking.park(group.groupId, sources, seen, waitMs, signal);
       if (this.closed) break;
     }
     await acknowledged;

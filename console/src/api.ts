@@ -1,3 +1,5 @@
+import { decode } from '@msgpack/msgpack';
+
 /** The console's one way to the broker: the `/v1` HTTP API, with the token the user gave. */
 
 const TOKEN_KEY = 'rill.console.token';
@@ -65,8 +67,22 @@ export async function readEvents(path: string, signal: AbortSignal, onOpen: () =
   }
 }
 
-export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
-  const headers = authHeaders('application/json');
+/** A response body: MessagePack when the broker sent it (asked for with `accept: 'msgpack'`, binary kept as bytes), else JSON, else text. */
+async function responseBody(response: Response): Promise<unknown> {
+  if ((response.headers.get('content-type') ?? '').includes('msgpack')) {
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    return bytes.length === 0 ? undefined : decode(bytes);
+  }
+  const text = await response.text();
+  try {
+    return text === '' ? undefined : JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}, accept: 'json' | 'msgpack' = 'json'): Promise<T> {
+  const headers = authHeaders(accept === 'msgpack' ? 'application/msgpack' : 'application/json');
   if (init.body !== undefined) headers['content-type'] = 'application/json';
   let response: Response;
   try {
@@ -74,13 +90,7 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   } catch {
     throw new ApiError(0, 'The broker cannot be reached.');
   }
-  const text = await response.text();
-  let body: unknown = undefined;
-  try {
-    body = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    body = text;
-  }
+  const body = await responseBody(response);
   if (!response.ok) {
     const problem = typeof body === 'object' && body !== null ? (body as { detail?: unknown; title?: unknown; errors?: unknown }) : {};
     const detail = typeof problem.detail === 'string' ? problem.detail : typeof problem.title === 'string' ? problem.title : `HTTP ${response.status}`;

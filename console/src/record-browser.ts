@@ -1,27 +1,19 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
-import { api, enc, type ApiError, type ConsoleRecord } from './api.ts';
+import { api, enc, type ApiError } from './api.ts';
 import { ErrorMessage, asApiError, formatTime } from './ui.ts';
+import { RENDERINGS, type RawRecord, type Rendering, bytesAsText, renderValue } from './value-rendering.ts';
 
 const MAX_LIMIT = 100;
 
-type Rendering = 'json' | 'text';
-
-function renderValue(record: ConsoleRecord, rendering: Rendering): string {
-  if (record.value === null) return '(null)';
-  if (record.valueEncoding === 'base64') return `base64: ${String(record.value)}`;
-  if (rendering === 'json' && typeof record.value !== 'string') return JSON.stringify(record.value, null, 2);
-  return typeof record.value === 'string' ? record.value : JSON.stringify(record.value);
-}
-
-/** Reads a page of records from a partition, from an offset or the first record at or after a time, shown as JSON or text. */
+/** Reads a page of records from a partition, from an offset or the first record at or after a time, shown as JSON, text, MessagePack or hex. */
 export function RecordBrowser({ topic, partitions }: { topic: string; partitions: number }) {
   const [partition, setPartition] = useState('0');
   const [from, setFrom] = useState<'offset' | 'time'>('offset');
   const [offset, setOffset] = useState('0');
   const [limit, setLimit] = useState('20');
   const [rendering, setRendering] = useState<Rendering>('json');
-  const [result, setResult] = useState<{ records: ConsoleRecord[]; nextOffset: number; highWatermark: number } | undefined>(undefined);
+  const [result, setResult] = useState<{ records: RawRecord[]; nextOffset: number; highWatermark: number } | undefined>(undefined);
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const [invalid, setInvalid] = useState<string | undefined>(undefined);
 
@@ -39,7 +31,8 @@ export function RecordBrowser({ topic, partitions }: { topic: string; partitions
     if (!/^\d+$/.test(limit) || Number(limit) < 1 || Number(limit) > MAX_LIMIT) return setInvalid(`Show 1 to ${MAX_LIMIT} records.`);
     setInvalid(undefined);
     try {
-      setResult(await api(`/v1/topics/${enc(topic)}/partitions/${partition}/records?${start}&limit=${limit}`));
+      // MessagePack, so the browser holds the stored bytes and renders them any way the reader picks.
+      setResult(await api(`/v1/topics/${enc(topic)}/partitions/${partition}/records?${start}&limit=${limit}`, {}, 'msgpack'));
       setError(undefined);
     } catch (err) {
       setError(asApiError(err));
@@ -65,8 +58,7 @@ export function RecordBrowser({ topic, partitions }: { topic: string; partitions
         <label>Count <input name="limit" inputmode="numeric" value=${limit} onInput=${(e: Event) => setLimit((e.target as HTMLInputElement).value)} /></label>
         <label>Show as
           <select name="rendering" value=${rendering} onChange=${(e: Event) => setRendering((e.target as HTMLSelectElement).value as Rendering)}>
-            <option value="json">JSON</option>
-            <option value="text">Text</option>
+            ${Object.entries(RENDERINGS).map(([value, label]) => html`<option value=${value}>${label}</option>`)}
           </select>
         </label>
         <button type="submit">Read records</button>
@@ -79,8 +71,8 @@ export function RecordBrowser({ topic, partitions }: { topic: string; partitions
         <ol class="records" aria-label="Records">
           ${result.records.map(
             (r) => html`<li key=${r.offset} class="record" data-offset=${r.offset}>
-              <div class="record-meta">offset <strong>${r.offset}</strong> · ${formatTime(r.timestamp)} · key <code>${r.key ?? '(null)'}</code></div>
-              <pre class="record-value">${renderValue(r, rendering)}</pre>
+              <div class="record-meta">offset <strong>${r.offset}</strong> · ${formatTime(r.timestamp)} · key <code>${r.key === null ? '(null)' : bytesAsText(r.key)}</code></div>
+              <pre class="record-value">${renderValue(r.value, rendering)}</pre>
             </li>`,
           )}
         </ol>

@@ -6,6 +6,7 @@ import { Admin, Consumer, longSerde, Producer, stringSerde, TcpTransport } from 
 import { timeWindowedSerde } from '../../streams/mod.ts';
 import { type BrokerProcess, startBrokerProcess } from '../helpers/broker-process.ts';
 import { ManagedProcess, type Runtime, runtimeCommand, runtimes } from '../helpers/child-process.ts';
+import { runKillSchedule } from '../helpers/kill-schedule.ts';
 
 /**
  * The streams runtime's exactly-once promise under crashes: `examples/streams-totals.ts` (a
@@ -201,26 +202,26 @@ describe.each(tiers)(`streams exactly-once on %s: ${RECORDS} records, ${WORKER_K
       const following = watch.start();
       for (let i = 0; i < WORKERS; i++) await startWorker(i);
       const startedMs = Date.now();
-      let brokerKills = 0;
-      let lastKillMs = Date.now();
-      for (let kill = 0; kill < WORKER_KILLS; kill++) {
-        const target = Math.floor(((kill + 0.5 + random() * 0.5) / (WORKER_KILLS + 1)) * RECORDS);
-        await watch.untilDistinct(target);
-        const spacingMs = lastKillMs + KILL_SPACING_MS - Date.now();
-        if (spacingMs > 0) await new Promise((resolve) => setTimeout(resolve, spacingMs));
-        lastKillMs = Date.now();
-        if (BROKER_KILLS_AT.includes(kill)) {
+      const { brokerKills } = await runKillSchedule({
+        workerKills: WORKER_KILLS,
+        workers: WORKERS,
+        records: RECORDS,
+        brokerKillsAt: BROKER_KILLS_AT,
+        spacingMs: KILL_SPACING_MS,
+        random,
+        untilProgress: (records) => watch.untilDistinct(records),
+        restartBroker: async () => {
           await broker.stop('SIGKILL');
-          brokerKills++;
           brokerUp = startBrokerProcess({ dataDir: join(root, 'broker'), port, httpPort });
           broker = await brokerUp;
-        }
-        const victim = Math.floor(random() * WORKERS);
-        const proc = workers[victim]!;
-        workers[victim] = undefined;
-        await proc.stop('SIGKILL');
-        await startWorker(victim);
-      }
+        },
+        restartWorker: async (victim) => {
+          const proc = workers[victim]!;
+          workers[victim] = undefined;
+          await proc.stop('SIGKILL');
+          await startWorker(victim);
+        },
+      });
       await watch.complete;
       const processedMs = Date.now() - startedMs;
       await watch.stop();

@@ -7,6 +7,7 @@ import { DeadLetterHeader, RetryHeader } from '../../streams/mod.ts';
 import { type BrokerProcess, startBrokerProcess } from '../helpers/broker-process.ts';
 import { ManagedProcess, type Runtime, runtimeCommand, runtimes } from '../helpers/child-process.ts';
 import { readCommittedTopic } from '../helpers/read-committed-topic.ts';
+import { runKillSchedule } from '../helpers/kill-schedule.ts';
 
 /**
  * The retry ladder's exactly-once promise under crashes: `examples/streams-retry.ts` (a step
@@ -143,26 +144,26 @@ describe.each(tiers)(`streams retry ladder on %s: ${RECORDS} records, ${WORKER_K
       for (let i = 0; i < WORKERS; i++) await startWorker(i);
       const following = watch.start();
       const startedMs = Date.now();
-      let brokerKills = 0;
-      let lastKillMs = Date.now();
-      for (let kill = 0; kill < WORKER_KILLS; kill++) {
-        const target = Math.floor(((kill + 0.5 + random() * 0.5) / (WORKER_KILLS + 1)) * RECORDS);
-        await watch.untilSettled(target);
-        const spacingMs = lastKillMs + KILL_SPACING_MS - Date.now();
-        if (spacingMs > 0) await new Promise((resolve) => setTimeout(resolve, spacingMs));
-        lastKillMs = Date.now();
-        if (BROKER_KILLS_AT.includes(kill)) {
+      const { brokerKills } = await runKillSchedule({
+        workerKills: WORKER_KILLS,
+        workers: WORKERS,
+        records: RECORDS,
+        brokerKillsAt: BROKER_KILLS_AT,
+        spacingMs: KILL_SPACING_MS,
+        random,
+        untilProgress: (records) => watch.untilSettled(records),
+        restartBroker: async () => {
           await broker.stop('SIGKILL');
-          brokerKills++;
           brokerUp = startBrokerProcess({ dataDir: join(root, 'broker'), port, httpPort });
           broker = await brokerUp;
-        }
-        const victim = Math.floor(random() * WORKERS);
-        const proc = workers[victim]!;
-        workers[victim] = undefined;
-        await proc.stop('SIGKILL');
-        await startWorker(victim);
-      }
+        },
+        restartWorker: async (victim) => {
+          const proc = workers[victim]!;
+          workers[victim] = undefined;
+          await proc.stop('SIGKILL');
+          await startWorker(victim);
+        },
+      });
       await watch.complete;
       const settledMs = Date.now() - startedMs;
       await watch.stop();

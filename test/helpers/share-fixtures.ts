@@ -40,13 +40,3 @@ export function text(bytes: Uint8Array | null): string | null {
 export function headerMap(record: Record): { [key: string]: string } {
   return Object.fromEntries(record.headers.map((h) => [h.key, text(h.value) ?? '']));
 }
-
-/** Resolves once `check` returns a value other than undefined, trying again after each event loop turn batch. */
-export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, what: string, attempts = 2000): Promise<T> {
-  for (let i = 0; i < attempts; i++) {
-    const value = await check();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}

@@ -8,6 +8,7 @@ import { type CheckEvent, decodeCheckEvent, TRANSACTION_CHECKS_TOPIC } from '../
 import { decideFromDb, readDb } from '../../examples/txn-check-back/local-db.ts';
 import { ManagedProcess, type Runtime, runtimeCommand } from '../helpers/child-process.ts';
 import { readCommittedTopic } from '../helpers/read-committed-topic.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const MAIN = 'examples/txn-check-back/main.ts';
 const TXN_ID = 'orders-writer';
@@ -72,13 +73,12 @@ async function checkEvents(transport: Transport): Promise<CheckEvent[]> {
 }
 
 /** Waits (polling the checks topic, where the coordinator's timers write) for the check's outcome. */
-async function outcome(transport: Transport): Promise<{ events: CheckEvent[]; outcome: Extract<CheckEvent, { type: 'outcome' }> }> {
-  for (;;) {
+function outcome(transport: Transport): Promise<{ events: CheckEvent[]; outcome: Extract<CheckEvent, { type: 'outcome' }> }> {
+  return eventually(async () => {
     const events = await checkEvents(transport);
     const last = events.find((e) => e.type === 'outcome');
-    if (last?.type === 'outcome') return { events, outcome: last };
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+    return last?.type === 'outcome' ? { events, outcome: last } : undefined;
+  }, 'the check outcome in __transaction_checks');
 }
 
 async function committedOrders(transport: Transport): Promise<string[]> {
@@ -175,10 +175,7 @@ describe('transaction check-back with real processes (node)', () => {
   it('a broker SIGKILLed while a check is pending: after the restart the check goes on from its durable state and commits', async () => {
     const s = await setup('node', 400, 100);
     const held = await produceAndKill('node', s, 'after-local-commit', 2_000);
-    for (;;) {
-      if ((await checkEvents(s.transport)).some((e) => e.type === 'check')) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await eventually(async () => ((await checkEvents(s.transport)).some((e) => e.type === 'check') ? true : undefined), 'a check in __transaction_checks');
     await s.broker.stop('SIGKILL');
     const { port } = await startBroker('node', join(s.dir, 'data'), s.port, 400, 100);
     const transport = connect(port);

@@ -83,3 +83,14 @@ it('a Kafka consumer (the SDK over TCP) reads what mosquitto_pub published, keye
   await transport.close();
   expect(got).toEqual([0, 1, 2].map((i) => ({ key: `field-${i}`, value: `m${i}`, probe: `p${i}`, topic: `farm/field-${i}/soil/moisture` })));
 });
+
+it('mosquitto_sub in a shared subscription ($share/<name>/...) on 3.1.1 and 5: each share name gets every message', async () => {
+  // The log topic exists before the share groups start (at its end).
+  await pub(['-V', 'mqttv5', '-q', '1', '-t', 'shared/warmup', '-m', 'before']);
+  const { lines: v311 } = await sub(['-V', 'mqttv311', '-q', '1', '-t', '$share/mosq311/shared/#'], 5);
+  const { lines: v5 } = await sub(['-V', 'mqttv5', '-q', '2', '-t', '$share/mosq5/shared/#'], 5);
+  for (let i = 0; i < 5; i++) await pub(['-V', 'mqttv5', '-q', '1', '-t', `shared/s${i}`, '-m', `m${i}`]);
+  const expected = [0, 1, 2, 3, 4].map((i) => `shared/s${i} m${i}`);
+  expect((await v311).sort()).toEqual(expected);
+  expect((await v5).sort()).toEqual(expected);
+});

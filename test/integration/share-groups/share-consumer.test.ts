@@ -9,7 +9,8 @@ import type { Transport } from '../../../sdk/transport/transport.ts';
 import { ShareDeadLetterHeader } from '../../../broker/share/share-dead-letter.ts';
 import { ShareConsumer, type ShareRecord } from '../../../sdk/client/share-consumer/mod.ts';
 import { stringSerde } from '../../../sdk/serde/mod.ts';
-import { appendValues, eventually, headerMap, readTopic, text } from '../../helpers/share-fixtures.ts';
+import { appendValues, headerMap, readTopic, text } from '../../helpers/share-fixtures.ts';
+import { eventually } from '../../helpers/eventually.ts';
 
 let dir: string;
 let broker: Broker;

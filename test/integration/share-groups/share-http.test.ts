@@ -8,7 +8,8 @@ import { createHttpApp, type HttpApp } from '../../../broker/http/http-app.ts';
 import type { HttpApiOptions } from '../../../broker/http/http-options.ts';
 import { type HttpServer, serveHttp } from '../../../broker/http/serve.ts';
 import { ShareDeadLetterHeader } from '../../../broker/share/share-dead-letter.ts';
-import { eventually, headerMap, readTopic, text } from '../../helpers/share-fixtures.ts';
+import { headerMap, readTopic, text } from '../../helpers/share-fixtures.ts';
+import { eventually } from '../../helpers/eventually.ts';
 
 interface Served {
   broker: Broker;

@@ -9,7 +9,8 @@ import { ApiKey, type ShareFetchRequest, type ShareFetchResponse } from '../../.
 import { ErrorCode } from '../../../sdk/protocol/error-codes.ts';
 import { readRecordBatches } from '../../../sdk/record/mod.ts';
 import { RawKafkaClient } from '../../helpers/raw-kafka-client.ts';
-import { appendValues, eventually, headerMap, readTopic, text } from '../../helpers/share-fixtures.ts';
+import { appendValues, headerMap, readTopic, text } from '../../helpers/share-fixtures.ts';
+import { eventually } from '../../helpers/eventually.ts';
 
 let dir: string;
 let broker: Broker;

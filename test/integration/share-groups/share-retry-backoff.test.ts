@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { BrokerOptions } from '../../../broker/broker.ts';
 import { ShareDeadLetterHeader } from '../../../broker/share/share-dead-letter.ts';
 import { openTestApp, type TestApp } from '../../unit/broker/http/http-test-support.ts';
-import { eventually, headerMap, readTopic } from '../../helpers/share-fixtures.ts';
+import { headerMap, readTopic } from '../../helpers/share-fixtures.ts';
+import { eventually } from '../../helpers/eventually.ts';
 
 /** A clock the test moves: backoffs end when it says, not when real time passes. */
 class TestClock {
