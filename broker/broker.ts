@@ -42,6 +42,7 @@ import { AuditLog } from './auth/audit-log.ts';
 import { ShareCoordinator, type ShareCoordinatorOptions } from './share/share-coordinator.ts';
 import type { ShareLogHost } from './share/share-log-host.ts';
 import { lastSequenceOf } from './producer-state/producer-entry.ts';
+import { DelayedDelivery, type DelayedDeliveryConfig } from './delay/delayed-delivery.ts';
 
 export interface BrokerOptions {
   config?: Partial<BrokerConfig>;
@@ -56,6 +57,8 @@ export interface BrokerOptions {
   authorizer?: Partial<AuthorizerOptions>;
   /** Share-group (KIP-932) settings: defaults for every group and overrides per group id. */
   shareGroups?: ShareCoordinatorOptions;
+  /** Delayed delivery (`rill.deliver.at`/`rill.delay.ms` headers): `rill.delay.max.ms` and the in-memory index bound. */
+  delayedDelivery?: Partial<DelayedDeliveryConfig>;
 }
 
 const RECOVERY_CHECKPOINT_FILE = 'recovery-point-offset-checkpoint';
@@ -83,6 +86,7 @@ function toLogConfig(config: TopicConfig): LogConfig {
     messageTimestampBeforeMaxMs: bounds.beforeMaxMs,
     messageTimestampAfterMaxMs: bounds.afterMaxMs,
     minInsyncReplicas: config.minInsyncReplicas,
+    delayedDelivery: config.delayedDelivery,
   };
 }
 
@@ -115,6 +119,7 @@ export class Broker {
   private txnConfig: TxnConfig = defaultTxnConfig;
   private credentialStore: ScramCredentialStore | undefined;
   private shareCoordinator: ShareCoordinator | undefined;
+  private delayed: DelayedDelivery | undefined;
   /** The ACL authorizer, when enabled by `BrokerOptions.authorizer`; undefined allows everything. */
   authorizer: AclAuthorizer | undefined;
   /** `<dataDir>/audit.log` (bounded, rotated): failed authentications, and denied operations when the authorizer is on. */
@@ -206,6 +211,17 @@ export class Broker {
       const auditLimits = { ...defaultAuthorizerOptions, ...options.authorizer };
       broker.audit = new AuditLog({ dir: config.dataDir, maxBytes: auditLimits.auditLogMaxBytes, maxLinesPerSecond: auditLimits.auditLogMaxLinesPerSecond });
       if (options.authorizer !== undefined) broker.authorizer = await AclAuthorizer.open(fs, config.dataDir, options.authorizer, broker.audit);
+      broker.delayed = await DelayedDelivery.open(
+        {
+          fs,
+          dataDir: config.dataDir,
+          internalTopics: broker.internalTopics,
+          partitionLog: (topic, partition) => broker.topics.get(topic)?.partitions[partition],
+          allocateProducerId: () => broker.producerIds!.allocate(),
+          nowMs: () => clock.nowMs(),
+        },
+        options.delayedDelivery,
+      );
     } catch (error) {
       lock?.release();
       throw error;
@@ -218,6 +234,12 @@ export class Broker {
   get groups(): GroupCoordinator {
     if (this.groupCoordinator === undefined) throw new Error('invariant: the group coordinator is created in Broker.open');
     return this.groupCoordinator;
+  }
+
+  /** Delayed delivery (broker/delay/): records held back until the time their headers name. */
+  get delayedDelivery(): DelayedDelivery {
+    if (this.delayed === undefined) throw new Error('invariant: delayed delivery is opened in Broker.open');
+    return this.delayed;
   }
 
   /** Share groups (KIP-932): membership, acquisition, acknowledgements, dead letters, durable state. */
@@ -564,7 +586,8 @@ export class Broker {
     this.assertOpen();
     const log = this.partitionLog(topic, partition);
     this.verifyTransactionalWrite(topic, partition, batches);
-    return log.append(batches, acks);
+    if (!log.logConfig.delayedDelivery) return log.append(batches, acks);
+    return this.delayedDelivery.route(topic, partition, log, batches, acks) ?? log.append(batches, acks);
   }
 
   /**
@@ -694,6 +717,7 @@ export class Broker {
     await this.txnCoordinator?.close();
     await this.groupCoordinator?.close();
     await this.shareCoordinator?.close();
+    await this.delayed?.close();
     await this.admin.run(async () => {
       await this.backgroundWork;
       const failures: unknown[] = [];

@@ -221,6 +221,8 @@ export function openApiDocument(routes: readonly RouteDoc[] = ROUTE_DOCS): objec
   const record = obj({
     key: { type: ['string', 'null'] }, value: {}, headers: { oneOf: [{ type: 'object', additionalProperties: { type: ['string', 'null'] } }, { type: 'array', items: obj({ key: { type: 'string' }, value: { type: ['string', 'null'] } }, ['key']) }] },
     partition: { type: 'integer', minimum: 0 }, timestamp: { type: 'integer', minimum: 0 },
+    deliverAt: { type: 'integer', minimum: 0, description: 'deliver no earlier than this time (ms since the epoch); the topic needs rill.delayed.delivery=true' },
+    delayMs: { type: 'integer', minimum: 0, description: 'deliver this many ms after the broker receives the record; the topic needs rill.delayed.delivery=true' },
   });
   return {
     openapi: '3.1.0',

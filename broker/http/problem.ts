@@ -67,6 +67,7 @@ const kafkaErrorKinds: Readonly<Record<string, ProblemTypeName>> = {
   TOPIC_ALREADY_EXISTS: 'conflict',
   MESSAGE_TOO_LARGE: 'payloadTooLarge',
   INVALID_TIMESTAMP: 'validation',
+  INVALID_RECORD: 'validation',
   RECORD_LIST_TOO_LARGE: 'payloadTooLarge',
   INVALID_TOPIC_EXCEPTION: 'badRequest',
   INVALID_PARTITIONS: 'badRequest',

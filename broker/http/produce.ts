@@ -92,6 +92,12 @@ export function prepareProduce(
     // Kafka's default partitioner, so a key lands where a Java, kafkajs or Rill client would put it.
     return murmur2Partitioner.partition({ topic, key: record.key, partitionCount }) ?? sticky;
   });
+  if (!layout.config.delayedDelivery) {
+    records.forEach((record, i) => {
+      if (record.delayField === undefined) return;
+      errors.push({ path: `/records/${i}/${record.delayField}`, message: `topic "${topic}" does not delay records; set its config rill.delayed.delivery to true` });
+    });
+  }
   if (ctx.schemas.hasSchema(topic)) {
     records.forEach((record, i) => {
       if (record.value === null) return;

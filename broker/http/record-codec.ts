@@ -1,6 +1,7 @@
 import type { Record as KafkaRecord, RecordHeader } from '../../sdk/record/record.ts';
 import { BodyFormat, type BodyFormatValue } from './body-codec.ts';
 import { Utf8Arena } from './utf8-arena.ts';
+import { delayHeaderOf } from './delay-fields.ts';
 
 /**
  * How records look on the HTTP API.
@@ -8,7 +9,10 @@ import { Utf8Arena } from './utf8-arena.ts';
  * Produce (JSON body): `key` a string (stored as UTF-8) or null; `value` any JSON value (stored as
  * its JSON text), absent or null meaning a Kafka null value (a tombstone); `headers` an object of
  * string values or an array of `{key, value}` (Kafka allows repeated header keys); `partition` an
- * explicit partition; `timestamp` ms since the epoch (default: the broker's clock).
+ * explicit partition; `timestamp` ms since the epoch (default: the broker's clock); `deliverAt`
+ * (ms since the epoch) or `delayMs` delays delivery (broker/delay/), written as the record's
+ * `rill.deliver.at` or `rill.delay.ms` header; a topic without `rill.delayed.delivery=true` refuses
+ * them (422), where a Kafka producer's header would be a plain header delivered at once.
  * Produce (msgpack body): the same, except that `key`, `value` and header values may also be
  * binary, stored byte for byte; a non-binary `value` is stored as its JSON text.
  *
@@ -25,6 +29,8 @@ export interface ProduceRecord {
   headers: RecordHeader[];
   partition: number | undefined;
   timestamp: number | undefined;
+  /** The field that asked for delayed delivery (`deliverAt` or `delayMs`), if any. */
+  delayField?: 'deliverAt' | 'delayMs';
 }
 
 export interface FieldError {
@@ -116,8 +122,8 @@ export function parseProduceBody(body: unknown, maxRecords: number, format: Body
       return;
     }
     for (const field of Object.keys(entry)) {
-      if (!['key', 'value', 'headers', 'partition', 'timestamp'].includes(field)) {
-        errors.push({ path: `${path}/${field}`, message: 'is not a record field (key, value, headers, partition, timestamp)' });
+      if (!['key', 'value', 'headers', 'partition', 'timestamp', 'deliverAt', 'delayMs'].includes(field)) {
+        errors.push({ path: `${path}/${field}`, message: 'is not a record field (key, value, headers, partition, timestamp, deliverAt, delayMs)' });
       }
     }
     const partition = entry['partition'];
@@ -128,10 +134,14 @@ export function parseProduceBody(body: unknown, maxRecords: number, format: Body
     if (timestamp !== undefined && timestamp !== null && !(Number.isSafeInteger(timestamp) && (timestamp as number) >= 0)) {
       errors.push({ path: `${path}/timestamp`, message: 'must be a non-negative integer (ms since the epoch)' });
     }
+    const headers = parseHeaders(entry['headers'], `${path}/headers`, errors, arena);
+    const delay = delayHeaderOf(entry['deliverAt'], entry['delayMs'], path, errors);
+    if (delay !== undefined) headers.push(delay.header);
     records.push({
+      ...(delay === undefined ? {} : { delayField: delay.field }),
       key: bytesField(entry['key'], `${path}/key`, errors, arena),
       ...parseValue(entry['value'], `${path}/value`, errors, format, arena),
-      headers: parseHeaders(entry['headers'], `${path}/headers`, errors, arena),
+      headers,
       partition: typeof partition === 'number' ? partition : undefined,
       timestamp: typeof timestamp === 'number' ? timestamp : undefined,
     });

@@ -48,9 +48,10 @@ export function lengthDefect(dv: DataView, pos: number, end: number): BatchDefec
  *
  * A batch as a producer sends it holds lastOffsetDelta + 1 records. A batch the cleaner rewrote
  * (`cleaned`) keeps its lastOffsetDelta but may hold fewer records, none at all for a header kept
- * only for its producer's sequence numbers.
+ * only for its producer's sequence numbers. `headersOnly` also admits a header with no record in a
+ * segment the cleaner never touched: delayed delivery's placeholders (broker/delay/).
  */
-export function contentDefect(bytes: Uint8Array, dv: DataView, pos: number, cleaned = false): BatchDefect | undefined {
+export function contentDefect(bytes: Uint8Array, dv: DataView, pos: number, cleaned = false, headersOnly = false): BatchDefect | undefined {
   const magic = dv.getInt8(pos + BatchOffset.magic);
   if (magic !== CURRENT_MAGIC) {
     return magic === 0 || magic === 1
@@ -71,6 +72,7 @@ export function contentDefect(bytes: Uint8Array, dv: DataView, pos: number, clea
     }
     return undefined;
   }
+  if (headersOnly && recordsCount === 0 && lastOffsetDelta >= 0) return undefined;
   if (recordsCount < 1) return { errorName: 'INVALID_RECORD', reason: `recordsCount ${recordsCount} is below 1` };
   if (lastOffsetDelta !== recordsCount - 1) {
     return { errorName: 'INVALID_RECORD', reason: `lastOffsetDelta ${lastOffsetDelta} does not match recordsCount ${recordsCount}` };
@@ -80,15 +82,16 @@ export function contentDefect(bytes: Uint8Array, dv: DataView, pos: number, clea
 
 /**
  * Validates produce input: one or more whole batches back to back, nothing trailing. Throws the
- * KafkaError of the first invalid batch; returns the number of batches.
+ * KafkaError of the first invalid batch; returns the number of batches. `headersOnly` accepts
+ * batches with no record (the placeholders delayed delivery writes, see broker/delay/).
  */
-export function validateBatches(bytes: Uint8Array, maxMessageBytes: number, topicPartition: string): number {
+export function validateBatches(bytes: Uint8Array, maxMessageBytes: number, topicPartition: string, headersOnly = false): number {
   if (bytes.length === 0) throw new KafkaError('INVALID_RECORD', `produce to ${topicPartition} holds no batches`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let count = 0;
   for (let pos = 0; pos < bytes.length; count++) {
     const defect =
-      lengthDefect(dv, pos, bytes.length) ?? tooLarge(dv, pos, maxMessageBytes) ?? contentDefect(bytes, dv, pos) ?? unknownCompression(dv, pos);
+      lengthDefect(dv, pos, bytes.length) ?? tooLarge(dv, pos, maxMessageBytes) ?? contentDefect(bytes, dv, pos, false, headersOnly) ?? unknownCompression(dv, pos);
     if (defect) throw new KafkaError(defect.errorName, `batch ${count} at byte ${pos} for ${topicPartition}: ${defect.reason}`);
     pos += batchSizeAt(dv, pos);
   }

@@ -26,6 +26,11 @@ interface LastWrite {
 export interface CrashOptions {
   /** Keep this many leading bytes of the most recent unsynced write (a torn write); default none. */
   tearLastWriteAtByte?: number;
+  /**
+   * A process kill (SIGKILL) rather than a power loss: the OS keeps every write and every created
+   * file, only the process and its descriptors are gone.
+   */
+  keepUnsyncedWrites?: boolean;
 }
 
 /** Thrown by the operation a planned crash stopped, and by every call after it: the process is gone. */
@@ -122,8 +127,17 @@ export class FaultInjectingFileSystem implements FileSystem {
     return total;
   }
 
-  /** Simulates power loss: drops every unsynced change and closes every descriptor. */
+  /** Simulates power loss: drops every unsynced change and closes every descriptor (see `keepUnsyncedWrites` for a process kill). */
   crash(options: CrashOptions = {}): void {
+    if (options.keepUnsyncedWrites === true) {
+      for (const file of this.files.values()) this.inner.closeSync(file.innerFd);
+      this.files.clear();
+      this.epoch++;
+      this.undo.clear();
+      this.lastWrite = undefined;
+      this.unsyncedCreations.clear();
+      return;
+    }
     const torn = options.tearLastWriteAtByte !== undefined ? this.lastWrite : undefined;
     const tornStillUnsynced = torn !== undefined && (this.undo.get(torn.path) ?? []).some((r) => r.seq === torn.seq);
     for (const file of this.files.values()) this.inner.closeSync(file.innerFd);

@@ -39,6 +39,8 @@ export interface LogConfig {
    * refuses acks=all produce with NOT_ENOUGH_REPLICAS, as a Kafka cluster with one live replica does.
    */
   minInsyncReplicas: number;
+  /** `rill.delayed.delivery`: produce hands batches to delayed delivery (broker/delay/) before the log. */
+  delayedDelivery: boolean;
 }
 
 export const defaultLogConfig: LogConfig = {
@@ -59,6 +61,7 @@ export const defaultLogConfig: LogConfig = {
   messageTimestampBeforeMaxMs: Number.MAX_SAFE_INTEGER,
   messageTimestampAfterMaxMs: Number.MAX_SAFE_INTEGER,
   minInsyncReplicas: 1,
+  delayedDelivery: false,
 };
 
 /**

@@ -246,11 +246,12 @@ export class PartitionLog {
    * Batches of idempotent or transactional producers are checked against the producer state and
    * the state updated in the same synchronous step as the write, so no other append can come in
    * between; a retried batch is answered with its original offsets and not written again.
+   * `headersOnly` admits batches without records: delayed delivery's placeholders (broker/delay/).
    */
-  append(batches: Uint8Array, acks: AcksValue, origin: AppendOriginValue = AppendOrigin.client): Promise<AppendResult> {
+  append(batches: Uint8Array, acks: AcksValue, origin: AppendOriginValue = AppendOrigin.client, headersOnly = false): Promise<AppendResult> {
     try {
       this.assertUsable();
-      validateBatches(batches, this.config.maxMessageBytes, this.topicPartition);
+      validateBatches(batches, this.config.maxMessageBytes, this.topicPartition, headersOnly);
       if (origin === AppendOrigin.client) this.assertClientAppendAllowed(batches, acks);
     } catch (error) {
       return Promise.reject(error);
@@ -307,6 +308,16 @@ export class PartitionLog {
     const done = this.waitFor(nextOffset).then(() => result);
     this.startCommit();
     return done;
+  }
+
+  /**
+   * The checks `append` makes of a client's batches, without writing anything: delayed delivery
+   * (broker/delay/) runs them on a batch it keeps back before it writes the batch elsewhere.
+   */
+  checkClientAppend(batches: Uint8Array, acks: AcksValue): void {
+    this.assertUsable();
+    validateBatches(batches, this.config.maxMessageBytes, this.topicPartition);
+    this.assertClientAppendAllowed(batches, acks);
   }
 
   /** A producer's append against the topic's min.insync.replicas and CreateTime timestamp bounds. */

@@ -61,7 +61,7 @@ export function scanSegment(
     if (pos + size > bufferStart + bufferLength) load(pos, size);
     if (bufferLength < pos - bufferStart + size) return fail('short read');
     const at = pos - bufferStart;
-    const defect = contentDefect(buffer, dv, at, bounds.cleaned);
+    const defect = contentDefect(buffer, dv, at, bounds.cleaned, true);
     if (defect) return fail(defect.reason);
     const baseOffset = int64At(dv, at + BatchOffset.baseOffset);
     const expected = segment.nextOffset;

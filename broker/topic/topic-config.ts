@@ -61,10 +61,16 @@ export interface TopicConfig {
    */
   flushMessages: number;
   flushMs: number;
+  /**
+   * `rill.delayed.delivery`: records with a `rill.deliver.at` or `rill.delay.ms` header are held
+   * back until due (broker/delay/). Off, such headers are plain headers: the record is appended at
+   * once, and produce never looks inside the batches.
+   */
+  delayedDelivery: boolean;
 }
 
 interface NumericDefinition {
-  key: Exclude<keyof TopicConfig, 'cleanupPolicy' | 'compressionType' | 'messageTimestampType'>;
+  key: Exclude<keyof TopicConfig, 'cleanupPolicy' | 'compressionType' | 'messageTimestampType' | 'delayedDelivery'>;
   defaultValue: number;
   min: number;
   max: number;
@@ -114,13 +120,15 @@ function longMaxDefault(key: NumericDefinition['key'], min: number): NumericDefi
 const CLEANUP_POLICY = 'cleanup.policy';
 const COMPRESSION_TYPE = 'compression.type';
 const MESSAGE_TIMESTAMP_TYPE = 'message.timestamp.type';
+const DELAYED_DELIVERY = 'rill.delayed.delivery';
 
-export const TOPIC_CONFIG_NAMES: readonly string[] = [CLEANUP_POLICY, COMPRESSION_TYPE, MESSAGE_TIMESTAMP_TYPE, ...Object.keys(numeric)];
+export const TOPIC_CONFIG_NAMES: readonly string[] = [CLEANUP_POLICY, COMPRESSION_TYPE, MESSAGE_TIMESTAMP_TYPE, ...Object.keys(numeric), DELAYED_DELIVERY];
 
 export const defaultTopicConfig: Readonly<TopicConfig> = Object.freeze({
   cleanupPolicy: CleanupPolicy.delete,
   compressionType: TopicCompressionType.producer,
   messageTimestampType: MessageTimestampType.createTime,
+  delayedDelivery: false,
   ...Object.fromEntries(Object.values(numeric).map((d) => [d.key, d.defaultValue])),
 } as TopicConfig);
 
@@ -151,6 +159,13 @@ function parseMessageTimestampType(value: string): MessageTimestampTypeValue {
   const trimmed = value.trim();
   for (const type of Object.values(MessageTimestampType)) if (type === trimmed) return type;
   throw new KafkaError('INVALID_CONFIG', `message.timestamp.type must be "CreateTime" or "LogAppendTime", got "${value}"`);
+}
+
+/** Kafka's BOOLEAN config type: `true` or `false`, case-insensitive. */
+function parseBoolean(name: string, value: string): boolean {
+  const trimmed = value.trim().toLowerCase();
+  if (trimmed === 'true' || trimmed === 'false') return trimmed === 'true';
+  throw new KafkaError('INVALID_CONFIG', `${name} must be "true" or "false", got "${value}"`);
 }
 
 function parseNumeric(name: string, definition: NumericDefinition, value: string): number {
@@ -195,6 +210,10 @@ export function resolveTopicConfig(
       config.messageTimestampType = parseMessageTimestampType(value);
       continue;
     }
+    if (name === DELAYED_DELIVERY) {
+      config.delayedDelivery = parseBoolean(name, value);
+      continue;
+    }
     const definition = numeric[name];
     if (definition === undefined) {
       throw new KafkaError('INVALID_CONFIG', `unknown topic config "${name}"; known: ${TOPIC_CONFIG_NAMES.join(', ')}`);
@@ -225,7 +244,9 @@ export function describeTopicConfig(
           ? config.compressionType
           : name === MESSAGE_TIMESTAMP_TYPE
             ? config.messageTimestampType
-            : formatNumeric(definition!, config[definition!.key]);
+            : name === DELAYED_DELIVERY
+              ? String(config.delayedDelivery)
+              : formatNumeric(definition!, config[definition!.key]);
     return { name, value, isDefault: !(name in overrides) };
   });
 }
@@ -235,6 +256,7 @@ export function topicConfigValidValues(name: string): string {
   if (name === CLEANUP_POLICY) return Object.values(CleanupPolicy).join(', ');
   if (name === COMPRESSION_TYPE) return Object.values(TopicCompressionType).join(', ');
   if (name === MESSAGE_TIMESTAMP_TYPE) return Object.values(MessageTimestampType).join(', ');
+  if (name === DELAYED_DELIVERY) return 'true, false';
   const definition = numeric[name];
   if (definition === undefined) throw new Error(`invariant: no topic config named ${name}`);
   const max = definition.longMaxMeansNever === true ? 'Long.MAX_VALUE' : definition.max === Number.MAX_SAFE_INTEGER ? '2^53 − 1' : describeMax(definition);

@@ -141,6 +141,12 @@ export const TOPIC_CONFIG_INFO: Readonly<Record<string, TopicConfigInfo>> = {
     brokerSynonym: 'log.flush.interval.ms',
     documentation: 'Time between two fsyncs at most. Always met: every append is synced in the next group commit.',
   },
+  'rill.delayed.delivery': {
+    type: ConfigType.boolean,
+    brokerSynonym: 'rill.delayed.delivery',
+    documentation:
+      'Rill: records with a rill.deliver.at (epoch ms) or rill.delay.ms header reach consumers only once due. Off (the default), those headers are plain headers and records are delivered at once; turning it off leaves records already waiting to be delivered when due.',
+  },
 };
 
 /** Configs whose value is a comma-separated list, the only ones APPEND and SUBTRACT apply to. */

@@ -39,6 +39,18 @@ describe.each(versionsOf(incrementalAlterConfigsHandler))('IncrementalAlterConfi
     expect(overrides(broker, 't')).toEqual({ 'retention.bytes': '4096', 'segment.ms': '5000' });
   });
 
+  it('turns the boolean rill.delayed.delivery on and back to its default, false', async () => {
+    const broker = await openBroker();
+    await broker.createTopic('t');
+    const on = await alter(broker, version, [resource('t', [['rill.delayed.delivery', SET, 'TRUE']])]);
+    expect(on.wire.responses[0]!.errorCode).toBe(ErrorCode.NONE);
+    expect(overrides(broker, 't')).toEqual({ 'rill.delayed.delivery': 'true' });
+    expect(broker.topicLayout('t').config.delayedDelivery).toBe(true);
+    await alter(broker, version, [resource('t', [['rill.delayed.delivery', DELETE, null]])]);
+    expect(broker.topicLayout('t').config.delayedDelivery).toBe(false);
+    expect(broker.describeTopic('t').configs.find((c) => c.name === 'rill.delayed.delivery')).toEqual({ name: 'rill.delayed.delivery', value: 'false', isDefault: true });
+  });
+
   it('APPENDs to and SUBTRACTs from the list config cleanup.policy, starting from its default', async () => {
     const broker = await openBroker();
     await broker.createTopic('t');
@@ -59,6 +71,7 @@ describe.each(versionsOf(incrementalAlterConfigsHandler))('IncrementalAlterConfi
     ['SET with a null value', ['retention.ms', SET, null], ErrorCode.INVALID_REQUEST, 'null value'],
     ['SET to a bad value', ['segment.bytes', SET, '12'], ErrorCode.INVALID_CONFIG, 'segment.bytes must be an integer'],
     ['SET of an unknown config', ['no.such.config', SET, '1'], ErrorCode.INVALID_CONFIG, 'unknown topic config'],
+    ['SET of a boolean config to a non-boolean', ['rill.delayed.delivery', SET, 'yes'], ErrorCode.INVALID_CONFIG, 'rill.delayed.delivery must be "true" or "false"'],
   ])('rejects %s and changes nothing', async (_, op, errorCode, message) => {
     const broker = await openBroker();
     await broker.createTopic('t', { config: { 'segment.ms': '5000' } });

@@ -1,0 +1,192 @@
+/**
+ * A pending delayed record's place in the schedule: its due time, then its offset in the delay
+ * log. Records move to their partitions in this order, so the key of the last record moved is
+ * the whole scheduler's progress (everything at or below it has moved, nothing above it has).
+ */
+export interface DelayKey {
+  dueMs: number;
+  offset: number;
+}
+
+export function compareDelayKeys(a: DelayKey, b: DelayKey): number {
+  return a.dueMs - b.dueMs || a.offset - b.offset;
+}
+
+/** A binary heap; `before(a, b)` puts `a` nearer the top. */
+class BinaryHeap {
+  private readonly items: DelayKey[] = [];
+
+  constructor(private readonly before: (a: DelayKey, b: DelayKey) => boolean) {}
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  peek(): DelayKey | undefined {
+    return this.items[0];
+  }
+
+  push(item: DelayKey): void {
+    const items = this.items;
+    let i = items.push(item) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.before(items[i]!, items[parent]!)) break;
+      [items[i], items[parent]] = [items[parent]!, items[i]!];
+      i = parent;
+    }
+  }
+
+  pop(): DelayKey | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (items.length === 0 || last === undefined) return top;
+    items[0] = last;
+    for (let i = 0; ; ) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let best = i;
+      if (left < items.length && this.before(items[left]!, items[best]!)) best = left;
+      if (right < items.length && this.before(items[right]!, items[best]!)) best = right;
+      if (best === i) break;
+      [items[i], items[best]] = [items[best]!, items[i]!];
+      i = best;
+    }
+    return top;
+  }
+
+  values(): readonly DelayKey[] {
+    return this.items;
+  }
+}
+
+/**
+ * Keeps the `maxEntries` smallest of a stream of keys (a max-heap of them), and the horizon: the
+ * largest key kept once any key was left out, so every key at or below it is kept.
+ */
+export class SmallestKeys {
+  private readonly heap = new BinaryHeap((a, b) => compareDelayKeys(a, b) > 0);
+  private leftOut = false;
+  private leftOutMinOffset = Number.POSITIVE_INFINITY;
+
+  constructor(private readonly maxEntries: number) {}
+
+  offer(key: DelayKey): void {
+    if (this.heap.size < this.maxEntries) {
+      this.heap.push(key);
+      return;
+    }
+    this.leftOut = true;
+    const largest = this.heap.peek();
+    let dropped = key;
+    if (largest !== undefined && compareDelayKeys(key, largest) < 0) {
+      dropped = this.heap.pop()!;
+      this.heap.push(key);
+    }
+    this.leftOutMinOffset = Math.min(this.leftOutMinOffset, dropped.offset);
+  }
+
+  /**
+   * The keys kept, the horizon (undefined when none was left out) and the smallest offset of a
+   * key left out (infinite when none was).
+   */
+  result(): { keys: readonly DelayKey[]; horizon: DelayKey | undefined; leftOutMinOffset: number } {
+    return { keys: this.heap.values(), horizon: this.leftOut ? this.heap.peek() : undefined, leftOutMinOffset: this.leftOutMinOffset };
+  }
+}
+
+/**
+ * The in-memory part of the schedule: at most `maxEntries` keys of pending records (16 bytes of
+ * payload each; the records stay in the delay log on disk), and a horizon. Invariant: every
+ * pending key at or below the horizon is here (no horizon: every pending key is), so taking keys
+ * in order up to the horizon never skips one. Keys beyond it wait on disk until the index runs
+ * dry up to the horizon; then the scheduler rebuilds it from the delay log (`replace`).
+ *
+ * A new key beyond the horizon is left on disk. A new key at or below it when the index is full
+ * lowers the horizon to just below itself; the keys then above the horizon stay, unused, until
+ * the rebuild replaces them all.
+ */
+export class DelayIndex {
+  private heap = new BinaryHeap((a, b) => compareDelayKeys(a, b) < 0);
+  private horizonKey: DelayKey | undefined;
+  /** A lower bound of the offsets of pending keys beyond the horizon (infinite without a horizon). */
+  private beyondMinOffset = Number.POSITIVE_INFINITY;
+
+  constructor(readonly maxEntries: number) {
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new Error(`invariant: maxEntries must be a positive integer, got ${maxEntries}`);
+  }
+
+  get size(): number {
+    return this.heap.size;
+  }
+
+  get horizon(): DelayKey | undefined {
+    return this.horizonKey;
+  }
+
+  /** A key just appended to the delay log. */
+  add(key: DelayKey): void {
+    const horizon = this.horizonKey;
+    if (horizon !== undefined && compareDelayKeys(key, horizon) > 0) {
+      this.beyondMinOffset = Math.min(this.beyondMinOffset, key.offset);
+      return;
+    }
+    if (this.heap.size >= this.maxEntries) {
+      this.horizonKey = { dueMs: key.dueMs, offset: key.offset - 1 };
+      this.beyondMinOffset = Math.min(this.beyondMinOffset, key.offset);
+      return;
+    }
+    this.heap.push(key);
+  }
+
+  /** The earliest key that may be taken (at or below the horizon), if any. */
+  next(): DelayKey | undefined {
+    const top = this.heap.peek();
+    if (top === undefined) return undefined;
+    return this.horizonKey !== undefined && compareDelayKeys(top, this.horizonKey) > 0 ? undefined : top;
+  }
+
+  /** Removes and returns, in key order, up to `limit` keys due at `nowMs` that may be taken. */
+  takeDue(nowMs: number, limit: number): DelayKey[] {
+    const out: DelayKey[] = [];
+    for (let next = this.next(); next !== undefined && next.dueMs <= nowMs && out.length < limit; next = this.next()) out.push(this.heap.pop()!);
+    return out;
+  }
+
+  /** Removes and returns, in key order, every key at or below `last`. */
+  takeThrough(last: DelayKey): DelayKey[] {
+    const out: DelayKey[] = [];
+    for (let next = this.next(); next !== undefined && compareDelayKeys(next, last) <= 0; next = this.next()) out.push(this.heap.pop()!);
+    return out;
+  }
+
+  /** The keys held that are due by `dueMs`, in no particular order (a pass over the index). */
+  keysDueBy(dueMs: number): DelayKey[] {
+    return this.heap.values().filter((k) => k.dueMs <= dueMs);
+  }
+
+  /** Whether keys wait on disk beyond the horizon while nothing at or below it is left. */
+  get needsRebuild(): boolean {
+    return this.horizonKey !== undefined && this.next() === undefined;
+  }
+
+  /**
+   * A lower bound of the offsets of all pending keys, held here or waiting beyond the horizon
+   * (infinite when none is pending): the delay log below it holds only moved records.
+   */
+  minPendingOffset(): number {
+    let min = this.beyondMinOffset;
+    for (const key of this.heap.values()) if (key.offset < min) min = key.offset;
+    return min;
+  }
+
+  /** Installs a rebuild's result (see `SmallestKeys`). */
+  replace(result: { keys: readonly DelayKey[]; horizon: DelayKey | undefined; leftOutMinOffset: number }): void {
+    const heap = new BinaryHeap((a, b) => compareDelayKeys(a, b) < 0);
+    for (const key of result.keys) heap.push(key);
+    this.heap = heap;
+    this.horizonKey = result.horizon;
+    this.beyondMinOffset = result.leftOutMinOffset;
+  }
+}
