@@ -14,6 +14,7 @@ import { partitionKey } from './mqtt-session-store.ts';
 import { type DeliveryOutcome, MqttShareSubscription, mqttShareGroupId } from './mqtt-share-subscription.ts';
 import { hasWildcard, parseSharedFilter, topicFilterProblem, topicMatches } from './mqtt-topic-filter.ts';
 import { logTopicsForFilter, type MqttMappingRule, mqttTopicOf } from './mqtt-topic-mapping.ts';
+import { delay } from '../../sdk/transport/backoff.ts';
 
 export interface DeliveryOptions {
   broker: Broker;
@@ -281,16 +282,8 @@ export class MqttDelivery implements DeliveryHandler {
       const partitions = this.partitionsToRead();
       if (partitions.length === 0) {
         // Nothing to read yet: a subscription change, or a topic created since (checked every poll), ends the wait.
-        const signal = this.wake.signal;
-        await new Promise<void>((resolve) => {
-          const done = (): void => {
-            clearTimeout(timer);
-            signal.removeEventListener('abort', done);
-            resolve();
-          };
-          const timer = setTimeout(done, this.options.pollWaitMs);
-          signal.addEventListener('abort', done, { once: true });
-        });
+        // Ends early (resolving, not failing) when woken.
+        await delay(this.options.pollWaitMs, this.wake.signal).catch(() => undefined);
         continue;
       }
       const request = {

@@ -10,6 +10,7 @@ import type { MqttProperties } from './mqtt-properties.ts';
 import { MqttHeader, recordToProperties } from './mqtt-record.ts';
 import { topicMatches } from './mqtt-topic-filter.ts';
 import { logTopicsForFilter, type MqttMappingRule, mqttTopicOf } from './mqtt-topic-mapping.ts';
+import { delay } from '../../sdk/transport/backoff.ts';
 
 /**
  * The share group (KIP-932, broker/share/) behind the MQTT shared subscriptions of one share name
@@ -119,16 +120,8 @@ export class MqttShareSubscription {
   }
 
   private async idle(): Promise<void> {
-    const signal = this.wake.signal;
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, this.context.pollWaitMs);
-      signal.addEventListener('abort', done, { once: true });
-    });
+    // Ends early (resolving, not failing) when woken.
+    await delay(this.context.pollWaitMs, this.wake.signal).catch(() => undefined);
   }
 
   /** Joins, or heartbeats with the topics the filter reads now; false when not a member afterwards. */
