@@ -23,13 +23,21 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+function foreignKeyOf<V, KO>(extractor: (value: V) => KO | null | undefined, value: V | undefined): KO | null {
+  if (value === undefined) return null;
+  const fk = extractor(value);
+  return fk === undefined ? null : fk;
+}
+
 /**
  * Left side, below the left table: turns each change of a left row into subscriptions keyed by
  * foreign key (Kafka Streams' SubscriptionSendProcessorSupplier), carrying the hash of the new
- * left value. A row whose foreign key changed unsubscribes from the old one; a deleted row
- * unsubscribes and asks for an answer (which deletes its result). A null foreign key joins nothing:
- * an inner join deletes the row's result, a left join sends a keyless subscription that comes back
- * as "no value" (the row joined with null).
+ * left value. A row whose foreign key changed, or that was deleted, unsubscribes from the old key
+ * without an answer (its result is deleted by `resultDeleteProcessor` when it can no longer join).
+ * Every subscription asks for an answer, "no value" included: an answer is the only thing that
+ * settles a row's result, and an older answer carrying the same hash (the row deleted and
+ * re-created with the same value) could otherwise be the last one. A null foreign key joins
+ * nothing: a left join sends a keyless subscription that comes back as "no value".
  */
 export function subscriptionSendProcessor<K, V, KO>(
   foreignKeyExtractor: (value: V) => KO | null | undefined,
@@ -39,11 +47,6 @@ export function subscriptionSendProcessor<K, V, KO>(
 ): ProcessorSupplier<K, Change<V>, KO | null, Subscription<K>> {
   return () => {
     let ctx: ProcessorContext<KO | null, Subscription<K>>;
-    const foreignKeyOf = (value: V | undefined): KO | null => {
-      if (value === undefined) return null;
-      const fk = foreignKeyExtractor(value);
-      return fk === undefined ? null : fk;
-    };
     return {
       init: (context) => void (ctx = context),
       process: (record) => {
@@ -52,20 +55,34 @@ export function subscriptionSendProcessor<K, V, KO>(
         const hash = newValue === undefined ? null : valueHash(valueSerde.serialize(newValue));
         const send = (foreignKey: KO | null, instruction: InstructionValue): void =>
           ctx.forward(record.with(foreignKey, { instruction, hash, primaryKey: record.key, primaryPartition: ctx.taskId.partition }));
-        const oldFk = foreignKeyOf(oldValue);
-        const newFk = foreignKeyOf(newValue);
-        if (newValue === undefined) {
-          if (oldValue === undefined) return;
-          if (oldFk !== null) send(oldFk, Instruction.deleteKeyAndPropagate);
-          else if (leftJoin) send(null, Instruction.propagateNullIfNoFkValAvailable);
-          return;
-        }
+        const oldFk = foreignKeyOf(foreignKeyExtractor, oldValue);
+        const newFk = foreignKeyOf(foreignKeyExtractor, newValue);
         if (oldFk !== null && (newFk === null || !sameBytes(foreignKeySerde.serialize(oldFk), foreignKeySerde.serialize(newFk)))) {
-          // Without a new foreign key an inner join's result must go: the old one answers "no value".
-          send(oldFk, newFk === null && !leftJoin ? Instruction.deleteKeyAndPropagate : Instruction.deleteKeyNoPropagate);
+          send(oldFk, Instruction.deleteKeyNoPropagate);
         }
-        if (newFk !== null) send(newFk, oldValue !== undefined || leftJoin ? Instruction.propagateNullIfNoFkValAvailable : Instruction.propagateOnlyIfFkValAvailable);
+        if (newValue === undefined) return;
+        if (newFk !== null) send(newFk, Instruction.propagateNullIfNoFkValAvailable);
         else if (leftJoin) send(null, Instruction.propagateNullIfNoFkValAvailable);
+      },
+    };
+  };
+}
+
+/**
+ * Left side, beside `subscriptionSendProcessor`: deletes at once the result of a row that can no
+ * longer join (deleted; or, in an inner join, without a foreign key). Leaving that to an answer
+ * from the right side would not do: the answer carries the hash of the value it was asked for,
+ * and a later change of the row makes it stale and dropped, leaving the old result behind. Answers
+ * still in flight for older values carry other hashes and are dropped too.
+ */
+export function resultDeleteProcessor<K, V, KO>(foreignKeyExtractor: (value: V) => KO | null | undefined, leftJoin: boolean): ProcessorSupplier<K, Change<V>, K, null> {
+  return () => {
+    let ctx: ProcessorContext<K, null>;
+    return {
+      init: (context) => void (ctx = context),
+      process: (record) => {
+        const { newValue } = record.value;
+        if (newValue === undefined || (!leftJoin && foreignKeyOf(foreignKeyExtractor, newValue) === null)) ctx.forward(record.withValue(null));
       },
     };
   };

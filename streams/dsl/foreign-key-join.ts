@@ -6,6 +6,7 @@ import { TopologyError } from '../topology/topology.ts';
 import type { DslContext } from './dsl-context.ts';
 import {
   foreignTableChangeProcessor,
+  resultDeleteProcessor,
   responseJoinProcessor,
   subscriptionReceiveProcessor,
   subscriptionSendProcessor,
@@ -43,8 +44,8 @@ type AnyRecord = StreamRecord<unknown, unknown>;
  * - The left side joins an answer with the row's current value only when the answer carries the
  *   hash of that value: answers to an older value (overtaken by an update, or by a foreign-key
  *   change whose answer comes from another partition) are dropped.
- * - A row whose foreign key changes unsubscribes from the old key. A deleted left row deletes its
- *   result. A deleted right row: an inner join deletes the results of every left row subscribed to
+ * - A row whose foreign key changes unsubscribes from the old key. A deleted left row (and, in an
+ *   inner join, a row without foreign key) deletes its result at once on the left side. A deleted right row: an inner join deletes the results of every left row subscribed to
  *   it, a left join re-joins them with null. A null foreign key joins nothing (inner: no result,
  *   left: joined with null).
  * - A result's timestamp is the larger of the left update's and the right row's (for an answer
@@ -128,6 +129,7 @@ export function foreignKeyJoin<K, V, KO, VO, VR, DL extends null, DR extends nul
 
   const spec = tableStoreSpec(resultStore, leftKey, options.value, options);
   topology.addStore(spec);
-  topology.addProcessor(base, tableSourceProcessor(resultStore, leftKey, spec.cached) as ProcessorSupplier<unknown, unknown, unknown, unknown>, [`${base}-response-join`], [resultStore]);
+  topology.addProcessor(`${base}-result-delete`, resultDeleteProcessor(foreignKeyExtractor, leftJoin) as ProcessorSupplier<unknown, unknown, unknown, unknown>, [left.nodeName]);
+  topology.addProcessor(base, tableSourceProcessor(resultStore, leftKey, spec.cached) as ProcessorSupplier<unknown, unknown, unknown, unknown>, [`${base}-response-join`, `${base}-result-delete`], [resultStore]);
   return new KTable<K, VR, null>(ctx, base, leftKey, options.value, resultStore, alwaysSendsOldValues);
 }

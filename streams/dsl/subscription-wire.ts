@@ -5,14 +5,15 @@ import type { Serde } from '../../sdk/serde/serde.ts';
 
 /**
  * What a foreign-key join's subscription asks of the right side (Kafka Streams' SubscriptionWrapper
- * instructions, same numbering).
+ * instructions, same numbering). Rill sends only the first and third; the right side still serves
+ * the other two, which registration topics written by earlier Rill versions hold.
  */
 export const Instruction = {
-  /** Unsubscribe, answer nothing: the left row moved to another foreign key, whose answer will update it. */
+  /** Unsubscribe, answer nothing: the left row moved to another foreign key or was deleted. */
   deleteKeyNoPropagate: 0,
   /** Unsubscribe and answer "no value": the left row is gone, or no longer joins (its result must be deleted). */
   deleteKeyAndPropagate: 1,
-  /** Subscribe and answer with the right value, null when absent (a left join, or a row whose earlier result must be replaced). */
+  /** Subscribe and answer with the right value, null when absent. */
   propagateNullIfNoFkValAvailable: 2,
   /** Subscribe and answer only when the right value exists (an inner join's new row). */
   propagateOnlyIfFkValAvailable: 3,

@@ -232,7 +232,39 @@ describe('foreign-key join against a brute-force model', () => {
         left.close();
         right.close();
       }),
-      { numRuns: 400 },
+      {
+        numRuns: 1000,
+        examples: [
+          // An inner join's row moves to a null foreign key, then goes: the unsubscription's answer is stale by then.
+          [
+            [
+              { kind: 'order', key: 'o3', product: 'p2', qty: 0, deleted: false },
+              { kind: 'product', key: 'p2', name: 'A' },
+              { kind: 'registration', pick: 0 },
+              { kind: 'response' },
+              { kind: 'order', key: 'o3', product: null, qty: 0, deleted: false },
+              { kind: 'order', key: 'o3', product: 'p1', qty: 0, deleted: true },
+            ],
+            [0],
+            false,
+            false,
+          ],
+          // A row is deleted and comes back on a foreign key without a right value.
+          [
+            [
+              { kind: 'product', key: 'p2', name: 'A' },
+              { kind: 'order', key: 'o1', product: 'p2', qty: 0, deleted: false },
+              { kind: 'registration', pick: 0 },
+              { kind: 'response' },
+              { kind: 'order', key: 'o1', product: 'p1', qty: 0, deleted: true },
+              { kind: 'order', key: 'o1', product: 'p1', qty: 0, deleted: false },
+            ],
+            [0],
+            false,
+            false,
+          ],
+        ],
+      },
     );
   });
 });
