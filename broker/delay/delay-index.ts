@@ -29,12 +29,15 @@ class BinaryHeap {
   push(item: DelayKey): void {
     const items = this.items;
     let i = items.push(item) - 1;
+    // Sifts a hole up rather than swapping pairs: one write per level.
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!this.before(items[i]!, items[parent]!)) break;
-      [items[i], items[parent]] = [items[parent]!, items[i]!];
+      const above = items[parent]!;
+      if (!this.before(item, above)) break;
+      items[i] = above;
       i = parent;
     }
+    items[i] = item;
   }
 
   pop(): DelayKey | undefined {
@@ -42,17 +45,19 @@ class BinaryHeap {
     const top = items[0];
     const last = items.pop();
     if (items.length === 0 || last === undefined) return top;
-    items[0] = last;
-    for (let i = 0; ; ) {
+    const length = items.length;
+    let i = 0;
+    for (;;) {
       const left = 2 * i + 1;
+      if (left >= length) break;
       const right = left + 1;
-      let best = i;
-      if (left < items.length && this.before(items[left]!, items[best]!)) best = left;
-      if (right < items.length && this.before(items[right]!, items[best]!)) best = right;
-      if (best === i) break;
-      [items[i], items[best]] = [items[best]!, items[i]!];
-      i = best;
+      const child = right < length && this.before(items[right]!, items[left]!) ? right : left;
+      const below = items[child]!;
+      if (!this.before(below, last)) break;
+      items[i] = below;
+      i = child;
     }
+    items[i] = last;
     return top;
   }
 

@@ -1,8 +1,9 @@
-import { decode, encode } from '@msgpack/msgpack';
+import { decode } from '@msgpack/msgpack';
 import { KafkaError } from '../../sdk/protocol/kafka-error.ts';
 import type { RecordHeader } from '../../sdk/record/record.ts';
-import { RecordBatchBuilder } from '../../sdk/record/record-batch-builder.ts';
+import { encodeRecordTail, RecordBatchBuilder } from '../../sdk/record/record-batch-builder.ts';
 import { RecordBatchView } from '../../sdk/record/record-batch-reader.ts';
+import { deliveredHeaders } from './delay-headers.ts';
 
 /** A record waiting in the delay log for its due time. */
 export interface DelayedRecord {
@@ -11,9 +12,11 @@ export interface DelayedRecord {
   dueMs: number;
   /** The record's own timestamp as produced. */
   timestamp: number;
-  key: Uint8Array | null;
-  value: Uint8Array | null;
-  headers: readonly RecordHeader[];
+  /**
+   * The record as it will be delivered, from its key on (`encodeRecordTail`): key, value and
+   * headers, `rill.delay.ms` already turned into `rill.deliver.at`. A move copies it into a batch.
+   */
+  tail: Uint8Array;
   /**
    * On the last record of each produced batch of an idempotent producer: the placeholder that
    * batch leaves in its partition, appended again at a restart if the crash came before it.
@@ -21,24 +24,60 @@ export interface DelayedRecord {
   placeholder?: Uint8Array;
 }
 
+/** What a produce hands over: the record's parts, made into a `DelayedRecord` by `delayedRecordOf`. */
+export interface DelayedRecordInput {
+  topic: string;
+  partition: number;
+  dueMs: number;
+  timestamp: number;
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  headers: readonly RecordHeader[];
+  placeholder?: Uint8Array;
+}
+
+export function delayedRecordOf(input: DelayedRecordInput): DelayedRecord {
+  return {
+    topic: input.topic,
+    partition: input.partition,
+    dueMs: input.dueMs,
+    timestamp: input.timestamp,
+    tail: encodeRecordTail({ key: input.key, value: input.value, headers: deliveredHeaders(input.headers, input.dueMs) }),
+    ...(input.placeholder === undefined ? {} : { placeholder: input.placeholder }),
+  };
+}
+
+const FORMAT_VERSION = 1;
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder('utf-8', { fatal: true });
+
 /**
  * Delay log (`__delayed_records`) format: one batch per delayed record, so reading one record back
  * reads only its own bytes. The batch's single record has a null key, its timestamp (and so the
  * batch's maxTimestamp) is the due time, which the rebuild reads from the batch header alone, and
- * its value is msgpack `{ t: topic, p: partition, ts: produced timestamp, k: key, v: value,
- * h: [[header key, header value], ...], ph?: placeholder batch bytes }` with keys and values as
- * msgpack bin or nil.
+ * its value is, big-endian:
+ *
+ *   version int8 (1) | partition int32 | produced timestamp int64 | topic length int16, utf8 topic |
+ *   placeholder length int32 (-1: none), placeholder batch bytes | tail (the rest: `DelayedRecord.tail`)
+ *
+ * Version 0 (Rill before 2026-12-07, still read) was a msgpack map `{ t, p, ts, k, v, h, ph? }`
+ * holding the key, value and headers as produced; its first byte is a msgpack fixmap (0x80–0x8f).
  */
 export function encodeDelayedRecord(record: DelayedRecord): Uint8Array {
-  const value = encode({
-    t: record.topic,
-    p: record.partition,
-    ts: record.timestamp,
-    k: record.key,
-    v: record.value,
-    h: record.headers.map((h) => [h.key, h.value]),
-    ...(record.placeholder === undefined ? {} : { ph: record.placeholder }),
-  });
+  const topic = textEncoder.encode(record.topic);
+  const placeholderBytes = record.placeholder?.length ?? 0;
+  const value = new Uint8Array(1 + 4 + 8 + 2 + topic.length + 4 + placeholderBytes + record.tail.length);
+  const dv = new DataView(value.buffer);
+  let pos = 0;
+  dv.setInt8(pos, FORMAT_VERSION);
+  dv.setInt32((pos += 1), record.partition);
+  dv.setBigInt64((pos += 4), BigInt(record.timestamp));
+  dv.setInt16((pos += 8), topic.length);
+  value.set(topic, (pos += 2));
+  dv.setInt32((pos += topic.length), record.placeholder === undefined ? -1 : placeholderBytes);
+  pos += 4;
+  if (record.placeholder !== undefined) value.set(record.placeholder, pos);
+  value.set(record.tail, pos + placeholderBytes);
   const builder = new RecordBatchBuilder({ initialCapacityBytes: value.byteLength + 128 });
   builder.append({ key: null, value, timestamp: record.dueMs });
   return builder.seal();
@@ -48,34 +87,72 @@ function invalid(offset: number, why: string): KafkaError {
   return new KafkaError('CORRUPT_MESSAGE', `delay log record at offset ${offset}: ${why}`);
 }
 
+/** Decodes the single record of a delay log batch (`encodeDelayedRecord`, or version 0). */
+export function decodeDelayedRecord(batchBytes: Uint8Array): DelayedRecord & { offset: number } {
+  const batch = new RecordBatchView(batchBytes);
+  for (const record of batch.records()) {
+    if (record.value === null || record.value.length === 0) throw invalid(record.offset, 'no value');
+    const value = record.value;
+    if (value[0] === FORMAT_VERSION) return { offset: record.offset, ...decodeVersion1(value, record.offset, record.timestamp) };
+    if ((value[0]! & 0xf0) === 0x80) return { offset: record.offset, ...decodeVersion0(value, record.offset, record.timestamp) };
+    throw invalid(record.offset, `unknown format (first byte ${value[0]})`);
+  }
+  throw invalid(batch.baseOffset, 'the batch holds no record');
+}
+
+function decodeVersion1(value: Uint8Array, offset: number, dueMs: number): DelayedRecord {
+  const dv = new DataView(value.buffer, value.byteOffset, value.byteLength);
+  const need = (end: number): void => {
+    if (end > value.length) throw invalid(offset, `truncated: needs ${end} bytes, has ${value.length}`);
+  };
+  need(15);
+  const partition = dv.getInt32(1);
+  const timestamp = Number(dv.getBigInt64(5));
+  const topicBytes = dv.getInt16(13);
+  if (topicBytes < 0) throw invalid(offset, 'negative topic length');
+  need(15 + topicBytes + 4);
+  let topic: string;
+  try {
+    topic = textDecoder.decode(value.subarray(15, 15 + topicBytes));
+  } catch {
+    throw invalid(offset, 'the topic is not UTF-8');
+  }
+  let pos = 15 + topicBytes;
+  const placeholderBytes = dv.getInt32(pos);
+  pos += 4;
+  if (placeholderBytes < -1) throw invalid(offset, 'negative placeholder length');
+  need(pos + Math.max(0, placeholderBytes));
+  const placeholder = placeholderBytes === -1 ? undefined : value.slice(pos, pos + placeholderBytes);
+  pos += Math.max(0, placeholderBytes);
+  return { topic, partition, dueMs, timestamp, tail: value.slice(pos), ...(placeholder === undefined ? {} : { placeholder }) };
+}
+
 function bytesOrNull(value: unknown, offset: number, field: string): Uint8Array | null {
   if (value === null || value instanceof Uint8Array) return value;
   throw invalid(offset, `${field} is neither bytes nor nil`);
 }
 
-/** Decodes the single record of a delay log batch (`encodeDelayedRecord`). */
-export function decodeDelayedRecord(batchBytes: Uint8Array): DelayedRecord & { offset: number } {
-  const batch = new RecordBatchView(batchBytes);
-  for (const record of batch.records()) {
-    if (record.value === null) throw invalid(record.offset, 'no value');
-    const fields = decode(record.value) as { [key: string]: unknown };
-    const { t, p, ts, k, v, h, ph } = fields;
-    if (typeof t !== 'string' || typeof p !== 'number' || typeof ts !== 'number' || !Array.isArray(h)) throw invalid(record.offset, 'missing fields');
-    const headers = h.map((pair: unknown): RecordHeader => {
-      if (!Array.isArray(pair) || typeof pair[0] !== 'string') throw invalid(record.offset, 'malformed header');
-      return { key: pair[0], value: bytesOrNull(pair[1], record.offset, 'a header value') };
-    });
-    return {
-      offset: record.offset,
-      topic: t,
-      partition: p,
-      dueMs: record.timestamp,
-      timestamp: ts,
-      key: bytesOrNull(k, record.offset, 'the key'),
-      value: bytesOrNull(v, record.offset, 'the value'),
-      headers,
-      ...(ph instanceof Uint8Array ? { placeholder: ph } : {}),
-    };
+function decodeVersion0(value: Uint8Array, offset: number, dueMs: number): DelayedRecord {
+  let fields: { [key: string]: unknown };
+  try {
+    fields = decode(value) as { [key: string]: unknown };
+  } catch (error) {
+    throw invalid(offset, `malformed msgpack (${error instanceof Error ? error.message : String(error)})`);
   }
-  throw invalid(batch.baseOffset, 'the batch holds no record');
+  const { t, p, ts, k, v, h, ph } = fields;
+  if (typeof t !== 'string' || typeof p !== 'number' || typeof ts !== 'number' || !Array.isArray(h)) throw invalid(offset, 'missing fields');
+  const headers = h.map((pair: unknown): RecordHeader => {
+    if (!Array.isArray(pair) || typeof pair[0] !== 'string') throw invalid(offset, 'malformed header');
+    return { key: pair[0], value: bytesOrNull(pair[1], offset, 'a header value') };
+  });
+  return delayedRecordOf({
+    topic: t,
+    partition: p,
+    dueMs,
+    timestamp: ts,
+    key: bytesOrNull(k, offset, 'the key'),
+    value: bytesOrNull(v, offset, 'the value'),
+    headers,
+    ...(ph instanceof Uint8Array ? { placeholder: ph } : {}),
+  });
 }

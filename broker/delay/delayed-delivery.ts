@@ -11,9 +11,9 @@ import type { InternalTopics } from '../internal-topics.ts';
 import { AppendOrigin } from '../producer-state/producer-state-manager.ts';
 import { incrementSequence } from '../producer-state/sequence-number.ts';
 import { isInternalTopic } from '../topic/topic-name.ts';
-import { deliveredHeaders, dueBatches } from './delay-headers.ts';
+import { dueBatches } from './delay-headers.ts';
 import { compareDelayKeys, DelayIndex, type DelayKey, SmallestKeys } from './delay-index.ts';
-import { decodeDelayedRecord, type DelayedRecord, encodeDelayedRecord } from './delay-record.ts';
+import { decodeDelayedRecord, type DelayedRecord, delayedRecordOf, encodeDelayedRecord } from './delay-record.ts';
 import { type DelayState, loadDelayState, partitionKey, saveDelayState } from './delay-state.ts';
 
 /** The internal topic delayed records wait in. */
@@ -28,8 +28,10 @@ const DELAY_TOPIC_CONFIG = { 'cleanup.policy': 'delete', 'retention.ms': '-1', '
 
 /** How often a move also deletes the delay log behind the pending records (a pass over the index). */
 const TRUNCATE_INTERVAL_MS = 5_000;
-/** How often records due soon are read ahead. */
+/** How often records due soon are read ahead... */
 const PREFETCH_INTERVAL_MS = 50;
+/** ...at most this many at a time, so a read-ahead never holds up a move's fsync completions or the fetches for long. */
+const PREFETCH_STEP_RECORDS = 2_000;
 /** How much of the delay log one read of a move takes at most. */
 const READ_CHUNK_BYTES = 64 * 1024;
 /** A read takes a chunk when the next DENSE_RECORDS wanted records lie within DENSE_SPAN_OFFSETS offsets. */
@@ -268,7 +270,7 @@ export class DelayedDelivery {
       if (count > 0 && isIdempotent(parts[i]!)) lastOfBatch.set(end - 1, parts[i]!);
     });
     const encoded = due.records.map(({ record, dueMs }, i) =>
-      encodeDelayedRecord({
+      encodeDelayedRecord(delayedRecordOf({
         topic,
         partition,
         dueMs: Math.max(dueMs, this.frontierDueMs),
@@ -277,7 +279,7 @@ export class DelayedDelivery {
         value: record.value,
         headers: record.headers,
         ...(lastOfBatch.has(i) ? { placeholder: lastOfBatch.get(i)! } : {}),
-      }),
+      })),
     );
     const baseOffset = this.delayLog.logEndOffset;
     // The delay log is fsynced before the placeholder is written: a power loss can then leave a
@@ -520,12 +522,13 @@ export class DelayedDelivery {
 
   /**
    * Reads ahead the records due within `prefetchLeadMs` (at most `prefetchMaxRecords` held), so a
-   * move at the due time does not wait for the disk. Runs between moves: a read-ahead of up to
-   * `prefetchMaxRecords` in one go would hold up a move's fsync completions and the fetches.
+   * move at the due time does not wait for the disk. Also while moves run (they mostly wait for
+   * fsyncs), PREFETCH_STEP_RECORDS at a time. A move takes its keys out of the index before it
+   * reads, so a read-ahead never reads a record a move has taken.
    */
   private prefetch(): void {
-    if (this.opened === undefined || this.running !== undefined || this.closed) return;
-    const room = this.config.prefetchMaxRecords - this.prefetched.size;
+    if (this.opened === undefined || this.closed) return;
+    const room = Math.min(PREFETCH_STEP_RECORDS, this.config.prefetchMaxRecords - this.prefetched.size);
     if (room <= 0) return;
     const horizon = this.index.horizon;
     const dueBy = this.host.nowMs() + this.config.prefetchLeadMs;
@@ -575,11 +578,10 @@ export class DelayedDelivery {
       builder = undefined;
     };
     for (const record of records) {
-      const input = { key: record.key, value: record.value, headers: deliveredHeaders(record.headers, record.dueMs), timestamp: record.dueMs };
       for (let attempt = 0; ; attempt++) {
         builder ??= new RecordBatchBuilder({ maxBatchBytes: maxMessageBytes, producerId: this.state.producerId, producerEpoch: 0, baseSequence: next });
         try {
-          builder.append(input);
+          builder.appendEncoded(record.dueMs, record.tail);
           break;
         } catch (error) {
           if (!(error instanceof KafkaError && error.errorName === 'MESSAGE_TOO_LARGE')) throw error;

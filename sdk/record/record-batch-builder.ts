@@ -117,6 +117,39 @@ function sizeOfHeaders(headers: readonly RecordHeader[]): number {
 
 const NO_HEADERS: readonly RecordHeader[] = [];
 
+function writeHeaders(buf: Uint8Array, pos: number, headers: readonly RecordHeader[]): number {
+  pos = writeVarint(buf, pos, headers.length);
+  for (const header of headers) {
+    const keyBytes = utf8Length(header.key);
+    pos = writeVarint(buf, pos, keyBytes);
+    pos = writeUtf8(buf, pos, header.key, keyBytes);
+    pos = writeBytes(buf, pos, header.value);
+  }
+  return pos;
+}
+
+/** A record's length, attributes (0), timestampDelta and offsetDelta: what precedes its key. */
+function writeRecordPrefix(buf: Uint8Array, pos: number, bodySize: number, timestampDelta: number, offsetDelta: number): number {
+  pos = writeVarint(buf, pos, bodySize);
+  buf[pos++] = 0;
+  pos = writeVarlong(buf, pos, timestampDelta);
+  return writeVarint(buf, pos, offsetDelta);
+}
+
+/**
+ * A record's key, value and headers as a batch encodes them (everything after its offsetDelta),
+ * for `RecordBatchBuilder.appendEncoded`: a record stored apart and put into a batch later is then
+ * copied instead of encoded again.
+ */
+export function encodeRecordTail(record: { key: Uint8Array | null; value: Uint8Array | null; headers: readonly RecordHeader[] }): Uint8Array {
+  const out = new Uint8Array(sizeOfBytes(record.key) + sizeOfBytes(record.value) + sizeOfHeaders(record.headers));
+  let pos = writeBytes(out, 0, record.key);
+  pos = writeBytes(out, pos, record.value);
+  pos = writeHeaders(out, pos, record.headers);
+  if (pos !== out.length) throw new Error(`encodeRecordTail: ${out.length} bytes computed, ${pos} written`);
+  return out;
+}
+
 /** Producer fields a batch may learn only when it is sealed (a producer assigns sequence numbers at send time). */
 export interface SealProducerFields {
   producerId: number;
@@ -194,16 +227,8 @@ export class RecordBatchBuilder {
 
   /** Appends one record with offsetDelta = its index. Throws MESSAGE_TOO_LARGE (and appends nothing) past the bound. */
   append(record: RecordInput): void {
-    if (this.sealed) throw new Error('RecordBatchBuilder: append after seal');
     const timestamp = record.timestamp ?? (this.defaultTimestamp ??= this.clock());
-    if (!Number.isSafeInteger(timestamp)) {
-      throw new Error(`RecordBatchBuilder: record timestamp must be a safe integer, got ${timestamp}`);
-    }
-    const first = this.recordCount === 0 ? timestamp : this.firstTimestamp;
-    const timestampDelta = timestamp - first;
-    if (!Number.isSafeInteger(timestampDelta)) {
-      throw new Error(`RecordBatchBuilder: timestamp ${timestamp} is too far from the batch's first timestamp`);
-    }
+    const timestampDelta = this.timestampDeltaOf(timestamp);
     const offsetDelta = this.recordCount;
     const headers = record.headers ?? NO_HEADERS;
     const value = record.value;
@@ -215,6 +240,45 @@ export class RecordBatchBuilder {
       sizeOfBytes(record.key) +
       sizeOfValue(value, textBytes) +
       sizeOfHeaders(headers);
+    const end = this.reserve(bodySize);
+    const buf = this.buf;
+    let pos = writeRecordPrefix(buf, this.pos, bodySize, timestampDelta, offsetDelta);
+    pos = writeBytes(buf, pos, record.key);
+    pos = writeValue(buf, pos, value, textBytes);
+    pos = writeHeaders(buf, pos, headers);
+    if (pos !== end) throw new Error(`RecordBatchBuilder: record size ${end - this.pos} computed, ${pos - this.pos} written`);
+    this.appended(end, timestamp);
+  }
+
+  /**
+   * Appends a record whose key, value and headers were encoded before (`encodeRecordTail`): they
+   * are copied, not encoded again. Throws MESSAGE_TOO_LARGE (and appends nothing) past the bound.
+   */
+  appendEncoded(timestamp: number, tail: Uint8Array): void {
+    const timestampDelta = this.timestampDeltaOf(timestamp);
+    const offsetDelta = this.recordCount;
+    const bodySize = 1 + sizeOfVarlong(timestampDelta) + sizeOfVarint(offsetDelta) + tail.length;
+    const end = this.reserve(bodySize);
+    const pos = writeRecordPrefix(this.buf, this.pos, bodySize, timestampDelta, offsetDelta);
+    this.buf.set(tail, pos);
+    this.appended(end, timestamp);
+  }
+
+  /** The delta of the next record's timestamp against the batch's first. */
+  private timestampDeltaOf(timestamp: number): number {
+    if (this.sealed) throw new Error('RecordBatchBuilder: append after seal');
+    if (!Number.isSafeInteger(timestamp)) {
+      throw new Error(`RecordBatchBuilder: record timestamp must be a safe integer, got ${timestamp}`);
+    }
+    const timestampDelta = timestamp - (this.recordCount === 0 ? timestamp : this.firstTimestamp);
+    if (!Number.isSafeInteger(timestampDelta)) {
+      throw new Error(`RecordBatchBuilder: timestamp ${timestamp} is too far from the batch's first timestamp`);
+    }
+    return timestampDelta;
+  }
+
+  /** Makes room for a record of `bodySize` bytes; returns where it ends. */
+  private reserve(bodySize: number): number {
     const end = this.pos + sizeOfVarint(bodySize) + bodySize;
     if (end > this.maxBatchBytes) {
       throw new KafkaError(
@@ -223,23 +287,10 @@ export class RecordBatchBuilder {
       );
     }
     if (end > this.buf.length) this.grow(end);
+    return end;
+  }
 
-    const buf = this.buf;
-    let pos = writeVarint(buf, this.pos, bodySize);
-    buf[pos++] = 0;
-    pos = writeVarlong(buf, pos, timestampDelta);
-    pos = writeVarint(buf, pos, offsetDelta);
-    pos = writeBytes(buf, pos, record.key);
-    pos = writeValue(buf, pos, value, textBytes);
-    pos = writeVarint(buf, pos, headers.length);
-    for (const header of headers) {
-      const keyBytes = utf8Length(header.key);
-      pos = writeVarint(buf, pos, keyBytes);
-      pos = writeUtf8(buf, pos, header.key, keyBytes);
-      pos = writeBytes(buf, pos, header.value);
-    }
-    if (pos !== end) throw new Error(`RecordBatchBuilder: record size ${end - this.pos} computed, ${pos - this.pos} written`);
-
+  private appended(end: number, timestamp: number): void {
     if (this.recordCount === 0) {
       this.firstTimestamp = this.minTimestamp = this.maxTimestamp = timestamp;
     } else if (timestamp < this.minTimestamp) {

@@ -11,6 +11,7 @@ import {
   readBatchHeader,
   readRecordBatches,
 } from '../../../../sdk/record/mod.ts';
+import { encodeRecordTail } from '../../../../sdk/record/record-batch-builder.ts';
 import { bytesOrNull } from './arbitraries.ts';
 import {
   type KafkajsMessage,
@@ -278,6 +279,29 @@ describe('RecordBatchBuilder', () => {
     builder.append({ value: new Uint8Array(10), timestamp: 2 });
     const [batch] = [...readRecordBatches(builder.seal())];
     expect([...batch!.records()].map((r) => r.value!.length)).toEqual([100, 10]);
+  });
+
+  it('builds the same batch from records encoded before (appendEncoded) as from the records themselves', () => {
+    fc.assert(
+      fc.property(fc.array(kafkajsMessage, { minLength: 1, maxLength: 8 }), (messages) => {
+        const direct = build(messages, { producerId: 7, producerEpoch: 0, baseSequence: 3 });
+        const builder = new RecordBatchBuilder({ producerId: 7, producerEpoch: 0, baseSequence: 3 });
+        for (const m of messages) {
+          const input = toInput(m);
+          builder.appendEncoded(input.timestamp!, encodeRecordTail({ key: m.key, value: m.value, headers: input.headers! }));
+        }
+        expect(hex(builder.seal())).toBe(hex(direct));
+      }),
+    );
+  });
+
+  it('refuses an encoded record past maxBatchBytes with MESSAGE_TOO_LARGE and stays usable', () => {
+    const builder = new RecordBatchBuilder({ maxBatchBytes: 200 });
+    builder.appendEncoded(1, encodeRecordTail({ key: null, value: new Uint8Array(100), headers: [] }));
+    const before = builder.sizeEstimate;
+    expect(() => builder.appendEncoded(1, encodeRecordTail({ key: null, value: new Uint8Array(100), headers: [] }))).toThrow(/MESSAGE_TOO_LARGE|more than the limit/);
+    expect(builder.sizeEstimate).toBe(before);
+    expect(builder.count).toBe(1);
   });
 
   it('rejects compression values that name no codec when constructed', () => {
