@@ -1,6 +1,7 @@
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KafkaListener } from '../../broker/kafka/kafka-listener.ts';
+import { encodeSubscription } from '../../sdk/client/consumer/consumer-protocol.ts';
 import { ErrorCode } from '../../sdk/protocol/error-codes.ts';
 import { ApiKey } from '../../sdk/protocol/mod.ts';
 import { eventually } from '../helpers/eventually.ts';
@@ -53,8 +54,8 @@ async function describeGroup(app: TestApp, group: string, headers = OPS): Promis
   return (await response.json()) as Described;
 }
 
-/** Joins `group` as one member with the raw protocol (answering MEMBER_ID_REQUIRED) and syncs `assignment` as its leader. */
-async function joinAlone(port: number, group: string, protocolType: string, metadata: Uint8Array, assignment: Uint8Array): Promise<void> {
+/** Joins `group` as one member with the raw protocol (answering MEMBER_ID_REQUIRED) and, given an `assignment`, syncs it as its leader. */
+async function joinAlone(port: number, group: string, protocolType: string, metadata: Uint8Array, assignment?: Uint8Array): Promise<void> {
   const raw = await RawKafkaClient.connect(port, '127.0.0.1', `${protocolType}-worker`);
   raws.push(raw);
   const join = (memberId: string) =>
@@ -64,6 +65,7 @@ async function joinAlone(port: number, group: string, protocolType: string, meta
   let joined = await join('');
   if (joined.errorCode === ErrorCode.MEMBER_ID_REQUIRED) joined = await join(joined.memberId);
   expect(joined.errorCode).toBe(ErrorCode.NONE);
+  if (assignment === undefined) return;
   const synced = await raw.request(ApiKey.SyncGroup, 3, {
     groupId: group, generationId: joined.generationId, memberId: joined.memberId, groupInstanceId: null, protocolType: null, protocolName: null,
     assignments: [{ memberId: joined.memberId, assignment }],
@@ -109,7 +111,7 @@ describe('GET /v1/groups/:group shows what each member is assigned', () => {
     expect(narrow.members.flatMap((m) => m.assignment!.flatMap((a) => a.partitions)).sort()).toEqual([0, 1, 2, 3]);
   });
 
-  it('answers a null assignment with the reason for a non-consumer protocol type and for unreadable consumer bytes', async () => {
+  it('answers a null assignment with the reason for a non-consumer protocol type, unreadable consumer bytes and a group not yet Stable', async () => {
     const { app, port } = await start();
     const opaque = new TextEncoder().encode('{"version":1,"tasks":["sink-0"]}');
     await joinAlone(port, 'connect-workers', 'connect', opaque, opaque);
@@ -127,5 +129,13 @@ describe('GET /v1/groups/:group shows what each member is assigned', () => {
     expect(broken.members).toHaveLength(1);
     expect(broken.members[0]).toMatchObject({ clientId: 'consumer-worker', subscribedTopics: null, assignment: null });
     expect(broken.members[0]!.assignmentError).toMatch(/^INCONSISTENT_GROUP_PROTOCOL: unreadable consumer protocol assignment: /);
+
+    // Joined but not synced: the subscription is known, the assignment not yet.
+    await joinAlone(port, 'syncing-consumers', 'consumer', encodeSubscription({ topics: ['orders', 'audit'], ownedPartitions: [], generationId: -1 }));
+    const syncing = await describeGroup(app, 'syncing-consumers');
+    expect(syncing.state).toBe('CompletingRebalance');
+    expect(syncing.members).toEqual([
+      expect.objectContaining({ subscribedTopics: ['audit', 'orders'], assignment: null, assignmentError: 'the group is CompletingRebalance: assignments are settled once it is Stable' }),
+    ]);
   });
 });
