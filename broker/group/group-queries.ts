@@ -4,6 +4,7 @@ import { EMPTY_BYTES } from './classic-group.ts';
 import type { TopicOffsetsView } from './group-host.ts';
 import type { GroupRegistry } from './group-registry.ts';
 import { GroupState, parseGroupState } from './group-state.ts';
+import { memberAssignment } from './member-assignment.ts';
 import type { DescribedGroup, GroupDescription, ListedGroup, PartitionLag } from './group-types.ts';
 
 /** DescribeGroups: an unknown group is reported Dead with no error, as Kafka does before v6. */
@@ -75,6 +76,7 @@ export function describeGroupWithLag(registry: GroupRegistry, topics: TopicOffse
       groupInstanceId: m.groupInstanceId,
       clientId: m.clientId,
       clientHost: m.clientHost,
+      ...memberAssignment(group, m),
     })),
     offsets,
     totalLag: offsets.reduce((sum, o) => sum + o.lag, 0),

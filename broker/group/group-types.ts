@@ -171,6 +171,24 @@ export interface PartitionLag {
   lag: number;
 }
 
+/** One topic's partitions in a member's assignment, ascending. */
+export interface AssignedTopic {
+  topic: string;
+  partitions: number[];
+}
+
+export interface GroupMemberDescription {
+  memberId: string;
+  groupInstanceId: string | null;
+  clientId: string;
+  clientHost: string;
+  /** From the member's ConsumerProtocolSubscription, sorted; null unless a `consumer` group's member sent a readable one. */
+  subscribedTopics: string[] | null;
+  /** The leader's ConsumerProtocolAssignment for the member, by topic; null when it cannot be shown, with `assignmentError` saying why. */
+  assignment: AssignedTopic[] | null;
+  assignmentError: string | null;
+}
+
 /** A group as the CLI and HTTP API show it: members, and committed offsets with lag. */
 export interface GroupDescription {
   groupId: string;
@@ -179,7 +197,7 @@ export interface GroupDescription {
   protocolName: string;
   generationId: number;
   leaderId: string;
-  members: { memberId: string; groupInstanceId: string | null; clientId: string; clientHost: string }[];
+  members: GroupMemberDescription[];
   offsets: PartitionLag[];
   totalLag: number;
 }

@@ -57,8 +57,15 @@ export function groupRoutes(app: Hono<HttpEnv>, ctx: HttpContext): void {
     const group = groupParam(c);
     authorizeGroup(principal, group, AclOperation.DESCRIBE);
     const description = ctx.broker.groups.describeGroup(group);
-    const offsets = description.offsets.filter((o) => offsetShown(principal, o.topic));
-    return respond(c, { ...description, offsets, totalLag: offsets.reduce((sum, o) => sum + o.lag, 0) });
+    const shown = (topic: string): boolean => offsetShown(principal, topic);
+    const offsets = description.offsets.filter((o) => shown(o.topic));
+    // Members' topics are shown as their offsets are: only those the caller may read.
+    const members = description.members.map((m) => ({
+      ...m,
+      subscribedTopics: m.subscribedTopics?.filter(shown) ?? null,
+      assignment: m.assignment?.filter((t) => shown(t.topic)) ?? null,
+    }));
+    return respond(c, { ...description, members, offsets, totalLag: offsets.reduce((sum, o) => sum + o.lag, 0) });
   });
 
   app.post('/v1/groups/:group/offsets', async (c) => {

@@ -237,7 +237,16 @@ export function openApiDocument(routes: readonly RouteDoc[] = ROUTE_DOCS): objec
         ReadRecord: obj({ partition: { type: 'integer' }, offset: { type: 'integer' }, timestamp: { type: 'integer' }, key: { type: ['string', 'null'] }, value: {}, headers: { type: 'array' }, keyEncoding: { enum: ['base64'] }, valueEncoding: { enum: ['utf8', 'base64'] } }),
         ReadResponse: obj({ records: { type: 'array', items: ref('ReadRecord') }, nextOffset: { type: 'integer' }, highWatermark: { type: 'integer' } }),
         TopicDescription: obj({ name: { type: 'string' }, topicId: { type: 'string' }, internal: { type: 'boolean' }, partitions: { type: 'array' }, configs: { type: 'array' } }),
-        GroupDescription: obj({ groupId: { type: 'string' }, state: { type: 'string' }, members: { type: 'array' }, offsets: { type: 'array', items: obj({ topic: { type: 'string' }, partition: { type: 'integer' }, committedOffset: { type: 'integer' }, highWatermark: { type: 'integer' }, lag: { type: 'integer' } }) }, totalLag: { type: 'integer' } }),
+        GroupDescription: obj({ groupId: { type: 'string' }, state: { type: 'string' }, members: { type: 'array', items: ref('GroupMember') }, offsets: { type: 'array', items: obj({ topic: { type: 'string' }, partition: { type: 'integer' }, committedOffset: { type: 'integer' }, highWatermark: { type: 'integer' }, lag: { type: 'integer' } }) }, totalLag: { type: 'integer' } }),
+        GroupMember: obj({
+          memberId: { type: 'string' }, clientId: { type: 'string' }, clientHost: { type: 'string' }, groupInstanceId: { type: ['string', 'null'] },
+          subscribedTopics: { type: ['array', 'null'], items: { type: 'string' }, description: "the topics in the member's ConsumerProtocolSubscription (of those the caller may read); null unless the protocol type is `consumer` and the subscription is readable" },
+          assignment: {
+            type: ['array', 'null'], items: obj({ topic: { type: 'string' }, partitions: { type: 'array', items: { type: 'integer' } } }),
+            description: "the partitions the leader assigned the member (its ConsumerProtocolAssignment, of topics the caller may read), by topic, ascending; null when they cannot be shown: not a `consumer` group, not Stable, or unreadable bytes",
+          },
+          assignmentError: { type: ['string', 'null'], description: 'why `assignment` is null; null when it is not' },
+        }),
         ResetPlan: obj({ applicationId: { type: 'string' }, dryRun: { type: 'boolean' }, to: { type: 'string' }, inputs: { type: 'array' }, internalTopics: { type: 'array' }, stateDirectory: {}, kept: { type: 'array' }, warnings: { type: 'array' }, text: { type: 'string' } }),
         ReplayResult: obj({ source: { type: 'string' }, target: { type: 'string' }, replayId: { type: 'string' }, copied: { type: 'integer' }, filteredOut: { type: 'integer' }, scannedOffsets: { type: 'integer' }, totalOffsets: { type: 'integer' }, partitions: { type: 'array' }, done: { type: 'boolean' } }),
         OutputDiff: obj({ topicA: { type: 'string' }, topicB: { type: 'string' }, summary: { type: 'object' }, differences: { type: 'array', items: obj({ kind: { enum: ['added', 'removed', 'changed'] }, key: { type: ['string', 'null'] }, a: { type: ['string', 'null'] }, b: { type: ['string', 'null'] } }) }, truncated: { type: 'boolean' } }),

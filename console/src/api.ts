@@ -135,9 +135,21 @@ export interface GroupDescription {
   protocolType: string;
   protocolName: string;
   generationId: number;
-  members: { memberId: string; groupInstanceId: string | null; clientId: string; clientHost: string }[];
+  members: GroupMember[];
   offsets: { topic: string; partition: number; committedOffset: number; highWatermark: number; lag: number }[];
   totalLag: number;
+}
+
+export interface GroupMember {
+  memberId: string;
+  groupInstanceId: string | null;
+  clientId: string;
+  clientHost: string;
+  /** Null unless the group's protocol type is `consumer` and the member's subscription is readable. */
+  subscribedTopics: string[] | null;
+  /** Null when the broker cannot show it (not a consumer group, rebalancing, unreadable bytes): `assignmentError` says why. */
+  assignment: { topic: string; partitions: number[] }[] | null;
+  assignmentError: string | null;
 }
 
 export interface BrokerSummary {

@@ -1,6 +1,7 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { api, enc, type ApiError, type GroupDescription } from './api.ts';
+import { assignmentText, memberLabel, partitionOwners } from './group-assignment.ts';
 import { LagChart } from './lag-chart.ts';
 import { ErrorMessage, Loading, asApiError, useApi } from './ui.ts';
 
@@ -25,6 +26,7 @@ export function GroupsPage() {
 /** One group: members, committed offsets and lag per partition, and the offset reset. */
 export function GroupPage({ group }: { group: string }) {
   const { data, error, reload } = useApi<GroupDescription>(`/v1/groups/${enc(group)}`);
+  const owners = partitionOwners(data?.members ?? []);
   return html`
     <p><a href="#/groups">← Consumer groups</a></p>
     <h1>Group <code>${group}</code></h1>
@@ -44,18 +46,21 @@ export function GroupPage({ group }: { group: string }) {
               ? html`<p>No members: the group is empty.</p>`
               : html`<div class="scroll" tabindex="0"><table>
                   <caption class="visually-hidden">Members of ${group}</caption>
-                  <thead><tr><th scope="col">Member id</th><th scope="col">Client id</th><th scope="col">Host</th><th scope="col">Instance id</th></tr></thead>
-                  <tbody>${data.members.map((m) => html`<tr key=${m.memberId}><td><code>${m.memberId}</code></td><td>${m.clientId}</td><td>${m.clientHost}</td><td>${m.groupInstanceId ?? '—'}</td></tr>`)}</tbody>
+                  <thead><tr><th scope="col">Member id</th><th scope="col">Client id</th><th scope="col">Host</th><th scope="col">Instance id</th><th scope="col">Assigned partitions</th></tr></thead>
+                  <tbody>${data.members.map(
+                    (m) => html`<tr key=${m.memberId} data-member=${m.memberId}><td><code>${m.memberId}</code></td><td>${m.clientId}</td><td>${m.clientHost}</td><td>${m.groupInstanceId ?? '—'}</td><td class="assignment">${assignmentText(m) ?? html`<span class="muted">Not shown: ${m.assignmentError}</span>`}</td></tr>`,
+                  )}</tbody>
                 </table></div>`}
           </section>
           <section aria-labelledby="lag-heading">
             <h2 id="lag-heading">Offsets and lag</h2>
             <div class="scroll" tabindex="0"><table>
               <caption class="visually-hidden">Committed offsets of ${group}</caption>
-              <thead><tr><th scope="col">Topic</th><th scope="col">Partition</th><th scope="col">Committed offset</th><th scope="col">High watermark</th><th scope="col">Lag</th></tr></thead>
-              <tbody>${data.offsets.map(
-                (o) => html`<tr key=${`${o.topic}-${o.partition}`} data-partition=${`${o.topic}-${o.partition}`}><td>${o.topic}</td><td>${o.partition}</td><td class="committed">${o.committedOffset}</td><td>${o.highWatermark}</td><td>${o.lag}</td></tr>`,
-              )}</tbody>
+              <thead><tr><th scope="col">Topic</th><th scope="col">Partition</th><th scope="col">Committed offset</th><th scope="col">High watermark</th><th scope="col">Lag</th><th scope="col">Assigned to</th></tr></thead>
+              <tbody>${data.offsets.map((o) => {
+                const owner = owners.get(`${o.topic}-${o.partition}`);
+                return html`<tr key=${`${o.topic}-${o.partition}`} data-partition=${`${o.topic}-${o.partition}`}><td>${o.topic}</td><td>${o.partition}</td><td class="committed">${o.committedOffset}</td><td>${o.highWatermark}</td><td>${o.lag}</td><td class="owner">${owner === undefined ? '—' : html`<span title=${owner.memberId}>${memberLabel(owner)}</span>`}</td></tr>`;
+              })}</tbody>
             </table></div>
             <button type="button" onClick=${reload}>Refresh</button>
             <${LagChart} group=${group} />

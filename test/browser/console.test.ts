@@ -5,6 +5,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBrokerProcess, type BrokerProcess } from '../helpers/broker-process.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { VIEWPORTS, consolePage, launchChromium, screenshot, signedInContext, useToken } from './console-browser.ts';
 
 const OPS_TOKEN = 'console-ops-token';
@@ -13,7 +14,8 @@ const READER_TOKEN = 'console-reader-token';
 /**
  * The web console in a real Chromium against `rill start` (run `npm run build` first): pages load
  * without errors, a record produced from the form is read back by the record browser and by a Kafka
- * consumer, an offset reset through the UI moves the group, and a token sees only its topics.
+ * consumer, an offset reset through the UI moves the group, a group's page shows which member is
+ * assigned which partition, and a token sees only its topics.
  */
 describe('web console in Chromium', () => {
   let broker: BrokerProcess;
@@ -204,6 +206,48 @@ describe('web console in Chromium', () => {
     expect(offsets[0]?.partitions[0]?.offset).toBe('2');
   });
 
+  it('shows each member\'s assigned partitions and which member each committed partition is assigned to', async () => {
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: 'orders', messages: [0, 1].map((partition) => ({ partition, value: `pick-${partition}` })) });
+    await producer.disconnect();
+    const pickers = ['picker-a', 'picker-b'].map((clientId) =>
+      new Kafka({ clientId, brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).consumer({ groupId: 'order-pickers', heartbeatInterval: 300 }),
+    );
+    try {
+      for (const picker of pickers) {
+        await picker.connect();
+        await picker.subscribe({ topic: 'orders', fromBeginning: true });
+        await picker.run({ eachMessage: async () => {} });
+      }
+      // Both members assigned, and each has committed what it read: the page then has everything to show.
+      const group = await eventually(async () => {
+        const response = await fetch(`${broker.httpUrl}/v1/groups/order-pickers`, { headers: { authorization: `Bearer ${OPS_TOKEN}` } });
+        const g = (await response.json()) as PickerGroup;
+        const assigned = g.members.flatMap((m) => m.assignment ?? []).flatMap((a) => a.partitions);
+        return g.state === 'Stable' && g.members.length === 2 && assigned.length === 2 && g.offsets.length === 2 && g.totalLag === 0 ? g : undefined;
+      }, 'two pickers assigned with their offsets committed', 6000);
+      const ownerOf = (partition: number) => group.members.find((m) => m.assignment?.some((a) => a.partitions.includes(partition)))!;
+
+      const context = await signedInContext(browser, OPS_TOKEN, VIEWPORTS.laptop);
+      const { page, errors } = await consolePage(context);
+      await page.goto(`${broker.httpUrl}/#/groups/order-pickers`);
+      await page.getByRole('columnheader', { name: 'Assigned partitions' }).waitFor();
+      for (const partition of [0, 1]) {
+        const owner = ownerOf(partition);
+        await expectText(page.locator(`tr[data-member="${owner.memberId}"] td.assignment`), `orders: ${partition}`);
+        const ownerCell = page.locator(`tr[data-partition="orders-${partition}"] td.owner`);
+        await expectText(ownerCell, `${owner.clientId} \\(${owner.memberId.slice(owner.clientId.length + 1, owner.clientId.length + 9)}\\)`);
+        expect(await ownerCell.locator('span').getAttribute('title')).toBe(owner.memberId);
+      }
+      await screenshot(page, 'laptop-group-assignments');
+      await context.close();
+      expect(errors).toEqual([]);
+    } finally {
+      for (const picker of pickers) await picker.disconnect();
+    }
+  });
+
   it('shows what a token may see, and says so readably without one', async () => {
     const context = await browser.newContext({ viewport: VIEWPORTS.phone });
     const page = await context.newPage();
@@ -221,6 +265,13 @@ describe('web console in Chromium', () => {
     await context.close();
   });
 });
+
+interface PickerGroup {
+  state: string;
+  members: { memberId: string; clientId: string; assignment: { topic: string; partitions: number[] }[] | null }[];
+  offsets: unknown[];
+  totalLag: number;
+}
 
 async function expectText(locator: import('playwright-core').Locator, text: string): Promise<void> {
   await locator.filter({ hasText: new RegExp(`^${text}$`) }).waitFor();
