@@ -1,9 +1,9 @@
 import type { Broker } from '../broker.ts';
-import type { KafkaTraffic } from '../kafka/kafka-traffic.ts';
+import type { KafkaTrafficTotals } from '../kafka/kafka-traffic.ts';
 import { MetricsRegistry } from './metrics-registry.ts';
 
 /** The metrics the HTTP API exports on `/metrics`, with broker state sampled at scrape time. */
-export function createHttpMetrics(broker: Broker, kafkaTraffic: KafkaTraffic | undefined) {
+export function createHttpMetrics(broker: Broker, kafkaTraffic: KafkaTrafficTotals | undefined) {
   const registry = new MetricsRegistry();
   const metrics = {
     registry,

@@ -1,4 +1,4 @@
-import type { KafkaTraffic } from '../kafka/kafka-traffic.ts';
+import type { KafkaTrafficTotals } from '../kafka/kafka-traffic.ts';
 import type { TokenConfig } from './http-auth.ts';
 import type { RateLimit } from './rate-limiter.ts';
 
@@ -26,7 +26,7 @@ export interface HttpApiOptions {
    * The wire totals of a Kafka listener running in this process (`KafkaListener.traffic`), which
    * `/metrics` and `/v1/summary` report; undefined leaves them out.
    */
-  kafkaTraffic: KafkaTraffic | undefined;
+  kafkaTraffic: KafkaTrafficTotals | undefined;
 }
 
 export const defaultHttpApiOptions: Readonly<HttpApiOptions> = Object.freeze({

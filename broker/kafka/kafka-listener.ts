@@ -6,7 +6,7 @@ import type { AdvertisedListener } from './api-handler.ts';
 import { allApiHandlers } from './apis/all-handlers.ts';
 import { apiVersionsHandler } from './apis/api-versions.ts';
 import { defaultKafkaServerLimits, KafkaServer, type KafkaServerOptions } from './kafka-server.ts';
-import type { KafkaTraffic } from './kafka-traffic.ts';
+import type { KafkaTrafficTotals } from './kafka-traffic.ts';
 import { RequestDispatcher } from './request-dispatcher.ts';
 
 export interface KafkaListenerOptions {
@@ -90,7 +90,7 @@ export class KafkaListener {
   }
 
   /** Wire bytes and requests since the listener started; the HTTP API exports them (its `kafkaTraffic` option). */
-  get traffic(): KafkaTraffic {
+  get traffic(): KafkaTrafficTotals {
     return this.server.traffic;
   }
 

@@ -3,13 +3,20 @@ import { apiSpec } from '../../sdk/protocol/mod.ts';
 /** Request counts are kept for api keys below this; Kafka's keys stay well under it, higher ones count as `unknown`. */
 const TRACKED_API_KEYS = 128;
 
+/** What readers of the totals (the HTTP API's `/metrics` and `/v1/summary`) see: nothing they could change. */
+export interface KafkaTrafficTotals {
+  readonly receivedBytes: number;
+  readonly sentBytes: number;
+  requestsByApi(): ReadonlyMap<string, number>;
+}
+
 /**
  * Running totals of a Kafka listener's wire traffic since it started, counted at the socket:
  * protocol bytes (size prefixes included; after TLS decryption, so without TLS overhead) and
  * request frames by the api key in their header, whether or not the broker then serves them.
  * Counting is one addition per read chunk, response or request, into fixed-size storage.
  */
-export class KafkaTraffic {
+export class KafkaTraffic implements KafkaTrafficTotals {
   receivedBytes = 0;
   sentBytes = 0;
   private readonly requestsByApiKey = new Float64Array(TRACKED_API_KEYS);
