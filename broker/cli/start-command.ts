@@ -107,7 +107,7 @@ async function serveBroker(
     throw error;
   }
   try {
-    httpApp = await createHttpApp(broker, httpOptions);
+    httpApp = await createHttpApp(broker, { ...httpOptions, kafkaTraffic: kafka.traffic });
     const { app } = httpApp;
     const fetch: FetchHandler = (request, env) => app.fetch(request, env);
     const listen = { host: config.host, port: config.httpPort, ...(mqttOptions === undefined ? {} : { webSocket: mqttWebSocketEndpoint(() => mqtt) }) };

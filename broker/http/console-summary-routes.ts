@@ -1,4 +1,5 @@
 import type { Hono } from 'hono';
+import { CleanerSummaryBuilder, type CleanerSummary } from './cleaner-summary.ts';
 import { allows } from './http-auth.ts';
 import type { HttpContext, HttpEnv } from './http-context.ts';
 import { groupListed } from './group-access.ts';
@@ -22,6 +23,20 @@ export interface BrokerSummary {
   /** Records and batch bytes served by HTTP reads and live tails since the broker started (`rill_fetch_*_total`). */
   httpFetchedRecords: number;
   httpFetchedBytes: number;
+  /**
+   * The Kafka listener's wire totals since it started, over every topic (the figures of
+   * `rill_kafka_*_total`); null when no Kafka listener runs in the broker's process.
+   */
+  kafka: KafkaTrafficSummary | null;
+  /** The log cleaner over these topics' compacted partitions. */
+  cleaner: CleanerSummary;
+}
+
+export interface KafkaTrafficSummary {
+  receivedBytes: number;
+  sentBytes: number;
+  /** Requests read, by API name (`Produce`, `Fetch`, ...). */
+  requests: Record<string, number>;
 }
 
 /**
@@ -33,12 +48,12 @@ export function consoleSummaryRoutes(app: Hono<HttpEnv>, ctx: HttpContext): void
   app.get('/v1/summary', (c) => {
     const principal = c.get('principal');
     const { broker, metrics } = ctx;
-    const summary: BrokerSummary = {
-      timeMs: ctx.options.nowMs(),
+    const traffic = ctx.options.kafkaTraffic;
+    const cleaner = new CleanerSummaryBuilder();
+    const totals = {
       topics: 0,
       partitions: 0,
       offlinePartitions: 0,
-      groups: broker.groups.listGroups().filter((g) => groupListed(principal, g.groupId)).length,
       sizeBytes: 0,
       recordsAppended: 0,
       httpProducedRecords: 0,
@@ -48,18 +63,30 @@ export function consoleSummaryRoutes(app: Hono<HttpEnv>, ctx: HttpContext): void
     };
     for (const topic of broker.listTopics()) {
       if (!allows(principal, 'read', topic)) continue;
-      summary.topics++;
+      totals.topics++;
+      const { minCleanableDirtyRatio } = broker.topicLayout(topic).config;
       for (const p of broker.describeTopic(topic).partitions) {
-        summary.partitions++;
-        if (p.offline) summary.offlinePartitions++;
-        summary.sizeBytes += p.sizeBytes;
-        summary.recordsAppended += p.highWatermark;
+        totals.partitions++;
+        if (p.offline) totals.offlinePartitions++;
+        totals.sizeBytes += p.sizeBytes;
+        totals.recordsAppended += p.highWatermark;
+        if (p.cleaner !== undefined) cleaner.add(topic, p.partition, minCleanableDirtyRatio, p.cleaner);
       }
-      summary.httpProducedRecords += metrics.produceRecords.current({ topic });
-      summary.httpProducedBytes += metrics.produceBytes.current({ topic });
-      summary.httpFetchedRecords += metrics.fetchRecords.current({ topic });
-      summary.httpFetchedBytes += metrics.fetchBytes.current({ topic });
+      totals.httpProducedRecords += metrics.produceRecords.current({ topic });
+      totals.httpProducedBytes += metrics.produceBytes.current({ topic });
+      totals.httpFetchedRecords += metrics.fetchRecords.current({ topic });
+      totals.httpFetchedBytes += metrics.fetchBytes.current({ topic });
     }
+    const summary: BrokerSummary = {
+      timeMs: ctx.options.nowMs(),
+      ...totals,
+      groups: broker.groups.listGroups().filter((g) => groupListed(principal, g.groupId)).length,
+      kafka:
+        traffic === undefined
+          ? null
+          : { receivedBytes: traffic.receivedBytes, sentBytes: traffic.sentBytes, requests: Object.fromEntries(traffic.requestsByApi()) },
+      cleaner: cleaner.summary(),
+    };
     return respond(c, summary);
   });
 }

@@ -47,7 +47,7 @@ export async function createHttpApp(broker: Broker, overrides: Partial<HttpApiOp
     schemas: await SchemaRegistry.open(broker),
     idempotency: await IdempotencyStore.open(broker, { windowMs: options.idempotencyWindowMs, maxKeys: options.idempotencyMaxKeys }, options.nowMs),
     producers: new ProducerPool(() => broker.transactions.initProducerId(null, IDLE_PRODUCER_TIMEOUT_MS), MAX_IDLE_PRODUCERS),
-    metrics: createHttpMetrics(broker),
+    metrics: createHttpMetrics(broker, options.kafkaTraffic),
     topicLimiter: options.topicLimit === undefined ? undefined : new RateLimiter(options.topicLimit, options.nowMs),
     streams: new Set(),
   };

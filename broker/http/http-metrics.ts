@@ -1,8 +1,9 @@
 import type { Broker } from '../broker.ts';
+import type { KafkaTrafficTotals } from '../kafka/kafka-traffic.ts';
 import { MetricsRegistry } from './metrics-registry.ts';
 
 /** The metrics the HTTP API exports on `/metrics`, with broker state sampled at scrape time. */
-export function createHttpMetrics(broker: Broker) {
+export function createHttpMetrics(broker: Broker, kafkaTraffic: KafkaTrafficTotals | undefined) {
   const registry = new MetricsRegistry();
   const metrics = {
     registry,
@@ -47,6 +48,9 @@ export function createHttpMetrics(broker: Broker) {
     transactionCheckAnswers: registry.counter('rill_transaction_check_answers_total', 'Check-back answers received, by status (commit, abort, unknown).'),
     transactionCheckOutcomes: registry.counter('rill_transaction_check_outcomes_total', 'Checked transactions completed, by result: commit, abort, and exhausted (the aborts that came after every attempt went unanswered).'),
     transactionChecksPending: registry.gauge('rill_transaction_checks_pending', 'Transactions waiting on a check-back now.'),
+    kafkaReceivedBytes: registry.counter('rill_kafka_received_bytes_total', 'Kafka protocol bytes the Kafka listener received since it started.'),
+    kafkaSentBytes: registry.counter('rill_kafka_sent_bytes_total', 'Kafka protocol bytes the Kafka listener sent since it started.'),
+    kafkaRequests: registry.counter('rill_kafka_requests_total', 'Requests the Kafka listener read since it started, by API.'),
   };
   metrics.streams.set({}, 0);
   const cleanerGauges = [
@@ -104,6 +108,11 @@ export function createHttpMetrics(broker: Broker) {
     metrics.transactionCheckOutcomes.setTotal({ result: 'abort' }, checks.aborted);
     metrics.transactionCheckOutcomes.setTotal({ result: 'exhausted' }, checks.exhausted);
     metrics.transactionChecksPending.set({}, broker.transactionChecks.pendingCount);
+    if (kafkaTraffic !== undefined) {
+      metrics.kafkaReceivedBytes.setTotal({}, kafkaTraffic.receivedBytes);
+      metrics.kafkaSentBytes.setTotal({}, kafkaTraffic.sentBytes);
+      for (const [api, total] of kafkaTraffic.requestsByApi()) metrics.kafkaRequests.setTotal({ api }, total);
+    }
     metrics.groupLag.reset();
     for (const { groupId } of broker.groups.listGroups()) {
       for (const o of broker.groups.describeGroup(groupId).offsets) {

@@ -1,3 +1,4 @@
+import type { KafkaTrafficTotals } from '../kafka/kafka-traffic.ts';
 import type { TokenConfig } from './http-auth.ts';
 import type { RateLimit } from './rate-limiter.ts';
 
@@ -21,6 +22,11 @@ export interface HttpApiOptions {
   /** A live tail with nothing new sends a comment this often, so proxies keep it open. */
   streamHeartbeatMs: number;
   nowMs: () => number;
+  /**
+   * The wire totals of a Kafka listener running in this process (`KafkaListener.traffic`), which
+   * `/metrics` and `/v1/summary` report; undefined leaves them out.
+   */
+  kafkaTraffic: KafkaTrafficTotals | undefined;
 }
 
 export const defaultHttpApiOptions: Readonly<HttpApiOptions> = Object.freeze({
@@ -35,4 +41,5 @@ export const defaultHttpApiOptions: Readonly<HttpApiOptions> = Object.freeze({
   maxStreams: 1000,
   streamHeartbeatMs: 15_000,
   nowMs: Date.now,
+  kafkaTraffic: undefined,
 });

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { ANONYMOUS, type KafkaPrincipal } from '../security/kafka-principal.ts';
 import { FrameSplitter } from './frame-splitter.ts';
+import type { KafkaTraffic } from './kafka-traffic.ts';
 import type { RequestMemoryPool } from './request-memory-pool.ts';
 
 /**
@@ -64,6 +65,7 @@ export class KafkaConnection implements ConnectionInfo {
     private readonly limits: ConnectionLimits,
     private readonly nowMs: () => number,
     private readonly memory: RequestMemoryPool,
+    private readonly traffic: KafkaTraffic,
     private readonly onError: (error: unknown, connection: KafkaConnection) => void,
   ) {
     this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
@@ -93,6 +95,7 @@ export class KafkaConnection implements ConnectionInfo {
   }
 
   private onData(chunk: Uint8Array): void {
+    this.traffic.receivedBytes += chunk.byteLength;
     // A closing connection reads on only to see the peer's end of stream; what it sends is dropped.
     if (this.closing) return;
     this.lastActivityMs = this.nowMs();
@@ -123,6 +126,7 @@ export class KafkaConnection implements ConnectionInfo {
   }
 
   private dispatch(frame: Uint8Array): void {
+    this.traffic.countRequest(frame);
     const slot: Slot = { done: false, response: undefined, requestBytes: frame.byteLength };
     this.slots.push(slot);
     this.inFlightRequestBytes += frame.byteLength;
@@ -160,6 +164,7 @@ export class KafkaConnection implements ConnectionInfo {
       for (const part of response) bytes += part.byteLength;
       const size = new Uint8Array(4);
       new DataView(size.buffer).setUint32(0, bytes);
+      this.traffic.sentBytes += size.byteLength + bytes;
       this.socket.write(size);
       for (const part of response) if (!this.socket.write(part)) this.pausedForDrain = true;
     }

@@ -6,6 +6,7 @@ import type { AdvertisedListener } from './api-handler.ts';
 import { allApiHandlers } from './apis/all-handlers.ts';
 import { apiVersionsHandler } from './apis/api-versions.ts';
 import { defaultKafkaServerLimits, KafkaServer, type KafkaServerOptions } from './kafka-server.ts';
+import type { KafkaTrafficTotals } from './kafka-traffic.ts';
 import { RequestDispatcher } from './request-dispatcher.ts';
 
 export interface KafkaListenerOptions {
@@ -86,6 +87,11 @@ export class KafkaListener {
   /** Request bytes held in memory across every connection right now. */
   get requestMemoryBytes(): number {
     return this.server.requestMemoryBytes;
+  }
+
+  /** Wire bytes and requests since the listener started; the HTTP API exports them (its `kafkaTraffic` option). */
+  get traffic(): KafkaTrafficTotals {
+    return this.server.traffic;
   }
 
   close(): Promise<void> {

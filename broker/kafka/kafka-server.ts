@@ -3,6 +3,7 @@ import { createServer as createTlsServer, type Server as TlsServer, type TLSSock
 import { certificatePrincipal } from '../security/tls-config.ts';
 import { KafkaConnection, type ConnectionLimits, type RequestHandler } from './kafka-connection.ts';
 import { RequestMemoryPool } from './request-memory-pool.ts';
+import { KafkaTraffic } from './kafka-traffic.ts';
 
 export interface KafkaServerOptions extends ConnectionLimits {
   host: string;
@@ -38,6 +39,8 @@ export class KafkaServer {
   private nextConnectionId = 1;
   private reaper: ReturnType<typeof setInterval> | undefined;
   private readonly memory: RequestMemoryPool;
+  /** Bytes and requests over every connection since the server started. */
+  readonly traffic = new KafkaTraffic();
 
   private constructor(
     private readonly server: Server,
@@ -114,6 +117,7 @@ export class KafkaServer {
       this.options,
       () => Date.now(),
       this.memory,
+      this.traffic,
       (error, c) => this.options.onError?.(error, c.remoteAddress),
     );
     if (this.options.tls !== undefined) connection.principal = certificatePrincipal(socket as TLSSocket) ?? connection.principal;

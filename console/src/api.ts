@@ -164,4 +164,33 @@ export interface BrokerSummary {
   httpProducedBytes: number;
   httpFetchedRecords: number;
   httpFetchedBytes: number;
+  /** Null when no Kafka listener runs in the broker's process. */
+  kafka: KafkaTrafficSummary | null;
+  cleaner: CleanerSummary;
+}
+
+export interface KafkaTrafficSummary {
+  receivedBytes: number;
+  sentBytes: number;
+  requests: Record<string, number>;
+}
+
+export interface CleanerSummary {
+  partitions: { idle: number; cleaning: number; failed: number };
+  maxDirtyRatio: number;
+  cleanableBytes: number;
+  totals: { bytesRead: number; bytesWritten: number; recordsRemoved: number; passes: number; errors: number };
+  /** Failed partitions first, then those above their topic's min.cleanable.dirty.ratio, dirtiest first. */
+  attention: CleanerAttentionPartition[];
+  more: number;
+}
+
+export interface CleanerAttentionPartition {
+  topic: string;
+  partition: number;
+  state: 'idle' | 'cleaning' | 'failed';
+  dirtyRatio: number;
+  minCleanableDirtyRatio: number;
+  cleanableBytes: number;
+  lastError: string | null;
 }

@@ -1,6 +1,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, type ApiError, type BrokerSummary } from './api.ts';
+import { CleanerPanel } from './cleaner-panel.ts';
 import { MAX_POINTS, LiveChart } from './live-chart.ts';
 import { ErrorMessage, Loading, asApiError, formatBytes } from './ui.ts';
 
@@ -13,9 +14,11 @@ interface Rates {
   httpRecordsOut: number[];
   httpBytesIn: number[];
   httpBytesOut: number[];
+  kafkaBytesIn: number[];
+  kafkaBytesOut: number[];
 }
 
-const emptyRates = (): Rates => ({ times: [], recordsIn: [], httpRecordsIn: [], httpRecordsOut: [], httpBytesIn: [], httpBytesOut: [] });
+const emptyRates = (): Rates => ({ times: [], recordsIn: [], httpRecordsIn: [], httpRecordsOut: [], httpBytesIn: [], httpBytesOut: [], kafkaBytesIn: [], kafkaBytesOut: [] });
 
 function appendRates(rates: Rates, previous: BrokerSummary, next: BrokerSummary): Rates {
   const seconds = (next.timeMs - previous.timeMs) / 1000;
@@ -30,7 +33,15 @@ function appendRates(rates: Rates, previous: BrokerSummary, next: BrokerSummary)
     httpRecordsOut: push(rates.httpRecordsOut, rate(previous.httpFetchedRecords, next.httpFetchedRecords)),
     httpBytesIn: push(rates.httpBytesIn, rate(previous.httpProducedBytes, next.httpProducedBytes)),
     httpBytesOut: push(rates.httpBytesOut, rate(previous.httpFetchedBytes, next.httpFetchedBytes)),
+    kafkaBytesIn: push(rates.kafkaBytesIn, rate(previous.kafka?.receivedBytes ?? 0, next.kafka?.receivedBytes ?? 0)),
+    kafkaBytesOut: push(rates.kafkaBytesOut, rate(previous.kafka?.sentBytes ?? 0, next.kafka?.sentBytes ?? 0)),
   };
+}
+
+/** The latest of a series of byte rates, or a dash before two samples make one. */
+function byteRate(values: readonly number[]): string {
+  const latest = values[values.length - 1];
+  return latest === undefined ? '—' : `${formatBytes(latest)}/s`;
 }
 
 /** Broker health and running totals, polled from `/readyz` and `/v1/summary`, with live rate charts. */
@@ -86,6 +97,13 @@ export function OverviewPage() {
             <div><dt>Consumer groups</dt><dd>${summary.groups}</dd></div>
             <div><dt>Records appended</dt><dd>${summary.recordsAppended}</dd></div>
             <div><dt>Disk use</dt><dd>${formatBytes(summary.sizeBytes)}</dd></div>
+            <div><dt>HTTP in / out</dt><dd>${byteRate(rates.httpBytesIn)} / ${byteRate(rates.httpBytesOut)}</dd></div>
+            <div>
+              <dt>Kafka in / out</dt>
+              <dd>${summary.kafka === null
+                ? html`<span class="muted" data-testid="kafka-bytes">no listener</span>`
+                : html`<span data-testid="kafka-bytes-in">${byteRate(rates.kafkaBytesIn)}</span> / <span data-testid="kafka-bytes-out">${byteRate(rates.kafkaBytesOut)}</span>`}</dd>
+            </div>
           </dl>
           <div class="charts">
             <${LiveChart}
@@ -107,8 +125,22 @@ export function OverviewPage() {
                 { label: 'out', values: rates.httpBytesOut, color: '#b3541e' },
               ]}
             />
+            ${summary.kafka !== null &&
+            html`<${LiveChart}
+              title="Kafka bytes per second"
+              unit="bytes/s"
+              times=${rates.times}
+              series=${[
+                { label: 'in', values: rates.kafkaBytesIn, color: '#2e7d32' },
+                { label: 'out', values: rates.kafkaBytesOut, color: '#b3541e' },
+              ]}
+            />`}
           </div>
-          <p class="muted">Rates are sampled every ${POLL_MS / 1000} s from <code>/v1/summary</code>; Kafka-protocol reads are not counted in “out”.</p>
+          <p class="muted">
+            Rates are sampled every ${POLL_MS / 1000} s from <code>/v1/summary</code>. HTTP bytes are record batches produced and read;
+            Kafka bytes are everything the Kafka listener received and sent (requests, responses and their headers).
+          </p>
+          <${CleanerPanel} cleaner=${summary.cleaner} />
         `}
   `;
 }

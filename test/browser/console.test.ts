@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -264,6 +264,46 @@ describe('web console in Chromium', () => {
     await screenshot(page, 'phone-topic-forbidden');
     await context.close();
   });
+
+  it('shows the Kafka listener’s byte rates and the log cleaner, with a failed partition highlighted and linked to its topic', async () => {
+    const admin = (path: string, method: string, body: unknown): Promise<Response> =>
+      fetch(`${broker.httpUrl}${path}`, { method, headers: { authorization: `Bearer ${OPS_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    // Segments roll every kilobyte; the compaction lag keeps the cleaner off them until the segment below is damaged.
+    const config = { 'cleanup.policy': 'compact', 'segment.bytes': '1024', 'min.compaction.lag.ms': '3600000' };
+    expect((await admin('/v1/topics', 'POST', { name: 'profiles', config })).status).toBe(201);
+    const producer = kafka.producer();
+    await producer.connect();
+    for (let i = 0; i < 6; i++) await producer.send({ topic: 'profiles', acks: -1, messages: [{ key: 'user-1', value: 'x'.repeat(400) }, { key: 'user-2', value: 'y'.repeat(400) }] });
+    await producer.disconnect();
+    const partitionDir = join(broker.dataDir, 'profiles-0');
+    const [sealed, ...later] = readdirSync(partitionDir).filter((n) => n.endsWith('.log')).sort();
+    expect(later.length).toBeGreaterThan(0);
+    const bytes = readFileSync(join(partitionDir, sealed!));
+    bytes[bytes.length - 2]! ^= 0xff;
+    writeFileSync(join(partitionDir, sealed!), bytes);
+    expect((await admin('/v1/topics/profiles/config', 'PATCH', { 'min.compaction.lag.ms': '0' })).status).toBe(200);
+
+    const context = await signedInContext(browser, OPS_TOKEN, VIEWPORTS.laptop);
+    const { page, errors } = await consolePage(context);
+    await page.goto(`${broker.httpUrl}/`);
+    await page.getByTestId('kafka-bytes-in').filter({ hasText: /^\d+(\.\d)? [kMGT]?B\/s$/ }).waitFor();
+    await page.getByTestId('kafka-bytes-out').filter({ hasText: /^\d+(\.\d)? [kMGT]?B\/s$/ }).waitFor();
+    await page.getByRole('img', { name: 'Kafka bytes per second, bytes/s' }).waitFor();
+    const panel = page.getByTestId('cleaner-panel');
+    await expectText(panel.getByTestId('cleaner-partitions'), '1');
+    // The cleaner looks again after its back-off (15 s by default), then fails on the damaged segment.
+    const failed = panel.locator('tr.failed[data-partition="profiles-0"]');
+    await failed.waitFor({ timeout: 45_000 });
+    await expectText(panel.getByTestId('cleaner-failed'), '1');
+    expect(await failed.locator('td').nth(1).textContent()).toBe('failed');
+    expect(await failed.locator('td').nth(4).textContent()).toContain('CRC-32C mismatch');
+    await screenshot(page, 'laptop-overview-cleaner');
+    await failed.getByRole('link', { name: 'profiles' }).click();
+    await page.getByRole('heading', { name: 'Partitions' }).waitFor();
+    expect(new URL(page.url()).hash).toBe('#/topics/profiles');
+    await context.close();
+    expect(errors).toEqual([]);
+  }, 90_000);
 });
 
 interface PickerGroup {

@@ -51,6 +51,17 @@ describe.each(runtimes)('the HTTP API served by the broker process on %s', (runt
     await producer.connect();
     await producer.send({ topic: 'web', acks: -1, messages: [{ key: 'from-kafkajs', value: 'plain text', headers: { h: 'v' } }] });
     await producer.disconnect();
+    // `rill start` hands its Kafka listener's counters to the HTTP API: the produce came in, the raw client's fetches went out.
+    const metrics = await (await fetch(`${broker.httpUrl}/metrics`)).text();
+    const counted = (series: string): number => Number(metrics.split('\n').find((l) => l.startsWith(`${series} `))?.slice(series.length + 1));
+    expect(counted('rill_kafka_received_bytes_total')).toBeGreaterThanOrEqual('from-kafkajs'.length + 'plain text'.length);
+    expect(counted('rill_kafka_sent_bytes_total')).toBeGreaterThanOrEqual(sent.reduce((n, r) => n + r.key.length + JSON.stringify(r.value).length, 0));
+    expect(counted('rill_kafka_requests_total{api="Produce"}')).toBeGreaterThanOrEqual(1);
+    expect(counted('rill_kafka_requests_total{api="Fetch"}')).toBeGreaterThanOrEqual(1);
+    const { kafka: traffic } = (await (await fetch(`${broker.httpUrl}/v1/summary`)).json()) as { kafka: { receivedBytes: number; sentBytes: number; requests: Record<string, number> } };
+    expect(traffic.receivedBytes).toBeGreaterThanOrEqual(counted('rill_kafka_received_bytes_total'));
+    expect(traffic.sentBytes).toBeGreaterThanOrEqual(counted('rill_kafka_sent_bytes_total'));
+    expect(traffic.requests['Produce']).toBeGreaterThanOrEqual(1);
     const read = (await (await fetch(`${broker.httpUrl}/v1/topics/web/partitions/0/records?offset=20`)).json()) as { records: unknown[] };
     expect(read.records).toEqual([
       expect.objectContaining({ offset: 20, key: 'from-kafkajs', value: 'plain text', valueEncoding: 'utf8', headers: [{ key: 'h', value: 'v' }] }),

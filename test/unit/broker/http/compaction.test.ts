@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { encode } from '@msgpack/msgpack';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RecordBatchBuilder, readRecordBatches } from '../../../../sdk/mod.ts';
@@ -41,6 +43,44 @@ describe('compaction over HTTP', () => {
     expect(metrics).toMatch(/^rill_cleaner_read_bytes_total\{partition="0",topic="profiles"\} [1-9]\d*$/m);
     const records = await (await t.request('/v1/topics/profiles/partitions/0/records?offset=0')).json();
     expect(records.records.map((r: { offset: number }) => r.offset)).toEqual([18, 19]);
+  });
+
+  it('sums the cleaner up on /v1/summary: states, totals, and the failed partition listed first', async () => {
+    const clock = new ManualClock();
+    t = await openTestApp({}, undefined, { clock });
+    for (const name of ['profiles', 'broken']) {
+      expect((await t.request('/v1/topics', { json: { name, config: { 'cleanup.policy': 'compact', 'segment.ms': '1000' } } })).status).toBe(201);
+      for (let i = 0; i < 10; i++) {
+        expect((await t.request(`/v1/topics/${name}/records`, { json: { records: [{ key: 'user-1', value: { n: i } }, { key: 'user-2', value: { n: i } }] } })).status).toBe(200);
+      }
+    }
+    expect((await t.request('/v1/topics', { json: { name: 'plain' } })).status).toBe(201);
+    clock.now += 8 * 24 * 60 * 60 * 1000;
+    await t.broker.applyRetention();
+    const brokenDir = join(t.dataDir, 'broken-0');
+    const [sealed, ...rest] = readdirSync(brokenDir).filter((n) => n.endsWith('.log')).sort();
+    expect(rest.length).toBeGreaterThan(0);
+    const bytes = readFileSync(join(brokenDir, sealed!));
+    bytes[bytes.length - 2]! ^= 0xff;
+    writeFileSync(join(brokenDir, sealed!), bytes);
+    while ((await t.broker.logCleaner.runRound()) !== undefined);
+
+    const profiles = t.broker.describeTopic('profiles').partitions[0]!.cleaner!;
+    const broken = t.broker.describeTopic('broken').partitions[0]!.cleaner!;
+    const { cleaner } = await (await t.request('/v1/summary')).json();
+    expect(cleaner).toMatchObject({
+      partitions: { idle: 1, cleaning: 0, failed: 1 },
+      maxDirtyRatio: Math.max(profiles.dirtyRatio, broken.dirtyRatio),
+      cleanableBytes: profiles.cleanableBytes + broken.cleanableBytes,
+      totals: { passes: 1, errors: 1, recordsRemoved: 18, bytesRead: profiles.totals.bytesRead, bytesWritten: profiles.totals.bytesWritten },
+      more: 0,
+    });
+    expect(cleaner.totals.bytesRead).toBeGreaterThan(0);
+    expect(cleaner.attention).toEqual([
+      expect.objectContaining({ topic: 'broken', partition: 0, state: 'failed', minCleanableDirtyRatio: 0.5, lastError: expect.stringContaining('CRC-32C mismatch') }),
+    ]);
+    const metrics = await (await t.request('/metrics')).text();
+    expect(metrics).toMatch(/^rill_cleaner_failed\{partition="0",topic="broken"\} 1$/m);
   });
 
   it('compacts its own internal topics: the idempotency store keeps one record per key, schema versions all survive', async () => {
