@@ -166,9 +166,18 @@ export class DelayIndex {
     return out;
   }
 
-  /** The keys held that are due by `dueMs`, in no particular order (a pass over the index). */
-  keysDueBy(dueMs: number): DelayKey[] {
-    return this.heap.values().filter((k) => k.dueMs <= dueMs);
+  /**
+   * Up to `limit` of the earliest keys held that are due by `dueMs`, lie at or below the horizon
+   * and pass `wanted`, in no particular order: one pass over the index keeping the smallest in a
+   * heap of `limit`, never a sort of every key due.
+   */
+  earliestDueBy(dueMs: number, limit: number, wanted: (key: DelayKey) => boolean): DelayKey[] {
+    const keep = new SmallestKeys(limit);
+    const horizon = this.horizonKey;
+    for (const key of this.heap.values()) {
+      if (key.dueMs <= dueMs && (horizon === undefined || compareDelayKeys(key, horizon) <= 0) && wanted(key)) keep.offer(key);
+    }
+    return [...keep.result().keys];
   }
 
   /** Whether keys wait on disk beyond the horizon while nothing at or below it is left. */

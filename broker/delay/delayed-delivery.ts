@@ -530,13 +530,8 @@ export class DelayedDelivery {
     if (this.opened === undefined || this.closed) return;
     const room = Math.min(PREFETCH_STEP_RECORDS, this.config.prefetchMaxRecords - this.prefetched.size);
     if (room <= 0) return;
-    const horizon = this.index.horizon;
-    const dueBy = this.host.nowMs() + this.config.prefetchLeadMs;
-    const wanted = this.index
-      .keysDueBy(dueBy)
-      .filter((k) => !this.prefetched.has(k.offset) && (horizon === undefined || compareDelayKeys(k, horizon) <= 0) && k.offset < this.delayLog.highWatermark)
-      .sort(compareDelayKeys)
-      .slice(0, room);
+    const synced = this.delayLog.highWatermark;
+    const wanted = this.index.earliestDueBy(this.host.nowMs() + this.config.prefetchLeadMs, room, (k) => k.offset < synced && !this.prefetched.has(k.offset));
     if (wanted.length === 0) return;
     for (const [offset, record] of this.readDelayed(wanted)) this.prefetched.set(offset, record);
   }

@@ -94,3 +94,33 @@ describe('DelayIndex', () => {
     expect(result.leftOutMinOffset).toBe(0);
   });
 });
+
+describe('DelayIndex.earliestDueBy', () => {
+  it('gives the earliest wanted keys due by a time, at or below the horizon, as sorting them all would', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 30 }),
+        fc.array(fc.integer({ min: 0, max: 100 }), { maxLength: 60 }),
+        fc.integer({ min: 0, max: 110 }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 1, max: 4 }),
+        (maxEntries, dues, dueBy, limit, skipEvery) => {
+          const fill = () => {
+            const index = new DelayIndex(maxEntries);
+            dues.forEach((dueMs, offset) => index.add({ dueMs, offset }));
+            return index;
+          };
+          const wanted = (k: DelayKey) => k.offset % skipEvery !== 0;
+          const query = fill();
+          // Every key held at or below the horizon, taken from an identical index.
+          const held = fill().takeDue(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+          const expected = held
+            .filter((k) => k.dueMs <= dueBy && wanted(k))
+            .sort(compareDelayKeys)
+            .slice(0, limit);
+          expect(query.earliestDueBy(dueBy, limit, wanted).sort(compareDelayKeys)).toEqual(expected);
+        },
+      ),
+    );
+  });
+});
