@@ -125,6 +125,7 @@ async function serveBroker(
         port: mqttOptions.port,
         mapping: mqttOptions.mapping,
         allowAnonymous: mqttOptions.allowAnonymous,
+        ...(mqttOptions.tls === undefined ? {} : { tls: mqttOptions.tls }),
         ...(httpOptions?.tokens === undefined ? {} : { tokens: httpOptions.tokens }),
         onError: (error, remote) => io.err(`rill: mqtt connection from ${remote}: ${describeError(error)}`),
       });
@@ -146,6 +147,8 @@ async function serveBroker(
   if (security.tls !== undefined) reloads.push({ name: 'Kafka', reload: () => kafka.reloadTls() });
   const https = httpsServer;
   if (https !== undefined) reloads.push({ name: 'HTTP', reload: () => https.reloadTls() });
+  const mqtts = mqtt?.tls === undefined ? undefined : mqtt;
+  if (mqtts !== undefined) reloads.push({ name: 'MQTT', reload: () => mqtts.reloadTls() });
   const reloadTls = (): void => {
     for (const { name, reload } of reloads) {
       try {
@@ -161,7 +164,7 @@ async function serveBroker(
   const protocol = security.sasl === undefined ? (security.tls === undefined ? 'PLAINTEXT' : 'SSL') : security.tls === undefined ? 'SASL_PLAINTEXT' : 'SASL_SSL';
   io.out(`rill: kafka listening on ${config.host}:${kafka.port} (advertised ${kafka.advertised.host}:${kafka.advertised.port}, ${protocol})`);
   io.out(`rill: http listening on ${config.host}:${httpServer.port}${httpTls === undefined ? '' : ` (HTTPS, client certificates ${httpTls.clientAuth})`}`);
-  if (mqtt !== undefined) io.out(`rill: mqtt listening on ${config.host}:${mqtt.port} and ${httpTls === undefined ? 'ws' : 'wss'}://${config.host}:${httpServer.port}/mqtt${mqttOptions?.allowAnonymous === true ? '' : ' (user name and password required)'}`);
+  if (mqtt !== undefined) io.out(mqttReadyLine(mqtt, config.host, httpServer.port, httpTls !== undefined, mqttOptions?.allowAnonymous === true));
   io.out(`rill: broker ready, data in ${config.dataDir} (${topics.length} topic${topics.length === 1 ? '' : 's'})`);
   const received = await signal;
   const forceExit = (): void => {
@@ -180,4 +183,12 @@ async function serveBroker(
   await broker.close();
   io.out('rill: stopped cleanly');
   return 0;
+}
+
+/** `rill: mqtt listening on …`, or `rill: mqtts listening on …` with the client certificate mode when the TCP listener serves TLS. */
+function mqttReadyLine(mqtt: MqttListener, host: string, httpPort: number, wss: boolean, allowAnonymous: boolean): string {
+  const tls = mqtt.tls;
+  const tcp = tls === undefined ? `mqtt listening on ${host}:${mqtt.port}` : `mqtts listening on ${host}:${mqtt.port} (client certificates ${tls.clientAuth})`;
+  const login = allowAnonymous ? '' : tls !== undefined && tls.clientAuth !== 'none' ? ' (user name and password, or a client certificate on mqtts, required)' : ' (user name and password required)';
+  return `rill: ${tcp} and ${wss ? 'wss' : 'ws'}://${host}:${httpPort}/mqtt${login}`;
 }

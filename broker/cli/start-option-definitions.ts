@@ -69,6 +69,16 @@ export const START_OPTIONS: readonly StartOptionDefinition[] = [
     valueName: 'file',
     description: 'MQTT topic mapping rules (JSON): [{"filter": "sensors/+/temp", "topic": "sensors", "key": "{1}"}]; default: first level = topic, the rest = key',
   },
+  { name: 'mqtt-tls-cert', type: 'file', valueName: 'file', description: 'serve MQTT over TLS only (mqtts) on --mqtt-port with this certificate (PEM; SIGHUP reloads it); with --mqtt-tls-key' },
+  { name: 'mqtt-tls-key', type: 'file', valueName: 'file', description: 'the private key (PEM) of --mqtt-tls-cert' },
+  { name: 'mqtt-tls-ca', type: 'file', valueName: 'file', description: 'CA (PEM) that MQTT client certificates must chain to (mTLS); a CONNECT without credentials is then User:<certificate subject>' },
+  {
+    name: 'mqtt-tls-client-auth',
+    type: 'choice',
+    valueName: 'mode',
+    choices: CLIENT_AUTH_MODES,
+    description: 'whether MQTT clients must present a certificate (default: required with --mqtt-tls-ca, else none)',
+  },
 ];
 
 /** The environment variable of a setting: `data-dir` → `RILL_DATA_DIR`. */

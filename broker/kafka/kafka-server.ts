@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
+import type { Server as TlsServer, TLSSocket, TlsOptions } from 'node:tls';
 import { certificatePrincipal } from '../security/tls-config.ts';
+import { createTlsListenerServer } from '../security/tls-server.ts';
 import { KafkaConnection, type ConnectionLimits, type RequestHandler } from './kafka-connection.ts';
 import { RequestMemoryPool } from './request-memory-pool.ts';
 import { KafkaTraffic } from './kafka-traffic.ts';
@@ -31,8 +32,6 @@ export const defaultKafkaServerLimits = {
   shutdownGraceMs: 5_000,
 } as const;
 
-const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
-
 /** The `node:net` (or `node:tls`) listener for the Kafka protocol: accepts connections, reaps idle ones, shuts down cleanly. */
 export class KafkaServer {
   private readonly connections = new Set<KafkaConnection>();
@@ -61,19 +60,12 @@ export class KafkaServer {
   }
 
   static async listen(options: KafkaServerOptions): Promise<KafkaServer> {
-    // TLS connections count against maxConnections only once their handshake is done, so sockets
-    // still handshaking are bounded by the server's own limit and a handshake timeout.
     const server =
       options.tls === undefined
         ? createServer({ noDelay: true })
-        : Object.assign(createTlsServer({ handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS, ...options.tls, noDelay: true }), { maxConnections: options.maxConnections });
+        : createTlsListenerServer(options.tls, options.maxConnections, (error, remoteAddress) => options.onError?.(error, remoteAddress));
     const kafka = new KafkaServer(server, options);
-    // A TLS connection is served once its handshake is done; one that fails the handshake is dropped by node:tls.
     server.on(options.tls === undefined ? 'connection' : 'secureConnection', (socket: Socket) => kafka.accept(socket));
-    if (options.tls !== undefined) server.on('tlsClientError', (error: Error, socket: TLSSocket) => {
-      options.onError?.(error, `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`);
-      socket.destroy();
-    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port, options.host, () => {

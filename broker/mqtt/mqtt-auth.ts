@@ -34,8 +34,11 @@ function sha256(bytes: Uint8Array): Buffer {
 /**
  * CONNECT credentials against the broker's own users: the password is checked as SASL/PLAIN
  * checks it (against the user's SCRAM credential, so `rill users` manages MQTT users too), or
- * matched against the HTTP API's tokens. Topic access then follows the broker's Kafka ACLs (Write
- * to publish, Read to subscribe) while the broker authorizes, and a token's own ACLs.
+ * matched against the HTTP API's tokens. A CONNECT without credentials over mqtts with a verified
+ * client certificate acts as the certificate's principal (`User:<subject DN>`, as on the Kafka
+ * listener); credentials, when given, win (as SASL does over Kafka's SSL). Topic access then
+ * follows the broker's Kafka ACLs (Write to publish, Read to subscribe) while the broker
+ * authorizes, and a token's own ACLs.
  */
 export class MqttAuthenticator {
   private readonly sasl: SaslServerFactory;
@@ -47,9 +50,10 @@ export class MqttAuthenticator {
     this.sasl = new SaslServerFactory(broker.scramCredentials);
   }
 
-  async authenticate(username: string | undefined, password: Uint8Array | undefined, remoteAddress: string): Promise<MqttAuthResult> {
+  async authenticate(username: string | undefined, password: Uint8Array | undefined, remoteAddress: string, certificatePrincipal?: KafkaPrincipal): Promise<MqttAuthResult> {
     const host = clientHost(remoteAddress);
     if (username === undefined && password === undefined) {
+      if (certificatePrincipal !== undefined) return { ok: true, principal: this.kafkaPrincipal(certificatePrincipal, host) };
       return this.options.allowAnonymous ? { ok: true, principal: this.kafkaPrincipal(ANONYMOUS, host) } : { ok: false, reason: 'not-authorized' };
     }
     if (password === undefined) return { ok: false, reason: 'bad-credentials' };

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { KafkaPrincipal } from '../security/kafka-principal.ts';
 
 /**
  * The byte stream an MQTT connection runs on: a TCP socket, or the binary frames of a WebSocket
@@ -8,6 +9,8 @@ import type { Socket } from 'node:net';
 export interface MqttByteStream {
   /** `host:port` of the peer, for logs. */
   readonly remoteAddress: string;
+  /** The principal of the peer's verified TLS client certificate (mqtts with client certificates); undefined without one. */
+  readonly certificatePrincipal?: KafkaPrincipal;
   /** False once the stream is ending or closed. */
   readonly writable: boolean;
   /** Queues bytes; false once the stream's buffer is past its bound (wait for `onceDrain`). */
@@ -23,11 +26,12 @@ export interface MqttByteStream {
   destroy(): void;
 }
 
-export function tcpByteStream(socket: Socket): MqttByteStream {
+export function tcpByteStream(socket: Socket, certificatePrincipal?: KafkaPrincipal): MqttByteStream {
   socket.setNoDelay(true);
   socket.on('error', () => socket.destroy());
   return {
     remoteAddress: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
+    ...(certificatePrincipal === undefined ? {} : { certificatePrincipal }),
     get writable() {
       return !socket.destroyed && !socket.writableEnded;
     },

@@ -163,7 +163,7 @@ export class MqttConnection implements SessionOwner {
     if (!v5 && packet.clientId === '' && !packet.cleanStart) {
       return this.refuseConnect(ReasonCode.ClientIdentifierNotValid, ConnectReturnCode.IdentifierRejected, 'an empty client id needs clean session');
     }
-    const auth = await this.context.auth.authenticate(packet.username, packet.password, this.remoteAddress);
+    const auth = await this.context.auth.authenticate(packet.username, packet.password, this.remoteAddress, this.socket.certificatePrincipal);
     if (!auth.ok) {
       return auth.reason === 'bad-credentials'
         ? this.refuseConnect(ReasonCode.BadUserNameOrPassword, ConnectReturnCode.BadUserNameOrPassword, 'bad user name or password')

@@ -1,6 +1,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import type { Broker } from '../broker.ts';
 import type { TokenConfig } from '../http/http-auth.ts';
+import { certificatePrincipal, type TlsListenerOptions, tlsServerOptions } from '../security/tls-config.ts';
+import { createTlsListenerServer } from '../security/tls-server.ts';
 import { MqttAuthenticator, type MqttPrincipal } from './mqtt-auth.ts';
 import { type MqttByteStream, tcpByteStream } from './mqtt-byte-stream.ts';
 import { MqttConnection, type MqttConnectionLimits } from './mqtt-connection.ts';
@@ -44,15 +47,21 @@ export interface MqttListenerOptions {
   allowAnonymous?: boolean;
   /** The HTTP API's bearer tokens, accepted as CONNECT passwords. */
   tokens?: readonly TokenConfig[];
+  /**
+   * Serve MQTT over TLS only (mqtts), with the Kafka listener's TLS code (broker/security/tls-config.ts);
+   * a verified client certificate then stands for CONNECT credentials (broker/mqtt/mqtt-auth.ts).
+   */
+  tls?: TlsListenerOptions;
+  /** Also told of TLS handshakes that failed (a plaintext client on the mqtts port), whose sockets are dropped. */
   onError?: (error: unknown, remoteAddress: string) => void;
 }
 
 const SESSION_EXPIRY_CHECK_MS = 60_000;
 
 /**
- * The broker's MQTT 3.1.1 and 5.0 endpoint over TCP (`node:net`, as the Kafka listener): devices
- * publish into the log and subscribe to it. Sessions live in `__mqtt_sessions`, retained messages
- * in `__mqtt_retained`.
+ * The broker's MQTT 3.1.1 and 5.0 endpoint over TCP (`node:net`, or `node:tls` for mqtts, as the
+ * Kafka listener): devices publish into the log and subscribe to it. Sessions live in
+ * `__mqtt_sessions`, retained messages in `__mqtt_retained`.
  */
 export class MqttListener {
   private readonly connections = new Set<MqttConnection>();
@@ -61,6 +70,8 @@ export class MqttListener {
 
   private constructor(
     private readonly server: Server,
+    /** The listener's TLS settings, undefined when it serves plaintext MQTT. */
+    readonly tls: TlsListenerOptions | undefined,
     readonly sessions: MqttSessionRegistry,
     readonly retained: MqttRetainedStore,
   ) {}
@@ -83,8 +94,9 @@ export class MqttListener {
         for (const delivery of deliveries) delivery.wakeUp();
       },
     );
-    const server = createServer({ noDelay: true });
-    const listener = new MqttListener(server, registry, retained);
+    const server =
+      options.tls === undefined ? createServer({ noDelay: true }) : createTlsListenerServer(tlsServerOptions(options.tls), limits.maxConnections, onError);
+    const listener = new MqttListener(server, options.tls, registry, retained);
     const publishWill = async (connect: ConnectPacket, principal: MqttPrincipal): Promise<void> => {
       const will = connect.will!;
       const packet: PublishPacket = { type: PacketType.PUBLISH, dup: false, qos: will.qos, retain: will.retain, topic: will.topic, properties: will.properties, payload: will.payload };
@@ -129,7 +141,8 @@ export class MqttListener {
       listener.connections.add(connection);
       socket.onceClose(() => listener.connections.delete(connection));
     };
-    server.on('connection', (socket: Socket) => listener.accept(tcpByteStream(socket)));
+    if (options.tls === undefined) server.on('connection', (socket: Socket) => listener.accept(tcpByteStream(socket)));
+    else server.on('secureConnection', (socket: TLSSocket) => listener.accept(tcpByteStream(socket, certificatePrincipal(socket))));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port, options.host, () => {
@@ -154,6 +167,16 @@ export class MqttListener {
     const address = this.server.address();
     if (address === null || typeof address === 'string') throw new Error('invariant: the MQTT listener has no TCP address');
     return address.port;
+  }
+
+  /**
+   * Re-reads the certificate, key and CA files (`rill start` calls this on SIGHUP). New connections
+   * get them; open connections keep the session they negotiated. A file that cannot be read or
+   * parsed throws and leaves the current certificate in place.
+   */
+  reloadTls(): void {
+    if (this.tls === undefined) throw new Error('this MQTT listener does not serve TLS');
+    (this.server as TlsServer).setSecureContext(tlsServerOptions(this.tls));
   }
 
   get connectionCount(): number {

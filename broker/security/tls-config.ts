@@ -6,7 +6,7 @@ import { type KafkaPrincipal, subjectToRfc2253, userPrincipal } from './kafka-pr
 export const CLIENT_AUTH_MODES = ['none', 'requested', 'required'] as const;
 export type ClientAuthMode = (typeof CLIENT_AUTH_MODES)[number];
 
-/** TLS on a listener, Kafka's or HTTP's: the same files, checks and reload on both. */
+/** TLS on a listener, Kafka's, HTTP's or MQTT's: the same files, checks and reload on each. */
 export interface TlsListenerOptions {
   /** PEM certificate chain of the listener. */
   certFile: string;

@@ -1,7 +1,7 @@
 import { CLIENT_AUTH_MODES, type ClientAuthMode, type TlsListenerOptions } from './tls-config.ts';
 
 /** The listeners `rill start` can serve over TLS; each has its own `--<listener>-tls-*` settings (start-option-definitions.ts). */
-export type TlsFlagPrefix = 'kafka' | 'http';
+export type TlsFlagPrefix = 'kafka' | 'http' | 'mqtt';
 
 /**
  * Reads one listener's TLS settings (keyed by flag name): undefined without a certificate, else the

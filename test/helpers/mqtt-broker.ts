@@ -28,7 +28,7 @@ export class MqttTestBroker {
   }
 
   get url(): string {
-    return `mqtt://127.0.0.1:${this.mqtt.port}`;
+    return `${this.mqtt.tls === undefined ? 'mqtt' : 'mqtts'}://127.0.0.1:${this.mqtt.port}`;
   }
 
   get bootstrap(): string {

@@ -9,10 +9,11 @@ function check(report: MqttReport): void {
   expect(report.logged).toEqual(['d4 q1 1', 'd4 q2 2', 'd4 q0 0', 'd5 q1 1', 'd5 q2 2', 'd5 q0 0']);
   expect(report.qos2Copies).toBe(1);
   expect(report.sessionPresentOnRetry).toBe(true);
+  expect(report.mqtts).toEqual({ delivered: 'secure/s-1 sealed 1', logged: ['sealed'], plaintextAnswerBytes: 0, certificateLoginServed: true, servedAfterPlaintext: true, errorsReported: 1 });
 }
 
 describe('the MQTT listener', () => {
-  it('serves mqtt.js 3.1.1 and 5.0 at QoS 0/1/2 with wildcard delivery, and appends a retried QoS 2 message once; on Node', async () => {
+  it('serves mqtt.js 3.1.1 and 5.0 at QoS 0/1/2 with wildcard delivery, appends a retried QoS 2 message once, and serves mqtts (client certificate login, plaintext clients dropped); on Node', async () => {
     check(await runMqttScenario());
   });
 
