@@ -168,14 +168,21 @@ export class DelayIndex {
 
   /**
    * Up to `limit` of the earliest keys held that are due by `dueMs`, lie at or below the horizon
-   * and pass `wanted`, in no particular order: one pass over the index keeping the smallest in a
-   * heap of `limit`, never a sort of every key due.
+   * and pass `wanted`, in no particular order. Visits only the keys due by `dueMs` (a key's
+   * children in the heap are never due earlier, so a later one ends its branch), keeping the
+   * smallest in a heap of `limit`: never a pass over every key, nor a sort of every key due.
    */
   earliestDueBy(dueMs: number, limit: number, wanted: (key: DelayKey) => boolean): DelayKey[] {
     const keep = new SmallestKeys(limit);
     const horizon = this.horizonKey;
-    for (const key of this.heap.values()) {
-      if (key.dueMs <= dueMs && (horizon === undefined || compareDelayKeys(key, horizon) <= 0) && wanted(key)) keep.offer(key);
+    const items = this.heap.values();
+    const stack: number[] = items.length > 0 ? [0] : [];
+    for (let i = stack.pop(); i !== undefined; i = stack.pop()) {
+      const key = items[i]!;
+      if (key.dueMs > dueMs) continue;
+      if ((horizon === undefined || compareDelayKeys(key, horizon) <= 0) && wanted(key)) keep.offer(key);
+      if (2 * i + 1 < items.length) stack.push(2 * i + 1);
+      if (2 * i + 2 < items.length) stack.push(2 * i + 2);
     }
     return [...keep.result().keys];
   }

@@ -11,6 +11,7 @@ import type { InternalTopics } from '../internal-topics.ts';
 import { AppendOrigin } from '../producer-state/producer-state-manager.ts';
 import { incrementSequence } from '../producer-state/sequence-number.ts';
 import { isInternalTopic } from '../topic/topic-name.ts';
+import { delay } from '../../sdk/transport/backoff.ts';
 import { dueBatches } from './delay-headers.ts';
 import { compareDelayKeys, DelayIndex, type DelayKey, SmallestKeys } from './delay-index.ts';
 import { decodeDelayedRecord, type DelayedRecord, delayedRecordOf, encodeDelayedRecord } from './delay-record.ts';
@@ -30,13 +31,20 @@ const DELAY_TOPIC_CONFIG = { 'cleanup.policy': 'delete', 'retention.ms': '-1', '
 const TRUNCATE_INTERVAL_MS = 5_000;
 /** How often records due soon are read ahead... */
 const PREFETCH_INTERVAL_MS = 50;
-/** ...at most this many at a time, so a read-ahead never holds up a move's fsync completions or the fetches for long. */
+/** ...at most this many at a time... */
 const PREFETCH_STEP_RECORDS = 2_000;
-/** How much of the delay log one read of a move takes at most. */
+/** ...read this many at a time with the event loop turning in between, so a read-ahead never holds up a move's fsync completions or the fetches for long. */
+const PREFETCH_SLICE_RECORDS = 250;
+/** How much of the delay log one read of several records takes at most. */
 const READ_CHUNK_BYTES = 64 * 1024;
-/** A read takes a chunk when the next DENSE_RECORDS wanted records lie within DENSE_SPAN_OFFSETS offsets. */
+/** A read takes several records when at least DENSE_RECORDS wanted ones lie within DENSE_SPAN_OFFSETS offsets. */
 const DENSE_RECORDS = 8;
 const DENSE_SPAN_OFFSETS = 256;
+/**
+ * What a read of one record asks for: a delay log batch of a usual record fits, so one pread
+ * fetches it (a smaller ask costs a pread for the header and another for the rest).
+ */
+const SINGLE_READ_BYTES = 1024;
 
 export interface DelayedDeliveryConfig {
   /** `rill.delay.max.ms`: how far in the future a delivery time may lie. */
@@ -149,6 +157,11 @@ export class DelayedDelivery {
   /** Payloads read ahead of their due time, by delay log offset; at most `prefetchMaxRecords`. */
   private readonly prefetched = new Map<number, DelayedRecord>();
   private prefetchTimer: ReturnType<typeof setInterval> | undefined;
+  /**
+   * Offsets the read-ahead in progress has yet to read (at most PREFETCH_STEP_RECORDS). A move
+   * taking one removes it, so the read-ahead never keeps a record already moved.
+   */
+  private readonly toPrefetch = new Set<number>();
   private readonly counters = { moved: 0, dropped: 0, rebuilds: 0, lastError: undefined as string | undefined };
   /**
    * Per target partition, the last delayed produce whose placeholder is not appended yet; later
@@ -456,6 +469,7 @@ export class DelayedDelivery {
     }
     this.index.replace(keep.result());
     this.prefetched.clear();
+    this.toPrefetch.clear();
     this.counters.rebuilds++;
   }
 
@@ -509,7 +523,8 @@ export class DelayedDelivery {
    */
   /** The records at `keys`, from the prefetched ones (which it forgets) or read now. */
   private takePrefetched(keys: readonly DelayKey[]): Map<number, DelayedRecord> {
-    const missing = keys.filter((k) => !this.prefetched.has(k.offset));
+    for (const key of keys) this.toPrefetch.delete(key.offset);
+    const missing = keys.filter((k) => !this.prefetched.has(k.offset)).map((k) => k.offset);
     const out = missing.length > 0 ? this.readDelayed(missing) : new Map<number, DelayedRecord>();
     for (const key of keys) {
       const record = this.prefetched.get(key.offset);
@@ -523,26 +538,49 @@ export class DelayedDelivery {
   /**
    * Reads ahead the records due within `prefetchLeadMs` (at most `prefetchMaxRecords` held), so a
    * move at the due time does not wait for the disk. Also while moves run (they mostly wait for
-   * fsyncs), PREFETCH_STEP_RECORDS at a time. A move takes its keys out of the index before it
-   * reads, so a read-ahead never reads a record a move has taken.
+   * fsyncs): PREFETCH_STEP_RECORDS at a time, in slices with the event loop turning in between. A
+   * move takes its keys out of the index before it reads, and out of `toPrefetch`. Best effort:
+   * a failed read-ahead is noted in `lastError` and leaves the records to their moves.
    */
   private prefetch(): void {
-    if (this.opened === undefined || this.closed) return;
+    if (this.opened === undefined || this.closed || this.toPrefetch.size > 0) return;
     const room = Math.min(PREFETCH_STEP_RECORDS, this.config.prefetchMaxRecords - this.prefetched.size);
     if (room <= 0) return;
     const synced = this.delayLog.highWatermark;
     const wanted = this.index.earliestDueBy(this.host.nowMs() + this.config.prefetchLeadMs, room, (k) => k.offset < synced && !this.prefetched.has(k.offset));
     if (wanted.length === 0) return;
-    for (const [offset, record] of this.readDelayed(wanted)) this.prefetched.set(offset, record);
+    const offsets = wanted.map((k) => k.offset).sort((a, b) => a - b);
+    for (const offset of offsets) this.toPrefetch.add(offset);
+    void this.prefetchSlices(offsets);
   }
 
-  private readDelayed(keys: readonly DelayKey[]): Map<number, DelayedRecord> {
-    const offsets = keys.map((k) => k.offset).sort((a, b) => a - b);
+  private async prefetchSlices(offsets: readonly number[]): Promise<void> {
+    try {
+      for (let i = 0; i < offsets.length && !this.closed && this.toPrefetch.size > 0; i += PREFETCH_SLICE_RECORDS) {
+        const slice = offsets.slice(i, i + PREFETCH_SLICE_RECORDS).filter((offset) => this.toPrefetch.has(offset));
+        if (slice.length > 0) {
+          for (const [offset, record] of this.readDelayed(slice)) if (this.toPrefetch.delete(offset)) this.prefetched.set(offset, record);
+        }
+        await delay(0);
+      }
+    } catch (error) {
+      this.counters.lastError = `read-ahead: ${error instanceof Error ? error.message : String(error)}`;
+    } finally {
+      this.toPrefetch.clear();
+    }
+  }
+
+  /** The delay log records at `offsets`. */
+  private readDelayed(unsorted: readonly number[]): Map<number, DelayedRecord> {
+    const offsets = [...unsorted].sort((a, b) => a - b);
     const out = new Map<number, DelayedRecord>();
     for (let i = 0; i < offsets.length; ) {
-      // A chunk only when more wanted records lie close behind this one; one batch otherwise.
-      const dense = i + DENSE_RECORDS < offsets.length && offsets[i + DENSE_RECORDS]! - offsets[i]! < DENSE_SPAN_OFFSETS;
-      const records = this.delayLog.read(offsets[i]!, dense ? READ_CHUNK_BYTES : 1).records;
+      // Several records in one read only where wanted ones lie close together, and never past the
+      // last of them; one batch otherwise.
+      let last = i;
+      while (last + 1 < offsets.length && offsets[last + 1]! - offsets[i]! < DENSE_SPAN_OFFSETS) last++;
+      const dense = last + 1 - i >= DENSE_RECORDS;
+      const records = this.delayLog.read(offsets[i]!, dense ? READ_CHUNK_BYTES : SINGLE_READ_BYTES, (dense ? offsets[last]! : offsets[i]!) + 1).records;
       const dv = new DataView(records.buffer, records.byteOffset, records.byteLength);
       const before = i;
       for (let pos = 0; pos < records.length && i < offsets.length; pos += batchSizeAt(dv, pos)) {
