@@ -162,6 +162,8 @@ export class DelayedDelivery {
    * taking one removes it, so the read-ahead never keeps a record already moved.
    */
   private readonly toPrefetch = new Set<number>();
+  /** The read-ahead in progress; one at a time. */
+  private prefetching: Promise<void> | undefined;
   private readonly counters = { moved: 0, dropped: 0, rebuilds: 0, lastError: undefined as string | undefined };
   /**
    * Per target partition, the last delayed produce whose placeholder is not appended yet; later
@@ -543,15 +545,16 @@ export class DelayedDelivery {
    * a failed read-ahead is noted in `lastError` and leaves the records to their moves.
    */
   private prefetch(): void {
-    if (this.opened === undefined || this.closed || this.toPrefetch.size > 0) return;
+    if (this.opened === undefined || this.closed || this.prefetching !== undefined) return;
     const room = Math.min(PREFETCH_STEP_RECORDS, this.config.prefetchMaxRecords - this.prefetched.size);
     if (room <= 0) return;
     const synced = this.delayLog.highWatermark;
     const wanted = this.index.earliestDueBy(this.host.nowMs() + this.config.prefetchLeadMs, room, (k) => k.offset < synced && !this.prefetched.has(k.offset));
     if (wanted.length === 0) return;
+    // In offset order, so each slice reads one stretch of the delay log.
     const offsets = wanted.map((k) => k.offset).sort((a, b) => a - b);
     for (const offset of offsets) this.toPrefetch.add(offset);
-    void this.prefetchSlices(offsets);
+    this.prefetching = this.prefetchSlices(offsets).finally(() => (this.prefetching = undefined));
   }
 
   private async prefetchSlices(offsets: readonly number[]): Promise<void> {
