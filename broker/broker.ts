@@ -482,11 +482,26 @@ export class Broker {
     }
   }
 
+  /** Internal topics are exempt: their set is fixed, and the broker cannot work without them. */
+  private validatePartitionBudget(topic: string, added: number): void {
+    if (isInternalTopic(topic)) return;
+    let existing = 0;
+    for (const t of this.topics.values()) if (!isInternalTopic(t.name)) existing += t.partitions.length;
+    if (existing + added > this.config.maxPartitions) {
+      throw new KafkaError(
+        'POLICY_VIOLATION',
+        `adding ${added} partitions to the ${existing} that exist would exceed the broker's limit of ${this.config.maxPartitions} (maxPartitions)`,
+      );
+    }
+  }
+
   /** Checks a creation request without changing anything (CreateTopics' `validate_only`). */
   validateCreateTopic(name: string, options: CreateTopicOptions = {}): void {
     validateTopicName(name);
     if (this.topics.has(name)) throw new KafkaError('TOPIC_ALREADY_EXISTS', `topic "${name}" already exists`);
-    this.validatePartitionCount(options.partitions ?? this.config.defaultPartitions);
+    const partitions = options.partitions ?? this.config.defaultPartitions;
+    this.validatePartitionCount(partitions);
+    this.validatePartitionBudget(name, partitions);
     resolveTopicConfig(options.config ?? {}, this.config.topicDefaults);
   }
 
@@ -547,6 +562,7 @@ export class Broker {
           `topic "${name}" has ${topic.partitions.length} partitions; the new count ${totalCount} must be larger`,
         );
       }
+      this.validatePartitionBudget(name, totalCount - topic.partitions.length);
       if (options.validateOnly === true) return;
       for (let p = topic.partitions.length; p < totalCount; p++) {
         topic.partitions.push(await this.openLog(partitionDirName(name, p), topic.config, 0));

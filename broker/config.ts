@@ -13,6 +13,12 @@ export interface BrokerConfig {
   autoCreateTopics: boolean;
   defaultPartitions: number;
   maxPartitionsPerTopic: number;
+  /**
+   * Partitions of all non-internal topics together (KIP-578's `max.broker.partitions`). Each
+   * partition holds open files and memory whether used or not, so an unbounded count lets one
+   * client exhaust the broker; creations past it fail with POLICY_VIOLATION.
+   */
+  maxPartitions: number;
   topicDefaults: TopicConfig;
   /** How often retention runs (Kafka's `log.retention.check.interval.ms`). */
   retentionCheckIntervalMs: number;
@@ -44,6 +50,8 @@ export const defaultBrokerConfig: Readonly<BrokerConfig> = Object.freeze({
   autoCreateTopics: true,
   defaultPartitions: 1,
   maxPartitionsPerTopic: 10_000,
+  // Kafka's documented per-broker recommendation.
+  maxPartitions: 4_000,
   topicDefaults: defaultTopicConfig,
   retentionCheckIntervalMs: 300_000,
   checkpointIntervalMs: 60_000,

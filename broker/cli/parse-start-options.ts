@@ -17,5 +17,7 @@ export function parseStartOptions(values: StartValues): Partial<BrokerConfig> {
   if (kafkaPort !== undefined) config.kafkaPort = Number(kafkaPort);
   const httpPort = text('http-port');
   if (httpPort !== undefined) config.httpPort = Number(httpPort);
+  const maxPartitions = text('max-partitions');
+  if (maxPartitions !== undefined) config.maxPartitions = Number(maxPartitions);
   return config;
 }

@@ -7,7 +7,7 @@ import { CLIENT_AUTH_MODES } from '../security/tls-config.ts';
  * (`RILL_KAFKA_PORT=9092`) or a key of the `--config` file (`kafka-port: 9092`).
  * `list`: comma-separated in a flag or variable, a list or a comma-separated string in the file.
  */
-export type StartOptionType = 'string' | 'file' | 'port' | 'milliseconds' | 'boolean' | 'choice' | 'list';
+export type StartOptionType = 'string' | 'file' | 'port' | 'milliseconds' | 'count' | 'boolean' | 'choice' | 'list';
 
 export interface StartOptionDefinition {
   /** The flag without its dashes, and the key in the config file. */
@@ -28,6 +28,13 @@ export const START_OPTIONS: readonly StartOptionDefinition[] = [
   { name: 'host', type: 'string', valueName: 'host', description: 'address the listeners bind to', default: defaultBrokerConfig.host },
   { name: 'kafka-port', type: 'port', valueName: 'port', description: 'Kafka protocol port (0 picks a free port)', default: defaultBrokerConfig.kafkaPort },
   { name: 'advertised-host', type: 'string', valueName: 'host', description: 'the host clients are told to connect to (default: the bound host)' },
+  {
+    name: 'max-partitions',
+    type: 'count',
+    valueName: 'n',
+    description: 'partitions of all topics together (internal topics aside); creating more fails with POLICY_VIOLATION',
+    default: defaultBrokerConfig.maxPartitions,
+  },
   { name: 'http-port', type: 'port', valueName: 'port', description: 'HTTP API port (0 picks a free port)', default: defaultBrokerConfig.httpPort },
   { name: 'http-config', type: 'file', valueName: 'file', description: 'HTTP API settings (JSON): bearer tokens with per-topic ACLs, rate limits, body limit, idempotency window' },
   {

@@ -16,6 +16,8 @@ export function checkStartText(definition: StartOptionDefinition, text: string):
     }
     case 'milliseconds':
       return /^\d+$/.test(text) && Number.isSafeInteger(Number(text)) ? undefined : `must be a whole number of milliseconds, got "${text}"`;
+    case 'count':
+      return /^\d+$/.test(text) && Number(text) >= 1 && Number.isSafeInteger(Number(text)) ? undefined : `must be a whole number from 1 up, got "${text}"`;
     case 'choice':
       return definition.choices!.includes(text) ? undefined : `must be one of ${definition.choices!.join(', ')}, got "${text}"`;
     case 'list': {
@@ -52,6 +54,7 @@ export function startValueOfFile(definition: StartOptionDefinition, value: unkno
     file: 'a file path (a string)',
     port: 'a port number',
     milliseconds: 'a whole number of milliseconds',
+    count: 'a whole number from 1 up',
     choice: `one of ${definition.choices?.join(', ')}`,
     list: 'a list of strings or a comma-separated string',
     boolean: 'true or false',
@@ -60,7 +63,7 @@ export function startValueOfFile(definition: StartOptionDefinition, value: unkno
   if (definition.type === 'boolean') {
     if (typeof value !== 'boolean') return { problem: `must be ${expected}, got ${describeValue(value)}` };
     return { value: value ? true : undefined };
-  } else if (definition.type === 'port' || definition.type === 'milliseconds') {
+  } else if (definition.type === 'port' || definition.type === 'milliseconds' || definition.type === 'count') {
     if (typeof value !== 'number' && typeof value !== 'string') return { problem: `must be ${expected}, got ${describeValue(value)}` };
     text = String(value);
   } else if (definition.type === 'list' && Array.isArray(value)) {

@@ -84,6 +84,7 @@ describe('rill topics', () => {
       [['topics', 'create', 'bad-config', '--config', 'no.such.config=1'], /^rill: create topic bad-config: unknown topic config "no\.such\.config"; known: .* \(INVALID_CONFIG\)\n$/],
       [['topics', 'create', 'bad-value', '--config', 'retention.ms=soon'], /^rill: create topic bad-value: retention\.ms must be an integer .*got "soon" \(INVALID_CONFIG\)\n$/],
       [['topics', 'create', 'replicated', '--replication-factor', '3'], /replication factor 3 is not possible.*\(INVALID_REPLICATION_FACTOR\)\n$/],
+      [['topics', 'create', 'too-wide', '--partitions', '5000'], /^rill: create topic too-wide: adding 5000 partitions to the \d+ that exist would exceed the broker's limit of 4000 \(maxPartitions\) \(POLICY_VIOLATION\)\n$/],
     ];
     await expectFailures(cases);
   });

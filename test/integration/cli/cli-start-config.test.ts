@@ -69,12 +69,13 @@ describe('rill start --config', () => {
     ]);
 
     const json = join(dir, 'bad.json');
-    writeFileSync(json, JSON.stringify({ 'kafka-port': 70000, 'allow-unauthenticated': 'true' }));
+    writeFileSync(json, JSON.stringify({ 'kafka-port': 70000, 'allow-unauthenticated': 'true', 'max-partitions': 0 }));
     const badJson = await rill(['start', '--config', json]).exit();
     expect(badJson.code).toBe(2);
     expect(badJson.stderr.trimEnd().split('\n')).toEqual([
       `rill: ${json}: kafka-port must be a port number from 0 to 65535, got "70000"`,
       `rill: ${json}: allow-unauthenticated must be true or false, got "true" (a string)`,
+      `rill: ${json}: max-partitions must be a whole number from 1 up, got "0"`,
     ]);
 
     const broken = join(dir, 'broken.json');

@@ -94,6 +94,25 @@ describe('topics', () => {
     expect(broker.describeTopic('dup').configs.every((c) => c.isDefault)).toBe(true);
   });
 
+  it('bounds the partitions of all topics together, internal topics aside, and creates nothing past the bound', async () => {
+    const dataDir = tempDir();
+    const broker = await openBroker(dataDir, { config: { maxPartitions: 6 } });
+    await broker.createTopic('four', { partitions: 4 });
+    const refused = await expectKafkaError(broker.createTopic('three', { partitions: 3 }), 'POLICY_VIOLATION');
+    expect(refused.message).toContain('limit of 6');
+    await expectKafkaError(() => broker.validateCreateTopic('three', { partitions: 3 }), 'POLICY_VIOLATION');
+    await expectKafkaError(broker.createPartitions('four', 7), 'POLICY_VIOLATION');
+    expect(broker.describeTopic('four').partitions).toHaveLength(4);
+    await broker.createTopic('__internal_state', { partitions: 5 });
+    await broker.createPartitions('four', 5);
+    await broker.createTopic('one');
+    await expectKafkaError(broker.createTopic('more'), 'POLICY_VIOLATION');
+    expect(broker.listTopics()).toEqual(['four', 'one']);
+    expect(broker.hasTopic('__internal_state')).toBe(true);
+    expect(readdirSync(dataDir).filter((d) => d.startsWith('three-') || d.startsWith('more-'))).toEqual([]);
+    await broker.deleteTopic('one');
+    await broker.createTopic('more');
+  });
   it('restores topics, configs and offsets on reopen', async () => {
     const dataDir = tempDir();
     const first = await openBroker(dataDir);
