@@ -379,6 +379,17 @@ export class DelayedDelivery {
     if (this.timer !== undefined) clearTimeout(this.timer);
     if (this.prefetchTimer !== undefined) clearInterval(this.prefetchTimer);
     await this.running;
+    await Promise.all(this.placing.values());
+    // Saving where the placeholders stand spares the next open a check of every record produced
+    // since the last move (each decoded and its placeholder appended again as a duplicate). Not
+    // after a failed move: the file's intent of that move must stay for the next open to redo.
+    if (this.opened !== undefined && this.retrying === undefined && !this.delayLog.isUnusable) {
+      const placedBelow = this.placedBelow();
+      if (placedBelow !== this.state.placedBelow) {
+        const writes = await saveDelayState(this.host.fs, this.host.dataDir, { ...this.state, placedBelow });
+        this.state = { ...this.state, placedBelow, writes };
+      }
+    }
   }
 
   /** Runs the scheduler now, or once more after the current run. */

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Broker, embeddedTransport, nodeFileSystem } from '../../../../broker/mod.ts';
 import { FaultInjectingFileSystem } from '../../../../broker/log/fault-injecting-file-system.ts';
 import type { FileSystem } from '../../../../broker/log/file-system.ts';
+import { loadDelayState } from '../../../../broker/delay/delay-state.ts';
 import { RecordBatchBuilder } from '../../../../sdk/mod.ts';
 import { readCommittedTopic } from '../../../helpers/read-committed-topic.ts';
 
@@ -103,5 +104,20 @@ describe('delayed delivery across a crash in the middle of a delayed produce', (
       expect((await values(broker)).sort(), context).toEqual(['after', 'after', 'end', 'end', 'warm-up', 'x', 'y']);
       await broker.close();
     }
+  });
+});
+
+describe('delayed delivery across a clean close', () => {
+  it('records where the placeholders stand, so the next open checks none of the records again', async () => {
+    const { broker, dataDir } = await setUp(nodeFileSystem);
+    const dueMs = Date.now() + 600_000;
+    await produce(broker, dueMs);
+    expect((await loadDelayState(nodeFileSystem, dataDir))?.placedBelow).toBeLessThan(3);
+    await broker.close();
+    // The delay log holds warm-up (offset 0), x and y: every placeholder below 3 is in place.
+    expect((await loadDelayState(nodeFileSystem, dataDir))?.placedBelow).toBe(3);
+    const reopened = await openBroker(dataDir, nodeFileSystem);
+    expect(reopened.delayedDelivery.stats()).toMatchObject({ indexed: 2, moved: 0 });
+    expect(await values(reopened)).toEqual(['warm-up']);
   });
 });
