@@ -1,6 +1,6 @@
 import type { MqttAuthenticator, MqttPrincipal } from './mqtt-auth.ts';
 import { decodePacket } from './mqtt-decode.ts';
-import { encodePacket } from './mqtt-encode.ts';
+import { writePacket } from './mqtt-encode.ts';
 import type { MqttByteStream } from './mqtt-byte-stream.ts';
 import type { MqttIngest } from './mqtt-ingest.ts';
 import {
@@ -19,6 +19,7 @@ import type { MqttProperties } from './mqtt-properties.ts';
 import { ConnectReturnCode, MqttProtocolError, protocolError, ReasonCode, type ReasonCodeValue } from './mqtt-reason-code.ts';
 import type { MqttSession, SessionOwner } from './mqtt-session.ts';
 import type { MqttSessionRegistry } from './mqtt-session-registry.ts';
+import { MqttWriter } from './mqtt-writer.ts';
 
 export interface MqttConnectionLimits {
   /** The largest packet accepted, fixed header included (announced as Maximum Packet Size). */
@@ -407,15 +408,10 @@ export class MqttConnection implements SessionOwner {
 
   private write(packets: readonly MqttPacket[]): boolean {
     if (!this.socket.writable) return false;
-    if (packets.length === 1) return this.socket.write(encodePacket(packets[0]!, this.version));
-    const encoded = packets.map((packet) => encodePacket(packet, this.version));
-    const bytes = new Uint8Array(encoded.reduce((n, e) => n + e.length, 0));
-    let at = 0;
-    for (const e of encoded) {
-      bytes.set(e, at);
-      at += e.length;
-    }
-    return this.socket.write(bytes);
+    // Sized for a run of four-byte acknowledgements; a PUBLISH grows it.
+    const out = new MqttWriter(packets.length * 4);
+    for (const packet of packets) writePacket(out, packet, this.version);
+    return this.socket.write(out.finish());
   }
 
   /** Registers for the socket's next `drain` (deliveries wait on it when the socket's buffer is full). */

@@ -100,12 +100,33 @@ function writeBody(w: MqttWriter, packet: MqttPacket, version: ProtocolVersionVa
   }
 }
 
-/** Encodes one control packet, fixed header included, for a connection speaking `version`. */
-export function encodePacket(packet: MqttPacket, version: ProtocolVersionValue): Uint8Array {
+function isEmpty(properties: MqttProperties): boolean {
+  for (const _ in properties) return false;
+  return true;
+}
+
+/** Appends one control packet, fixed header included, for a connection speaking `version`. */
+export function writePacket(out: MqttWriter, packet: MqttPacket, version: ProtocolVersionValue): void {
+  const first = (packet.type << 4) | fixedFlags(packet);
+  // The acknowledgement of every QoS 1 and 2 message: a success without properties is four bytes
+  // in both versions (§3.4.2.1), written without building a body first.
+  if (
+    (packet.type === PacketType.PUBACK || packet.type === PacketType.PUBREC || packet.type === PacketType.PUBREL || packet.type === PacketType.PUBCOMP) &&
+    packet.reasonCode === 0 &&
+    isEmpty(packet.properties)
+  ) {
+    out.byte(first).byte(2).u16(packet.packetId);
+    return;
+  }
   const body = new MqttWriter();
   writeBody(body, packet, version);
   const bytes = body.finish();
+  out.byte(first).varint(bytes.length).bytes(bytes);
+}
+
+/** Encodes one control packet, fixed header included, for a connection speaking `version`. */
+export function encodePacket(packet: MqttPacket, version: ProtocolVersionValue): Uint8Array {
   const out = new MqttWriter();
-  out.byte((packet.type << 4) | fixedFlags(packet)).varint(bytes.length).bytes(bytes);
+  writePacket(out, packet, version);
   return out.finish();
 }

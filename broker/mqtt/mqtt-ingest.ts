@@ -22,6 +22,18 @@ export interface IngestTarget {
 
 const utf8 = new TextEncoder();
 
+/** MQTT topics whose mapping is kept; past it the cache starts over (a fleet's topics repeat). */
+const MAPPING_CACHE_ENTRIES = 4096;
+
+/** An MQTT topic's log topic and key, encoded once: the record shares these bytes, never writes them. */
+interface MappedPublish {
+  topic: string;
+  keyBytes: Uint8Array | null;
+  /** Kafka's default partitioner's hash of the key (murmur2, positive); undefined for no key. */
+  keyHash: number | undefined;
+  mqttTopicBytes: Uint8Array;
+}
+
 /**
  * Turns PUBLISH packets into appends: maps the MQTT topic to a log topic and key, checks Write
  * access, creates the topic when the broker auto-creates topics, picks the partition as Kafka's
@@ -31,6 +43,7 @@ const utf8 = new TextEncoder();
 export class MqttIngest {
   private roundRobin = 0;
   private readonly batches: MqttBatchAppender;
+  private readonly mappings = new Map<string, MappedPublish>();
 
   constructor(
     private readonly broker: Broker,
@@ -46,7 +59,7 @@ export class MqttIngest {
 
   /** Where a PUBLISH goes and the record it becomes; throws MqttProtocolError with the PUBACK/PUBREC reason code. */
   async target(packet: PublishPacket, topic: string, principal: MqttPrincipal): Promise<IngestTarget> {
-    const mapped = mapTopic(this.rules, topic);
+    const mapped = this.mapped(topic);
     if (mapped === undefined) throw new MqttProtocolError(ReasonCode.TopicNameInvalid, `MQTT topic "${topic}" maps to no valid log topic`);
     if (!principal.mayWrite(mapped.topic)) throw new MqttProtocolError(ReasonCode.NotAuthorized, `${principal.name} may not write to topic "${mapped.topic}"`);
     if (!this.broker.hasTopic(mapped.topic)) {
@@ -58,10 +71,28 @@ export class MqttIngest {
         },
       );
     }
-    const record = publishToRecord(packet, topic, mapped.key, this.nowMs());
+    const record = publishToRecord(packet, mapped.mqttTopicBytes, mapped.keyBytes, this.nowMs());
     const partitions = this.broker.topicLayout(mapped.topic).partitions;
-    const partition = mapped.key === null ? this.roundRobin++ % partitions : (murmur2(utf8.encode(mapped.key)) & 0x7fffffff) % partitions;
+    const partition = mapped.keyHash === undefined ? this.roundRobin++ % partitions : mapped.keyHash % partitions;
     return { topic: mapped.topic, partition, record, mqttTopic: topic, packet };
+  }
+
+  /** The mapping of an MQTT topic with its bytes and key hash, from the cache or worked out now. */
+  private mapped(mqttTopic: string): MappedPublish | undefined {
+    const cached = this.mappings.get(mqttTopic);
+    if (cached !== undefined) return cached;
+    const mapped = mapTopic(this.rules, mqttTopic);
+    if (mapped === undefined) return undefined;
+    const keyBytes = mapped.key === null ? null : utf8.encode(mapped.key);
+    const entry: MappedPublish = {
+      topic: mapped.topic,
+      keyBytes,
+      keyHash: keyBytes === null ? undefined : murmur2(keyBytes) & 0x7fffffff,
+      mqttTopicBytes: utf8.encode(mqttTopic),
+    };
+    if (this.mappings.size >= MAPPING_CACHE_ENTRIES) this.mappings.clear();
+    this.mappings.set(mqttTopic, entry);
+    return entry;
   }
 
   /** QoS 0 once written to the OS, QoS 1 once fsynced (acks=all); batched with other publishes to the partition. */

@@ -37,8 +37,11 @@ const QOS_TEXT = [text('0'), text('1'), text('2')] as const;
 const UTF8_TEXT = text('utf8');
 const RETAIN_TEXT = text('1');
 
-/** The record a PUBLISH becomes; a payload declared UTF-8 that is not is Payload Format Invalid (§3.3.2.3.2). */
-export function publishToRecord(packet: PublishPacket, topic: string, key: string | null, nowMs: number): RecordInput {
+/**
+ * The record a PUBLISH becomes, given its MQTT topic and record key as UTF-8 (the caller keeps
+ * them encoded per topic: a device publishes to the same topic again and again, and the record
+ * only copies them); a payload declared UTF-8 that is not is Payload Format Invalid (§3.3.2.3.2). */
+export function publishToRecord(packet: PublishPacket, topic: Uint8Array, key: Uint8Array | null, nowMs: number): RecordInput {
   const p = packet.properties;
   if (p.payloadFormatIndicator === 1) {
     try {
@@ -49,14 +52,14 @@ export function publishToRecord(packet: PublishPacket, topic: string, key: strin
   }
   const headers: RecordHeader[] = [];
   for (const [name, value] of p.userProperties ?? []) headers.push({ key: name, value: text(value) });
-  headers.push({ key: MqttHeader.topic, value: text(topic) }, { key: MqttHeader.qos, value: QOS_TEXT[packet.qos] });
+  headers.push({ key: MqttHeader.topic, value: topic }, { key: MqttHeader.qos, value: QOS_TEXT[packet.qos] });
   if (p.contentType !== undefined) headers.push({ key: MqttHeader.contentType, value: text(p.contentType) });
   if (p.payloadFormatIndicator === 1) headers.push({ key: MqttHeader.payloadFormat, value: UTF8_TEXT });
   if (p.messageExpiryInterval !== undefined) headers.push({ key: MqttHeader.expiresAt, value: text(String(nowMs + p.messageExpiryInterval * 1000)) });
   if (p.responseTopic !== undefined) headers.push({ key: MqttHeader.responseTopic, value: text(p.responseTopic) });
   if (p.correlationData !== undefined) headers.push({ key: MqttHeader.correlationData, value: p.correlationData });
   if (packet.retain) headers.push({ key: MqttHeader.retain, value: RETAIN_TEXT });
-  return { key: key === null ? null : text(key), value: packet.payload, headers, timestamp: nowMs };
+  return { key, value: packet.payload, headers, timestamp: nowMs };
 }
 
 const RESERVED: ReadonlySet<string> = new Set(Object.values(MqttHeader));

@@ -2,8 +2,12 @@ const utf8 = new TextEncoder();
 
 /** Writes MQTT's data types (§1.5) into a growable buffer; the encoder's counterpart of MqttReader. */
 export class MqttWriter {
-  private buf = new Uint8Array(64);
+  private buf: Uint8Array;
   private pos = 0;
+
+  constructor(initialBytes = 64) {
+    this.buf = new Uint8Array(Math.max(1, initialBytes));
+  }
 
   get length(): number {
     return this.pos;
