@@ -260,7 +260,7 @@ export class MqttConnection implements SessionOwner {
     const principal = this.principal!;
     const ingest = this.context.ingest;
     if (packet.qos === 0) {
-      this.track(ingest.target(packet, topic, principal).then((t) => ingest.append(t, 0))).catch((error: unknown) => {
+      this.track(ingest.publish(packet, topic, principal, 0)).catch((error: unknown) => {
         if (!(error instanceof MqttProtocolError)) this.context.onError(error, this.remoteAddress);
       });
       return;
@@ -271,7 +271,7 @@ export class MqttConnection implements SessionOwner {
     const packetId = packet.packetId!;
     if (packet.qos === 1) {
       this.inboundInFlight++;
-      const acked = ingest.target(packet, topic, principal).then((t) => ingest.append(t, 1));
+      const acked = ingest.publish(packet, topic, principal, 1);
       this.answerWith(this.ack(PacketType.PUBACK, packetId, acked).finally(() => this.inboundInFlight--));
       return;
     }

@@ -57,24 +57,48 @@ export class MqttIngest {
     this.batches = new MqttBatchAppender(broker);
   }
 
-  /** Where a PUBLISH goes and the record it becomes; throws MqttProtocolError with the PUBACK/PUBREC reason code. */
+  /** Where a PUBLISH goes and the record it becomes; rejects with MqttProtocolError with the PUBACK/PUBREC reason code. */
   async target(packet: PublishPacket, topic: string, principal: MqttPrincipal): Promise<IngestTarget> {
+    const now = this.targetNow(packet, topic, principal);
+    if (now !== undefined) return now;
+    const mapped = this.mapped(topic)!;
+    if (!this.broker.config.autoCreateTopics) throw new MqttProtocolError(ReasonCode.TopicNameInvalid, `topic "${mapped.topic}" does not exist`);
+    await this.broker.createTopic(mapped.topic).then(
+      () => this.topicCreated(mapped.topic),
+      (error: unknown) => {
+        if (!(error instanceof KafkaError && error.errorName === 'TOPIC_ALREADY_EXISTS')) throw error;
+      },
+    );
+    return this.targetOf(packet, topic, mapped);
+  }
+
+  /**
+   * `target` without a promise when the log topic exists (every PUBLISH but a topic's first);
+   * undefined when it has to be created. Throws MqttProtocolError like `target` rejects.
+   */
+  targetNow(packet: PublishPacket, topic: string, principal: MqttPrincipal): IngestTarget | undefined {
     const mapped = this.mapped(topic);
     if (mapped === undefined) throw new MqttProtocolError(ReasonCode.TopicNameInvalid, `MQTT topic "${topic}" maps to no valid log topic`);
     if (!principal.mayWrite(mapped.topic)) throw new MqttProtocolError(ReasonCode.NotAuthorized, `${principal.name} may not write to topic "${mapped.topic}"`);
-    if (!this.broker.hasTopic(mapped.topic)) {
-      if (!this.broker.config.autoCreateTopics) throw new MqttProtocolError(ReasonCode.TopicNameInvalid, `topic "${mapped.topic}" does not exist`);
-      await this.broker.createTopic(mapped.topic).then(
-        () => this.topicCreated(mapped.topic),
-        (error: unknown) => {
-          if (!(error instanceof KafkaError && error.errorName === 'TOPIC_ALREADY_EXISTS')) throw error;
-        },
-      );
-    }
+    return this.broker.hasTopic(mapped.topic) ? this.targetOf(packet, topic, mapped) : undefined;
+  }
+
+  private targetOf(packet: PublishPacket, topic: string, mapped: MappedPublish): IngestTarget {
     const record = publishToRecord(packet, mapped.mqttTopicBytes, mapped.keyBytes, this.nowMs());
     const partitions = this.broker.topicLayout(mapped.topic).partitions;
     const partition = mapped.keyHash === undefined ? this.roundRobin++ % partitions : mapped.keyHash % partitions;
     return { topic: mapped.topic, partition, record, mqttTopic: topic, packet };
+  }
+
+  /** QoS 0 or 1 straight from the PUBLISH: `targetNow` then `append`, with `target` for a topic's first. */
+  publish(packet: PublishPacket, topic: string, principal: MqttPrincipal, qos: 0 | 1): Promise<void> {
+    let now: IngestTarget | undefined;
+    try {
+      now = this.targetNow(packet, topic, principal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return now === undefined ? this.target(packet, topic, principal).then((t) => this.append(t, qos)) : this.append(now, qos);
   }
 
   /** The mapping of an MQTT topic with its bytes and key hash, from the cache or worked out now. */
@@ -96,9 +120,12 @@ export class MqttIngest {
   }
 
   /** QoS 0 once written to the OS, QoS 1 once fsynced (acks=all); batched with other publishes to the partition. */
-  async append(target: IngestTarget, qos: 0 | 1): Promise<void> {
-    await this.batches.append(target.topic, target.partition, target.record, qos === 1);
-    if (target.packet.retain) await this.retain(target.packet, target.mqttTopic);
+  append(target: IngestTarget, qos: 0 | 1): Promise<void> {
+    const appended = this.batches.append(target.topic, target.partition, target.record, qos === 1);
+    if (!target.packet.retain) return appended;
+    return appended.then(async () => {
+      await this.retain(target.packet, target.mqttTopic);
+    });
   }
 
   /** The last sequence the session's producer appended to the target's partition (-1 for none yet). */
