@@ -8,11 +8,16 @@ const MAX_BATCH_RECORDS = 1000;
 /** Bytes per batch (uncompressed), well under the default max.message.bytes (1 MiB). */
 const MAX_BATCH_BYTES = 256 * 1024;
 
+/** Told once a record is in the log, or why it is not. */
+export interface AppendWaiter {
+  appended(): void;
+  failed(error: unknown): void;
+}
+
 interface Pending {
   record: RecordInput;
   durable: boolean;
-  resolve: () => void;
-  reject: (error: unknown) => void;
+  waiter: AppendWaiter;
 }
 
 /**
@@ -34,18 +39,22 @@ export class MqttBatchAppender {
 
   /** Resolves once the record is in the log: written to the OS (`durable` false) or fsynced. */
   append(topic: string, partition: number, record: RecordInput, durable: boolean): Promise<void> {
+    return new Promise((resolve, reject) => this.appendThen(topic, partition, record, durable, { appended: resolve, failed: reject }));
+  }
+
+  /** `append` telling `waiter` instead of settling a promise: the path of every QoS 0 and 1 PUBLISH. */
+  appendThen(topic: string, partition: number, record: RecordInput, durable: boolean, waiter: AppendWaiter): void {
     const key = `${partition}:${topic}`;
     let queue = this.queues.get(key);
     if (queue === undefined) {
       queue = { topic, partition, items: [] };
       this.queues.set(key, queue);
     }
-    const done = new Promise<void>((resolve, reject) => queue.items.push({ record, durable, resolve, reject }));
+    queue.items.push({ record, durable, waiter });
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());
     }
-    return done;
   }
 
   private flush(): void {
@@ -64,7 +73,7 @@ export class MqttBatchAppender {
         try {
           builder.append(item.record);
         } catch (error) {
-          item.reject(error);
+          item.waiter.failed(error);
           continue;
         }
         members.push(item);
@@ -78,10 +87,10 @@ export class MqttBatchAppender {
     const acks = members.some((m) => m.durable) ? Acks.all : Acks.leader;
     this.broker.append(topic, partition, builder.seal(), acks).then(
       () => {
-        for (const member of members) member.resolve();
+        for (const member of members) member.waiter.appended();
       },
       (error: unknown) => {
-        if (members.length === 1) return members[0]!.reject(error);
+        if (members.length === 1) return members[0]!.waiter.failed(error);
         for (const member of members) this.appendOne(topic, partition, member);
       },
     );
@@ -90,6 +99,9 @@ export class MqttBatchAppender {
   private appendOne(topic: string, partition: number, member: Pending): void {
     const builder = new RecordBatchBuilder({ initialCapacityBytes: 256 });
     builder.append(member.record);
-    this.broker.append(topic, partition, builder.seal(), member.durable ? Acks.all : Acks.leader).then(() => member.resolve(), member.reject);
+    this.broker.append(topic, partition, builder.seal(), member.durable ? Acks.all : Acks.leader).then(
+      () => member.waiter.appended(),
+      (error: unknown) => member.waiter.failed(error),
+    );
   }
 }

@@ -58,6 +58,9 @@ interface Slot {
   packets: MqttPacket[];
 }
 
+/** The properties of a plain success answer, shared: encoders only read them. */
+const NO_PROPERTIES: MqttProperties = Object.freeze({});
+
 /** Slots waiting for their turn or for their answer; past it the socket stops reading. */
 const MAX_QUEUED_PACKETS = 1024;
 /** Packets read but not yet decoded: streams that cannot pause (WebSockets on Bun and Deno) are cut past it (a 64 KiB TCP read holds at most 32,768). */
@@ -271,8 +274,22 @@ export class MqttConnection implements SessionOwner {
     const packetId = packet.packetId!;
     if (packet.qos === 1) {
       this.inboundInFlight++;
-      const acked = ingest.publish(packet, topic, principal, 1);
-      this.answerWith(this.ack(PacketType.PUBACK, packetId, acked).finally(() => this.inboundInFlight--));
+      const slot: Slot = { done: false, packets: [] };
+      this.slots.push(slot);
+      ingest.publishThen(packet, topic, principal, 1, {
+        appended: () => {
+          this.inboundInFlight--;
+          this.answer(slot, { type: PacketType.PUBACK, packetId, reasonCode: ReasonCode.Success, properties: NO_PROPERTIES });
+        },
+        failed: (error) => {
+          this.inboundInFlight--;
+          try {
+            this.answer(slot, this.refusal(PacketType.PUBACK, packetId, error));
+          } catch (fatal) {
+            this.fail(fatal);
+          }
+        },
+      });
       return;
     }
     if (!this.qos2InFlight.has(packetId)) {
@@ -340,17 +357,22 @@ export class MqttConnection implements SessionOwner {
       await done;
       return { type, packetId, reasonCode: ReasonCode.Success, properties: {} };
     } catch (error) {
-      if (!(error instanceof MqttProtocolError)) {
-        this.context.onError(error, this.remoteAddress);
-        if (this.version !== ProtocolVersion.v5) throw error;
-        if (type === PacketType.PUBREC && this.qos2InFlight.delete(packetId)) this.inboundInFlight--;
-        return { type, packetId, reasonCode: ReasonCode.UnspecifiedError, properties: { reasonString: error instanceof Error ? error.message : String(error) } };
-      }
+      return this.refusal(type, packetId, error);
+    }
+  }
+
+  /** The answer to a PUBLISH that failed (3.1.1 has none: throws, and the connection closes). */
+  private refusal(type: typeof PacketType.PUBACK | typeof PacketType.PUBREC, packetId: number, error: unknown): MqttPacket {
+    if (!(error instanceof MqttProtocolError)) {
+      this.context.onError(error, this.remoteAddress);
       if (this.version !== ProtocolVersion.v5) throw error;
       if (type === PacketType.PUBREC && this.qos2InFlight.delete(packetId)) this.inboundInFlight--;
-      // A refused message (topic, authorization, payload format) is answered, not fatal (§3.4.2.1).
-      return { type, packetId, reasonCode: error.reasonCode, properties: { reasonString: error.message } };
+      return { type, packetId, reasonCode: ReasonCode.UnspecifiedError, properties: { reasonString: error instanceof Error ? error.message : String(error) } };
     }
+    if (this.version !== ProtocolVersion.v5) throw error;
+    if (type === PacketType.PUBREC && this.qos2InFlight.delete(packetId)) this.inboundInFlight--;
+    // A refused message (topic, authorization, payload format) is answered, not fatal (§3.4.2.1).
+    return { type, packetId, reasonCode: error.reasonCode, properties: { reasonString: error.message } };
   }
 
   private track<T>(promise: Promise<T>): Promise<T> {
@@ -363,13 +385,15 @@ export class MqttConnection implements SessionOwner {
     const slot: Slot = { done: false, packets: [] };
     this.slots.push(slot);
     answer.then(
-      (packet) => {
-        slot.done = true;
-        slot.packets.push(packet);
-        this.scheduleFlush();
-      },
+      (packet) => this.answer(slot, packet),
       (error: unknown) => this.fail(error),
     );
+  }
+
+  private answer(slot: Slot, packet: MqttPacket): void {
+    slot.done = true;
+    slot.packets.push(packet);
+    this.scheduleFlush();
   }
 
   /**

@@ -9,7 +9,7 @@ import { MqttProtocolError, ReasonCode } from './mqtt-reason-code.ts';
 import { publishToRecord } from './mqtt-record.ts';
 import { mapTopic, type MqttMappingRule } from './mqtt-topic-mapping.ts';
 import type { MqttPrincipal } from './mqtt-auth.ts';
-import { MqttBatchAppender } from './mqtt-batch-appender.ts';
+import { type AppendWaiter, MqttBatchAppender } from './mqtt-batch-appender.ts';
 
 export interface IngestTarget {
   topic: string;
@@ -92,13 +92,27 @@ export class MqttIngest {
 
   /** QoS 0 or 1 straight from the PUBLISH: `targetNow` then `append`, with `target` for a topic's first. */
   publish(packet: PublishPacket, topic: string, principal: MqttPrincipal, qos: 0 | 1): Promise<void> {
+    return new Promise((resolve, reject) => this.publishThen(packet, topic, principal, qos, { appended: resolve, failed: reject }));
+  }
+
+  /**
+   * `publish` telling `waiter` (never before this call returns): a QoS 1 PUBLISH to an existing
+   * topic then costs its record and a place in the partition's next batch, no promise.
+   */
+  publishThen(packet: PublishPacket, topic: string, principal: MqttPrincipal, qos: 0 | 1, waiter: AppendWaiter): void {
     let now: IngestTarget | undefined;
     try {
       now = this.targetNow(packet, topic, principal);
     } catch (error) {
-      return Promise.reject(error);
+      queueMicrotask(() => waiter.failed(error));
+      return;
     }
-    return now === undefined ? this.target(packet, topic, principal).then((t) => this.append(t, qos)) : this.append(now, qos);
+    if (now !== undefined && !packet.retain) return this.batches.appendThen(now.topic, now.partition, now.record, qos === 1, waiter);
+    const appended = now === undefined ? this.target(packet, topic, principal).then((t) => this.append(t, qos)) : this.append(now, qos);
+    appended.then(
+      () => waiter.appended(),
+      (error: unknown) => waiter.failed(error),
+    );
   }
 
   /** The mapping of an MQTT topic with its bytes and key hash, from the cache or worked out now. */
