@@ -15,12 +15,16 @@ import { printTable, runtimeName } from './report.ts';
  * acks=all) against Debian's mosquitto with persistence on (which writes its store periodically,
  * not before PUBACK), side by side, with the same mqtt.js publishers, which run in a child
  * process of their own so the broker under test does not share its event loop with them.
+ * `--rounds` alternates the two (both servers stay up) and reports each one's median round:
+ * this VM's speed drifts by tens of percent from minute to minute, which one run each cannot
+ * tell from a difference between the brokers.
  *
- *   npx bun bench/mqtt.ts [--messages 20000] [--clients 4] [--window 32] [--bytes 100]
+ *   node dist/bench/mqtt.js [--messages 200000] [--rounds 3] [--clients 4] [--window 32] [--bytes 100]
  */
 const { values } = parseArgs({
   options: {
-    messages: { type: 'string', default: '20000' },
+    messages: { type: 'string', default: '200000' },
+    rounds: { type: 'string', default: '3' },
     clients: { type: 'string', default: '4' },
     window: { type: 'string', default: '32' },
     bytes: { type: 'string', default: '100' },
@@ -29,6 +33,7 @@ const { values } = parseArgs({
   },
 });
 const MESSAGES = Number(values.messages);
+const ROUNDS = Number(values.rounds);
 const CLIENTS = Number(values.clients);
 const WINDOW = Number(values.window);
 const PAYLOAD = Buffer.alloc(Number(values.bytes), 0x61);
@@ -85,7 +90,8 @@ function freePort(): Promise<number> {
   });
 }
 
-async function runMosquitto(dir: string): Promise<Result | undefined> {
+/** Starts mosquitto with persistence in `dir`; undefined when it is not installed. */
+async function startMosquitto(dir: string): Promise<{ url: string; stop: () => void } | undefined> {
   const port = await freePort();
   const config = join(dir, 'mosquitto.conf');
   writeFileSync(config, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location ${dir}/\nmax_inflight_messages 0\nmax_queued_messages 0\n`);
@@ -93,11 +99,12 @@ async function runMosquitto(dir: string): Promise<Result | undefined> {
   const failed = new Promise<undefined>((resolve) => mosquitto.once('error', () => resolve(undefined)));
   const ready = new Promise<true>((resolve) => mosquitto.stderr.on('data', (chunk: Buffer) => chunk.toString().includes('running') && resolve(true)));
   if ((await Promise.race([ready, failed])) === undefined) return undefined;
-  try {
-    return await runClients(`mqtt://127.0.0.1:${port}`);
-  } finally {
-    mosquitto.kill('SIGTERM');
-  }
+  return { url: `mqtt://127.0.0.1:${port}`, stop: () => mosquitto.kill('SIGTERM') };
+}
+
+function median(results: readonly Result[]): Result {
+  const sorted = [...results].sort((a, b) => a.messagesPerSecond - b.messagesPerSecond);
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
 }
 
 if (values.client !== undefined) {
@@ -109,13 +116,27 @@ const dataDir = mkdtempSync(join(tmpdir(), 'rill-bench-mqtt-'));
 const mosquittoDir = mkdtempSync(join(tmpdir(), 'mosquitto-bench-'));
 const broker = await Broker.open({ config: { dataDir } });
 const listener = await MqttListener.start(broker, { host: '127.0.0.1', port: 0, limits: { receiveMaximum: 65_535 } });
+const mosquittoServer = await startMosquitto(mosquittoDir);
 try {
-  const rill = await runClients(`mqtt://127.0.0.1:${listener.port}`);
-  const mosquitto = await runMosquitto(mosquittoDir);
+  const rillRounds: Result[] = [];
+  const mosquittoRounds: Result[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    // Alternating which goes first, so neither always runs on a machine the other just warmed.
+    const order = round % 2 === 0 ? (['rill', 'mosquitto'] as const) : (['mosquitto', 'rill'] as const);
+    for (const which of order) {
+      if (which === 'rill') rillRounds.push(await runClients(`mqtt://127.0.0.1:${listener.port}`));
+      else if (mosquittoServer !== undefined) mosquittoRounds.push(await runClients(mosquittoServer.url));
+    }
+    const last = (rounds: Result[]) => rounds.at(-1)?.messagesPerSecond;
+    console.log(`round ${round + 1}: rill ${last(rillRounds)} msg/s, mosquitto ${last(mosquittoRounds) ?? 'not run'} msg/s`);
+  }
+  const rill = median(rillRounds);
+  const mosquitto = mosquittoRounds.length === 0 ? undefined : median(mosquittoRounds);
   const figures = {
     bench: 'mqtt',
     runtime: runtimeName(),
     messages: MESSAGES,
+    rounds: ROUNDS,
     clients: CLIENTS,
     window: WINDOW,
     payload_bytes: PAYLOAD.length,
@@ -125,8 +146,10 @@ try {
     mosquitto_qos1_msg_s: mosquitto?.messagesPerSecond ?? null,
     mosquitto_qos1_p50_ms: mosquitto?.p50Ms ?? null,
     mosquitto_qos1_p99_ms: mosquitto?.p99Ms ?? null,
+    rill_rounds_msg_s: rillRounds.map((r) => r.messagesPerSecond),
+    mosquitto_rounds_msg_s: mosquittoRounds.map((r) => r.messagesPerSecond),
   };
-  printTable(`MQTT QoS 1 publish, ${MESSAGES} messages of ${PAYLOAD.length} B, ${CLIENTS} clients x ${WINDOW} in flight`, [
+  printTable(`MQTT QoS 1 publish, ${MESSAGES} messages of ${PAYLOAD.length} B, ${CLIENTS} clients x ${WINDOW} in flight, median of ${ROUNDS} alternating rounds`, [
     ['rill (fsync before PUBACK)', `${rill.messagesPerSecond} msg/s`, `p50 ${rill.p50Ms} ms, p99 ${rill.p99Ms} ms`],
     mosquitto === undefined
       ? ['mosquitto (persistence on)', 'not run', 'mosquitto is not installed']
@@ -134,6 +157,7 @@ try {
   ]);
   console.log(JSON.stringify(figures));
 } finally {
+  mosquittoServer?.stop();
   await listener.close();
   await broker.close();
   rmSync(dataDir, { recursive: true, force: true });
