@@ -3,8 +3,10 @@
  * each with `rill.deliver.at` uniformly random in 1–5 s after the last one is produced, so all of
  * them are pending at once. A consumer over TCP reads them as they become due and measures
  * lateness = arrival minus `rill.deliver.at` (negative would be early). With `--restart` (default)
- * the broker is closed and reopened on the same data directory mid-schedule; records due while it
- * was down are reported apart, since their lateness is the downtime.
+ * the broker is closed and reopened on the same data directory mid-schedule; records the restart
+ * caught are reported apart, since their lateness is the downtime: those due while it was down,
+ * and those due within the target's 100 ms before it went down (not late yet when it stopped, so
+ * not on time through no fault of the schedule). The p99 of every record is printed too.
  *
  *   node dist/bench/delay.js [--records 100000] [--restart true] [--index 200000]
  *   bun bench/delay.ts    |    deno run -A bench/delay.ts
@@ -28,6 +30,8 @@ const { values } = parseArgs({
 const total = Number(values.records);
 const restart = values.restart === 'true';
 const partitions = 4;
+/** The issue's bound on lateness: a record due this long before a stop was not late yet when it came. */
+const TARGET_LATE_MS = 100;
 const topic = 'bench-delay';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -118,8 +122,9 @@ try {
   }
   await allIn;
   const all = summary(lateness);
-  const live = summary(lateness.filter((s) => s.dueMs < downFromMs || s.dueMs > downToMs));
-  const down = summary(lateness.filter((s) => s.dueMs >= downFromMs && s.dueMs <= downToMs));
+  const caught = (s: { dueMs: number }): boolean => s.dueMs >= downFromMs - TARGET_LATE_MS && s.dueMs <= downToMs;
+  const live = summary(lateness.filter((s) => !caught(s)));
+  const down = summary(lateness.filter(caught));
   const figures = {
     bench: 'delay',
     runtime: runtimeName(),
@@ -136,6 +141,7 @@ try {
     late_p50_ms: live.p50,
     late_p99_ms: live.p99,
     late_max_ms: live.max,
+    all_late_p99_ms: all.p99,
     due_during_restart: down.count,
     due_during_restart_late_max_ms: down.count === 0 ? 0 : down.max,
   };
@@ -143,8 +149,8 @@ try {
     ['records', total.toLocaleString('en'), `${partitions} partitions, due 1–5 s after produce ends; ${pendingAtProduceEnd.toLocaleString('en')} pending at once`],
     ['produce', `${figures.produce_s} s`, `index ${stats.indexed.toLocaleString('en')} keys, heap ${figures.heap_mb_at_produce_end} MB`],
     ['early', String(all.early), 'arrived before due (must be 0)'],
-    ['late p50 / p99 / max', `${live.p50} / ${live.p99} / ${live.max} ms`, restart ? 'records not due during the restart' : 'all records'],
-    ['restart', restart ? `${figures.restart_ms} ms` : 'off', restart ? `${down.count} records due while down, max ${figures.due_during_restart_late_max_ms} ms late` : ''],
+    ['late p50 / p99 / max', `${live.p50} / ${live.p99} / ${live.max} ms`, restart ? 'records the restart did not catch' : 'all records'],
+    ['restart', restart ? `${figures.restart_ms} ms` : 'off', restart ? `${down.count} records due while down or within ${TARGET_LATE_MS} ms before, max ${figures.due_during_restart_late_max_ms} ms late; p99 of all records ${all.p99} ms` : ''],
   ]);
   console.log(JSON.stringify(figures));
 } finally {

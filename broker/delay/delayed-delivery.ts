@@ -185,9 +185,9 @@ export class DelayedDelivery {
   }
 
   /**
-   * Loads the state and, when the delay log exists, rebuilds the index from it, finishes a move
-   * a crash interrupted and starts the scheduler. The delay log and the state file are created by
-   * the first delayed produce.
+   * Loads the state and, when the delay log exists, rebuilds the index from it and starts the
+   * scheduler, whose first move finishes one a crash interrupted. The delay log and the state file
+   * are created by the first delayed produce.
    */
   static async open(host: DelayedDeliveryHost, options: Partial<DelayedDeliveryConfig> = {}): Promise<DelayedDelivery> {
     const config = { ...defaultDelayedDeliveryConfig, ...options };
@@ -206,8 +206,10 @@ export class DelayedDelivery {
     delayed.rebuild();
     const redo = state.moving === undefined ? [] : delayed.index.takeThrough(state.moving);
     if (redo.length > 0) delayed.retrying = redo;
+    // Records that came due while the broker was down (and the move a crash cut short) move in
+    // the background, in due order: the broker serves meanwhile. Waiting here made a restart as
+    // long as that backlog, which grew with every second of the wait as more records came due.
     delayed.kick();
-    await delayed.running;
     return delayed;
   }
 
