@@ -66,6 +66,8 @@ export class MqttIngest {
     await this.broker.createTopic(mapped.topic).then(
       () => this.topicCreated(mapped.topic),
       (error: unknown) => {
+        // The broker's partition limit: answered with Quota exceeded, like any limit (§3.4.2.1).
+        if (error instanceof KafkaError && error.errorName === 'POLICY_VIOLATION') throw new MqttProtocolError(ReasonCode.QuotaExceeded, error.message);
         if (!(error instanceof KafkaError && error.errorName === 'TOPIC_ALREADY_EXISTS')) throw error;
       },
     );

@@ -85,6 +85,19 @@ describe('CONNECT', () => {
     await client.destroy();
   });
 
+  it('answers a PUBLISH whose log topic would pass the broker partition limit with Quota Exceeded, and stays connected', async () => {
+    const b = await open({}, { config: { maxPartitions: 1 } });
+    await b.broker.createTopic('full');
+    const { client } = await MqttRawClient.connect(b.mqtt.port, { clientId: 'quota' });
+    client.send(publish('other/a', 1, 1));
+    expect(await client.next()).toMatchObject({ type: PacketType.PUBACK, packetId: 1, reasonCode: ReasonCode.QuotaExceeded });
+    client.send(publish('full/a', 1, 2));
+    expect(await client.next()).toMatchObject({ type: PacketType.PUBACK, packetId: 2, reasonCode: 0 });
+    expect(b.broker.hasTopic('other')).toBe(false);
+    expect(await b.records('full')).toHaveLength(1);
+    await client.destroy();
+  });
+
   it('hands a session to a second connection with the same client id, telling the first (Session Taken Over)', async () => {
     const b = await open();
     const first = await MqttRawClient.connect(b.mqtt.port, { clientId: 'twin' });

@@ -32,6 +32,8 @@ describe('topic administration', () => {
     ['a create with an unknown config', '/v1/topics', { json: { name: 'x', config: { 'no.such': '1' } } }, 400],
     ['a create with zero partitions', '/v1/topics', { json: { name: 'x', partitions: 0 } }, 400],
     ['a create with a non-integer partition count', '/v1/topics', { json: { name: 'x', partitions: 'two' } }, 400],
+    ["a create past the broker's partition limit", '/v1/topics', { json: { name: 'x', partitions: 3999 } }, 409],
+    ["growing past the broker's partition limit", '/v1/topics/base/partitions', { json: { count: 4001 } }, 409],
     ['a create as text', '/v1/topics', { method: 'POST', body: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415],
     ['shrinking partitions', '/v1/topics/base/partitions', { json: { count: 1 } }, 400],
     ['a partitions body without count', '/v1/topics/base/partitions', { json: {} }, 400],
