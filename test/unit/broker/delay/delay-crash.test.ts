@@ -110,12 +110,11 @@ describe('delayed delivery across a crash in the middle of a delayed produce', (
 describe('delayed delivery across a clean close', () => {
   it('records where the placeholders stand, so the next open checks none of the records again', async () => {
     const { broker, dataDir } = await setUp(nodeFileSystem);
-    const dueMs = Date.now() + 600_000;
-    await produce(broker, dueMs);
-    expect((await loadDelayState(nodeFileSystem, dataDir))?.placedBelow).toBeLessThan(3);
+    await produce(broker, Date.now() + 600_000);
+    const end = broker.describeTopic('__delayed_records').partitions[0]!.logEndOffset;
+    expect((await loadDelayState(nodeFileSystem, dataDir))?.placedBelow ?? 0).toBeLessThan(end);
     await broker.close();
-    // The delay log holds warm-up (offset 0), x and y: every placeholder below 3 is in place.
-    expect((await loadDelayState(nodeFileSystem, dataDir))?.placedBelow).toBe(3);
+    expect((await loadDelayState(nodeFileSystem, dataDir))?.placedBelow).toBe(end);
     const reopened = await openBroker(dataDir, nodeFileSystem);
     expect(reopened.delayedDelivery.stats()).toMatchObject({ indexed: 2, moved: 0 });
     expect(await values(reopened)).toEqual(['warm-up']);
