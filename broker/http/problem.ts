@@ -71,7 +71,7 @@ const kafkaErrorKinds: Readonly<Record<string, ProblemTypeName>> = {
   RECORD_LIST_TOO_LARGE: 'payloadTooLarge',
   INVALID_TOPIC_EXCEPTION: 'badRequest',
   INVALID_PARTITIONS: 'badRequest',
-  // A broker limit (maxPartitions) that the request would pass: the request is fine, the broker full.
+  // A broker limit the request would pass (partitions, groups, checker registrations): the request is fine, the broker full.
   POLICY_VIOLATION: 'conflict',
   INVALID_CONFIG: 'badRequest',
   INVALID_REQUEST: 'badRequest',

@@ -24,6 +24,8 @@ const utf8 = new TextEncoder();
 
 /** MQTT topics whose mapping is kept; past it the cache starts over (a fleet's topics repeat). */
 const MAPPING_CACHE_ENTRIES = 4096;
+/** Longer topics are mapped per message: with the entry bound, the cache holds a few MB at most, however long the topics a client sends. */
+const MAPPING_CACHE_TOPIC_CHARS = 256;
 
 /** An MQTT topic's log topic and key, encoded once: the record shares these bytes, never writes them. */
 interface MappedPublish {
@@ -130,6 +132,7 @@ export class MqttIngest {
       keyHash: keyBytes === null ? undefined : murmur2(keyBytes) & 0x7fffffff,
       mqttTopicBytes: utf8.encode(mqttTopic),
     };
+    if (mqttTopic.length > MAPPING_CACHE_TOPIC_CHARS) return entry;
     if (this.mappings.size >= MAPPING_CACHE_ENTRIES) this.mappings.clear();
     this.mappings.set(mqttTopic, entry);
     return entry;
@@ -139,9 +142,7 @@ export class MqttIngest {
   append(target: IngestTarget, qos: 0 | 1): Promise<void> {
     const appended = this.batches.append(target.topic, target.partition, target.record, qos === 1);
     if (!target.packet.retain) return appended;
-    return appended.then(async () => {
-      await this.retain(target.packet, target.mqttTopic);
-    });
+    return appended.then(() => this.retain(target.packet, target.mqttTopic)).then(() => undefined);
   }
 
   /** The last sequence the session's producer appended to the target's partition (-1 for none yet). */
