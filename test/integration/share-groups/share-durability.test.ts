@@ -8,6 +8,7 @@ import { nodeFileSystem } from '../../../broker/log/file-system.ts';
 import { ShareDeadLetterHeader } from '../../../broker/share/share-dead-letter.ts';
 import type { AcknowledgementBatch } from '../../../broker/share/share-partition.ts';
 import { ErrorCode } from '../../../sdk/protocol/error-codes.ts';
+import { eventually } from '../../helpers/eventually.ts';
 import { appendValues, headerMap, readTopic } from '../../helpers/share-fixtures.ts';
 
 const GROUP = 'g';
@@ -143,6 +144,9 @@ describe('share-group state durability', () => {
       const reopened = await Broker.open({ config: { dataDir }, shareGroups });
       try {
         const delivered = await drain(reopened, 'b');
+        // A record restored at the delivery limit is copied to the dead-letter topic in the
+        // background (the fetch that finds it starts the copy), and archived once the copy is durable.
+        await eventually(() => (reopened.shareGroups.sharePartition(GROUP, TOPIC, 0)?.startOffset === 10 ? true : undefined), 'every record to be finished');
         const deadLetters = (await readTopic(reopened, 'g-dlq')).map((r) => Number(headerMap(r)[ShareDeadLetterHeader.offset]));
         const context = `crash before filesystem step ${crashAt} of ${total}, answered ${answered.join(',')}`;
         for (const offset of answered) expect(delivered.has(offset), `${context}: ${offset} came back`).toBe(false);
