@@ -114,6 +114,13 @@ export class SmallestKeys {
  */
 export class DelayIndex {
   private heap = new BinaryHeap((a, b) => compareDelayKeys(a, b) < 0);
+  /**
+   * The held keys not yet handed to the read-ahead (`takeUnreadDueBy`), the same key objects as
+   * `heap`; keys taken since (at or below `lastTaken`) are dropped when they surface.
+   */
+  private unread = new BinaryHeap((a, b) => compareDelayKeys(a, b) < 0);
+  /** The largest key taken (keys are taken in order, and none is added below it). */
+  private lastTaken: DelayKey | undefined;
   private horizonKey: DelayKey | undefined;
   /** A lower bound of the offsets of pending keys beyond the horizon (infinite without a horizon). */
   private beyondMinOffset = Number.POSITIVE_INFINITY;
@@ -143,6 +150,7 @@ export class DelayIndex {
       return;
     }
     this.heap.push(key);
+    this.unread.push(key);
   }
 
   /** The earliest key that may be taken (at or below the horizon), if any. */
@@ -156,35 +164,40 @@ export class DelayIndex {
   takeDue(nowMs: number, limit: number): DelayKey[] {
     const out: DelayKey[] = [];
     for (let next = this.next(); next !== undefined && next.dueMs <= nowMs && out.length < limit; next = this.next()) out.push(this.heap.pop()!);
-    return out;
+    return this.taken(out);
+  }
+
+  private taken(keys: DelayKey[]): DelayKey[] {
+    if (keys.length > 0) this.lastTaken = keys[keys.length - 1];
+    return keys;
   }
 
   /** Removes and returns, in key order, every key at or below `last`. */
   takeThrough(last: DelayKey): DelayKey[] {
     const out: DelayKey[] = [];
     for (let next = this.next(); next !== undefined && compareDelayKeys(next, last) <= 0; next = this.next()) out.push(this.heap.pop()!);
-    return out;
+    return this.taken(out);
   }
 
   /**
-   * Up to `limit` of the earliest keys held that are due by `dueMs`, lie at or below the horizon
-   * and pass `wanted`, in no particular order. Visits only the keys due by `dueMs` (a key's
-   * children in the heap are never due earlier, so a later one ends its branch), keeping the
-   * smallest in a heap of `limit`: never a pass over every key, nor a sort of every key due.
+   * For the read-ahead: removes and returns, in key order, up to `limit` of the earliest held keys
+   * due by `dueMs` that were neither taken nor returned here before, stopping at the horizon and at
+   * the first key whose delay log offset is not below `readableBelow` (not fsynced yet). Each key
+   * is returned once, so the read-ahead costs O(log n) a key instead of a walk over every key due
+   * within its lead each time it looks.
    */
-  earliestDueBy(dueMs: number, limit: number, wanted: (key: DelayKey) => boolean): DelayKey[] {
-    const keep = new SmallestKeys(limit);
+  takeUnreadDueBy(dueMs: number, limit: number, readableBelow: number): DelayKey[] {
+    const out: DelayKey[] = [];
     const horizon = this.horizonKey;
-    const items = this.heap.values();
-    const stack: number[] = items.length > 0 ? [0] : [];
-    for (let i = stack.pop(); i !== undefined; i = stack.pop()) {
-      const key = items[i]!;
-      if (key.dueMs > dueMs) continue;
-      if ((horizon === undefined || compareDelayKeys(key, horizon) <= 0) && wanted(key)) keep.offer(key);
-      if (2 * i + 1 < items.length) stack.push(2 * i + 1);
-      if (2 * i + 2 < items.length) stack.push(2 * i + 2);
+    for (let next = this.unread.peek(); next !== undefined && out.length < limit; next = this.unread.peek()) {
+      if (this.lastTaken !== undefined && compareDelayKeys(next, this.lastTaken) <= 0) {
+        this.unread.pop();
+        continue;
+      }
+      if (next.dueMs > dueMs || next.offset >= readableBelow || (horizon !== undefined && compareDelayKeys(next, horizon) > 0)) break;
+      out.push(this.unread.pop()!);
     }
-    return [...keep.result().keys];
+    return out;
   }
 
   /** Whether keys wait on disk beyond the horizon while nothing at or below it is left. */
@@ -205,8 +218,13 @@ export class DelayIndex {
   /** Installs a rebuild's result (see `SmallestKeys`). */
   replace(result: { keys: readonly DelayKey[]; horizon: DelayKey | undefined; leftOutMinOffset: number }): void {
     const heap = new BinaryHeap((a, b) => compareDelayKeys(a, b) < 0);
-    for (const key of result.keys) heap.push(key);
+    const unread = new BinaryHeap((a, b) => compareDelayKeys(a, b) < 0);
+    for (const key of result.keys) {
+      heap.push(key);
+      unread.push(key);
+    }
     this.heap = heap;
+    this.unread = unread;
     this.horizonKey = result.horizon;
     this.beyondMinOffset = result.leftOutMinOffset;
   }

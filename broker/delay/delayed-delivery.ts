@@ -32,7 +32,7 @@ const TRUNCATE_INTERVAL_MS = 5_000;
 /** How often records due soon are read ahead... */
 const PREFETCH_INTERVAL_MS = 50;
 /** ...at most this many at a time... */
-const PREFETCH_STEP_RECORDS = 2_000;
+const PREFETCH_STEP_RECORDS = 8_000;
 /** ...read this many at a time with the event loop turning in between, so a read-ahead never holds up a move's fsync completions or the fetches for long. */
 const PREFETCH_SLICE_RECORDS = 250;
 /** How much of the delay log one read of several records takes at most. */
@@ -66,7 +66,7 @@ export const defaultDelayedDeliveryConfig: Readonly<DelayedDeliveryConfig> = Obj
   indexMaxEntries: 200_000,
   maxRecordsPerMove: 5_000,
   retryBackoffMs: 1_000,
-  prefetchLeadMs: 1_000,
+  prefetchLeadMs: 3_000,
   prefetchMaxRecords: 20_000,
 });
 
@@ -162,6 +162,8 @@ export class DelayedDelivery {
    * taking one removes it, so the read-ahead never keeps a record already moved.
    */
   private readonly toPrefetch = new Set<number>();
+  /** Delay log bytes per offset in the last read of several records, 0 before the first; sizes the next. */
+  private bytesPerOffset = 0;
   /** The read-ahead in progress; one at a time. */
   private prefetching: Promise<void> | undefined;
   private readonly counters = { moved: 0, dropped: 0, rebuilds: 0, lastError: undefined as string | undefined };
@@ -397,10 +399,7 @@ export class DelayedDelivery {
   /** Runs the scheduler now, or once more after the current run. */
   private kick(): void {
     if (this.closed || this.opened === undefined) return;
-    if (this.prefetchTimer === undefined) {
-      this.prefetchTimer = setInterval(() => this.prefetch(), PREFETCH_INTERVAL_MS);
-      (this.prefetchTimer as { unref?: () => void }).unref?.();
-    }
+    this.startReadAhead();
     if (this.running !== undefined) {
       this.again = true;
       return;
@@ -411,13 +410,26 @@ export class DelayedDelivery {
     });
   }
 
+  /**
+   * Starts the periodic read-ahead, with a first one now: from the first pending record on, not
+   * from the first due one, so the records due first are in memory when they come due.
+   */
+  private startReadAhead(): void {
+    if (this.prefetchTimer !== undefined) return;
+    this.prefetchTimer = setInterval(() => this.prefetch(), PREFETCH_INTERVAL_MS);
+    (this.prefetchTimer as { unref?: () => void }).unref?.();
+    this.prefetch();
+  }
+
   /** Arms the timer for the earliest due key, unless a run is on (it arms it when done). */
   private schedule(): void {
     if (this.closed || this.running !== undefined || this.opened === undefined) return;
     if (this.retrying !== undefined) return this.armAt(this.host.nowMs() + this.config.retryBackoffMs);
     if (this.index.needsRebuild) return this.kick();
     const next = this.index.next();
-    if (next !== undefined) this.armAt(next.dueMs);
+    if (next === undefined) return;
+    this.startReadAhead();
+    this.armAt(next.dueMs);
   }
 
   private armAt(dueMs: number): void {
@@ -520,6 +532,8 @@ export class DelayedDelivery {
       dropped += built.dropped;
       if (built.bytes.length > 0) moves.push({ log, bytes: built.bytes, key, nextSequence: built.nextSequence });
     }
+    // The next records due are read while this move waits for its fsyncs.
+    this.prefetch();
     const writes = await saveDelayState(this.host.fs, this.host.dataDir, { ...this.state, moving: last, placedBelow: this.placedBelow() });
     // A retry of this move saves its intent again into the other slot, so a torn retry leaves this one.
     this.state = { ...this.state, writes };
@@ -554,15 +568,18 @@ export class DelayedDelivery {
    * Reads ahead the records due within `prefetchLeadMs` (at most `prefetchMaxRecords` held), so a
    * move at the due time does not wait for the disk. Also while moves run (they mostly wait for
    * fsyncs): PREFETCH_STEP_RECORDS at a time, in slices with the event loop turning in between. A
-   * move takes its keys out of the index before it reads, and out of `toPrefetch`. Best effort:
-   * a failed read-ahead is noted in `lastError` and leaves the records to their moves.
+   * move takes its keys out of the index before it reads, and out of `toPrefetch`. Each key is
+   * handed to the read-ahead once (`takeUnreadDueBy`). Best effort: a failed read-ahead is noted in
+   * `lastError` and leaves its records to their moves, which read them.
    */
   private prefetch(): void {
     if (this.opened === undefined || this.closed || this.prefetching !== undefined) return;
-    const room = Math.min(PREFETCH_STEP_RECORDS, this.config.prefetchMaxRecords - this.prefetched.size);
-    if (room <= 0) return;
-    const synced = this.delayLog.highWatermark;
-    const wanted = this.index.earliestDueBy(this.host.nowMs() + this.config.prefetchLeadMs, room, (k) => k.offset < synced && !this.prefetched.has(k.offset));
+    const step = Math.min(PREFETCH_STEP_RECORDS, this.config.prefetchMaxRecords);
+    const room = Math.min(step, this.config.prefetchMaxRecords - this.prefetched.size);
+    // Not a few at a time: the records due next lie scattered over the delay log, and only a
+    // step's worth together lie close enough for reads of several records each.
+    if (room < Math.ceil(step / 2)) return;
+    const wanted = this.index.takeUnreadDueBy(this.host.nowMs() + this.config.prefetchLeadMs, room, this.delayLog.highWatermark);
     if (wanted.length === 0) return;
     // In offset order, so each slice reads one stretch of the delay log.
     const offsets = wanted.map((k) => k.offset).sort((a, b) => a - b);
@@ -596,8 +613,14 @@ export class DelayedDelivery {
       let last = i;
       while (last + 1 < offsets.length && offsets[last + 1]! - offsets[i]! < DENSE_SPAN_OFFSETS) last++;
       const dense = last + 1 - i >= DENSE_RECORDS;
-      const records = this.delayLog.read(offsets[i]!, dense ? READ_CHUNK_BYTES : SINGLE_READ_BYTES, (dense ? offsets[last]! : offsets[i]!) + 1).records;
+      // A dense read asks for about the bytes its span of offsets holds (at the bytes per offset
+      // the last dense read found, with room to spare): a read of READ_CHUNK_BYTES for a span a
+      // third as long copied the rest for nothing.
+      const span = offsets[last]! - offsets[i]! + 1;
+      const maxBytes = !dense ? SINGLE_READ_BYTES : this.bytesPerOffset === 0 ? READ_CHUNK_BYTES : Math.min(READ_CHUNK_BYTES, Math.ceil(span * this.bytesPerOffset * 1.25));
+      const records = this.delayLog.read(offsets[i]!, maxBytes, (dense ? offsets[last]! : offsets[i]!) + 1).records;
       const dv = new DataView(records.buffer, records.byteOffset, records.byteLength);
+      if (dense && records.length > 0) this.bytesPerOffset = records.length / (endOffsetOf(records) - int64At(dv, BatchOffset.baseOffset));
       const before = i;
       for (let pos = 0; pos < records.length && i < offsets.length; pos += batchSizeAt(dv, pos)) {
         const offset = int64At(dv, pos + BatchOffset.baseOffset);

@@ -95,32 +95,64 @@ describe('DelayIndex', () => {
   });
 });
 
-describe('DelayIndex.earliestDueBy', () => {
-  it('gives the earliest wanted keys due by a time, at or below the horizon, as sorting them all would', () => {
+type ReadAheadStep = { kind: 'add'; dues: number[] } | { kind: 'take'; nowMs: number; limit: number } | { kind: 'readAhead'; dueBy: number; limit: number; unsynced: number };
+
+const readAheadStep: fc.Arbitrary<ReadAheadStep> = fc.oneof(
+  fc.record({ kind: fc.constant('add' as const), dues: fc.array(fc.integer({ min: 0, max: 100 }), { minLength: 1, maxLength: 10 }) }),
+  fc.record({ kind: fc.constant('take' as const), nowMs: fc.integer({ min: 0, max: 110 }), limit: fc.integer({ min: 1, max: 8 }) }),
+  fc.record({ kind: fc.constant('readAhead' as const), dueBy: fc.integer({ min: 0, max: 110 }), limit: fc.integer({ min: 1, max: 12 }), unsynced: fc.integer({ min: 0, max: 5 }) }),
+);
+
+describe('DelayIndex.takeUnreadDueBy', () => {
+  it('hands each held key to the read-ahead once, earliest first, never one taken, stopping at the due bound and the first unsynced offset', () => {
     fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 30 }),
-        fc.array(fc.integer({ min: 0, max: 100 }), { maxLength: 60 }),
-        fc.integer({ min: 0, max: 110 }),
-        fc.integer({ min: 1, max: 20 }),
-        fc.integer({ min: 1, max: 4 }),
-        (maxEntries, dues, dueBy, limit, skipEvery) => {
-          const fill = () => {
-            const index = new DelayIndex(maxEntries);
-            dues.forEach((dueMs, offset) => index.add({ dueMs, offset }));
-            return index;
-          };
-          const wanted = (k: DelayKey) => k.offset % skipEvery !== 0;
-          const query = fill();
-          // Every key held at or below the horizon, taken from an identical index.
-          const held = fill().takeDue(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
-          const expected = held
-            .filter((k) => k.dueMs <= dueBy && wanted(k))
-            .sort(compareDelayKeys)
-            .slice(0, limit);
-          expect(query.earliestDueBy(dueBy, limit, wanted).sort(compareDelayKeys)).toEqual(expected);
-        },
-      ),
+      fc.property(fc.array(readAheadStep, { maxLength: 40 }), (steps) => {
+        const index = new DelayIndex(10_000);
+        // The model: pending keys, and those already handed to the read-ahead.
+        const pending: DelayKey[] = [];
+        const handed = new Set<number>();
+        let nextOffset = 0;
+        let lastTaken: DelayKey | undefined;
+        for (const s of steps) {
+          if (s.kind === 'add') {
+            for (const due of s.dues) {
+              // As `route` clamps: never below the last key taken.
+              const key = { dueMs: Math.max(due, lastTaken?.dueMs ?? 0), offset: nextOffset++ };
+              index.add(key);
+              pending.push(key);
+            }
+          } else if (s.kind === 'take') {
+            const taken = index.takeDue(s.nowMs, s.limit);
+            pending.sort(compareDelayKeys);
+            expect(taken).toEqual(pending.filter((k) => k.dueMs <= s.nowMs).slice(0, s.limit));
+            pending.splice(0, taken.length);
+            if (taken.length > 0) lastTaken = taken[taken.length - 1];
+          } else {
+            const readableBelow = nextOffset - s.unsynced;
+            const expected: DelayKey[] = [];
+            for (const key of [...pending].sort(compareDelayKeys)) {
+              if (handed.has(key.offset)) continue;
+              if (expected.length === s.limit || key.dueMs > s.dueBy || key.offset >= readableBelow) break;
+              expected.push(key);
+            }
+            expect(index.takeUnreadDueBy(s.dueBy, s.limit, readableBelow)).toEqual(expected);
+            for (const key of expected) handed.add(key.offset);
+          }
+        }
+      }),
     );
+  });
+
+  it('stops at the horizon, and hands out every kept key again after a rebuild replaces them', () => {
+    const index = new DelayIndex(2);
+    for (const [dueMs, offset] of [[10, 0], [20, 1], [5, 2]] as const) index.add({ dueMs, offset });
+    // Full at the third key: the horizon drops just below it (5@1), and 5@2 waits on disk. The
+    // keys held lie above the horizon, so the read-ahead gets none of them.
+    expect(index.horizon).toEqual({ dueMs: 5, offset: 1 });
+    expect(index.takeUnreadDueBy(100, 10, 3)).toEqual([]);
+    const keep = new SmallestKeys(2);
+    for (const [dueMs, offset] of [[10, 0], [20, 1], [5, 2]] as const) keep.offer({ dueMs, offset });
+    index.replace(keep.result());
+    expect(index.takeUnreadDueBy(100, 10, 3)).toEqual([{ dueMs: 5, offset: 2 }, { dueMs: 10, offset: 0 }]);
   });
 });
