@@ -110,14 +110,26 @@ describe('SharePartition', () => {
     fc.record({ kind: fc.constant('deadLetters' as const), fail: fc.boolean() }),
     fc.record({ kind: fc.constant('restart' as const) }),
     fc.record({ kind: fc.constant('moveStart' as const), by: fc.integer({ min: 0, max: 3 }) }),
+    fc.record({ kind: fc.constant('setLimits' as const), deliveryCountLimit: fc.integer({ min: 1, max: 4 }) }),
   );
+  const ladders = fc.constantFrom<readonly number[]>([], [10], [5, 40, 120]);
+
+  /** What `nextAcquirableOffset` must answer, from the records as `inFlight` shows them. */
+  function expectedAcquirable(partition: SharePartition, current: SharePartitionLimits, hw: number): number | undefined {
+    for (let o = partition.startOffset; o < partition.endOffset; o++) {
+      const r = partition.inFlight(o)!;
+      if (r.state === RecordState.AVAILABLE && r.deliveryCount < current.deliveryCountLimit && r.availableAtMs === 0) return o;
+    }
+    return partition.endOffset < hw && partition.endOffset - partition.startOffset < current.partitionMaxRecordLocks ? partition.endOffset : undefined;
+  }
 
   it('never redelivers an acknowledged record, never exceeds the delivery limit, and accounts for every offset below the end', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 0, max: 4 }), fc.array(op, { maxLength: 80 }), (count, size, controlEvery, ops) => {
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 0, max: 4 }), ladders, fc.array(op, { maxLength: 80 }), (count, size, controlEvery, retryBackoffMs, ops) => {
+        let current: SharePartitionLimits = { ...limits, retryBackoffMs };
         const batches = logBatches(count, size, controlEvery);
         const controlOffsets = new Set(batches.filter((b) => b.isControl).flatMap((b) => Array.from({ length: b.lastOffset - b.baseOffset + 1 }, (_, i) => b.baseOffset + i)));
-        let partition = SharePartition.create(0, limits);
+        let partition = SharePartition.create(0, current);
         let nowMs = 0;
         let logStart = 0;
         const acknowledged = new Set<number>();
@@ -131,7 +143,7 @@ describe('SharePartition', () => {
                 expect(acknowledged.has(o)).toBe(false);
                 expect(done.has(o)).toBe(false);
                 expect(controlOffsets.has(o)).toBe(false);
-                expect(range.deliveryCount).toBeLessThanOrEqual(limits.deliveryCountLimit);
+                expect(range.deliveryCount).toBeLessThanOrEqual(current.deliveryCountLimit);
               }
             }
           } else if (step.kind === 'ack') {
@@ -150,8 +162,9 @@ describe('SharePartition', () => {
           } else if (step.kind === 'tick') {
             nowMs += step.ms;
             track(partition.expireLocks(nowMs));
+            partition.endDueBackoffs(nowMs);
           } else if (step.kind === 'leave') {
-            track(partition.releaseMember(step.member));
+            track(partition.releaseMember(step.member, nowMs));
           } else if (step.kind === 'deadLetters') {
             const offsets = [...pendingDeadLetters];
             pendingDeadLetters.clear();
@@ -161,13 +174,17 @@ describe('SharePartition', () => {
               offsets.forEach((o) => done.add(o));
             }
           } else if (step.kind === 'restart') {
-            partition = SharePartition.fromSnapshot(partition.snapshot(), limits);
+            partition = SharePartition.fromSnapshot(partition.snapshot(), current);
             pendingDeadLetters.clear();
+          } else if (step.kind === 'setLimits') {
+            current = { ...current, deliveryCountLimit: step.deliveryCountLimit };
+            partition.setLimits(current);
           } else {
             logStart = Math.min(count, logStart + step.by);
             if (partition.moveStartOffset(logStart)) for (let o = 0; o < logStart; o++) done.add(o);
           }
           partition.assertInvariants();
+          expect(partition.nextAcquirableOffset(count)).toBe(expectedAcquirable(partition, current, count));
           for (let o = 0; o < partition.endOffset; o++) {
             if (o < partition.startOffset) expect(done.has(o) || controlOffsets.has(o)).toBe(true);
             else expect(partition.inFlight(o)).toBeDefined();
@@ -177,7 +194,7 @@ describe('SharePartition', () => {
           }
         }
       }),
-      { numRuns: 300 },
+      { numRuns: 1000 },
     );
   });
 });
