@@ -8,6 +8,7 @@ import { ClusterMetadata } from '../cluster-metadata.ts';
 import { errorFromCode } from '../error-from-code.ts';
 import { defaultRetry, retrying } from '../retry.ts';
 import { AcknowledgeType, type AcknowledgeTypeValue, PendingAcknowledgements } from './share-acknowledgements.ts';
+import { HandedOutIterator } from './handed-out-iterator.ts';
 import type { ShareConsumerOptions, ShareRecord } from './share-consumer-types.ts';
 
 /** Errors after which the member joins again (epoch 0) and opens a new share session. */
@@ -68,24 +69,14 @@ export class ShareConsumer<K = Uint8Array, V = Uint8Array> implements AsyncItera
     return (this.joined ??= this.heartbeat());
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<ShareRecord<K, V>> {
-    await this.start();
-    let previous: ShareRecord<K, V> | undefined;
-    try {
-      while (!this.closed) {
-        if (previous !== undefined && !previous.acknowledged && this.options.acknowledgementMode !== 'explicit') previous.accept();
-        previous = undefined;
-        const next = this.buffer.shift();
-        if (next !== undefined) {
-          previous = next;
-          yield next;
-          continue;
-        }
-        await this.fetchOnce();
-      }
-    } finally {
-      if (previous !== undefined && !previous.acknowledged && this.options.acknowledgementMode !== 'explicit' && !this.closed) previous.accept();
-    }
+  [Symbol.asyncIterator](): AsyncIterator<ShareRecord<K, V>> {
+    return new HandedOutIterator<ShareRecord<K, V>>({
+      start: () => this.start(),
+      nextBuffered: () => this.buffer.shift(),
+      refill: () => this.fetchOnce(),
+      isClosed: () => this.closed,
+      acceptsImplicitly: this.options.acknowledgementMode !== 'explicit',
+    });
   }
 
   /** Sends every pending acknowledgement now (ShareAcknowledge) and waits for the broker's answer. */
