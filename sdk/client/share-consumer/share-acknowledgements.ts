@@ -15,17 +15,27 @@ export interface PartitionAcknowledgements {
   batches: AcknowledgementBatch[];
 }
 
+interface Pending {
+  topicId: string;
+  partition: number;
+  /** Offsets in the order acknowledged, with their types. */
+  offsets: number[];
+  types: AcknowledgeTypeValue[];
+  /** Whether `offsets` rose strictly so far (records are handed out, and mostly acknowledged, in offset order). */
+  ascending: boolean;
+}
+
 /**
- * Acknowledgements waiting for the next ShareFetch or ShareAcknowledge, by partition and offset.
- * Bounded by the records the broker handed out (each offset is acknowledged once).
+ * Acknowledgements waiting for the next ShareFetch or ShareAcknowledge, by partition, in the order
+ * made. Bounded by the records the broker handed out (each offset is acknowledged once).
  */
 export class PendingAcknowledgements {
-  private readonly byPartition = new Map<string, { topicId: string; partition: number; types: Map<number, AcknowledgeTypeValue> }>();
-  private last: { topicId: string; partition: number; types: Map<number, AcknowledgeTypeValue> } | undefined;
+  private readonly byPartition = new Map<string, Pending>();
+  private last: Pending | undefined;
 
   get size(): number {
     let n = 0;
-    for (const p of this.byPartition.values()) n += p.types.size;
+    for (const p of this.byPartition.values()) n += p.offsets.length;
     return n;
   }
 
@@ -35,10 +45,13 @@ export class PendingAcknowledgements {
     if (entry === undefined || entry.partition !== partition || entry.topicId !== topicId) {
       const key = `${topicId}:${partition}`;
       entry = this.byPartition.get(key);
-      if (entry === undefined) this.byPartition.set(key, (entry = { topicId, partition, types: new Map() }));
+      if (entry === undefined) this.byPartition.set(key, (entry = { topicId, partition, offsets: [], types: [], ascending: true }));
       this.last = entry;
     }
-    entry.types.set(offset, type);
+    const count = entry.offsets.length;
+    if (count > 0 && entry.offsets[count - 1]! >= offset) entry.ascending = false;
+    entry.offsets.push(offset);
+    entry.types.push(type);
   }
 
   /**
@@ -47,27 +60,31 @@ export class PendingAcknowledgements {
    */
   take(): PartitionAcknowledgements[] {
     const out: PartitionAcknowledgements[] = [];
-    for (const { topicId, partition, types } of this.byPartition.values()) {
-      const offsets = [...types.keys()].sort((a, b) => a - b);
+    for (const entry of this.byPartition.values()) {
+      const { offsets, types } = entry.ascending ? entry : sortedLastWins(entry);
       const batches: AcknowledgementBatch[] = [];
-      let run: { first: number; types: number[] } | undefined;
-      const flush = (): void => {
-        if (run === undefined) return;
-        const uniform = run.types.every((t) => t === run!.types[0]);
-        batches.push({ firstOffset: BigInt(run.first), lastOffset: BigInt(run.first + run.types.length - 1), acknowledgeTypes: uniform ? [run.types[0]!] : run.types });
-      };
-      for (const offset of offsets) {
-        if (run !== undefined && run.first + run.types.length === offset) run.types.push(types.get(offset)!);
-        else {
-          flush();
-          run = { first: offset, types: [types.get(offset)!] };
+      for (let i = 0; i < offsets.length; ) {
+        let end = i + 1;
+        let uniform = true;
+        while (end < offsets.length && offsets[end] === offsets[end - 1]! + 1) {
+          if (types[end] !== types[i]) uniform = false;
+          end++;
         }
+        batches.push({ firstOffset: BigInt(offsets[i]!), lastOffset: BigInt(offsets[end - 1]!), acknowledgeTypes: uniform ? [types[i]!] : types.slice(i, end) });
+        i = end;
       }
-      flush();
-      out.push({ topicId, partition, batches });
+      out.push({ topicId: entry.topicId, partition: entry.partition, batches });
     }
     this.byPartition.clear();
     this.last = undefined;
     return out;
   }
+}
+
+/** The offsets in ascending order, each once with the type acknowledged last. */
+function sortedLastWins(entry: Pending): { offsets: number[]; types: AcknowledgeTypeValue[] } {
+  const byOffset = new Map<number, AcknowledgeTypeValue>();
+  entry.offsets.forEach((offset, i) => byOffset.set(offset, entry.types[i]!));
+  const offsets = [...byOffset.keys()].sort((a, b) => a - b);
+  return { offsets, types: offsets.map((o) => byOffset.get(o)!) };
 }
