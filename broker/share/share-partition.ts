@@ -136,6 +136,8 @@ export class SharePartition {
       if (range.firstOffset !== partition.end || range.lastOffset < range.firstOffset) {
         throw new Error(`invariant broken: share-partition snapshot range ${range.firstOffset}-${range.lastOffset} does not continue at ${partition.end}`);
       }
+      // Counts reached under a higher limit than the one in force now are kept (and dead-lettered).
+      partition.deliveryLimitCeiling = Math.max(partition.deliveryLimitCeiling, range.deliveryCount);
       const availableAtMs = range.state === RecordState.AVAILABLE ? range.availableAtMs : 0;
       if (availableAtMs !== 0) partition.backoffEndFloorMs = Math.min(partition.backoffEndFloorMs, availableAtMs);
       for (let offset = range.firstOffset; offset <= range.lastOffset; offset++) {
