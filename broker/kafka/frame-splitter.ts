@@ -1,24 +1,53 @@
 import { KafkaError } from '../../sdk/protocol/kafka-error.ts';
 
+/** Frames at least this large are copied into their own buffer as they arrive (see `FrameSplitter`). */
+const DEFAULT_ASSEMBLE_FROM_BYTES = 1024 * 1024;
+
+/** A large frame being copied into its buffer: the size prefix and `filled` bytes of it are in. */
+interface Assembly {
+  frame: Uint8Array;
+  filled: number;
+}
+
 /**
  * Splits a TCP byte stream into Kafka frames: a 4-byte big-endian size, then that many bytes.
  * A frame inside one chunk is returned as a view of it (zero copy); a frame spread over chunks is
  * collected chunk by chunk and joined once complete, so memory follows the bytes actually received,
- * never a declared size.
+ * never a declared size. A large frame (`assembleFromBytes` on) is not joined at the end, which held
+ * its chunks and the joined copy at once (twice the frame: 200 MiB for a 100 MiB request): once half
+ * of it has arrived, its buffer is allocated (at most twice what was received, still never a
+ * declared size alone), the chunks so far are copied in and dropped, and the rest is copied in as it
+ * comes: at most one and a half times the frame.
  */
 export class FrameSplitter {
   private chunks: Uint8Array[] = [];
   private buffered = 0;
+  private assembly: Assembly | undefined;
 
-  constructor(private readonly maxFrameBytes: number) {}
+  constructor(
+    private readonly maxFrameBytes: number,
+    private readonly assembleFromBytes = DEFAULT_ASSEMBLE_FROM_BYTES,
+  ) {}
 
+  /** Bytes held for frames not yet complete. */
   get bufferedBytes(): number {
-    return this.buffered;
+    return this.buffered + (this.assembly?.frame.length ?? 0);
   }
 
   /** Adds a chunk and returns every frame it completes, in order. Throws on a frame size out of bounds. */
   push(chunk: Uint8Array): Uint8Array[] {
     const frames: Uint8Array[] = [];
+    const assembly = this.assembly;
+    if (assembly !== undefined) {
+      const n = Math.min(chunk.length, assembly.frame.length - assembly.filled);
+      assembly.frame.set(chunk.subarray(0, n), assembly.filled);
+      assembly.filled += n;
+      if (assembly.filled < assembly.frame.length) return frames;
+      this.assembly = undefined;
+      frames.push(assembly.frame.subarray(4));
+      if (n === chunk.length) return frames;
+      chunk = chunk.subarray(n);
+    }
     if (this.buffered === 0) {
       let at = 0;
       while (chunk.length - at >= 4) {
@@ -28,6 +57,7 @@ export class FrameSplitter {
         at += 4 + size;
       }
       if (at < chunk.length) this.keep(chunk.subarray(at));
+      this.startAssemblyIfDue();
       return frames;
     }
     this.keep(chunk);
@@ -35,10 +65,32 @@ export class FrameSplitter {
       if (this.buffered < 4) return frames;
       const head = this.peek(4);
       const size = this.frameSize(head, 0);
-      if (this.buffered - 4 < size) return frames;
+      if (this.buffered - 4 < size) {
+        this.startAssemblyIfDue();
+        return frames;
+      }
       const joined = this.take(4 + size);
       frames.push(joined.subarray(4));
     }
+  }
+
+  /**
+   * Moves the incomplete frame the chunks hold (they hold nothing else then) into its own buffer,
+   * once it is large and half of it is in.
+   */
+  private startAssemblyIfDue(): void {
+    if (this.buffered < 4) return;
+    const total = 4 + this.frameSize(this.peek(4), 0);
+    if (total < this.assembleFromBytes || this.buffered * 2 < total) return;
+    const frame = new Uint8Array(total);
+    let filled = 0;
+    for (const chunk of this.chunks) {
+      frame.set(chunk, filled);
+      filled += chunk.length;
+    }
+    this.chunks = [];
+    this.buffered = 0;
+    this.assembly = { frame, filled };
   }
 
   private frameSize(bytes: Uint8Array, at: number): number {

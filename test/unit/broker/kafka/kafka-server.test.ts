@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +51,42 @@ describe('FrameSplitter', () => {
       expect(out).toEqual(frames);
       expect(splitter.bufferedBytes).toBe(0);
     }
+  });
+
+  it('reassembles any frames from any chunking, copying large ones into their own buffer, holding at most twice the bytes pending', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 8 }),
+        fc.array(fc.integer({ min: 1, max: 200 }), { minLength: 1, maxLength: 20 }),
+        fc.integer({ min: 4, max: 400 }),
+        (frames, cuts, assembleFrom) => {
+          const stream = new Uint8Array(frames.reduce((n, f) => n + 4 + f.length, 0));
+          let at = 0;
+          for (const frame of frames) {
+            new DataView(stream.buffer).setUint32(at, frame.length);
+            stream.set(frame, at + 4);
+            at += 4 + frame.length;
+          }
+          const splitter = new FrameSplitter(1024, assembleFrom);
+          const out: Uint8Array[] = [];
+          let pushed = 0;
+          let consumed = 0;
+          for (let i = 0, c = 0; i < stream.length; c++) {
+            const chunk = stream.slice(i, i + cuts[c % cuts.length]!);
+            i += chunk.length;
+            pushed += chunk.length;
+            for (const frame of splitter.push(chunk)) {
+              out.push(frame.slice());
+              consumed += 4 + frame.length;
+            }
+            expect(splitter.bufferedBytes).toBeLessThanOrEqual(2 * (pushed - consumed));
+          }
+          expect(out).toEqual(frames);
+          expect(splitter.bufferedBytes).toBe(0);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 
   it('rejects negative and oversized frame sizes before buffering the body', () => {
