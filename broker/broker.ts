@@ -143,6 +143,7 @@ export class Broker {
   private readonly shareLog: ShareLogHost = {
     topicIdOf: (topic) => this.topics.get(topic)?.topicId,
     topicNameOf: (topicId) => this.topicNamesById.get(topicId),
+    offsetForTimestamp: (topic, partition, timestampMs) => this.listOffsets(topic, partition, timestampMs).offset,
     partitionCount: (topic) => this.topics.get(topic)?.partitions.length,
     logOffsets: (topic, partition) => {
       const log = this.partitionLog(topic, partition);

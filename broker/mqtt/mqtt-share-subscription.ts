@@ -73,10 +73,17 @@ export class MqttShareSubscription {
   private markReady: () => void = () => undefined;
   /**
    * Resolves once the member has joined and fetched once (which starts its share partitions at
-   * the group's `share.auto.offset.reset`, latest by default), or found no topic to read: SUBACK
-   * waits for it, so what is published after SUBACK reaches the group.
+   * the group's `share.auto.offset.reset`: with latest, the default, at the first message from
+   * `madeAtMs` on), or found no topic to read: SUBACK waits for it, so what is published after
+   * SUBACK reaches the group.
    */
   readonly ready: Promise<void>;
+  /**
+   * When the subscription was made: a share partition the group starts for it begins at the first
+   * message published from then on, so a topic created afterwards (by the first PUBLISH to it, which
+   * the subscription learns of only later) is read from its start, not from where it stood then.
+   */
+  private readonly madeAtMs: number;
 
   constructor(
     readonly shareName: string,
@@ -85,6 +92,7 @@ export class MqttShareSubscription {
     private readonly context: ShareSubscriptionContext,
   ) {
     this.groupId = mqttShareGroupId(shareName, filter);
+    this.madeAtMs = context.nowMs();
     this.ready = new Promise((resolve) => (this.markReady = resolve));
     this.loopDone = this.loop()
       .catch((error: unknown) => {
@@ -186,7 +194,7 @@ export class MqttShareSubscription {
       }
       const epoch = this.takeEpoch();
       const answer = await coordinator.shareFetch(
-        { groupId: this.groupId, memberId: this.memberId!, shareSessionEpoch: epoch, maxWaitMs: first ? 0 : this.context.pollWaitMs, minBytes: 1, maxBytes: this.context.fetchMaxBytes, partitions, forgotten: [], maxRecords },
+        { groupId: this.groupId, memberId: this.memberId!, shareSessionEpoch: epoch, maxWaitMs: first ? 0 : this.context.pollWaitMs, minBytes: 1, maxBytes: this.context.fetchMaxBytes, partitions, forgotten: [], maxRecords, startAtMs: this.madeAtMs },
         this.wake.signal,
       );
       this.checkSession(answer.errorCode);

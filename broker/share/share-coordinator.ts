@@ -300,7 +300,7 @@ export class ShareCoordinator {
     for (let pass = 0; ; pass++) {
       const sources = this.parkingSources(session);
       const seen = this.parking.snapshot(sources);
-      const acquired = await this.acquireForSession(group, memberId, session, input.maxBytes, maxBytesByPartition, resultFor, input.maxRecords, pass === 0 ? acknowledgedDirty : undefined);
+      const acquired = await this.acquireForSession(group, memberId, session, input.maxBytes, maxBytesByPartition, resultFor, input.maxRecords, pass === 0 ? acknowledgedDirty : undefined, input.startAtMs);
       const waitMs = deadlineMs - this.nowMs();
       if (acquired || waitMs <= 0 || this.closed || signal?.aborted === true) break;
       if ([...results.values()].some((r) => r.errorCode !== 0)) break;
@@ -363,7 +363,7 @@ export class ShareCoordinator {
   }
 
   /** The entry of a share partition, created at share.auto.offset.reset on first use. */
-  private entryFor(group: ShareGroup, topicId: string, partition: number, dirty: Set<PartitionEntry>): PartitionEntry {
+  private entryFor(group: ShareGroup, topicId: string, partition: number, dirty: Set<PartitionEntry>, startAtMs?: number): PartitionEntry {
     const key = entryKey(group.groupId, topicId, partition);
     const existing = this.entries.get(key);
     const topic = this.host.topicNameOf(topicId);
@@ -374,7 +374,7 @@ export class ShareCoordinator {
     }
     if (existing !== undefined) return existing;
     const { logStartOffset, highWatermark } = this.host.logOffsets(topic, partition);
-    const start = group.config.autoOffsetReset === 'earliest' ? logStartOffset : highWatermark;
+    const start = group.config.autoOffsetReset === 'earliest' ? logStartOffset : startAtMs === undefined ? highWatermark : atOrAfter(this.host.offsetForTimestamp(topic, partition, startAtMs), logStartOffset, highWatermark);
     const entry: PartitionEntry = { groupId: group.groupId, topic, topicId, partition, state: SharePartition.create(start, group.config), retryAtMs: 0 };
     this.entries.set(key, entry);
     dirty.add(entry);
@@ -437,6 +437,7 @@ export class ShareCoordinator {
     resultFor: (topicId: string, partition: number) => SharePartitionResult,
     maxRecords = Infinity,
     alsoDirty?: ReadonlySet<PartitionEntry>,
+    startAtMs?: number,
   ): Promise<boolean> {
     const dirty = new Set<PartitionEntry>(alsoDirty);
     const nowMs = this.nowMs();
@@ -447,7 +448,7 @@ export class ShareCoordinator {
       const result = resultFor(sp.topicId, sp.partition);
       if (remaining <= 0 || recordsLeft <= 0) break;
       try {
-        const entry = this.entryFor(group, sp.topicId, sp.partition, dirty);
+        const entry = this.entryFor(group, sp.topicId, sp.partition, dirty, startAtMs);
         const { logStartOffset, highWatermark, lastStableOffset } = this.host.logOffsets(entry.topic, entry.partition);
         if (entry.state.moveStartOffset(logStartOffset)) dirty.add(entry);
         this.expire(entry, nowMs);
@@ -603,6 +604,11 @@ export class ShareCoordinator {
     const done = (): void => void this.writing.delete(written);
     written.then(done, done);
   }
+}
+
+/** A timestamp lookup's offset (-1: no record that late) as a start within the log. */
+function atOrAfter(found: number, logStartOffset: number, highWatermark: number): number {
+  return found < 0 ? highWatermark : Math.min(highWatermark, Math.max(logStartOffset, found));
 }
 
 /**

@@ -8,6 +8,8 @@ export interface ShareLogHost {
   topicNameOf(topicId: string): string | undefined;
   partitionCount(topic: string): number | undefined;
   logOffsets(topic: string, partition: number): { logStartOffset: number; highWatermark: number; lastStableOffset: number };
+  /** The offset of the first record whose timestamp is at or after `timestampMs`, -1 when none is. */
+  offsetForTimestamp(topic: string, partition: number, timestampMs: number): number;
   /** Whole batches from the one holding `offset`, up to `maxBytes` (at least one batch), below the high watermark. */
   read(topic: string, partition: number, offset: number, maxBytes: number): Uint8Array;
   /** As `read`, below the last stable offset and without the data batches of aborted transactions (their markers stay). */

@@ -50,6 +50,14 @@ export interface ShareFetchInput {
    * the group's `maxRecordsPerFetch` per partition bounds it alone). The HTTP fetch sets it.
    */
   maxRecords?: number;
+  /**
+   * Not on the wire. Where a share partition this fetch initializes starts when the group's
+   * `share.auto.offset.reset` is latest: at the first record at or after this time (the high
+   * watermark when none is), rather than the high watermark. An MQTT shared subscription passes
+   * the time it was made, so the messages published after it reach the group, also on a topic
+   * created after it (whose partitions the group first fetches once messages are in them).
+   */
+  startAtMs?: number;
 }
 
 export interface SharePartitionResult {

@@ -117,6 +117,17 @@ describe('shared subscriptions ($share/<name>/<filter>) on share groups', () => 
     expect(gotB.got.flat().sort()).toEqual([...sent].sort());
   });
 
+  it('delivers from the first message on a topic created after the subscription (no message published after SUBACK is missed)', async () => {
+    const member = await client(5);
+    const { got, all } = collect([member], 20);
+    expect(broker.broker.listTopics()).not.toContain('fresh');
+    await member.subscribeAsync('$share/early/fresh/#', { qos: 1 });
+    // The first PUBLISH creates the log topic; the subscription learns of it only afterwards.
+    const sent = await publishAll((i) => `fresh/${i % 3}`, 20);
+    await all;
+    expect(got[0]!.sort()).toEqual(sent.sort());
+  });
+
   it('needs Group Read on mqtt-share-<name>/<filter> and Topic Read', async () => {
     const secured = await MqttTestBroker.open({}, { authorizer: {} });
     try {
