@@ -8,8 +8,11 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import type { WebSocket as NodeWebSocket } from 'ws';
 import type { MqttByteStream } from '../mqtt/mqtt-byte-stream.ts';
+import type { KafkaPrincipal } from '../security/kafka-principal.ts';
+import { certificatePrincipal } from '../security/tls-config.ts';
 import { HttpProblem, problemResponse } from './problem.ts';
 
 export interface WebSocketEndpoint {
@@ -110,7 +113,10 @@ export async function nodeUpgradeListener(endpoint: WebSocketEndpoint): Promise<
       return;
     }
     const remoteAddress = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
-    server.handleUpgrade(request, socket, head, (ws) => endpoint.accept(nodeWebSocketStream(ws, remoteAddress)));
+    // Over wss:// (serve-tls.ts) the request's socket is the TLS one: a verified client certificate
+    // logs the MQTT client in as on mqtts.
+    const principal = isTlsSocket(request.socket) ? certificatePrincipal(request.socket) : undefined;
+    server.handleUpgrade(request, socket, head, (ws) => endpoint.accept(nodeWebSocketStream(ws, remoteAddress, principal)));
   };
 }
 
@@ -122,7 +128,11 @@ async function writeRawResponse(socket: Duplex, response: Response): Promise<voi
   socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
 }
 
-function nodeWebSocketStream(ws: NodeWebSocket, remoteAddress: string): MqttByteStream {
+function isTlsSocket(socket: IncomingMessage['socket']): socket is TLSSocket {
+  return typeof (socket as Partial<TLSSocket>).getPeerCertificate === 'function';
+}
+
+function nodeWebSocketStream(ws: NodeWebSocket, remoteAddress: string, principal: KafkaPrincipal | undefined): MqttByteStream {
   const events = new StreamEvents();
   let queuedBytes = 0;
   ws.on('message', (data, isBinary) => {
@@ -137,6 +147,7 @@ function nodeWebSocketStream(ws: NodeWebSocket, remoteAddress: string): MqttByte
   ws.once('close', () => events.emitClose());
   return {
     remoteAddress,
+    ...(principal === undefined ? {} : { certificatePrincipal: principal }),
     get writable() {
       return ws.readyState === ws.OPEN;
     },

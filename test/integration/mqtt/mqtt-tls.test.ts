@@ -7,7 +7,9 @@ import { promisify } from 'node:util';
 import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AclOperation, AclPermission, PatternType, ResourceType } from '../../../broker/auth/acl.ts';
+import { serveHttps } from '../../../broker/http/serve-tls.ts';
 import { encodePacket } from '../../../broker/mqtt/mqtt-encode.ts';
+import { mqttWebSocketEndpoint } from '../../../broker/mqtt/mqtt-websocket-endpoint.ts';
 import { PacketType, ProtocolVersion } from '../../../broker/mqtt/mqtt-packet.ts';
 import { Consumer, stringSerde, TcpTransport } from '../../../sdk/mod.ts';
 import { MqttTestBroker } from '../../helpers/mqtt-broker.ts';
@@ -200,6 +202,27 @@ describe('mqtts with client certificates', () => {
     await expect(alice.publishAsync('secret/plans', 'not mine', { qos: 1 })).rejects.toThrow(/not authorized/i);
     expect((await broker.records('alice')).length).toBe(1);
     expect(await broker.records('secret')).toEqual([]);
+  });
+
+  it("logs a wss:// client in as its certificate's principal too (MQTT over WebSocket on the HTTPS port)", async () => {
+    const https = await serveHttps(() => new Response('not found', { status: 404 }), {
+      host: '127.0.0.1',
+      port: 0,
+      tls: { certFile: certs.serverCertFile, keyFile: certs.serverKeyFile, caFile: certs.caFile, clientAuth: 'required' },
+      webSocket: mqttWebSocketEndpoint(() => broker.mqtt),
+    });
+    try {
+      const alice = await client(`wss://127.0.0.1:${https.port}/mqtt`, mtls());
+      const received = firstMessage(alice);
+      await alice.subscribeAsync('alice/#', { qos: 1 });
+      await alice.publishAsync('alice/web', 'over wss', { qos: 1 });
+      expect(await received).toBe('alice/web over wss 1');
+      await expect(alice.publishAsync('secret/plans', 'not mine', { qos: 1 })).rejects.toThrow(/not authorized/i);
+      expect(await broker.records('secret')).toEqual([]);
+      await alice.endAsync();
+    } finally {
+      await https.close();
+    }
   });
 
   it('refuses a client without a certificate, or with one from a CA it does not trust, at the handshake', async () => {
