@@ -34,16 +34,22 @@ const metadataAll = {
   includeTopicAuthorizedOperations: false,
 };
 
+/** The frames as a Kafka byte stream: each after its 4-byte big-endian size. */
+function framed(frames: readonly Uint8Array[]): Uint8Array {
+  const stream = new Uint8Array(frames.reduce((n, f) => n + 4 + f.length, 0));
+  let at = 0;
+  for (const frame of frames) {
+    new DataView(stream.buffer).setUint32(at, frame.length);
+    stream.set(frame, at + 4);
+    at += 4 + frame.length;
+  }
+  return stream;
+}
+
 describe('FrameSplitter', () => {
   it('reassembles frames from any split of the byte stream, one byte at a time included', () => {
     const frames = [Uint8Array.from([1, 2, 3]), new Uint8Array(0), Uint8Array.from({ length: 300 }, (_, i) => i & 0xff)];
-    const stream = new Uint8Array(frames.reduce((n, f) => n + 4 + f.length, 0));
-    let at = 0;
-    for (const frame of frames) {
-      new DataView(stream.buffer).setUint32(at, frame.length);
-      stream.set(frame, at + 4);
-      at += 4 + frame.length;
-    }
+    const stream = framed(frames);
     for (const chunkBytes of [1, 2, 3, 5, 7, 64, stream.length]) {
       const splitter = new FrameSplitter(1024);
       const out: Uint8Array[] = [];
@@ -60,13 +66,7 @@ describe('FrameSplitter', () => {
         fc.array(fc.integer({ min: 1, max: 200 }), { minLength: 1, maxLength: 20 }),
         fc.integer({ min: 4, max: 400 }),
         (frames, cuts, assembleFrom) => {
-          const stream = new Uint8Array(frames.reduce((n, f) => n + 4 + f.length, 0));
-          let at = 0;
-          for (const frame of frames) {
-            new DataView(stream.buffer).setUint32(at, frame.length);
-            stream.set(frame, at + 4);
-            at += 4 + frame.length;
-          }
+          const stream = framed(frames);
           const splitter = new FrameSplitter(1024, assembleFrom);
           const out: Uint8Array[] = [];
           let pushed = 0;
