@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers';
 import { KafkaError } from '../../sdk/protocol/kafka-error.ts';
 import { BATCH_HEADER_BYTES, BatchOffset } from '../../sdk/record/batch-header.ts';
 import { RecordBatchBuilder } from '../../sdk/record/record-batch-builder.ts';
@@ -11,7 +12,6 @@ import type { InternalTopics } from '../internal-topics.ts';
 import { AppendOrigin } from '../producer-state/producer-state-manager.ts';
 import { incrementSequence } from '../producer-state/sequence-number.ts';
 import { isInternalTopic } from '../topic/topic-name.ts';
-import { delay } from '../../sdk/transport/backoff.ts';
 import { dueBatches } from './delay-headers.ts';
 import { compareDelayKeys, DelayIndex, type DelayKey, SmallestKeys } from './delay-index.ts';
 import { decodeDelayedRecord, type DelayedRecord, delayedRecordOf, encodeDelayedRecord } from './delay-record.ts';
@@ -589,12 +589,15 @@ export class DelayedDelivery {
 
   private async prefetchSlices(offsets: readonly number[]): Promise<void> {
     try {
-      for (let i = 0; i < offsets.length && !this.closed && this.toPrefetch.size > 0; i += PREFETCH_SLICE_RECORDS) {
-        const slice = offsets.slice(i, i + PREFETCH_SLICE_RECORDS).filter((offset) => this.toPrefetch.has(offset));
+      for (let i = 0; i < offsets.length && !this.closed && this.toPrefetch.size > 0; ) {
+        // A slice of records still wanted: a move may have taken many of them meanwhile.
+        const slice: number[] = [];
+        for (; i < offsets.length && slice.length < PREFETCH_SLICE_RECORDS; i++) if (this.toPrefetch.has(offsets[i]!)) slice.push(offsets[i]!);
         if (slice.length > 0) {
           for (const [offset, record] of this.readDelayed(slice)) if (this.toPrefetch.delete(offset)) this.prefetched.set(offset, record);
         }
-        await delay(0);
+        // After I/O callbacks (fsync completions, requests), not a timer's millisecond later.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } catch (error) {
       this.counters.lastError = `read-ahead: ${error instanceof Error ? error.message : String(error)}`;
