@@ -14,9 +14,13 @@ export function compareDelayKeys(a: DelayKey, b: DelayKey): number {
 
 /** A binary heap; `before(a, b)` puts `a` nearer the top. */
 class BinaryHeap {
-  private readonly items: DelayKey[] = [];
-
-  constructor(private readonly before: (a: DelayKey, b: DelayKey) => boolean) {}
+  /** Takes `items` (not copied) and orders them into a heap bottom-up: O(n), against O(n log n) for n pushes. */
+  constructor(
+    private readonly before: (a: DelayKey, b: DelayKey) => boolean,
+    private readonly items: DelayKey[] = [],
+  ) {
+    for (let i = (items.length >> 1) - 1; i >= 0; i--) this.siftDown(i, items[i]!);
+  }
 
   get size(): number {
     return this.items.length;
@@ -45,20 +49,30 @@ class BinaryHeap {
     const top = items[0];
     const last = items.pop();
     if (items.length === 0 || last === undefined) return top;
+    this.siftDown(0, last);
+    return top;
+  }
+
+  /** Places `item` at the hole `i` or below it, moving the children that go before it up. */
+  private siftDown(i: number, item: DelayKey): void {
+    const items = this.items;
     const length = items.length;
-    let i = 0;
     for (;;) {
       const left = 2 * i + 1;
       if (left >= length) break;
       const right = left + 1;
       const child = right < length && this.before(items[right]!, items[left]!) ? right : left;
       const below = items[child]!;
-      if (!this.before(below, last)) break;
+      if (!this.before(below, item)) break;
       items[i] = below;
       i = child;
     }
-    items[i] = last;
-    return top;
+    items[i] = item;
+  }
+
+  /** A heap of the same items in the same order, with its own array. */
+  copy(): BinaryHeap {
+    return new BinaryHeap(this.before, this.items.slice());
   }
 
   values(): readonly DelayKey[] {
@@ -217,14 +231,8 @@ export class DelayIndex {
 
   /** Installs a rebuild's result (see `SmallestKeys`). */
   replace(result: { keys: readonly DelayKey[]; horizon: DelayKey | undefined; leftOutMinOffset: number }): void {
-    const heap = new BinaryHeap((a, b) => compareDelayKeys(a, b) < 0);
-    const unread = new BinaryHeap((a, b) => compareDelayKeys(a, b) < 0);
-    for (const key of result.keys) {
-      heap.push(key);
-      unread.push(key);
-    }
-    this.heap = heap;
-    this.unread = unread;
+    this.heap = new BinaryHeap((a, b) => compareDelayKeys(a, b) < 0, result.keys.slice());
+    this.unread = this.heap.copy();
     this.horizonKey = result.horizon;
     this.beyondMinOffset = result.leftOutMinOffset;
   }

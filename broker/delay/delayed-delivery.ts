@@ -546,14 +546,10 @@ export class DelayedDelivery {
     this.counters.dropped += dropped;
   }
 
-  /**
-   * The delay log records at the keys' offsets, read in offset order; where they lie close
-   * together on disk one read of READ_CHUNK_BYTES serves several. Only those asked for are decoded.
-   */
   /** The records at `keys`, from the prefetched ones (which it forgets) or read now. */
   private takePrefetched(keys: readonly DelayKey[]): Map<number, DelayedRecord> {
     for (const key of keys) this.toPrefetch.delete(key.offset);
-    const missing = keys.filter((k) => !this.prefetched.has(k.offset)).map((k) => k.offset);
+    const missing = keys.filter((k) => !this.prefetched.has(k.offset)).map((k) => k.offset).sort((a, b) => a - b);
     const out = missing.length > 0 ? this.readDelayed(missing) : new Map<number, DelayedRecord>();
     for (const key of keys) {
       const record = this.prefetched.get(key.offset);
@@ -606,9 +602,11 @@ export class DelayedDelivery {
     }
   }
 
-  /** The delay log records at `offsets`. */
-  private readDelayed(unsorted: readonly number[]): Map<number, DelayedRecord> {
-    const offsets = [...unsorted].sort((a, b) => a - b);
+  /**
+   * The delay log records at `offsets` (ascending); where they lie close together on disk one read
+   * serves several. Only those asked for are decoded.
+   */
+  private readDelayed(offsets: readonly number[]): Map<number, DelayedRecord> {
     const out = new Map<number, DelayedRecord>();
     for (let i = 0; i < offsets.length; ) {
       // Several records in one read only where wanted ones lie close together, and never past the

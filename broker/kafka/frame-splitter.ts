@@ -50,14 +50,18 @@ export class FrameSplitter {
     }
     if (this.buffered === 0) {
       let at = 0;
+      let incompleteSize: number | undefined;
       while (chunk.length - at >= 4) {
         const size = this.frameSize(chunk, at);
-        if (chunk.length - at - 4 < size) break;
+        if (chunk.length - at - 4 < size) {
+          incompleteSize = size;
+          break;
+        }
         frames.push(chunk.subarray(at + 4, at + 4 + size));
         at += 4 + size;
       }
       if (at < chunk.length) this.keep(chunk.subarray(at));
-      this.startAssemblyIfDue();
+      if (incompleteSize !== undefined) this.startAssemblyIfDue(4 + incompleteSize);
       return frames;
     }
     this.keep(chunk);
@@ -66,7 +70,7 @@ export class FrameSplitter {
       const head = this.peek(4);
       const size = this.frameSize(head, 0);
       if (this.buffered - 4 < size) {
-        this.startAssemblyIfDue();
+        this.startAssemblyIfDue(4 + size);
         return frames;
       }
       const joined = this.take(4 + size);
@@ -75,12 +79,10 @@ export class FrameSplitter {
   }
 
   /**
-   * Moves the incomplete frame the chunks hold (they hold nothing else then) into its own buffer,
-   * once it is large and half of it is in.
+   * Moves the incomplete frame the chunks hold (they hold nothing else then), `total` bytes with its
+   * size prefix, into its own buffer once it is large and half of it is in.
    */
-  private startAssemblyIfDue(): void {
-    if (this.buffered < 4) return;
-    const total = 4 + this.frameSize(this.peek(4), 0);
+  private startAssemblyIfDue(total: number): void {
     if (total < this.assembleFromBytes || this.buffered * 2 < total) return;
     const frame = new Uint8Array(total);
     let filled = 0;

@@ -1,7 +1,7 @@
 import { readRecordBatches } from '../../sdk/record/record-batch-reader.ts';
 import { ErrorCode, errorName } from '../../sdk/protocol/error-codes.ts';
 import type { Broker } from '../broker.ts';
-import type { AcknowledgementBatch } from '../share/share-partition.ts';
+import { PendingAcknowledgements } from '../../sdk/client/share-consumer/share-acknowledgements.ts';
 import { AcknowledgeType, type AcknowledgeTypeValue } from '../share/share-record-state.ts';
 import { ShareSessionEpoch } from '../share/share-sessions.ts';
 import type { MqttPrincipal } from './mqtt-auth.ts';
@@ -66,8 +66,8 @@ export class MqttShareSubscription {
   private sessionEpoch: number = ShareSessionEpoch.open;
   private topics: string[] = [];
   private assignment: { topicId: string; partitions: number[] }[] = [];
-  /** Acknowledgements waiting to be sent, by `topicId:partition`; bounded by the records acquired. */
-  private pendingAcks = new Map<string, { topicId: string; partition: number; offsets: Map<number, AcknowledgeTypeValue> }>();
+  /** Acknowledgements waiting to be sent; bounded by the records acquired. */
+  private readonly pendingAcks = new PendingAcknowledgements();
   private flushing: Promise<void> | undefined;
   private readonly loopDone: Promise<void>;
   private markReady: () => void = () => undefined;
@@ -259,13 +259,7 @@ export class MqttShareSubscription {
   }
 
   private acknowledge(topicId: string, partition: number, offset: number, type: AcknowledgeTypeValue): void {
-    const key = `${topicId}:${partition}`;
-    let pending = this.pendingAcks.get(key);
-    if (pending === undefined) {
-      pending = { topicId, partition, offsets: new Map() };
-      this.pendingAcks.set(key, pending);
-    }
-    pending.offsets.set(offset, type);
+    this.pendingAcks.add(topicId, partition, offset, type);
     if (this.flushing === undefined) {
       this.flushing = this.flushAcks()
         .catch((error: unknown) => this.context.onError(error))
@@ -277,9 +271,8 @@ export class MqttShareSubscription {
   private async flushAcks(): Promise<void> {
     await this.flushing;
     const coordinator = this.context.broker.shareGroups;
-    while (this.pendingAcks.size > 0 && this.memberId !== undefined) {
-      const partitions = [...this.pendingAcks.values()].map((p) => ({ topicId: p.topicId, partition: p.partition, acknowledgementBatches: batchesOf(p.offsets) }));
-      this.pendingAcks.clear();
+    while (!this.pendingAcks.isEmpty && this.memberId !== undefined) {
+      const partitions = this.pendingAcks.take().map((p) => ({ topicId: p.topicId, partition: p.partition, acknowledgementBatches: p.batches }));
       if (this.sessionEpoch === ShareSessionEpoch.open) {
         // The session was lost: what the member holds is its by member id, so an empty fetch opens one.
         const opened = await coordinator.shareFetch({ groupId: this.groupId, memberId: this.memberId, shareSessionEpoch: this.takeEpoch(), maxWaitMs: 0, minBytes: 0, maxBytes: 0, partitions: [], forgotten: [] });
@@ -290,20 +283,4 @@ export class MqttShareSubscription {
       this.checkSession(answer.errorCode);
     }
   }
-}
-
-/** One acknowledgement batch per run of consecutive offsets, with a type per offset. */
-function batchesOf(offsets: ReadonlyMap<number, AcknowledgeTypeValue>): AcknowledgementBatch[] {
-  const sorted = [...offsets.keys()].sort((a, b) => a - b);
-  const batches: { firstOffset: number; lastOffset: number; acknowledgeTypes: number[] }[] = [];
-  for (const offset of sorted) {
-    const last = batches.at(-1);
-    if (last !== undefined && last.lastOffset === offset - 1) {
-      last.lastOffset = offset;
-      last.acknowledgeTypes.push(offsets.get(offset)!);
-    } else {
-      batches.push({ firstOffset: offset, lastOffset: offset, acknowledgeTypes: [offsets.get(offset)!] });
-    }
-  }
-  return batches;
 }

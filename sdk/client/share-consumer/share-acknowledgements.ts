@@ -2,9 +2,10 @@
 export const AcknowledgeType = { GAP: 0, ACCEPT: 1, RELEASE: 2, REJECT: 3 } as const;
 export type AcknowledgeTypeValue = (typeof AcknowledgeType)[keyof typeof AcknowledgeType];
 
+/** A run of offsets with one type for all of them or one per offset (KIP-932's AcknowledgementBatch). */
 export interface AcknowledgementBatch {
-  firstOffset: bigint;
-  lastOffset: bigint;
+  firstOffset: number;
+  lastOffset: number;
   acknowledgeTypes: number[];
 }
 
@@ -33,10 +34,8 @@ export class PendingAcknowledgements {
   private readonly byPartition = new Map<string, Pending>();
   private last: Pending | undefined;
 
-  get size(): number {
-    let n = 0;
-    for (const p of this.byPartition.values()) n += p.offsets.length;
-    return n;
+  get isEmpty(): boolean {
+    return this.byPartition.size === 0;
   }
 
   add(topicId: string, partition: number, offset: number, type: AcknowledgeTypeValue): void {
@@ -70,7 +69,7 @@ export class PendingAcknowledgements {
           if (types[end] !== types[i]) uniform = false;
           end++;
         }
-        batches.push({ firstOffset: BigInt(offsets[i]!), lastOffset: BigInt(offsets[end - 1]!), acknowledgeTypes: uniform ? [types[i]!] : types.slice(i, end) });
+        batches.push({ firstOffset: offsets[i]!, lastOffset: offsets[end - 1]!, acknowledgeTypes: uniform ? [types[i]!] : types.slice(i, end) });
         i = end;
       }
       out.push({ topicId: entry.topicId, partition: entry.partition, batches });

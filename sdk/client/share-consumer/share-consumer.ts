@@ -7,7 +7,7 @@ import type { Transport } from '../../transport/transport.ts';
 import { ClusterMetadata } from '../cluster-metadata.ts';
 import { errorFromCode } from '../error-from-code.ts';
 import { defaultRetry, retrying } from '../retry.ts';
-import { AcknowledgeType, type AcknowledgeTypeValue, PendingAcknowledgements } from './share-acknowledgements.ts';
+import { type AcknowledgementBatch, AcknowledgeType, type AcknowledgeTypeValue, PendingAcknowledgements } from './share-acknowledgements.ts';
 import { HandedOutIterator } from './handed-out-iterator.ts';
 import type { ShareConsumerOptions, ShareRecord } from './share-consumer-types.ts';
 
@@ -82,7 +82,7 @@ export class ShareConsumer<K = Uint8Array, V = Uint8Array> implements AsyncItera
   /** Sends every pending acknowledgement now (ShareAcknowledge) and waits for the broker's answer. */
   async commit(): Promise<void> {
     await this.fetching;
-    if (this.pending.size === 0 || this.sessionEpoch === 0) return;
+    if (this.pending.isEmpty || this.sessionEpoch === 0) return;
     await this.acknowledge(this.sessionEpoch);
   }
 
@@ -193,7 +193,7 @@ export class ShareConsumer<K = Uint8Array, V = Uint8Array> implements AsyncItera
     for (const ack of acks) {
       const key = `${ack.topicId}:${ack.partition}`;
       const entry = partitions.get(key) ?? { topicId: ack.topicId, partition: ack.partition, batches: [] };
-      entry.batches = ack.batches;
+      entry.batches = toWire(ack.batches);
       partitions.set(key, entry);
     }
     const forgotten = epoch === 0 ? [] : [...this.inSession].filter((key) => !wanted.has(key));
@@ -298,7 +298,7 @@ export class ShareConsumer<K = Uint8Array, V = Uint8Array> implements AsyncItera
         groupId: this.options.groupId,
         memberId: this.memberId,
         shareSessionEpoch: epoch,
-        topics: groupByTopic(acks, (a) => ({ partitionIndex: a.partition, acknowledgementBatches: a.batches })),
+        topics: groupByTopic(acks, (a) => ({ partitionIndex: a.partition, acknowledgementBatches: toWire(a.batches) })),
       },
       { lane: this.lane, ...(this.options.requestTimeoutMs === undefined ? {} : { timeoutMs: this.options.requestTimeoutMs }) },
     );
@@ -405,4 +405,9 @@ function groupByTopic<P extends { topicId: string }, T>(items: readonly P[], map
     list.push(map(item));
   }
   return [...byTopic].map(([topicId, partitions]) => ({ topicId, partitions }));
+}
+
+/** Acknowledgement batches with the wire's int64 offsets. */
+function toWire(batches: readonly AcknowledgementBatch[]): { firstOffset: bigint; lastOffset: bigint; acknowledgeTypes: number[] }[] {
+  return batches.map((b) => ({ firstOffset: BigInt(b.firstOffset), lastOffset: BigInt(b.lastOffset), acknowledgeTypes: b.acknowledgeTypes }));
 }
