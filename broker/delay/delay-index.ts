@@ -14,12 +14,16 @@ export function compareDelayKeys(a: DelayKey, b: DelayKey): number {
 
 /** A binary heap; `before(a, b)` puts `a` nearer the top. */
 class BinaryHeap {
-  /** Takes `items` (not copied) and orders them into a heap bottom-up: O(n), against O(n log n) for n pushes. */
+  /**
+   * Takes `items` (not copied) and, unless they are `ordered` already, orders them into a heap
+   * bottom-up: O(n), against O(n log n) for n pushes.
+   */
   constructor(
     private readonly before: (a: DelayKey, b: DelayKey) => boolean,
     private readonly items: DelayKey[] = [],
+    ordered = false,
   ) {
-    for (let i = (items.length >> 1) - 1; i >= 0; i--) this.siftDown(i, items[i]!);
+    if (!ordered) for (let i = (items.length >> 1) - 1; i >= 0; i--) this.siftDown(i, items[i]!);
   }
 
   get size(): number {
@@ -72,7 +76,7 @@ class BinaryHeap {
 
   /** A heap of the same items in the same order, with its own array. */
   copy(): BinaryHeap {
-    return new BinaryHeap(this.before, this.items.slice());
+    return new BinaryHeap(this.before, this.items.slice(), true);
   }
 
   values(): readonly DelayKey[] {
@@ -81,22 +85,23 @@ class BinaryHeap {
 }
 
 /**
- * Keeps the `maxEntries` smallest of a stream of keys (a max-heap of them), and the horizon: the
- * largest key kept once any key was left out, so every key at or below it is kept.
+ * Keeps the `maxEntries` smallest of a stream of keys, and the horizon: the largest key kept once
+ * any key was left out, so every key at or below it is kept. The keys are a plain array until the
+ * first one that does not fit, then a max-heap of it.
  */
 export class SmallestKeys {
-  private readonly heap = new BinaryHeap((a, b) => compareDelayKeys(a, b) > 0);
-  private leftOut = false;
+  private readonly keys: DelayKey[] = [];
+  private heap: BinaryHeap | undefined;
   private leftOutMinOffset = Number.POSITIVE_INFINITY;
 
   constructor(private readonly maxEntries: number) {}
 
   offer(key: DelayKey): void {
-    if (this.heap.size < this.maxEntries) {
-      this.heap.push(key);
+    if (this.keys.length < this.maxEntries) {
+      this.keys.push(key);
       return;
     }
-    this.leftOut = true;
+    this.heap ??= new BinaryHeap((a, b) => compareDelayKeys(a, b) > 0, this.keys);
     const largest = this.heap.peek();
     let dropped = key;
     if (largest !== undefined && compareDelayKeys(key, largest) < 0) {
@@ -107,11 +112,11 @@ export class SmallestKeys {
   }
 
   /**
-   * The keys kept, the horizon (undefined when none was left out) and the smallest offset of a
-   * key left out (infinite when none was).
+   * The keys kept (in no particular order), the horizon (undefined when none was left out) and the
+   * smallest offset of a key left out (infinite when none was).
    */
   result(): { keys: readonly DelayKey[]; horizon: DelayKey | undefined; leftOutMinOffset: number } {
-    return { keys: this.heap.values(), horizon: this.leftOut ? this.heap.peek() : undefined, leftOutMinOffset: this.leftOutMinOffset };
+    return { keys: this.keys, horizon: this.heap?.peek(), leftOutMinOffset: this.leftOutMinOffset };
   }
 }
 

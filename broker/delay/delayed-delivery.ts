@@ -488,11 +488,13 @@ export class DelayedDelivery {
       const records = this.delayLog.read(from, 1 << 20).records;
       if (records.length === 0) break;
       const dv = new DataView(records.buffer, records.byteOffset, records.byteLength);
+      let next = from;
       for (let pos = 0; pos < records.length; pos += batchSizeAt(dv, pos)) {
         const key = { dueMs: int64At(dv, pos + BatchOffset.maxTimestamp), offset: int64At(dv, pos + BatchOffset.baseOffset) };
         if (key.offset >= from && (moved === undefined || compareDelayKeys(key, moved) > 0)) keep.offer(key);
+        next = key.offset + dv.getInt32(pos + BatchOffset.lastOffsetDelta) + 1;
       }
-      from = endOffsetOf(records);
+      from = next;
     }
     this.index.replace(keep.result());
     this.prefetched.clear();
