@@ -1,4 +1,5 @@
 import { readRecordBatches } from '../../sdk/record/record-batch-reader.ts';
+import type { Record as LogRecord } from '../../sdk/record/record.ts';
 import { clientHost } from '../auth/request-access.ts';
 import type { Broker } from '../broker.ts';
 import { IsolationLevel } from '../fetch/fetch-types.ts';
@@ -30,6 +31,13 @@ export interface DeliveryOptions {
   onError: (error: unknown) => void;
 }
 
+/** Where a message sent from the log came from. */
+interface RecordSource {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
 interface Outbound {
   qos: 1 | 2;
   resolve: (outcome: DeliveryOutcome) => void;
@@ -42,15 +50,19 @@ const utf8 = new TextDecoder();
 /**
  * Delivers a session's subscriptions to its connection by reading the log (so records from any
  * producer reach MQTT subscribers): every matching record goes out at the lower of the
- * subscription's and the message's QoS (§3.8.4), and the session's position in each partition
- * moves past a read only once every QoS 1 and 2 message of it is acknowledged, so a persistent
- * session resumes where its client stopped acknowledging.
+ * subscription's and the message's QoS (§3.8.4). The session's position in each partition moves
+ * past a record as it is sent; a QoS 1 or 2 message stays in the session's outbound messages until
+ * acknowledged, and a client back in its session gets those again first, with their packet ids
+ * (§4.4). The state is written after each read's messages are all acknowledged and when the client
+ * leaves, so after a broker crash the read in progress is sent again (at least once).
  */
 export class MqttDelivery implements DeliveryHandler {
   private running = true;
   private wake = new AbortController();
   private readonly inFlight = new Map<number, Outbound>();
   private nextPacketId = 1;
+  /** Whether a position moved since the session's state was last written by the read loop. */
+  private positionsMoved = false;
   private readonly maxInFlight: number;
   private readonly v5: boolean;
   private readonly slotFreed: (() => void)[] = [];
@@ -211,6 +223,8 @@ export class MqttDelivery implements DeliveryHandler {
     if (packet.type === PacketType.PUBREC && outbound.qos === 2 && !outbound.released) {
       if (packet.reasonCode >= 0x80) return this.complete(packet.packetId, outbound, 'refused');
       outbound.released = true;
+      const intent = this.session.state.outbound?.[packet.packetId];
+      if (intent !== undefined) intent[5] = 1;
       this.connection.send([{ type: PacketType.PUBREL, packetId: packet.packetId, reasonCode: 0, properties: {} }]);
       return;
     }
@@ -220,6 +234,7 @@ export class MqttDelivery implements DeliveryHandler {
 
   private complete(packetId: number, outbound: Outbound, outcome: DeliveryOutcome): void {
     this.inFlight.delete(packetId);
+    if (outcome !== 'dropped' && this.session.state.outbound !== undefined) delete this.session.state.outbound[packetId];
     outbound.resolve(outcome);
     this.slotFreed.shift()?.();
   }
@@ -240,21 +255,91 @@ export class MqttDelivery implements DeliveryHandler {
     for (const subscription of this.shared.values()) subscription.wakeUp();
   }
 
-  /** Sends one PUBLISH once an in-flight slot is free; `acked` resolves when it is acknowledged (at once for QoS 0). */
-  private async deliver(topic: string, payload: Uint8Array, qos: QoS, retain: boolean, properties: MqttProperties): Promise<{ acked: Promise<DeliveryOutcome> }> {
+  /**
+   * Sends one PUBLISH once an in-flight slot is free; `acked` resolves when it is acknowledged (at
+   * once for QoS 0). A message from the log (`source`) moves the session's position past its
+   * record as it is sent and, at QoS 1 and 2, is kept in the session's outbound messages until
+   * acknowledged: the two change together, so any state written holds the message in one of them.
+   */
+  private async deliver(topic: string, payload: Uint8Array, qos: QoS, retain: boolean, properties: MqttProperties, source?: RecordSource): Promise<{ acked: Promise<DeliveryOutcome> }> {
     const done = { acked: Promise.resolve<DeliveryOutcome>(this.running ? 'acknowledged' : 'dropped') };
-    while (qos > 0 && this.inFlight.size >= this.maxInFlight && this.running) await new Promise<void>((resolve) => this.slotFreed.push(resolve));
+    while (qos > 0 && this.inFlight.size >= this.maxInFlight && this.running) await this.slot();
     if (!this.running) return done;
+    if (source !== undefined) this.moveTo(partitionKey(source.topic, source.partition), source.offset + 1);
     if (qos === 0) {
       await this.write({ type: PacketType.PUBLISH, dup: false, qos, retain, topic, properties, payload });
       return done;
     }
+    const outbound = (this.session.state.outbound ??= {});
     let packetId = this.nextPacketId;
-    while (this.inFlight.has(packetId)) packetId = (packetId % 0xffff) + 1;
+    while (this.inFlight.has(packetId) || outbound[packetId] !== undefined) packetId = (packetId % 0xffff) + 1;
     this.nextPacketId = (packetId % 0xffff) + 1;
     const acked = new Promise<DeliveryOutcome>((resolve) => this.inFlight.set(packetId, { qos, resolve, released: false }));
+    if (source !== undefined) outbound[packetId] = [source.topic, source.partition, source.offset, qos, retain ? 1 : 0, 0];
     await this.write({ type: PacketType.PUBLISH, dup: false, qos, retain, topic, packetId, properties, payload });
     return { acked };
+  }
+
+  /** Sets the session's position in a partition (the next offset to send), noting that it moved. */
+  private moveTo(key: string, offset: number): void {
+    const positions = this.session.state.positions;
+    if ((positions[key] ?? -1) === offset) return;
+    positions[key] = offset;
+    this.positionsMoved = true;
+  }
+
+  private slot(): Promise<void> {
+    return new Promise<void>((resolve) => this.slotFreed.push(resolve));
+  }
+
+  /**
+   * §4.4: a client back in its session gets the messages it had not acknowledged again, with their
+   * packet ids, in the order first sent: PUBLISH with DUP set, or PUBREL for those it PUBRECed. A
+   * record gone from the log meanwhile (retention) cannot be sent again and is dropped from them.
+   */
+  private async resendOutbound(): Promise<void> {
+    const outbound = this.session.state.outbound;
+    if (outbound === undefined) return;
+    const ids = Object.keys(outbound).map(Number).sort((a, b) => a - b);
+    for (const packetId of ids) {
+      const intent = outbound[packetId];
+      if (intent === undefined) continue;
+      const [logTopic, partition, offset, qos, retain, released] = intent;
+      while (this.inFlight.size >= this.maxInFlight && this.running) await this.slot();
+      if (!this.running) return;
+      if (released === 1) {
+        this.inFlight.set(packetId, { qos: 2, resolve: () => undefined, released: true });
+        await this.write({ type: PacketType.PUBREL, packetId, reasonCode: 0, properties: {} });
+        continue;
+      }
+      const record = await this.readRecord(logTopic, partition, offset);
+      if (!this.running) return;
+      if (record === undefined) {
+        delete outbound[packetId];
+        continue;
+      }
+      const message = this.messageOf(logTopic, record);
+      this.inFlight.set(packetId, { qos, resolve: () => undefined, released: false });
+      await this.write({ type: PacketType.PUBLISH, dup: true, qos, retain: retain === 1, topic: message.topic, packetId, properties: message.properties, payload: message.payload });
+    }
+  }
+
+  /** The record at `offset` of a partition, or undefined when the log no longer holds it. */
+  private async readRecord(topic: string, partition: number, offset: number): Promise<LogRecord | undefined> {
+    const [result] = await this.options.broker.fetch({
+      partitions: [{ topic, partition, fetchOffset: offset, partitionMaxBytes: this.options.fetchMaxBytes }],
+      maxWaitMs: 0,
+      minBytes: 0,
+      maxBytes: this.options.fetchMaxBytes,
+      isolationLevel: IsolationLevel.readCommitted,
+    });
+    if (result === undefined || result.error !== undefined) return undefined;
+    for (const batch of readRecordBatches(result.records)) {
+      if (batch.isControl || batch.lastOffset < offset) continue;
+      for (const record of batch.records()) if (record.offset === offset) return record;
+      return undefined;
+    }
+    return undefined;
   }
 
   private async write(packet: MqttPacket): Promise<void> {
@@ -278,6 +363,7 @@ export class MqttDelivery implements DeliveryHandler {
   private async loop(): Promise<void> {
     const broker = this.options.broker;
     const positions = this.session.state.positions;
+    await this.resendOutbound();
     while (this.running) {
       const partitions = this.partitionsToRead();
       if (partitions.length === 0) {
@@ -303,49 +389,58 @@ export class MqttDelivery implements DeliveryHandler {
       }
       if (!this.running) return;
       const acks: Promise<DeliveryOutcome>[] = [];
-      const advanced = new Map<string, number>();
       for (const result of results) {
         const key = partitionKey(result.topic, result.partition);
         if (result.error !== undefined) {
-          if (result.error.errorName === 'OFFSET_OUT_OF_RANGE') advanced.set(key, result.logStartOffset);
+          if (result.error.errorName === 'OFFSET_OUT_OF_RANGE') this.moveTo(key, result.logStartOffset);
           continue;
         }
         for (const batch of readRecordBatches(result.records)) {
           if (batch.isControl) {
-            advanced.set(key, batch.lastOffset + 1);
+            this.moveTo(key, batch.lastOffset + 1);
             continue;
           }
           for (const record of batch.records()) {
             if (record.offset < (positions[key] ?? 0)) continue;
-            acks.push((await this.deliverRecord(result.topic, record.key, record.value, record.headers)).acked);
+            const delivery = await this.deliverRecord(result.topic, result.partition, record);
             if (!this.running) return;
+            // Not for this session (no subscription matches, or expired): passed over.
+            if (delivery === undefined) this.moveTo(key, record.offset + 1);
+            else acks.push(delivery.acked);
           }
-          advanced.set(key, batch.lastOffset + 1);
+          this.moveTo(key, batch.lastOffset + 1);
         }
       }
+      // Lockstep with the client: the next read waits for this one's acknowledgements, so a state
+      // written now holds no outbound message of this read and at most one read is resent.
       await Promise.all(acks);
-      if (!this.running || advanced.size === 0) continue;
-      for (const [key, offset] of advanced) positions[key] = offset;
+      if (!this.running || !this.positionsMoved) continue;
+      this.positionsMoved = false;
       await this.session.steps.run(() => this.session.persist());
     }
   }
 
-  private async deliverRecord(logTopic: string, key: Uint8Array | null, value: Uint8Array | null, headers: readonly { key: string; value: Uint8Array | null }[]): Promise<{ acked: Promise<DeliveryOutcome> }> {
-    const none = { acked: Promise.resolve<DeliveryOutcome>('acknowledged') };
+  /** The MQTT message a log record carries, as this session's client sees it. */
+  private messageOf(logTopic: string, record: LogRecord): { topic: string; payload: Uint8Array; header: (name: string) => string | undefined; properties: MqttProperties; expired: boolean } {
     const header = (name: string): string | undefined => {
-      const h = headers.find((x) => x.key === name);
+      const h = record.headers.find((x) => x.key === name);
       return h?.value == null ? undefined : utf8.decode(h.value);
     };
-    const topic = mqttTopicOf(logTopic, key === null ? null : utf8.decode(key), header(MqttHeader.topic));
+    const topic = mqttTopicOf(logTopic, record.key === null ? null : utf8.decode(record.key), header(MqttHeader.topic));
+    const { properties, expired } = recordToProperties(record.headers, this.options.nowMs());
+    return { topic, payload: record.value ?? new Uint8Array(0), header, properties: this.v5 ? properties : {}, expired };
+  }
+
+  /** Sends a record to the client if one of the session's own subscriptions matches it; undefined when none does or it expired. */
+  private async deliverRecord(logTopic: string, partition: number, record: LogRecord): Promise<{ acked: Promise<DeliveryOutcome> } | undefined> {
+    const message = this.messageOf(logTopic, record);
     let best: Subscription | undefined;
-    for (const s of this.ownSubscriptions) if (topicMatches(s.topicFilter, topic) && (best === undefined || s.qos > best.qos)) best = s;
-    if (best === undefined) return none;
-    const { properties, expired } = recordToProperties(headers, this.options.nowMs());
-    if (expired) return none;
+    for (const s of this.ownSubscriptions) if (topicMatches(s.topicFilter, message.topic) && (best === undefined || s.qos > best.qos)) best = s;
+    if (best === undefined || message.expired) return undefined;
     // Records from Kafka producers carry no QoS; they are durable, so they count as QoS 1.
-    const messageQos = Number(header(MqttHeader.qos) ?? 1);
+    const messageQos = Number(message.header(MqttHeader.qos) ?? 1);
     const qos = Math.min(best.qos, messageQos) as QoS;
-    const retain = best.retainAsPublished && header(MqttHeader.retain) === '1';
-    return this.deliver(topic, value ?? new Uint8Array(0), qos, retain, this.v5 ? properties : {});
+    const retain = best.retainAsPublished && message.header(MqttHeader.retain) === '1';
+    return this.deliver(message.topic, message.payload, qos, retain, message.properties, { topic: logTopic, partition, offset: record.offset });
   }
 }

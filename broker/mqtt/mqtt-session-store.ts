@@ -9,6 +9,12 @@ export const MQTT_SESSIONS_TOPIC = '__mqtt_sessions';
 export type Qos2Intent = [topic: string, partition: number, sequence: number];
 
 /**
+ * A QoS 1 or 2 message the session's own subscriptions sent and the client has not acknowledged:
+ * the log record it carries, its QoS, its RETAIN flag, and whether PUBREC came (so PUBREL went).
+ */
+export type OutboundIntent = [topic: string, partition: number, offset: number, qos: 1 | 2, retain: 0 | 1, released: 0 | 1];
+
+/**
  * A session's durable state, one msgpack record per client id in `__mqtt_sessions` (compacted; a
  * tombstone ends the session). Written before each step that must survive a crash:
  *   producerId/producerEpoch  the idempotent producer the session appends its QoS 2 messages as
@@ -18,6 +24,11 @@ export type Qos2Intent = [topic: string, partition: number, sequence: number];
  *                             from the log) tells whether that sequence made it: appended once.
  *   subscriptions             the session's subscriptions
  *   positions                 per `<topic>/<partition>`, the next offset to deliver
+ *   outbound                  per packet id, the messages sent from the log and not yet
+ *                             acknowledged (positions are past them): a client that comes back
+ *                             to the session gets them again with their packet ids (§4.4), PUBREL
+ *                             for those it PUBRECed. Written with the positions, so every state
+ *                             written has each message either ahead of its position or here.
  *   expiryIntervalSec         the session expiry; disconnectedAtMs when the client left
  */
 export interface StoredSession {
@@ -27,6 +38,8 @@ export interface StoredSession {
   pendingQos2: Record<string, Qos2Intent>;
   subscriptions: Subscription[];
   positions: Record<string, number>;
+  /** Absent in sessions stored before it existed. */
+  outbound?: Record<string, OutboundIntent>;
   expiryIntervalSec: number;
   disconnectedAtMs?: number;
 }
