@@ -12,6 +12,7 @@ import {
   type PublishPacket,
   type SubscribePacket,
   type UnsubscribePacket,
+  type Will,
 } from './mqtt-packet.ts';
 import type { RawPacket } from './mqtt-packet-splitter.ts';
 import { MqttPacketSplitter } from './mqtt-packet-splitter.ts';
@@ -19,6 +20,7 @@ import type { MqttProperties } from './mqtt-properties.ts';
 import { ConnectReturnCode, MqttProtocolError, protocolError, ReasonCode, type ReasonCodeValue } from './mqtt-reason-code.ts';
 import type { MqttSession, SessionOwner } from './mqtt-session.ts';
 import type { MqttSessionRegistry } from './mqtt-session-registry.ts';
+import type { MqttWillScheduler } from './mqtt-will-scheduler.ts';
 import { MqttWriter } from './mqtt-writer.ts';
 
 export interface MqttConnectionLimits {
@@ -43,6 +45,7 @@ export interface DeliveryHandler {
 
 export interface MqttConnectionContext {
   registry: MqttSessionRegistry;
+  wills: MqttWillScheduler;
   auth: MqttAuthenticator;
   ingest: MqttIngest;
   limits: MqttConnectionLimits;
@@ -101,9 +104,10 @@ export class MqttConnection implements SessionOwner {
   ) {
     this.remoteAddress = socket.remoteAddress;
     this.splitter = new MqttPacketSplitter(context.limits.maxPacketBytes);
-    this.closedPromise = new Promise((resolve) => socket.onceClose(resolve));
+    // Resolves once the close is handled (the will settled, the session detached), so a takeover
+    // finds the previous connection's will scheduled, and a shutdown its session written.
+    this.closedPromise = new Promise((resolve) => socket.onceClose(() => void this.onClose().finally(resolve)));
     socket.onData((chunk) => this.onData(chunk));
-    socket.onceClose(() => void this.onClose());
     this.armKeepAlive(context.limits.connectTimeoutMs);
   }
 
@@ -177,6 +181,10 @@ export class MqttConnection implements SessionOwner {
     this.principal = auth.principal;
     const opened = await this.context.registry.open(packet, this);
     this.session = opened.session;
+    // A resumed session keeps the previous connection's delayed will from going out; a new one
+    // means the previous session ended, which publishes it now.
+    if (opened.sessionPresent) this.context.wills.cancel(opened.session.clientId);
+    else this.context.wills.publishNow(opened.session.clientId);
     if (this.closed) {
       await this.context.registry.detach(opened.session, this);
       return;
@@ -497,11 +505,26 @@ export class MqttConnection implements SessionOwner {
     clearTimeout(this.keepAliveTimer);
     this.delivery?.close();
     const session = this.session;
-    await this.work;
-    if (this.connect?.will !== undefined && !this.willCancelled && this.principal !== undefined) {
-      await this.context.publishWill(this.connect, this.principal).catch((error: unknown) => this.context.onError(error, this.remoteAddress));
+    const { connect, principal } = this;
+    if (connect?.will !== undefined && !this.willCancelled && principal !== undefined) {
+      const work = this.work;
+      this.context.wills.schedule(session?.clientId ?? connect.clientId, this.willDelayMs(connect, connect.will), async () => {
+        await work;
+        await this.context.publishWill(connect, principal);
+      });
     }
+    await this.work;
     if (session !== undefined) await this.context.registry.detach(session, this).catch((error: unknown) => this.context.onError(error, this.remoteAddress));
+  }
+
+  /**
+   * §3.1.3.2.2: the will waits for its Will Delay Interval (MQTT 5) or the end of the session,
+   * whichever comes first; a session that ends with the connection publishes it at once.
+   */
+  private willDelayMs(connect: ConnectPacket, will: Will): number {
+    const session = this.session;
+    if (connect.protocolVersion !== ProtocolVersion.v5 || session === undefined || !session.persistent) return 0;
+    return Math.min(will.properties.willDelayInterval ?? 0, session.state.expiryIntervalSec) * 1000;
   }
 
   /** Closes without a reason (broker shutdown); resolves once the socket is closed. */

@@ -12,6 +12,7 @@ import { MqttIngest } from './mqtt-ingest.ts';
 import { type ConnectPacket, PacketType, type PublishPacket } from './mqtt-packet.ts';
 import { MqttRetainedStore } from './mqtt-retained-store.ts';
 import { MqttSessionRegistry } from './mqtt-session-registry.ts';
+import { MqttWillScheduler } from './mqtt-will-scheduler.ts';
 import { MqttSessionStore } from './mqtt-session-store.ts';
 import type { MqttMappingRule } from './mqtt-topic-mapping.ts';
 
@@ -74,6 +75,8 @@ export class MqttListener {
     readonly tls: TlsListenerOptions | undefined,
     readonly sessions: MqttSessionRegistry,
     readonly retained: MqttRetainedStore,
+    /** Wills waiting out their Will Delay Interval. */
+    readonly wills: MqttWillScheduler,
   ) {}
 
   static async start(broker: Broker, options: MqttListenerOptions): Promise<MqttListener> {
@@ -96,7 +99,8 @@ export class MqttListener {
     );
     const server =
       options.tls === undefined ? createServer({ noDelay: true }) : createTlsListenerServer(tlsServerOptions(options.tls), limits.maxConnections, onError);
-    const listener = new MqttListener(server, options.tls, registry, retained);
+    const wills = new MqttWillScheduler((error) => onError(error, 'will'));
+    const listener = new MqttListener(server, options.tls, registry, retained, wills);
     const publishWill = async (connect: ConnectPacket, principal: MqttPrincipal): Promise<void> => {
       const will = connect.will!;
       const packet: PublishPacket = { type: PacketType.PUBLISH, dup: false, qos: will.qos, retain: will.retain, topic: will.topic, properties: will.properties, payload: will.payload };
@@ -110,6 +114,7 @@ export class MqttListener {
       }
       const connection = new MqttConnection(socket, {
         registry,
+        wills,
         auth,
         ingest,
         limits,
@@ -188,6 +193,7 @@ export class MqttListener {
     clearInterval(this.expiryTimer);
     const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
     await Promise.all([...this.connections].map((c) => c.close()));
+    await this.wills.close();
     await stopped;
   }
 }

@@ -1,5 +1,6 @@
 import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../../helpers/eventually.ts';
 import { MqttTestBroker } from '../../helpers/mqtt-broker.ts';
 
 let broker: MqttTestBroker;
@@ -87,6 +88,39 @@ describe.each([4, 5] as const)('mqtt.js with protocol version %i', (version) => 
 });
 
 describe('MQTT 5 properties', () => {
+  it('holds a will for its Will Delay Interval, drops it when the client resumes the session first, and publishes it when a clean start ends the session', async () => {
+    const watcher = await client(5);
+    await watcher.subscribeAsync('delayed-wills/#', { qos: 1 });
+    const received: { topic: string; payload: string; atMs: number }[] = [];
+    watcher.on('message', (topic, payload) => received.push({ topic, payload: payload.toString(), atMs: Date.now() }));
+    const persistent = (clientId: string, willDelayInterval: number, clean = false): IClientOptions => ({
+      clientId,
+      clean,
+      properties: { sessionExpiryInterval: 600 },
+      will: { topic: `delayed-wills/${clientId}`, payload: Buffer.from(clientId), qos: 1, retain: false, properties: { willDelayInterval } },
+    });
+    const drop = (c: MqttClient): void => (c as unknown as { stream: { destroy(): void } }).stream.destroy();
+
+    const late = await client(5, persistent('late', 1));
+    const droppedAtMs = Date.now();
+    drop(late);
+    const arrived = await eventually(() => received.find((m) => m.payload === 'late'), 'the delayed will');
+    // A timer of the interval starts once the broker sees the connection gone: never earlier.
+    expect(arrived.atMs - droppedAtMs).toBeGreaterThanOrEqual(1000);
+
+    drop(await client(5, persistent('back', 600)));
+    await eventually(() => (broker.mqtt.wills.size === 1 ? true : undefined), 'the will pending');
+    const resumed = await client(5, persistent('back', 600));
+    expect(broker.mqtt.wills.size).toBe(0);
+    await resumed.endAsync();
+
+    drop(await client(5, persistent('replaced', 600)));
+    await eventually(() => (broker.mqtt.wills.size === 1 ? true : undefined), 'the will pending');
+    await client(5, persistent('replaced', 600, true));
+    await eventually(() => received.find((m) => m.payload === 'replaced'), 'the will of the session a clean start ended');
+    expect(received.map((m) => m.payload).sort()).toEqual(['late', 'replaced']);
+  });
+
   it('carries user properties and content type into record headers and back to subscribers', async () => {
     const sub = await client(5);
     await sub.subscribeAsync('props/#', { qos: 1 });
