@@ -25,20 +25,7 @@ export const DELAY_TOPIC = '__delayed_records';
  * offset index entry for every batch (`index.interval.bytes` 0): a record is read back by its
  * offset through the index's byte position, with no scan of the batches before it.
  */
-/**
- * The delay log: kept until moved (no retention), an index entry per batch (the read-ahead and the
- * moves read single records), and segments of `segmentBytes`.
- */
-function delayTopicConfig(segmentBytes: number): { [name: string]: string } {
-  return {
-    'cleanup.policy': 'delete',
-    'retention.ms': '-1',
-    'retention.bytes': '-1',
-    'max.message.bytes': '16777216',
-    'index.interval.bytes': '0',
-    'segment.bytes': String(segmentBytes),
-  };
-}
+const DELAY_TOPIC_CONFIG = { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1', 'max.message.bytes': '16777216', 'index.interval.bytes': '0' } as const;
 
 /** How often a move also deletes the delay log behind the pending records (a pass over the index). */
 const TRUNCATE_INTERVAL_MS = 5_000;
@@ -72,12 +59,6 @@ export interface DelayedDeliveryConfig {
   prefetchLeadMs: number;
   /** ...at most this many held in memory at once (the bound on payloads in memory). */
   prefetchMaxRecords: number;
-  /**
-   * The delay log's `segment.bytes`, set when it is created. Small next to the default 1 GiB: an
-   * open after a clean close checks only the active segment's batches (those below the recovery
-   * point are trusted), and truncation behind the pending records frees disk a segment at a time.
-   */
-  segmentBytes: number;
 }
 
 export const defaultDelayedDeliveryConfig: Readonly<DelayedDeliveryConfig> = Object.freeze({
@@ -87,7 +68,6 @@ export const defaultDelayedDeliveryConfig: Readonly<DelayedDeliveryConfig> = Obj
   retryBackoffMs: 1_000,
   prefetchLeadMs: 3_000,
   prefetchMaxRecords: 20_000,
-  segmentBytes: 8 * 1024 * 1024,
 });
 
 /** What delayed delivery needs of the broker. */
@@ -238,7 +218,7 @@ export class DelayedDelivery {
   /** Creates the delay log and the state file (with the scheduler's producer id); once. */
   private ensureOpened(): Promise<void> {
     this.opening ??= (async () => {
-      await this.host.internalTopics.create(DELAY_TOPIC, { partitions: 1, config: delayTopicConfig(this.config.segmentBytes) });
+      await this.host.internalTopics.create(DELAY_TOPIC, { partitions: 1, config: DELAY_TOPIC_CONFIG });
       const delayLog = this.host.partitionLog(DELAY_TOPIC, 0);
       if (delayLog === undefined) throw new Error(`invariant: ${DELAY_TOPIC} exists once created`);
       let state = await loadDelayState(this.host.fs, this.host.dataDir);
