@@ -8,116 +8,192 @@ export interface DelayKey {
   offset: number;
 }
 
-export function compareDelayKeys(a: DelayKey, b: DelayKey): number {
-  return a.dueMs - b.dueMs || a.offset - b.offset;
-}
+/**
+ * A binary min-heap of keys kept as two parallel Float64Arrays (due times, offsets): no object per
+ * key and no comparator call per step, which a heap of key objects spent most of a move's index
+ * time on (pointer chasing to scattered objects). A `descending` heap stores both fields negated,
+ * so the same code orders it largest first.
+ */
+class KeyHeap {
+  private dues: Float64Array;
+  private offsets: Float64Array;
+  private length = 0;
 
-/** A binary heap; `before(a, b)` puts `a` nearer the top. */
-class BinaryHeap {
-  /**
-   * Takes `items` (not copied) and, unless they are `ordered` already, orders them into a heap
-   * bottom-up: O(n), against O(n log n) for n pushes.
-   */
   constructor(
-    private readonly before: (a: DelayKey, b: DelayKey) => boolean,
-    private readonly items: DelayKey[] = [],
-    ordered = false,
+    private readonly sign: 1 | -1,
+    capacity = 64,
   ) {
-    if (!ordered) for (let i = (items.length >> 1) - 1; i >= 0; i--) this.siftDown(i, items[i]!);
+    this.dues = new Float64Array(Math.max(1, capacity));
+    this.offsets = new Float64Array(Math.max(1, capacity));
   }
 
   get size(): number {
-    return this.items.length;
+    return this.length;
+  }
+
+  /** The top key's due time; call only when not empty. */
+  get topDueMs(): number {
+    return this.sign * this.dues[0]!;
+  }
+
+  get topOffset(): number {
+    return this.sign * this.offsets[0]!;
   }
 
   peek(): DelayKey | undefined {
-    return this.items[0];
+    return this.length === 0 ? undefined : { dueMs: this.topDueMs, offset: this.topOffset };
   }
 
-  push(item: DelayKey): void {
-    const items = this.items;
-    let i = items.push(item) - 1;
+  /** Appends without ordering; `heapify` must follow before anything else is asked. */
+  appendUnordered(dueMs: number, offset: number): void {
+    if (this.length === this.dues.length) this.grow();
+    this.dues[this.length] = this.sign * dueMs;
+    this.offsets[this.length] = this.sign * offset;
+    this.length++;
+  }
+
+  /** Orders the entries into a heap bottom-up: O(n), against O(n log n) for n pushes. */
+  heapify(): void {
+    for (let i = (this.length >> 1) - 1; i >= 0; i--) this.siftDown(i, this.dues[i]!, this.offsets[i]!);
+  }
+
+  push(dueMs: number, offset: number): void {
+    if (this.length === this.dues.length) this.grow();
+    const dues = this.dues;
+    const offsets = this.offsets;
+    const due = this.sign * dueMs;
+    const off = this.sign * offset;
     // Sifts a hole up rather than swapping pairs: one write per level.
+    let i = this.length++;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      const above = items[parent]!;
-      if (!this.before(item, above)) break;
-      items[i] = above;
+      const parentDue = dues[parent]!;
+      if (!(due < parentDue || (due === parentDue && off < offsets[parent]!))) break;
+      dues[i] = parentDue;
+      offsets[i] = offsets[parent]!;
       i = parent;
     }
-    items[i] = item;
+    dues[i] = due;
+    offsets[i] = off;
   }
 
-  pop(): DelayKey | undefined {
-    const items = this.items;
-    const top = items[0];
-    const last = items.pop();
-    if (items.length === 0 || last === undefined) return top;
-    this.siftDown(0, last);
-    return top;
+  /** Removes the top key; call only when not empty. */
+  pop(): void {
+    const last = --this.length;
+    if (last > 0) this.siftDown(0, this.dues[last]!, this.offsets[last]!);
   }
 
-  /** Places `item` at the hole `i` or below it, moving the children that go before it up. */
-  private siftDown(i: number, item: DelayKey): void {
-    const items = this.items;
-    const length = items.length;
+  /** Places (due, off) at the hole `i` or below it, moving the children that go before it up. */
+  private siftDown(i: number, due: number, off: number): void {
+    const dues = this.dues;
+    const offsets = this.offsets;
+    const length = this.length;
     for (;;) {
-      const left = 2 * i + 1;
-      if (left >= length) break;
-      const right = left + 1;
-      const child = right < length && this.before(items[right]!, items[left]!) ? right : left;
-      const below = items[child]!;
-      if (!this.before(below, item)) break;
-      items[i] = below;
+      let child = 2 * i + 1;
+      if (child >= length) break;
+      let childDue = dues[child]!;
+      let childOff = offsets[child]!;
+      const right = child + 1;
+      if (right < length) {
+        const rightDue = dues[right]!;
+        const rightOff = offsets[right]!;
+        if (rightDue < childDue || (rightDue === childDue && rightOff < childOff)) {
+          child = right;
+          childDue = rightDue;
+          childOff = rightOff;
+        }
+      }
+      if (!(childDue < due || (childDue === due && childOff < off))) break;
+      dues[i] = childDue;
+      offsets[i] = childOff;
       i = child;
     }
-    items[i] = item;
+    dues[i] = due;
+    offsets[i] = off;
   }
 
-  /** A heap of the same items in the same order, with its own array. */
-  copy(): BinaryHeap {
-    return new BinaryHeap(this.before, this.items.slice(), true);
+  /** The same keys in the same order, in arrays of its own, with room for `capacity` keys. */
+  copy(sign: 1 | -1 = this.sign, capacity = this.length): KeyHeap {
+    const out = new KeyHeap(sign, Math.max(capacity, this.length));
+    for (let i = 0; i < this.length; i++) out.appendUnordered(this.sign * this.dues[i]!, this.sign * this.offsets[i]!);
+    if (sign !== this.sign) out.heapify();
+    return out;
   }
 
-  values(): readonly DelayKey[] {
-    return this.items;
+  /** The smallest offset held (infinite when empty). */
+  minOffset(): number {
+    let min = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < this.length; i++) {
+      const offset = this.sign * this.offsets[i]!;
+      if (offset < min) min = offset;
+    }
+    return min;
   }
+
+  private grow(): void {
+    const dues = new Float64Array(this.dues.length * 2);
+    const offsets = new Float64Array(this.offsets.length * 2);
+    dues.set(this.dues);
+    offsets.set(this.offsets);
+    this.dues = dues;
+    this.offsets = offsets;
+  }
+}
+
+/** Whether key (aDueMs, aOffset) comes before key (bDueMs, bOffset). */
+function isBefore(aDueMs: number, aOffset: number, bDueMs: number, bOffset: number): boolean {
+  return aDueMs < bDueMs || (aDueMs === bDueMs && aOffset < bOffset);
 }
 
 /**
  * Keeps the `maxEntries` smallest of a stream of keys, and the horizon: the largest key kept once
- * any key was left out, so every key at or below it is kept. The keys are a plain array until the
- * first one that does not fit, then a max-heap of it.
+ * any key was left out, so every key at or below it is kept. The keys are appended unordered until
+ * the first one that does not fit, then ordered into a max-heap.
  */
 export class SmallestKeys {
-  private readonly keys: DelayKey[] = [];
-  private heap: BinaryHeap | undefined;
+  private readonly heap: KeyHeap;
+  private ordered = false;
   private leftOutMinOffset = Number.POSITIVE_INFINITY;
 
-  constructor(private readonly maxEntries: number) {}
+  constructor(private readonly maxEntries: number) {
+    this.heap = new KeyHeap(-1, Math.min(maxEntries, 1024));
+  }
 
-  offer(key: DelayKey): void {
-    if (this.keys.length < this.maxEntries) {
-      this.keys.push(key);
+  offer(dueMs: number, offset: number): void {
+    const heap = this.heap;
+    if (heap.size < this.maxEntries) {
+      heap.appendUnordered(dueMs, offset);
       return;
     }
-    this.heap ??= new BinaryHeap((a, b) => compareDelayKeys(a, b) > 0, this.keys);
-    const largest = this.heap.peek();
-    let dropped = key;
-    if (largest !== undefined && compareDelayKeys(key, largest) < 0) {
-      dropped = this.heap.pop()!;
-      this.heap.push(key);
+    if (!this.ordered) {
+      heap.heapify();
+      this.ordered = true;
     }
-    this.leftOutMinOffset = Math.min(this.leftOutMinOffset, dropped.offset);
+    let droppedOffset = offset;
+    const largestDueMs = heap.topDueMs;
+    const largestOffset = heap.topOffset;
+    if (isBefore(dueMs, offset, largestDueMs, largestOffset)) {
+      droppedOffset = largestOffset;
+      heap.pop();
+      heap.push(dueMs, offset);
+    }
+    this.leftOutMinOffset = Math.min(this.leftOutMinOffset, droppedOffset);
   }
 
   /**
-   * The keys kept (in no particular order), the horizon (undefined when none was left out) and the
-   * smallest offset of a key left out (infinite when none was).
+   * What `DelayIndex.replace` installs: the keys kept, the horizon (undefined when none was left
+   * out) and the smallest offset of a key left out (infinite when none was).
    */
-  result(): { keys: readonly DelayKey[]; horizon: DelayKey | undefined; leftOutMinOffset: number } {
-    return { keys: this.keys, horizon: this.heap?.peek(), leftOutMinOffset: this.leftOutMinOffset };
+  result(): KeptKeys {
+    return { heap: this.heap, horizon: this.ordered ? this.heap.peek() : undefined, leftOutMinOffset: this.leftOutMinOffset };
   }
+}
+
+/** A rebuild's outcome (`SmallestKeys.result`), opaque outside this file. */
+export interface KeptKeys {
+  readonly heap: KeyHeap;
+  readonly horizon: DelayKey | undefined;
+  readonly leftOutMinOffset: number;
 }
 
 /**
@@ -132,12 +208,12 @@ export class SmallestKeys {
  * the rebuild replaces them all.
  */
 export class DelayIndex {
-  private heap = new BinaryHeap((a, b) => compareDelayKeys(a, b) < 0);
+  private heap = new KeyHeap(1);
   /**
-   * The held keys not yet handed to the read-ahead (`takeUnreadDueBy`), the same key objects as
-   * `heap`; keys taken since (at or below `lastTaken`) are dropped when they surface.
+   * The held keys not yet handed to the read-ahead (`takeUnreadDueBy`), the same keys as `heap`;
+   * keys taken since (at or below `lastTaken`) are dropped when they surface.
    */
-  private unread = new BinaryHeap((a, b) => compareDelayKeys(a, b) < 0);
+  private unread = new KeyHeap(1);
   /** The largest key taken (keys are taken in order, and none is added below it). */
   private lastTaken: DelayKey | undefined;
   private horizonKey: DelayKey | undefined;
@@ -159,7 +235,7 @@ export class DelayIndex {
   /** A key just appended to the delay log. */
   add(key: DelayKey): void {
     const horizon = this.horizonKey;
-    if (horizon !== undefined && compareDelayKeys(key, horizon) > 0) {
+    if (horizon !== undefined && isBefore(horizon.dueMs, horizon.offset, key.dueMs, key.offset)) {
       this.beyondMinOffset = Math.min(this.beyondMinOffset, key.offset);
       return;
     }
@@ -168,21 +244,32 @@ export class DelayIndex {
       this.beyondMinOffset = Math.min(this.beyondMinOffset, key.offset);
       return;
     }
-    this.heap.push(key);
-    this.unread.push(key);
+    this.heap.push(key.dueMs, key.offset);
+    this.unread.push(key.dueMs, key.offset);
   }
 
   /** The earliest key that may be taken (at or below the horizon), if any. */
   next(): DelayKey | undefined {
-    const top = this.heap.peek();
-    if (top === undefined) return undefined;
-    return this.horizonKey !== undefined && compareDelayKeys(top, this.horizonKey) > 0 ? undefined : top;
+    return this.hasNext() ? this.heap.peek() : undefined;
+  }
+
+  private hasNext(): boolean {
+    if (this.heap.size === 0) return false;
+    const horizon = this.horizonKey;
+    return horizon === undefined || !isBefore(horizon.dueMs, horizon.offset, this.heap.topDueMs, this.heap.topOffset);
+  }
+
+  /** Removes the heap's top key and returns it. */
+  private popKey(): DelayKey {
+    const key = { dueMs: this.heap.topDueMs, offset: this.heap.topOffset };
+    this.heap.pop();
+    return key;
   }
 
   /** Removes and returns, in key order, up to `limit` keys due at `nowMs` that may be taken. */
   takeDue(nowMs: number, limit: number): DelayKey[] {
     const out: DelayKey[] = [];
-    for (let next = this.next(); next !== undefined && next.dueMs <= nowMs && out.length < limit; next = this.next()) out.push(this.heap.pop()!);
+    while (out.length < limit && this.hasNext() && this.heap.topDueMs <= nowMs) out.push(this.popKey());
     return this.taken(out);
   }
 
@@ -194,7 +281,7 @@ export class DelayIndex {
   /** Removes and returns, in key order, every key at or below `last`. */
   takeThrough(last: DelayKey): DelayKey[] {
     const out: DelayKey[] = [];
-    for (let next = this.next(); next !== undefined && compareDelayKeys(next, last) <= 0; next = this.next()) out.push(this.heap.pop()!);
+    while (this.hasNext() && !isBefore(last.dueMs, last.offset, this.heap.topDueMs, this.heap.topOffset)) out.push(this.popKey());
     return this.taken(out);
   }
 
@@ -208,13 +295,18 @@ export class DelayIndex {
   takeUnreadDueBy(dueMs: number, limit: number, readableBelow: number): DelayKey[] {
     const out: DelayKey[] = [];
     const horizon = this.horizonKey;
-    for (let next = this.unread.peek(); next !== undefined && out.length < limit; next = this.unread.peek()) {
-      if (this.lastTaken !== undefined && compareDelayKeys(next, this.lastTaken) <= 0) {
-        this.unread.pop();
+    const lastTaken = this.lastTaken;
+    const unread = this.unread;
+    while (out.length < limit && unread.size > 0) {
+      const nextDueMs = unread.topDueMs;
+      const nextOffset = unread.topOffset;
+      if (lastTaken !== undefined && !isBefore(lastTaken.dueMs, lastTaken.offset, nextDueMs, nextOffset)) {
+        unread.pop();
         continue;
       }
-      if (next.dueMs > dueMs || next.offset >= readableBelow || (horizon !== undefined && compareDelayKeys(next, horizon) > 0)) break;
-      out.push(this.unread.pop()!);
+      if (nextDueMs > dueMs || nextOffset >= readableBelow || (horizon !== undefined && isBefore(horizon.dueMs, horizon.offset, nextDueMs, nextOffset))) break;
+      out.push({ dueMs: nextDueMs, offset: nextOffset });
+      unread.pop();
     }
     return out;
   }
@@ -229,14 +321,12 @@ export class DelayIndex {
    * (infinite when none is pending): the delay log below it holds only moved records.
    */
   minPendingOffset(): number {
-    let min = this.beyondMinOffset;
-    for (const key of this.heap.values()) if (key.offset < min) min = key.offset;
-    return min;
+    return Math.min(this.beyondMinOffset, this.heap.minOffset());
   }
 
   /** Installs a rebuild's result (see `SmallestKeys`). */
-  replace(result: { keys: readonly DelayKey[]; horizon: DelayKey | undefined; leftOutMinOffset: number }): void {
-    this.heap = new BinaryHeap((a, b) => compareDelayKeys(a, b) < 0, result.keys.slice());
+  replace(result: KeptKeys): void {
+    this.heap = result.heap.copy(1, this.maxEntries);
     this.unread = this.heap.copy();
     this.horizonKey = result.horizon;
     this.beyondMinOffset = result.leftOutMinOffset;

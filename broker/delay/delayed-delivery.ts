@@ -13,7 +13,7 @@ import { AppendOrigin } from '../producer-state/producer-state-manager.ts';
 import { incrementSequence } from '../producer-state/sequence-number.ts';
 import { isInternalTopic } from '../topic/topic-name.ts';
 import { dueBatches } from './delay-headers.ts';
-import { compareDelayKeys, DelayIndex, type DelayKey, SmallestKeys } from './delay-index.ts';
+import { DelayIndex, type DelayKey, SmallestKeys } from './delay-index.ts';
 import { decodeDelayedRecord, type DelayedRecord, delayedRecordOf, encodeDelayedRecord } from './delay-record.ts';
 import { type DelayState, loadDelayState, partitionKey, saveDelayState } from './delay-state.ts';
 
@@ -490,9 +490,10 @@ export class DelayedDelivery {
       const dv = new DataView(records.buffer, records.byteOffset, records.byteLength);
       let next = from;
       for (let pos = 0; pos < records.length; pos += batchSizeAt(dv, pos)) {
-        const key = { dueMs: int64At(dv, pos + BatchOffset.maxTimestamp), offset: int64At(dv, pos + BatchOffset.baseOffset) };
-        if (key.offset >= from && (moved === undefined || compareDelayKeys(key, moved) > 0)) keep.offer(key);
-        next = key.offset + dv.getInt32(pos + BatchOffset.lastOffsetDelta) + 1;
+        const dueMs = int64At(dv, pos + BatchOffset.maxTimestamp);
+        const offset = int64At(dv, pos + BatchOffset.baseOffset);
+        if (offset >= from && (moved === undefined || dueMs > moved.dueMs || (dueMs === moved.dueMs && offset > moved.offset))) keep.offer(dueMs, offset);
+        next = offset + dv.getInt32(pos + BatchOffset.lastOffsetDelta) + 1;
       }
       from = next;
     }

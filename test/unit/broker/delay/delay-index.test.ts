@@ -1,6 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compareDelayKeys, DelayIndex, type DelayKey, SmallestKeys } from '../../../../broker/delay/delay-index.ts';
+import { DelayIndex, type DelayKey, SmallestKeys } from '../../../../broker/delay/delay-index.ts';
+
+function compareDelayKeys(a: DelayKey, b: DelayKey): number {
+  return a.dueMs - b.dueMs || a.offset - b.offset;
+}
 
 type Step = { kind: 'produce'; dues: number[] } | { kind: 'tick'; advanceMs: number; limit: number };
 
@@ -28,7 +32,7 @@ function simulate(maxEntries: number, steps: readonly Step[]): { taken: DelayKey
     for (;;) {
       if (index.needsRebuild) {
         const keep = new SmallestKeys(Math.max(1, Math.floor((maxEntries * 3) / 4)));
-        for (const key of disk.values()) keep.offer(key);
+        for (const key of disk.values()) keep.offer(key.dueMs, key.offset);
         index.replace(keep.result());
         rebuilds++;
         continue;
@@ -87,11 +91,14 @@ describe('DelayIndex', () => {
 
   it('SmallestKeys keeps the smallest keys and names the horizon and the first offset left out', () => {
     const keep = new SmallestKeys(3);
-    for (const [dueMs, offset] of [[50, 0], [10, 1], [30, 2], [10, 3], [40, 4]] as const) keep.offer({ dueMs, offset });
+    for (const [dueMs, offset] of [[50, 0], [10, 1], [30, 2], [10, 3], [40, 4]] as const) keep.offer(dueMs, offset);
     const result = keep.result();
-    expect([...result.keys].sort(compareDelayKeys)).toEqual([{ dueMs: 10, offset: 1 }, { dueMs: 10, offset: 3 }, { dueMs: 30, offset: 2 }]);
     expect(result.horizon).toEqual({ dueMs: 30, offset: 2 });
     expect(result.leftOutMinOffset).toBe(0);
+    const index = new DelayIndex(3);
+    index.replace(result);
+    expect(index.takeThrough({ dueMs: 100, offset: 100 })).toEqual([{ dueMs: 10, offset: 1 }, { dueMs: 10, offset: 3 }, { dueMs: 30, offset: 2 }]);
+    expect(index.minPendingOffset()).toBe(0);
   });
 });
 
@@ -151,7 +158,7 @@ describe('DelayIndex.takeUnreadDueBy', () => {
     expect(index.horizon).toEqual({ dueMs: 5, offset: 1 });
     expect(index.takeUnreadDueBy(100, 10, 3)).toEqual([]);
     const keep = new SmallestKeys(2);
-    for (const [dueMs, offset] of [[10, 0], [20, 1], [5, 2]] as const) keep.offer({ dueMs, offset });
+    for (const [dueMs, offset] of [[10, 0], [20, 1], [5, 2]] as const) keep.offer(dueMs, offset);
     index.replace(keep.result());
     expect(index.takeUnreadDueBy(100, 10, 3)).toEqual([{ dueMs: 5, offset: 2 }, { dueMs: 10, offset: 0 }]);
   });
