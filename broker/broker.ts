@@ -8,6 +8,7 @@ import { type FileSystem, nodeFileSystem } from './log/file-system.ts';
 import type { LogConfig } from './log/log-config.ts';
 import { type AppendResult, PartitionLog } from './log/partition-log.ts';
 import { readCheckpoint, writeCheckpoint } from './log/recovery-checkpoint.ts';
+import { markCleanShutdown, takeCleanShutdownMarker } from './log/clean-shutdown.ts';
 import { type CleanablePartition, LogCleaner } from './log/cleaner/log-cleaner.ts';
 import { DirectoryLock } from '../sdk/platform/directory-lock.ts';
 import { loadMetaProperties } from './meta-properties.ts';
@@ -308,6 +309,7 @@ export class Broker {
 
   private async load(): Promise<void> {
     this.identity = await loadMetaProperties(this.fs, this.config.dataDir, this.config.nodeId);
+    const cleanShutdown = await takeCleanShutdownMarker(this.fs, this.config.dataDir);
     const records = await loadTopicMetadata(this.fs, this.config.dataDir);
     if (records === undefined) {
       await this.assertNoPartitionDirs();
@@ -320,7 +322,7 @@ export class Broker {
       const partitions: PartitionLog[] = [];
       for (let p = 0; p < record.partitions; p++) {
         const dirName = partitionDirName(record.name, p);
-        partitions.push(await this.openLog(dirName, config, recoveryPoints.get(dirName) ?? 0, logStartOffsets.get(dirName) ?? 0));
+        partitions.push(await this.openLog(dirName, config, recoveryPoints.get(dirName) ?? 0, logStartOffsets.get(dirName) ?? 0, cleanShutdown));
       }
       this.topicNamesById.set(record.topicId, record.name);
       this.topics.set(record.name, {
@@ -365,7 +367,7 @@ export class Broker {
     }
   }
 
-  private openLog(dirName: string, config: TopicConfig, recoveryPoint: number, logStartOffset = 0): Promise<PartitionLog> {
+  private openLog(dirName: string, config: TopicConfig, recoveryPoint: number, logStartOffset = 0, cleanShutdown = false): Promise<PartitionLog> {
     return PartitionLog.open({
       dir: join(this.config.dataDir, dirName),
       topicPartition: dirName,
@@ -374,6 +376,7 @@ export class Broker {
       config: toLogConfig(config),
       recoveryPoint,
       logStartOffset,
+      cleanShutdown,
     });
   }
 
@@ -738,15 +741,18 @@ export class Broker {
     await this.admin.run(async () => {
       await this.backgroundWork;
       const failures: unknown[] = [];
+      let anyOffline = false;
       for (const topic of this.topics.values()) {
         for (const log of topic.partitions) {
           const offline = log.isOffline;
+          anyOffline ||= offline;
           await log.close().catch((error: unknown) => {
             if (!offline) failures.push(error);
           });
         }
       }
       await this.writeCheckpoints();
+      if (failures.length === 0 && !anyOffline) await markCleanShutdown(this.fs, this.config.dataDir);
       this.lock?.release();
       if (failures.length > 0) throw new AggregateError(failures, `${failures.length} partitions failed to close cleanly`);
     });

@@ -44,25 +44,27 @@ export function lengthDefect(dv: DataView, pos: number, end: number): BatchDefec
 
 /**
  * Everything checkable about the batch at `pos` without decoding records: length bounds, magic,
- * CRC-32C and the record count. The caller checked the length with `lengthDefect` first.
+ * CRC-32C (unless `checkCrc` is false) and the record count. The caller checked the length with
+ * `lengthDefect` first.
  *
  * A batch as a producer sends it holds lastOffsetDelta + 1 records. A batch the cleaner rewrote
  * (`cleaned`) keeps its lastOffsetDelta but may hold fewer records, none at all for a header kept
  * only for its producer's sequence numbers. `headersOnly` also admits a header with no record in a
  * segment the cleaner never touched: delayed delivery's placeholders (broker/delay/).
  */
-export function contentDefect(bytes: Uint8Array, dv: DataView, pos: number, cleaned = false, headersOnly = false): BatchDefect | undefined {
+export function contentDefect(bytes: Uint8Array, dv: DataView, pos: number, cleaned = false, headersOnly = false, checkCrc = true): BatchDefect | undefined {
   const magic = dv.getInt8(pos + BatchOffset.magic);
   if (magic !== CURRENT_MAGIC) {
     return magic === 0 || magic === 1
       ? { errorName: 'UNSUPPORTED_FOR_MESSAGE_FORMAT', reason: `message format v${magic} is not supported, only v2` }
       : { errorName: 'CORRUPT_MESSAGE', reason: `invalid magic ${magic}` };
   }
-  const end = pos + batchSizeAt(dv, pos);
-  const storedCrc = dv.getUint32(pos + BatchOffset.crc);
-  const actualCrc = crc32c(bytes, pos + BatchOffset.attributes, end);
-  if (storedCrc !== actualCrc) {
-    return { errorName: 'CORRUPT_MESSAGE', reason: `CRC-32C mismatch: stored ${storedCrc}, computed ${actualCrc}` };
+  if (checkCrc) {
+    const storedCrc = dv.getUint32(pos + BatchOffset.crc);
+    const actualCrc = crc32c(bytes, pos + BatchOffset.attributes, pos + batchSizeAt(dv, pos));
+    if (storedCrc !== actualCrc) {
+      return { errorName: 'CORRUPT_MESSAGE', reason: `CRC-32C mismatch: stored ${storedCrc}, computed ${actualCrc}` };
+    }
   }
   const recordsCount = dv.getInt32(pos + BatchOffset.recordsCount);
   const lastOffsetDelta = dv.getInt32(pos + BatchOffset.lastOffsetDelta);

@@ -69,6 +69,11 @@ export interface PartitionLogOptions {
   /** Every offset below it was fsynced by a previous run; 0 if unknown. */
   recoveryPoint: number;
   /**
+   * The previous run closed the data directory cleanly (its marker was there): batches below the
+   * recovery point are trusted without recomputing their CRCs, as sealed segments' are.
+   */
+  cleanShutdown?: boolean;
+  /**
    * The log start offset a previous run checkpointed (DeleteRecords may have moved it inside the
    * first segment); 0 if unknown. The first segment's base offset is the floor.
    */

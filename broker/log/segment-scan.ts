@@ -20,6 +20,8 @@ export interface ScanBounds {
   cleaned: boolean;
   /** The next segment's base offset, which no batch may reach; undefined for the last segment. */
   endOffset: number | undefined;
+  /** A batch whose last offset lies below this is not CRC-checked (trusted data, see log-recovery.ts); 0 checks all. */
+  trustedBelowOffset: number;
 }
 
 /** The scan buffer used when no larger batch forces a bigger one. */
@@ -61,14 +63,14 @@ export function scanSegment(
     if (pos + size > bufferStart + bufferLength) load(pos, size);
     if (bufferLength < pos - bufferStart + size) return fail('short read');
     const at = pos - bufferStart;
-    const defect = contentDefect(buffer, dv, at, bounds.cleaned, true);
-    if (defect) return fail(defect.reason);
     const baseOffset = int64At(dv, at + BatchOffset.baseOffset);
+    const lastOffset = baseOffset + dv.getInt32(at + BatchOffset.lastOffsetDelta);
+    const defect = contentDefect(buffer, dv, at, bounds.cleaned, true, lastOffset >= bounds.trustedBelowOffset);
+    if (defect) return fail(defect.reason);
     const expected = segment.nextOffset;
     if (bounds.cleaned ? baseOffset < expected : baseOffset !== expected) {
       return fail(`baseOffset ${baseOffset}, expected ${bounds.cleaned ? 'at least ' : ''}${expected}`);
     }
-    const lastOffset = baseOffset + dv.getInt32(at + BatchOffset.lastOffsetDelta);
     if (bounds.endOffset !== undefined && lastOffset >= bounds.endOffset) {
       return fail(`batch ends at offset ${lastOffset}, in the next segment, which starts at ${bounds.endOffset}`);
     }

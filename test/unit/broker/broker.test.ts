@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -133,6 +133,30 @@ describe('topics', () => {
       maxBytes: 1 << 20,
     });
     expect(values(read!.records)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('trusts the fsynced batches after a clean close only: a killed run leaves no marker and the next open checks every CRC', async () => {
+    const dataDir = tempDir();
+    const fs = new FaultInjectingFileSystem(nodeFileSystem);
+    const first = await openBroker(dataDir, { fs });
+    await first.createTopic('kept', { partitions: 1 });
+    await first.append('kept', 0, batch(['a', 'b', 'c']), Acks.all);
+    await first.append('kept', 0, batch(['d']), Acks.all);
+    await first.close();
+    expect(readdirSync(dataDir)).toContain('.kafka_cleanshutdown');
+    // A byte of the first batch's records rots while the broker is down, below the recovery point.
+    const segment = join(dataDir, 'kept-0', '00000000000000000000.log');
+    const bytes = readFileSync(segment);
+    bytes[70]! ^= 0x40;
+    writeFileSync(segment, bytes);
+
+    const second = await openBroker(dataDir, { fs });
+    expect(readdirSync(dataDir)).not.toContain('.kafka_cleanshutdown');
+    expect(second.describeTopic('kept').partitions[0]!.highWatermark).toBe(4);
+    fs.crash({ keepUnsyncedWrites: true });
+
+    const error = await expectKafkaError(Broker.open({ config: { dataDir }, fs }), 'KAFKA_STORAGE_ERROR');
+    expect(error.message).toContain(`${segment} at byte 0`);
   });
 
   it('removes partition directories left by an interrupted delete, and refuses a directory that lost its catalogue', async () => {
