@@ -5,7 +5,7 @@ import { readRecordBatches } from '../../sdk/record/record-batch-reader.ts';
 import { AclOperation } from '../auth/acl.ts';
 import { isInternalTopic } from '../topic/topic-name.ts';
 import { deadLetterTopicOf } from '../share/share-config.ts';
-import { AcknowledgeType } from '../share/share-record-state.ts';
+import { AcknowledgeType } from '../../sdk/protocol/acknowledge-type.ts';
 import type { AcknowledgementBatch } from '../share/share-partition.ts';
 import { responseFormat } from './body-codec.ts';
 import { authorizeGroup } from './group-access.ts';

@@ -318,9 +318,10 @@ export class MqttDelivery implements DeliveryHandler {
         delete outbound[packetId];
         continue;
       }
-      const message = this.messageOf(logTopic, record);
+      const { topic } = this.addressOf(logTopic, record);
+      const { payload, properties } = this.contentOf(record);
       this.inFlight.set(packetId, { qos, resolve: () => undefined, released: false });
-      await this.write({ type: PacketType.PUBLISH, dup: true, qos, retain: retain === 1, topic: message.topic, packetId, properties: message.properties, payload: message.payload });
+      await this.write({ type: PacketType.PUBLISH, dup: true, qos, retain: retain === 1, topic, packetId, properties, payload });
     }
   }
 
@@ -420,27 +421,36 @@ export class MqttDelivery implements DeliveryHandler {
     }
   }
 
-  /** The MQTT message a log record carries, as this session's client sees it. */
-  private messageOf(logTopic: string, record: LogRecord): { topic: string; payload: Uint8Array; header: (name: string) => string | undefined; properties: MqttProperties; expired: boolean } {
+  /** The MQTT topic a log record is addressed to, and a reader of its headers. */
+  private addressOf(logTopic: string, record: LogRecord): { topic: string; header: (name: string) => string | undefined } {
     const header = (name: string): string | undefined => {
       const h = record.headers.find((x) => x.key === name);
       return h?.value == null ? undefined : utf8.decode(h.value);
     };
-    const topic = mqttTopicOf(logTopic, record.key === null ? null : utf8.decode(record.key), header(MqttHeader.topic));
-    const { properties, expired } = recordToProperties(record.headers, this.options.nowMs());
-    return { topic, payload: record.value ?? new Uint8Array(0), header, properties: this.v5 ? properties : {}, expired };
+    return { topic: mqttTopicOf(logTopic, record.key === null ? null : utf8.decode(record.key), header(MqttHeader.topic)), header };
   }
 
-  /** Sends a record to the client if one of the session's own subscriptions matches it; undefined when none does or it expired. */
+  /** A record's payload and MQTT properties as this session's client sees them, and whether it expired. */
+  private contentOf(record: LogRecord): { payload: Uint8Array; properties: MqttProperties; expired: boolean } {
+    const { properties, expired } = recordToProperties(record.headers, this.options.nowMs());
+    return { payload: record.value ?? new Uint8Array(0), properties: this.v5 ? properties : {}, expired };
+  }
+
+  /**
+   * Sends a record to the client if one of the session's own subscriptions matches it; undefined
+   * when none does or it expired. Matched on the topic first: most records read match nothing.
+   */
   private async deliverRecord(logTopic: string, partition: number, record: LogRecord): Promise<{ acked: Promise<DeliveryOutcome> } | undefined> {
-    const message = this.messageOf(logTopic, record);
+    const { topic, header } = this.addressOf(logTopic, record);
     let best: Subscription | undefined;
-    for (const s of this.ownSubscriptions) if (topicMatches(s.topicFilter, message.topic) && (best === undefined || s.qos > best.qos)) best = s;
-    if (best === undefined || message.expired) return undefined;
+    for (const s of this.ownSubscriptions) if (topicMatches(s.topicFilter, topic) && (best === undefined || s.qos > best.qos)) best = s;
+    if (best === undefined) return undefined;
+    const { payload, properties, expired } = this.contentOf(record);
+    if (expired) return undefined;
     // Records from Kafka producers carry no QoS; they are durable, so they count as QoS 1.
-    const messageQos = Number(message.header(MqttHeader.qos) ?? 1);
+    const messageQos = Number(header(MqttHeader.qos) ?? 1);
     const qos = Math.min(best.qos, messageQos) as QoS;
-    const retain = best.retainAsPublished && message.header(MqttHeader.retain) === '1';
-    return this.deliver(message.topic, message.payload, qos, retain, message.properties, { topic: logTopic, partition, offset: record.offset });
+    const retain = best.retainAsPublished && header(MqttHeader.retain) === '1';
+    return this.deliver(topic, payload, qos, retain, properties, { topic: logTopic, partition, offset: record.offset });
   }
 }

@@ -2,7 +2,7 @@ import { readRecordBatches } from '../../sdk/record/record-batch-reader.ts';
 import { ErrorCode, errorName } from '../../sdk/protocol/error-codes.ts';
 import type { Broker } from '../broker.ts';
 import { PendingAcknowledgements } from '../../sdk/client/share-consumer/share-acknowledgements.ts';
-import { AcknowledgeType, type AcknowledgeTypeValue } from '../share/share-record-state.ts';
+import { AcknowledgeType, type AcknowledgeTypeValue } from '../../sdk/protocol/acknowledge-type.ts';
 import { ShareSessionEpoch } from '../share/share-sessions.ts';
 import type { MqttPrincipal } from './mqtt-auth.ts';
 import type { QoS } from './mqtt-packet.ts';

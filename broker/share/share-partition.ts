@@ -1,5 +1,6 @@
 import { ErrorCode } from '../../sdk/protocol/error-codes.ts';
-import { AcknowledgeType, RecordState, type RecordStateValue, transition } from './share-record-state.ts';
+import { AcknowledgeType } from '../../sdk/protocol/acknowledge-type.ts';
+import { RecordState, type RecordStateValue, transition } from './share-record-state.ts';
 
 /** One offset between the share-partition start offset (SPSO) and end offset (SPEO). */
 export interface InFlightRecord {

@@ -33,11 +33,3 @@ export function transition(record: { offset: number; state: RecordStateValue }, 
   record.state = to;
 }
 
-/** KIP-932's AcknowledgeType values on the wire. */
-export const AcknowledgeType = {
-  GAP: 0,
-  ACCEPT: 1,
-  RELEASE: 2,
-  REJECT: 3,
-} as const;
-export type AcknowledgeTypeValue = (typeof AcknowledgeType)[keyof typeof AcknowledgeType];

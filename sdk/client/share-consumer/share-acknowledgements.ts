@@ -1,6 +1,4 @@
-/** KIP-932's AcknowledgeType values. */
-export const AcknowledgeType = { GAP: 0, ACCEPT: 1, RELEASE: 2, REJECT: 3 } as const;
-export type AcknowledgeTypeValue = (typeof AcknowledgeType)[keyof typeof AcknowledgeType];
+import type { AcknowledgeTypeValue } from '../../protocol/acknowledge-type.ts';
 
 /** A run of offsets with one type for all of them or one per offset (KIP-932's AcknowledgementBatch). */
 export interface AcknowledgementBatch {

@@ -7,7 +7,8 @@ import type { Transport } from '../../transport/transport.ts';
 import { ClusterMetadata } from '../cluster-metadata.ts';
 import { errorFromCode } from '../error-from-code.ts';
 import { defaultRetry, retrying } from '../retry.ts';
-import { type AcknowledgementBatch, AcknowledgeType, type AcknowledgeTypeValue, PendingAcknowledgements } from './share-acknowledgements.ts';
+import { AcknowledgeType, type AcknowledgeTypeValue } from '../../protocol/acknowledge-type.ts';
+import { type AcknowledgementBatch, PendingAcknowledgements } from './share-acknowledgements.ts';
 import { HandedOutIterator } from './handed-out-iterator.ts';
 import type { ShareConsumerOptions, ShareRecord } from './share-consumer-types.ts';
 

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../../sdk/protocol/error-codes.ts';
 import { type BatchSpan, DEAD_LETTER_OWNER, SharePartition, type SharePartitionLimits } from '../../../../broker/share/share-partition.ts';
-import { AcknowledgeType, canTransition, RecordState, transition } from '../../../../broker/share/share-record-state.ts';
+import { AcknowledgeType } from '../../../../sdk/protocol/acknowledge-type.ts';
+import { canTransition, RecordState, transition } from '../../../../broker/share/share-record-state.ts';
 
 const limits: SharePartitionLimits = { deliveryCountLimit: 3, partitionMaxRecordLocks: 8, recordLockDurationMs: 100 };
 

@@ -2,7 +2,7 @@ import { encode } from '@msgpack/msgpack';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SharePartition, type SharePartitionLimits } from '../../../../broker/share/share-partition.ts';
-import { AcknowledgeType } from '../../../../broker/share/share-record-state.ts';
+import { AcknowledgeType } from '../../../../sdk/protocol/acknowledge-type.ts';
 import { decodeShareStateValue, encodeShareStateValue } from '../../../../broker/share/share-state-record.ts';
 
 const limits: SharePartitionLimits = { deliveryCountLimit: 5, partitionMaxRecordLocks: 10, recordLockDurationMs: 100, retryBackoffMs: [10, 50] };

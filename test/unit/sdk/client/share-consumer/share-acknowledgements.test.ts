@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type AcknowledgeTypeValue, PendingAcknowledgements } from '../../../../../sdk/client/share-consumer/share-acknowledgements.ts';
+import type { AcknowledgeTypeValue } from '../../../../../sdk/protocol/acknowledge-type.ts';
+import { PendingAcknowledgements } from '../../../../../sdk/client/share-consumer/share-acknowledgements.ts';
 
 const ack = fc.record({ partition: fc.integer({ min: 0, max: 2 }), offset: fc.integer({ min: 0, max: 40 }), type: fc.constantFrom<AcknowledgeTypeValue>(1, 2, 3) });
 
