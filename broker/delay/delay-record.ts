@@ -3,6 +3,7 @@ import { KafkaError } from '../../sdk/protocol/kafka-error.ts';
 import type { RecordHeader } from '../../sdk/record/record.ts';
 import { encodeRecordTail, RecordBatchBuilder } from '../../sdk/record/record-batch-builder.ts';
 import { RecordBatchView } from '../../sdk/record/record-batch-reader.ts';
+import { readInt64, writeInt64 } from '../../sdk/record/batch-header.ts';
 import { deliveredHeaders } from './delay-headers.ts';
 
 /** A record waiting in the delay log for its due time. */
@@ -43,7 +44,7 @@ export function delayedRecordOf(input: DelayedRecordInput): DelayedRecord {
     dueMs: input.dueMs,
     timestamp: input.timestamp,
     tail: encodeRecordTail({ key: input.key, value: input.value, headers: deliveredHeaders(input.headers, input.dueMs) }),
-    ...(input.placeholder === undefined ? {} : { placeholder: input.placeholder }),
+    placeholder: input.placeholder,
   };
 }
 
@@ -71,7 +72,7 @@ export function encodeDelayedRecord(record: DelayedRecord): Uint8Array {
   let pos = 0;
   dv.setInt8(pos, FORMAT_VERSION);
   dv.setInt32((pos += 1), record.partition);
-  dv.setBigInt64((pos += 4), BigInt(record.timestamp));
+  writeInt64(dv, (pos += 4), record.timestamp);
   dv.setInt16((pos += 8), topic.length);
   value.set(topic, (pos += 2));
   dv.setInt32((pos += topic.length), record.placeholder === undefined ? -1 : placeholderBytes);
@@ -87,36 +88,59 @@ function invalid(offset: number, why: string): KafkaError {
   return new KafkaError('CORRUPT_MESSAGE', `delay log record at offset ${offset}: ${why}`);
 }
 
-/** Decodes the single record of a delay log batch (`encodeDelayedRecord`, or version 0). */
-export function decodeDelayedRecord(batchBytes: Uint8Array): DelayedRecord & { offset: number } {
+/** A record decoded from the delay log, with its offset there. */
+export type StoredDelayedRecord = DelayedRecord & { offset: number };
+
+/**
+ * Decodes the single record of a delay log batch (`encodeDelayedRecord`, or version 0). On every
+ * move's path: each record comes out as an object of one shape, its topic string shared with the
+ * record decoded before when the bytes are the same.
+ */
+export function decodeDelayedRecord(batchBytes: Uint8Array): StoredDelayedRecord {
   const batch = new RecordBatchView(batchBytes);
-  for (const record of batch.records()) {
-    if (record.value === null || record.value.length === 0) throw invalid(record.offset, 'no value');
-    const value = record.value;
-    if (value[0] === FORMAT_VERSION) return { offset: record.offset, ...decodeVersion1(value, record.offset, record.timestamp) };
-    if ((value[0]! & 0xf0) === 0x80) return { offset: record.offset, ...decodeVersion0(value, record.offset, record.timestamp) };
-    throw invalid(record.offset, `unknown format (first byte ${value[0]})`);
-  }
-  throw invalid(batch.baseOffset, 'the batch holds no record');
+  let decoded: StoredDelayedRecord | undefined;
+  batch.forEachRecord((offset, timestamp, _key, value) => {
+    if (decoded !== undefined) return;
+    if (value === null || value.length === 0) throw invalid(offset, 'no value');
+    if (value[0] === FORMAT_VERSION) decoded = decodeVersion1(value, offset, timestamp);
+    else if ((value[0]! & 0xf0) === 0x80) decoded = { offset, ...decodeVersion0(value, offset, timestamp) };
+    else throw invalid(offset, `unknown format (first byte ${value[0]})`);
+  });
+  if (decoded === undefined) throw invalid(batch.baseOffset, 'the batch holds no record');
+  return decoded;
 }
 
-function decodeVersion1(value: Uint8Array, offset: number, dueMs: number): DelayedRecord {
+/** The last topic decoded (records of one topic follow each other in the delay log). */
+let lastTopicBytes = new Uint8Array(0);
+let lastTopic = '';
+
+function topicAt(value: Uint8Array, start: number, end: number, offset: number): string {
+  if (end - start === lastTopicBytes.length) {
+    let same = true;
+    for (let i = start; i < end && same; i++) same = value[i] === lastTopicBytes[i - start];
+    if (same) return lastTopic;
+  }
+  try {
+    lastTopic = textDecoder.decode(value.subarray(start, end));
+  } catch {
+    throw invalid(offset, 'the topic is not UTF-8');
+  }
+  lastTopicBytes = value.slice(start, end);
+  return lastTopic;
+}
+
+function decodeVersion1(value: Uint8Array, offset: number, dueMs: number): StoredDelayedRecord {
   const dv = new DataView(value.buffer, value.byteOffset, value.byteLength);
   const need = (end: number): void => {
     if (end > value.length) throw invalid(offset, `truncated: needs ${end} bytes, has ${value.length}`);
   };
   need(15);
   const partition = dv.getInt32(1);
-  const timestamp = Number(dv.getBigInt64(5));
+  const timestamp = readInt64(dv, 5);
   const topicBytes = dv.getInt16(13);
   if (topicBytes < 0) throw invalid(offset, 'negative topic length');
   need(15 + topicBytes + 4);
-  let topic: string;
-  try {
-    topic = textDecoder.decode(value.subarray(15, 15 + topicBytes));
-  } catch {
-    throw invalid(offset, 'the topic is not UTF-8');
-  }
+  const topic = topicAt(value, 15, 15 + topicBytes, offset);
   let pos = 15 + topicBytes;
   const placeholderBytes = dv.getInt32(pos);
   pos += 4;
@@ -124,7 +148,7 @@ function decodeVersion1(value: Uint8Array, offset: number, dueMs: number): Delay
   need(pos + Math.max(0, placeholderBytes));
   const placeholder = placeholderBytes === -1 ? undefined : value.slice(pos, pos + placeholderBytes);
   pos += Math.max(0, placeholderBytes);
-  return { topic, partition, dueMs, timestamp, tail: value.slice(pos), ...(placeholder === undefined ? {} : { placeholder }) };
+  return { offset, topic, partition, dueMs, timestamp, tail: value.slice(pos), placeholder };
 }
 
 function bytesOrNull(value: unknown, offset: number, field: string): Uint8Array | null {
@@ -153,6 +177,6 @@ function decodeVersion0(value: Uint8Array, offset: number, dueMs: number): Delay
     key: bytesOrNull(k, offset, 'the key'),
     value: bytesOrNull(v, offset, 'the value'),
     headers,
-    ...(ph instanceof Uint8Array ? { placeholder: ph } : {}),
+    placeholder: ph instanceof Uint8Array ? ph : undefined,
   });
 }

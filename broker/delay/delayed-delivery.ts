@@ -1,10 +1,10 @@
 import { setImmediate } from 'node:timers';
 import { KafkaError } from '../../sdk/protocol/kafka-error.ts';
-import { BATCH_HEADER_BYTES, BatchOffset } from '../../sdk/record/batch-header.ts';
+import { BATCH_HEADER_BYTES, BatchOffset, readInt64 } from '../../sdk/record/batch-header.ts';
 import { RecordBatchBuilder } from '../../sdk/record/record-batch-builder.ts';
 import { emptyBatchHeader } from '../log/cleaner/batch-rewrite.ts';
 import { Acks, type AcksValue } from '../log/acks.ts';
-import { batchSizeAt, int64At } from '../log/batch-validation.ts';
+import { batchSizeAt } from '../log/batch-validation.ts';
 import type { FileSystem } from '../log/file-system.ts';
 import type { AppendResult, PartitionLog } from '../log/partition-log.ts';
 import { endOffsetOf } from '../log/stored-batches.ts';
@@ -365,7 +365,7 @@ export class DelayedDelivery {
       if (records.length === 0) break;
       const dv = new DataView(records.buffer, records.byteOffset, records.byteLength);
       for (let pos = 0; pos < records.length; pos += batchSizeAt(dv, pos)) {
-        if (int64At(dv, pos + BatchOffset.baseOffset) < from) continue;
+        if (readInt64(dv, pos + BatchOffset.baseOffset) < from) continue;
         const record = decodeDelayedRecord(records.subarray(pos, pos + batchSizeAt(dv, pos)));
         if (record.placeholder === undefined) continue;
         const log = this.host.partitionLog(record.topic, record.partition);
@@ -490,8 +490,8 @@ export class DelayedDelivery {
       const dv = new DataView(records.buffer, records.byteOffset, records.byteLength);
       let next = from;
       for (let pos = 0; pos < records.length; pos += batchSizeAt(dv, pos)) {
-        const dueMs = int64At(dv, pos + BatchOffset.maxTimestamp);
-        const offset = int64At(dv, pos + BatchOffset.baseOffset);
+        const dueMs = readInt64(dv, pos + BatchOffset.maxTimestamp);
+        const offset = readInt64(dv, pos + BatchOffset.baseOffset);
         if (offset >= from && (moved === undefined || dueMs > moved.dueMs || (dueMs === moved.dueMs && offset > moved.offset))) keep.offer(dueMs, offset);
         next = offset + dv.getInt32(pos + BatchOffset.lastOffsetDelta) + 1;
       }
@@ -552,7 +552,7 @@ export class DelayedDelivery {
   /** The records at `keys`, from the prefetched ones (which it forgets) or read now. */
   private takePrefetched(keys: readonly DelayKey[]): Map<number, DelayedRecord> {
     for (const key of keys) this.toPrefetch.delete(key.offset);
-    const missing = keys.filter((k) => !this.prefetched.has(k.offset)).map((k) => k.offset).sort((a, b) => a - b);
+    const missing = ascendingOffsets(keys.filter((k) => !this.prefetched.has(k.offset)));
     const out = missing.length > 0 ? this.readDelayed(missing) : new Map<number, DelayedRecord>();
     for (const key of keys) {
       const record = this.prefetched.get(key.offset);
@@ -581,12 +581,12 @@ export class DelayedDelivery {
     const wanted = this.index.takeUnreadDueBy(this.host.nowMs() + this.config.prefetchLeadMs, room, this.delayLog.highWatermark);
     if (wanted.length === 0) return;
     // In offset order, so each slice reads one stretch of the delay log.
-    const offsets = wanted.map((k) => k.offset).sort((a, b) => a - b);
+    const offsets = ascendingOffsets(wanted);
     for (const offset of offsets) this.toPrefetch.add(offset);
     this.prefetching = this.prefetchSlices(offsets).finally(() => (this.prefetching = undefined));
   }
 
-  private async prefetchSlices(offsets: readonly number[]): Promise<void> {
+  private async prefetchSlices(offsets: Float64Array): Promise<void> {
     try {
       for (let i = 0; i < offsets.length && !this.closed && this.toPrefetch.size > 0; ) {
         // A slice of records still wanted: a move may have taken many of them meanwhile.
@@ -609,7 +609,7 @@ export class DelayedDelivery {
    * The delay log records at `offsets` (ascending); where they lie close together on disk one read
    * serves several. Only those asked for are decoded.
    */
-  private readDelayed(offsets: readonly number[]): Map<number, DelayedRecord> {
+  private readDelayed(offsets: ArrayLike<number>): Map<number, DelayedRecord> {
     const out = new Map<number, DelayedRecord>();
     for (let i = 0; i < offsets.length; ) {
       // Several records in one read only where wanted ones lie close together, and never past the
@@ -624,10 +624,10 @@ export class DelayedDelivery {
       const maxBytes = !dense ? SINGLE_READ_BYTES : this.bytesPerOffset === 0 ? READ_CHUNK_BYTES : Math.min(READ_CHUNK_BYTES, Math.ceil(span * this.bytesPerOffset * 1.25));
       const records = this.delayLog.read(offsets[i]!, maxBytes, (dense ? offsets[last]! : offsets[i]!) + 1).records;
       const dv = new DataView(records.buffer, records.byteOffset, records.byteLength);
-      if (dense && records.length > 0) this.bytesPerOffset = records.length / (endOffsetOf(records) - int64At(dv, BatchOffset.baseOffset));
+      if (dense && records.length > 0) this.bytesPerOffset = records.length / (endOffsetOf(records) - readInt64(dv, BatchOffset.baseOffset));
       const before = i;
       for (let pos = 0; pos < records.length && i < offsets.length; pos += batchSizeAt(dv, pos)) {
-        const offset = int64At(dv, pos + BatchOffset.baseOffset);
+        const offset = readInt64(dv, pos + BatchOffset.baseOffset);
         if (offset !== offsets[i]) continue;
         out.set(offset, decodeDelayedRecord(records.subarray(pos, pos + batchSizeAt(dv, pos))));
         i++;
@@ -702,7 +702,14 @@ function placeholderParts(batches: Uint8Array): Uint8Array[] {
 
 /** Whether a placeholder carries a producer id, and so can be checked against the producer state. */
 function isIdempotent(placeholder: Uint8Array): boolean {
-  return int64At(new DataView(placeholder.buffer, placeholder.byteOffset, placeholder.byteLength), BatchOffset.producerId) >= 0;
+  return readInt64(new DataView(placeholder.buffer, placeholder.byteOffset, placeholder.byteLength), BatchOffset.producerId) >= 0;
+}
+
+/** The keys' offsets in ascending order (a typed array sorts numerically without a comparator call). */
+function ascendingOffsets(keys: readonly DelayKey[]): Float64Array {
+  const offsets = new Float64Array(keys.length);
+  for (let i = 0; i < keys.length; i++) offsets[i] = keys[i]!.offset;
+  return offsets.sort();
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {

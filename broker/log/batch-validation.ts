@@ -11,17 +11,6 @@ export interface BatchDefect {
   reason: string;
 }
 
-/** Reads an int64 header field without a BigInt; values stay below 2^53. */
-export function int64At(dv: DataView, at: number): number {
-  return dv.getInt32(at) * 4294967296 + dv.getUint32(at + 4);
-}
-
-export function setInt64At(dv: DataView, at: number, value: number): void {
-  const high = Math.floor(value / 4294967296);
-  dv.setInt32(at, high);
-  dv.setUint32(at + 4, value - high * 4294967296);
-}
-
 /** Total bytes of the batch at `pos` (batchLength plus the 12-byte log overhead). */
 export function batchSizeAt(dv: DataView, pos: number): number {
   return dv.getInt32(pos + BatchOffset.batchLength) + BATCH_LOG_OVERHEAD_BYTES;

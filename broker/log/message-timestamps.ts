@@ -1,8 +1,8 @@
 import { KafkaError } from '../../sdk/protocol/kafka-error.ts';
-import { BatchAttribute, BatchOffset } from '../../sdk/record/batch-header.ts';
+import { BatchAttribute, BatchOffset, writeInt64 } from '../../sdk/record/batch-header.ts';
 import { crc32c } from '../../sdk/record/crc32c.ts';
 import { RecordBatchView } from '../../sdk/record/record-batch-reader.ts';
-import { batchSizeAt, setInt64At } from './batch-validation.ts';
+import { batchSizeAt } from './batch-validation.ts';
 
 /** `message.timestamp.type`: whose clock a record's timestamp is. */
 export const MessageTimestampType = { createTime: 'CreateTime', logAppendTime: 'LogAppendTime' } as const;
@@ -65,7 +65,7 @@ export function stampLogAppendTime(batches: Uint8Array, nowMs: number): void {
     const attributes = dv.getInt16(pos + BatchOffset.attributes);
     if ((attributes & BatchAttribute.control) === 0) {
       dv.setInt16(pos + BatchOffset.attributes, attributes | BatchAttribute.timestampTypeLogAppendTime);
-      setInt64At(dv, pos + BatchOffset.maxTimestamp, nowMs);
+      writeInt64(dv, pos + BatchOffset.maxTimestamp, nowMs);
       dv.setUint32(pos + BatchOffset.crc, crc32c(batches, pos + BatchOffset.attributes, pos + size));
     }
     pos += size;

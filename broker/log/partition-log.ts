@@ -1,8 +1,8 @@
 import { KafkaError } from '../../sdk/protocol/kafka-error.ts';
 import { SwapRemoveList } from '../swap-remove-list.ts';
-import { BatchAttribute, BatchOffset } from '../../sdk/record/batch-header.ts';
+import { BatchAttribute, BatchOffset, readInt64, writeInt64 } from '../../sdk/record/batch-header.ts';
 import { Acks, type AcksValue } from './acks.ts';
-import { batchSizeAt, int64At, setInt64At, validateBatches } from './batch-validation.ts';
+import { batchSizeAt, validateBatches } from './batch-validation.ts';
 import type { Clock } from './clock.ts';
 import type { FileSystem } from './file-system.ts';
 import { type LogConfig, maxSegmentAgeMs } from './log-config.ts';
@@ -285,7 +285,7 @@ export class PartitionLog {
       if (logAppendTimeMs >= 0) stampLogAppendTime(batches, logAppendTimeMs);
       if (this.shouldRoll(segment, batches.length, nextOffset - 1)) segment = this.roll();
       for (let pos = 0, offset = baseOffset; pos < batches.length; pos += batchSizeAt(dv, pos)) {
-        setInt64At(dv, pos + BatchOffset.baseOffset, offset);
+        writeInt64(dv, pos + BatchOffset.baseOffset, offset);
         offset += dv.getInt32(pos + BatchOffset.lastOffsetDelta) + 1;
       }
       this.fs.writeSync(this.activeFd, batches, segment.sizeBytes);
@@ -294,8 +294,8 @@ export class PartitionLog {
     }
     for (let pos = 0, position = segment.sizeBytes; pos < batches.length; ) {
       const size = batchSizeAt(dv, pos);
-      const batchBase = int64At(dv, pos);
-      segment.recordBatch(batchBase, batchBase + dv.getInt32(pos + BatchOffset.lastOffsetDelta), position, size, int64At(dv, pos + BatchOffset.maxTimestamp), this.config.indexIntervalBytes);
+      const batchBase = readInt64(dv, pos);
+      segment.recordBatch(batchBase, batchBase + dv.getInt32(pos + BatchOffset.lastOffsetDelta), position, size, readInt64(dv, pos + BatchOffset.maxTimestamp), this.config.indexIntervalBytes);
       pos += size;
       position += size;
     }
@@ -416,7 +416,7 @@ export class PartitionLog {
     for (;;) {
       const read = this.read(from, maxBytes, lastStableOffset);
       if (read.records.length === 0) return committedRead(read, read.records, lastStableOffset, NO_ABORTED_TRANSACTIONS);
-      const firstOffset = int64At(new DataView(read.records.buffer, read.records.byteOffset, read.records.byteLength), 0);
+      const firstOffset = readInt64(new DataView(read.records.buffer, read.records.byteOffset, read.records.byteLength), 0);
       const endOffset = endOffsetOf(read.records);
       const aborted = this.abortedTransactions(firstOffset, endOffset);
       if (aborted.length === 0) return committedRead(read, read.records, lastStableOffset, NO_ABORTED_TRANSACTIONS);

@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
-import { BatchOffset } from '../../sdk/record/batch-header.ts';
-import { batchSizeAt, int64At } from './batch-validation.ts';
+import { BatchOffset, readInt64 } from '../../sdk/record/batch-header.ts';
+import { batchSizeAt } from './batch-validation.ts';
 import type { FileSystem } from './file-system.ts';
 
 /** Header bytes needed to learn a batch's size and offsets: up to the end of lastOffsetDelta. */
@@ -66,7 +66,7 @@ export function readBatches(
     if (pos + HEADER_PREFIX_BYTES > bufferEnd) reload(pos, HEADER_PREFIX_BYTES);
     if (pos + HEADER_PREFIX_BYTES > bufferEnd) throw corruptRead(source, pos);
     const at = pos - bufferStart;
-    const baseOffset = int64At(dv, at);
+    const baseOffset = readInt64(dv, at);
     const lastOffset = baseOffset + dv.getInt32(at + BatchOffset.lastOffsetDelta);
     firstSize = batchSizeAt(dv, at);
     if (baseOffset >= upperBoundOffset) return new Uint8Array(0);
@@ -83,7 +83,7 @@ export function readBatches(
   while (end + HEADER_PREFIX_BYTES <= limit) {
     const at = end - bufferStart;
     const size = batchSizeAt(dv, at);
-    const lastOffset = int64At(dv, at) + dv.getInt32(at + BatchOffset.lastOffsetDelta);
+    const lastOffset = readInt64(dv, at) + dv.getInt32(at + BatchOffset.lastOffsetDelta);
     if (lastOffset >= upperBoundOffset || end + size > limit) break;
     if (end > pos && end - pos + size > maxBytes) break;
     end += size;
@@ -114,13 +114,13 @@ export function walkHeaders(source: SegmentSource, position: number, visit: (hea
       if (pos + BatchOffset.maxTimestamp + 8 > chunkEnd) throw corruptRead(source, pos);
     }
     const at = pos - chunkStart;
-    const baseOffset = int64At(dv, at);
+    const baseOffset = readInt64(dv, at);
     const header: BatchHeaderInfo = {
       position: pos,
       baseOffset,
       lastOffset: baseOffset + dv.getInt32(at + BatchOffset.lastOffsetDelta),
       sizeBytes: batchSizeAt(dv, at),
-      maxTimestamp: int64At(dv, at + BatchOffset.maxTimestamp),
+      maxTimestamp: readInt64(dv, at + BatchOffset.maxTimestamp),
     };
     if (visit(header)) return;
     pos += header.sizeBytes;

@@ -1,5 +1,5 @@
-import { BATCH_HEADER_BYTES, BatchOffset } from '../../sdk/record/batch-header.ts';
-import { batchSizeAt, contentDefect, int64At, lengthDefect } from './batch-validation.ts';
+import { BATCH_HEADER_BYTES, BatchOffset, readInt64 } from '../../sdk/record/batch-header.ts';
+import { batchSizeAt, contentDefect, lengthDefect } from './batch-validation.ts';
 import type { FileSystem } from './file-system.ts';
 import type { LogSegment } from './log-segment.ts';
 
@@ -63,7 +63,7 @@ export function scanSegment(
     if (pos + size > bufferStart + bufferLength) load(pos, size);
     if (bufferLength < pos - bufferStart + size) return fail('short read');
     const at = pos - bufferStart;
-    const baseOffset = int64At(dv, at + BatchOffset.baseOffset);
+    const baseOffset = readInt64(dv, at + BatchOffset.baseOffset);
     const lastOffset = baseOffset + dv.getInt32(at + BatchOffset.lastOffsetDelta);
     const defect = contentDefect(buffer, dv, at, bounds.cleaned, true, lastOffset >= bounds.trustedBelowOffset);
     if (defect) return fail(defect.reason);
@@ -74,7 +74,7 @@ export function scanSegment(
     if (bounds.endOffset !== undefined && lastOffset >= bounds.endOffset) {
       return fail(`batch ends at offset ${lastOffset}, in the next segment, which starts at ${bounds.endOffset}`);
     }
-    const maxTimestamp = int64At(dv, at + BatchOffset.maxTimestamp);
+    const maxTimestamp = readInt64(dv, at + BatchOffset.maxTimestamp);
     if (pos === 0) firstBatchMaxTimestamp = maxTimestamp;
     segment.recordBatch(baseOffset, lastOffset, pos, size, maxTimestamp, indexIntervalBytes);
     pos += size;

@@ -1,5 +1,5 @@
-import { BatchAttribute, BatchOffset } from '../../sdk/record/batch-header.ts';
-import { batchSizeAt, int64At } from './batch-validation.ts';
+import { BatchAttribute, BatchOffset, readInt64 } from '../../sdk/record/batch-header.ts';
+import { batchSizeAt } from './batch-validation.ts';
 import type { AbortedTxn } from './transaction-index.ts';
 
 /* What the read paths need to know about a run of whole stored batches, from their headers alone. */
@@ -15,8 +15,8 @@ export function omitAbortedBatches(records: Uint8Array, aborted: readonly Aborte
     const isAbortedData =
       (attributes & (BatchAttribute.transactional | BatchAttribute.control)) === BatchAttribute.transactional &&
       aborted.some((t) => {
-        const base = int64At(dv, pos);
-        return t.producerId === int64At(dv, pos + BatchOffset.producerId) && base >= t.firstOffset && base <= t.lastOffset;
+        const base = readInt64(dv, pos);
+        return t.producerId === readInt64(dv, pos + BatchOffset.producerId) && base >= t.firstOffset && base <= t.lastOffset;
       });
     if (!isAbortedData) {
       keep.push([pos, size]);
@@ -48,5 +48,5 @@ export function endOffsetOf(records: Uint8Array): number {
   const dv = new DataView(records.buffer, records.byteOffset, records.byteLength);
   let lastPos = 0;
   for (let pos = 0; pos < records.length; pos += batchSizeAt(dv, pos)) lastPos = pos;
-  return int64At(dv, lastPos) + dv.getInt32(lastPos + BatchOffset.lastOffsetDelta) + 1;
+  return readInt64(dv, lastPos) + dv.getInt32(lastPos + BatchOffset.lastOffsetDelta) + 1;
 }

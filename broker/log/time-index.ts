@@ -1,5 +1,5 @@
-import { int64At as readInt64At, setInt64At as writeInt64At } from './batch-validation.ts';
 import type { FileSystem } from './file-system.ts';
+import { readInt64, writeInt64 } from '../../sdk/record/batch-header.ts';
 
 /**
  * Time index (`<baseOffset>.timeindex`), Kafka's format: fixed 12-byte entries, big-endian,
@@ -59,7 +59,7 @@ export class TimeIndex {
     const bytes = new Uint8Array(this.entries * TIME_INDEX_ENTRY_BYTES);
     const dv = new DataView(bytes.buffer);
     for (let i = 0; i < this.entries; i++) {
-      writeInt64At(dv, i * TIME_INDEX_ENTRY_BYTES, this.timestamps[i]!);
+      writeInt64(dv, i * TIME_INDEX_ENTRY_BYTES, this.timestamps[i]!);
       dv.setInt32(i * TIME_INDEX_ENTRY_BYTES + 8, this.relativeOffsets[i]!);
     }
     return bytes;
@@ -85,7 +85,7 @@ export function checkTimeIndexFile(
     const n = fs.readSync(fd, chunk, at);
     if (n < Math.min(chunk.length, size - at)) return { reason: 'short read' };
     for (let i = 0; i + TIME_INDEX_ENTRY_BYTES <= n; i += TIME_INDEX_ENTRY_BYTES) {
-      const timestamp = readInt64At(dv, i);
+      const timestamp = readInt64(dv, i);
       const relativeOffset = dv.getInt32(i + 8);
       const entry = (at + i) / TIME_INDEX_ENTRY_BYTES;
       if (timestamp <= previousTimestamp || relativeOffset < previousOffset) return { reason: `entry ${entry} is not increasing` };
@@ -107,7 +107,7 @@ export function lookupTimeIndexFileBefore(fs: FileSystem, fd: number, entries: n
     if (fs.readSync(fd, entry, mid * TIME_INDEX_ENTRY_BYTES) !== TIME_INDEX_ENTRY_BYTES) {
       throw new Error(`time index entry ${mid} is missing`);
     }
-    if (readInt64At(dv, 0) < timestampMs) {
+    if (readInt64(dv, 0) < timestampMs) {
       found = dv.getInt32(8);
       lo = mid + 1;
     } else {

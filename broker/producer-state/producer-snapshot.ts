@@ -1,6 +1,6 @@
 import { crc32c } from '../../sdk/record/crc32c.ts';
-import { int64At, setInt64At } from '../log/batch-validation.ts';
 import type { ProducerEntry } from './producer-entry.ts';
+import { readInt64, writeInt64 } from '../../sdk/record/batch-header.ts';
 
 export const SNAPSHOT_SUFFIX = '.snapshot';
 const SNAPSHOT_VERSION = 1;
@@ -39,21 +39,21 @@ export function encodeSnapshot(offset: number, entries: Iterable<ProducerEntry>)
   const bytes = new Uint8Array(size);
   const dv = new DataView(bytes.buffer);
   dv.setInt16(0, SNAPSHOT_VERSION);
-  setInt64At(dv, 6, offset);
+  writeInt64(dv, 6, offset);
   dv.setInt32(14, list.length);
   let pos = HEADER_BYTES;
   for (const e of list) {
-    setInt64At(dv, pos, e.producerId);
+    writeInt64(dv, pos, e.producerId);
     dv.setInt16(pos + 8, e.producerEpoch);
     dv.setInt32(pos + 10, e.coordinatorEpoch);
-    setInt64At(dv, pos + 14, e.lastTimestampMs);
-    setInt64At(dv, pos + 22, e.currentTxnFirstOffset);
+    writeInt64(dv, pos + 14, e.lastTimestampMs);
+    writeInt64(dv, pos + 22, e.currentTxnFirstOffset);
     dv.setInt8(pos + 30, e.batches.length);
     pos += ENTRY_FIXED_BYTES;
     for (const b of e.batches) {
       dv.setInt32(pos, b.firstSeq);
       dv.setInt32(pos + 4, b.lastSeq);
-      setInt64At(dv, pos + 8, b.baseOffset);
+      writeInt64(dv, pos + 8, b.baseOffset);
       dv.setInt32(pos + 16, b.lastOffset - b.baseOffset);
       pos += BATCH_BYTES;
     }
@@ -67,7 +67,7 @@ export function decodeSnapshot(bytes: Uint8Array): { offset: number; entries: Pr
   if (bytes.length < HEADER_BYTES) return undefined;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (dv.getInt16(0) !== SNAPSHOT_VERSION || dv.getUint32(2) !== crc32c(bytes, 6)) return undefined;
-  const offset = int64At(dv, 6);
+  const offset = readInt64(dv, 6);
   const count = dv.getInt32(14);
   const entries: ProducerEntry[] = [];
   let pos = HEADER_BYTES;
@@ -75,17 +75,17 @@ export function decodeSnapshot(bytes: Uint8Array): { offset: number; entries: Pr
     if (pos + ENTRY_FIXED_BYTES > bytes.length) return undefined;
     const batchCount = dv.getInt8(pos + 30);
     const entry: ProducerEntry = {
-      producerId: int64At(dv, pos),
+      producerId: readInt64(dv, pos),
       producerEpoch: dv.getInt16(pos + 8),
       coordinatorEpoch: dv.getInt32(pos + 10),
-      lastTimestampMs: int64At(dv, pos + 14),
-      currentTxnFirstOffset: int64At(dv, pos + 22),
+      lastTimestampMs: readInt64(dv, pos + 14),
+      currentTxnFirstOffset: readInt64(dv, pos + 22),
       batches: [],
     };
     pos += ENTRY_FIXED_BYTES;
     if (batchCount < 0 || pos + batchCount * BATCH_BYTES > bytes.length) return undefined;
     for (let b = 0; b < batchCount; b++) {
-      const baseOffset = int64At(dv, pos + 8);
+      const baseOffset = readInt64(dv, pos + 8);
       entry.batches.push({ firstSeq: dv.getInt32(pos), lastSeq: dv.getInt32(pos + 4), baseOffset, lastOffset: baseOffset + dv.getInt32(pos + 16) });
       pos += BATCH_BYTES;
     }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { BATCH_HEADER_BYTES, BatchAttribute, BatchOffset } from '../../sdk/record/batch-header.ts';
+import { BATCH_HEADER_BYTES, BatchAttribute, BatchOffset, readInt64 } from '../../sdk/record/batch-header.ts';
 import { readFileIfExists } from '../log/atomic-file.ts';
-import { batchSizeAt, int64At } from '../log/batch-validation.ts';
+import { batchSizeAt } from '../log/batch-validation.ts';
 import type { FileSystem } from '../log/file-system.ts';
 import { type LogSegment, parseSegmentFileName, segmentFileName } from '../log/log-segment.ts';
 import { decodeTxnIndex, encodeTxnIndex } from '../log/transaction-index.ts';
@@ -99,8 +99,8 @@ function replaySegment(ctx: ProducerStateLoadContext, segment: LogSegment, fromO
       }
       const at = pos - chunkStart;
       const size = batchSizeAt(dv, at);
-      const baseOffset = int64At(dv, at);
-      const producerId = int64At(dv, at + BatchOffset.producerId);
+      const baseOffset = readInt64(dv, at);
+      const producerId = readInt64(dv, at + BatchOffset.producerId);
       const isControl = (dv.getInt16(at + BatchOffset.attributes) & BatchAttribute.control) !== 0;
       if (baseOffset >= fromOffset && (producerId >= 0 || isControl)) {
         let bytes: Uint8Array;

@@ -1,8 +1,8 @@
 import { KafkaError } from '../../sdk/protocol/kafka-error.ts';
-import { BatchAttribute, BatchOffset } from '../../sdk/record/batch-header.ts';
+import { BatchAttribute, BatchOffset, readInt64 } from '../../sdk/record/batch-header.ts';
 import { parseControlRecord } from '../../sdk/record/control-record.ts';
 import { readRecordBatches } from '../../sdk/record/record-batch-reader.ts';
-import { batchSizeAt, int64At } from '../log/batch-validation.ts';
+import { batchSizeAt } from '../log/batch-validation.ts';
 import { type BatchMetadata, cloneEntry, lastSequenceOf, type ProducerEntry, RETAINED_BATCHES } from './producer-entry.ts';
 import { incrementSequence, inSequence } from './sequence-number.ts';
 
@@ -93,7 +93,7 @@ export class ProducerStateManager {
       const lastOffsetDelta = dv.getInt32(pos + BatchOffset.lastOffsetDelta);
       const batchBase = offset;
       offset += lastOffsetDelta + 1;
-      const producerId = int64At(dv, pos + BatchOffset.producerId);
+      const producerId = readInt64(dv, pos + BatchOffset.producerId);
       const attributes = dv.getInt16(pos + BatchOffset.attributes);
       const isControl = (attributes & BatchAttribute.control) !== 0;
       if (isControl && origin === AppendOrigin.client) {

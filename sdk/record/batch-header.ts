@@ -79,13 +79,23 @@ function view(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** Reads an int64 as a JS number; offsets and timestamps stay below 2^53 in practice. */
+/**
+ * Reads an int64 as a JS number; offsets and timestamps stay below 2^53 in practice. From its two
+ * 32-bit halves, without the BigInt that `getBigInt64` allocates (the same value: one rounding).
+ */
 export function readInt64(dv: DataView, at: number): number {
-  return Number(dv.getBigInt64(at));
+  return dv.getInt32(at) * 4294967296 + dv.getUint32(at + 4);
 }
 
 export function writeInt64(dv: DataView, at: number, value: number): void {
-  dv.setBigInt64(at, BigInt(value));
+  if (!Number.isSafeInteger(value)) {
+    // Beyond 2^53 (or not an integer: BigInt throws RangeError) as before.
+    dv.setBigInt64(at, BigInt(value));
+    return;
+  }
+  const high = Math.floor(value / 4294967296);
+  dv.setInt32(at, high);
+  dv.setUint32(at + 4, value - high * 4294967296);
 }
 
 /** Decodes the 61-byte header at `start`; the caller has checked that 61 bytes are there. */

@@ -1,10 +1,9 @@
-import { BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD_BYTES, BatchAttribute, BatchOffset, CompressionType } from '../../../sdk/record/batch-header.ts';
+import { BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD_BYTES, BatchAttribute, BatchOffset, CompressionType, readInt64, writeInt64 } from '../../../sdk/record/batch-header.ts';
 import { compress, decompress } from '../../../sdk/record/compression.ts';
 import { ControlRecordType } from '../../../sdk/record/control-record.ts';
 import { crc32c } from '../../../sdk/record/crc32c.ts';
 import { sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from '../../../sdk/record/varint.ts';
 import { KafkaError } from '../../../sdk/protocol/kafka-error.ts';
-import { int64At, setInt64At } from '../batch-validation.ts';
 import type { RecordSpans } from './record-spans.ts';
 
 /**
@@ -27,7 +26,7 @@ export function recordBytesOf(batch: Uint8Array, dv: DataView): Uint8Array {
  * attribute bit 6, and the records' timestamp deltas are relative to it.
  */
 export function deleteHorizonOf(dv: DataView): number | undefined {
-  return (dv.getInt16(BatchOffset.attributes) & BatchAttribute.deleteHorizon) !== 0 ? int64At(dv, BatchOffset.baseTimestamp) : undefined;
+  return (dv.getInt16(BatchOffset.attributes) & BatchAttribute.deleteHorizon) !== 0 ? readInt64(dv, BatchOffset.baseTimestamp) : undefined;
 }
 
 /** The type of the marker in a control batch, or undefined for one without a record. */
@@ -59,10 +58,10 @@ export function rebuildBatch(batch: Uint8Array, data: Uint8Array, spans: RecordS
   const attributes = dv.getInt16(BatchOffset.attributes);
   const codec = attributes & BatchAttribute.compressionMask;
   const logAppendTime = (attributes & BatchAttribute.timestampTypeLogAppendTime) !== 0;
-  const oldBase = int64At(dv, BatchOffset.baseTimestamp);
+  const oldBase = readInt64(dv, BatchOffset.baseTimestamp);
   let size = 0;
   let kept = 0;
-  let maxTimestamp = logAppendTime ? int64At(dv, BatchOffset.maxTimestamp) : -1;
+  let maxTimestamp = logAppendTime ? readInt64(dv, BatchOffset.maxTimestamp) : -1;
   for (let i = 0; i < spans.count; i++) {
     if (keep[i] === 0) continue;
     kept++;
@@ -100,9 +99,9 @@ export function rebuildBatch(batch: Uint8Array, data: Uint8Array, spans: RecordS
   const odv = new DataView(out.buffer);
   if (newHorizonMs !== undefined) {
     odv.setInt16(BatchOffset.attributes, attributes | BatchAttribute.deleteHorizon);
-    setInt64At(odv, BatchOffset.baseTimestamp, newHorizonMs);
+    writeInt64(odv, BatchOffset.baseTimestamp, newHorizonMs);
   }
-  setInt64At(odv, BatchOffset.maxTimestamp, maxTimestamp);
+  writeInt64(odv, BatchOffset.maxTimestamp, maxTimestamp);
   odv.setInt32(BatchOffset.recordsCount, kept);
   return seal(out);
 }
@@ -116,7 +115,7 @@ export function emptyBatchHeader(batch: Uint8Array): Uint8Array {
   const dv = new DataView(out.buffer);
   const attributes = dv.getInt16(BatchOffset.attributes);
   dv.setInt16(BatchOffset.attributes, attributes & ~(BatchAttribute.compressionMask | BatchAttribute.deleteHorizon));
-  setInt64At(dv, BatchOffset.baseTimestamp, -1);
+  writeInt64(dv, BatchOffset.baseTimestamp, -1);
   dv.setInt32(BatchOffset.recordsCount, 0);
   return seal(out);
 }

@@ -1,5 +1,4 @@
-import { BatchAttribute, BatchOffset } from '../../../sdk/record/batch-header.ts';
-import { int64At } from '../batch-validation.ts';
+import { BatchAttribute, BatchOffset, readInt64 } from '../../../sdk/record/batch-header.ts';
 import type { Clock } from '../clock.ts';
 import type { FileSystem } from '../file-system.ts';
 import type { LogConfig } from '../log-config.ts';
@@ -93,11 +92,11 @@ async function buildOffsetMap(
       for (let read = reader.next(); read !== undefined; read = reader.next()) {
         const { bytes } = read;
         const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-        const baseOffset = int64At(dv, BatchOffset.baseOffset);
+        const baseOffset = readInt64(dv, BatchOffset.baseOffset);
         if (baseOffset >= upperBoundOffset) return upperBoundOffset;
         const lastOffset = baseOffset + dv.getInt32(BatchOffset.lastOffsetDelta);
         const attributes = dv.getInt16(BatchOffset.attributes);
-        const producerId = int64At(dv, BatchOffset.producerId);
+        const producerId = readInt64(dv, BatchOffset.producerId);
         stats.bytesRead += bytes.length;
         if ((attributes & BatchAttribute.control) !== 0) {
           const data = recordBytesOf(bytes, dv);

@@ -1,7 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { FileSystem } from '../file-system.ts';
-import { BatchOffset, BATCH_HEADER_BYTES } from '../../../sdk/record/batch-header.ts';
-import { int64At } from '../batch-validation.ts';
+import { BATCH_HEADER_BYTES, BatchOffset, readInt64 } from '../../../sdk/record/batch-header.ts';
 import type { LogSegment } from '../log-segment.ts';
 import type { PartitionLog } from '../partition-log.ts';
 import { readCleanerCheckpoint } from './cleaner-checkpoint.ts';
@@ -270,7 +269,7 @@ export class LogCleaner {
     } finally {
       this.options.fs.closeSync(fd);
     }
-    const timestamp = int64At(new DataView(header.buffer), BatchOffset.maxTimestamp);
+    const timestamp = readInt64(new DataView(header.buffer), BatchOffset.maxTimestamp);
     this.firstBatchTimestamps.set(segment, timestamp);
     return timestamp;
   }

@@ -1,6 +1,5 @@
 import { dirname } from 'node:path';
-import { BatchAttribute, BatchOffset } from '../../../sdk/record/batch-header.ts';
-import { int64At } from '../batch-validation.ts';
+import { BatchAttribute, BatchOffset, readInt64 } from '../../../sdk/record/batch-header.ts';
 import type { FileSystem } from '../file-system.ts';
 import { writeFileSynced } from '../atomic-file.ts';
 import { LogSegment } from '../log-segment.ts';
@@ -64,11 +63,11 @@ function cleanBatch(batch: Uint8Array, ctx: PassContext): Uint8Array | undefined
     if (horizonMs < ctx.stats.nextDeleteHorizonMs) ctx.stats.nextDeleteHorizonMs = horizonMs;
   };
   const dv = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
-  const baseOffset = int64At(dv, BatchOffset.baseOffset);
+  const baseOffset = readInt64(dv, BatchOffset.baseOffset);
   if (baseOffset >= ctx.endOffset) return batch;
   const lastOffset = baseOffset + dv.getInt32(BatchOffset.lastOffsetDelta);
   const attributes = dv.getInt16(BatchOffset.attributes);
-  const producerId = int64At(dv, BatchOffset.producerId);
+  const producerId = readInt64(dv, BatchOffset.producerId);
   const producerEpoch = dv.getInt16(BatchOffset.producerEpoch);
   const { spans, stats, nowMs } = ctx;
   const data = recordBytesOf(batch, dv);
@@ -151,9 +150,9 @@ export async function rewriteSegments(ctx: PassContext, group: readonly LogSegme
               stats.batchesRemoved++;
             } else {
               const dv = new DataView(kept.buffer, kept.byteOffset, kept.byteLength);
-              const baseOffset = int64At(dv, BatchOffset.baseOffset);
+              const baseOffset = readInt64(dv, BatchOffset.baseOffset);
               if (position + kept.length > MAX_POSITION) throw new Error(`cleaned segment ${cleaned.logPath} would exceed ${MAX_POSITION} bytes`);
-              cleaned.recordBatch(baseOffset, baseOffset + dv.getInt32(BatchOffset.lastOffsetDelta), position, kept.length, int64At(dv, BatchOffset.maxTimestamp), ctx.indexIntervalBytes);
+              cleaned.recordBatch(baseOffset, baseOffset + dv.getInt32(BatchOffset.lastOffsetDelta), position, kept.length, readInt64(dv, BatchOffset.maxTimestamp), ctx.indexIntervalBytes);
               if (outLength + kept.length > out.length) flush();
               if (kept.length > out.length) fs.writeSync(fd, kept, position);
               else {
