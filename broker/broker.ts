@@ -112,6 +112,8 @@ export class Broker {
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private closed = false;
   private identity = { clusterId: '', nodeId: 0 };
+  /** The previous run closed the data directory cleanly (its marker was there when this one opened). */
+  private openedAfterCleanShutdown = false;
   private backgroundWork: Promise<void> = Promise.resolve();
   private groupCoordinator: GroupCoordinator | undefined;
   private txnCoordinator: TxnCoordinator | undefined;
@@ -221,6 +223,7 @@ export class Broker {
           partitionLog: (topic, partition) => broker.topics.get(topic)?.partitions[partition],
           allocateProducerId: () => broker.producerIds!.allocate(),
           nowMs: () => clock.nowMs(),
+          openedAfterCleanShutdown: broker.openedAfterCleanShutdown,
         },
         options.delayedDelivery,
       );
@@ -310,6 +313,7 @@ export class Broker {
   private async load(): Promise<void> {
     this.identity = await loadMetaProperties(this.fs, this.config.dataDir, this.config.nodeId);
     const cleanShutdown = await takeCleanShutdownMarker(this.fs, this.config.dataDir);
+    this.openedAfterCleanShutdown = cleanShutdown;
     const records = await loadTopicMetadata(this.fs, this.config.dataDir);
     if (records === undefined) {
       await this.assertNoPartitionDirs();

@@ -120,6 +120,16 @@ class KeyHeap {
     return out;
   }
 
+  /** The keys in array order as (dueMs, offset) pairs. */
+  pairs(): Float64Array {
+    const out = new Float64Array(this.length * 2);
+    for (let i = 0; i < this.length; i++) {
+      out[2 * i] = this.sign * this.dues[i]!;
+      out[2 * i + 1] = this.sign * this.offsets[i]!;
+    }
+    return out;
+  }
+
   /** The smallest offset held (infinite when empty). */
   minOffset(): number {
     let min = Number.POSITIVE_INFINITY;
@@ -194,6 +204,15 @@ export interface KeptKeys {
   readonly heap: KeyHeap;
   readonly horizon: DelayKey | undefined;
   readonly leftOutMinOffset: number;
+}
+
+/** What a DelayIndex holds, as `contents` gives it and `restore` installs it. */
+export interface IndexContents {
+  /** The keys held, as (dueMs, offset) pairs in no particular order. */
+  keys: Float64Array;
+  horizon: DelayKey | undefined;
+  /** A lower bound of the offsets of pending keys beyond the horizon (infinite without a horizon). */
+  beyondMinOffset: number;
 }
 
 /**
@@ -322,6 +341,19 @@ export class DelayIndex {
    */
   minPendingOffset(): number {
     return Math.min(this.beyondMinOffset, this.heap.minOffset());
+  }
+
+  /** The keys held, the horizon and the bound beyond it (a clean close saves them, delay-index-snapshot.ts). */
+  contents(): IndexContents {
+    return { keys: this.heap.pairs(), horizon: this.horizonKey, beyondMinOffset: this.beyondMinOffset };
+  }
+
+  /** Installs what `contents` gave: the same keys, all of them unread by the read-ahead. */
+  restore(contents: IndexContents): void {
+    const heap = new KeyHeap(1, contents.keys.length / 2);
+    for (let i = 0; i < contents.keys.length; i += 2) heap.appendUnordered(contents.keys[i]!, contents.keys[i + 1]!);
+    heap.heapify();
+    this.replace({ heap, horizon: contents.horizon, leftOutMinOffset: contents.beyondMinOffset });
   }
 
   /** Installs a rebuild's result (see `SmallestKeys`). */

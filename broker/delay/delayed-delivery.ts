@@ -16,6 +16,7 @@ import { dueBatches } from './delay-headers.ts';
 import { DelayIndex, type DelayKey, SmallestKeys } from './delay-index.ts';
 import { decodeDelayedRecord, type DelayedRecord, delayedRecordOf, encodeDelayedRecord } from './delay-record.ts';
 import { type DelayState, loadDelayState, partitionKey, saveDelayState } from './delay-state.ts';
+import { saveDelayIndexSnapshot, takeDelayIndexSnapshot } from './delay-index-snapshot.ts';
 
 /** The internal topic delayed records wait in. */
 export const DELAY_TOPIC = '__delayed_records';
@@ -79,6 +80,8 @@ export interface DelayedDeliveryHost {
   partitionLog(topic: string, partition: number): PartitionLog | undefined;
   allocateProducerId(): Promise<number>;
   nowMs(): number;
+  /** The broker opened after a clean close (clean-shutdown.ts): a saved index may be installed. */
+  openedAfterCleanShutdown: boolean;
 }
 
 /** Counters for tests and metrics. */
@@ -205,7 +208,18 @@ export class DelayedDelivery {
     delayed.frontierDueMs = Math.max(state.moved?.dueMs ?? Number.NEGATIVE_INFINITY, state.moving?.dueMs ?? Number.NEGATIVE_INFINITY);
     await delayed.whenDelayLogSynced(delayLog.logEndOffset);
     await delayed.placeMissing();
-    delayed.rebuild();
+    const saved = await takeDelayIndexSnapshot(host.fs, host.dataDir);
+    if (
+      saved !== undefined &&
+      host.openedAfterCleanShutdown &&
+      saved.delayLogEndOffset === delayLog.logEndOffset &&
+      sameKey(saved.moved, state.moved) &&
+      saved.keys.length / 2 <= config.indexMaxEntries
+    ) {
+      delayed.index.restore(saved);
+    } else {
+      delayed.rebuild();
+    }
     const redo = state.moving === undefined ? [] : delayed.index.takeThrough(state.moving);
     if (redo.length > 0) delayed.retrying = redo;
     // Records that came due while the broker was down (and the move a crash cut short) move in
@@ -393,6 +407,7 @@ export class DelayedDelivery {
         const writes = await saveDelayState(this.host.fs, this.host.dataDir, { ...this.state, placedBelow });
         this.state = { ...this.state, placedBelow, writes };
       }
+      await saveDelayIndexSnapshot(this.host.fs, this.host.dataDir, { delayLogEndOffset: this.delayLog.logEndOffset, moved: this.state.moved, ...this.index.contents() });
     }
   }
 
@@ -703,6 +718,10 @@ function placeholderParts(batches: Uint8Array): Uint8Array[] {
 /** Whether a placeholder carries a producer id, and so can be checked against the producer state. */
 function isIdempotent(placeholder: Uint8Array): boolean {
   return readInt64(new DataView(placeholder.buffer, placeholder.byteOffset, placeholder.byteLength), BatchOffset.producerId) >= 0;
+}
+
+function sameKey(a: DelayKey | undefined, b: DelayKey | undefined): boolean {
+  return a === undefined || b === undefined ? a === b : a.dueMs === b.dueMs && a.offset === b.offset;
 }
 
 /** The keys' offsets in ascending order (a typed array sorts numerically without a comparator call). */
