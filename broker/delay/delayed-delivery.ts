@@ -202,13 +202,14 @@ export class DelayedDelivery {
     config.maxRecordsPerMove = Math.max(1, Math.min(config.maxRecordsPerMove, Math.floor(config.indexMaxEntries / 2)));
     const delayed = new DelayedDelivery(host, config);
     const state = await loadDelayState(host.fs, host.dataDir);
+    // Taken (and so removed) whatever follows: a snapshot is only ever read by the open after its save.
+    const saved = await takeDelayIndexSnapshot(host.fs, host.dataDir);
     const delayLog = host.partitionLog(DELAY_TOPIC, 0);
     if (state === undefined || delayLog === undefined) return delayed;
     delayed.opened = { delayLog, state };
     delayed.frontierDueMs = Math.max(state.moved?.dueMs ?? Number.NEGATIVE_INFINITY, state.moving?.dueMs ?? Number.NEGATIVE_INFINITY);
     await delayed.whenDelayLogSynced(delayLog.logEndOffset);
     await delayed.placeMissing();
-    const saved = await takeDelayIndexSnapshot(host.fs, host.dataDir);
     if (
       saved !== undefined &&
       host.openedAfterCleanShutdown &&
