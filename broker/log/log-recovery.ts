@@ -77,8 +77,9 @@ async function loadSealedIndexes(ctx: RecoveryContext, segment: LogSegment, offs
  * interrupted is finished or rolled back first. Segments below the one holding the recovery point
  * are trusted if their indexes are sane (else rescanned); from that segment on every batch is
  * verified, except that after a clean shutdown (`cleanShutdown`, see clean-shutdown.ts) batches
- * below the recovery point have their headers checked but not their CRCs. The first invalid batch at or past the recovery point is a torn tail and is cut off with
- * everything after it; an invalid batch below it is acknowledged data gone bad and fails the open.
+ * below the recovery point have their headers checked but not their CRCs. The first invalid batch
+ * at or past the recovery point is a torn tail and is cut off with everything after it; an invalid
+ * batch below it is acknowledged data gone bad and fails the open.
  *
  * Offsets: the CRC does not cover baseOffset, so a batch's offsets are checked against its
  * neighbours. A segment the cleaner never rewrote must be contiguous: each batch starts where the
@@ -127,9 +128,9 @@ export async function recoverLog(ctx: RecoveryContext): Promise<RecoveredLog> {
     endOffset: i < last ? segments[i + 1]!.baseOffset : undefined,
     trustedBelowOffset: trustedBelow,
   });
-  // After a clean shutdown the data below the recovery point was fsynced and nothing was torn:
-  // the segments from the recovery point's on only have their headers walked below it, to rebuild
-  // the active segment's in-memory indexes (an open's largest cost was these CRCs).
+  // After a clean shutdown the data below the recovery point was fsynced and nothing was torn
+  // since: there the scan walks batch headers only, to rebuild the active segment's in-memory
+  // indexes (the CRCs were an open's largest cost).
   const trustedBelow = ctx.cleanShutdown === true ? ctx.recoveryPoint : 0;
 
   for (let i = 0; i < start; i++) {
