@@ -11,7 +11,7 @@ export interface DelayKey {
 /**
  * A binary min-heap of keys kept as two parallel Float64Arrays (due times, offsets): no object per
  * key and no comparator call per step, which a heap of key objects spent most of a move's index
- * time on (pointer chasing to scattered objects). A `descending` heap stores both fields negated,
+ * time on (pointer chasing to scattered objects). A heap of sign -1 stores both fields negated,
  * so the same code orders it largest first.
  */
 class KeyHeap {
