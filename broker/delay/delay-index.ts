@@ -350,17 +350,22 @@ export class DelayIndex {
 
   /** Installs what `contents` gave: the same keys, all of them unread by the read-ahead. */
   restore(contents: IndexContents): void {
-    const heap = new KeyHeap(1, contents.keys.length / 2);
+    const heap = new KeyHeap(1, Math.max(this.maxEntries, contents.keys.length / 2));
     for (let i = 0; i < contents.keys.length; i += 2) heap.appendUnordered(contents.keys[i]!, contents.keys[i + 1]!);
     heap.heapify();
-    this.replace({ heap, horizon: contents.horizon, leftOutMinOffset: contents.beyondMinOffset });
+    this.install(heap, contents.horizon, contents.beyondMinOffset);
   }
 
   /** Installs a rebuild's result (see `SmallestKeys`). */
   replace(result: KeptKeys): void {
-    this.heap = result.heap.copy(1, this.maxEntries);
-    this.unread = this.heap.copy();
-    this.horizonKey = result.horizon;
-    this.beyondMinOffset = result.leftOutMinOffset;
+    this.install(result.heap.copy(1, this.maxEntries), result.horizon, result.leftOutMinOffset);
+  }
+
+  /** Takes `heap` (a min-heap of its own, sized for maxEntries) as the held keys, all unread. */
+  private install(heap: KeyHeap, horizon: DelayKey | undefined, beyondMinOffset: number): void {
+    this.heap = heap;
+    this.unread = heap.copy();
+    this.horizonKey = horizon;
+    this.beyondMinOffset = beyondMinOffset;
   }
 }

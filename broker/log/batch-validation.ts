@@ -32,23 +32,32 @@ export function lengthDefect(dv: DataView, pos: number, end: number): BatchDefec
 }
 
 /**
- * Everything checkable about the batch at `pos` without decoding records: length bounds, magic,
- * CRC-32C (unless `checkCrc` is false) and the record count. The caller checked the length with
- * `lengthDefect` first.
- *
- * A batch as a producer sends it holds lastOffsetDelta + 1 records. A batch the cleaner rewrote
- * (`cleaned`) keeps its lastOffsetDelta but may hold fewer records, none at all for a header kept
- * only for its producer's sequence numbers. `headersOnly` also admits a header with no record in a
- * segment the cleaner never touched: delayed delivery's placeholders (broker/delay/).
+ * How `contentDefect` judges a batch. A batch as a producer sends it holds lastOffsetDelta + 1
+ * records. A batch the cleaner rewrote (`cleaned`) keeps its lastOffsetDelta but may hold fewer
+ * records, none at all for a header kept only for its producer's sequence numbers. `headersOnly`
+ * also admits a header with no record in a segment the cleaner never touched: delayed delivery's
+ * placeholders (broker/delay/). `checkCrc` false skips the CRC-32C (recovery, below a clean
+ * shutdown's recovery point).
  */
-export function contentDefect(bytes: Uint8Array, dv: DataView, pos: number, cleaned = false, headersOnly = false, checkCrc = true): BatchDefect | undefined {
+export interface ContentRules {
+  cleaned?: boolean;
+  headersOnly?: boolean;
+  checkCrc?: boolean;
+}
+
+/**
+ * Everything checkable about the batch at `pos` without decoding records: length bounds, magic,
+ * CRC-32C and the record count, under `rules`. The caller checked the length with `lengthDefect`
+ * first.
+ */
+export function contentDefect(bytes: Uint8Array, dv: DataView, pos: number, rules: ContentRules = {}): BatchDefect | undefined {
   const magic = dv.getInt8(pos + BatchOffset.magic);
   if (magic !== CURRENT_MAGIC) {
     return magic === 0 || magic === 1
       ? { errorName: 'UNSUPPORTED_FOR_MESSAGE_FORMAT', reason: `message format v${magic} is not supported, only v2` }
       : { errorName: 'CORRUPT_MESSAGE', reason: `invalid magic ${magic}` };
   }
-  if (checkCrc) {
+  if (rules.checkCrc !== false) {
     const storedCrc = dv.getUint32(pos + BatchOffset.crc);
     const actualCrc = crc32c(bytes, pos + BatchOffset.attributes, pos + batchSizeAt(dv, pos));
     if (storedCrc !== actualCrc) {
@@ -57,13 +66,13 @@ export function contentDefect(bytes: Uint8Array, dv: DataView, pos: number, clea
   }
   const recordsCount = dv.getInt32(pos + BatchOffset.recordsCount);
   const lastOffsetDelta = dv.getInt32(pos + BatchOffset.lastOffsetDelta);
-  if (cleaned) {
+  if (rules.cleaned === true) {
     if (lastOffsetDelta < 0 || recordsCount < 0 || recordsCount > lastOffsetDelta + 1) {
       return { errorName: 'INVALID_RECORD', reason: `recordsCount ${recordsCount} does not fit lastOffsetDelta ${lastOffsetDelta}` };
     }
     return undefined;
   }
-  if (headersOnly && recordsCount === 0 && lastOffsetDelta >= 0) return undefined;
+  if (rules.headersOnly === true && recordsCount === 0 && lastOffsetDelta >= 0) return undefined;
   if (recordsCount < 1) return { errorName: 'INVALID_RECORD', reason: `recordsCount ${recordsCount} is below 1` };
   if (lastOffsetDelta !== recordsCount - 1) {
     return { errorName: 'INVALID_RECORD', reason: `lastOffsetDelta ${lastOffsetDelta} does not match recordsCount ${recordsCount}` };
@@ -82,7 +91,7 @@ export function validateBatches(bytes: Uint8Array, maxMessageBytes: number, topi
   let count = 0;
   for (let pos = 0; pos < bytes.length; count++) {
     const defect =
-      lengthDefect(dv, pos, bytes.length) ?? tooLarge(dv, pos, maxMessageBytes) ?? contentDefect(bytes, dv, pos, false, headersOnly) ?? unknownCompression(dv, pos);
+      lengthDefect(dv, pos, bytes.length) ?? tooLarge(dv, pos, maxMessageBytes) ?? contentDefect(bytes, dv, pos, { headersOnly }) ?? unknownCompression(dv, pos);
     if (defect) throw new KafkaError(defect.errorName, `batch ${count} at byte ${pos} for ${topicPartition}: ${defect.reason}`);
     pos += batchSizeAt(dv, pos);
   }

@@ -65,7 +65,7 @@ export function scanSegment(
     const at = pos - bufferStart;
     const baseOffset = readInt64(dv, at + BatchOffset.baseOffset);
     const lastOffset = baseOffset + dv.getInt32(at + BatchOffset.lastOffsetDelta);
-    const defect = contentDefect(buffer, dv, at, bounds.cleaned, true, lastOffset >= bounds.trustedBelowOffset);
+    const defect = contentDefect(buffer, dv, at, { cleaned: bounds.cleaned, headersOnly: true, checkCrc: lastOffset >= bounds.trustedBelowOffset });
     if (defect) return fail(defect.reason);
     const expected = segment.nextOffset;
     if (bounds.cleaned ? baseOffset < expected : baseOffset !== expected) {

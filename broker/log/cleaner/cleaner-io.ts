@@ -99,7 +99,7 @@ export class SegmentBatchReader {
     if (pos + size > this.bufferEnd) this.load(pos, size);
     if (this.bufferEnd - pos < size) throw this.corrupt(pos, 'short read');
     const at = pos - this.bufferStart;
-    const content = contentDefect(this.buffer, this.dv, at, true);
+    const content = contentDefect(this.buffer, this.dv, at, { cleaned: true });
     if (content !== undefined) throw this.corrupt(pos, content.reason);
     this.position = pos + size;
     return { bytes: this.buffer.subarray(at, at + size), position: pos };
