@@ -54,7 +54,11 @@ const utf8 = new TextDecoder();
  * past a record as it is sent; a QoS 1 or 2 message stays in the session's outbound messages until
  * acknowledged, and a client back in its session gets those again first, with their packet ids
  * (§4.4). The state is written after each read's messages are all acknowledged and when the client
- * leaves, so after a broker crash the read in progress is sent again (at least once).
+ * leaves. For a persistent session it is also written before a QoS 2 message from the log goes out
+ * (naming its packet id) and before its PUBREL (saying PUBREC came), so a broker that crashed
+ * resends that message with its packet id, which the client recognises, or only its PUBREL: QoS 2
+ * stays exactly once across a crash. QoS 1 messages of a read in progress are sent again (at least
+ * once, as QoS 1 allows).
  */
 export class MqttDelivery implements DeliveryHandler {
   private running = true;
@@ -68,6 +72,15 @@ export class MqttDelivery implements DeliveryHandler {
   private readonly slotFreed: (() => void)[] = [];
   /** Shared subscriptions (`$share/<name>/<filter>`) by their full filter; each a share-group member. */
   private readonly shared = new Map<string, MqttShareSubscription>();
+  /**
+   * Packets waiting for the state write that names them (and those sent after them, which keep
+   * their order): at most one read's messages, as QoS 1 and 2 ones hold in-flight slots.
+   */
+  private held: MqttPacket[] = [];
+  private heldNeedsPersist = false;
+  private flushing: Promise<void> | undefined;
+  /** Packet ids PUBRECed whose PUBREL waits for the state write that marks them released. */
+  private releasing: number[] = [];
 
   constructor(
     private readonly connection: MqttConnection,
@@ -224,12 +237,33 @@ export class MqttDelivery implements DeliveryHandler {
       if (packet.reasonCode >= 0x80) return this.complete(packet.packetId, outbound, 'refused');
       outbound.released = true;
       const intent = this.session.state.outbound?.[packet.packetId];
-      if (intent !== undefined) intent[5] = 1;
-      this.connection.send([{ type: PacketType.PUBREL, packetId: packet.packetId, reasonCode: 0, properties: {} }]);
+      if (intent === undefined || !this.session.persistent) {
+        this.connection.send([{ type: PacketType.PUBREL, packetId: packet.packetId, reasonCode: 0, properties: {} }]);
+        return;
+      }
+      intent[5] = 1;
+      this.release(packet.packetId);
       return;
     }
     if (packet.type === PacketType.PUBACK && outbound.qos === 1) this.complete(packet.packetId, outbound, packet.reasonCode >= 0x80 ? 'refused' : 'acknowledged');
     else if (packet.type === PacketType.PUBCOMP && outbound.released) this.complete(packet.packetId, outbound, 'acknowledged');
+  }
+
+  /**
+   * Sends PUBREL once the state saying PUBREC came is durable, so a broker that crashes afterwards
+   * sends PUBREL again, never the PUBLISH the client already has. PUBRECs arriving meanwhile share
+   * the next write.
+   */
+  private release(packetId: number): void {
+    this.releasing.push(packetId);
+    if (this.releasing.length > 1) return;
+    this.session.steps
+      .run(async () => {
+        const packetIds = this.releasing.splice(0);
+        await this.session.persist();
+        if (this.running) this.connection.send(packetIds.map((id) => ({ type: PacketType.PUBREL, packetId: id, reasonCode: 0, properties: {} })));
+      })
+      .catch((error: unknown) => this.options.onError(error));
   }
 
   private complete(packetId: number, outbound: Outbound, outcome: DeliveryOutcome): void {
@@ -263,11 +297,15 @@ export class MqttDelivery implements DeliveryHandler {
    */
   private async deliver(topic: string, payload: Uint8Array, qos: QoS, retain: boolean, properties: MqttProperties, source?: RecordSource): Promise<{ acked: Promise<DeliveryOutcome> }> {
     const done = { acked: Promise.resolve<DeliveryOutcome>(this.running ? 'acknowledged' : 'dropped') };
-    while (qos > 0 && this.inFlight.size >= this.maxInFlight && this.running) await this.slot();
+    while (qos > 0 && this.inFlight.size >= this.maxInFlight && this.running) {
+      // Held messages hold slots: they go out (after their state write) before waiting for one.
+      await this.flushHeld();
+      if (this.inFlight.size >= this.maxInFlight && this.running) await this.slot();
+    }
     if (!this.running) return done;
     if (source !== undefined) this.moveTo(partitionKey(source.topic, source.partition), source.offset + 1);
     if (qos === 0) {
-      await this.write({ type: PacketType.PUBLISH, dup: false, qos, retain, topic, properties, payload });
+      await this.send({ type: PacketType.PUBLISH, dup: false, qos, retain, topic, properties, payload }, false);
       return done;
     }
     const outbound = (this.session.state.outbound ??= {});
@@ -276,8 +314,36 @@ export class MqttDelivery implements DeliveryHandler {
     this.nextPacketId = (packetId % 0xffff) + 1;
     const acked = new Promise<DeliveryOutcome>((resolve) => this.inFlight.set(packetId, { qos, resolve, released: false }));
     if (source !== undefined) outbound[packetId] = [source.topic, source.partition, source.offset, qos, retain ? 1 : 0, 0];
-    await this.write({ type: PacketType.PUBLISH, dup: false, qos, retain, topic, packetId, properties, payload });
+    await this.send({ type: PacketType.PUBLISH, dup: false, qos, retain, topic, packetId, properties, payload }, qos === 2 && source !== undefined && this.session.persistent);
     return { acked };
+  }
+
+  /**
+   * Writes `packet` now, or holds it: when it must wait for the session's state to be durable
+   * (`afterPersist`), or when packets before it are held. `flushHeld` sends what is held.
+   */
+  private async send(packet: MqttPacket, afterPersist: boolean): Promise<void> {
+    if (!afterPersist && this.held.length === 0 && this.flushing === undefined) return this.write(packet);
+    this.held.push(packet);
+    if (afterPersist) this.heldNeedsPersist = true;
+  }
+
+  /** Writes the session's state if a held packet needs it, then sends the held packets in order. */
+  private flushHeld(): Promise<void> {
+    if (this.held.length === 0) return this.flushing ?? Promise.resolve();
+    return (this.flushing ??= this.drainHeld().finally(() => (this.flushing = undefined)));
+  }
+
+  private async drainHeld(): Promise<void> {
+    while (this.held.length > 0 && this.running) {
+      const packets = this.held;
+      const persist = this.heldNeedsPersist;
+      this.held = [];
+      this.heldNeedsPersist = false;
+      if (persist) await this.session.steps.run(() => this.session.persist());
+      for (const packet of packets) if (this.running) await this.write(packet);
+    }
+    if (!this.running) this.held = [];
   }
 
   /** Sets the session's position in a partition (the next offset to send), noting that it moved. */
@@ -412,6 +478,7 @@ export class MqttDelivery implements DeliveryHandler {
           this.moveTo(key, batch.lastOffset + 1);
         }
       }
+      await this.flushHeld();
       // Lockstep with the client: the next read waits for this one's acknowledgements, so a state
       // written now holds no outbound message of this read and at most one read is resent.
       await Promise.all(acks);

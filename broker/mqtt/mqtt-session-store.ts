@@ -28,7 +28,9 @@ export type OutboundIntent = [topic: string, partition: number, offset: number, 
  *                             acknowledged (positions are past them): a client that comes back
  *                             to the session gets them again with their packet ids (§4.4), PUBREL
  *                             for those it PUBRECed. Written with the positions, so every state
- *                             written has each message either ahead of its position or here.
+ *                             written has each message either ahead of its position or here; and
+ *                             written before a QoS 2 message goes out and before its PUBREL, so
+ *                             a crash never turns one into a new message (mqtt-delivery.ts).
  *   expiryIntervalSec         the session expiry; disconnectedAtMs when the client left
  */
 export interface StoredSession {
