@@ -21,8 +21,13 @@
  * acks). Afterwards the bench checks that nothing is left: RabbitMQ's queue is empty, and a fresh
  * share consumer gets nothing.
  *
+ * `--rounds` runs the peers that many times, alternating which goes first, and reports each one's
+ * median round: this VM's speed drifts by tens of percent (up to 2x) from minute to minute, which
+ * one run of each cannot tell from a difference between the servers.
+ *
  *   npm run build && node dist/bench/queue-consume.js [--records 100000] [--consumers 4] [--size 100]
- *     [--locks 2000] [--fetch-records 500] [--prefetch N] [--peers rill,rabbitmq] [--broker-args="--cpu-prof --cpu-prof-dir=DIR"]
+ *     [--locks 2000] [--fetch-records 500] [--prefetch N] [--rounds 1] [--peers rill,rabbitmq]
+ *     [--broker-args="--cpu-prof --cpu-prof-dir=DIR"]
  *   Needs rabbitmq-server (apt-get install -y rabbitmq-server) for the RabbitMQ column.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -46,6 +51,7 @@ const { values } = parseArgs({
     'fetch-records': { type: 'string', default: '500' },
     prefetch: { type: 'string' },
     peers: { type: 'string', default: 'rill,rabbitmq' },
+    rounds: { type: 'string', default: '1' },
     // Extra runtime flags for the Rill broker process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
     'broker-args': { type: 'string', default: '' },
   },
@@ -58,6 +64,8 @@ const locks = Number(values.locks);
 // all out), so RabbitMQ's consumers get the same number of unacknowledged deliveries.
 const prefetch = values.prefetch === undefined ? Number(values['fetch-records']) : Number(values.prefetch);
 const peers = values.peers.split(',').map((p) => p.trim());
+const rounds = Number(values.rounds);
+for (const peer of peers) if (peer !== 'rill' && peer !== 'rabbitmq') throw new Error(`unknown peer "${peer}" (rill, rabbitmq)`);
 const TOPIC = 'bench-queue';
 
 interface Outcome {
@@ -196,13 +204,26 @@ async function runRabbitmq(): Promise<Outcome> {
   }
 }
 
-const results: Record<string, Outcome | string> = {};
-for (const peer of peers) {
-  if (peer === 'rill') results.rill = await runRill();
-  else if (peer === 'rabbitmq') {
-    results.rabbitmq = (await hasExecutable('/usr/lib/rabbitmq/bin/rabbitmq-server')) ? await runRabbitmq() : 'unavailable: rabbitmq-server not installed (apt-get install -y rabbitmq-server)';
-  } else throw new Error(`unknown peer "${peer}" (rill, rabbitmq)`);
+const rabbitmqMissing = 'unavailable: rabbitmq-server not installed (apt-get install -y rabbitmq-server)';
+const hasRabbitmq = peers.includes('rabbitmq') && (await hasExecutable('/usr/lib/rabbitmq/bin/rabbitmq-server'));
+const roundsByPeer = new Map<string, Outcome[]>(peers.map((peer) => [peer, []]));
+for (let round = 0; round < rounds; round++) {
+  // Alternating which goes first, so neither always runs on a machine the other just warmed.
+  for (const peer of round % 2 === 0 ? peers : [...peers].reverse()) {
+    if (peer === 'rill') roundsByPeer.get(peer)!.push(await runRill());
+    else if (hasRabbitmq) roundsByPeer.get(peer)!.push(await runRabbitmq());
+  }
+  if (rounds > 1) console.log(`round ${round + 1}: ${[...roundsByPeer].map(([peer, outcomes]) => `${peer} ${outcomes.at(-1)?.records_per_s.toLocaleString('en') ?? '-'} records/s`).join(', ')}`);
 }
+
+/** The round with the median records/s (the lower middle one of an even count). */
+function median(outcomes: readonly Outcome[]): Outcome {
+  const sorted = [...outcomes].sort((a, b) => a.records_per_s - b.records_per_s);
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
+const results: Record<string, Outcome | string> = {};
+for (const [peer, outcomes] of roundsByPeer) results[peer] = outcomes.length === 0 ? rabbitmqMissing : median(outcomes);
 
 const rows: string[][] = [['', 'records/s', 'seconds', 'client CPU ms', 'server CPU ms', 'per consumer']];
 for (const [name, r] of Object.entries(results)) {
@@ -217,7 +238,7 @@ const rabbit = results.rabbitmq;
 const ratio = typeof rill === 'object' && typeof rabbit === 'object' ? rill.records_per_s / rabbit.records_per_s : undefined;
 if (ratio !== undefined) rows.push(['rill / rabbitmq', `${ratio.toFixed(2)}x`, '', '', '', 'target >= 5x']);
 printTable(
-  `queue consume, ${total.toLocaleString('en')} records of ${size} B, ${consumerCount} consumers, one ack per record (rill: ${locks} record locks; rabbitmq: quorum queue, prefetch ${prefetch})`,
+  `queue consume, ${total.toLocaleString('en')} records of ${size} B, ${consumerCount} consumers, one ack per record (rill: ${locks} record locks; rabbitmq: quorum queue, prefetch ${prefetch})${rounds > 1 ? `, median of ${rounds} alternating rounds` : ''}`,
   rows,
 );
 console.log(
@@ -229,6 +250,8 @@ console.log(
     consumers: consumerCount,
     rill_record_locks: locks,
     rabbitmq_prefetch: prefetch,
+    rounds,
+    ...Object.fromEntries([...roundsByPeer].map(([peer, outcomes]) => [`${peer}_rounds_records_per_s`, outcomes.map((o) => o.records_per_s)])),
     ...Object.fromEntries(Object.entries(results).map(([k, r]) => [k, typeof r === 'string' ? null : { records_per_s: r.records_per_s, seconds: Number(r.seconds.toFixed(2)), client_cpu_ms: r.client_cpu_ms, server_cpu_ms: r.server_cpu_ms }])),
     rill_over_rabbitmq: ratio === undefined ? null : Number(ratio.toFixed(2)),
   }),
