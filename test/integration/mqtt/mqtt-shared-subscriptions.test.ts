@@ -25,18 +25,35 @@ async function client(protocolVersion: 4 | 5): Promise<MqttClient> {
   return c;
 }
 
-/** Payloads each client receives, and a promise that resolves once all of them together have `total`. */
+/** How long `collect` waits for the next message before it fails, naming what is missing. */
+const QUIET_MS = 15_000;
+
+/**
+ * Payloads each client receives, and a promise that resolves once all of them together have
+ * `total`; it rejects when no message came for QUIET_MS, so a lost message fails the test with the
+ * count instead of at the test's timeout.
+ */
 function collect(members: readonly MqttClient[], total: number): { got: string[][]; all: Promise<void> } {
   const got = members.map(() => [] as string[]);
   let count = 0;
-  const all = new Promise<void>((resolve) =>
+  const all = new Promise<void>((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const arm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => reject(new Error(`${count} of ${total} messages arrived, then none for ${QUIET_MS} ms`)), QUIET_MS);
+    };
+    arm();
     members.forEach((m, i) =>
       m.on('message', (_topic, payload) => {
         got[i]!.push(payload.toString());
-        if (++count === total) resolve();
+        if (++count < total) return arm();
+        clearTimeout(timer);
+        resolve();
       }),
-    ),
-  );
+    );
+  });
+  // Awaited later by the test; a rejection before that is not an unhandled one.
+  all.catch(() => undefined);
   return { got, all };
 }
 
