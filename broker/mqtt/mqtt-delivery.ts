@@ -237,11 +237,12 @@ export class MqttDelivery implements DeliveryHandler {
       if (packet.reasonCode >= 0x80) return this.complete(packet.packetId, outbound, 'refused');
       outbound.released = true;
       const intent = this.session.state.outbound?.[packet.packetId];
+      // Marked in memory for every session: a takeover of a clean session resends PUBREL too.
+      if (intent !== undefined) intent[5] = 1;
       if (intent === undefined || !this.session.persistent) {
         this.connection.send([{ type: PacketType.PUBREL, packetId: packet.packetId, reasonCode: 0, properties: {} }]);
         return;
       }
-      intent[5] = 1;
       this.release(packet.packetId);
       return;
     }
