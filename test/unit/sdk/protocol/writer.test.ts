@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ProtocolEncodeError, Reader, Writer } from '../../../../sdk/protocol/mod.ts';
+import { REFERENCE_RAW_BYTES } from '../../../../sdk/protocol/writer.ts';
 
 describe('Writer with large raw byte strings (kept by reference until finish)', () => {
   it('produces the frame a plain copy would, around small fields and tagged fields', () => {
@@ -82,7 +83,7 @@ describe('Writer.finishParts', () => {
         const parts = split.finishParts();
         // Buffer.equals compares in native code; a deep toEqual over megabytes took minutes.
         expect(Buffer.concat(parts).equals(joined.finish())).toBe(true);
-        for (const raw of raws) if (raw.length >= 64 * 1024) expect(parts.some((part) => part === raw)).toBe(true);
+        for (const raw of raws) if (raw.length >= REFERENCE_RAW_BYTES) expect(parts.some((part) => part === raw)).toBe(true);
       }),
       { numRuns: 150 },
     );
