@@ -5,7 +5,8 @@
  * TCP from this process, each record acknowledged on its own.
  *
  *   Rill      bench/peers/rill-share-broker.ts (an embedded broker with a Kafka listener), SDK
- *             ShareConsumers, `record.accept()` per record; the acceptances ride on the next
+ *             ShareConsumers read with `poll()` (`--api iterator`: `for await`, a promise per
+ *             record), `record.accept()` per record; the acceptances ride on the next
  *             ShareFetch and are answered only once fsynced to `__share_group_state`, as is
  *             every acquisition. In flight: `--locks` records per partition
  *             (group.share.partition.max.record.locks, Kafka's default 2000), at most
@@ -15,7 +16,8 @@
  *             `basic.qos(prefetch)` (default `--fetch-records`: the same unacknowledged records per
  *             consumer) and `basic.ack(multiple=false)` per message.
  *
- * The clock runs from the consumers' start until every record has been delivered and each
+ * The clock starts once the consumers are set up (RabbitMQ: connected, channel open, prefetch set;
+ * Rill: connected and joined to the share group) and runs until every record has been delivered and each
  * consumer's last acknowledgements are settled (Rill: `commit()` answered, so durable; RabbitMQ:
  * channel closed after its last ack, which the broker processes in order; RabbitMQ does not confirm
  * acks). Afterwards the bench checks that nothing is left: RabbitMQ's queue is empty, and a fresh
@@ -26,7 +28,7 @@
  * one run of each cannot tell from a difference between the servers.
  *
  *   npm run build && node dist/bench/queue-consume.js [--records 100000] [--consumers 4] [--size 100]
- *     [--locks 2000] [--fetch-records 500] [--prefetch N] [--rounds 1] [--peers rill,rabbitmq]
+ *     [--locks 2000] [--fetch-records 500] [--prefetch N] [--rounds 1] [--peers rill,rabbitmq] [--api poll]
  *     [--broker-args="--cpu-prof --cpu-prof-dir=DIR"]
  *   Needs rabbitmq-server (apt-get install -y rabbitmq-server) for the RabbitMQ column.
  */
@@ -36,7 +38,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as amqp from 'amqplib';
-import { ShareConsumer, TcpTransport } from '../sdk/mod.ts';
+import { ShareConsumer, type ShareRecord, TcpTransport } from '../sdk/mod.ts';
 import { startRabbitmqServer } from './peers/rabbitmq.ts';
 import { hasExecutable, ServerProcess } from './peers/server-process.ts';
 import { printTable, runtimeName } from './report.ts';
@@ -52,6 +54,7 @@ const { values } = parseArgs({
     prefetch: { type: 'string' },
     peers: { type: 'string', default: 'rill,rabbitmq' },
     rounds: { type: 'string', default: '1' },
+    api: { type: 'string', default: 'poll' },
     // Extra runtime flags for the Rill broker process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
     'broker-args': { type: 'string', default: '' },
   },
@@ -65,6 +68,8 @@ const locks = Number(values.locks);
 const prefetch = values.prefetch === undefined ? Number(values['fetch-records']) : Number(values.prefetch);
 const peers = values.peers.split(',').map((p) => p.trim());
 const rounds = Number(values.rounds);
+const api = values.api;
+if (api !== 'poll' && api !== 'iterator') throw new Error(`unknown --api "${api}" (poll, iterator)`);
 for (const peer of peers) if (peer !== 'rill' && peer !== 'rabbitmq') throw new Error(`unknown peer "${peer}" (rill, rabbitmq)`);
 const TOPIC = 'bench-queue';
 
@@ -107,18 +112,24 @@ async function runRill(): Promise<Outcome> {
       return new ShareConsumer(transport, { groupId, topics: [TOPIC], maxWaitMs: 100 });
     };
     const consumers = Array.from({ length: consumerCount }, () => open('bench'));
+    await Promise.all(consumers.map((c) => c.start()));
     const perConsumer = consumers.map(() => 0);
     let consumed = 0;
     let finish!: () => void;
     const done = new Promise<void>((resolve) => (finish = resolve));
+    const take = (record: ShareRecord<Uint8Array, Uint8Array>, i: number): void => {
+      record.accept();
+      perConsumer[i]!++;
+      if (++consumed === total) finish();
+    };
     const startCpu = process.cpuUsage();
     const startMs = performance.now();
     const runs = consumers.map(async (c, i) => {
-      for await (const record of c) {
-        record.accept();
-        perConsumer[i]!++;
-        if (++consumed === total) finish();
+      if (api === 'iterator') {
+        for await (const record of c) take(record, i);
+        return;
       }
+      for (let records = await c.poll(); records.length > 0; records = await c.poll()) for (const record of records) take(record, i);
     });
     await done;
     await Promise.all(consumers.map((c) => c.commit()));
@@ -238,7 +249,7 @@ const rabbit = results.rabbitmq;
 const ratio = typeof rill === 'object' && typeof rabbit === 'object' ? rill.records_per_s / rabbit.records_per_s : undefined;
 if (ratio !== undefined) rows.push(['rill / rabbitmq', `${ratio.toFixed(2)}x`, '', '', '', 'target >= 5x']);
 printTable(
-  `queue consume, ${total.toLocaleString('en')} records of ${size} B, ${consumerCount} consumers, one ack per record (rill: ${locks} record locks; rabbitmq: quorum queue, prefetch ${prefetch})${rounds > 1 ? `, median of ${rounds} alternating rounds` : ''}`,
+  `queue consume, ${total.toLocaleString('en')} records of ${size} B, ${consumerCount} consumers, one ack per record (rill: ${locks} record locks, ${api === 'poll' ? 'poll()' : 'for await'}; rabbitmq: quorum queue, prefetch ${prefetch})${rounds > 1 ? `, median of ${rounds} alternating rounds` : ''}`,
   rows,
 );
 console.log(
@@ -249,6 +260,7 @@ console.log(
     size_bytes: size,
     consumers: consumerCount,
     rill_record_locks: locks,
+    rill_api: api,
     rabbitmq_prefetch: prefetch,
     rounds,
     ...Object.fromEntries([...roundsByPeer].map(([peer, outcomes]) => [`${peer}_rounds_records_per_s`, outcomes.map((o) => o.records_per_s)])),

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Broker, EmbeddedTransport } from '../../broker/mod.ts';
 import { KafkaListener } from '../../broker/kafka/kafka-listener.ts';
-import { ShareConsumer } from '../../sdk/client/share-consumer/mod.ts';
+import { ShareConsumer, type ShareRecord } from '../../sdk/client/share-consumer/mod.ts';
 import { TcpTransport } from '../../sdk/mod.ts';
 import { stringSerde } from '../../sdk/serde/mod.ts';
 import { appendValues, readTopic } from '../helpers/share-fixtures.ts';
@@ -22,8 +22,9 @@ export interface ShareGroupReport {
 const COUNT = 60;
 
 /**
- * Two share consumers of one group and one partition, one over the embedded transport and one
- * over TCP, take every record between them; each rejects one, which lands in the dead-letter topic.
+ * Two share consumers of one group and one partition, one over the embedded transport read with
+ * `for await` and one over TCP read with `poll()`, take every record between them; each rejects
+ * one, which lands in the dead-letter topic.
  */
 export async function runShareGroupScenario(): Promise<ShareGroupReport> {
   const dir = mkdtempSync(join(tmpdir(), 'rill-share-runtime-'));
@@ -39,14 +40,19 @@ export async function runShareGroupScenario(): Promise<ShareGroupReport> {
     let total = 0;
     let done!: () => void;
     const allIn = new Promise<void>((resolve) => (done = resolve));
+    const handle = async (record: ShareRecord<Uint8Array, string>, i: number): Promise<void> => {
+      values[i]!.push(record.value!);
+      if (values[i]!.length === 1) record.reject();
+      else record.accept();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (++total === COUNT) done();
+    };
     const runs = consumers.map(async (c, i) => {
-      for await (const record of c) {
-        values[i]!.push(record.value!);
-        if (values[i]!.length === 1) record.reject();
-        else record.accept();
-        await new Promise((resolve) => setTimeout(resolve, 0));
-        if (++total === COUNT) done();
+      if (i === 0) {
+        for await (const record of c) await handle(record, i);
+        return;
       }
+      for (let records = await c.poll(); records.length > 0; records = await c.poll()) for (const record of records) await handle(record, i);
     });
     await allIn;
     await Promise.all(consumers.map((c) => c.close()));

@@ -161,4 +161,66 @@ describe('ShareConsumer', () => {
     await b.close();
     expect([...takenByA, ...takenByB.map((r) => r.value)].sort()).toEqual(Array.from({ length: 10 }, (_, i) => `h-${i}`).sort());
   });
+
+  it('poll() hands out batches that four consumers over TCP share: together exactly the produced set', async () => {
+    await broker.createTopic('polled', { partitions: 1 });
+    const produced = Array.from({ length: 400 }, (_, i) => `p-${i}`);
+    await appendValues(broker, 'polled', produced);
+    const consumers = Array.from({ length: 4 }, () => consumer('pollers', 'polled', 'implicit', 'tcp'));
+    const received: string[][] = consumers.map(() => []);
+    let total = 0;
+    let finish!: () => void;
+    const allIn = new Promise<void>((resolve) => (finish = resolve));
+    const runs = consumers.map(async (c, i) => {
+      for (let records = await c.poll(); records.length > 0; records = await c.poll()) {
+        expect(records.length).toBeLessThanOrEqual(10);
+        // Implicit mode: the next poll accepts them.
+        for (const record of records) received[i]!.push(record.value!);
+        total += records.length;
+        if (total === produced.length) finish();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    });
+    await allIn;
+    await Promise.all(consumers.map((c) => c.commit()));
+    expect(broker.shareGroups.sharePartition('pollers', 'polled', 0)!.startOffset).toBe(produced.length);
+    await Promise.all(consumers.map((c) => c.close()));
+    // A closed consumer's poll returns nothing, which ends each loop.
+    await Promise.all(runs);
+    for (const own of received) expect(own.length).toBeGreaterThan(0);
+    expect(received.flat().sort()).toEqual([...produced].sort());
+  });
+
+  it('poll(): records left unacknowledged are accepted by the next poll (implicit), or delivered again after their lock (explicit)', async () => {
+    await broker.createTopic('poll-modes', { partitions: 1 });
+    await appendValues(broker, 'poll-modes', ['m-0', 'm-1', 'm-2']);
+    const explicit = consumer('expiring', 'poll-modes', 'explicit');
+    const first = await explicit.poll();
+    expect(first.map((r) => [r.value, r.deliveryCount])).toEqual([['m-0', 1], ['m-1', 1], ['m-2', 1]]);
+    first[0]!.accept();
+    // Lock duration 150 ms: the two left unacknowledged come back with a delivery count of 2.
+    const again = await explicit.poll();
+    expect(again.map((r) => [r.value, r.deliveryCount])).toEqual([['m-1', 2], ['m-2', 2]]);
+    await explicit.close();
+
+    const implicit = consumer('poll-implicit', 'poll-modes');
+    const batch = await implicit.poll();
+    expect(batch.map((r) => r.value)).toEqual(['m-0', 'm-1', 'm-2']);
+    batch[1]!.release();
+    await implicit.commit();
+    // m-0 and m-2 accepted by the commit, m-1 released: delivered again, to this member.
+    const released = await implicit.poll();
+    expect(released.map((r) => [r.value, r.deliveryCount])).toEqual([['m-1', 2]]);
+    await implicit.commit();
+    expect(broker.shareGroups.sharePartition('poll-implicit', 'poll-modes', 0)!.startOffset).toBe(3);
+    await implicit.close();
+  });
+
+  it('is read either with for await or with poll(), not both', async () => {
+    await broker.createTopic('one-way', { partitions: 1 });
+    const c = consumer('one-way', 'one-way');
+    c[Symbol.asyncIterator]();
+    await expect(c.poll()).rejects.toThrow(/read with for await; use one way, not both/);
+    await c.close();
+  });
 });
