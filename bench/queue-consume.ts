@@ -16,12 +16,12 @@
  *             `basic.qos(prefetch)` (default `--fetch-records`: the same unacknowledged records per
  *             consumer) and `basic.ack(multiple=false)` per message.
  *
- * The clock starts once the consumers are set up (RabbitMQ: connected, channel open, prefetch set;
- * Rill: connected and joined to the share group) and runs until every record has been delivered and each
- * consumer's last acknowledgements are settled (Rill: `commit()` answered, so durable; RabbitMQ:
- * channel closed after its last ack, which the broker processes in order; RabbitMQ does not confirm
- * acks). Afterwards the bench checks that nothing is left: RabbitMQ's queue is empty, and a fresh
- * share consumer gets nothing.
+ * The clock starts once the consumers are connected (RabbitMQ: channel open, prefetch set; Rill:
+ * API versions negotiated); subscribing (basic.consume, joining the share group) is on it. It runs
+ * until every record has been delivered and each consumer's last acknowledgements are settled
+ * (Rill: `commit()` answered, so durable; RabbitMQ: channel closed after its last ack, which the
+ * broker processes in order; RabbitMQ does not confirm acks). Afterwards the bench checks that
+ * nothing is left: RabbitMQ's queue is empty, and a fresh share consumer gets nothing.
  *
  * `--rounds` runs the peers that many times, alternating which goes first, and reports each one's
  * median round: this VM's speed drifts by tens of percent (up to 2x) from minute to minute, which
@@ -39,6 +39,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as amqp from 'amqplib';
 import { ShareConsumer, type ShareRecord, TcpTransport } from '../sdk/mod.ts';
+import { ApiKey } from '../sdk/protocol/mod.ts';
 import { startRabbitmqServer } from './peers/rabbitmq.ts';
 import { hasExecutable, ServerProcess } from './peers/server-process.ts';
 import { printTable, runtimeName } from './report.ts';
@@ -112,7 +113,9 @@ async function runRill(): Promise<Outcome> {
       return new ShareConsumer(transport, { groupId, topics: [TOPIC], maxWaitMs: 100 });
     };
     const consumers = Array.from({ length: consumerCount }, () => open('bench'));
-    await Promise.all(consumers.map((c) => c.start()));
+    // Connected (and versions negotiated) before the clock, as RabbitMQ's channels are; joining
+    // the share group, like basic.consume, runs on the clock.
+    await Promise.all(consumers.map((c) => c.transport.supports(ApiKey.ShareFetch)));
     const perConsumer = consumers.map(() => 0);
     let consumed = 0;
     let finish!: () => void;
