@@ -19,6 +19,12 @@ import { printTable, runtimeName } from './report.ts';
  * this VM's speed drifts by tens of percent from minute to minute, which one run each cannot
  * tell from a difference between the brokers.
  *
+ * `--window` takes a list (`--window 32,64,128,256`): the messages each publisher keeps in flight
+ * decide whether a round measures the brokers' capacity or their round trip. With few in flight a
+ * publisher mostly waits, and throughput is the window over the round trip (Little's law), where
+ * an fsync before PUBACK weighs in full; with enough in flight both brokers and the publishers are
+ * busy and throughput stops growing. A list shows where each broker stops growing.
+ *
  *   node dist/bench/mqtt.js [--messages 200000] [--rounds 3] [--clients 4] [--window 32] [--bytes 100]
  */
 const { values } = parseArgs({
@@ -35,7 +41,10 @@ const { values } = parseArgs({
 const MESSAGES = Number(values.messages);
 const ROUNDS = Number(values.rounds);
 const CLIENTS = Number(values.clients);
-const WINDOW = Number(values.window);
+const WINDOWS = values.window.split(',').map(Number);
+if (WINDOWS.some((w) => !Number.isInteger(w) || w < 1)) throw new Error(`--window takes positive integers, got "${values.window}"`);
+/** The window of this process's publishers (one with --client). */
+const WINDOW = WINDOWS[0]!;
 const PAYLOAD = Buffer.alloc(Number(values.bytes), 0x61);
 
 interface Result {
@@ -71,8 +80,8 @@ async function run(url: string): Promise<Result> {
 }
 
 /** Runs the publishers in a child process of this runtime (this script with --client). */
-async function runClients(url: string): Promise<Result> {
-  const args = [...process.execArgv, process.argv[1]!, '--client', url, '--messages', String(MESSAGES), '--clients', String(CLIENTS), '--window', String(WINDOW), '--bytes', String(PAYLOAD.length)];
+async function runClients(url: string, window: number): Promise<Result> {
+  const args = [...process.execArgv, process.argv[1]!, '--client', url, '--messages', String(MESSAGES), '--clients', String(CLIENTS), '--window', String(window), '--bytes', String(PAYLOAD.length)];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -118,44 +127,39 @@ const broker = await Broker.open({ config: { dataDir } });
 const listener = await MqttListener.start(broker, { host: '127.0.0.1', port: 0, limits: { receiveMaximum: 65_535 } });
 const mosquittoServer = await startMosquitto(mosquittoDir);
 try {
-  const rillRounds: Result[] = [];
-  const mosquittoRounds: Result[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    // Alternating which goes first, so neither always runs on a machine the other just warmed.
-    const order = round % 2 === 0 ? (['rill', 'mosquitto'] as const) : (['mosquitto', 'rill'] as const);
-    for (const which of order) {
-      if (which === 'rill') rillRounds.push(await runClients(`mqtt://127.0.0.1:${listener.port}`));
-      else if (mosquittoServer !== undefined) mosquittoRounds.push(await runClients(mosquittoServer.url));
+  const rows: string[][] = [['in flight', 'rill (fsync before PUBACK)', 'mosquitto (persistence on)', 'rill / mosquitto']];
+  const figures = [];
+  for (const window of WINDOWS) {
+    const rillRounds: Result[] = [];
+    const mosquittoRounds: Result[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      // Alternating which goes first, so neither always runs on a machine the other just warmed.
+      const order = round % 2 === 0 ? (['rill', 'mosquitto'] as const) : (['mosquitto', 'rill'] as const);
+      for (const which of order) {
+        if (which === 'rill') rillRounds.push(await runClients(`mqtt://127.0.0.1:${listener.port}`, window));
+        else if (mosquittoServer !== undefined) mosquittoRounds.push(await runClients(mosquittoServer.url, window));
+      }
+      const last = (rounds: Result[]) => rounds.at(-1)?.messagesPerSecond;
+      console.log(`${CLIENTS} x ${window}, round ${round + 1}: rill ${last(rillRounds)} msg/s, mosquitto ${last(mosquittoRounds) ?? 'not run'} msg/s`);
     }
-    const last = (rounds: Result[]) => rounds.at(-1)?.messagesPerSecond;
-    console.log(`round ${round + 1}: rill ${last(rillRounds)} msg/s, mosquitto ${last(mosquittoRounds) ?? 'not run'} msg/s`);
+    const rill = median(rillRounds);
+    const mosquitto = mosquittoRounds.length === 0 ? undefined : median(mosquittoRounds);
+    const cell = (r: Result): string => `${r.messagesPerSecond} msg/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`;
+    rows.push([`${CLIENTS} x ${window}`, cell(rill), mosquitto === undefined ? 'not run: mosquitto is not installed' : cell(mosquitto), mosquitto === undefined ? '' : `${(rill.messagesPerSecond / mosquitto.messagesPerSecond).toFixed(2)}x`]);
+    figures.push({
+      window,
+      rill_qos1_msg_s: rill.messagesPerSecond,
+      rill_qos1_p50_ms: rill.p50Ms,
+      rill_qos1_p99_ms: rill.p99Ms,
+      mosquitto_qos1_msg_s: mosquitto?.messagesPerSecond ?? null,
+      mosquitto_qos1_p50_ms: mosquitto?.p50Ms ?? null,
+      mosquitto_qos1_p99_ms: mosquitto?.p99Ms ?? null,
+      rill_rounds_msg_s: rillRounds.map((r) => r.messagesPerSecond),
+      mosquitto_rounds_msg_s: mosquittoRounds.map((r) => r.messagesPerSecond),
+    });
   }
-  const rill = median(rillRounds);
-  const mosquitto = mosquittoRounds.length === 0 ? undefined : median(mosquittoRounds);
-  const figures = {
-    bench: 'mqtt',
-    runtime: runtimeName(),
-    messages: MESSAGES,
-    rounds: ROUNDS,
-    clients: CLIENTS,
-    window: WINDOW,
-    payload_bytes: PAYLOAD.length,
-    rill_qos1_msg_s: rill.messagesPerSecond,
-    rill_qos1_p50_ms: rill.p50Ms,
-    rill_qos1_p99_ms: rill.p99Ms,
-    mosquitto_qos1_msg_s: mosquitto?.messagesPerSecond ?? null,
-    mosquitto_qos1_p50_ms: mosquitto?.p50Ms ?? null,
-    mosquitto_qos1_p99_ms: mosquitto?.p99Ms ?? null,
-    rill_rounds_msg_s: rillRounds.map((r) => r.messagesPerSecond),
-    mosquitto_rounds_msg_s: mosquittoRounds.map((r) => r.messagesPerSecond),
-  };
-  printTable(`MQTT QoS 1 publish, ${MESSAGES} messages of ${PAYLOAD.length} B, ${CLIENTS} clients x ${WINDOW} in flight, median of ${ROUNDS} alternating rounds`, [
-    ['rill (fsync before PUBACK)', `${rill.messagesPerSecond} msg/s`, `p50 ${rill.p50Ms} ms, p99 ${rill.p99Ms} ms`],
-    mosquitto === undefined
-      ? ['mosquitto (persistence on)', 'not run', 'mosquitto is not installed']
-      : ['mosquitto (persistence on)', `${mosquitto.messagesPerSecond} msg/s`, `p50 ${mosquitto.p50Ms} ms, p99 ${mosquitto.p99Ms} ms`],
-  ]);
-  console.log(JSON.stringify(figures));
+  printTable(`MQTT QoS 1 publish, ${MESSAGES} messages of ${PAYLOAD.length} B, ${CLIENTS} clients x the window in flight, median of ${ROUNDS} alternating rounds`, rows);
+  console.log(JSON.stringify({ bench: 'mqtt', runtime: runtimeName(), messages: MESSAGES, rounds: ROUNDS, clients: CLIENTS, payload_bytes: PAYLOAD.length, windows: figures }));
 } finally {
   mosquittoServer?.stop();
   await listener.close();
