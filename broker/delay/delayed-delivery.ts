@@ -46,6 +46,8 @@ const DENSE_SPAN_OFFSETS = 256;
  * fetches it (a smaller ask costs a pread for the header and another for the rest).
  */
 const SINGLE_READ_BYTES = 1024;
+/** Placeholders are batch headers without records, which only delayed delivery may append. */
+const PLACEHOLDERS = { headersOnly: true } as const;
 
 export interface DelayedDeliveryConfig {
   /** `rill.delay.max.ms`: how far in the future a delivery time may lie. */
@@ -296,7 +298,7 @@ export class DelayedDelivery {
     const parts = placeholderParts(batches);
     const placeholders = concat(parts);
     const outcome = log.producerState.prepare(placeholders, log.logEndOffset, AppendOrigin.client, nowMs);
-    if (outcome.kind === 'duplicate') return Promise.resolve({ result: log.append(placeholders, acks, AppendOrigin.client, true) });
+    if (outcome.kind === 'duplicate') return Promise.resolve({ result: log.append(placeholders, acks, AppendOrigin.client, PLACEHOLDERS) });
     const lastOfBatch = new Map<number, Uint8Array>();
     let end = 0;
     due.batchRecordCounts.forEach((count, i) => {
@@ -325,7 +327,7 @@ export class DelayedDelivery {
     this.unplaced.add(baseOffset);
     const issued = stored.then(
       () => {
-        const placed = log.append(placeholders, Acks.all, AppendOrigin.client, true);
+        const placed = log.append(placeholders, Acks.all, AppendOrigin.client, PLACEHOLDERS);
         // A placeholder that failed stays unplaced, so the next restart appends it.
         void placed.then(
           () => this.unplaced.delete(baseOffset),
@@ -385,7 +387,7 @@ export class DelayedDelivery {
         if (record.placeholder === undefined) continue;
         const log = this.host.partitionLog(record.topic, record.partition);
         if (log === undefined || log.isUnusable) continue;
-        await log.append(record.placeholder, Acks.all, AppendOrigin.client, true).catch((error: unknown) => {
+        await log.append(record.placeholder, Acks.all, AppendOrigin.client, PLACEHOLDERS).catch((error: unknown) => {
           if (!(error instanceof KafkaError)) throw error;
         });
       }

@@ -80,18 +80,21 @@ export function contentDefect(bytes: Uint8Array, dv: DataView, pos: number, rule
   return undefined;
 }
 
+/** The rules of `contentDefect` an append may relax: records-less placeholders, a CRC computed in this process. */
+export type ProduceRules = Pick<ContentRules, 'headersOnly' | 'checkCrc'>;
+
 /**
  * Validates produce input: one or more whole batches back to back, nothing trailing. Throws the
- * KafkaError of the first invalid batch; returns the number of batches. `headersOnly` accepts
- * batches with no record (the placeholders delayed delivery writes, see broker/delay/).
+ * KafkaError of the first invalid batch; returns the number of batches. `rules.headersOnly`
+ * accepts batches with no record (the placeholders delayed delivery writes, see broker/delay/);
+ * `rules.checkCrc` false trusts the CRC of batches the broker sealed itself (`Broker.appendBuilt`).
  */
-export function validateBatches(bytes: Uint8Array, maxMessageBytes: number, topicPartition: string, headersOnly = false): number {
+export function validateBatches(bytes: Uint8Array, maxMessageBytes: number, topicPartition: string, rules: ProduceRules = {}): number {
   if (bytes.length === 0) throw new KafkaError('INVALID_RECORD', `produce to ${topicPartition} holds no batches`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let count = 0;
   for (let pos = 0; pos < bytes.length; count++) {
-    const defect =
-      lengthDefect(dv, pos, bytes.length) ?? tooLarge(dv, pos, maxMessageBytes) ?? contentDefect(bytes, dv, pos, { headersOnly }) ?? unknownCompression(dv, pos);
+    const defect = lengthDefect(dv, pos, bytes.length) ?? tooLarge(dv, pos, maxMessageBytes) ?? contentDefect(bytes, dv, pos, rules) ?? unknownCompression(dv, pos);
     if (defect) throw new KafkaError(defect.errorName, `batch ${count} at byte ${pos} for ${topicPartition}: ${defect.reason}`);
     pos += batchSizeAt(dv, pos);
   }

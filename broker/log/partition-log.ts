@@ -2,7 +2,7 @@ import { KafkaError } from '../../sdk/protocol/kafka-error.ts';
 import { SwapRemoveList } from '../swap-remove-list.ts';
 import { BatchAttribute, BatchOffset, readInt64, writeInt64 } from '../../sdk/record/batch-header.ts';
 import { Acks, type AcksValue } from './acks.ts';
-import { batchSizeAt, validateBatches } from './batch-validation.ts';
+import { batchSizeAt, type ProduceRules, validateBatches } from './batch-validation.ts';
 import type { Clock } from './clock.ts';
 import type { FileSystem } from './file-system.ts';
 import { type LogConfig, maxSegmentAgeMs } from './log-config.ts';
@@ -251,12 +251,13 @@ export class PartitionLog {
    * Batches of idempotent or transactional producers are checked against the producer state and
    * the state updated in the same synchronous step as the write, so no other append can come in
    * between; a retried batch is answered with its original offsets and not written again.
-   * `headersOnly` admits batches without records: delayed delivery's placeholders (broker/delay/).
+   * `rules` relax validation for batches the broker made: delayed delivery's placeholders hold
+   * no records (broker/delay/), a batch sealed by `Broker.appendBuilt` has a CRC no one could change.
    */
-  append(batches: Uint8Array, acks: AcksValue, origin: AppendOriginValue = AppendOrigin.client, headersOnly = false): Promise<AppendResult> {
+  append(batches: Uint8Array, acks: AcksValue, origin: AppendOriginValue = AppendOrigin.client, rules: ProduceRules = {}): Promise<AppendResult> {
     try {
       this.assertUsable();
-      validateBatches(batches, this.config.maxMessageBytes, this.topicPartition, headersOnly);
+      validateBatches(batches, this.config.maxMessageBytes, this.topicPartition, rules);
       if (origin === AppendOrigin.client) this.assertClientAppendAllowed(batches, acks);
     } catch (error) {
       return Promise.reject(error);

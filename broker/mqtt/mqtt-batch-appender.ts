@@ -85,7 +85,7 @@ export class MqttBatchAppender {
   /** Calls the broker synchronously, so batches of one partition land in the order they are appended here. */
   private appendBatch(topic: string, partition: number, builder: RecordBatchBuilder, members: Pending[]): void {
     const acks = members.some((m) => m.durable) ? Acks.all : Acks.leader;
-    this.broker.append(topic, partition, builder.seal(), acks).then(
+    this.broker.appendBuilt(topic, partition, builder, acks).then(
       () => {
         for (const member of members) member.waiter.appended();
       },
@@ -99,7 +99,7 @@ export class MqttBatchAppender {
   private appendOne(topic: string, partition: number, member: Pending): void {
     const builder = new RecordBatchBuilder({ initialCapacityBytes: 256 });
     builder.append(member.record);
-    this.broker.append(topic, partition, builder.seal(), member.durable ? Acks.all : Acks.leader).then(
+    this.broker.appendBuilt(topic, partition, builder, member.durable ? Acks.all : Acks.leader).then(
       () => member.waiter.appended(),
       (error: unknown) => member.waiter.failed(error),
     );

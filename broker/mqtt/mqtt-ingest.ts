@@ -159,7 +159,7 @@ export class MqttIngest {
     if (this.broker.producerLastSequence(target.topic, target.partition, producerId, producerEpoch) >= sequence) return false;
     const builder = new RecordBatchBuilder({ initialCapacityBytes: 256, producerId, producerEpoch, baseSequence: sequence });
     builder.append(target.record);
-    await this.broker.append(target.topic, target.partition, builder.seal(), Acks.all);
+    await this.broker.appendBuilt(target.topic, target.partition, builder, Acks.all);
     if (target.packet.retain) await this.retain(target.packet, target.mqttTopic);
     return true;
   }

@@ -208,6 +208,36 @@ describe('append and fetch', () => {
     expect(broker.describeTopic('small').partitions[0]!.logEndOffset).toBe(0);
   });
 
+  it('appendBuilt seals a builder and appends its batch under the checks of append; a delayed-delivery topic still keeps it back', async () => {
+    const broker = await openBroker(tempDir());
+    await broker.createTopic('small', { partitions: 1, config: { 'max.message.bytes': '1024' } });
+    const builder = (values: string[], headers: { key: string; value: Uint8Array }[] = []): RecordBatchBuilder => {
+      const b = new RecordBatchBuilder({});
+      for (const value of values) b.append({ key: null, value: encoder.encode(value), headers, timestamp: Date.now() });
+      return b;
+    };
+    const appended = await broker.appendBuilt('small', 0, builder(['a', 'b']), Acks.all);
+    expect([appended.baseOffset, appended.lastOffset]).toEqual([0, 1]);
+    await expectKafkaError(broker.appendBuilt('small', 0, builder(['y'.repeat(2000)])), 'MESSAGE_TOO_LARGE');
+    await expectKafkaError(broker.appendBuilt('small', 1, builder(['x'])), 'UNKNOWN_TOPIC_OR_PARTITION');
+    const spent = builder(['c']);
+    await broker.appendBuilt('small', 0, spent);
+    await expect(broker.appendBuilt('small', 0, spent)).rejects.toThrow('seal called twice');
+    const transactional = new RecordBatchBuilder({ producerId: 7, producerEpoch: 0, baseSequence: 0, isTransactional: true });
+    transactional.append({ key: null, value: encoder.encode('t'), headers: [], timestamp: Date.now() });
+    await expectKafkaError(broker.appendBuilt('small', 0, transactional), 'INVALID_TXN_STATE');
+    const [read] = await broker.fetch({ partitions: [{ topic: 'small', partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 }], maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20 });
+    const stored = [...readRecordBatches(read!.records)];
+    expect(stored.map((b) => b.verifyCrc())).toEqual([true, true]);
+    expect(values(read!.records)).toEqual(['a', 'b', 'c']);
+
+    await broker.createTopic('later', { partitions: 1, config: { 'rill.delayed.delivery': 'true' } });
+    const delayed = await broker.appendBuilt('later', 0, builder(['due'], [{ key: 'rill.delay.ms', value: encoder.encode('600000') }]));
+    const [held] = await broker.fetch({ partitions: [{ topic: 'later', partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 }], maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20 });
+    expect(delayed.baseOffset).toBe(0);
+    expect(values(held!.records)).toEqual([]);
+  });
+
   it('applies maxBytes across partitions but always returns the first batch whole', async () => {
     const broker = await openBroker(tempDir());
     await broker.createTopic('t', { partitions: 3 });
